@@ -1,0 +1,275 @@
+import { z } from 'zod';
+
+/**
+ * The event contract shared by the ingest validator, the SDK and every consumer of the stream.
+ *
+ * One LLM call is one event. The schema both validates what a client sends and normalises it:
+ * ids become lowercase hex without dashes, timestamps become ISO-8601 UTC with milliseconds,
+ * optional fields get their defaults, so consumers see one shape.
+ */
+
+/** Per-field limits; documented in the README's event contract. */
+export const EVENT_LIMITS = {
+  modelMaxChars: 128,
+  nameMaxChars: 256,
+  userIdMaxChars: 256,
+  sessionIdMaxChars: 256,
+  errorMessageMaxChars: 8_192,
+  /** Prompt and response each, in UTF-16 code units (JavaScript string length). */
+  textMaxChars: 262_144,
+  tagsMaxCount: 32,
+  tagMaxChars: 64,
+  metadataMaxBytes: 16_384,
+  /** The metadata object itself is depth 1. */
+  metadataMaxDepth: 5,
+  tokensMax: 100_000_000,
+  latencyMsMax: 86_400_000,
+  costCentsMax: 1_000_000_000,
+  /** Epoch milliseconds before 2000-01-01 are rejected: they are almost always epoch seconds. */
+  timestampMinMs: 946_684_800_000,
+} as const;
+
+const HEX32 = /^[0-9a-fA-F]{32}$/;
+const HEX16 = /^[0-9a-fA-F]{16}$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const ALL_ZERO = /^0+$/;
+/** ISO-8601 date-time with an explicit offset; fractions beyond milliseconds are truncated. */
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+export const PROJECT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+function normaliseId(value: string): string {
+  return value.length === 36 ? value.replaceAll('-', '').toLowerCase() : value.toLowerCase();
+}
+
+const traceId = z
+  .string()
+  .refine((v) => HEX32.test(v) || UUID.test(v), {
+    message: 'must be 32 hex characters (W3C trace id) or a UUID',
+  })
+  .refine((v) => !ALL_ZERO.test(v.replaceAll('-', '')), { message: 'must not be all zeros' })
+  .transform(normaliseId);
+
+const spanId = z
+  .string()
+  .refine((v) => HEX16.test(v) || HEX32.test(v) || UUID.test(v), {
+    message: 'must be 16 hex characters (W3C span id), 32 hex characters or a UUID',
+  })
+  .refine((v) => !ALL_ZERO.test(v.replaceAll('-', '')), { message: 'must not be all zeros' })
+  .transform(normaliseId);
+
+const timestamp = z
+  .union([z.string(), z.number()], { error: 'must be an ISO-8601 string or epoch milliseconds' })
+  .transform((v, ctx) => {
+    let ms: number;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v) || v < EVENT_LIMITS.timestampMinMs) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be whole epoch milliseconds after 2000-01-01 (got ${v}; epoch seconds are not accepted)`,
+        });
+        return z.NEVER;
+      }
+      ms = v;
+    } else {
+      ms = ISO_TIMESTAMP.test(v) ? Date.parse(v) : Number.NaN;
+      if (Number.isNaN(ms)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be ISO-8601 with a time zone, like 2026-01-31T12:00:00.000Z (got ${JSON.stringify(v.slice(0, 40))})`,
+        });
+        return z.NEVER;
+      }
+    }
+    return new Date(ms).toISOString();
+  });
+
+const boundedText = (max: number) => z.string().max(max, { error: `must be at most ${max} characters` });
+
+/** Prompt and response: a string, or any JSON value (chat messages, say) stored as its JSON text. */
+const llmText = z.unknown().transform((v, ctx) => {
+  const text = typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
+  if (text.length > EVENT_LIMITS.textMaxChars) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be at most ${EVENT_LIMITS.textMaxChars} characters (got ${text.length})`,
+    });
+    return z.NEVER;
+  }
+  return text;
+});
+
+const count = z
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must not be negative' })
+  .max(EVENT_LIMITS.tokensMax, { error: `must be at most ${EVENT_LIMITS.tokensMax}` });
+
+function jsonDepth(value: unknown, limit: number, depth = 1): number {
+  if (depth > limit) return depth;
+  let deepest = depth;
+  const children = Array.isArray(value) ? value : Object.values(value as Record<string, unknown>);
+  for (const child of children) {
+    if (child !== null && typeof child === 'object') {
+      deepest = Math.max(deepest, jsonDepth(child, limit, depth + 1));
+      if (deepest > limit) break;
+    }
+  }
+  return deepest;
+}
+
+const metadata = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+  .superRefine((value, ctx) => {
+    const depth = jsonDepth(value, EVENT_LIMITS.metadataMaxDepth);
+    if (depth > EVENT_LIMITS.metadataMaxDepth) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be nested at most ${EVENT_LIMITS.metadataMaxDepth} levels deep`,
+      });
+      return;
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(value));
+    if (bytes > EVENT_LIMITS.metadataMaxBytes) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be at most ${EVENT_LIMITS.metadataMaxBytes} bytes as JSON (got ${bytes})`,
+      });
+    }
+  });
+
+/**
+ * One LLM call as a client sends it. Unknown fields are rejected so that a misspelt field
+ * (`latency` for `latency_ms`) is reported instead of silently lost; free-form data goes in
+ * `metadata`.
+ */
+export const EventSchema = z
+  .strictObject({
+    trace_id: traceId,
+    span_id: spanId,
+    parent_span_id: spanId.nullish(),
+    timestamp,
+    project_id: z
+      .string()
+      .regex(PROJECT_ID_PATTERN, { error: 'must be 1-64 letters, digits, ".", "_" or "-"' })
+      .optional(),
+    name: boundedText(EVENT_LIMITS.nameMaxChars).optional(),
+    model: z
+      .string({ error: 'is required: the model name, like "gpt-4o-mini"' })
+      .trim()
+      .min(1, { error: 'must not be empty' })
+      .max(EVENT_LIMITS.modelMaxChars, { error: `must be at most ${EVENT_LIMITS.modelMaxChars} characters` }),
+    input_tokens: count.optional(),
+    output_tokens: count.optional(),
+    tokens_used: count.optional(),
+    latency_ms: z
+      .number({ error: 'is required: the call duration in milliseconds' })
+      .min(0, { error: 'must not be negative' })
+      .max(EVENT_LIMITS.latencyMsMax, { error: `must be at most ${EVENT_LIMITS.latencyMsMax} (24 hours)` }),
+    cost_cents: z
+      .number({ error: 'must be a number' })
+      .min(0, { error: 'must not be negative' })
+      .max(EVENT_LIMITS.costCentsMax, { error: `must be at most ${EVENT_LIMITS.costCentsMax}` })
+      .optional(),
+    status: z.enum(['ok', 'error'], { error: 'must be "ok" or "error"' }).optional(),
+    error_message: boundedText(EVENT_LIMITS.errorMessageMaxChars).optional(),
+    user_id: boundedText(EVENT_LIMITS.userIdMaxChars).optional(),
+    session_id: boundedText(EVENT_LIMITS.sessionIdMaxChars).optional(),
+    tags: z
+      .array(
+        z
+          .string({ error: 'must be a string' })
+          .min(1, { error: 'must not be empty' })
+          .max(EVENT_LIMITS.tagMaxChars, { error: `must be at most ${EVENT_LIMITS.tagMaxChars} characters` }),
+        { error: 'must be an array of strings' },
+      )
+      .max(EVENT_LIMITS.tagsMaxCount, { error: `must have at most ${EVENT_LIMITS.tagsMaxCount} tags` })
+      .optional(),
+    metadata: metadata.optional(),
+    prompt: llmText.optional(),
+    response: llmText.optional(),
+  })
+  .superRefine((e, ctx) => {
+    const parts = (e.input_tokens ?? 0) + (e.output_tokens ?? 0);
+    if (e.tokens_used !== undefined && e.tokens_used < parts) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokens_used'],
+        message: `must be at least input_tokens + output_tokens (${parts})`,
+      });
+    }
+    if (e.error_message && e.status !== 'error') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['error_message'],
+        message: 'is set but status is not "error"; send status "error" with it',
+      });
+    }
+  })
+  .transform((e) => ({
+    trace_id: e.trace_id,
+    span_id: e.span_id,
+    parent_span_id: e.parent_span_id ?? '',
+    timestamp: e.timestamp,
+    project_id: e.project_id,
+    name: e.name ?? '',
+    model: e.model,
+    input_tokens: e.input_tokens ?? 0,
+    output_tokens: e.output_tokens ?? 0,
+    tokens_used: e.tokens_used ?? (e.input_tokens ?? 0) + (e.output_tokens ?? 0),
+    latency_ms: e.latency_ms,
+    cost_cents: e.cost_cents ?? 0,
+    status: e.status ?? 'ok',
+    error_message: e.error_message ?? '',
+    user_id: e.user_id ?? '',
+    session_id: e.session_id ?? '',
+    tags: e.tags ? [...new Set(e.tags)] : [],
+    metadata: e.metadata ?? {},
+    prompt: e.prompt ?? '',
+    response: e.response ?? '',
+  }));
+
+/** What a client may send. */
+export type EventInput = z.input<typeof EventSchema>;
+
+/** An event after validation: every field present, `project_id` set from the API key. */
+export type NormalizedEvent = Omit<z.output<typeof EventSchema>, 'project_id'> & { project_id: string };
+
+export type EventCheck = { ok: true; event: NormalizedEvent } | { ok: false; reason: string };
+
+const MAX_ISSUES_IN_REASON = 3;
+
+/** A reason a person can act on: the fields at fault and what each must be. */
+export function describeIssues(error: z.ZodError): string {
+  const parts = error.issues.slice(0, MAX_ISSUES_IN_REASON).map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (put free-form data in metadata)`;
+    }
+    const path = issue.path.join('.');
+    if (issue.code === 'invalid_type' && issue.input === undefined) {
+      return `${path}: is required`;
+    }
+    return path ? `${path}: ${issue.message}` : issue.message;
+  });
+  const more = error.issues.length - MAX_ISSUES_IN_REASON;
+  return more > 0 ? `${parts.join('; ')}; and ${more} more` : parts.join('; ');
+}
+
+/**
+ * Validate and normalise one event for the project that the API key belongs to.
+ * An event naming another project is rejected; an event naming none is given the key's.
+ */
+export function checkEvent(raw: unknown, projectId: string): EventCheck {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, reason: 'event must be a JSON object' };
+  }
+  const parsed = EventSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
+  const event = parsed.data;
+  if (event.project_id !== undefined && event.project_id !== projectId) {
+    return {
+      ok: false,
+      reason: `project_id "${event.project_id}" is not the API key's project "${projectId}"; use a key of that project or omit project_id`,
+    };
+  }
+  return { ok: true, event: { ...event, project_id: projectId } };
+}
