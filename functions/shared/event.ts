@@ -154,7 +154,7 @@ export const EventSchema = z
       .optional(),
     name: boundedText(EVENT_LIMITS.nameMaxChars).optional(),
     model: z
-      .string({ error: 'is required: the model name, like "gpt-4o-mini"' })
+      .string({ error: 'must be a string: the model name, like "gpt-4o-mini"' })
       .trim()
       .min(1, { error: 'must not be empty' })
       .max(EVENT_LIMITS.modelMaxChars, { error: `must be at most ${EVENT_LIMITS.modelMaxChars} characters` }),
@@ -162,7 +162,7 @@ export const EventSchema = z
     output_tokens: count.optional(),
     tokens_used: count.optional(),
     latency_ms: z
-      .number({ error: 'is required: the call duration in milliseconds' })
+      .number({ error: 'must be a number: the call duration in milliseconds' })
       .min(0, { error: 'must not be negative' })
       .max(EVENT_LIMITS.latencyMsMax, { error: `must be at most ${EVENT_LIMITS.latencyMsMax} (24 hours)` }),
     cost_cents: z
@@ -238,19 +238,32 @@ export type EventCheck = { ok: true; event: NormalizedEvent } | { ok: false; rea
 
 const MAX_ISSUES_IN_REASON = 3;
 
-/** A reason a person can act on: the fields at fault and what each must be. */
-export function describeIssues(error: z.ZodError): string {
-  const parts = error.issues.slice(0, MAX_ISSUES_IN_REASON).map((issue) => {
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * A reason a person can act on: the fields at fault and what each must be. Unknown fields come
+ * first, since a misspelt field is usually why a required one is missing.
+ */
+export function describeIssues(error: z.ZodError, raw?: unknown): string {
+  const issues = [...error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  );
+  const parts = issues.slice(0, MAX_ISSUES_IN_REASON).map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (put free-form data in metadata)`;
     }
     const path = issue.path.join('.');
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return `${path}: is required`;
-    }
+    if (path && raw !== undefined && valueAt(raw, issue.path) === undefined) return `${path}: is required`;
     return path ? `${path}: ${issue.message}` : issue.message;
   });
-  const more = error.issues.length - MAX_ISSUES_IN_REASON;
+  const more = issues.length - MAX_ISSUES_IN_REASON;
   return more > 0 ? `${parts.join('; ')}; and ${more} more` : parts.join('; ');
 }
 
@@ -263,7 +276,7 @@ export function checkEvent(raw: unknown, projectId: string): EventCheck {
     return { ok: false, reason: 'event must be a JSON object' };
   }
   const parsed = EventSchema.safeParse(raw);
-  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error) };
+  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, raw) };
   const event = parsed.data;
   if (event.project_id !== undefined && event.project_id !== projectId) {
     return {

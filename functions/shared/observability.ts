@@ -1,0 +1,13 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+/** The metrics namespace every EvalForge function writes to. */
+export const METRICS_NAMESPACE = 'EvalForge';
+
+/** One logger and one metrics instance per function, at module scope. */
+export function observability(serviceName: string): { logger: Logger; metrics: Metrics } {
+  return {
+    logger: new Logger({ serviceName }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
+  };
+}

@@ -1,0 +1,334 @@
+import { authenticate, type KeyStore } from '../shared/api-keys.js';
+import { checkEvent } from '../shared/event.js';
+import { type EventError, INGEST_LIMITS, type IngestResult } from '../shared/ingest-api.js';
+import { MAX_STREAM_RECORD_BYTES } from '../shared/stream-record.js';
+import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
+import {
+  type AcceptedLine,
+  DEFAULT_PACK_OPTIONS,
+  type PackedRecord,
+  type PackOptions,
+  packLines,
+  packPassThrough,
+} from './records.js';
+import { DEFAULT_RETRY_POLICY, type PutRecords, type RetryPolicy, writeWithRetry } from './stream-writer.js';
+
+/** An HTTP request as the core sees it; header names are lowercase. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Buffer;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** What one request did, for metrics and logs: aggregated per request, never per event. */
+export interface RequestSummary {
+  readonly route: 'events' | 'health' | 'other';
+  readonly statusCode: number;
+  readonly projectId?: string;
+  readonly keyId?: string;
+  readonly bodyBytes: number;
+  readonly decodedBytes: number;
+  readonly eventsAccepted: number;
+  readonly eventsRejected: number;
+  /** Valid events the stream did not take after retries; the client was told to resend them. */
+  readonly eventsRetryable: number;
+  readonly records: number;
+  readonly passThrough: boolean;
+  readonly errorCode?: string;
+}
+
+export interface ValidatorLimits {
+  readonly body: BodyLimits;
+  readonly maxBodyBytes: number;
+  /** How far ahead of the server clock a timestamp may be (clock skew). */
+  readonly maxFutureSkewMs: number;
+  /** How old an event may be. */
+  readonly maxAgeMs: number;
+  readonly pack: PackOptions;
+  readonly retry: RetryPolicy;
+  /** Seconds a client is asked to wait after the stream throttled, or failed. */
+  readonly retryAfterThrottledSec: number;
+  readonly retryAfterUnavailableSec: number;
+}
+
+export const DEFAULT_VALIDATOR_LIMITS: ValidatorLimits = {
+  body: DEFAULT_BODY_LIMITS,
+  maxBodyBytes: INGEST_LIMITS.maxBodyBytes,
+  maxFutureSkewMs: 5 * 60_000,
+  maxAgeMs: 365 * 24 * 3_600_000,
+  pack: DEFAULT_PACK_OPTIONS,
+  retry: DEFAULT_RETRY_POLICY,
+  retryAfterThrottledSec: 1,
+  retryAfterUnavailableSec: 5,
+};
+
+export interface ValidatorDeps {
+  readonly keys: KeyStore;
+  readonly putRecords: PutRecords;
+  readonly now: () => number;
+  /** A fresh random id: request ids and stream partition keys (random keys spread shards evenly). */
+  readonly newId: () => string;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly limits: ValidatorLimits;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function requestError(statusCode: number, code: string, message: string, headers?: Record<string, string>) {
+  return respond(statusCode, { error: { code, message } }, headers);
+}
+
+const EMPTY_SUMMARY = {
+  bodyBytes: 0,
+  decodedBytes: 0,
+  eventsAccepted: 0,
+  eventsRejected: 0,
+  eventsRetryable: 0,
+  records: 0,
+  passThrough: false,
+} as const;
+
+/** Routes one request: `GET /v1/health` and `POST /v1/events`. */
+export async function handleRequest(
+  request: HttpRequest,
+  deps: ValidatorDeps,
+): Promise<{ response: HttpResponse; summary: RequestSummary }> {
+  const path = request.path.split('?')[0]?.replace(/\/+$/, '') ?? '';
+  if (path === '/v1/health') {
+    const response =
+      request.method === 'GET' || request.method === 'HEAD'
+        ? respond(200, { status: 'ok' })
+        : requestError(405, 'method_not_allowed', `${request.method} is not allowed on /v1/health; use GET`, {
+            allow: 'GET, HEAD',
+          });
+    return { response, summary: { ...EMPTY_SUMMARY, route: 'health', statusCode: response.statusCode } };
+  }
+  if (path !== '/v1/events') {
+    const response = requestError(
+      404,
+      'not_found',
+      `no such endpoint: ${request.method} ${path}; send events to POST /v1/events`,
+    );
+    return {
+      response,
+      summary: { ...EMPTY_SUMMARY, route: 'other', statusCode: 404, errorCode: 'not_found' },
+    };
+  }
+  if (request.method !== 'POST') {
+    const response = requestError(
+      405,
+      'method_not_allowed',
+      `${request.method} is not allowed on /v1/events; use POST`,
+      {
+        allow: 'POST',
+      },
+    );
+    return {
+      response,
+      summary: { ...EMPTY_SUMMARY, route: 'events', statusCode: 405, errorCode: 'method_not_allowed' },
+    };
+  }
+  return ingest(request, deps);
+}
+
+async function ingest(
+  request: HttpRequest,
+  deps: ValidatorDeps,
+): Promise<{ response: HttpResponse; summary: RequestSummary }> {
+  const { limits } = deps;
+  const base = { ...EMPTY_SUMMARY, route: 'events' as const, bodyBytes: request.body.length };
+  const reject = (
+    statusCode: number,
+    code: string,
+    message: string,
+    extra: Partial<RequestSummary> = {},
+  ) => ({
+    response: requestError(
+      statusCode,
+      code,
+      message,
+      statusCode === 401 ? { 'www-authenticate': 'Bearer' } : {},
+    ),
+    summary: { ...base, ...extra, statusCode, errorCode: code },
+  });
+
+  if (request.body.length > limits.maxBodyBytes) {
+    return reject(
+      413,
+      'body_too_large',
+      `body is ${request.body.length} bytes; the limit is ${limits.maxBodyBytes} bytes (1 MB, the load balancer's limit for a Lambda target); send fewer events per request`,
+    );
+  }
+  let auth: Awaited<ReturnType<typeof authenticate>>;
+  try {
+    auth = await authenticate(deps.keys, request.headers.authorization);
+  } catch (error) {
+    return {
+      response: requestError(
+        503,
+        'key_store_unavailable',
+        `the API key could not be checked (${(error as Error).message}); nothing was accepted, send the request again`,
+        { 'retry-after': String(limits.retryAfterUnavailableSec) },
+      ),
+      summary: { ...base, statusCode: 503, errorCode: 'key_store_unavailable' },
+    };
+  }
+  if (!auth.ok) return reject(401, 'unauthorized', auth.reason);
+  const who = { projectId: auth.projectId, keyId: auth.keyId };
+
+  const decoded = decodeBody(
+    request.body,
+    { contentType: request.headers['content-type'], contentEncoding: request.headers['content-encoding'] },
+    limits.body,
+  );
+  if (!decoded.ok) return reject(decoded.status, decoded.code, decoded.message, who);
+
+  const now = deps.now();
+  const errors: EventError[] = [];
+  const accepted: AcceptedLine[] = [];
+  const seen = new Map<string, number>();
+  for (const item of decoded.items) {
+    const invalid = (code: EventError['code'], message: string) =>
+      errors.push({ index: item.index, code, message, retryable: false });
+    if (item.error !== undefined) {
+      invalid('invalid_event', item.error);
+      continue;
+    }
+    const check = checkEvent(item.value, auth.projectId);
+    if (!check.ok) {
+      invalid(check.reason.startsWith('project_id "') ? 'project_mismatch' : 'invalid_event', check.reason);
+      continue;
+    }
+    const { event } = check;
+    const at = Date.parse(event.timestamp);
+    if (at > now + limits.maxFutureSkewMs) {
+      invalid(
+        'timestamp_out_of_range',
+        `timestamp ${event.timestamp} is more than ${limits.maxFutureSkewMs / 60_000} minutes ahead of the server clock (${new Date(now).toISOString()}); check the client's clock`,
+      );
+      continue;
+    }
+    if (at < now - limits.maxAgeMs) {
+      invalid(
+        'timestamp_out_of_range',
+        `timestamp ${event.timestamp} is more than ${Math.round(limits.maxAgeMs / 86_400_000)} days old`,
+      );
+      continue;
+    }
+    const id = `${event.trace_id}/${event.span_id}`;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      invalid('duplicate_event', `trace_id and span_id repeat those of event ${first} in this request`);
+      continue;
+    }
+    seen.set(id, item.index);
+    accepted.push({ index: item.index, text: item.line ?? JSON.stringify(item.value) });
+  }
+
+  const header = {
+    format: 'evalforge.batch/v1' as const,
+    project_id: auth.projectId,
+    key_id: auth.keyId,
+    received_at: new Date(now).toISOString(),
+    request_id: deps.newId(),
+  };
+  let records: PackedRecord[] = [];
+  let passThrough = false;
+  if (accepted.length > 0) {
+    const whole =
+      decoded.format === 'ndjson' && decoded.gzip && errors.length === 0
+        ? packPassThrough(
+            header,
+            request.body,
+            accepted.map((a) => a.index),
+            limits.pack.maxRecordBytes,
+          )
+        : undefined;
+    if (whole) {
+      records = [whole];
+      passThrough = true;
+    } else {
+      const packed = packLines(header, accepted, limits.pack);
+      records = packed.records;
+      for (const index of packed.tooLarge) {
+        errors.push({
+          index,
+          code: 'event_too_large',
+          message: `event does not fit in one stream record (${MAX_STREAM_RECORD_BYTES} bytes compressed); shorten prompt or response`,
+          retryable: false,
+        });
+      }
+    }
+  }
+
+  const outcomes = await writeWithRetry(
+    records.map((r) => ({ data: r.data, partitionKey: deps.newId() })),
+    deps.putRecords,
+    limits.retry,
+    deps,
+  );
+  let eventsAccepted = 0;
+  let throttled = false;
+  let unavailable = false;
+  records.forEach((record, i) => {
+    const outcome = outcomes[i];
+    if (outcome?.ok) {
+      eventsAccepted += record.eventIndexes.length;
+      return;
+    }
+    const code = outcome?.code ?? 'unavailable';
+    if (code === 'throttled') throttled = true;
+    else unavailable = true;
+    for (const index of record.eventIndexes) {
+      errors.push({
+        index,
+        code,
+        message:
+          code === 'throttled'
+            ? 'the event stream is over its throughput; send this event again after Retry-After seconds'
+            : `the event stream could not be written (${outcome?.message ?? 'unknown error'}); send this event again after Retry-After seconds`,
+        retryable: true,
+      });
+    }
+  });
+  errors.sort((a, b) => a.index - b.index);
+
+  const retryable = errors.filter((e) => e.retryable).length;
+  const result: IngestResult = { accepted: eventsAccepted, rejected: errors.length, errors };
+  const headers: Record<string, string> = { 'x-evalforge-request-id': header.request_id };
+  if (retryable > 0) {
+    // Ask for the longer wait when the stream failed outright; throttling clears within a second.
+    headers['retry-after'] = String(
+      unavailable ? limits.retryAfterUnavailableSec : limits.retryAfterThrottledSec,
+    );
+  }
+  let statusCode = 200;
+  if (errors.length > 0) statusCode = 207;
+  if (eventsAccepted === 0 && retryable > 0) statusCode = unavailable || !throttled ? 503 : 429;
+  return {
+    response: respond(statusCode, result, headers),
+    summary: {
+      ...base,
+      ...who,
+      statusCode,
+      decodedBytes: decoded.decodedBytes,
+      eventsAccepted,
+      eventsRejected: errors.length - retryable,
+      eventsRetryable: retryable,
+      records: records.length,
+      passThrough,
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { z } from 'zod';
+import { CachedKeyStore } from '../shared/api-keys.js';
+import { DynamoDbKeyStore } from '../shared/key-store-dynamodb.js';
+import { DEFAULT_VALIDATOR_LIMITS, type ValidatorDeps } from './core.js';
+import { kinesisPutRecords } from './kinesis-put.js';
+
+/** The validator's environment, read once at cold start; a missing variable fails fast by name. */
+const Env = z.object({
+  EVENT_STREAM_NAME: z.string().min(1, 'EVENT_STREAM_NAME must name the Kinesis stream'),
+  API_KEYS_TABLE_NAME: z.string().min(1, 'API_KEYS_TABLE_NAME must name the DynamoDB key table'),
+  KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
+  MAX_FUTURE_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),
+});
+
+function readEnv(): z.infer<typeof Env> {
+  const parsed = Env.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(
+      `validator environment is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+const env = readEnv();
+
+// Clients live at module scope so warm invocations reuse their connections.
+const kinesis = new KinesisClient({});
+const dynamodb = new DynamoDBClient({});
+
+export const deps: ValidatorDeps = {
+  keys: new CachedKeyStore(new DynamoDbKeyStore(dynamodb, env.API_KEYS_TABLE_NAME), {
+    positiveTtlMs: env.KEY_CACHE_TTL_SECONDS * 1_000,
+    negativeTtlMs: 5_000,
+    maxEntries: 10_000,
+    now: Date.now,
+  }),
+  putRecords: kinesisPutRecords(kinesis, env.EVENT_STREAM_NAME),
+  now: Date.now,
+  newId: () => randomBytes(16).toString('hex'),
+  sleep: (ms) => sleep(ms),
+  random: Math.random,
+  limits: { ...DEFAULT_VALIDATOR_LIMITS, maxFutureSkewMs: env.MAX_FUTURE_SKEW_SECONDS * 1_000 },
+};

@@ -1,0 +1,33 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { ALBEvent, ALBResult } from 'aws-lambda';
+import { observability } from '../shared/observability.js';
+import { fromAlbEvent, toAlbResult } from './alb.js';
+import { handleRequest, type RequestSummary } from './core.js';
+import { deps } from './deps.js';
+
+const { logger, metrics } = observability('ingest-validator');
+
+/** One set of metrics per request, never per event: 50K events/s must not become 250K metrics/s. */
+function record(summary: RequestSummary): void {
+  if (summary.route !== 'events') return;
+  metrics.addMetric('Requests', MetricUnit.Count, 1);
+  metrics.addMetric('EventsAccepted', MetricUnit.Count, summary.eventsAccepted);
+  metrics.addMetric('EventsRejected', MetricUnit.Count, summary.eventsRejected);
+  metrics.addMetric('EventsRetryable', MetricUnit.Count, summary.eventsRetryable);
+  metrics.addMetric('RequestBytes', MetricUnit.Bytes, summary.bodyBytes);
+  metrics.addMetric('StreamRecords', MetricUnit.Count, summary.records);
+  if (summary.statusCode >= 400) metrics.addMetric(`Status${summary.statusCode}`, MetricUnit.Count, 1);
+  if (summary.statusCode !== 200) logger.warn('request not fully accepted', { summary });
+}
+
+export const handler = middy<ALBEvent, ALBResult>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(async (event) => {
+    const { response, summary } = await handleRequest(fromAlbEvent(event), deps);
+    record(summary);
+    return toAlbResult(response, event.multiValueHeaders !== undefined);
+  });
