@@ -1,4 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { PROJECT_ID_PATTERN } from './event.js';
 
 /**
  * API keys. A key reads `efk_<key id>_<secret>`: the key id (16 hex) is public and names the
@@ -8,17 +10,21 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export const API_KEY_PATTERN = /^efk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
-/** What the key store keeps for one key. */
-export interface ApiKeyRecord {
-  readonly keyId: string;
-  readonly projectId: string;
+const isoTimestamp = z.iso.datetime({ offset: true });
+
+/** What the key store keeps for one key; every store checks what it reads back against this. */
+export const ApiKeyRecordSchema = z.strictObject({
+  keyId: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters'),
+  projectId: z.string().regex(PROJECT_ID_PATTERN, 'is not a valid project id'),
   /** SHA-256 of the whole key, lowercase hex. */
-  readonly keyHash: string;
+  keyHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256'),
   /** ISO-8601. */
-  readonly createdAt: string;
+  createdAt: isoTimestamp,
   /** ISO-8601; set once the key is revoked. */
-  readonly revokedAt?: string;
-}
+  revokedAt: isoTimestamp.optional(),
+});
+
+export type ApiKeyRecord = Readonly<z.infer<typeof ApiKeyRecordSchema>>;
 
 /** The port the validator authenticates through. */
 export interface KeyStore {
@@ -45,9 +51,7 @@ export function newApiKey(projectId: string, now: Date): { key: string; record: 
   return { key, record: { keyId, projectId, keyHash: hashApiKey(key), createdAt: now.toISOString() } };
 }
 
-export type AuthResult =
-  | { ok: true; projectId: string; keyId: string }
-  | { ok: false; reason: string };
+export type AuthResult = { ok: true; projectId: string; keyId: string } | { ok: false; reason: string };
 
 /** Checks an `Authorization` header value against the store. */
 export async function authenticate(store: KeyStore, authorization: string | undefined): Promise<AuthResult> {
@@ -61,7 +65,10 @@ export async function authenticate(store: KeyStore, authorization: string | unde
   const key = match[1];
   const parts = API_KEY_PATTERN.exec(key);
   if (!parts?.[1]) {
-    return { ok: false, reason: 'API key is malformed: EvalForge keys look like efk_<16 hex>_<43 characters>' };
+    return {
+      ok: false,
+      reason: 'API key is malformed: EvalForge keys look like efk_<16 hex>_<43 characters>',
+    };
   }
   const record = await store.findByKeyId(parts[1]);
   // Compare digests in constant time, so response timing says nothing about the stored hash.
@@ -69,7 +76,8 @@ export async function authenticate(store: KeyStore, authorization: string | unde
   const stored = Buffer.from(record?.keyHash ?? '', 'hex');
   const matches = stored.length === presented.length && timingSafeEqual(stored, presented);
   if (!record || !matches) return { ok: false, reason: 'API key is not known' };
-  if (record.revokedAt) return { ok: false, reason: `API key ${record.keyId} was revoked at ${record.revokedAt}` };
+  if (record.revokedAt)
+    return { ok: false, reason: `API key ${record.keyId} was revoked at ${record.revokedAt}` };
   return { ok: true, projectId: record.projectId, keyId: record.keyId };
 }
 

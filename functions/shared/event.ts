@@ -34,7 +34,30 @@ const HEX16 = /^[0-9a-fA-F]{16}$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const ALL_ZERO = /^0+$/;
 /** ISO-8601 date-time with an explicit offset; fractions beyond milliseconds are truncated. */
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+const ISO_TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/** Epoch ms of an ISO-8601 timestamp, or NaN. Date.parse alone would roll 2026-02-30 over to March. */
+function parseIsoTimestamp(value: string): number {
+  const m = ISO_TIMESTAMP.exec(value);
+  if (!m) return Number.NaN;
+  // The regex has eight groups; only the two offset groups may be absent (for "Z").
+  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = m
+    .slice(1, 9)
+    .map((part) => Number(part ?? 0)) as [number, number, number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const valid =
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    offsetHour <= 23 &&
+    offsetMinute <= 59;
+  return valid ? Date.parse(value) : Number.NaN;
+}
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 function normaliseId(value: string): string {
@@ -71,7 +94,7 @@ const timestamp = z
       }
       ms = v;
     } else {
-      ms = ISO_TIMESTAMP.test(v) ? Date.parse(v) : Number.NaN;
+      ms = parseIsoTimestamp(v);
       if (Number.isNaN(ms)) {
         ctx.addIssue({
           code: 'custom',
