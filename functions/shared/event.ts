@@ -109,8 +109,21 @@ const timestamp = z
 const boundedText = (max: number) => z.string().max(max, { error: `must be at most ${max} characters` });
 
 /** Prompt and response: a string, or any JSON value (chat messages, say) stored as its JSON text. */
+/** JSON text of a value, or `undefined` when it has none (a cycle, a BigInt, a throwing getter). */
+function jsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
 const llmText = z.unknown().transform((v, ctx) => {
-  const text = typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v);
+  const text = typeof v === 'string' ? v : v === undefined || v === null ? '' : jsonText(v);
+  if (text === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'must be a string or a JSON value' });
+    return z.NEVER;
+  }
   if (text.length > EVENT_LIMITS.textMaxChars) {
     ctx.addIssue({
       code: 'custom',
@@ -151,7 +164,15 @@ const metadata = z
       });
       return;
     }
-    const bytes = Buffer.byteLength(JSON.stringify(value));
+    const text = jsonText(value);
+    if (text === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a JSON object (no cycles, BigInt or throwing getters)',
+      });
+      return;
+    }
+    const bytes = Buffer.byteLength(text);
     if (bytes > EVENT_LIMITS.metadataMaxBytes) {
       ctx.addIssue({
         code: 'custom',
@@ -298,7 +319,13 @@ export function checkEvent(raw: unknown, projectId: string): EventCheck {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, reason: 'event must be a JSON object' };
   }
-  const parsed = EventSchema.safeParse(raw);
+  let parsed: ReturnType<typeof EventSchema.safeParse>;
+  try {
+    parsed = EventSchema.safeParse(raw);
+  } catch (error) {
+    // Only objects built in code get here (a getter that throws): parsed JSON cannot.
+    return { ok: false, reason: `event could not be read: ${(error as Error).message}` };
+  }
   if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, raw) };
   const event = parsed.data;
   if (event.project_id !== undefined && event.project_id !== projectId) {

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { INGEST_LIMITS } from '../shared/ingest-api.js';
 
@@ -193,7 +193,8 @@ export function decodeBody(
 
   let decoded: DecodedBody;
   if (isUtf8(bytes)) {
-    const text = bytes.toString('utf8');
+    // Most LLM text is ASCII, and latin1 decoding of ASCII is a copy: twice as fast as utf8.
+    const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
     decoded = format === 'json' ? readJson(text, limits) : readNdjson(text.split('\n'), limits);
   } else if (format === 'json') {
     return fail(400, 'invalid_utf8', 'body is not valid UTF-8; JSON text must be UTF-8 encoded');

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { newApiKey } from '../functions/shared/api-keys.js';
+import { INGEST_LIMITS } from '../functions/shared/ingest-api.js';
+import { DEFAULT_VALIDATOR_LIMITS, handleRequest, type ValidatorDeps } from '../functions/validator/core.js';
+import type { PutOutcome } from '../functions/validator/stream-writer.js';
+import { eventGenerator } from '../load-tests/event-generator.js';
+
+/**
+ * The validator core on realistic 5.3 KB events in ~1 MB gzip NDJSON requests (what the SDK
+ * sends), on one core, against the limit measured in the same run on the same bytes: bare
+ * gunzip + JSON.parse of every line. The stream is an in-memory sink: this measures the core,
+ * not Kinesis.
+ */
+
+export interface ValidatorBenchResult {
+  readonly eventsPerRequest: number;
+  readonly requestBytes: number;
+  readonly eventBytes: number;
+  readonly bareEventsPerSec: number;
+  readonly validatorEventsPerSec: number;
+  readonly ratio: number;
+  readonly reencodeEventsPerSec: number;
+  readonly jsonEventsPerSec: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** Builds gzip NDJSON bodies as close to the 1 MB request limit as the SDK would. */
+function buildBodies(count: number): { bodies: Buffer[]; events: number; rawBytes: number } {
+  const generator = eventGenerator({ seed: 42 });
+  const bodies: Buffer[] = [];
+  let events = 0;
+  let rawBytes = 0;
+  for (let b = 0; b < count; b++) {
+    const lines: string[] = [];
+    // ~3:1 for this text; stop well inside the limit, then trim to fit.
+    while (lines.length * 5_500 < INGEST_LIMITS.maxBodyBytes * 2.8)
+      lines.push(JSON.stringify(generator.next()));
+    let body = gzipSync(lines.join('\n'));
+    while (body.length > INGEST_LIMITS.maxBodyBytes) {
+      lines.splice(-20);
+      body = gzipSync(lines.join('\n'));
+    }
+    bodies.push(body);
+    events += lines.length;
+    rawBytes += lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
+  }
+  return { bodies, events, rawBytes };
+}
+
+function bare(body: Buffer): number {
+  const lines = gunzipSync(body).toString('utf8').split('\n');
+  for (const line of lines) JSON.parse(line);
+  return lines.length;
+}
+
+export async function benchValidator(options: { rounds?: number } = {}): Promise<ValidatorBenchResult> {
+  const rounds = options.rounds ?? 15;
+  const { bodies, events, rawBytes } = buildBodies(6);
+  const eventsPerRequest = events / bodies.length;
+  const key = newApiKey('bench', new Date());
+  let sunk = 0;
+  const deps: ValidatorDeps = {
+    keys: { findByKeyId: async () => key.record },
+    putRecords: async (records) => {
+      for (const r of records) sunk += r.data.length;
+      return records.map((): PutOutcome => ({ ok: true }));
+    },
+    now: Date.now,
+    newId: () => randomBytes(16).toString('hex'),
+    sleep: (ms) => sleep(ms),
+    random: Math.random,
+    limits: DEFAULT_VALIDATOR_LIMITS,
+  };
+  const headers = {
+    authorization: `Bearer ${key.key}`,
+    'content-type': 'application/x-ndjson',
+    'content-encoding': 'gzip',
+  };
+  const post = async (body: Buffer, h: Record<string, string> = headers) => {
+    const { response } = await handleRequest({ method: 'POST', path: '/v1/events', headers: h, body }, deps);
+    if (response.statusCode !== 200 && response.statusCode !== 207) {
+      throw new Error(`validator answered ${response.statusCode}: ${response.body.slice(0, 200)}`);
+    }
+  };
+
+  // The re-encode path: one bad event per request makes the validator compress the rest again.
+  const withBadLine = bodies.map((b) => gzipSync(`${gunzipSync(b).toString('utf8')}\n{"model":1}`));
+  // The JSON path: {"events":[...]} uncompressed, as a curl user might send, one ~1 MB request.
+  const jsonBodies = bodies.map((b) => {
+    const lines = gunzipSync(b).toString('utf8').split('\n');
+    return Buffer.from(`{"events":[${lines.slice(0, Math.floor(lines.length / 3)).join(',')}]}`);
+  });
+  const jsonEvents = jsonBodies.reduce(
+    (n, b) => n + (JSON.parse(b.toString()) as { events: unknown[] }).events.length,
+    0,
+  );
+
+  const time = async (work: () => Promise<void> | void): Promise<number> => {
+    const start = process.hrtime.bigint();
+    await work();
+    return Number(process.hrtime.bigint() - start) / 1e9;
+  };
+
+  // Warm up every path, then interleave rounds so both sides see the same machine state.
+  for (const b of bodies) {
+    bare(b);
+    await post(b);
+  }
+  const bareRates: number[] = [];
+  const validatorRates: number[] = [];
+  const reencodeRates: number[] = [];
+  const jsonRates: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    bareRates.push(events / (await time(() => bodies.forEach(bare))));
+    validatorRates.push(
+      events /
+        (await time(async () => {
+          for (const b of bodies) await post(b);
+        })),
+    );
+    if (r % 3 === 0) {
+      reencodeRates.push(
+        events /
+          (await time(async () => {
+            for (const b of withBadLine) await post(b);
+          })),
+      );
+      jsonRates.push(
+        jsonEvents /
+          (await time(async () => {
+            for (const b of jsonBodies)
+              await post(b, {
+                ...headers,
+                'content-type': 'application/json',
+                'content-encoding': 'identity',
+              });
+          })),
+      );
+    }
+  }
+  if (sunk === 0) throw new Error('nothing reached the sink');
+  const bareEventsPerSec = median(bareRates);
+  const validatorEventsPerSec = median(validatorRates);
+  return {
+    eventsPerRequest,
+    requestBytes: bodies.reduce((n, b) => n + b.length, 0) / bodies.length,
+    eventBytes: rawBytes / events,
+    bareEventsPerSec,
+    validatorEventsPerSec,
+    ratio: validatorEventsPerSec / bareEventsPerSec,
+    reencodeEventsPerSec: median(reencodeRates),
+    jsonEventsPerSec: median(jsonRates),
+  };
+}

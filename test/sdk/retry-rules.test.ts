@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryDelayMs } from '../../sdk/backoff.js';
+import { INGEST_PATH, REGION_ENDPOINT_TEMPLATE, resolveIngestUrl } from '../../sdk/endpoint.js';
+import { EvalForgeConfigError } from '../../sdk/errors.js';
+import { judgeResponse } from '../../sdk/response.js';
+
+const NOW = Date.UTC(2026, 0, 31, 12, 0, 0);
+const policy = { initialBackoffMs: 100, maxBackoffMs: 1_000 };
+
+describe('retryDelayMs', () => {
+  it.each([
+    { retry: 0, random: 0.999, below: 100 },
+    { retry: 1, random: 0.999, below: 200 },
+    { retry: 3, random: 0.999, below: 800 },
+    { retry: 10, random: 0.999, below: 1_000 },
+  ])('draws retry $retry below min(max, initial * 2^retry) = $below', ({ retry, random, below }) => {
+    const delay = retryDelayMs(retry, policy, () => random);
+    expect(delay).toBeLessThan(below);
+    expect(delay).toBeGreaterThan(below * 0.99);
+  });
+
+  it('uses full jitter: a draw of 0 retries at once', () => {
+    expect(retryDelayMs(4, policy, () => 0)).toBe(0);
+  });
+
+  it.each([
+    { retryAfterMs: 5_000, expected: 5_000 },
+    { retryAfterMs: 10, expected: 50 },
+    { retryAfterMs: 10 * MAX_RETRY_AFTER_MS, expected: MAX_RETRY_AFTER_MS },
+  ])('never retries sooner than Retry-After $retryAfterMs ms (clamped)', ({ retryAfterMs, expected }) => {
+    expect(retryDelayMs(0, policy, () => 0.5, retryAfterMs)).toBe(expected);
+  });
+});
+
+describe('parseRetryAfterMs', () => {
+  it.each([
+    { header: undefined, expected: undefined },
+    { header: '1', expected: 1_000 },
+    { header: ' 120 ', expected: 120_000 },
+    { header: '0', expected: 0 },
+    { header: 'Sat, 31 Jan 2026 12:00:30 GMT', expected: 30_000 },
+    { header: 'Sat, 31 Jan 2026 11:00:00 GMT', expected: 0 },
+    { header: 'soon', expected: undefined },
+  ])('reads $header as $expected ms', ({ header, expected }) => {
+    expect(parseRetryAfterMs(header, NOW)).toBe(expected);
+  });
+});
+
+describe('judgeResponse', () => {
+  const result = (errors: unknown[], accepted = 0) =>
+    JSON.stringify({ accepted, rejected: errors.length, errors });
+  const answer = (status: number, body = '', retryAfter?: string) => ({ status, body, retryAfter });
+
+  it.each([200, 202])('accepts everything on %i', (status) => {
+    expect(judgeResponse(answer(status, result([], 3)), 3, NOW)).toEqual({ kind: 'accepted' });
+  });
+
+  it.each([408, 500, 502, 504, 429, 503])('retries the whole batch on %i without a result body', (status) => {
+    expect(judgeResponse(answer(status, '<html>busy</html>', '2'), 3, NOW)).toMatchObject({
+      kind: 'retry-all',
+      status,
+      retryAfterMs: 2_000,
+    });
+  });
+
+  it.each([400, 401, 403, 404, 415, 422])('rejects the whole batch for good on %i', (status) => {
+    const body = JSON.stringify({ error: { code: 'nope', message: 'the reason' } });
+    expect(judgeResponse(answer(status, body), 3, NOW)).toEqual({
+      kind: 'reject-all',
+      status,
+      reason: `HTTP ${status} (nope): the reason`,
+    });
+  });
+
+  it('splits on 413', () => {
+    expect(judgeResponse(answer(413), 3, NOW)).toMatchObject({ kind: 'split', status: 413 });
+  });
+
+  it('retries only the retryable entries of a 207; unlisted events were accepted', () => {
+    const body = result(
+      [
+        { index: 0, code: 'unavailable', message: 'stream write failed', retryable: true },
+        { index: 2, code: 'invalid_event', message: 'model: must not be empty', retryable: false },
+        { index: 9, code: 'throttled', message: 'out of range index is ignored', retryable: true },
+      ],
+      1,
+    );
+    expect(judgeResponse(answer(207, body, '1'), 3, NOW)).toEqual({
+      kind: 'per-event',
+      status: 207,
+      retry: [0],
+      rejected: [{ index: 2, code: 'invalid_event', message: 'model: must not be empty' }],
+      retryAfterMs: 1_000,
+      reason: 'HTTP 207: unavailable: stream write failed',
+    });
+  });
+
+  it('retries unlisted events of a 429 with a result body: nothing was accepted', () => {
+    const body = result([
+      { index: 1, code: 'duplicate_event', message: 'same ids as event 0', retryable: false },
+    ]);
+    expect(judgeResponse(answer(429, body), 3, NOW)).toMatchObject({
+      kind: 'per-event',
+      retry: [0, 2],
+      rejected: [{ index: 1, code: 'duplicate_event' }],
+    });
+  });
+
+  it('retries the whole batch on a 207 whose body cannot be read', () => {
+    expect(judgeResponse(answer(207, 'not json'), 3, NOW)).toMatchObject({ kind: 'retry-all', status: 207 });
+  });
+
+  it('keeps an unknown server code in the message of a final rejection', () => {
+    const body = result(
+      [{ index: 0, code: 'new_code', message: 'from a newer server', retryable: false }],
+      1,
+    );
+    expect(judgeResponse(answer(207, body), 2, NOW)).toMatchObject({
+      rejected: [{ index: 0, code: 'invalid_event', message: 'new_code: from a newer server' }],
+    });
+  });
+});
+
+describe('resolveIngestUrl', () => {
+  it.each([
+    { options: { region: 'eu-west-1' }, expected: 'https://ingest.eu-west-1.evalforge.dev/v1/events' },
+    {
+      options: { region: 'us-east-1', regionEndpointTemplate: 'https://{region}.ingest.example.com/api' },
+      expected: 'https://us-east-1.ingest.example.com/api/v1/events',
+    },
+    { options: { endpoint: 'http://127.0.0.1:8080' }, expected: 'http://127.0.0.1:8080/v1/events' },
+    {
+      options: { endpoint: 'http://127.0.0.1:8080/v1/events/' },
+      expected: 'http://127.0.0.1:8080/v1/events',
+    },
+    {
+      options: { endpoint: new URL('https://user:pw@h.example/base?x=1') },
+      expected: 'https://h.example/base/v1/events',
+    },
+  ])('resolves $options to $expected', ({ options, expected }) => {
+    expect(resolveIngestUrl(options).href).toBe(expected);
+  });
+
+  it('builds region URLs from the exported template', () => {
+    expect(REGION_ENDPOINT_TEMPLATE).toContain('{region}');
+    expect(INGEST_PATH).toBe('/v1/events');
+  });
+
+  it.each([
+    { options: {}, message: 'set either' },
+    { options: { endpoint: 'http://a', region: 'eu-west-1' }, message: 'only one' },
+    { options: { region: 'EU West' }, message: 'lowercase' },
+    {
+      options: { region: 'eu-west-1', regionEndpointTemplate: 'https://fixed.example' },
+      message: '{region}',
+    },
+    { options: { endpoint: 'not a url' }, message: 'is not a URL' },
+    { options: { endpoint: 'ftp://h.example' }, message: 'http or https' },
+  ])('rejects $options', ({ options, message }) => {
+    expect(() => resolveIngestUrl(options)).toThrow(EvalForgeConfigError);
+    expect(() => resolveIngestUrl(options)).toThrow(message);
+  });
+});
