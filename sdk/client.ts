@@ -82,7 +82,9 @@ export interface EvalForgeClientOptions {
   readonly endpoint?: string | URL;
   /** A region such as `eu-west-1`, turned into a URL with `regionEndpointTemplate`. */
   readonly region?: string;
-  /** @default - `REGION_ENDPOINT_TEMPLATE`, `https://ingest.{region}.evalforge.dev` */
+  /** The DNS zone the deployment answers on (`example.com`); needed with `region`. */
+  readonly domain?: string;
+  /** @default - `REGION_ENDPOINT_TEMPLATE`, `https://ingest.{region}.{domain}` */
   readonly regionEndpointTemplate?: string;
   /** Set on every event that names no project. @default - none: the server uses the key's project */
   readonly projectId?: string;
@@ -162,7 +164,7 @@ export interface ClientStats {
 type ResolvedOptions = Required<
   Omit<
     EvalForgeClientOptions,
-    'endpoint' | 'region' | 'regionEndpointTemplate' | 'projectId' | 'onDrop' | 'onError'
+    'endpoint' | 'region' | 'domain' | 'regionEndpointTemplate' | 'projectId' | 'onDrop' | 'onError'
   >
 > &
   Pick<EvalForgeClientOptions, 'projectId' | 'onDrop' | 'onError'>;

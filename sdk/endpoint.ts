@@ -1,7 +1,11 @@
 import { EvalForgeConfigError } from './errors.js';
 
-/** Where a region's ingest API lives; `{region}` is replaced by the region name. */
-export const REGION_ENDPOINT_TEMPLATE = 'https://ingest.{region}.evalforge.dev';
+/**
+ * Where a region's ingest API lives: the name the deployment's weighted DNS records answer on.
+ * `{region}` becomes the region and `{domain}` the deployment's DNS zone.
+ */
+export const REGION_ENDPOINT_TEMPLATE = 'https://ingest.{region}.{domain}';
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 /** The ingest API's path under an endpoint. */
 export const INGEST_PATH = '/v1/events';
@@ -12,11 +16,13 @@ export interface EndpointOptions {
   readonly endpoint?: string | URL | undefined;
   readonly region?: string | undefined;
   readonly regionEndpointTemplate?: string | undefined;
+  readonly domain?: string | undefined;
 }
 
 /**
  * The URL events are POSTed to, from exactly one of `endpoint` (a base URL such as
- * `http://127.0.0.1:8080`, or the full `…/v1/events` URL) and `region` (`eu-west-1`).
+ * `http://127.0.0.1:8080`, or the full `…/v1/events` URL) and `region` (`eu-west-1`, with the
+ * deployment's `domain`).
  */
 export function resolveIngestUrl(options: EndpointOptions): URL {
   const { endpoint, region } = options;
@@ -38,7 +44,19 @@ export function resolveIngestUrl(options: EndpointOptions): URL {
     if (!template.includes('{region}')) {
       throw new EvalForgeConfigError('regionEndpointTemplate must contain "{region}"');
     }
-    base = template.replaceAll('{region}', region);
+    if (template.includes('{domain}')) {
+      const domain = options.domain;
+      if (domain === undefined || !DOMAIN.test(domain)) {
+        throw new EvalForgeConfigError(
+          domain === undefined
+            ? '`region` needs `domain`: the DNS zone your EvalForge deployment answers on, like "example.com"'
+            : `domain ${JSON.stringify(domain)} is not a DNS name like "example.com"`,
+        );
+      }
+      base = template.replaceAll('{region}', region).replaceAll('{domain}', domain);
+    } else {
+      base = template.replaceAll('{region}', region);
+    }
   } else {
     base = endpoint ?? '';
   }

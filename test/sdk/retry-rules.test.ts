@@ -123,7 +123,10 @@ describe('judgeResponse', () => {
 
 describe('resolveIngestUrl', () => {
   it.each([
-    { options: { region: 'eu-west-1' }, expected: 'https://ingest.eu-west-1.evalforge.dev/v1/events' },
+    {
+      options: { region: 'eu-west-1', domain: 'example.com' },
+      expected: 'https://ingest.eu-west-1.example.com/v1/events',
+    },
     {
       options: { region: 'us-east-1', regionEndpointTemplate: 'https://{region}.ingest.example.com/api' },
       expected: 'https://us-east-1.ingest.example.com/api/v1/events',
@@ -154,6 +157,8 @@ describe('resolveIngestUrl', () => {
       options: { region: 'eu-west-1', regionEndpointTemplate: 'https://fixed.example' },
       message: '{region}',
     },
+    { options: { region: 'eu-west-1' }, message: '`region` needs `domain`' },
+    { options: { region: 'eu-west-1', domain: 'not a domain' }, message: 'is not a DNS name' },
     { options: { endpoint: 'not a url' }, message: 'is not a URL' },
     { options: { endpoint: 'ftp://h.example' }, message: 'http or https' },
   ])('rejects $options', ({ options, message }) => {
