@@ -19,8 +19,18 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const SYLLABLES = 'ka lo mi tre su van el or is ba ne qu ri to pa de la mon ser gal fi nu ho wen ty ar cy zo be ul'.split(' ');
-const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4', 'claude-haiku-4', 'llama-3.1-70b', 'mistral-large'];
+const SYLLABLES =
+  'ka lo mi tre su van el or is ba ne qu ri to pa de la mon ser gal fi nu ho wen ty ar cy zo be ul'.split(
+    ' ',
+  );
+const MODELS = [
+  'gpt-4o-mini',
+  'gpt-4o',
+  'claude-sonnet-4',
+  'claude-haiku-4',
+  'llama-3.1-70b',
+  'mistral-large',
+];
 
 function vocabulary(random: () => number, size: number): string[] {
   const words: string[] = [];
@@ -35,7 +45,10 @@ function vocabulary(random: () => number, size: number): string[] {
 
 function hex(random: () => number, chars: number): string {
   let out = '';
-  while (out.length < chars) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  while (out.length < chars)
+    out += Math.floor(random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return out.slice(0, chars);
 }
 
@@ -44,7 +57,9 @@ export interface EventGenerator {
   next(overrides?: Partial<EventInput>): EventInput;
 }
 
-export function eventGenerator(options: { seed?: number; projectId?: string; now?: () => number } = {}): EventGenerator {
+export function eventGenerator(
+  options: { seed?: number; projectId?: string; now?: () => number } = {},
+): EventGenerator {
   const random = seededRandom(options.seed ?? 1);
   const words = vocabulary(random, 4_000);
   const now = options.now ?? Date.now;

@@ -8,7 +8,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
  * `checkEvent(event, header.project_id)`). Keeping the client's bytes is what lets the validator
  * forward a gzip NDJSON request without compressing it again: the record is a small gzip member
  * holding the header followed by the request body, and concatenated gzip members are one gzip
- * stream. Blank lines may occur and carry nothing.
+ * stream. Every record ends with a newline, so records that Firehose writes back to back into one
+ * object read as one NDJSON stream of headers and events. Blank lines may occur and carry nothing.
  */
 export const STREAM_RECORD_FORMAT = 'evalforge.batch/v1';
 

@@ -57,7 +57,20 @@ export function bodyFormat(contentType: string | undefined): BodyFormat | undefi
  */
 function gunzipCapped(body: Buffer, max: number): Buffer | DecodedBody {
   try {
-    return gunzipSync(body, { maxOutputLength: max });
+    const { buffer, engine } = gunzipSync(body, { maxOutputLength: max, info: true }) as unknown as {
+      buffer: Buffer;
+      engine: { bytesWritten: number };
+    };
+    // zlib stops at zero padding and ignores what follows; those bytes were never read, so the
+    // body must not be forwarded as if they had been.
+    if (engine.bytesWritten !== body.length) {
+      return fail(
+        400,
+        'invalid_gzip',
+        `body has ${body.length - engine.bytesWritten} bytes after the end of its gzip data`,
+      );
+    }
+    return buffer;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {

@@ -42,6 +42,8 @@ export interface RequestSummary {
   readonly records: number;
   readonly passThrough: boolean;
   readonly errorCode?: string;
+  /** The stream's own error, for operators' logs only: it can name the account and stream. */
+  readonly streamError?: string;
 }
 
 export interface ValidatorLimits {
@@ -168,7 +170,7 @@ async function ingest(
     return reject(
       413,
       'body_too_large',
-      `body is ${request.body.length} bytes; the limit is ${limits.maxBodyBytes} bytes (1 MB, the load balancer's limit for a Lambda target); send fewer events per request`,
+      `body is over ${limits.maxBodyBytes} bytes (1 MB, the load balancer's limit for a Lambda target); send fewer events per request`,
     );
   }
   let auth: Awaited<ReturnType<typeof authenticate>>;
@@ -282,6 +284,7 @@ async function ingest(
   let eventsAccepted = 0;
   let throttled = false;
   let unavailable = false;
+  let streamError: string | undefined;
   records.forEach((record, i) => {
     const outcome = outcomes[i];
     if (outcome?.ok) {
@@ -291,6 +294,7 @@ async function ingest(
     const code = outcome?.code ?? 'unavailable';
     if (code === 'throttled') throttled = true;
     else unavailable = true;
+    streamError ??= outcome?.message;
     for (const index of record.eventIndexes) {
       errors.push({
         index,
@@ -298,7 +302,7 @@ async function ingest(
         message:
           code === 'throttled'
             ? 'the event stream is over its throughput; send this event again after Retry-After seconds'
-            : `the event stream could not be written (${outcome?.message ?? 'unknown error'}); send this event again after Retry-After seconds`,
+            : 'the event stream could not be written; send this event again after Retry-After seconds',
         retryable: true,
       });
     }
@@ -329,6 +333,7 @@ async function ingest(
       eventsRetryable: retryable,
       records: records.length,
       passThrough,
+      ...(streamError ? { streamError } : {}),
     },
   };
 }

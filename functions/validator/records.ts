@@ -37,6 +37,9 @@ export const DEFAULT_PACK_OPTIONS: PackOptions = {
 
 type HeaderFields = Omit<StreamRecordHeader, 'events'>;
 
+/** A gzip member holding one newline: every record ends a line, whatever the client sent. */
+const NEWLINE_MEMBER = gzipSync('\n');
+
 /**
  * The fast path: every event of a gzip NDJSON request was accepted, so the record is a gzip
  * member with the header followed by the request body as received. No compression is redone.
@@ -49,8 +52,9 @@ export function packPassThrough(
   maxRecordBytes: number = MAX_STREAM_RECORD_BYTES,
 ): PackedRecord | undefined {
   const head = gzipHeaderMember({ ...header, events: eventIndexes.length });
-  if (head.length + gzipBody.length > maxRecordBytes) return undefined;
-  return { data: Buffer.concat([head, gzipBody]), eventIndexes };
+  if (head.length + gzipBody.length + NEWLINE_MEMBER.length > maxRecordBytes) return undefined;
+  // The body may not end with a newline; Firehose puts records back to back in one object.
+  return { data: Buffer.concat([head, gzipBody, NEWLINE_MEMBER]), eventIndexes };
 }
 
 /**
@@ -66,7 +70,8 @@ export function packLines(
   const tooLarge: number[] = [];
 
   const emit = (group: readonly AcceptedLine[]): void => {
-    const text = encodeHeaderLine({ ...header, events: group.length }) + group.map((l) => l.text).join('\n');
+    let text = encodeHeaderLine({ ...header, events: group.length });
+    for (const line of group) text += `${line.text}\n`;
     const data = gzipSync(text, { level: options.gzipLevel });
     if (data.length <= options.maxRecordBytes) {
       records.push({ data, eventIndexes: group.map((l) => l.index) });

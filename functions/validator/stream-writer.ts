@@ -12,7 +12,13 @@ export type WriteFailureCode = 'throttled' | 'unavailable';
 
 export type PutOutcome =
   | { readonly ok: true }
-  | { readonly ok: false; readonly code: WriteFailureCode; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly code: WriteFailureCode;
+      readonly message: string;
+      /** A fault of the deployment (missing stream, denied access): retrying now cannot help. */
+      readonly permanent?: boolean;
+    };
 
 /** One attempt to write records; returns one outcome per record, in order. May throw. */
 export type PutRecords = (records: readonly StreamRecord[]) => Promise<PutOutcome[]>;
@@ -32,17 +38,30 @@ export interface RetryDeps {
   readonly random: () => number;
 }
 
+/** Errors no retry within this request can fix: the deployment itself is wrong. */
+const PERMANENT =
+  /ResourceNotFound|InvalidArgument|AccessDenied|Validation|KMSDisabled|KMSNotFound|KMSInvalidState/i;
+
 /** Maps an error thrown by a whole put call to the outcome of each of its records. */
-export function classifyPutError(error: unknown): { code: WriteFailureCode; message: string } {
+export function classifyPutError(error: unknown): {
+  code: WriteFailureCode;
+  message: string;
+  permanent?: true;
+} {
   const name = (error as { name?: string } | undefined)?.name ?? '';
-  const message = (error as { message?: string } | undefined)?.message ?? String(error);
-  const throttled = /ProvisionedThroughputExceeded|Throttl|LimitExceeded|TooManyRequests/i.test(name);
-  return { code: throttled ? 'throttled' : 'unavailable', message: `${name || 'Error'}: ${message}` };
+  const message = `${name || 'Error'}: ${(error as { message?: string } | undefined)?.message ?? String(error)}`;
+  if (/ProvisionedThroughputExceeded|Throttl|LimitExceeded|TooManyRequests/i.test(name)) {
+    return { code: 'throttled', message };
+  }
+  return PERMANENT.test(name)
+    ? { code: 'unavailable', message, permanent: true }
+    : { code: 'unavailable', message };
 }
 
 /**
  * Writes every record, retrying only the failed ones with capped exponential backoff and full
- * jitter. Returns the final outcome of each record: whatever still failed is reported, not lost.
+ * jitter; a permanent failure is not retried. Returns the final outcome of each record: whatever
+ * still failed is reported, not lost.
  */
 export async function writeWithRetry(
   records: readonly StreamRecord[],
@@ -72,7 +91,7 @@ export async function writeWithRetry(
     pending.forEach((recordIndex, k) => {
       const result = results[k] ?? { ok: false, code: 'unavailable', message: 'no result for record' };
       outcomes[recordIndex] = result;
-      if (!result.ok) stillFailing.push(recordIndex);
+      if (!result.ok && !result.permanent) stillFailing.push(recordIndex);
     });
     pending = stillFailing;
   }
