@@ -29,10 +29,6 @@ export const EVENT_LIMITS = {
   timestampMinMs: 946_684_800_000,
 } as const;
 
-const HEX32 = /^[0-9a-fA-F]{32}$/;
-const HEX16 = /^[0-9a-fA-F]{16}$/;
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const ALL_ZERO = /^0+$/;
 /** ISO-8601 date-time with an explicit offset; fractions beyond milliseconds are truncated. */
 const ISO_TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?(?:Z|[+-](\d{2}):(\d{2}))$/;
@@ -64,21 +60,22 @@ function normaliseId(value: string): string {
   return value.length === 36 ? value.replaceAll('-', '').toLowerCase() : value.toLowerCase();
 }
 
-const traceId = z
-  .string()
-  .refine((v) => HEX32.test(v) || UUID.test(v), {
-    message: 'must be 32 hex characters (W3C trace id) or a UUID',
-  })
-  .refine((v) => !ALL_ZERO.test(v.replaceAll('-', '')), { message: 'must not be all zeros' })
-  .transform(normaliseId);
+const TRACE_ID =
+  /^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+const SPAN_ID =
+  /^(?:[0-9a-fA-F]{16}|[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+const ALL_ZERO_ID = /^[0-]+$/;
 
-const spanId = z
-  .string()
-  .refine((v) => HEX16.test(v) || HEX32.test(v) || UUID.test(v), {
-    message: 'must be 16 hex characters (W3C span id), 32 hex characters or a UUID',
-  })
-  .refine((v) => !ALL_ZERO.test(v.replaceAll('-', '')), { message: 'must not be all zeros' })
-  .transform(normaliseId);
+/** Checks and normalisation in place (`overwrite`), not a transform: ids are on every event's hot path. */
+const id = (pattern: RegExp, message: string) =>
+  z
+    .string()
+    .regex(pattern, { error: message })
+    .refine((v) => !ALL_ZERO_ID.test(v), { error: 'must not be all zeros' })
+    .overwrite(normaliseId);
+
+const traceId = id(TRACE_ID, 'must be 32 hex characters (W3C trace id) or a UUID');
+const spanId = id(SPAN_ID, 'must be 16 hex characters (W3C span id), 32 hex characters or a UUID');
 
 const timestamp = z
   .union([z.string(), z.number()], { error: 'must be an ISO-8601 string or epoch milliseconds' })
