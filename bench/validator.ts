@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { newApiKey } from '../functions/shared/api-keys.js';
 import { INGEST_LIMITS } from '../functions/shared/ingest-api.js';
 import { DEFAULT_VALIDATOR_LIMITS, handleRequest, type ValidatorDeps } from '../functions/validator/core.js';
+import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import type { PutOutcome } from '../functions/validator/stream-writer.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
 
@@ -71,10 +70,7 @@ export async function benchValidator(options: { rounds?: number } = {}): Promise
       for (const r of records) sunk += r.data.length;
       return records.map((): PutOutcome => ({ ok: true }));
     },
-    now: Date.now,
-    newId: () => randomBytes(16).toString('hex'),
-    sleep: (ms) => sleep(ms),
-    random: Math.random,
+    ...SYSTEM_RUNTIME,
     limits: DEFAULT_VALIDATOR_LIMITS,
   };
   const headers = {

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { newApiKey } from '../functions/shared/api-keys.js';
 import { FileKeyStore } from '../functions/shared/key-store-file.js';
 import { DEFAULT_VALIDATOR_LIMITS } from '../functions/validator/core.js';
 import { kinesisPutRecords } from '../functions/validator/kinesis-put.js';
+import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import { startIngestServer } from './ingest-server.js';
 import { ensureStream, startLocalKinesis } from './kinesis.js';
 
@@ -41,10 +41,7 @@ async function main(): Promise<void> {
     deps: {
       keys,
       putRecords: kinesisPutRecords(kinesis.client, STREAM_NAME),
-      now: Date.now,
-      newId: () => randomBytes(16).toString('hex'),
-      sleep: (ms) => sleep(ms),
-      random: Math.random,
+      ...SYSTEM_RUNTIME,
       limits: DEFAULT_VALIDATOR_LIMITS,
     },
     onRequest: (s) => {

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
@@ -7,6 +5,7 @@ import { CachedKeyStore } from '../shared/api-keys.js';
 import { DynamoDbKeyStore } from '../shared/key-store-dynamodb.js';
 import { DEFAULT_VALIDATOR_LIMITS, type ValidatorDeps } from './core.js';
 import { kinesisPutRecords } from './kinesis-put.js';
+import { SYSTEM_RUNTIME } from './runtime.js';
 
 /** The validator's environment, read once at cold start; a missing variable fails fast by name. */
 const Env = z.object({
@@ -40,9 +39,6 @@ export const deps: ValidatorDeps = {
     now: Date.now,
   }),
   putRecords: kinesisPutRecords(kinesis, env.EVENT_STREAM_NAME),
-  now: Date.now,
-  newId: () => randomBytes(16).toString('hex'),
-  sleep: (ms) => sleep(ms),
-  random: Math.random,
+  ...SYSTEM_RUNTIME,
   limits: { ...DEFAULT_VALIDATOR_LIMITS, maxFutureSkewMs: env.MAX_FUTURE_SKEW_SECONDS * 1_000 },
 };

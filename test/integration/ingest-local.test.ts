@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import { FileKeyStore } from '../../functions/shared/key-store-file.js';
 import { decodeStreamRecord, type StreamRecordHeader } from '../../functions/shared/stream-record.js';
 import { DEFAULT_VALIDATOR_LIMITS, type RequestSummary } from '../../functions/validator/core.js';
 import { kinesisPutRecords } from '../../functions/validator/kinesis-put.js';
+import { SYSTEM_RUNTIME } from '../../functions/validator/runtime.js';
 import { type IngestServer, startIngestServer } from '../../local/ingest-server.js';
 import { ensureStream, type LocalKinesis, startLocalKinesis } from '../../local/kinesis.js';
 
@@ -108,10 +108,7 @@ beforeAll(async () => {
     deps: {
       keys,
       putRecords: kinesisPutRecords(kinesis.client, STREAM),
-      now: Date.now,
-      newId: () => randomBytes(16).toString('hex'),
-      sleep: (ms) => sleep(ms),
-      random: Math.random,
+      ...SYSTEM_RUNTIME,
       limits: DEFAULT_VALIDATOR_LIMITS,
     },
     onRequest: (summary) => summaries.push(summary),
