@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/**
+ * Versioned migrations for one ClickHouse node (embedded; tiers 1-2) or a cluster (tiers 3-4).
+ * The SQL files are written once, with a few directives that render per topology:
+ *
+ * | directive                  | single node        | cluster                                               |
+ * |----------------------------|--------------------|-------------------------------------------------------|
+ * | `{{table x}}`              | `x`                | `x_local`                                             |
+ * | `{{on_cluster}}`           | nothing            | `ON CLUSTER <name>`                                   |
+ * | `{{engine E}}`             | `E`                | `ReplicatedE('/clickhouse/tables/{shard}/{database}/x_local', '{replica}')` |
+ * | `{{dedup_window}}`         | `non_replicated_deduplication_window = 10000` | `replicated_deduplication_window = 10000` |
+ * | `{{distributed x key}}`    | no statement       | `CREATE TABLE x … ENGINE = Distributed(<name>, currentDatabase(), x_local, key)` |
+ *
+ * Queries and inserts always name `x`: the table itself on one node, the Distributed table over
+ * the shards' `x_local` on a cluster.
+ */
+export type Topology = { readonly kind: 'single' } | { readonly kind: 'cluster'; readonly cluster: string };
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export class MigrationError extends Error {
+  override readonly name = 'MigrationError';
+}
+
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** Deduplication keeps the last 10,000 insert tokens per table: hours of loader batches. */
+const DEDUP_WINDOW = 10_000;
+
+export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migration[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
+  const migrations: Migration[] = [];
+  for (const file of files) {
+    const match = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
+    if (!match?.[1] || !match[2]) {
+      throw new MigrationError(`migration file ${file} must be named NNNN_name.sql`);
+    }
+    migrations.push({
+      version: Number(match[1]),
+      name: match[2],
+      sql: await readFile(join(dir, file), 'utf8'),
+    });
+  }
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1)
+      throw new MigrationError(`migration ${m.version}_${m.name} is out of sequence: expected ${i + 1}`);
+  });
+  return migrations;
+}
+
+/** Splits a migration into statements: `;` ends a statement at the end of a line; `--` comments go. */
+function statements(sql: string): string[] {
+  const withoutComments = sql
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n');
+  return withoutComments
+    .split(/;\s*$/m)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+const ident = (name: string): string => {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new MigrationError(`"${name}" is not a table name`);
+  return name;
+};
+
+/** Renders one migration's statements for a topology. */
+export function renderMigration(sql: string, topology: Topology): string[] {
+  const cluster = topology.kind === 'cluster' ? ident(topology.cluster) : undefined;
+  const local = (name: string) => (cluster ? `${ident(name)}_local` : ident(name));
+  return statements(sql).flatMap((statement) => {
+    const distributed = /^\{\{distributed (\w+) (.+)\}\}$/s.exec(statement);
+    if (distributed?.[1] && distributed[2]) {
+      if (!cluster) return [];
+      const name = ident(distributed[1]);
+      return [
+        `CREATE TABLE IF NOT EXISTS ${name} ON CLUSTER ${cluster} AS ${local(name)} ENGINE = Distributed(${cluster}, currentDatabase(), ${local(name)}, ${distributed[2]})`,
+      ];
+    }
+    const owner = /\{\{table (\w+)\}\}/.exec(statement)?.[1];
+    const rendered = statement
+      .replace(/\{\{table (\w+)\}\}/g, (_, name: string) => local(name))
+      .replace(/\{\{on_cluster\}\}/g, cluster ? `ON CLUSTER ${cluster}` : '')
+      .replace(/\{\{dedup_window\}\}/g, () =>
+        cluster
+          ? `replicated_deduplication_window = ${DEDUP_WINDOW}`
+          : `non_replicated_deduplication_window = ${DEDUP_WINDOW}`,
+      )
+      .replace(/\{\{engine (\w+)\}\}/g, (_, engine: string) => {
+        if (!cluster) return engine;
+        if (!owner)
+          throw new MigrationError(`{{engine ${engine}}} needs a {{table …}} in the same statement`);
+        return `Replicated${engine}('/clickhouse/tables/{shard}/{database}/${local(owner)}', '{replica}')`;
+      });
+    const leftover = /\{\{[^}]*\}\}/.exec(rendered);
+    if (leftover) throw new MigrationError(`unknown directive ${leftover[0]}`);
+    return [rendered];
+  });
+}
+
+export function checksum(sql: string): string {
+  return createHash('sha256').update(sql).digest('hex');
+}
+
+function migrationsTable(topology: Topology): string {
+  return topology.kind === 'cluster'
+    ? `CREATE TABLE IF NOT EXISTS schema_migrations ON CLUSTER ${ident(topology.cluster)} (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC')) ENGINE = ReplicatedMergeTree('/clickhouse/evalforge/schema_migrations', '{replica}') ORDER BY version`
+    : `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC')) ENGINE = MergeTree ORDER BY version`;
+}
+
+export interface MigrateResult {
+  readonly applied: string[];
+  readonly alreadyApplied: string[];
+}
+
+/**
+ * Applies the migrations not yet recorded, in order, each recorded once all its statements ran.
+ * Statements are idempotent (`IF NOT EXISTS`), so a migration interrupted half-way runs again
+ * whole. A recorded migration whose file has since changed is an error, not a silent skip.
+ */
+export async function migrate(
+  client: ClickHouseClient,
+  topology: Topology,
+  migrations?: readonly Migration[],
+): Promise<MigrateResult> {
+  const all = migrations ?? (await loadMigrations());
+  await client.command({ query: migrationsTable(topology) });
+  const result = await client.query({
+    query: 'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+    format: 'JSONEachRow',
+  });
+  const recorded = new Map(
+    (await result.json<{ version: number; name: string; checksum: string }>()).map((r) => [
+      Number(r.version),
+      r,
+    ]),
+  );
+  const applied: string[] = [];
+  const alreadyApplied: string[] = [];
+  for (const migration of all) {
+    const id = `${String(migration.version).padStart(4, '0')}_${migration.name}`;
+    const sum = checksum(migration.sql);
+    const previous = recorded.get(migration.version);
+    if (previous) {
+      if (previous.checksum !== sum) {
+        throw new MigrationError(
+          `migration ${id} was applied with different content (checksum ${previous.checksum.slice(0, 12)}, file ${sum.slice(0, 12)}); add a new migration instead of editing an applied one`,
+        );
+      }
+      alreadyApplied.push(id);
+      continue;
+    }
+    for (const statement of renderMigration(migration.sql, topology)) {
+      try {
+        await client.command({ query: statement });
+      } catch (error) {
+        throw new MigrationError(`migration ${id} failed: ${(error as Error).message}\n${statement}`);
+      }
+    }
+    await client.insert({
+      table: 'schema_migrations',
+      values: [{ version: migration.version, name: migration.name, checksum: sum, applied_at: Date.now() }],
+      format: 'JSONEachRow',
+    });
+    applied.push(id);
+  }
+  return { applied, alreadyApplied };
+}

@@ -1,0 +1,34 @@
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+
+/** Where ClickHouse is: in this process (chDB, for `npm start` and tests) or a server over HTTP(S). */
+export type ClickHouseConfig =
+  | { readonly kind: 'embedded'; readonly path: string }
+  | {
+      readonly kind: 'http';
+      readonly url: string;
+      readonly username: string;
+      readonly password: string;
+      readonly database?: string;
+    };
+
+/**
+ * One `@clickhouse/client` API for both: the embedded engine is plugged in as the client's
+ * connection, so every query and insert is the same code in tests, locally and in AWS. chDB is
+ * loaded only when asked for: the Lambda bundles never carry its 500 MB library.
+ */
+export async function createClickHouseClient(config: ClickHouseConfig): Promise<ClickHouseClient> {
+  if (config.kind === 'http') {
+    return createClient({
+      url: config.url,
+      username: config.username,
+      password: config.password,
+      database: config.database ?? 'default',
+      request_timeout: 30_000,
+      compression: { request: true, response: true },
+    });
+  }
+  const { createChdbConnection } = await import('chdb/connection');
+  // chDB types its connection against its own copy of @clickhouse/client-common; the shapes match.
+  type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+  return createClient({ connection: createChdbConnection({ path: config.path }) as unknown as Connection });
+}
