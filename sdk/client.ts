@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
 import { describeIssues, EVENT_LIMITS, type EventInput, EventSchema } from '../functions/shared/event.js';
@@ -600,6 +601,9 @@ export class EvalForgeClient {
   /** Sends `batch` until every event in it is accepted or dropped. */
   async #deliver(batch: readonly Entry[]): Promise<void> {
     let entries = batch;
+    // Kept for every resend of the same events, so the server can tell a resend from new events;
+    // a different set of events (the retryable part of a 207) is a new batch with a new key.
+    let idempotencyKey = randomUUID();
     for (let retry = 0; ; retry++) {
       if (this.#abort.signal.aborted) return;
       const body = await this.#encode(entries);
@@ -608,7 +612,7 @@ export class EvalForgeClient {
         return;
       }
       if (this.#abort.signal.aborted) return;
-      const verdict = await this.#send(body, entries.length);
+      const verdict = await this.#send(body, entries.length, idempotencyKey);
       // Shut down meanwhile: the events in this batch have been reported already.
       if (this.#abort.signal.aborted) return;
       let again: readonly Entry[];
@@ -626,6 +630,7 @@ export class EvalForgeClient {
           return;
         case 'per-event':
           again = this.#settlePerEvent(entries, verdict);
+          idempotencyKey = randomUUID();
           break;
         case 'retry-all':
           again = entries;
@@ -693,10 +698,10 @@ export class EvalForgeClient {
     return body;
   }
 
-  async #send(body: Buffer, eventCount: number): Promise<Verdict> {
+  async #send(body: Buffer, eventCount: number, idempotencyKey: string): Promise<Verdict> {
     this.#counts.requests += 1;
     try {
-      const response = await this.#transport.send(body, this.#abort.signal);
+      const response = await this.#transport.send(body, this.#abort.signal, idempotencyKey);
       return judgeResponse(response, eventCount, this.#options.now());
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

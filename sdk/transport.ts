@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { NDJSON_CONTENT_TYPE } from '../functions/shared/ingest-api.js';
+import { IDEMPOTENCY_KEY_HEADER, NDJSON_CONTENT_TYPE } from '../functions/shared/ingest-api.js';
 
 /** What the client needs from an HTTP answer. */
 export interface TransportResponse {
@@ -49,7 +49,8 @@ export class HttpTransport {
     this.#request = secure ? https.request : http.request;
   }
 
-  send(body: Buffer, signal: AbortSignal): Promise<TransportResponse> {
+  /** Posts one gzip NDJSON batch; `idempotencyKey` is the same on every retry of that batch. */
+  send(body: Buffer, signal: AbortSignal, idempotencyKey: string): Promise<TransportResponse> {
     const { url, apiKey, timeoutMs, userAgent } = this.#options;
     return new Promise((resolve, reject) => {
       let done = false;
@@ -69,6 +70,7 @@ export class HttpTransport {
           'content-type': NDJSON_CONTENT_TYPE,
           'content-encoding': 'gzip',
           'content-length': body.length,
+          [IDEMPOTENCY_KEY_HEADER]: idempotencyKey,
           accept: 'application/json',
           'user-agent': userAgent,
         },

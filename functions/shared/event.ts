@@ -196,7 +196,6 @@ export const EventSchema = z
     name: boundedText(EVENT_LIMITS.nameMaxChars).optional(),
     model: z
       .string({ error: 'must be a string: the model name, like "gpt-4o-mini"' })
-      .trim()
       .min(1, { error: 'must not be empty' })
       .max(EVENT_LIMITS.modelMaxChars, { error: `must be at most ${EVENT_LIMITS.modelMaxChars} characters` }),
     input_tokens: count.optional(),

@@ -12,6 +12,12 @@ export const INGEST_LIMITS = {
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
+/**
+ * The request header that names a batch for deduplication: the same value on every retry of the
+ * same batch, a new one for any other batch. Without it, the body's hash serves.
+ */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
 /** Why one event was not accepted. */
 export type EventErrorCode =
   /** The event breaks the contract; sending it again will not help. */

@@ -24,6 +24,14 @@ export interface StreamRecordHeader {
   /** ISO-8601, the validator's clock when the request arrived. */
   readonly received_at: string;
   readonly request_id: string;
+  /**
+   * Names the request for deduplication: a hash of the project and the client's Idempotency-Key,
+   * or of the project and the body when there is none. A resend of a request that got no answer
+   * carries the same key; the loader skips a (request_key, part) it has loaded before.
+   */
+  readonly request_key: string;
+  /** Which of the request's records this is, from 0: a request split over records has several. */
+  readonly part: number;
   /** How many event lines follow. */
   readonly events: number;
 }

@@ -1,6 +1,12 @@
+import { createHash } from 'node:crypto';
 import { authenticate, type KeyStore } from '../shared/api-keys.js';
 import { checkEvent } from '../shared/event.js';
-import { type EventError, INGEST_LIMITS, type IngestResult } from '../shared/ingest-api.js';
+import {
+  type EventError,
+  IDEMPOTENCY_KEY_HEADER,
+  INGEST_LIMITS,
+  type IngestResult,
+} from '../shared/ingest-api.js';
 import { MAX_STREAM_RECORD_BYTES } from '../shared/stream-record.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
 import {
@@ -83,6 +89,20 @@ export interface ValidatorDeps {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * The request's deduplication key: the client's Idempotency-Key, or else the body itself, hashed
+ * with the project so that no tenant can name another's requests. Hex SHA-256 is evenly spread,
+ * so as a partition key it balances the shards.
+ */
+export function requestKey(projectId: string, idempotencyKey: string | undefined, body: Buffer): string {
+  const hash = createHash('sha256').update(projectId).update('\n');
+  if (idempotencyKey !== undefined) hash.update('idempotency-key\n').update(idempotencyKey);
+  else hash.update('body\n').update(body);
+  return hash.digest('hex');
+}
 
 function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
@@ -189,6 +209,15 @@ async function ingest(
   }
   if (!auth.ok) return reject(401, 'unauthorized', auth.reason);
   const who = { projectId: auth.projectId, keyId: auth.keyId };
+  const idempotencyKey = request.headers[IDEMPOTENCY_KEY_HEADER];
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    return reject(
+      400,
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1-255 visible ASCII characters (a UUID per batch, say), the same on every retry of that batch',
+      who,
+    );
+  }
 
   const decoded = decodeBody(
     request.body,
@@ -245,6 +274,7 @@ async function ingest(
     key_id: auth.keyId,
     received_at: new Date(now).toISOString(),
     request_id: deps.newId(),
+    request_key: requestKey(auth.projectId, idempotencyKey, request.body),
   };
   let records: PackedRecord[] = [];
   let passThrough = false;
@@ -276,7 +306,8 @@ async function ingest(
   }
 
   const outcomes = await writeWithRetry(
-    records.map((r) => ({ data: r.data, partitionKey: deps.newId() })),
+    // One request's records share a shard, and so does its resend: the loader sees them in order.
+    records.map((r) => ({ data: r.data, partitionKey: header.request_key })),
     deps.putRecords,
     limits.retry,
     deps,

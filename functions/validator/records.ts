@@ -35,7 +35,7 @@ export const DEFAULT_PACK_OPTIONS: PackOptions = {
   gzipLevel: 1,
 };
 
-type HeaderFields = Omit<StreamRecordHeader, 'events'>;
+type HeaderFields = Omit<StreamRecordHeader, 'events' | 'part'>;
 
 /** A gzip member holding one newline: every record ends a line, whatever the client sent. */
 const NEWLINE_MEMBER = gzipSync('\n');
@@ -51,7 +51,7 @@ export function packPassThrough(
   eventIndexes: readonly number[],
   maxRecordBytes: number = MAX_STREAM_RECORD_BYTES,
 ): PackedRecord | undefined {
-  const head = gzipHeaderMember({ ...header, events: eventIndexes.length });
+  const head = gzipHeaderMember({ ...header, part: 0, events: eventIndexes.length });
   if (head.length + gzipBody.length + NEWLINE_MEMBER.length > maxRecordBytes) return undefined;
   // The body may not end with a newline; Firehose puts records back to back in one object.
   return { data: Buffer.concat([head, gzipBody, NEWLINE_MEMBER]), eventIndexes };
@@ -70,7 +70,7 @@ export function packLines(
   const tooLarge: number[] = [];
 
   const emit = (group: readonly AcceptedLine[]): void => {
-    let text = encodeHeaderLine({ ...header, events: group.length });
+    let text = encodeHeaderLine({ ...header, part: records.length, events: group.length });
     for (const line of group) text += `${line.text}\n`;
     const data = gzipSync(text, { level: options.gzipLevel });
     if (data.length <= options.maxRecordBytes) {

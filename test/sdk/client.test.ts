@@ -146,6 +146,10 @@ describe('EvalForgeClient retries', () => {
       expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(900);
     }
     expect(ingest.requests.every((r) => r.events.length === 5)).toBe(true);
+    // A resend of the same events carries the same Idempotency-Key, so the server can skip it.
+    const keys = ingest.requests.map((r) => r.headers['idempotency-key']);
+    expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(new Set(keys).size).toBe(1);
     expect(names(ingest.delivered)).toEqual(range(5));
     expect(client.stats()).toMatchObject({ sent: 5, retries: 2, dropped: 0 });
     expect(drops).toEqual([]);
@@ -233,6 +237,9 @@ describe('EvalForgeClient retries', () => {
 
       expect(ingest.requests).toHaveLength(2);
       expect(names(ingest.requests[1]?.events ?? [])).toEqual(retried);
+      // The retryable part is another set of events: a new batch, with a new key.
+      const [first, second] = ingest.requests.map((r) => r.headers['idempotency-key']);
+      expect(second).not.toBe(first);
       expect(names(ingest.delivered).sort()).toEqual(['e0', 'e1', 'e2', 'e4']);
       expect(drops).toEqual([
         {

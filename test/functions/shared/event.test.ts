@@ -70,7 +70,7 @@ describe('the event contract normalises', () => {
       { status: 'error', error_message: 'rate limited' },
       { status: 'error', error_message: 'rate limited' },
     ],
-    ['a model name with spaces around it', { model: '  gpt-4o  ' }, { model: 'gpt-4o' }],
+    ['a model name as sent, spaces and all', { model: '  gpt-4o  ' }, { model: '  gpt-4o  ' }],
     ["the key's own project_id", { project_id: 'proj-a' }, { project_id: 'proj-a' }],
   ])('%s', (_name, overrides, expected) => {
     expect(normalised(overrides)).toMatchObject(expected);

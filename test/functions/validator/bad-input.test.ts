@@ -158,6 +158,14 @@ const requestCases: RequestCase[] = [
     reason: /line 1: line is not valid JSON/,
   },
   {
+    name: 'an Idempotency-Key with a space in it',
+    body: () => jsonBody([valid()]),
+    headers: { 'idempotency-key': 'batch 1' },
+    status: 400,
+    code: 'invalid_idempotency_key',
+    reason: /1-255 visible ASCII characters/,
+  },
+  {
     name: 'GET on /v1/events',
     body: () => '',
     method: 'GET',

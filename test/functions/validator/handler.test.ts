@@ -150,6 +150,8 @@ describe('handler', () => {
       key_id: known.record.keyId,
       received_at: FIXTURE_NOW.toISOString(),
       request_id: requestId,
+      request_key: expect.stringMatching(/^[0-9a-f]{64}$/),
+      part: 0,
       events: 3,
     });
     const sent = gunzipSync(Buffer.from(event.body ?? '', 'base64'))

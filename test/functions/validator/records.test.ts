@@ -15,6 +15,7 @@ const HEADER = {
   key_id: '0123456789abcdef',
   received_at: '2026-01-02T03:04:05.678Z',
   request_id: 'b3c1a6f0d2e94c7d8e1f203a4b5c6d7e',
+  request_key: '5f1c0e4b9a2d8c7e6f3b1a0d9c8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e',
 } as const;
 
 const SMALL: PackOptions = { maxRecordBytes: 4_096, rawBytesPerRecord: 16_384, gzipLevel: 1 };
@@ -46,7 +47,7 @@ describe('packPassThrough', () => {
 
     expect(packed?.eventIndexes).toEqual([0, 1, 2]);
     const decoded = decodeStreamRecord(packed?.data ?? Buffer.alloc(0));
-    expect(decoded.header).toEqual({ ...HEADER, events: 3 });
+    expect(decoded.header).toEqual({ ...HEADER, part: 0, events: 3 });
     expect(decoded.lines).toEqual(lines);
     // The client's compressed bytes are kept as they are.
     expect(packed?.data.includes(body)).toBe(true);
@@ -84,7 +85,7 @@ describe('packLines', () => {
     expect(record?.eventIndexes).toEqual([0, 2, 3, 5, 8]);
     expect(record?.data.length).toBeLessThanOrEqual(SMALL.maxRecordBytes);
     const decoded = decodeStreamRecord(record?.data ?? Buffer.alloc(0));
-    expect(decoded.header).toEqual({ ...HEADER, events: 5 });
+    expect(decoded.header).toEqual({ ...HEADER, part: 0, events: 5 });
     expect(decoded.lines).toEqual(lines.map((l) => l.text));
   });
 
@@ -95,10 +96,10 @@ describe('packLines', () => {
 
     expect(tooLarge).toEqual([]);
     expect(records.length).toBeGreaterThan(1);
-    for (const record of records) {
+    for (const [part, record] of records.entries()) {
       expect(record.data.length).toBeLessThanOrEqual(SMALL.maxRecordBytes);
       const decoded = decodeStreamRecord(record.data);
-      expect(decoded.header).toEqual({ ...HEADER, events: record.eventIndexes.length });
+      expect(decoded.header).toEqual({ ...HEADER, part, events: record.eventIndexes.length });
       expect(decoded.lines).toEqual(record.eventIndexes.map((i) => lines[i]?.text));
     }
     expect(records.flatMap((r) => r.eventIndexes)).toEqual(lines.map((l) => l.index));
@@ -185,9 +186,9 @@ describe('records back to back, as Firehose archives them', () => {
       .filter((line) => line.trim() !== '');
 
     expect(lines.map((line) => JSON.parse(line))).toEqual([
-      { ...HEADER, events: 2 },
+      { ...HEADER, part: 0, events: 2 },
       ...first.map((l) => JSON.parse(l)),
-      { ...other, events: 2 },
+      { ...other, part: 0, events: 2 },
       ...second.map((l) => JSON.parse(l)),
     ]);
   });

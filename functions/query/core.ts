@@ -1,0 +1,472 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import { describeIssues, PROJECT_ID_PATTERN } from '../shared/event.js';
+
+/**
+ * The analytics core behind the local query API and the deployed query function: typed queries
+ * over one project's events in a time window [from, to). Every function validates its input
+ * before it touches ClickHouse and binds every value as a query parameter: no user string ever
+ * becomes SQL text.
+ *
+ * Dashboard queries (`minuteStats`, `modelUsage`, `summary`) read only the `events_minute`
+ * rollup, so their cost follows minutes × models, not events; the call lists and traces read
+ * the raw `events` table, lean columns only, except `traceSpans`, which is the one place that
+ * returns prompt and response.
+ */
+
+/** Input limits, documented with the query API. */
+export const QUERY_LIMITS = {
+  /** The longest window any query may cover. */
+  maxWindowMs: 31 * 24 * 60 * 60 * 1000,
+  maxRows: 1_000,
+  defaultRows: 100,
+} as const;
+
+/** The rollup's resolution: dashboard windows start and end on whole minutes. */
+const MINUTE_MS = 60_000;
+
+/** A caller's input that no query may run with; the message names the fields at fault. */
+export class QueryInputError extends Error {
+  override readonly name = 'QueryInputError';
+}
+
+/** A point in time: a `Date`, or an ISO-8601 string with a time zone (`Z` or an offset). */
+export type Instant = Date | string;
+
+export interface WindowParams {
+  readonly projectId: string;
+  /** Inclusive. */
+  readonly from: Instant;
+  /** Exclusive. */
+  readonly to: Instant;
+}
+
+export interface ListParams extends WindowParams {
+  /** 1 to 1,000 rows. @default 100 */
+  readonly limit?: number;
+}
+
+export interface TraceParams {
+  readonly projectId: string;
+  /** 32 lowercase hex characters, as the contract normalises trace ids. */
+  readonly traceId: string;
+}
+
+/** One minute of one model: the dashboard's time series. Latencies in milliseconds. */
+export interface MinuteStat {
+  /** Start of the minute, ISO-8601 UTC. */
+  readonly minute: string;
+  readonly model: string;
+  readonly requests: number;
+  readonly errors: number;
+  /** errors / requests, 0 to 1. */
+  readonly error_rate: number;
+  readonly latency_ms_avg: number;
+  /** p50/p95/p99 are t-digest estimates, not exact ranks. */
+  readonly latency_ms_p50: number;
+  readonly latency_ms_p95: number;
+  readonly latency_ms_p99: number;
+  readonly latency_ms_max: number;
+}
+
+export interface ModelUsage {
+  readonly model: string;
+  readonly requests: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  /** The events' `tokens_used`: input + output unless the client reported more. */
+  readonly total_tokens: number;
+  readonly cost_cents: number;
+}
+
+/** Totals over a window. Ratios and latencies are `null` when the window has no requests. */
+export interface Summary {
+  readonly requests: number;
+  readonly errors: number;
+  readonly error_rate: number | null;
+  readonly latency_ms_avg: number | null;
+  /** A t-digest estimate. */
+  readonly latency_ms_p95: number | null;
+  readonly latency_ms_max: number | null;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly total_tokens: number;
+  readonly cost_cents: number;
+}
+
+export interface CallRow {
+  readonly trace_id: string;
+  readonly span_id: string;
+  /** ISO-8601 UTC with milliseconds. */
+  readonly timestamp: string;
+  readonly model: string;
+  readonly name: string;
+  readonly latency_ms: number;
+  readonly status: 'ok' | 'error';
+}
+
+export interface FailedCall {
+  readonly trace_id: string;
+  readonly span_id: string;
+  readonly timestamp: string;
+  readonly model: string;
+  readonly name: string;
+  readonly latency_ms: number;
+  readonly error_message: string;
+}
+
+export interface TraceSpan {
+  readonly trace_id: string;
+  readonly span_id: string;
+  /** Empty for the root span. */
+  readonly parent_span_id: string;
+  readonly timestamp: string;
+  readonly name: string;
+  readonly model: string;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly total_tokens: number;
+  readonly latency_ms: number;
+  readonly cost_cents: number;
+  readonly status: 'ok' | 'error';
+  readonly error_message: string;
+  readonly user_id: string;
+  readonly session_id: string;
+  readonly tags: string[];
+  /** As stored by the `JSON` column: keys in sorted order, numbers as numbers. */
+  readonly metadata: Record<string, unknown>;
+  readonly prompt: string;
+  readonly response: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input validation
+
+const projectId = z
+  .string({ error: 'must be a string' })
+  .regex(PROJECT_ID_PATTERN, { error: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** Epoch milliseconds of a Date or an ISO-8601 string with a zone. */
+const instant = z.unknown().transform((v, ctx) => {
+  const ms =
+    v instanceof Date ? v.getTime() : typeof v === 'string' && ISO_WITH_ZONE.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a valid Date or an ISO-8601 time with a zone, like 2026-01-31T12:00:00.000Z',
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const windowShape = { projectId, from: instant, to: instant };
+
+type WindowMs = { projectId: string; from: number; to: number };
+
+function checkWindow(w: WindowMs, ctx: z.RefinementCtx): void {
+  if (w.from >= w.to) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  } else if (w.to - w.from > QUERY_LIMITS.maxWindowMs) {
+    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be at most 31 days after from' });
+  }
+}
+
+const RawWindowSchema = z.strictObject(windowShape).superRefine(checkWindow);
+
+/** The rollup has one row per minute, so a window on it must start and end on whole minutes. */
+const RollupWindowSchema = z.strictObject(windowShape).superRefine((w, ctx) => {
+  checkWindow(w, ctx);
+  for (const key of ['from', 'to'] as const) {
+    if (w[key] % MINUTE_MS !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: 'must be a whole minute (:00.000 seconds): dashboard queries read per-minute rollups',
+      });
+    }
+  }
+});
+
+const ListSchema = z
+  .strictObject({
+    ...windowShape,
+    limit: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(1, { error: 'must be at least 1' })
+      .max(QUERY_LIMITS.maxRows, { error: `must be at most ${QUERY_LIMITS.maxRows}` })
+      .default(QUERY_LIMITS.defaultRows),
+  })
+  .superRefine(checkWindow);
+
+const TraceSchema = z.strictObject({
+  projectId,
+  traceId: z.string({ error: 'must be a string' }).regex(/^[0-9a-f]{32}$/, {
+    error: 'must be 32 lowercase hex characters (a W3C trace id)',
+  }),
+});
+
+function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new QueryInputError(`invalid query: ${describeIssues(parsed.error, input)}`);
+  return parsed.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query helpers
+
+/** A DateTime64(3, 'UTC') parameter value: the text form the engine parses, with the zone in the type. */
+function dateTimeParam(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+function windowParams(w: WindowMs): Record<string, string> {
+  return { project: w.projectId, from: dateTimeParam(w.from), to: dateTimeParam(w.to) };
+}
+
+/** JSONEachRow quotes 64-bit integers by default; every number is converted, whichever it got. */
+type Wire<T> = { readonly [K in keyof T]: T[K] extends number ? number | string : T[K] };
+
+async function select<Row>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown>,
+): Promise<Wire<Row>[]> {
+  const result = await client.query({
+    query,
+    query_params: params,
+    format: 'JSONEachRow',
+    // Counts and metadata integers as JSON numbers: every count here is far below 2^53.
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return result.json<Wire<Row>>();
+}
+
+const num = (v: number | string): number => Number(v);
+const nullableNum = (v: number | string | null): number | null => (v === null ? null : Number(v));
+const isoFromMs = (v: number | string): string => new Date(Number(v)).toISOString();
+
+const ROLLUP_WINDOW = `project_id = {project:String}
+  AND minute >= {from:DateTime64(3, 'UTC')} AND minute < {to:DateTime64(3, 'UTC')}`;
+
+const RAW_WINDOW = `project_id = {project:String}
+  AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}`;
+
+// ---------------------------------------------------------------------------------------------
+// Dashboard queries: the rollup only. Its AggregatingMergeTree may hold rows not yet merged, so
+// every query groups and re-aggregates.
+
+/**
+ * Per minute and model: requests, errors, error rate and latency (avg, p50/p95/p99, max),
+ * ordered by minute then model. `from` and `to` must be whole minutes.
+ */
+export async function minuteStats(client: ClickHouseClient, params: WindowParams): Promise<MinuteStat[]> {
+  const w = parse(RollupWindowSchema, params);
+  const rows = await select<{
+    minute_s: number;
+    model: string;
+    requests: number;
+    errors: number;
+    latency_sum: number;
+    latency_max: number;
+    latency_q: [number, number, number];
+  }>(
+    client,
+    `SELECT
+       toUnixTimestamp(minute) AS minute_s,
+       model,
+       sum(requests) AS requests,
+       sum(errors) AS errors,
+       sum(latency_ms_sum) AS latency_sum,
+       max(latency_ms_max) AS latency_max,
+       quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles) AS latency_q
+     FROM events_minute
+     WHERE ${ROLLUP_WINDOW}
+     GROUP BY minute, model
+     ORDER BY minute, model`,
+    windowParams(w),
+  );
+  return rows.map((r) => {
+    const requests = num(r.requests);
+    const errors = num(r.errors);
+    return {
+      minute: isoFromMs(num(r.minute_s) * 1000),
+      model: r.model,
+      requests,
+      errors,
+      error_rate: errors / requests,
+      latency_ms_avg: num(r.latency_sum) / requests,
+      latency_ms_p50: num(r.latency_q[0]),
+      latency_ms_p95: num(r.latency_q[1]),
+      latency_ms_p99: num(r.latency_q[2]),
+      latency_ms_max: num(r.latency_max),
+    };
+  });
+}
+
+/** Per model over the window: requests, tokens and cost, the costliest model first. */
+export async function modelUsage(client: ClickHouseClient, params: WindowParams): Promise<ModelUsage[]> {
+  const w = parse(RollupWindowSchema, params);
+  const rows = await select<ModelUsage>(
+    client,
+    `SELECT
+       model,
+       sum(requests) AS requests,
+       sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens,
+       sum(tokens_used) AS total_tokens,
+       sum(cost_cents) AS cost_cents
+     FROM events_minute
+     WHERE ${ROLLUP_WINDOW}
+     GROUP BY model
+     ORDER BY cost_cents DESC, model`,
+    windowParams(w),
+  );
+  return rows.map((r) => ({
+    model: r.model,
+    requests: num(r.requests),
+    input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens),
+    total_tokens: num(r.total_tokens),
+    cost_cents: num(r.cost_cents),
+  }));
+}
+
+/** Totals over the window. `from` and `to` must be whole minutes. */
+export async function summary(client: ClickHouseClient, params: WindowParams): Promise<Summary> {
+  const w = parse(RollupWindowSchema, params);
+  const [row] = await select<{
+    requests: number;
+    errors: number;
+    latency_sum: number;
+    latency_max: number;
+    latency_p95: number | null;
+    input_tokens: number;
+    output_tokens: number;
+    total_tokens: number;
+    cost_cents: number;
+  }>(
+    client,
+    `SELECT
+       sum(requests) AS requests,
+       sum(errors) AS errors,
+       sum(latency_ms_sum) AS latency_sum,
+       max(latency_ms_max) AS latency_max,
+       quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles)[2] AS latency_p95,
+       sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens,
+       sum(tokens_used) AS total_tokens,
+       sum(cost_cents) AS cost_cents
+     FROM events_minute
+     WHERE ${ROLLUP_WINDOW}`,
+    windowParams(w),
+  );
+  // An aggregate without GROUP BY always returns one row; an empty window gives zero sums.
+  const requests = row ? num(row.requests) : 0;
+  const errors = row ? num(row.errors) : 0;
+  const any = row !== undefined && requests > 0;
+  return {
+    requests,
+    errors,
+    error_rate: any ? errors / requests : null,
+    latency_ms_avg: any ? num(row.latency_sum) / requests : null,
+    latency_ms_p95: any ? nullableNum(row.latency_p95) : null,
+    latency_ms_max: any ? num(row.latency_max) : null,
+    input_tokens: row ? num(row.input_tokens) : 0,
+    output_tokens: row ? num(row.output_tokens) : 0,
+    total_tokens: row ? num(row.total_tokens) : 0,
+    cost_cents: row ? num(row.cost_cents) : 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw-row queries: window-bounded, so they read only the window's part of the sort key.
+
+/** The `limit` slowest calls in the window, slowest first (ties: latest first, then by ids). */
+export async function slowestCalls(client: ClickHouseClient, params: ListParams): Promise<CallRow[]> {
+  const w = parse(ListSchema, params);
+  const rows = await select<Omit<CallRow, 'timestamp'> & { timestamp_ms: number }>(
+    client,
+    `SELECT trace_id, span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, model, name, latency_ms, status
+     FROM events
+     WHERE ${RAW_WINDOW}
+     ORDER BY latency_ms DESC, timestamp DESC, trace_id, span_id
+     LIMIT {limit:UInt32}`,
+    { ...windowParams(w), limit: w.limit },
+  );
+  return rows.map((r) => ({
+    trace_id: r.trace_id,
+    span_id: r.span_id,
+    timestamp: isoFromMs(r.timestamp_ms),
+    model: r.model,
+    name: r.name,
+    latency_ms: num(r.latency_ms),
+    status: r.status,
+  }));
+}
+
+/** The `limit` most recent failed calls in the window, latest first (ties: by ids). */
+export async function failedCalls(client: ClickHouseClient, params: ListParams): Promise<FailedCall[]> {
+  const w = parse(ListSchema, params);
+  const rows = await select<Omit<FailedCall, 'timestamp'> & { timestamp_ms: number }>(
+    client,
+    `SELECT trace_id, span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, model, name, latency_ms,
+            error_message
+     FROM events
+     WHERE ${RAW_WINDOW} AND status = 'error'
+     ORDER BY timestamp DESC, trace_id, span_id
+     LIMIT {limit:UInt32}`,
+    { ...windowParams(w), limit: w.limit },
+  );
+  return rows.map((r) => ({
+    trace_id: r.trace_id,
+    span_id: r.span_id,
+    timestamp: isoFromMs(r.timestamp_ms),
+    model: r.model,
+    name: r.name,
+    latency_ms: num(r.latency_ms),
+    error_message: r.error_message,
+  }));
+}
+
+/**
+ * Every span of one trace, oldest first (ties: by span id), with prompt and response. Not
+ * window-bounded: a trace id is looked up through the bloom filter index on `trace_id`.
+ */
+export async function traceSpans(client: ClickHouseClient, params: TraceParams): Promise<TraceSpan[]> {
+  const t = parse(TraceSchema, params);
+  const rows = await select<Omit<TraceSpan, 'timestamp'> & { timestamp_ms: number }>(
+    client,
+    `SELECT trace_id, span_id, parent_span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, name, model,
+            input_tokens, output_tokens, tokens_used AS total_tokens, latency_ms, cost_cents, status,
+            error_message, user_id, session_id, tags, metadata, prompt, response
+     FROM events
+     WHERE project_id = {project:String} AND trace_id = {trace:String}
+     ORDER BY timestamp, span_id`,
+    { project: t.projectId, trace: t.traceId },
+  );
+  return rows.map((r) => ({
+    trace_id: r.trace_id,
+    span_id: r.span_id,
+    parent_span_id: r.parent_span_id,
+    timestamp: isoFromMs(r.timestamp_ms),
+    name: r.name,
+    model: r.model,
+    input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens),
+    total_tokens: num(r.total_tokens),
+    latency_ms: num(r.latency_ms),
+    cost_cents: num(r.cost_cents),
+    status: r.status,
+    error_message: r.error_message,
+    user_id: r.user_id,
+    session_id: r.session_id,
+    tags: r.tags,
+    metadata: r.metadata,
+    prompt: r.prompt,
+    response: r.response,
+  }));
+}
