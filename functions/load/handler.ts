@@ -1,0 +1,54 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { observability } from '../shared/observability.js';
+import { ClickHouseLoaderStore } from './clickhouse-store.js';
+import { type LoadBatch, loadBatch } from './core.js';
+import { clickHouse } from './deps.js';
+
+const { logger, metrics } = observability('loader');
+
+/** The event source's records, grouped by shard: a shard's sequence numbers name its batch. */
+export function toBatches(event: KinesisStreamEvent): LoadBatch[] {
+  const batches = new Map<string, LoadBatch & { records: LoadBatch['records'][number][] }>();
+  for (const record of event.Records) {
+    const shard = record.eventID.split(':')[0] ?? 'unknown-shard';
+    const source = `${record.eventSourceARN}/${shard}`;
+    const batch = batches.get(source) ?? { source, records: [] };
+    batch.records.push({
+      data: Buffer.from(record.kinesis.data, 'base64'),
+      sequenceNumber: record.kinesis.sequenceNumber,
+    });
+    batches.set(source, batch);
+  }
+  return [...batches.values()];
+}
+
+/**
+ * Kinesis → ClickHouse. Any failure to write throws, so the event source retries the batch
+ * (bisecting it) and nothing unloaded is acknowledged; records that can never load go to the
+ * dead-letter table inside `loadBatch` and are acknowledged.
+ */
+export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler(async (event) => {
+    const store = new ClickHouseLoaderStore(await clickHouse());
+    for (const batch of toBatches(event)) {
+      const summary = await loadBatch(batch, { store, now: Date.now });
+      metrics.addMetric(
+        'RecordsLoaded',
+        MetricUnit.Count,
+        summary.records - summary.duplicateRecords - summary.deadLetters,
+      );
+      metrics.addMetric('EventsLoaded', MetricUnit.Count, summary.events);
+      metrics.addMetric('DuplicateRecords', MetricUnit.Count, summary.duplicateRecords);
+      metrics.addMetric('DeadLetters', MetricUnit.Count, summary.deadLetters);
+      metrics.addMetric('BytesLoaded', MetricUnit.Bytes, summary.bytes);
+      if (summary.deadLetters > 0)
+        logger.error('records written to load_dead_letters', { source: batch.source, summary });
+    }
+    return { batchItemFailures: [] };
+  });

@@ -1,0 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { migrate } from '../../clickhouse/migrate.js';
+import { createClickHouseClient } from '../../functions/shared/clickhouse.js';
+
+/**
+ * The real engine, in this test file's process, on a data directory of its own: chDB allows one
+ * directory per process, and vitest runs each test file in a process of its own.
+ */
+export async function embeddedClickHouse(): Promise<{ client: ClickHouseClient; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'evalforge-ch-'));
+  const client = await createClickHouseClient({ kind: 'embedded', path: join(dir, 'db') });
+  await migrate(client, { kind: 'single' });
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Rows of a query, with 64-bit integers as numbers. */
+export async function rows<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  const result = await client.query({
+    query,
+    query_params: params,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return result.json<T>();
+}
