@@ -31,6 +31,11 @@ export class MigrationError extends Error {
   override readonly name = 'MigrationError';
 }
 
+/** `0001_events`: a migration as its file names it. */
+export function migrationId(m: Pick<Migration, 'version' | 'name'>): string {
+  return `${String(m.version).padStart(4, '0')}_${m.name}`;
+}
+
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /** Deduplication keeps the last 10,000 insert tokens per table: hours of loader batches. */
@@ -51,8 +56,9 @@ export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migr
     });
   }
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1)
-      throw new MigrationError(`migration ${m.version}_${m.name} is out of sequence: expected ${i + 1}`);
+    if (m.version !== i + 1) {
+      throw new MigrationError(`migration ${migrationId(m)} is out of sequence: expected ${i + 1}`);
+    }
   });
   return migrations;
 }
@@ -148,7 +154,7 @@ export async function migrate(
   const applied: string[] = [];
   const alreadyApplied: string[] = [];
   for (const migration of all) {
-    const id = `${String(migration.version).padStart(4, '0')}_${migration.name}`;
+    const id = migrationId(migration);
     const sum = checksum(migration.sql);
     const previous = recorded.get(migration.version);
     if (previous) {

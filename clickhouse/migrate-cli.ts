@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { createClickHouseClient } from '../functions/shared/clickhouse.js';
+import { migrate, type Topology } from './migrate.js';
+
+/**
+ * `npm run migrate`: applies the migrations to the embedded engine under the data directory
+ * (default), or to a server or cluster over HTTP(S):
+ *   npm run migrate -- [--path .evalforge/clickhouse]
+ *   npm run migrate -- --url https://host:8443 --user admin [--cluster evalforge]   (password: CLICKHOUSE_PASSWORD)
+ */
+const USAGE =
+  'usage: npm run migrate -- [--path <dir>] | --url <https://host:8443> [--user <name>] [--cluster <name>]';
+
+async function main(): Promise<number> {
+  let values: { path?: string; url?: string; user?: string; cluster?: string };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        path: { type: 'string' },
+        url: { type: 'string' },
+        user: { type: 'string' },
+        cluster: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.path && values.url) {
+    console.error(`give --path or --url, not both\n${USAGE}`);
+    return 2;
+  }
+  if (values.cluster && !values.url) {
+    console.error(`--cluster needs --url: an embedded engine is a single node\n${USAGE}`);
+    return 2;
+  }
+  const topology: Topology = values.cluster
+    ? { kind: 'cluster', cluster: values.cluster }
+    : { kind: 'single' };
+  const client = await createClickHouseClient(
+    values.url
+      ? {
+          kind: 'http',
+          url: values.url,
+          username: values.user ?? 'default',
+          password: process.env.CLICKHOUSE_PASSWORD ?? '',
+        }
+      : {
+          kind: 'embedded',
+          path: values.path ?? `${process.env.EVALFORGE_DATA_DIR ?? '.evalforge'}/clickhouse`,
+        },
+  );
+  try {
+    const result = await migrate(client, topology);
+    for (const id of result.alreadyApplied) console.log(`already applied ${id}`);
+    for (const id of result.applied) console.log(`applied ${id}`);
+    if (result.applied.length === 0) console.log('nothing to apply');
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`migrate: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,186 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  loadMigrations,
+  type Migration,
+  MigrationError,
+  migrate,
+  renderMigration,
+} from '../../clickhouse/migrate.js';
+import { createClickHouseClient } from '../../functions/shared/clickhouse.js';
+import { rows } from '../helpers/clickhouse.js';
+
+const CLUSTER = { kind: 'cluster', cluster: 'evalforge' } as const;
+let migrations: Migration[];
+
+beforeAll(async () => {
+  migrations = await loadMigrations();
+});
+
+describe('on a fresh embedded engine', () => {
+  let dir: string;
+  let client: ClickHouseClient;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'evalforge-migrate-'));
+    client = await createClickHouseClient({ kind: 'embedded', path: join(dir, 'db') });
+  });
+  afterAll(async () => {
+    await client.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies every migration once, in order, and records each', async () => {
+    const first = await migrate(client, { kind: 'single' });
+    expect(first).toEqual({
+      applied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping'],
+      alreadyApplied: [],
+    });
+    const tables = await rows<{ name: string; engine: string }>(
+      client,
+      "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name NOT LIKE '.inner%' ORDER BY name",
+    );
+    expect(tables).toEqual([
+      { name: 'events', engine: 'MergeTree' },
+      { name: 'events_ingest', engine: 'Null' },
+      { name: 'events_ingest_mv', engine: 'MaterializedView' },
+      { name: 'events_minute', engine: 'AggregatingMergeTree' },
+      { name: 'events_minute_mv', engine: 'MaterializedView' },
+      { name: 'load_dead_letters', engine: 'MergeTree' },
+      { name: 'loaded_requests', engine: 'ReplacingMergeTree' },
+      { name: 'loaded_requests_mv', engine: 'MaterializedView' },
+      { name: 'schema_migrations', engine: 'MergeTree' },
+    ]);
+    expect(await rows(client, 'SELECT version, name FROM schema_migrations ORDER BY version')).toEqual([
+      { version: 1, name: 'events' },
+      { version: 2, name: 'events_minute' },
+      { version: 3, name: 'load_bookkeeping' },
+    ]);
+  });
+
+  it('is idempotent: a second run applies nothing and records nothing twice', async () => {
+    const second = await migrate(client, { kind: 'single' });
+    expect(second).toEqual({
+      applied: [],
+      alreadyApplied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping'],
+    });
+    expect(await rows(client, 'SELECT count() AS n FROM schema_migrations')).toEqual([{ n: 3 }]);
+  });
+
+  it('applies a new migration after the applied ones', async () => {
+    const next: Migration = {
+      version: 4,
+      name: 'probe',
+      sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
+    };
+    expect(await migrate(client, { kind: 'single' }, [...migrations, next])).toMatchObject({
+      applied: ['0004_probe'],
+    });
+  });
+
+  it('fails when an applied migration has been edited', async () => {
+    const edited = migrations.map((m) => (m.version === 2 ? { ...m, sql: `${m.sql}\n-- edited` } : m));
+    await expect(migrate(client, { kind: 'single' }, edited)).rejects.toThrow(
+      /migration 0002_events_minute was applied with different content/,
+    );
+  });
+
+  it('fails naming the migration and the statement when a statement fails', async () => {
+    const broken: Migration = { version: 5, name: 'broken', sql: 'CREATE TABLE nonsense (;' };
+    await expect(
+      migrate(client, { kind: 'single' }, [
+        ...migrations,
+        {
+          version: 4,
+          name: 'probe',
+          sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
+        },
+        broken,
+      ]),
+    ).rejects.toThrow(/migration 0005_broken failed: .*\nCREATE TABLE nonsense \(/s);
+  });
+});
+
+describe('rendering for a cluster', () => {
+  const statements = () => migrations.flatMap((m) => renderMigration(m.sql, CLUSTER));
+
+  it('creates every table on the whole cluster', () => {
+    for (const s of statements())
+      expect(s).toMatch(/^CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS \w+ ON CLUSTER evalforge\b/);
+  });
+
+  it('replicates every MergeTree table through Keeper, by shard and replica', () => {
+    const engines = statements().flatMap((s) =>
+      [...s.matchAll(/ENGINE = (\w+)(\([^)]*\))?/g)].map((m) => m[0]),
+    );
+    const storing = engines.filter((e) => /MergeTree/.test(e));
+    expect(storing.length).toBe(4);
+    for (const e of storing)
+      expect(e).toMatch(
+        /^ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\w+_local', '\{replica\}'\)$/,
+      );
+  });
+
+  it('puts a Distributed table, sharded by project, over each local table that is queried or inserted', () => {
+    const distributed = statements().filter((s) => s.includes('ENGINE = Distributed'));
+    expect(distributed.map((s) => /^CREATE TABLE IF NOT EXISTS (\w+)/.exec(s)?.[1])).toEqual([
+      'events',
+      'events_ingest',
+      'events_minute',
+      'loaded_requests',
+      'load_dead_letters',
+    ]);
+    expect(distributed[0]).toContain(
+      'Distributed(evalforge, currentDatabase(), events_local, cityHash64(project_id))',
+    );
+    expect(distributed[1]).toContain('events_ingest_local, cityHash64(_project_id))');
+  });
+
+  it('feeds views from and into the local tables, so each shard aggregates its own rows', () => {
+    const views = statements().filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
+    expect(views).toHaveLength(3);
+    for (const v of views) {
+      expect(v).toMatch(/ TO \w+_local AS/);
+      expect(v).toMatch(/FROM \w+_local\b/);
+    }
+  });
+
+  it('renders a single node without any of it', () => {
+    const single = migrations.flatMap((m) => renderMigration(m.sql, { kind: 'single' })).join('\n');
+    expect(single).not.toMatch(/_local|ON CLUSTER|Replicated|Distributed|\{\{/);
+  });
+});
+
+describe('migration files', () => {
+  it.each([
+    [
+      'rejects an unknown directive',
+      'CREATE TABLE {{table t}} {{shard_by x}} (x UInt8) ENGINE = Null;',
+      /unknown directive \{\{shard_by x\}\}/,
+    ],
+    [
+      'rejects a table name that is not an identifier',
+      'CREATE TABLE {{table T-1}} (x UInt8) ENGINE = Null;',
+      /unknown directive/,
+    ],
+    [
+      'rejects an engine directive outside a table statement',
+      'SELECT {{engine MergeTree}};',
+      /needs a \{\{table …\}\}/,
+    ],
+  ])('%s', (_name, sql, message) => {
+    expect(() => renderMigration(sql, CLUSTER)).toThrow(MigrationError);
+    expect(() => renderMigration(sql, CLUSTER)).toThrow(message);
+  });
+
+  it('rejects a gap in the numbering', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evalforge-migrations-'));
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, '0001_a.sql'), 'SELECT 1;');
+    await writeFile(join(dir, '0003_c.sql'), 'SELECT 1;');
+    await expect(loadMigrations(dir)).rejects.toThrow(/0003_c is out of sequence: expected 2/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
