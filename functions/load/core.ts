@@ -71,7 +71,7 @@ const Header = z.object({
   events: z.number().int().min(0),
 });
 
-interface GoodRecord {
+export interface GoodRecord {
   readonly source: SourceRecord;
   readonly header: StreamRecordHeader;
   readonly lines: string[];
@@ -141,7 +141,8 @@ function prefixFor(record: GoodRecord): string {
   return `{"_project_id":${JSON.stringify(header.project_id)},"_received_at":${JSON.stringify(header.received_at)},"_request_id":${JSON.stringify(header.request_id)},"_request_key":${JSON.stringify(record.loadKey)},`;
 }
 
-function ndjsonFor(records: readonly GoodRecord[]): { text: string; events: number } {
+/** The NDJSON for `events_ingest` of some decoded records: what one insert sends. */
+export function ingestBody(records: readonly GoodRecord[]): { text: string; events: number } {
   const lines: string[] = [];
   for (const record of records) {
     const prefix = prefixFor(record);
@@ -211,7 +212,7 @@ export async function loadBatch(
 
   let events = 0;
   if (fresh.length > 0) {
-    const body = ndjsonFor(fresh);
+    const body = ingestBody(fresh);
     try {
       await deps.store.insertEvents(body.text, token);
       events = body.events;
@@ -221,7 +222,7 @@ export async function loadBatch(
       dead.push(...separated.dead);
       fresh = separated.records;
       if (fresh.length > 0) {
-        const retry = ndjsonFor(fresh);
+        const retry = ingestBody(fresh);
         await deps.store.insertEvents(retry.text, `${token}:checked`);
         events = retry.events;
       }

@@ -142,16 +142,20 @@ export interface TraceSpan {
 // ---------------------------------------------------------------------------------------------
 // Input validation
 
-const projectId = z
-  .string({ error: 'must be a string' })
-  .regex(PROJECT_ID_PATTERN, { error: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit' });
+const projectId = z.string({ error: 'must be a string' }).regex(PROJECT_ID_PATTERN, {
+  error: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /** Epoch milliseconds of a Date or an ISO-8601 string with a zone. */
 const instant = z.unknown().transform((v, ctx) => {
   const ms =
-    v instanceof Date ? v.getTime() : typeof v === 'string' && ISO_WITH_ZONE.test(v) ? Date.parse(v) : Number.NaN;
+    v instanceof Date
+      ? v.getTime()
+      : typeof v === 'string' && ISO_WITH_ZONE.test(v)
+        ? Date.parse(v)
+        : Number.NaN;
   if (Number.isNaN(ms)) {
     ctx.addIssue({
       code: 'custom',
@@ -173,8 +177,6 @@ function checkWindow(w: WindowMs, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be at most 31 days after from' });
   }
 }
-
-const RawWindowSchema = z.strictObject(windowShape).superRefine(checkWindow);
 
 /** The rollup has one row per minute, so a window on it must start and end on whole minutes. */
 const RollupWindowSchema = z.strictObject(windowShape).superRefine((w, ctx) => {
