@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { selectRows } from '../shared/clickhouse.js';
 import { describeIssues, PROJECT_ID_PATTERN } from '../shared/event.js';
 
 /**
@@ -232,19 +233,12 @@ function windowParams(w: WindowMs): Record<string, string> {
 /** JSONEachRow quotes 64-bit integers by default; every number is converted, whichever it got. */
 type Wire<T> = { readonly [K in keyof T]: T[K] extends number ? number | string : T[K] };
 
-async function select<Row>(
+function select<Row>(
   client: ClickHouseClient,
   query: string,
   params: Record<string, unknown>,
 ): Promise<Wire<Row>[]> {
-  const result = await client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    // Counts and metadata integers as JSON numbers: every count here is far below 2^53.
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-  });
-  return result.json<Wire<Row>>();
+  return selectRows<Wire<Row>>(client, query, params);
 }
 
 const num = (v: number | string): number => Number(v);

@@ -32,3 +32,18 @@ export async function createClickHouseClient(config: ClickHouseConfig): Promise<
   type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
   return createClient({ connection: createChdbConnection({ path: config.path }) as unknown as Connection });
 }
+
+/** The rows of a parameterised query, 64-bit integers as JSON numbers (every count here is far below 2^53). */
+export async function selectRows<Row>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<Row[]> {
+  const result = await client.query({
+    query,
+    query_params: params,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return result.json<Row>();
+}

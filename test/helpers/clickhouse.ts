@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate } from '../../clickhouse/migrate.js';
-import { createClickHouseClient } from '../../functions/shared/clickhouse.js';
+import { createClickHouseClient, selectRows } from '../../functions/shared/clickhouse.js';
 
 /**
  * The real engine, in this test file's process, on a data directory of its own: chDB allows one
@@ -23,16 +23,4 @@ export async function embeddedClickHouse(): Promise<{ client: ClickHouseClient; 
 }
 
 /** Rows of a query, with 64-bit integers as numbers. */
-export async function rows<T>(
-  client: ClickHouseClient,
-  query: string,
-  params: Record<string, unknown> = {},
-): Promise<T[]> {
-  const result = await client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-  });
-  return result.json<T>();
-}
+export const rows = selectRows;
