@@ -23,8 +23,11 @@ export const QUERY_LIMITS = {
   defaultRows: 100,
 } as const;
 
-/** The rollup's resolution: dashboard windows start and end on whole minutes. */
+/** The rollups' resolutions: dashboard windows start and end on whole minutes (or hours). */
 const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+/** From this window length on, totals over whole hours read the hourly rollup. */
+const HOURLY_FROM_MS = 6 * HOUR_MS;
 
 /** A caller's input that no query may run with; the message names the fields at fault. */
 export class QueryInputError extends Error {
@@ -69,6 +72,12 @@ export interface MinuteStat {
   readonly latency_ms_p99: number;
   readonly latency_ms_max: number;
 }
+
+/** One hour and model: the same figures as a minute's. */
+export type HourStat = Omit<MinuteStat, 'minute'> & {
+  /** Start of the hour, ISO-8601 UTC. */
+  readonly hour: string;
+};
 
 export interface ModelUsage {
   readonly model: string;
@@ -179,19 +188,35 @@ function checkWindow(w: WindowMs, ctx: z.RefinementCtx): void {
   }
 }
 
-/** The rollup has one row per minute, so a window on it must start and end on whole minutes. */
-const RollupWindowSchema = z.strictObject(windowShape).superRefine((w, ctx) => {
-  checkWindow(w, ctx);
-  for (const key of ['from', 'to'] as const) {
-    if (w[key] % MINUTE_MS !== 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [key],
-        message: 'must be a whole minute (:00.000 seconds): dashboard queries read per-minute rollups',
-      });
+/** A rollup has one row per bucket, so a window on it must start and end on whole buckets. */
+const rollupWindow = (bucketMs: number, message: string) =>
+  z.strictObject(windowShape).superRefine((w, ctx) => {
+    checkWindow(w, ctx);
+    for (const key of ['from', 'to'] as const) {
+      if (w[key] % bucketMs !== 0) ctx.addIssue({ code: 'custom', path: [key], message });
     }
-  }
-});
+  });
+
+const RollupWindowSchema = rollupWindow(
+  MINUTE_MS,
+  'must be a whole minute (:00.000 seconds): dashboard queries read per-minute rollups',
+);
+const HourWindowSchema = rollupWindow(
+  HOUR_MS,
+  'must be a whole hour (:00:00.000): hourly series read the hourly rollup',
+);
+
+/**
+ * Which rollup answers totals over a window: the hourly one when the window is whole hours and
+ * long enough for it to matter (fewer latency sketches to merge), else the minute one. Both hold
+ * the same counts.
+ */
+function rollupFor(w: WindowMs): { table: 'events_minute' | 'events_hour'; column: 'minute' | 'hour' } {
+  const wholeHours = w.from % HOUR_MS === 0 && w.to % HOUR_MS === 0;
+  return wholeHours && w.to - w.from >= HOURLY_FROM_MS
+    ? { table: 'events_hour', column: 'hour' }
+    : { table: 'events_minute', column: 'minute' };
+}
 
 const ListSchema = z
   .strictObject({
@@ -245,8 +270,8 @@ const num = (v: number | string): number => Number(v);
 const nullableNum = (v: number | string | null): number | null => (v === null ? null : Number(v));
 const isoFromMs = (v: number | string): string => new Date(Number(v)).toISOString();
 
-const ROLLUP_WINDOW = `project_id = {project:String}
-  AND minute >= {from:DateTime64(3, 'UTC')} AND minute < {to:DateTime64(3, 'UTC')}`;
+const rollupWindowSql = (column: 'minute' | 'hour') => `project_id = {project:String}
+  AND ${column} >= {from:DateTime64(3, 'UTC')} AND ${column} < {to:DateTime64(3, 'UTC')}`;
 
 const RAW_WINDOW = `project_id = {project:String}
   AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}`;
@@ -255,14 +280,15 @@ const RAW_WINDOW = `project_id = {project:String}
 // Dashboard queries: the rollup only. Its AggregatingMergeTree may hold rows not yet merged, so
 // every query groups and re-aggregates.
 
-/**
- * Per minute and model: requests, errors, error rate and latency (avg, p50/p95/p99, max),
- * ordered by minute then model. `from` and `to` must be whole minutes.
- */
-export async function minuteStats(client: ClickHouseClient, params: WindowParams): Promise<MinuteStat[]> {
-  const w = parse(RollupWindowSchema, params);
+type BucketStat = Omit<MinuteStat, 'minute'> & { readonly bucket: string };
+
+async function bucketStats(
+  client: ClickHouseClient,
+  w: WindowMs,
+  rollup: { table: 'events_minute' | 'events_hour'; column: 'minute' | 'hour' },
+): Promise<BucketStat[]> {
   const rows = await select<{
-    minute_s: number;
+    bucket_s: number;
     model: string;
     requests: number;
     errors: number;
@@ -272,24 +298,24 @@ export async function minuteStats(client: ClickHouseClient, params: WindowParams
   }>(
     client,
     `SELECT
-       toUnixTimestamp(minute) AS minute_s,
+       toUnixTimestamp(${rollup.column}) AS bucket_s,
        model,
        sum(requests) AS requests,
        sum(errors) AS errors,
        sum(latency_ms_sum) AS latency_sum,
        max(latency_ms_max) AS latency_max,
        quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles) AS latency_q
-     FROM events_minute
-     WHERE ${ROLLUP_WINDOW}
-     GROUP BY minute, model
-     ORDER BY minute, model`,
+     FROM ${rollup.table}
+     WHERE ${rollupWindowSql(rollup.column)}
+     GROUP BY ${rollup.column}, model
+     ORDER BY ${rollup.column}, model`,
     windowParams(w),
   );
   return rows.map((r) => {
     const requests = num(r.requests);
     const errors = num(r.errors);
     return {
-      minute: isoFromMs(num(r.minute_s) * 1000),
+      bucket: isoFromMs(num(r.bucket_s) * 1000),
       model: r.model,
       requests,
       errors,
@@ -303,9 +329,31 @@ export async function minuteStats(client: ClickHouseClient, params: WindowParams
   });
 }
 
+/**
+ * Per minute and model: requests, errors, error rate and latency (avg, p50/p95/p99, max),
+ * ordered by minute then model — the design document's dashboard query, from the minute rollup.
+ * `from` and `to` must be whole minutes.
+ */
+export async function minuteStats(client: ClickHouseClient, params: WindowParams): Promise<MinuteStat[]> {
+  const w = parse(RollupWindowSchema, params);
+  const stats = await bucketStats(client, w, { table: 'events_minute', column: 'minute' });
+  return stats.map(({ bucket, ...rest }) => ({ minute: bucket, ...rest }));
+}
+
+/**
+ * Per hour and model, the same figures from the hourly rollup: the series for windows of days,
+ * where minutes would be thousands of points. `from` and `to` must be whole hours.
+ */
+export async function hourStats(client: ClickHouseClient, params: WindowParams): Promise<HourStat[]> {
+  const w = parse(HourWindowSchema, params);
+  const stats = await bucketStats(client, w, { table: 'events_hour', column: 'hour' });
+  return stats.map(({ bucket, ...rest }) => ({ hour: bucket, ...rest }));
+}
+
 /** Per model over the window: requests, tokens and cost, the costliest model first. */
 export async function modelUsage(client: ClickHouseClient, params: WindowParams): Promise<ModelUsage[]> {
   const w = parse(RollupWindowSchema, params);
+  const rollup = rollupFor(w);
   const rows = await select<ModelUsage>(
     client,
     `SELECT
@@ -315,8 +363,8 @@ export async function modelUsage(client: ClickHouseClient, params: WindowParams)
        sum(output_tokens) AS output_tokens,
        sum(tokens_used) AS total_tokens,
        sum(cost_cents) AS cost_cents
-     FROM events_minute
-     WHERE ${ROLLUP_WINDOW}
+     FROM ${rollup.table}
+     WHERE ${rollupWindowSql(rollup.column)}
      GROUP BY model
      ORDER BY cost_cents DESC, model`,
     windowParams(w),
@@ -334,6 +382,7 @@ export async function modelUsage(client: ClickHouseClient, params: WindowParams)
 /** Totals over the window. `from` and `to` must be whole minutes. */
 export async function summary(client: ClickHouseClient, params: WindowParams): Promise<Summary> {
   const w = parse(RollupWindowSchema, params);
+  const rollup = rollupFor(w);
   const [row] = await select<{
     requests: number;
     errors: number;
@@ -356,8 +405,8 @@ export async function summary(client: ClickHouseClient, params: WindowParams): P
        sum(output_tokens) AS output_tokens,
        sum(tokens_used) AS total_tokens,
        sum(cost_cents) AS cost_cents
-     FROM events_minute
-     WHERE ${ROLLUP_WINDOW}`,
+     FROM ${rollup.table}
+     WHERE ${rollupWindowSql(rollup.column)}`,
     windowParams(w),
   );
   // An aggregate without GROUP BY always returns one row; an empty window gives zero sums.

@@ -35,7 +35,7 @@ describe('on a fresh embedded engine', () => {
   it('applies every migration once, in order, and records each', async () => {
     const first = await migrate(client, { kind: 'single' });
     expect(first).toEqual({
-      applied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping'],
+      applied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping', '0004_events_hour'],
       alreadyApplied: [],
     });
     const tables = await rows<{ name: string; engine: string }>(
@@ -44,6 +44,8 @@ describe('on a fresh embedded engine', () => {
     );
     expect(tables).toEqual([
       { name: 'events', engine: 'MergeTree' },
+      { name: 'events_hour', engine: 'AggregatingMergeTree' },
+      { name: 'events_hour_mv', engine: 'MaterializedView' },
       { name: 'events_ingest', engine: 'Null' },
       { name: 'events_ingest_mv', engine: 'MaterializedView' },
       { name: 'events_minute', engine: 'AggregatingMergeTree' },
@@ -57,6 +59,7 @@ describe('on a fresh embedded engine', () => {
       { version: 1, name: 'events' },
       { version: 2, name: 'events_minute' },
       { version: 3, name: 'load_bookkeeping' },
+      { version: 4, name: 'events_hour' },
     ]);
   });
 
@@ -64,19 +67,19 @@ describe('on a fresh embedded engine', () => {
     const second = await migrate(client, { kind: 'single' });
     expect(second).toEqual({
       applied: [],
-      alreadyApplied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping'],
+      alreadyApplied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping', '0004_events_hour'],
     });
-    expect(await rows(client, 'SELECT count() AS n FROM schema_migrations')).toEqual([{ n: 3 }]);
+    expect(await rows(client, 'SELECT count() AS n FROM schema_migrations')).toEqual([{ n: 4 }]);
   });
 
   it('applies a new migration after the applied ones', async () => {
     const next: Migration = {
-      version: 4,
+      version: 5,
       name: 'probe',
       sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
     };
     expect(await migrate(client, { kind: 'single' }, [...migrations, next])).toMatchObject({
-      applied: ['0004_probe'],
+      applied: ['0005_probe'],
     });
   });
 
@@ -88,18 +91,18 @@ describe('on a fresh embedded engine', () => {
   });
 
   it('fails naming the migration and the statement when a statement fails', async () => {
-    const broken: Migration = { version: 5, name: 'broken', sql: 'CREATE TABLE nonsense (;' };
+    const broken: Migration = { version: 6, name: 'broken', sql: 'CREATE TABLE nonsense (;' };
     await expect(
       migrate(client, { kind: 'single' }, [
         ...migrations,
         {
-          version: 4,
+          version: 5,
           name: 'probe',
           sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
         },
         broken,
       ]),
-    ).rejects.toThrow(/migration 0005_broken failed: .*\nCREATE TABLE nonsense \(/s);
+    ).rejects.toThrow(/migration 0006_broken failed: .*\nCREATE TABLE nonsense \(/s);
   });
 });
 
@@ -116,7 +119,7 @@ describe('rendering for a cluster', () => {
       [...s.matchAll(/ENGINE = (\w+)(\([^)]*\))?/g)].map((m) => m[0]),
     );
     const storing = engines.filter((e) => /MergeTree/.test(e));
-    expect(storing.length).toBe(4);
+    expect(storing.length).toBe(5);
     for (const e of storing)
       expect(e).toMatch(
         /^ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\w+_local', '\{replica\}'\)$/,
@@ -131,6 +134,7 @@ describe('rendering for a cluster', () => {
       'events_minute',
       'loaded_requests',
       'load_dead_letters',
+      'events_hour',
     ]);
     expect(distributed[0]).toContain(
       'Distributed(evalforge, currentDatabase(), events_local, cityHash64(project_id))',
@@ -140,7 +144,7 @@ describe('rendering for a cluster', () => {
 
   it('feeds views from and into the local tables, so each shard aggregates its own rows', () => {
     const views = statements().filter((s) => s.startsWith('CREATE MATERIALIZED VIEW'));
-    expect(views).toHaveLength(3);
+    expect(views).toHaveLength(4);
     for (const v of views) {
       expect(v).toMatch(/ TO \w+_local AS/);
       expect(v).toMatch(/FROM \w+_local\b/);

@@ -9,6 +9,7 @@ import {
   type CallRow,
   type FailedCall,
   failedCalls,
+  hourStats,
   type MinuteStat,
   minuteStats,
   modelUsage,
@@ -369,6 +370,8 @@ describe('the data set', () => {
 
 const ROLLUP_WINDOWS = [
   { name: `${A}, the whole window`, project: A, from: FROM, to: TO },
+  // Six whole hours: totals come from the hourly rollup.
+  { name: `${A}, six whole hours`, project: A, from: FROM, to: FROM + 6 * HOUR },
   { name: `${A}, minutes 3 to 7`, project: A, from: FROM + 3 * MINUTE, to: FROM + 7 * MINUTE },
   { name: `${B}, the whole window`, project: B, from: FROM, to: TO },
   {
@@ -415,6 +418,40 @@ describe('minuteStats', () => {
     expect(rows.map((r) => ms(r.minute))).not.toContain(FROM - MINUTE);
     expect(rows.map((r) => ms(r.minute))).not.toContain(TO);
     expect(Math.max(...rows.map((r) => r.latency_ms_max))).toBe(SPECIAL.atFrom.latency_ms);
+  });
+});
+
+const hourOf = (e: NormalizedEvent) => new Date(Math.floor(ms(e.timestamp) / HOUR) * HOUR).toISOString();
+
+describe('hourStats', () => {
+  it.each([
+    { name: `${A}, six hours`, project: A, from: FROM, to: FROM + 6 * HOUR },
+    { name: `${B}, from an hour before the data`, project: B, from: FROM - HOUR, to: FROM + 2 * HOUR },
+  ])('matches ground truth per hour and model: $name', async ({ project, from, to }) => {
+    const expected = groupBy(within(project, from, to), (e) => `${hourOf(e)} ${e.model}`)
+      .map((group) => ({ hour: hourOf(group[0] as NormalizedEvent), model: group[0]?.model ?? '', group }))
+      .sort((a, b) => compare(a.hour, b.hour) || compare(a.model, b.model));
+    expect(expected.length).toBeGreaterThanOrEqual(3);
+
+    const rows = await hourStats(client, { projectId: project, from: new Date(from), to: new Date(to) });
+
+    expect(rows.map((r) => `${r.hour} ${r.model}`)).toEqual(expected.map((g) => `${g.hour} ${g.model}`));
+    rows.forEach((row, i) => {
+      const group = expected[i]?.group ?? [];
+      expect(row).toMatchObject({
+        requests: group.length,
+        errors: errorsIn(group),
+        latency_ms_avg: expect.closeTo(sum(latencies(group)) / group.length, 9),
+        latency_ms_max: Math.max(...latencies(group)),
+      });
+      expectQuantile(row.latency_ms_p95, latencies(group), 0.95);
+    });
+  });
+
+  it('rejects a window that is not whole hours', async () => {
+    await expect(
+      hourStats(client, { projectId: A, from: new Date(FROM + MINUTE), to: new Date(FROM + HOUR) }),
+    ).rejects.toThrow(/from: must be a whole hour/);
   });
 });
 
