@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS {{table events_hour}} {{on_cluster}}
 ENGINE = {{engine AggregatingMergeTree}}
 PARTITION BY toYYYYMM(hour)
 ORDER BY (project_id, hour, model)
-SETTINGS {{dedup_window}};
+SETTINGS {{dedup_window}}, index_granularity = 1024;
 
 {{distributed events_hour cityHash64(project_id)}};
 

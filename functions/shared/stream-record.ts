@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 /**
@@ -53,7 +54,9 @@ export function gzipHeaderMember(header: StreamRecordHeader): Buffer {
 export function decodeStreamRecord(data: Uint8Array): { header: StreamRecordHeader; lines: string[] } {
   let text: string;
   try {
-    text = gunzipSync(data).toString('utf8');
+    const bytes = gunzipSync(data);
+    // ASCII decodes as latin1 by copying; most LLM text is ASCII.
+    text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   } catch (error) {
     throw new StreamRecordFormatError(`stream record is not gzip: ${(error as Error).message}`);
   }
