@@ -78,8 +78,14 @@ export async function benchValidator(options: { rounds?: number } = {}): Promise
     'content-type': 'application/x-ndjson',
     'content-encoding': 'gzip',
   };
+  let batch = 0;
   const post = async (body: Buffer, h: Record<string, string> = headers) => {
-    const { response } = await handleRequest({ method: 'POST', path: '/v1/events', headers: h, body }, deps);
+    // As the SDK sends them: every batch names itself with an Idempotency-Key.
+    const named = { ...h, 'idempotency-key': `bench-batch-${++batch}` };
+    const { response } = await handleRequest(
+      { method: 'POST', path: '/v1/events', headers: named, body },
+      deps,
+    );
     if (response.statusCode !== 200 && response.statusCode !== 207) {
       throw new Error(`validator answered ${response.statusCode}: ${response.body.slice(0, 200)}`);
     }
