@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { migrate } from '../clickhouse/migrate.js';
 import { hourStats, minuteStats } from '../functions/query/core.js';
-import { createClickHouseClient } from '../functions/shared/clickhouse.js';
+import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse.js';
 
 /**
  * What a dashboard asks, at scale: the query core's rollup reads (functions/query/core.ts, the
@@ -429,15 +429,7 @@ export function percentile(values: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
 
-async function select<T>(client: ClickHouseClient, query: string, params: Record<string, unknown> = {}) {
-  const result = await client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
-  });
-  return result.json<T>();
-}
+const select = selectRows;
 
 /** Rows the granules of a query cover, summed over tables: the engine's own estimate. */
 async function rowsToRead(
