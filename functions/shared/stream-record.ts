@@ -14,7 +14,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
  */
 export const STREAM_RECORD_FORMAT = 'evalforge.batch/v1';
 
-/** Kinesis caps a record's data plus partition key at 1 MiB; partition keys here are 32 bytes. */
+/** Kinesis caps a record's data plus partition key at 1 MiB; partition keys (request keys) are 64 bytes, 256 at most. */
 export const MAX_STREAM_RECORD_BYTES = 1_048_576 - 256;
 
 export interface StreamRecordHeader {

@@ -81,7 +81,7 @@ export interface ValidatorDeps {
   readonly keys: KeyStore;
   readonly putRecords: PutRecords;
   readonly now: () => number;
-  /** A fresh random id: request ids and stream partition keys (random keys spread shards evenly). */
+  /** A fresh random id for each request. */
   readonly newId: () => string;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
