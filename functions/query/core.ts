@@ -104,7 +104,8 @@ export interface Summary {
   readonly cost_cents: number;
 }
 
-export interface CallRow {
+/** What every list of calls shows of a call. */
+interface Call {
   readonly trace_id: string;
   readonly span_id: string;
   /** ISO-8601 UTC with milliseconds. */
@@ -112,16 +113,13 @@ export interface CallRow {
   readonly model: string;
   readonly name: string;
   readonly latency_ms: number;
+}
+
+export interface CallRow extends Call {
   readonly status: 'ok' | 'error';
 }
 
-export interface FailedCall {
-  readonly trace_id: string;
-  readonly span_id: string;
-  readonly timestamp: string;
-  readonly model: string;
-  readonly name: string;
-  readonly latency_ms: number;
+export interface FailedCall extends Call {
   readonly error_message: string;
 }
 
@@ -430,51 +428,52 @@ export async function summary(client: ClickHouseClient, params: WindowParams): P
 // ---------------------------------------------------------------------------------------------
 // Raw-row queries: window-bounded, so they read only the window's part of the sort key.
 
+const CALL_COLUMNS =
+  'trace_id, span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, model, name, latency_ms';
+type CallWire = Omit<Call, 'timestamp' | 'latency_ms'> & {
+  timestamp_ms: number | string;
+  latency_ms: number | string;
+};
+
+function call(r: CallWire): Call {
+  return {
+    trace_id: r.trace_id,
+    span_id: r.span_id,
+    timestamp: isoFromMs(r.timestamp_ms),
+    model: r.model,
+    name: r.name,
+    latency_ms: num(r.latency_ms),
+  };
+}
+
 /** The `limit` slowest calls in the window, slowest first (ties: latest first, then by ids). */
 export async function slowestCalls(client: ClickHouseClient, params: ListParams): Promise<CallRow[]> {
   const w = parse(ListSchema, params);
-  const rows = await select<Omit<CallRow, 'timestamp'> & { timestamp_ms: number }>(
+  const rows = await selectRows<CallWire & { status: CallRow['status'] }>(
     client,
-    `SELECT trace_id, span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, model, name, latency_ms, status
+    `SELECT ${CALL_COLUMNS}, status
      FROM events
      WHERE ${RAW_WINDOW}
      ORDER BY latency_ms DESC, timestamp DESC, trace_id, span_id
      LIMIT {limit:UInt32}`,
     { ...windowParams(w), limit: w.limit },
   );
-  return rows.map((r) => ({
-    trace_id: r.trace_id,
-    span_id: r.span_id,
-    timestamp: isoFromMs(r.timestamp_ms),
-    model: r.model,
-    name: r.name,
-    latency_ms: num(r.latency_ms),
-    status: r.status,
-  }));
+  return rows.map((r) => ({ ...call(r), status: r.status }));
 }
 
 /** The `limit` most recent failed calls in the window, latest first (ties: by ids). */
 export async function failedCalls(client: ClickHouseClient, params: ListParams): Promise<FailedCall[]> {
   const w = parse(ListSchema, params);
-  const rows = await select<Omit<FailedCall, 'timestamp'> & { timestamp_ms: number }>(
+  const rows = await selectRows<CallWire & { error_message: string }>(
     client,
-    `SELECT trace_id, span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, model, name, latency_ms,
-            error_message
+    `SELECT ${CALL_COLUMNS}, error_message
      FROM events
      WHERE ${RAW_WINDOW} AND status = 'error'
      ORDER BY timestamp DESC, trace_id, span_id
      LIMIT {limit:UInt32}`,
     { ...windowParams(w), limit: w.limit },
   );
-  return rows.map((r) => ({
-    trace_id: r.trace_id,
-    span_id: r.span_id,
-    timestamp: isoFromMs(r.timestamp_ms),
-    model: r.model,
-    name: r.name,
-    latency_ms: num(r.latency_ms),
-    error_message: r.error_message,
-  }));
+  return rows.map((r) => ({ ...call(r), error_message: r.error_message }));
 }
 
 /**
