@@ -1,6 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { ClickHouseClient } from '@clickhouse/client';
 import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { observability } from '../shared/observability.js';
@@ -29,26 +30,31 @@ export function toBatches(event: KinesisStreamEvent): LoadBatch[] {
 /**
  * Kinesis → ClickHouse. Any failure to write throws, so the event source retries the batch
  * (bisecting it) and nothing unloaded is acknowledged; records that can never load go to the
- * dead-letter table inside `loadBatch` and are acknowledged.
+ * dead-letter table inside `loadBatch` and are acknowledged. `client` is the Lambda's cluster
+ * client, or the embedded engine when `npm start` drives this same handler.
  */
-export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  .handler(async (event) => {
-    const store = new ClickHouseLoaderStore(await clickHouse());
-    for (const batch of toBatches(event)) {
-      const summary = await loadBatch(batch, { store, now: Date.now });
-      metrics.addMetric(
-        'RecordsLoaded',
-        MetricUnit.Count,
-        summary.records - summary.duplicateRecords - summary.deadLetters,
-      );
-      metrics.addMetric('EventsLoaded', MetricUnit.Count, summary.events);
-      metrics.addMetric('DuplicateRecords', MetricUnit.Count, summary.duplicateRecords);
-      metrics.addMetric('DeadLetters', MetricUnit.Count, summary.deadLetters);
-      metrics.addMetric('BytesLoaded', MetricUnit.Bytes, summary.bytes);
-      if (summary.deadLetters > 0)
-        logger.error('records written to load_dead_letters', { source: batch.source, summary });
-    }
-    return { batchItemFailures: [] };
-  });
+export function createLoaderHandler(client: () => Promise<ClickHouseClient>) {
+  return middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const store = new ClickHouseLoaderStore(await client());
+      for (const batch of toBatches(event)) {
+        const summary = await loadBatch(batch, { store, now: Date.now });
+        metrics.addMetric(
+          'RecordsLoaded',
+          MetricUnit.Count,
+          summary.records - summary.duplicateRecords - summary.deadLetters,
+        );
+        metrics.addMetric('EventsLoaded', MetricUnit.Count, summary.events);
+        metrics.addMetric('DuplicateRecords', MetricUnit.Count, summary.duplicateRecords);
+        metrics.addMetric('DeadLetters', MetricUnit.Count, summary.deadLetters);
+        metrics.addMetric('BytesLoaded', MetricUnit.Bytes, summary.bytes);
+        if (summary.deadLetters > 0)
+          logger.error('records written to load_dead_letters', { source: batch.source, summary });
+      }
+      return { batchItemFailures: [] };
+    });
+}
+
+export const handler = createLoaderHandler(clickHouse);

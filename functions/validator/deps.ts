@@ -25,20 +25,27 @@ function readEnv(): z.infer<typeof Env> {
   return parsed.data;
 }
 
-const env = readEnv();
+let deps: ValidatorDeps | undefined;
 
-// Clients live at module scope so warm invocations reuse their connections.
-const kinesis = new KinesisClient({});
-const dynamodb = new DynamoDBClient({});
-
-export const deps: ValidatorDeps = {
-  keys: new CachedKeyStore(new DynamoDbKeyStore(dynamodb, env.API_KEYS_TABLE_NAME), {
-    positiveTtlMs: env.KEY_CACHE_TTL_SECONDS * 1_000,
-    negativeTtlMs: 5_000,
-    maxEntries: 10_000,
-    now: Date.now,
-  }),
-  putRecords: kinesisPutRecords(kinesis, env.EVENT_STREAM_NAME),
-  ...SYSTEM_RUNTIME,
-  limits: { ...DEFAULT_VALIDATOR_LIMITS, maxFutureSkewMs: env.MAX_FUTURE_SKEW_SECONDS * 1_000 },
-};
+/**
+ * The Lambda's dependencies, built on first use and then reused by every warm invocation: the
+ * clients keep their connections. A missing variable fails the first request by name.
+ */
+export function lambdaValidatorDeps(): ValidatorDeps {
+  if (deps) return deps;
+  const env = readEnv();
+  const kinesis = new KinesisClient({});
+  const dynamodb = new DynamoDBClient({});
+  deps = {
+    keys: new CachedKeyStore(new DynamoDbKeyStore(dynamodb, env.API_KEYS_TABLE_NAME), {
+      positiveTtlMs: env.KEY_CACHE_TTL_SECONDS * 1_000,
+      negativeTtlMs: 5_000,
+      maxEntries: 10_000,
+      now: Date.now,
+    }),
+    putRecords: kinesisPutRecords(kinesis, env.EVENT_STREAM_NAME),
+    ...SYSTEM_RUNTIME,
+    limits: { ...DEFAULT_VALIDATOR_LIMITS, maxFutureSkewMs: env.MAX_FUTURE_SKEW_SECONDS * 1_000 },
+  };
+  return deps;
+}

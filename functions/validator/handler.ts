@@ -5,8 +5,8 @@ import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { observability } from '../shared/observability.js';
 import { fromAlbEvent, toAlbResult } from './alb.js';
-import { handleRequest, type RequestSummary } from './core.js';
-import { deps } from './deps.js';
+import { handleRequest, type RequestSummary, type ValidatorDeps } from './core.js';
+import { lambdaValidatorDeps } from './deps.js';
 
 const { logger, metrics } = observability('ingest-validator');
 
@@ -23,11 +23,20 @@ function record(summary: RequestSummary): void {
   if (summary.statusCode !== 200) logger.warn('request not fully accepted', { summary });
 }
 
-export const handler = middy<ALBEvent, ALBResult>()
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  .handler(async (event) => {
-    const { response, summary } = await handleRequest(fromAlbEvent(event), deps);
-    record(summary);
-    return toAlbResult(response, event.multiValueHeaders !== undefined);
-  });
+/**
+ * The ALB target: a thin adapter over the core. `deps` is called per request (it is memoised by
+ * the caller), so the Lambda reads its environment on first use and `npm start` can pass its own
+ * local adapters to this very code.
+ */
+export function createValidatorHandler(deps: () => ValidatorDeps) {
+  return middy<ALBEvent, ALBResult>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const { response, summary } = await handleRequest(fromAlbEvent(event), deps());
+      record(summary);
+      return toAlbResult(response, event.multiValueHeaders !== undefined);
+    });
+}
+
+export const handler = createValidatorHandler(lambdaValidatorDeps);
