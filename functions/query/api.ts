@@ -1,0 +1,542 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { authenticate, type KeyStore } from '../shared/api-keys.js';
+import type { HttpRequest, HttpResponse } from '../validator/core.js';
+import {
+  failedCalls,
+  hourStats,
+  minuteStats,
+  modelUsage,
+  QUERY_LIMITS,
+  QueryInputError,
+  slowestCalls,
+  summary,
+  traceSpans,
+} from './core.js';
+
+/**
+ * The query API over HTTP: routes, parameters and answers around the query core. Every route
+ * authenticates with the ingest API keys and reads only the key's project; no parameter can
+ * name another one.
+ */
+
+export interface QueryDeps {
+  readonly keys: KeyStore;
+  readonly clickhouse: ClickHouseClient;
+  readonly now: () => number;
+}
+
+/**
+ * The paths this API answers: each prefix itself and everything under it. The load balancer and
+ * the local server send these to the query handler and every other path to the ingest validator.
+ */
+export const QUERY_ROUTE_PREFIXES = [
+  '/v1/metrics',
+  '/v1/summary',
+  '/v1/models',
+  '/v1/calls',
+  '/v1/traces',
+] as const;
+
+/** Whether a request path (with or without its query string) belongs to the query API. */
+export function isQueryPath(path: string): boolean {
+  const bare = path.split('?', 1)[0] ?? '';
+  return QUERY_ROUTE_PREFIXES.some((prefix) => bare === prefix || bare.startsWith(`${prefix}/`));
+}
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+export const QUERY_API_LIMITS = {
+  defaultWindow: '1h',
+  /** Longer windows in whole hours default to `step=hour`. */
+  minuteStepUpToMs: 6 * HOUR_MS,
+  /** A per-minute series covers at most a day: 1,440 points per model. */
+  maxMinuteSeriesMs: DAY_MS,
+  /**
+   * The body as a Lambda returns it, a JSON string (every quote escaped), must stay within the
+   * load balancer's 1 MB limit on a Lambda's response; the rest is headroom for the headers.
+   */
+  maxEscapedBodyBytes: 990_000,
+  /** Seconds a client is asked to wait when ClickHouse or the key store failed. */
+  retryAfterSec: 5,
+} as const;
+
+export type QueryRoute =
+  | 'metrics'
+  | 'summary'
+  | 'models'
+  | 'calls_slowest'
+  | 'calls_failed'
+  | 'trace'
+  | 'other';
+
+/** What one request did, for metrics and logs. */
+export interface QuerySummary {
+  readonly route: QueryRoute;
+  readonly method: string;
+  readonly statusCode: number;
+  readonly projectId?: string;
+  readonly keyId?: string;
+  readonly errorCode?: string;
+  /** Series points, models, calls or spans in the answer. */
+  readonly rows?: number;
+  /** ClickHouse's or the key store's own error: for operators' logs only, never sent to the client. */
+  readonly internalError?: string;
+}
+
+export type QueryResult = { response: HttpResponse; summary: QuerySummary };
+
+const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+
+function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { statusCode, headers: { ...HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+function failure(statusCode: number, code: string, message: string, headers?: Record<string, string>) {
+  return respond(statusCode, { error: { code, message } }, headers);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters. Every message starts with the parameter at fault and says what it may be.
+
+type Params = ReadonlyMap<string, string>;
+
+/** Shows a caller's value in a message, cut short: it is echoed back and logged. */
+const got = (value: string) => `got ${JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)}`;
+
+function readParams(search: string, allowed: readonly string[], routePath: string): Params {
+  const params = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (!allowed.includes(name)) {
+      throw new QueryInputError(
+        `${name.slice(0, 64)}: unknown parameter; ${routePath} takes ${allowed.join(', ')}`,
+      );
+    }
+    if (params.has(name)) throw new QueryInputError(`${name}: give it once`);
+    params.set(name, value);
+  }
+  return params;
+}
+
+const WINDOW = /^(\d{1,9})([mhd])$/;
+const UNIT_MS = { m: MINUTE_MS, h: HOUR_MS, d: DAY_MS } as const;
+const MAX_WINDOW = `${QUERY_LIMITS.maxWindowMs / DAY_MS}d`;
+
+function windowLength(text: string): number {
+  const allowed = `must be a length in minutes, hours or days (15m, 1h, 24h, 7d), from 1m to ${MAX_WINDOW}`;
+  const match = WINDOW.exec(text);
+  if (!match) throw new QueryInputError(`window: ${allowed}; ${got(text)}`);
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (ms === 0 || ms > QUERY_LIMITS.maxWindowMs)
+    throw new QueryInputError(`window: ${allowed}; ${got(text)}`);
+  return ms;
+}
+
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/** Epoch ms of an ISO-8601 time with a zone, or NaN; calendar-checked, where Date.parse would roll 02-30 over. */
+function parseInstant(text: string): number {
+  const m = ISO_WITH_ZONE.exec(text);
+  const ms = m ? Date.parse(text) : Number.NaN;
+  if (!m || Number.isNaN(ms)) return Number.NaN;
+  const offsetMs = (m[1] === '-' ? -1 : 1) * (Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 60_000;
+  // The local date and time written must be the ones the instant has at that offset.
+  return new Date(ms + offsetMs).toISOString().slice(0, 19) === text.slice(0, 19) ? ms : Number.NaN;
+}
+
+function instant(name: 'from' | 'to', raw: string): number {
+  // An unencoded "+" in a query string reads as a space: `…T12:00:00 02:00` meant `+02:00`.
+  const ms = parseInstant(raw.replace(/ (\d{2}:\d{2})$/, '+$1'));
+  if (Number.isNaN(ms)) {
+    throw new QueryInputError(
+      `${name}: must be an ISO-8601 time with a zone, like 2026-01-31T12:00:00Z (encode "+" as %2B); ${got(raw)}`,
+    );
+  }
+  return ms;
+}
+
+type Step = 'minute' | 'hour';
+
+function stepParam(text: string | undefined): Step | undefined {
+  if (text === undefined || text === 'minute' || text === 'hour') return text;
+  throw new QueryInputError(`step: must be minute or hour; ${got(text)}`);
+}
+
+/** Hourly when the window is longer than 6 hours and in whole hours: at most 744 points. */
+const defaultStep = (lengthMs: number): Step =>
+  lengthMs > QUERY_API_LIMITS.minuteStepUpToMs && lengthMs % HOUR_MS === 0 ? 'hour' : 'minute';
+
+interface Window {
+  readonly from: number;
+  readonly to: number;
+  readonly step: Step;
+}
+
+/**
+ * The window a request asks for. `series` is the dashboard's time series, in steps of a minute or
+ * an hour; `totals` reads the same rollups, so its window is aligned the way the series' default
+ * step aligns it; `raw` reads events, to the millisecond.
+ *
+ * A `window` ends with the current minute, so the minute in progress is included; a series by
+ * the hour ends with the current hour.
+ */
+function resolveWindow(params: Params, now: number, kind: 'series' | 'totals' | 'raw'): Window {
+  const step = kind === 'series' ? stepParam(params.get('step')) : undefined;
+  const windowText = params.get('window');
+  const fromText = params.get('from');
+  const toText = params.get('to');
+  let from: number;
+  let to: number;
+  let resolved: Step;
+  if (fromText === undefined && toText === undefined) {
+    const length = windowLength(windowText ?? QUERY_API_LIMITS.defaultWindow);
+    resolved = step ?? defaultStep(length);
+    if (resolved === 'hour' && length % HOUR_MS !== 0) {
+      throw new QueryInputError(
+        `window: must be whole hours (6h, 24h, 7d) with step=hour; ${got(windowText ?? QUERY_API_LIMITS.defaultWindow)}`,
+      );
+    }
+    const minuteEnd = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+    to = kind !== 'raw' && resolved === 'hour' ? Math.ceil(minuteEnd / HOUR_MS) * HOUR_MS : minuteEnd;
+    from = to - length;
+  } else {
+    if (windowText !== undefined)
+      throw new QueryInputError('window: give either window or from and to, not both');
+    if (fromText === undefined) throw new QueryInputError('from: is required with to');
+    if (toText === undefined) throw new QueryInputError('to: is required with from');
+    from = instant('from', fromText);
+    to = instant('to', toText);
+    if (from >= to)
+      throw new QueryInputError(`from: must be before to; ${got(fromText)}, to ${toText.slice(0, 64)}`);
+    if (to - from > QUERY_LIMITS.maxWindowMs) {
+      throw new QueryInputError(`to: must be at most ${MAX_WINDOW} after from`);
+    }
+    const wholeHours = from % HOUR_MS === 0 && to % HOUR_MS === 0;
+    resolved = step ?? (wholeHours ? defaultStep(to - from) : 'minute');
+    if (kind !== 'raw') {
+      const [unit, example] = resolved === 'hour' ? [HOUR_MS, '12:00:00Z'] : [MINUTE_MS, '12:34:00Z'];
+      for (const [name, ms, text] of [
+        ['from', from, fromText],
+        ['to', to, toText],
+      ] as const) {
+        if (ms % unit !== 0) {
+          throw new QueryInputError(
+            `${name}: must be a whole ${resolved} (like …T${example}), as this reads the rollup by the ${resolved}; ${got(text)}`,
+          );
+        }
+      }
+    }
+  }
+  if (kind === 'series' && resolved === 'minute' && to - from > QUERY_API_LIMITS.maxMinuteSeriesMs) {
+    throw new QueryInputError(
+      `step: a series by the minute covers at most 24h; use step=hour (with a window of whole hours) for ${(to - from) / HOUR_MS}h`,
+    );
+  }
+  return { from, to, step: resolved };
+}
+
+function limitParam(text: string | undefined): number {
+  if (text === undefined) return QUERY_LIMITS.defaultRows;
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= QUERY_LIMITS.maxRows)) {
+    throw new QueryInputError(
+      `limit: must be a whole number from 1 to ${QUERY_LIMITS.maxRows}; ${got(text)}`,
+    );
+  }
+  return n;
+}
+
+/** The forms the event contract takes a trace id in; stored as 32 lowercase hex. */
+const TRACE_ID = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function traceIdParam(text: string): string {
+  if (!TRACE_ID.test(text)) {
+    throw new QueryInputError(
+      `trace_id: must be 32 hex characters (a W3C trace id) or a UUID, as it was sent; ${got(text)}`,
+    );
+  }
+  return text.replaceAll('-', '').toLowerCase();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+interface Context {
+  readonly client: ClickHouseClient;
+  readonly projectId: string;
+  readonly params: Params;
+  readonly now: number;
+  /** The path segment after the route's prefix: the trace id. */
+  readonly arg: string;
+}
+
+/** A route's answer: 200 and its body, or an error of the route's own (a trace not found). */
+type Answer =
+  | { body: unknown; rows: number }
+  | { error: { statusCode: number; code: string; message: string } };
+
+interface RouteSpec {
+  readonly name: Exclude<QueryRoute, 'other'>;
+  /** As listed to a caller. */
+  readonly path: string;
+  readonly params: readonly string[];
+  run(ctx: Context): Promise<Answer>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const WINDOW_PARAMS = ['window', 'from', 'to', 'project'] as const;
+
+async function callList(ctx: Context, list: typeof slowestCalls | typeof failedCalls): Promise<Answer> {
+  const limit = limitParam(ctx.params.get('limit'));
+  const w = resolveWindow(ctx.params, ctx.now, 'raw');
+  const calls = await list(ctx.client, {
+    projectId: ctx.projectId,
+    from: new Date(w.from),
+    to: new Date(w.to),
+    limit,
+  });
+  return {
+    body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), limit, calls },
+    rows: calls.length,
+  };
+}
+
+const ROUTES: readonly RouteSpec[] = [
+  {
+    name: 'metrics',
+    path: '/v1/metrics',
+    params: [...WINDOW_PARAMS, 'step'],
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'series');
+      const window = { projectId: ctx.projectId, from: new Date(w.from), to: new Date(w.to) };
+      const series =
+        w.step === 'hour'
+          ? (await hourStats(ctx.client, window)).map(({ hour, ...rest }) => ({ time: hour, ...rest }))
+          : (await minuteStats(ctx.client, window)).map(({ minute, ...rest }) => ({ time: minute, ...rest }));
+      return {
+        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), step: w.step, series },
+        rows: series.length,
+      };
+    },
+  },
+  {
+    name: 'summary',
+    path: '/v1/summary',
+    params: WINDOW_PARAMS,
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'totals');
+      const totals = await summary(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+      });
+      return { body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), summary: totals }, rows: 1 };
+    },
+  },
+  {
+    name: 'models',
+    path: '/v1/models',
+    params: WINDOW_PARAMS,
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'totals');
+      const models = await modelUsage(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+      });
+      return {
+        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), models },
+        rows: models.length,
+      };
+    },
+  },
+  {
+    name: 'calls_slowest',
+    path: '/v1/calls/slowest',
+    params: [...WINDOW_PARAMS, 'limit'],
+    run: (ctx) => callList(ctx, slowestCalls),
+  },
+  {
+    name: 'calls_failed',
+    path: '/v1/calls/failed',
+    params: [...WINDOW_PARAMS, 'limit'],
+    run: (ctx) => callList(ctx, failedCalls),
+  },
+  {
+    name: 'trace',
+    path: '/v1/traces/{trace_id}',
+    params: ['project'],
+    async run(ctx) {
+      const traceId = traceIdParam(ctx.arg);
+      const spans = await traceSpans(ctx.client, { projectId: ctx.projectId, traceId });
+      if (spans.length === 0) {
+        return {
+          error: {
+            statusCode: 404,
+            code: 'trace_not_found',
+            message: `no spans of trace ${traceId} in project "${ctx.projectId}" (a trace is queryable a few seconds after it is sent)`,
+          },
+        };
+      }
+      return { body: { project: ctx.projectId, trace_id: traceId, spans }, rows: spans.length };
+    },
+  },
+];
+
+const ROUTE_LIST = ROUTES.map((r) => r.path).join(', ');
+
+function matchRoute(path: string): { spec: RouteSpec; arg: string } | undefined {
+  const trace = /^\/v1\/traces\/([^/]+)$/.exec(path);
+  if (trace?.[1]) return { spec: ROUTES.find((r) => r.name === 'trace') as RouteSpec, arg: trace[1] };
+  const spec = ROUTES.find((r) => r.name !== 'trace' && r.path === path);
+  return spec ? { spec, arg: '' } : undefined;
+}
+
+function splitPath(requestPath: string): { path: string; search: string } {
+  const at = requestPath.indexOf('?');
+  const path = (at < 0 ? requestPath : requestPath.slice(0, at)).replace(/\/+$/, '');
+  return { path, search: at < 0 ? '' : requestPath.slice(at + 1) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request
+
+/**
+ * Answers one query request: `GET` (or `HEAD`) on a route of `QUERY_ROUTE_PREFIXES`, with an API
+ * key. `request.path` may carry the query string.
+ */
+export async function handleQueryRequest(request: HttpRequest, deps: QueryDeps): Promise<QueryResult> {
+  const result = await answer(request, deps);
+  // A HEAD answer is the GET answer's status and headers, without its body.
+  return request.method === 'HEAD' ? { ...result, response: { ...result.response, body: '' } } : result;
+}
+
+async function answer(request: HttpRequest, deps: QueryDeps): Promise<QueryResult> {
+  const { method } = request;
+  const { path, search } = splitPath(request.path);
+  const matched = matchRoute(path);
+  if (!matched) {
+    return {
+      response: failure(
+        404,
+        'not_found',
+        `no such endpoint: ${method} ${path.slice(0, 200) || '/'}; the query API has GET ${ROUTE_LIST}`,
+      ),
+      summary: { route: 'other', method, statusCode: 404, errorCode: 'not_found' },
+    };
+  }
+  const { spec, arg } = matched;
+  const route = spec.name;
+  const result = (
+    statusCode: number,
+    code: string,
+    message: string,
+    extra: Partial<QuerySummary> = {},
+    headers: Record<string, string> = {},
+  ): QueryResult => ({
+    response: failure(statusCode, code, message, headers),
+    summary: { route, method, statusCode, errorCode: code, ...extra },
+  });
+  if (method !== 'GET' && method !== 'HEAD') {
+    return result(
+      405,
+      'method_not_allowed',
+      `${method} is not allowed on ${spec.path}; use GET`,
+      {},
+      {
+        allow: 'GET, HEAD',
+      },
+    );
+  }
+
+  const retryAfter = { 'retry-after': String(QUERY_API_LIMITS.retryAfterSec) };
+  let auth: Awaited<ReturnType<typeof authenticate>>;
+  try {
+    auth = await authenticate(deps.keys, request.headers.authorization);
+  } catch (error) {
+    return result(
+      503,
+      'key_store_unavailable',
+      'the API key could not be checked; send the request again after Retry-After seconds',
+      { internalError: String(error) },
+      retryAfter,
+    );
+  }
+  if (!auth.ok) return result(401, 'unauthorized', auth.reason, {}, { 'www-authenticate': 'Bearer' });
+  const who = { projectId: auth.projectId, keyId: auth.keyId };
+
+  let routeAnswer: Answer;
+  try {
+    const params = readParams(search, spec.params, spec.path);
+    const project = params.get('project');
+    if (project !== undefined && project !== auth.projectId) {
+      return result(
+        403,
+        'forbidden',
+        `this API key belongs to project "${auth.projectId}" and cannot read project ${JSON.stringify(project.slice(0, 64))}; use a key of that project`,
+        who,
+      );
+    }
+    routeAnswer = await spec.run({
+      client: deps.clickhouse,
+      projectId: auth.projectId,
+      params,
+      now: deps.now(),
+      arg,
+    });
+  } catch (error) {
+    if (error instanceof QueryInputError) return result(400, 'invalid_query', error.message, who);
+    return result(
+      503,
+      'unavailable',
+      'the event store could not be queried; send the request again after Retry-After seconds',
+      { ...who, internalError: String(error) },
+      retryAfter,
+    );
+  }
+
+  if ('error' in routeAnswer) {
+    const { statusCode, code, message } = routeAnswer.error;
+    return result(statusCode, code, message, { ...who, rows: 0 });
+  }
+  const { body, rows } = routeAnswer;
+  const response = respond(200, body);
+  const escapedBytes = Buffer.byteLength(JSON.stringify(response.body));
+  if (escapedBytes > QUERY_API_LIMITS.maxEscapedBodyBytes) {
+    return result(
+      422,
+      'response_too_large',
+      `the answer (${rows} rows, ${escapedBytes} bytes as a Lambda returns it) is over the load balancer's 1 MB limit; ask for a shorter window, a lower limit or step=hour`,
+      { ...who, rows },
+    );
+  }
+  return {
+    response,
+    summary: { route, method, statusCode: 200, ...who, rows },
+  };
+}
+
+/**
+ * The answer when the function could not set up what it queries with (its environment, the
+ * ClickHouse password): 503, the cause for operators' logs only.
+ */
+export function unavailableResult(request: HttpRequest, error: unknown): QueryResult {
+  const route = matchRoute(splitPath(request.path).path)?.spec.name ?? 'other';
+  const response = failure(
+    503,
+    'unavailable',
+    'the query API is not available; send the request again after Retry-After seconds',
+    { 'retry-after': String(QUERY_API_LIMITS.retryAfterSec) },
+  );
+  return {
+    response: request.method === 'HEAD' ? { ...response, body: '' } : response,
+    summary: {
+      route,
+      method: request.method,
+      statusCode: 503,
+      errorCode: 'unavailable',
+      internalError: String(error),
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { ALBEvent, ALBResult } from 'aws-lambda';
+import { observability } from '../shared/observability.js';
+import { fromAlbEvent, toAlbResult } from '../validator/alb.js';
+import { handleQueryRequest, type QueryDeps, type QuerySummary, unavailableResult } from './api.js';
+import { lambdaQueryDeps } from './deps.js';
+
+const { logger, metrics } = observability('query');
+
+/** One set of metrics per request. */
+function record(summary: QuerySummary, latencyMs: number): void {
+  metrics.addDimension('route', summary.route);
+  metrics.addMetric('QueryRequests', MetricUnit.Count, 1);
+  metrics.addMetric('QueryLatency', MetricUnit.Milliseconds, latencyMs);
+  if (summary.statusCode >= 400) metrics.addMetric(`Status${summary.statusCode}`, MetricUnit.Count, 1);
+  if (summary.statusCode >= 500) logger.error('query request failed', { summary });
+}
+
+/**
+ * The ALB passes the query string apart from the path, still URL-encoded as the client sent it;
+ * the core reads it from the path, as a local server's request line has it.
+ */
+function pathWithQuery(event: ALBEvent): string {
+  const pairs = event.multiValueQueryStringParameters
+    ? Object.entries(event.multiValueQueryStringParameters).flatMap(([name, values]) =>
+        (values ?? []).map((value) => `${name}=${value}`),
+      )
+    : Object.entries(event.queryStringParameters ?? {}).map(([name, value]) => `${name}=${value ?? ''}`);
+  return pairs.length > 0 ? `${event.path}?${pairs.join('&')}` : event.path;
+}
+
+/** The query API behind the load balancer, over whatever dependencies `deps` gives. */
+export function createQueryHandler(deps: () => Promise<QueryDeps> | QueryDeps) {
+  return middy<ALBEvent, ALBResult>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .handler(async (event) => {
+      const started = performance.now();
+      const request = { ...fromAlbEvent(event), path: pathWithQuery(event) };
+      let result: Awaited<ReturnType<typeof handleQueryRequest>>;
+      try {
+        result = await handleQueryRequest(request, await deps());
+      } catch (error) {
+        result = unavailableResult(request, error);
+      }
+      record(result.summary, performance.now() - started);
+      return toAlbResult(result.response, event.multiValueHeaders !== undefined);
+    });
+}
+
+export const handler = createQueryHandler(lambdaQueryDeps);

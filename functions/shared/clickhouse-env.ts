@@ -1,0 +1,61 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { z } from 'zod';
+import { type ClickHouseConfig, createClickHouseClient } from './clickhouse.js';
+
+/**
+ * Where a function finds ClickHouse, from its environment: a cluster over HTTPS (AWS), with the
+ * password in Secrets Manager, or an embedded engine on a local path (`npm start`, tests).
+ * Each function connects as its own user, so `CLICKHOUSE_USER` defaults per function.
+ */
+export function clickHouseEnvSchema(defaultUser: string) {
+  return z
+    .object({
+      CLICKHOUSE_URL: z.url().optional(),
+      CLICKHOUSE_USER: z.string().min(1).default(defaultUser),
+      /** Secrets Manager secret holding the password; read through Powertools, cached. */
+      CLICKHOUSE_PASSWORD_SECRET_ARN: z.string().min(1).optional(),
+      CLICKHOUSE_EMBEDDED_PATH: z.string().min(1).optional(),
+    })
+    .refine((env) => (env.CLICKHOUSE_URL === undefined) !== (env.CLICKHOUSE_EMBEDDED_PATH === undefined), {
+      message:
+        'set exactly one of CLICKHOUSE_URL (a cluster) and CLICKHOUSE_EMBEDDED_PATH (an embedded engine)',
+    })
+    .refine((env) => env.CLICKHOUSE_URL === undefined || env.CLICKHOUSE_PASSWORD_SECRET_ARN !== undefined, {
+      message: 'CLICKHOUSE_URL needs CLICKHOUSE_PASSWORD_SECRET_ARN',
+    });
+}
+
+export type ClickHouseEnv = z.output<ReturnType<typeof clickHouseEnvSchema>>;
+
+/**
+ * The ClickHouse variables of `env`, checked; a wrong or missing one throws an error that names
+ * the function (`loader environment is invalid: …`).
+ */
+export function readClickHouseEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { readonly functionName: string; readonly defaultUser: string },
+): ClickHouseEnv {
+  const parsed = clickHouseEnvSchema(options.defaultUser).safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `${options.functionName} environment is invalid: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The connection settings the environment names, with the password read from its secret. */
+export async function clickHouseConfig(env: ClickHouseEnv): Promise<ClickHouseConfig> {
+  if (env.CLICKHOUSE_EMBEDDED_PATH) return { kind: 'embedded', path: env.CLICKHOUSE_EMBEDDED_PATH };
+  const password = await getSecret(env.CLICKHOUSE_PASSWORD_SECRET_ARN ?? '', { maxAge: 300 });
+  if (typeof password !== 'string' || password.length === 0) {
+    throw new Error(`secret ${env.CLICKHOUSE_PASSWORD_SECRET_ARN} holds no password string`);
+  }
+  return { kind: 'http', url: env.CLICKHOUSE_URL ?? '', username: env.CLICKHOUSE_USER, password };
+}
+
+/** A client for the ClickHouse the environment names. */
+export async function clickHouseFromEnv(env: ClickHouseEnv): Promise<ClickHouseClient> {
+  return createClickHouseClient(await clickHouseConfig(env));
+}
