@@ -71,7 +71,8 @@ interface ShardState {
   pending: StreamRecord[];
   /** Arrival of the oldest record read and not yet checkpointed, for the lag. */
   oldestUnhandled: number | undefined;
-  caughtUp: boolean;
+  /** When the last read that found the shard at its end, with nothing pending, began; 0 if behind. */
+  caughtUpAt: number;
   invocations: number;
   failures: number;
   recordsHandled: number;
@@ -85,6 +86,11 @@ export interface EventSourceStats {
   readonly lagMs: number;
   /** Whether every shard has been read to its end and handled. */
   readonly caughtUp: boolean;
+  /**
+   * The latest instant by which every shard was known to be read to its end and handled: a
+   * record acknowledged before it has been handled. 0 while any shard is behind.
+   */
+  readonly caughtUpAt: number;
 }
 
 type Outcome = { kind: 'ok' } | { kind: 'partial'; from: number } | { kind: 'error'; error: string };
@@ -131,7 +137,7 @@ export class KinesisEventSource {
         shardId,
         pending: [],
         oldestUnhandled: undefined,
-        caughtUp: false,
+        caughtUpAt: 0,
         invocations: 0,
         failures: 0,
         recordsHandled: 0,
@@ -152,7 +158,8 @@ export class KinesisEventSource {
         0,
         ...states.map((s) => (s.oldestUnhandled === undefined ? 0 : now - s.oldestUnhandled)),
       ),
-      caughtUp: states.every((s) => s.caughtUp),
+      caughtUp: states.every((s) => s.caughtUpAt > 0),
+      caughtUpAt: Math.min(...states.map((s) => s.caughtUpAt)),
     };
   }
 
@@ -191,17 +198,18 @@ export class KinesisEventSource {
     while (this.mode !== 'stopping') {
       try {
         if (!this.batchReady(state, windowStart)) {
+          const readAt = this.now();
           const records = await reader.read(Math.min(options.batchSize, 1_000));
           if (records.length > 0) {
             state.pending.push(...records);
             state.oldestUnhandled ??= records[0]?.approximateArrivalTimestamp.getTime();
             windowStart ??= this.now();
-            state.caughtUp = false;
+            state.caughtUpAt = 0;
             continue;
           }
           if (state.pending.length === 0) {
-            state.caughtUp = reader.millisBehindLatest === 0;
-            if (this.mode === 'draining' && state.caughtUp) return;
+            state.caughtUpAt = reader.millisBehindLatest === 0 ? readAt : 0;
+            if (this.mode === 'draining' && state.caughtUpAt > 0) return;
             await this.pause(this.mode === 'draining' ? 50 : poll);
             continue;
           }

@@ -1,77 +1,129 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { newApiKey } from '../functions/shared/api-keys.js';
-import { FileKeyStore } from '../functions/shared/key-store-file.js';
-import { DEFAULT_VALIDATOR_LIMITS } from '../functions/validator/core.js';
-import { kinesisPutRecords } from '../functions/validator/kinesis-put.js';
-import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
-import { startIngestServer } from './ingest-server.js';
-import { ensureStream, startLocalKinesis } from './kinesis.js';
+import { resolve } from 'node:path';
+import { z } from 'zod';
 
 /**
- * `npm start`: EvalForge's ingest path on one machine, with no AWS account. The validator core
- * serves the same HTTP API as the ALB + Lambda; events go to a local Kinesis API whose LevelDB
- * store lives under the data directory, so nothing acknowledged is lost across a restart.
+ * `npm start`: EvalForge on one machine, with no AWS account. Settings come from the environment:
+ * EVALFORGE_DATA_DIR (default ./.evalforge), PORT (default 8080), EVALFORGE_API_KEY (optional).
  */
-const STREAM_NAME = 'evalforge-events';
-const DEV_PROJECT = 'dev';
+const Env = z.object({
+  EVALFORGE_DATA_DIR: z.string().min(1).default('.evalforge'),
+  PORT: z.coerce
+    .number({ error: 'PORT must be a port number' })
+    .int('PORT must be a whole number')
+    .min(0, 'PORT must be 0–65535')
+    .max(65_535, 'PORT must be 0–65535')
+    .default(8080),
+  EVALFORGE_API_KEY: z.string().min(1).optional(),
+  EVALFORGE_SHARDS: z.coerce.number().int().min(1).max(16).default(4),
+  /** Seconds between status lines. */
+  EVALFORGE_STATUS_INTERVAL: z.coerce.number().min(1).default(10),
+});
+
+const STATUS_LINE_NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const n = (value: number) => STATUS_LINE_NUMBER.format(value);
+const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
+
+function log(line: string): void {
+  console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
+}
 
 async function main(): Promise<void> {
-  const dataDir = resolve(process.env.EVALFORGE_DATA_DIR ?? '.evalforge');
-  const port = Number(process.env.EVALFORGE_PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`EVALFORGE_PORT must be a port number, got ${process.env.EVALFORGE_PORT}`);
+  const parsed = Env.safeParse(process.env);
+  if (!parsed.success) {
+    throw new Error(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '));
   }
-  await mkdir(join(dataDir, 'kinesis'), { recursive: true });
+  const env = parsed.data;
+  // The Lambda handlers log JSON and emit CloudWatch metrics to stdout; here the status line says
+  // what matters, and only their warnings and errors are worth a line.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  // The lock file pins the SDK's version, so its notice about future versions' Node support is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { startPipeline } = await import('./pipeline.js');
 
-  const kinesis = await startLocalKinesis({ path: join(dataDir, 'kinesis') });
-  await ensureStream(kinesis.client, STREAM_NAME, 2);
-
-  const keys = new FileKeyStore(join(dataDir, 'keys.json'));
-  let newKey: string | undefined;
-  if ((await keys.list()).every((k) => k.revokedAt)) {
-    const created = newApiKey(DEV_PROJECT, new Date());
-    await keys.put(created.record);
-    newKey = created.key;
-  }
-
-  const server = await startIngestServer({
-    port,
-    deps: {
-      keys,
-      putRecords: kinesisPutRecords(kinesis.client, STREAM_NAME),
-      ...SYSTEM_RUNTIME,
-      limits: DEFAULT_VALIDATOR_LIMITS,
-    },
-    onRequest: (s) => {
-      if (s.route !== 'events') return;
-      console.log(
-        `${new Date().toISOString()} POST /v1/events ${s.statusCode} project=${s.projectId ?? '-'} accepted=${s.eventsAccepted} rejected=${s.eventsRejected} retryable=${s.eventsRetryable}${s.errorCode ? ` error=${s.errorCode}` : ''}`,
-      );
-    },
+  log('starting EvalForge…');
+  const pipeline = await startPipeline({
+    dataDir: resolve(env.EVALFORGE_DATA_DIR),
+    port: env.PORT,
+    shards: env.EVALFORGE_SHARDS,
+    apiKey: env.EVALFORGE_API_KEY,
+    log,
   });
+  const { url, devKey } = pipeline;
+  const curlAuth = `-H "Authorization: Bearer $(cat ${devKey.file})"`;
+  console.log(`
+EvalForge is running.
+  API (ingest + query)  ${url}      POST /v1/events · GET /v1/metrics?window=1h · GET /v1/health
+  Local Kinesis API     ${pipeline.kinesisEndpoint}   stream evalforge-events
+  Local S3 API          ${pipeline.s3Endpoint}   bucket evalforge-archive (raw archive)
+  ClickHouse            embedded, in ${pipeline.dataDir}/clickhouse
+  Data directory        ${pipeline.dataDir}
 
-  console.log(`EvalForge ingest API: ${server.url}  (GET /v1/health, POST /v1/events)`);
-  console.log(`Local Kinesis API:    ${kinesis.endpoint}  stream ${STREAM_NAME}`);
-  console.log(`Data directory:       ${dataDir}`);
-  if (newKey) {
-    console.log(`\nAPI key for project "${DEV_PROJECT}" (shown once, stored hashed):\n  ${newKey}\n`);
-    console.log(
-      `Try it:\n  curl -s ${server.url}/v1/events -H "Authorization: Bearer ${newKey}" -H 'content-type: application/json' \\\n    -d '{"events":[{"model":"gpt-4o-mini","latency_ms":420,"trace_id":"${randomBytes(16).toString('hex')}","span_id":"${randomBytes(8).toString('hex')}","timestamp":"${new Date().toISOString()}","prompt":"hi","response":"hello"}]}'\n`,
+API key for project "${devKey.projectId}" (${devKey.source === 'new' ? 'created now' : devKey.source === 'env' ? 'from EVALFORGE_API_KEY' : 'from an earlier start'}), saved in ${devKey.file}:
+  ${devKey.key}
+
+Send an event, then read it back:
+  curl -s ${url}/v1/events ${curlAuth} -H 'content-type: application/json' \\
+    -d '{"events":[{"model":"gpt-4o-mini","latency_ms":420,"input_tokens":12,"output_tokens":30,"prompt":"hi","response":"hello"}]}'
+  curl -s "${url}/v1/metrics?window=1h" ${curlAuth}
+
+Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after loading what was accepted.
+`);
+
+  let last = pipeline.stats();
+  let lastAt = Date.now();
+  const status = setInterval(() => {
+    const now = Date.now();
+    const stats = pipeline.stats();
+    const elapsed = (now - lastAt) / 1_000;
+    const busy =
+      stats.eventsAccepted !== last.eventsAccepted ||
+      stats.eventsLoaded !== last.eventsLoaded ||
+      stats.loaderLagMs > 0 ||
+      stats.archiveLagMs > 0;
+    if (busy) {
+      log(
+        `ingest ${n((stats.eventsAccepted - last.eventsAccepted) / elapsed)} events/s · loaded ${n((stats.eventsLoaded - last.eventsLoaded) / elapsed)} events/s · ` +
+          `lag: ClickHouse ${seconds(stats.loaderLagMs)}, archive ${seconds(stats.archiveLagMs)} · ` +
+          `totals: ${n(stats.eventsAccepted)} accepted, ${n(stats.eventsRejected)} rejected, ${n(stats.eventsLoaded)} loaded, ${n(stats.archiveObjects)} archive objects` +
+          (stats.loaderRetries > last.loaderRetries
+            ? ` · ${stats.loaderRetries - last.loaderRetries} loader retries`
+            : ''),
+      );
+    }
+    last = stats;
+    lastAt = now;
+  }, env.EVALFORGE_STATUS_INTERVAL * 1_000);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log(`${signal} again: stopping now; what was accepted and not yet loaded is loaded at the next start`);
+      void pipeline.close({ drain: false }).finally(() => process.exit(130));
+      return;
+    }
+    stopping = true;
+    clearInterval(status);
+    const stats = pipeline.stats();
+    log(
+      `${signal}: no longer accepting requests; loading and archiving what was accepted (ClickHouse lag ${seconds(stats.loaderLagMs)}). Press Ctrl-C again to stop at once.`,
     );
-  } else {
-    console.log('Keys: create one with `npm run keys -- create --project <id>`');
-  }
-
-  const stop = async (signal: string) => {
-    console.log(`\n${signal}: stopping`);
-    await server.close();
-    await kinesis.close();
-    process.exit(0);
+    pipeline
+      .close({ drain: true })
+      .then(() => {
+        const done = pipeline.stats();
+        log(
+          `stopped: ${n(done.eventsAccepted)} events accepted and ${n(done.eventsLoaded)} loaded in this run`,
+        );
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        console.error(`evalforge: stopping failed: ${(error as Error).message}`);
+        process.exit(1);
+      });
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

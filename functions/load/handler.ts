@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { observability } from '../shared/observability.js';
 import { ClickHouseLoaderStore } from './clickhouse-store.js';
-import { type LoadBatch, loadBatch } from './core.js';
+import { type LoadBatch, type LoadSummary, loadBatch } from './core.js';
 import { clickHouse } from './deps.js';
 
 const { logger, metrics } = observability('loader');
@@ -31,9 +31,13 @@ export function toBatches(event: KinesisStreamEvent): LoadBatch[] {
  * Kinesis → ClickHouse. Any failure to write throws, so the event source retries the batch
  * (bisecting it) and nothing unloaded is acknowledged; records that can never load go to the
  * dead-letter table inside `loadBatch` and are acknowledged. `client` is the Lambda's cluster
- * client, or the embedded engine when `npm start` drives this same handler.
+ * client, or the embedded engine when `npm start` drives this same handler; `onSummary` lets it
+ * count what each batch did.
  */
-export function createLoaderHandler(client: () => Promise<ClickHouseClient>) {
+export function createLoaderHandler(
+  client: () => Promise<ClickHouseClient>,
+  options: { readonly onSummary?: (summary: LoadSummary) => void } = {},
+) {
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
@@ -41,6 +45,7 @@ export function createLoaderHandler(client: () => Promise<ClickHouseClient>) {
       const store = new ClickHouseLoaderStore(await client());
       for (const batch of toBatches(event)) {
         const summary = await loadBatch(batch, { store, now: Date.now });
+        options.onSummary?.(summary);
         metrics.addMetric(
           'RecordsLoaded',
           MetricUnit.Count,

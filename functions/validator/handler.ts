@@ -26,15 +26,19 @@ function record(summary: RequestSummary): void {
 /**
  * The ALB target: a thin adapter over the core. `deps` is called per request (it is memoised by
  * the caller), so the Lambda reads its environment on first use and `npm start` can pass its own
- * local adapters to this very code.
+ * local adapters to this very code; `onSummary` lets it count what each request did.
  */
-export function createValidatorHandler(deps: () => ValidatorDeps) {
+export function createValidatorHandler(
+  deps: () => ValidatorDeps,
+  options: { readonly onSummary?: (summary: RequestSummary) => void } = {},
+) {
   return middy<ALBEvent, ALBResult>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event) => {
       const { response, summary } = await handleRequest(fromAlbEvent(event), deps());
       record(summary);
+      options.onSummary?.(summary);
       return toAlbResult(response, event.multiValueHeaders !== undefined);
     });
 }

@@ -24,3 +24,11 @@ export async function embeddedClickHouse(): Promise<{ client: ClickHouseClient; 
 
 /** Rows of a query, with 64-bit integers as numbers. */
 export const rows = selectRows;
+
+/** The engine on an existing data directory (one another process has finished with); left in place on close. */
+export async function embeddedClickHouseAt(
+  path: string,
+): Promise<{ client: ClickHouseClient; close(): Promise<void> }> {
+  const client = await createClickHouseClient({ kind: 'embedded', path });
+  return { client, close: () => client.close() };
+}

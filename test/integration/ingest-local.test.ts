@@ -10,9 +10,10 @@ import type { IngestResult, RequestErrorBody } from '../../functions/shared/inge
 import { FileKeyStore } from '../../functions/shared/key-store-file.js';
 import { decodeStreamRecord, type StreamRecordHeader } from '../../functions/shared/stream-record.js';
 import { DEFAULT_VALIDATOR_LIMITS, type RequestSummary } from '../../functions/validator/core.js';
+import { createValidatorHandler } from '../../functions/validator/handler.js';
 import { kinesisPutRecords } from '../../functions/validator/kinesis-put.js';
 import { SYSTEM_RUNTIME } from '../../functions/validator/runtime.js';
-import { type IngestServer, startIngestServer } from '../../local/ingest-server.js';
+import { type AlbServer, startAlbServer } from '../../local/alb-server.js';
 import { ensureStream, type LocalKinesis, startLocalKinesis } from '../../local/kinesis.js';
 
 const STREAM = 'evalforge-events';
@@ -93,7 +94,7 @@ async function recordsOf(response: Response) {
 
 let dir: string;
 let kinesis: LocalKinesis;
-let server: IngestServer;
+let server: AlbServer;
 const summaries: RequestSummary[] = [];
 const { key, record } = newApiKey(PROJECT, new Date());
 
@@ -103,15 +104,20 @@ beforeAll(async () => {
   await ensureStream(kinesis.client, STREAM, 2);
   const keys = new FileKeyStore(join(dir, 'keys.json'));
   await keys.put(record);
-  server = await startIngestServer({
-    port: 0,
-    deps: {
-      keys,
-      putRecords: kinesisPutRecords(kinesis.client, STREAM),
-      ...SYSTEM_RUNTIME,
-      limits: DEFAULT_VALIDATOR_LIMITS,
+  const deps = {
+    keys,
+    putRecords: kinesisPutRecords(kinesis.client, STREAM),
+    ...SYSTEM_RUNTIME,
+    limits: DEFAULT_VALIDATOR_LIMITS,
+  };
+  // The validator handler behind the local load balancer, as `npm start` runs it.
+  server = await startAlbServer({
+    routes: [],
+    defaultRoute: {
+      functionName: 'ingest-validator',
+      handler: createValidatorHandler(() => deps, { onSummary: (summary) => summaries.push(summary) }),
     },
-    onRequest: (summary) => summaries.push(summary),
+    maxBodyBytes: DEFAULT_VALIDATOR_LIMITS.maxBodyBytes,
   });
 });
 

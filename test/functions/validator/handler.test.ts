@@ -104,6 +104,7 @@ beforeAll(async () => {
   // Dev mode sends logs and metrics to the global console, where the test can capture them.
   vi.stubEnv('POWERTOOLS_DEV', 'true');
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
   for (const method of ['info', 'warn', 'error', 'debug'] as const) {
     vi.spyOn(console, method).mockImplementation(() => undefined);
   }

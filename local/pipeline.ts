@@ -1,0 +1,303 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { IncreaseStreamRetentionPeriodCommand } from '@aws-sdk/client-kinesis';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { migrate } from '../clickhouse/migrate.js';
+import type { LoadSummary } from '../functions/load/core.js';
+import { createLoaderHandler } from '../functions/load/handler.js';
+import { QUERY_ROUTE_PREFIXES } from '../functions/query/api.js';
+import { createQueryHandler } from '../functions/query/handler.js';
+import { CachedKeyStore } from '../functions/shared/api-keys.js';
+import { createClickHouseClient } from '../functions/shared/clickhouse.js';
+import { FileKeyStore } from '../functions/shared/key-store-file.js';
+import {
+  DEFAULT_VALIDATOR_LIMITS,
+  type RequestSummary,
+  type ValidatorDeps,
+} from '../functions/validator/core.js';
+import { createValidatorHandler } from '../functions/validator/handler.js';
+import { kinesisPutRecords } from '../functions/validator/kinesis-put.js';
+import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
+import { type AlbServer, startAlbServer } from './alb-server.js';
+import { CheckpointStore } from './checkpoints.js';
+import { type DevKey, ensureDevKey } from './dev-key.js';
+import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from './event-source.js';
+import { LocalFirehose } from './firehose.js';
+import { FirehoseSource } from './firehose-source.js';
+import { ensureStream, type LocalKinesis, startLocalKinesis } from './kinesis.js';
+import { ensureBucket, type LocalS3, startLocalS3 } from './s3.js';
+
+/** Names shared with the deployed stacks, so local data looks like the real thing. */
+export const LOCAL_NAMES = {
+  stream: 'evalforge-events',
+  bucket: 'evalforge-archive',
+  deliveryStream: 'evalforge-archive',
+  validator: 'evalforge-ingest-validator',
+  loader: 'evalforge-loader',
+  query: 'evalforge-query',
+} as const;
+
+/** The local event source's settings: Lambda's, with a short window so events show up within seconds. */
+export const LOCAL_LOADER_SETTINGS: EventSourceSettings = {
+  batchSize: 100,
+  maximumBatchingWindowMs: 500,
+  bisectBatchOnFunctionError: true,
+  maximumRetryAttempts: -1,
+  reportBatchItemFailures: true,
+};
+
+export interface PipelineOptions {
+  readonly dataDir: string;
+  /** HTTP port of the API; 0 picks a free one. */
+  readonly port: number;
+  readonly host?: string;
+  /** Shards of a new stream; an existing stream keeps its own. */
+  readonly shards?: number;
+  readonly loader?: Partial<EventSourceSettings>;
+  /** The Firehose stand-in's buffer: Firehose's smallest size hint is 1 MiB, its interval 0–900 s. */
+  readonly archive?: { readonly bufferSizeBytes?: number; readonly bufferIntervalMs?: number };
+  /** A key to use instead of the one in `<data dir>/dev-api-key` (EVALFORGE_API_KEY). */
+  readonly apiKey?: string;
+  /** How often idle shards are polled. */
+  readonly pollIntervalMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** Running totals since start. */
+export interface PipelineStats {
+  readonly requests: number;
+  readonly eventsAccepted: number;
+  readonly eventsRejected: number;
+  readonly eventsLoaded: number;
+  readonly duplicateRecords: number;
+  readonly deadLetters: number;
+  /** Age of the oldest acknowledged record not yet in ClickHouse. */
+  readonly loaderLagMs: number;
+  /** Age of the oldest acknowledged record not yet in an archive object. */
+  readonly archiveLagMs: number;
+  readonly archiveObjects: number;
+  readonly archiveBufferedBytes: number;
+  readonly loaderRetries: number;
+}
+
+export interface Pipeline {
+  readonly url: string;
+  readonly dataDir: string;
+  readonly devKey: DevKey;
+  readonly kinesisEndpoint: string;
+  readonly s3Endpoint: string;
+  readonly clickhouse: ClickHouseClient;
+  readonly s3: S3Client;
+  stats(): PipelineStats;
+  /**
+   * Resolves once every acknowledged event is in ClickHouse and in the archive: the loader and
+   * the archive reader are at the end of every shard and the archive buffer is stored.
+   */
+  settle(timeoutMs?: number): Promise<void>;
+  /**
+   * Stops. With `drain` (Ctrl-C), the API stops taking requests and everything acknowledged is
+   * loaded and archived first; without, work in flight finishes and the rest waits for the next
+   * start. Nothing acknowledged is lost either way: the stream keeps it until it is checkpointed.
+   */
+  close(options?: { drain: boolean }): Promise<void>;
+}
+
+/**
+ * EvalForge on one machine: the ingest API and the query API behind a local load balancer, the
+ * local Kinesis API, the event source that drives the loader, the Firehose stand-in writing the
+ * archive to the local S3 API, and embedded ClickHouse. Every handler is the Lambda's own code.
+ */
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const dataDir = resolve(options.dataDir);
+  const log = options.log ?? (() => undefined);
+  await mkdir(dataDir, { recursive: true });
+  const started: { close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const part of started.reverse()) await part.close().catch(() => undefined);
+  };
+
+  try {
+    const clickhouse = await createClickHouseClient({ kind: 'embedded', path: join(dataDir, 'clickhouse') });
+    started.push({ close: () => clickhouse.close() });
+    const applied = await migrate(clickhouse, { kind: 'single' });
+    if (applied.applied.length > 0) log(`ClickHouse: applied migrations ${applied.applied.join(', ')}`);
+
+    const kinesis: LocalKinesis = await startLocalKinesis({ path: join(dataDir, 'kinesis') });
+    started.push(kinesis);
+    await ensureStream(kinesis.client, LOCAL_NAMES.stream, options.shards ?? 4);
+    // A week, as a deployment could keep: records wait that long for a stopped pipeline to come back.
+    await kinesis.client
+      .send(
+        new IncreaseStreamRetentionPeriodCommand({
+          StreamName: LOCAL_NAMES.stream,
+          RetentionPeriodHours: 168,
+        }),
+      )
+      .catch(() => undefined);
+
+    const s3: LocalS3 = await startLocalS3({ path: join(dataDir, 's3') });
+    started.push(s3);
+    await ensureBucket(s3.client, LOCAL_NAMES.bucket);
+
+    const keyFile = new FileKeyStore(join(dataDir, 'keys.json'));
+    const devKey = await ensureDevKey(keyFile, join(dataDir, 'dev-api-key'), options.apiKey, new Date());
+    // Keys revoked with `npm run keys` stop working within seconds, as with the deployed cache.
+    const keys = new CachedKeyStore(keyFile, {
+      positiveTtlMs: 5_000,
+      negativeTtlMs: 1_000,
+      maxEntries: 1_000,
+      now: Date.now,
+    });
+
+    const totals = { requests: 0, accepted: 0, rejected: 0, loaded: 0, duplicates: 0, dead: 0 };
+    const validatorDeps: ValidatorDeps = {
+      keys,
+      putRecords: kinesisPutRecords(kinesis.client, LOCAL_NAMES.stream),
+      ...SYSTEM_RUNTIME,
+      limits: DEFAULT_VALIDATOR_LIMITS,
+    };
+    const onRequest = (summary: RequestSummary) => {
+      totals.requests++;
+      totals.accepted += summary.eventsAccepted;
+      totals.rejected += summary.eventsRejected;
+      if (summary.streamError) log(`ingest: the stream failed a request: ${summary.streamError}`);
+    };
+    const onLoad = (summary: LoadSummary) => {
+      totals.loaded += summary.events;
+      totals.duplicates += summary.duplicateRecords;
+      totals.dead += summary.deadLetters;
+      if (summary.deadLetters > 0) log(`loader: ${summary.deadLetters} records went to load_dead_letters`);
+    };
+
+    const checkpoints = join(dataDir, 'checkpoints');
+    const loader = new KinesisEventSource({
+      ...LOCAL_LOADER_SETTINGS,
+      ...options.loader,
+      kinesis: kinesis.client,
+      streamName: LOCAL_NAMES.stream,
+      functionName: LOCAL_NAMES.loader,
+      handler: createLoaderHandler(async () => clickhouse, { onSummary: onLoad }),
+      checkpoints: await CheckpointStore.open(join(checkpoints, 'loader.json')),
+      onFailure: (batch) => writeFailedBatch(join(dataDir, 'failed-batches'), batch),
+      pollIntervalMs: options.pollIntervalMs ?? 250,
+      log,
+    });
+
+    let deliveredRecords = 0;
+    let archiveSource: FirehoseSource | undefined;
+    const firehose = new LocalFirehose({
+      s3: s3.client,
+      bucket: LOCAL_NAMES.bucket,
+      deliveryStreamName: LOCAL_NAMES.deliveryStream,
+      bufferSizeBytes: options.archive?.bufferSizeBytes ?? 8 * 1024 * 1024,
+      bufferIntervalMs: options.archive?.bufferIntervalMs ?? 10_000,
+      onDelivered: async (positions) => {
+        const total = firehose.stats().deliveredRecords;
+        await archiveSource?.delivered(positions, total - deliveredRecords);
+        deliveredRecords = total;
+      },
+      log,
+    });
+    archiveSource = new FirehoseSource({
+      kinesis: kinesis.client,
+      streamName: LOCAL_NAMES.stream,
+      firehose,
+      checkpoints: await CheckpointStore.open(join(checkpoints, 'archive.json')),
+      pollIntervalMs: options.pollIntervalMs ?? 250,
+      log,
+    });
+    const archive = archiveSource;
+
+    await loader.start();
+    await archive.start();
+    let consumersStopped = false;
+    const stopConsumers = async (drain: boolean) => {
+      if (consumersStopped) return;
+      consumersStopped = true;
+      await Promise.all([loader.stop({ drain }), archive.stop({ drain })]);
+      // Stored records are checkpointed; a record buffered when not draining is read again next start.
+      if (drain) await firehose.close();
+    };
+    started.push({ close: () => stopConsumers(false) });
+
+    const alb: AlbServer = await startAlbServer({
+      port: options.port,
+      host: options.host,
+      maxBodyBytes: DEFAULT_VALIDATOR_LIMITS.maxBodyBytes,
+      routes: [
+        {
+          functionName: LOCAL_NAMES.query,
+          pathPrefixes: QUERY_ROUTE_PREFIXES,
+          handler: createQueryHandler(() => ({ keys, clickhouse, now: Date.now })),
+        },
+      ],
+      defaultRoute: {
+        functionName: LOCAL_NAMES.validator,
+        handler: createValidatorHandler(() => validatorDeps, { onSummary: onRequest }),
+      },
+      onError: (name, error) => log(`${name} failed: ${error.stack ?? error.message}`),
+    });
+    started.push({ close: () => alb.close() });
+
+    const stats = (): PipelineStats => {
+      const loaderStats = loader.stats();
+      const archiveStats = archive.stats();
+      const firehoseStats = firehose.stats();
+      return {
+        requests: totals.requests,
+        eventsAccepted: totals.accepted,
+        eventsRejected: totals.rejected,
+        eventsLoaded: totals.loaded,
+        duplicateRecords: totals.duplicates,
+        deadLetters: totals.dead,
+        loaderLagMs: loaderStats.lagMs,
+        archiveLagMs: archiveStats.lagMs,
+        archiveObjects: firehoseStats.deliveredObjects,
+        archiveBufferedBytes: firehoseStats.bufferedBytes,
+        loaderRetries: loaderStats.failures,
+      };
+    };
+
+    let closed = false;
+    return {
+      url: alb.url,
+      dataDir,
+      devKey,
+      kinesisEndpoint: kinesis.endpoint,
+      s3Endpoint: s3.endpoint,
+      clickhouse,
+      s3: s3.client,
+      stats,
+      settle: async (timeoutMs = 60_000) => {
+        const since = Date.now();
+        const deadline = since + timeoutMs;
+        // Both consumers must have found every shard at its end in a read begun after this call:
+        // then every record acknowledged before it is loaded, or in the archive buffer.
+        while (loader.stats().caughtUpAt < since || archive.stats().caughtUpAt < since) {
+          if (Date.now() > deadline) throw new Error(`the pipeline did not settle within ${timeoutMs} ms`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await firehose.flush();
+      },
+      close: async ({ drain } = { drain: true }) => {
+        if (closed) return;
+        closed = true;
+        // No new acknowledgements, then the consumers, then the engines they use.
+        await alb.close();
+        started.pop();
+        await stopConsumers(drain);
+        await closeAll();
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+async function writeFailedBatch(dir: string, batch: FailedBatch): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const name = `${batch.shardId}-${batch.startSequenceNumber}-${batch.endSequenceNumber}.json`;
+  await writeFile(join(dir, name), `${JSON.stringify(batch, null, 2)}\n`);
+}

@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventGenerator } from '../../load-tests/event-generator.js';
+import { LOCAL_NAMES } from '../../local/pipeline.js';
+import { startLocalS3 } from '../../local/s3.js';
+import { EvalForgeClient } from '../../sdk/index.js';
+import { archivedSpans } from '../helpers/archive.js';
+import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
+
+/**
+ * `npm start` killed with SIGKILL while SDK clients are sending, then started again on the same
+ * data directory: every event the clients were told was accepted must arrive, exactly once.
+ */
+const ROOT = new URL('../..', import.meta.url).pathname;
+let dir: string;
+let port: number;
+const children: ChildProcess[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Starts `npm start`'s entry point and resolves once it serves. */
+async function start(): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      EVALFORGE_DATA_DIR: join(dir, 'data'),
+      PORT: String(port),
+      EVALFORGE_STATUS_INTERVAL: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`npm start did not serve within 60 s:\n${output}`)),
+      60_000,
+    );
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('EvalForge is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
+  });
+  return child;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'evalforge-restart-'));
+  port = await freePort();
+});
+
+afterAll(async () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await Promise.all(children.map(exited));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('npm start, killed under load', () => {
+  it('delivers every acknowledged event exactly once after kill -9 and a restart', async () => {
+    const first = await start();
+    const key = (await readFile(join(dir, 'data', 'dev-api-key'), 'utf8')).trim();
+    const client = new EvalForgeClient({
+      apiKey: key,
+      endpoint: `http://127.0.0.1:${port}`,
+      maxBatchEvents: 100,
+      flushIntervalMs: 50,
+      maxConcurrentRequests: 4,
+      initialBackoffMs: 200,
+      maxBackoffMs: 1_000,
+      maxRetries: 100,
+      requestTimeoutMs: 5_000,
+      maxQueueEvents: 20_000,
+      maxQueueBytes: 200 * 1024 * 1024,
+    });
+    const generator = eventGenerator({ seed: 42 });
+    const spans = new Set<string>();
+    const capture = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        const event = generator.next();
+        spans.add(String(event.span_id));
+        expect(client.capture(event)).toBe(true);
+      }
+    };
+
+    // Load, then SIGKILL while batches are in flight and the loader is working.
+    capture(1_500);
+    for (let waited = 0; client.stats().sent < 600; waited += 20) {
+      if (waited > 60_000) throw new Error('nothing was acknowledged within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    capture(1_500);
+    first.kill('SIGKILL');
+    await exited(first);
+    const acknowledgedBeforeKill = client.stats().sent;
+    expect(acknowledgedBeforeKill).toBeGreaterThan(0);
+    expect(acknowledgedBeforeKill).toBeLessThan(3_000);
+
+    // The clients keep retrying; the second start takes their resends and the rest of the load.
+    const second = await start();
+    capture(1_000);
+    await client.shutdown({ timeoutMs: 120_000 });
+    expect(client.stats()).toMatchObject({ sent: 4_000, dropped: 0 });
+
+    // Ctrl-C drains: what was accepted is loaded and archived before the process exits.
+    second.kill('SIGINT');
+    expect(await exited(second)).toBe(0);
+
+    const clickhouse = await embeddedClickHouseAt(join(dir, 'data', 'clickhouse'));
+    try {
+      const [counts] = await rows<{ events: number; distinct: number }>(
+        clickhouse.client,
+        'SELECT count() AS events, uniqExact(span_id) AS distinct FROM events',
+      );
+      expect(counts).toEqual({ events: 4_000, distinct: 4_000 });
+      const loaded = await rows<{ span_id: string }>(clickhouse.client, 'SELECT span_id FROM events');
+      expect(new Set(loaded.map((r) => r.span_id))).toEqual(spans);
+    } finally {
+      await clickhouse.close();
+    }
+
+    const s3 = await startLocalS3({ path: join(dir, 'data', 's3') });
+    try {
+      const archived = await archivedSpans(s3.client, LOCAL_NAMES.bucket);
+      expect(new Set(archived.get('dev')?.keys())).toEqual(spans);
+    } finally {
+      await s3.close();
+    }
+  }, 300_000);
+});
