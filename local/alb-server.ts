@@ -12,6 +12,13 @@ export interface AlbRoute {
   readonly functionName: string;
   readonly pathPrefixes: readonly string[];
   readonly handler: AlbHandler;
+  /**
+   * Invocations in flight at most, as a Lambda function's reserved concurrency caps it; a request
+   * beyond it is answered 503 with Retry-After, as the load balancer answers for a throttled
+   * function. Keeps memory and latency bounded when the offered load is more than the machine takes.
+   * @default - no cap
+   */
+  readonly maxConcurrency?: number;
 }
 
 export interface AlbServerOptions {
@@ -110,8 +117,27 @@ export async function startAlbServer(options: AlbServerOptions): Promise<AlbServ
       route.pathPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)),
     ) ?? options.defaultRoute;
 
+  const inFlight = new Map<string, number>();
   const server = createServer(async (req, res) => {
     const route = routeFor(new URL(req.url ?? '/', 'http://localhost').pathname);
+    const running = inFlight.get(route.functionName) ?? 0;
+    if (route.maxConcurrency !== undefined && running >= route.maxConcurrency) {
+      req.resume();
+      res.setHeader('connection', 'close');
+      send(res, {
+        statusCode: 503,
+        statusDescription: '503 Service Unavailable',
+        headers: { 'content-type': 'application/json', 'retry-after': '1' },
+        body: JSON.stringify({
+          error: {
+            code: 'throttled',
+            message: `${route.functionName} is at its concurrency limit (${route.maxConcurrency}); retry after 1 s`,
+          },
+        }),
+      });
+      return;
+    }
+    inFlight.set(route.functionName, running + 1);
     try {
       const read = await readBody(req, options.maxBodyBytes);
       // A body over the cap is passed on as that many bytes plus one: the function answers 413

@@ -1,5 +1,5 @@
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -7,7 +7,6 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import kinesalite from 'kinesalite';
 
 export interface LocalKinesis {
   readonly endpoint: string;
@@ -28,27 +27,41 @@ export function localKinesisClient(endpoint: string): KinesisClient {
 
 /**
  * Starts the Kinesis API on loopback (kinesalite): in memory, or on LevelDB under `path` so the
- * stream survives a restart. Port 0 picks a free port.
+ * stream survives a restart. Port 0 picks a free port. It runs in a worker thread: the service
+ * is a separate machine in AWS, and here its work must not block the caller's event loop.
  */
 export async function startLocalKinesis(
   options: { port?: number; path?: string } = {},
 ): Promise<LocalKinesis> {
-  const server = kinesalite({ path: options.path, createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  const worker = new Worker(new URL('./kinesis-worker.js', import.meta.url), {
+    workerData: { path: options.path, port: options.port ?? 0 },
   });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = await new Promise<number>((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    const exited = (code: number) =>
+      reject(new Error(`the local Kinesis API stopped at start (exit ${code})`));
+    worker.once('error', failed);
+    worker.once('exit', exited);
+    worker.once('message', (message: { port?: number; error?: string }) => {
+      worker.off('error', failed);
+      worker.off('exit', exited);
+      if (message.port === undefined)
+        reject(new Error(`the local Kinesis API did not start: ${message.error}`));
+      else resolve(message.port);
+    });
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
   const client = localKinesisClient(endpoint);
   return {
     endpoint,
     client,
     close: async () => {
       client.destroy();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
+      const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+      worker.postMessage('close');
+      await closed;
+      // LevelDB is closed with the thread; terminate waits for it.
+      await worker.terminate();
     },
   };
 }

@@ -59,6 +59,11 @@ export interface PipelineOptions {
   readonly archive?: { readonly bufferSizeBytes?: number; readonly bufferIntervalMs?: number };
   /** A key to use instead of the one in `<data dir>/dev-api-key` (EVALFORGE_API_KEY). */
   readonly apiKey?: string;
+  /**
+   * Ingest requests handled at once, as the validator's reserved concurrency; more are answered
+   * 503 with Retry-After, so an overload costs neither memory nor the latency of what is taken.
+   */
+  readonly ingestConcurrency?: number;
   /** How often idle shards are polled. */
   readonly pollIntervalMs?: number;
   readonly log?: (line: string) => void;
@@ -230,11 +235,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           functionName: LOCAL_NAMES.query,
           pathPrefixes: QUERY_ROUTE_PREFIXES,
           handler: createQueryHandler(() => ({ keys, clickhouse, now: Date.now })),
+          maxConcurrency: 8,
         },
       ],
       defaultRoute: {
         functionName: LOCAL_NAMES.validator,
         handler: createValidatorHandler(() => validatorDeps, { onSummary: onRequest }),
+        maxConcurrency: options.ingestConcurrency ?? 16,
       },
       onError: (name, error) => log(`${name} failed: ${error.stack ?? error.message}`),
     });
