@@ -1,0 +1,378 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ModelUsage, Summary } from '../functions/query/core.js';
+
+/**
+ * The pure part of `npm run demo`: its arguments, its send schedule and what it prints. The
+ * network, the clock and the SDK live in `demo.ts`.
+ */
+
+export const DEMO_DEFAULTS = {
+  ratePerSec: 200,
+  durationSec: 60,
+  port: 8080,
+  dataDir: '.evalforge',
+  /** How often a progress line is printed. */
+  progressIntervalMs: 5_000,
+  /** Events are captured in slices this far apart, so the rate is smooth. */
+  sliceMs: 100,
+} as const;
+
+export const DEMO_LIMITS = {
+  maxRatePerSec: 10_000,
+  maxDurationSec: 86_400,
+  maxSeed: 2 ** 32 - 1,
+} as const;
+
+export const DEMO_USAGE = `Usage: npm run demo -- [options]
+
+Sends realistic LLM-call events through the SDK to a running \`npm start\`, then reads the
+numbers back from the query API.
+
+Options:
+  --rate <events/s>     events per second, up to ${DEMO_LIMITS.maxRatePerSec} (default ${DEMO_DEFAULTS.ratePerSec})
+  --duration <seconds>  how long to send, up to ${DEMO_LIMITS.maxDurationSec} (default ${DEMO_DEFAULTS.durationSec})
+  --seed <n>            seed of the event generator, a whole number (default: random, printed)
+  --url <url>           the API; env EVALFORGE_URL (default http://127.0.0.1:$PORT, PORT defaulting to ${DEMO_DEFAULTS.port})
+  --api-key <key>       env EVALFORGE_API_KEY (default: the key npm start wrote to
+                        $EVALFORGE_DATA_DIR/dev-api-key, EVALFORGE_DATA_DIR defaulting to ${DEMO_DEFAULTS.dataDir})
+  -h, --help            show this help
+
+Ctrl-C stops sending, delivers what was captured and prints the summary.
+`;
+
+/** Where the API key comes from; the file is read when the demo starts. */
+export type KeySource =
+  | { readonly kind: 'flag'; readonly key: string }
+  | { readonly kind: 'env'; readonly key: string }
+  /** `path` as the user would type it: relative to the working directory unless absolute. */
+  | { readonly kind: 'file'; readonly path: string };
+
+export interface DemoOptions {
+  /** The API's base URL, without a trailing slash. */
+  readonly url: string;
+  /** Where `url` came from, for messages: `--url`, `EVALFORGE_URL`, `PORT` or the default. */
+  readonly urlSource: '--url' | 'EVALFORGE_URL' | 'PORT' | 'default';
+  readonly key: KeySource;
+  readonly ratePerSec: number;
+  readonly durationSec: number;
+  /** @default - a random seed, printed so the run's events can be drawn again */
+  readonly seed?: number;
+  /** @default - `DEMO_DEFAULTS.progressIntervalMs` */
+  readonly progressIntervalMs?: number;
+}
+
+export type DemoCommand = { readonly kind: 'help' } | { readonly kind: 'run'; readonly options: DemoOptions };
+
+/** Arguments the demo cannot run with: exit code 2, the message names the flag or variable. */
+export class DemoUsageError extends Error {
+  override readonly name = 'DemoUsageError';
+}
+
+const OPTIONS = {
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  seed: { type: 'string' },
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A number above 0 and at most `max`. */
+function positive(name: string, text: string, max: number, what: string): number {
+  const value = text.trim() === '' ? Number.NaN : Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new DemoUsageError(`${name} must be ${what}; got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+function baseUrl(name: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new DemoUsageError(`${name} must be a URL like http://127.0.0.1:8080; got ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new DemoUsageError(`${name} must be an http:// or https:// URL; got ${JSON.stringify(text)}`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * Reads the demo's flags (`--rate`, `--duration`, `--seed`, `--url`, `--api-key`, `--help`) and,
+ * for what they leave out, EVALFORGE_URL, PORT, EVALFORGE_API_KEY and EVALFORGE_DATA_DIR.
+ * @throws DemoUsageError naming the flag or variable at fault.
+ */
+export function parseDemoArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): DemoCommand {
+  let values: ReturnType<typeof parseOptions>['values'];
+  try {
+    ({ values } = parseOptions(argv));
+  } catch (error) {
+    // parseArgs names the unknown option or the one missing its value.
+    throw new DemoUsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return { kind: 'help' };
+
+  const ratePerSec =
+    values.rate === undefined
+      ? DEMO_DEFAULTS.ratePerSec
+      : positive(
+          '--rate',
+          values.rate,
+          DEMO_LIMITS.maxRatePerSec,
+          `events per second, above 0 and at most ${DEMO_LIMITS.maxRatePerSec}`,
+        );
+  const durationSec =
+    values.duration === undefined
+      ? DEMO_DEFAULTS.durationSec
+      : positive(
+          '--duration',
+          values.duration,
+          DEMO_LIMITS.maxDurationSec,
+          `seconds, above 0 and at most ${DEMO_LIMITS.maxDurationSec}`,
+        );
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    seed = /^\d{1,10}$/.test(values.seed) ? Number(values.seed) : Number.NaN;
+    if (!(seed <= DEMO_LIMITS.maxSeed)) {
+      throw new DemoUsageError(
+        `--seed must be a whole number from 0 to ${DEMO_LIMITS.maxSeed}; got ${JSON.stringify(values.seed)}`,
+      );
+    }
+  }
+
+  let url: string;
+  let urlSource: DemoOptions['urlSource'];
+  const envUrl = env.EVALFORGE_URL || undefined;
+  const envPort = env.PORT || undefined;
+  if (values.url !== undefined) {
+    url = baseUrl('--url', values.url);
+    urlSource = '--url';
+  } else if (envUrl !== undefined) {
+    url = baseUrl('EVALFORGE_URL', envUrl);
+    urlSource = 'EVALFORGE_URL';
+  } else if (envPort !== undefined) {
+    const port = Number(envPort);
+    if (!/^\d{1,5}$/.test(envPort) || port < 1 || port > 65_535) {
+      throw new DemoUsageError(`PORT must be a port number from 1 to 65535; got ${JSON.stringify(envPort)}`);
+    }
+    url = `http://127.0.0.1:${port}`;
+    urlSource = 'PORT';
+  } else {
+    url = `http://127.0.0.1:${DEMO_DEFAULTS.port}`;
+    urlSource = 'default';
+  }
+
+  let key: KeySource;
+  const envKey = env.EVALFORGE_API_KEY?.trim() || undefined;
+  if (values['api-key'] !== undefined) {
+    const flagKey = values['api-key'].trim();
+    if (flagKey === '') throw new DemoUsageError('--api-key must not be empty');
+    key = { kind: 'flag', key: flagKey };
+  } else if (envKey !== undefined) {
+    key = { kind: 'env', key: envKey };
+  } else {
+    key = { kind: 'file', path: join(env.EVALFORGE_DATA_DIR || DEMO_DEFAULTS.dataDir, 'dev-api-key') };
+  }
+
+  const options: DemoOptions = { url, urlSource, key, ratePerSec, durationSec };
+  return { kind: 'run', options: seed === undefined ? options : { ...options, seed } };
+}
+
+function parseOptions(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The schedule
+
+/** Events a run sends in all: the rate times the duration, rounded down. */
+export function plannedEvents(ratePerSec: number, durationSec: number): number {
+  // The epsilon keeps 0.1 × 30 (2.9999…) from losing an event to floating point.
+  return Math.floor(ratePerSec * durationSec + 1e-9);
+}
+
+/**
+ * Events to capture now, `elapsedMs` into the run, when `captured` have been captured so far:
+ * what the rate owes by now, never past `planned`. Counting from the start rather than per slice
+ * keeps the rate exact when timers fire late; a slow slice is caught up by the next one.
+ */
+export function eventsDue(ratePerSec: number, elapsedMs: number, planned: number, captured: number): number {
+  const owed = Math.min(planned, Math.floor((ratePerSec * Math.max(0, elapsedMs)) / 1_000 + 1e-9));
+  return Math.max(0, owed - captured);
+}
+
+// ---------------------------------------------------------------------------------------------
+// What it prints
+
+const INTEGER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const DOLLARS = new Intl.NumberFormat('en-US', {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 2,
+  maximumFractionDigits: 2,
+});
+export const formatCount = (value: number): string => INTEGER.format(value);
+const percent = (ratio: number | null): string => (ratio === null ? '-' : `${(ratio * 100).toFixed(1)}%`);
+const ms = (value: number | null): string => (value === null ? '-' : `${INTEGER.format(value)} ms`);
+const dollars = (cents: number): string => DOLLARS.format(cents / 100);
+
+/** How the key appears in a printed command: never the key itself when a file or variable holds it. */
+export function keyReference(key: KeySource): string {
+  switch (key.kind) {
+    case 'file':
+      return `$(cat ${shellWord(key.path)})`;
+    case 'env':
+      return '$EVALFORGE_API_KEY';
+    case 'flag':
+      return key.key;
+  }
+}
+
+/** `text` as one shell word inside double quotes' `$(…)`: bare when safe, else single-quoted. */
+function shellWord(text: string): string {
+  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Where the key came from, for the header and for messages. */
+export function describeKeySource(key: KeySource): string {
+  switch (key.kind) {
+    case 'file':
+      return `from ${key.path}`;
+    case 'env':
+      return 'from EVALFORGE_API_KEY';
+    case 'flag':
+      return 'from --api-key';
+  }
+}
+
+export interface ProgressFigures {
+  readonly elapsedMs: number;
+  /** Events handed to the SDK so far. */
+  readonly captured: number;
+  /** Events the API accepted so far. */
+  readonly accepted: number;
+  /** Events per second the API accepted since the previous line. */
+  readonly acceptedPerSec: number;
+  readonly dropped: number;
+  /** What the query API says about the last 5 minutes, or why it could not say. */
+  readonly readBack: Summary | string;
+}
+
+/** One progress line: what was sent, and what ClickHouse already holds. */
+export function formatProgress(p: ProgressFigures): string {
+  const seconds = `${Math.round(p.elapsedMs / 1_000)} s`.padStart(6);
+  const dropped = p.dropped > 0 ? `, ${formatCount(p.dropped)} dropped` : '';
+  const sent = `${formatCount(p.captured)} sent, ${formatCount(p.accepted)} accepted${dropped} (${formatCount(p.acceptedPerSec)}/s)`;
+  const readBack =
+    typeof p.readBack === 'string'
+      ? `query API: ${p.readBack}`
+      : `ClickHouse, last 5 min: ${formatCount(p.readBack.requests)} requests, ${percent(p.readBack.error_rate)} errors, p95 ${ms(p.readBack.latency_ms_p95)}`;
+  return `${seconds}  ${sent} · ${readBack}`;
+}
+
+/** A plain text table: the first column left-aligned, the others right-aligned. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const columns = Math.max(...rows.map((row) => row.length));
+  const widths = Array.from({ length: columns }, (_, c) =>
+    Math.max(...rows.map((row) => row[c]?.length ?? 0)),
+  );
+  return rows.map((row) =>
+    row
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** Requests, tokens and cost per model, with a total line. */
+export function formatModelTable(models: readonly ModelUsage[]): string[] {
+  if (models.length === 0) return ['(no calls in the window)'];
+  const total = models.reduce(
+    (sum, m) => ({
+      requests: sum.requests + m.requests,
+      input_tokens: sum.input_tokens + m.input_tokens,
+      output_tokens: sum.output_tokens + m.output_tokens,
+      cost_cents: sum.cost_cents + m.cost_cents,
+    }),
+    { requests: 0, input_tokens: 0, output_tokens: 0, cost_cents: 0 },
+  );
+  const row = (name: string, m: typeof total) => [
+    name,
+    formatCount(m.requests),
+    formatCount(m.input_tokens),
+    formatCount(m.output_tokens),
+    dollars(m.cost_cents),
+  ];
+  return table([
+    ['MODEL', 'REQUESTS', 'INPUT TOKENS', 'OUTPUT TOKENS', 'COST'],
+    ...models.map((m) => row(m.model, m)),
+    row('total', total),
+  ]);
+}
+
+/** The totals of a window, in two lines. */
+export function formatSummary(s: Summary): string[] {
+  return [
+    `requests ${formatCount(s.requests)} · errors ${formatCount(s.errors)} (${percent(s.error_rate)}) · latency avg ${ms(s.latency_ms_avg)}, p95 ${ms(s.latency_ms_p95)}, max ${ms(s.latency_ms_max)}`,
+    `tokens ${formatCount(s.input_tokens)} in, ${formatCount(s.output_tokens)} out · cost ${dollars(s.cost_cents)}`,
+  ];
+}
+
+/** Commands to query further, ready to paste. */
+export function curlCommands(url: string, key: KeySource, traceId?: string): string[] {
+  const auth = `-H "Authorization: Bearer ${keyReference(key)}"`;
+  const get = (path: string) => `curl -s "${url}${path}" ${auth}`;
+  return [
+    get('/v1/summary?window=15m'),
+    get('/v1/models?window=15m'),
+    get('/v1/metrics?window=15m'),
+    get('/v1/calls/slowest?window=15m&limit=5'),
+    get('/v1/calls/failed?window=15m&limit=5'),
+    ...(traceId === undefined ? [] : [get(`/v1/traces/${traceId}`)]),
+  ];
+}
+
+/** Why the demo cannot start when the API does not answer. */
+export function notRunningMessage(options: Pick<DemoOptions, 'url' | 'urlSource'>, cause: string): string {
+  const from =
+    options.urlSource === 'default'
+      ? ' (the default; npm start listens on PORT, 8080 unless set)'
+      : ` (from ${options.urlSource})`;
+  return [
+    `No EvalForge API answers at ${options.url}${from}: GET /v1/health ${cause}.`,
+    'Start it first, in another terminal:  npm start',
+    'then run npm run demo again (with the same PORT, or --url, if npm start uses another port).',
+  ].join('\n');
+}
+
+/** Why the demo cannot start without a key file. */
+export function missingKeyFileMessage(path: string, cause: string): string {
+  return [
+    `No API key: ${path} ${cause}.`,
+    'npm start writes it at its first start. Start it first, in another terminal:  npm start',
+    'with the same EVALFORGE_DATA_DIR as here, or pass --api-key (or set EVALFORGE_API_KEY).',
+  ].join('\n');
+}
+
+/** What to do when the API does not know the key (401). */
+export function unauthorizedMessage(key: KeySource, url: string, reason: string): string {
+  const fix =
+    key.kind === 'file'
+      ? [
+          `The key file may be left from another data directory or an earlier EvalForge. Delete ${key.path}`,
+          'and restart npm start (it writes a new key there), or set EVALFORGE_API_KEY to the same key for',
+          'both npm start and npm run demo.',
+        ]
+      : [
+          'Start npm start with the same EVALFORGE_API_KEY (it registers that key), or create a key with',
+          'npm run keys -- create --project dev, or leave EVALFORGE_API_KEY unset to use the key npm start',
+          `wrote to ${join(DEMO_DEFAULTS.dataDir, 'dev-api-key')}.`,
+        ];
+  return [`The API at ${url} refused the API key (${describeKeySource(key)}): ${reason}`, ...fix].join('\n');
+}
