@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { benchValidator } from './validator.js';
 
 /**
- * `npm run bench [-- validator loader dashboard] [--check]`: every benchmark, each as a ratio
+ * `npm run bench [-- validator loader dashboard pipeline] [--check]`: every benchmark, each as a ratio
  * against a limit measured in the same run. Targets come from the issues; a miss is printed, and
  * `--check` turns it into exit code 1. The ClickHouse benchmarks run in processes of their own:
  * the embedded engine takes one data directory per process.
  */
 const TARGETS = { validatorEventsPerSecPerCore: 25_000, validatorRatioToBare: 0.5 };
-const ALL = ['validator', 'loader', 'dashboard'] as const;
+const ALL = ['validator', 'loader', 'dashboard', 'pipeline'] as const;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
