@@ -159,6 +159,8 @@ export async function startAlbServer(options: AlbServerOptions): Promise<AlbServ
           error: { code: 'bad_gateway', message: `${route.functionName} failed; see the server log` },
         }),
       });
+    } finally {
+      inFlight.set(route.functionName, (inFlight.get(route.functionName) ?? 1) - 1);
     }
   });
   await new Promise<void>((resolve, reject) => {

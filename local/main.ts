@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -64,7 +65,7 @@ API key for project "${devKey.projectId}" (${devKey.source === 'new' ? 'created 
 
 Send an event, then read it back:
   curl -s ${url}/v1/events ${curlAuth} -H 'content-type: application/json' \\
-    -d '{"events":[{"model":"gpt-4o-mini","latency_ms":420,"input_tokens":12,"output_tokens":30,"prompt":"hi","response":"hello"}]}'
+    -d '{"events":[{"trace_id":"${randomBytes(16).toString('hex')}","span_id":"${randomBytes(8).toString('hex')}","timestamp":"${new Date().toISOString()}","model":"gpt-4o-mini","latency_ms":420,"input_tokens":12,"output_tokens":30,"prompt":"hi","response":"hello"}]}'
   curl -s "${url}/v1/metrics?window=1h" ${curlAuth}
 
 Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after loading what was accepted.

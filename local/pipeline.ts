@@ -241,7 +241,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       defaultRoute: {
         functionName: LOCAL_NAMES.validator,
         handler: createValidatorHandler(() => validatorDeps, { onSummary: onRequest }),
-        maxConcurrency: options.ingestConcurrency ?? 16,
+        maxConcurrency: options.ingestConcurrency ?? 4,
       },
       onError: (name, error) => log(`${name} failed: ${error.stack ?? error.message}`),
     });

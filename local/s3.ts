@@ -29,19 +29,12 @@ type S3rverConstructor = new (options: {
   directory: string;
   silent: boolean;
 }) => S3rverServer;
-interface S3rverAccounts {
-  readonly DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
-}
 
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver') as S3rverConstructor;
 
-// s3rver knows one access key (S3RVER) and answers InvalidAccessKeyId to any other; register the
-// loopback credentials every local client uses. It does not check v4 signatures beyond the key id.
-(require('s3rver/lib/models/account') as S3rverAccounts).DUMMY_ACCOUNT.createKeyPair(
-  LOCAL_AWS.credentials.accessKeyId,
-  LOCAL_AWS.credentials.secretAccessKey,
-);
+/** s3rver knows one access key and answers InvalidAccessKeyId to any other. */
+const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 /**
  * An S3 client for a local endpoint. Path-style addressing, since buckets are not host names on
@@ -50,7 +43,8 @@ const S3rver = require('s3rver') as S3rverConstructor;
  */
 export function localS3Client(endpoint: string): S3Client {
   return new S3Client({
-    ...LOCAL_AWS,
+    region: LOCAL_AWS.region,
+    credentials: S3RVER_CREDENTIALS,
     endpoint,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -48,8 +48,16 @@ export async function describeShards(
  * renewing the shard iterator when it expires: Kinesis iterators live five minutes, and a
  * consumer retrying a failed batch can hold one longer than that.
  */
+/**
+ * What one GetRecords call should return at most: Kinesis caps a call at 10 MB, and the local API
+ * does not, so the reader asks for as many records as fit, by the sizes it has seen.
+ */
+export const GET_RECORDS_TARGET_BYTES = 8 * 1024 * 1024;
+
 export class ShardReader {
   private iterator: string | undefined;
+  /** Running average of record sizes: starts at the largest a record can be (1 MiB). */
+  private averageRecordBytes = 1024 * 1024;
   private lastRead: string | undefined;
   /** How far the last read was behind the shard's newest record; 0 means caught up. */
   millisBehindLatest = 0;
@@ -84,6 +92,9 @@ export class ShardReader {
         );
         const last = records.at(-1);
         if (last) this.lastRead = last.sequenceNumber;
+        for (const record of records) {
+          this.averageRecordBytes = Math.max(1, this.averageRecordBytes * 0.8 + record.data.length * 0.2);
+        }
         return records;
       } catch (error) {
         if (!(error instanceof ExpiredIteratorException) || attempt > 0) throw error;
