@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -6,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { eventGenerator } from '../load-tests/event-generator.js';
+import { startEvalForgeProcess } from '../local/spawn.js';
 
 /**
  * End to end on this machine: `npm start` (its real entry point, in a process of its own) under
@@ -26,42 +26,12 @@ export const PIPELINE_TARGETS = {
   freshnessP95Ms: 5_000,
 } as const;
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-async function startPipelineProcess(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, EVALFORGE_DATA_DIR: dataDir, PORT: String(port), EVALFORGE_STATUS_INTERVAL: '5' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`npm start did not serve in 120 s:\n${output}`)),
-      120_000,
-    );
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('EvalForge is running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.includes('ingest ')) console.log(`  | ${line}`);
-  });
-  return child;
 }
 
 /** Resident memory of a process, now and at its peak, from /proc (Linux). */
@@ -111,7 +81,16 @@ export async function benchPipeline(options: {
   );
   const requestBytes = pool.reduce((n, b) => n + b.length, 0) / pool.length;
 
-  const child = await startPipelineProcess(join(dir, 'data'), port);
+  const pipeline = await startEvalForgeProcess({
+    dataDir: join(dir, 'data'),
+    port,
+    env: { EVALFORGE_STATUS_INTERVAL: '5' },
+  });
+  const { child } = pipeline;
+  // Its status lines, as they come, so a run shows where the backlog builds.
+  child.stdout?.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.includes('ingest ')) console.log(`  | ${line}`);
+  });
   const pid = child.pid ?? 0;
   const key = (await readFile(join(dir, 'data', 'dev-api-key'), 'utf8')).trim();
   const auth = { authorization: `Bearer ${key}` };
@@ -207,7 +186,7 @@ export async function benchPipeline(options: {
   const memory = await memoryMiB(pid);
 
   child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
+  await pipeline.exited();
   await rm(dir, { recursive: true, force: true });
 
   return {

@@ -6,6 +6,7 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import type { CheckpointStore } from './checkpoints.js';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 import { LOCAL_AWS } from './kinesis.js';
 import { LOCAL_ACCOUNT_ID, localLambdaContext } from './lambda-context.js';
 import { describeShards, ShardReader, type StreamRecord } from './shard-reader.js';
@@ -107,7 +108,7 @@ export class KinesisEventSource {
   private readonly shards = new Map<string, ShardState>();
   private loops: Promise<void>[] = [];
   private mode: 'running' | 'draining' | 'stopping' = 'running';
-  private wake: (() => void)[] = [];
+  private readonly sleeper = new InterruptibleSleep();
   private streamArn = '';
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -170,19 +171,8 @@ export class KinesisEventSource {
    */
   async stop(options: { drain: boolean }): Promise<void> {
     this.mode = options.drain ? 'draining' : 'stopping';
-    for (const wake of this.wake.splice(0)) wake();
+    this.sleeper.wakeAll();
     await Promise.all(this.loops);
-  }
-
-  private async pause(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake.push(done);
-    });
   }
 
   private async run(state: ShardState): Promise<void> {
@@ -210,13 +200,13 @@ export class KinesisEventSource {
           if (state.pending.length === 0) {
             state.caughtUpAt = reader.millisBehindLatest === 0 ? readAt : 0;
             if (this.mode === 'draining' && state.caughtUpAt > 0) return;
-            await this.pause(this.mode === 'draining' ? 50 : poll);
+            await this.sleeper.sleep(this.mode === 'draining' ? 50 : poll);
             continue;
           }
           // Records are waiting for their window to close, and the shard has no more yet.
           const left = (windowStart ?? 0) + options.maximumBatchingWindowMs - this.now();
           if (left > 0 && this.mode === 'running') {
-            await this.pause(Math.min(left, poll));
+            await this.sleeper.sleep(Math.min(left, poll));
             continue;
           }
         }
@@ -229,7 +219,7 @@ export class KinesisEventSource {
         this.log(
           `event source ${options.functionName}: reading ${state.shardId} failed: ${(error as Error).message}`,
         );
-        await this.pause(poll);
+        await this.sleeper.sleep(poll);
       }
     }
   }
@@ -313,7 +303,7 @@ export class KinesisEventSource {
         state.pending = [];
         return false;
       }
-      await this.pause(backoff);
+      await this.sleeper.sleep(backoff);
     }
     return true;
   }

@@ -1,6 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { CheckpointStore } from './checkpoints.js';
 import type { LocalFirehose } from './firehose.js';
+import { InterruptibleSleep } from './interruptible-sleep.js';
 import { describeShards, ShardReader } from './shard-reader.js';
 
 export interface FirehoseSourceStats {
@@ -20,7 +21,7 @@ export interface FirehoseSourceStats {
 export class FirehoseSource {
   private loops: Promise<void>[] = [];
   private mode: 'running' | 'draining' | 'stopping' = 'running';
-  private wake: (() => void)[] = [];
+  private readonly sleeper = new InterruptibleSleep();
   private readonly caughtUpAt = new Map<string, number>();
   /** Arrival times of records handed to the buffer and not yet reported stored, oldest first. */
   private unstored: number[] = [];
@@ -68,19 +69,8 @@ export class FirehoseSource {
   /** Stops reading; with `drain`, reads every shard to its end first. The caller then flushes the buffer. */
   async stop(options: { drain: boolean }): Promise<void> {
     this.mode = options.drain ? 'draining' : 'stopping';
-    for (const wake of this.wake.splice(0)) wake();
+    this.sleeper.wakeAll();
     await Promise.all(this.loops);
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake.push(done);
-    });
   }
 
   private async run(shardId: string): Promise<void> {
@@ -100,7 +90,7 @@ export class FirehoseSource {
           const caughtUp = reader.millisBehindLatest === 0;
           this.caughtUpAt.set(shardId, caughtUp ? readAt : 0);
           if (this.mode === 'draining' && caughtUp) return;
-          await this.pause(this.mode === 'draining' ? 50 : poll);
+          await this.sleeper.sleep(this.mode === 'draining' ? 50 : poll);
           continue;
         }
         this.caughtUpAt.set(shardId, 0);
@@ -109,7 +99,7 @@ export class FirehoseSource {
         await options.firehose.add(records);
       } catch (error) {
         options.log?.(`archive: reading ${shardId} failed: ${(error as Error).message}`);
-        await this.pause(poll);
+        await this.sleeper.sleep(poll);
       }
     }
   }

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate } from '../../clickhouse/migrate.js';
+import { ClickHouseLoaderStore } from '../../functions/load/clickhouse-store.js';
 import { createClickHouseClient, selectRows } from '../../functions/shared/clickhouse.js';
 
 /**
@@ -31,4 +33,13 @@ export async function embeddedClickHouseAt(
 ): Promise<{ client: ClickHouseClient; close(): Promise<void> }> {
   const client = await createClickHouseClient({ kind: 'embedded', path });
   return { client, close: () => client.close() };
+}
+
+/**
+ * Inserts rows into `events_ingest` the way the loader does, through its store (the same
+ * settings and statement): each row a client event plus its record header's `_` fields.
+ */
+export async function insertIngestRows(client: ClickHouseClient, rows: readonly object[]): Promise<void> {
+  const text = rows.map((row) => JSON.stringify(row)).join('\n');
+  await new ClickHouseLoaderStore(client).insertEvents(text, `test:${randomUUID().replaceAll('-', '')}`);
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventGenerator } from '../../load-tests/event-generator.js';
 import { LOCAL_NAMES } from '../../local/pipeline.js';
 import { startLocalS3 } from '../../local/s3.js';
+import { startEvalForgeProcess } from '../../local/spawn.js';
 import { EvalForgeClient } from '../../sdk/index.js';
 import { archivedSpans } from '../helpers/archive.js';
 import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
@@ -15,7 +16,6 @@ import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
  * `npm start` killed with SIGKILL while SDK clients are sending, then started again on the same
  * data directory: every event the clients were told was accepted must arrive, exactly once.
  */
-const ROOT = new URL('../..', import.meta.url).pathname;
 let dir: string;
 let port: number;
 const children: ChildProcess[] = [];
@@ -28,37 +28,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `npm start`'s entry point and resolves once it serves. */
+/** Starts `npm start`'s entry point on the test's data directory and port. */
 async function start(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      EVALFORGE_DATA_DIR: join(dir, 'data'),
-      PORT: String(port),
-      EVALFORGE_STATUS_INTERVAL: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const started = await startEvalForgeProcess({
+    dataDir: join(dir, 'data'),
+    port,
+    env: { EVALFORGE_STATUS_INTERVAL: '1' },
+    timeoutMs: 60_000,
   });
-  children.push(child);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`npm start did not serve within 60 s:\n${output}`)),
-      60_000,
-    );
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('EvalForge is running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', read);
-    child.stderr?.on('data', read);
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output}`)));
-  });
-  return child;
+  children.push(started.child);
+  return started.child;
 }
 
 function exited(child: ChildProcess): Promise<number | null> {

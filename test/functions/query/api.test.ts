@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,7 +12,7 @@ import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/
 import { checkEvent, type EventInput, type NormalizedEvent } from '../../../functions/shared/event.js';
 import type { HttpRequest } from '../../../functions/validator/core.js';
 import { eventGenerator, seededRandom } from '../../../load-tests/event-generator.js';
-import { embeddedClickHouse } from '../../helpers/clickhouse.js';
+import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**
  * The query API against the real embedded engine: events of two projects inserted the way the
@@ -166,28 +165,16 @@ const keys: KeyStore = { findByKeyId: async (keyId) => records.get(keyId) };
 
 /** Inserts as the loader does: client events plus the record header's fields, into the Null table. */
 async function insert(client: ClickHouseClient, batch: Sent[]): Promise<void> {
-  const text = batch
-    .map(({ raw, event }) =>
-      JSON.stringify({
-        ...raw,
-        _project_id: event.project_id,
-        _received_at: iso(NOW),
-        _request_id: 'request-1',
-        _request_key: 'key-1',
-      }),
-    )
-    .join('\n');
-  const result = await client.exec({
-    query: 'INSERT INTO events_ingest FORMAT JSONEachRow',
-    values: Readable.from([text]),
-    clickhouse_settings: {
-      input_format_json_read_objects_as_strings: 1,
-      input_format_json_read_arrays_as_strings: 1,
-      input_format_json_read_numbers_as_strings: 1,
-      input_format_json_read_bools_as_strings: 1,
-    },
-  });
-  result.stream.resume();
+  await insertIngestRows(
+    client,
+    batch.map(({ raw, event }) => ({
+      ...raw,
+      _project_id: event.project_id,
+      _received_at: iso(NOW),
+      _request_id: 'request-1',
+      _request_key: 'key-1',
+    })),
+  );
 }
 
 beforeAll(async () => {

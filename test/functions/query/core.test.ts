@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../clickhouse/migrate.js';
@@ -22,6 +21,7 @@ import {
 import { createClickHouseClient } from '../../../functions/shared/clickhouse.js';
 import { checkEvent, type EventInput, type NormalizedEvent } from '../../../functions/shared/event.js';
 import { eventGenerator, seededRandom } from '../../../load-tests/event-generator.js';
+import { insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**
  * The analytics core against the real embedded engine, migrations applied, events inserted the
@@ -303,28 +303,16 @@ let client: ClickHouseClient;
 
 /** Inserts as the loader does: client events plus the record header's fields, into the Null table. */
 async function insertBatch(batch: Sent[], key: string): Promise<void> {
-  const text = batch
-    .map(({ raw, event }) =>
-      JSON.stringify({
-        ...raw,
-        _project_id: event.project_id,
-        _received_at: new Date(FROM + HOUR).toISOString(),
-        _request_id: `request-${key}`,
-        _request_key: key,
-      }),
-    )
-    .join('\n');
-  const result = await client.exec({
-    query: 'INSERT INTO events_ingest FORMAT JSONEachRow',
-    values: Readable.from([text]),
-    clickhouse_settings: {
-      input_format_json_read_objects_as_strings: 1,
-      input_format_json_read_arrays_as_strings: 1,
-      input_format_json_read_numbers_as_strings: 1,
-      input_format_json_read_bools_as_strings: 1,
-    },
-  });
-  result.stream.resume();
+  await insertIngestRows(
+    client,
+    batch.map(({ raw, event }) => ({
+      ...raw,
+      _project_id: event.project_id,
+      _received_at: new Date(FROM + HOUR).toISOString(),
+      _request_id: `request-${key}`,
+      _request_key: key,
+    })),
+  );
 }
 
 beforeAll(async () => {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
@@ -13,6 +12,7 @@ import type { QueryDeps } from '../../../functions/query/api.js';
 import { type ApiKeyRecord, newApiKey } from '../../../functions/shared/api-keys.js';
 import { KEY_TABLE_ATTRIBUTES as K } from '../../../functions/shared/key-store-dynamodb.js';
 import { eventGenerator } from '../../../load-tests/event-generator.js';
+import { insertIngestRows } from '../../helpers/clickhouse.js';
 
 const TABLE = 'evalforge-api-keys-test';
 const PROJECT = 'demo-project';
@@ -126,26 +126,16 @@ afterAll(async () => {
 });
 
 async function insertEvents(target: ClickHouseClient): Promise<void> {
-  const text = EVENTS.map((e) =>
-    JSON.stringify({
+  await insertIngestRows(
+    target,
+    EVENTS.map((e) => ({
       ...e,
       _project_id: PROJECT,
       _received_at: new Date(NOW).toISOString(),
       _request_id: 'request-1',
       _request_key: 'key-1',
-    }),
-  ).join('\n');
-  const result = await target.exec({
-    query: 'INSERT INTO events_ingest FORMAT JSONEachRow',
-    values: Readable.from([text]),
-    clickhouse_settings: {
-      input_format_json_read_objects_as_strings: 1,
-      input_format_json_read_arrays_as_strings: 1,
-      input_format_json_read_numbers_as_strings: 1,
-      input_format_json_read_bools_as_strings: 1,
-    },
-  });
-  result.stream.resume();
+    })),
+  );
 }
 
 /** The deps the deployed handler made, with the key store replaced by one that needs no DynamoDB. */
