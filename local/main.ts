@@ -128,6 +128,12 @@ Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after load
 }
 
 main().catch((error: unknown) => {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(
+      `evalforge: port ${process.env.PORT ?? 8080} is in use (another npm start?); stop that process or set PORT to a free port`,
+    );
+    process.exit(1);
+  }
   console.error(`evalforge: ${(error as Error).message}`);
   process.exit(1);
 });

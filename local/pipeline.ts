@@ -123,7 +123,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   };
 
   try {
-    const clickhouse = await createClickHouseClient({ kind: 'embedded', path: join(dataDir, 'clickhouse') });
+    const clickhouse = await createClickHouseClient({
+      kind: 'embedded',
+      path: join(dataDir, 'clickhouse'),
+    }).catch((error: unknown) => {
+      throw new Error(
+        `cannot open the embedded ClickHouse in ${join(dataDir, 'clickhouse')}: another EvalForge process is probably using ${dataDir} (one process per data directory); stop it, or set EVALFORGE_DATA_DIR to another directory (${(error as Error).message})`,
+      );
+    });
     started.push({ close: () => clickhouse.close() });
     const applied = await migrate(clickhouse, { kind: 'single' });
     if (applied.applied.length > 0) log(`ClickHouse: applied migrations ${applied.applied.join(', ')}`);
