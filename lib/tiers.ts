@@ -1,0 +1,289 @@
+/**
+ * THE sizing table: the four tiers of the design document (`scaling-analysis.md`) as typed data.
+ * Stacks pass each construct its slice; constructs never read this file. Every number carries its
+ * unit in its name. Where a figure departs from the design document, the reason is beside it;
+ * `lib/capacity.ts` computes what each sized part carries, and its tests hold every tier to its
+ * ceiling with headroom and to AWS's limits.
+ */
+
+export type TierId = 1 | 2 | 3 | 4;
+
+/** What the sizes are computed for: the event and the way clients send it. */
+export const SIZING_ASSUMPTIONS = {
+  /** The design document's average event (5.3 KB: 2 KB prompt, 3 KB response, ids, metadata). */
+  eventBytes: 5_300,
+  /**
+   * gzip on realistic LLM text: measured ~3:1 (docs/benchmarks.md), not the design document's 5:1.
+   * Stream records carry the client's gzip body, so this is the ratio on the stream and archive.
+   */
+  gzipRatio: 3,
+  /** Events per request and so per stream record: the SDK's default batch. */
+  eventsPerRequest: 500,
+  /** Every sized part carries its tier's ceiling times this. */
+  headroom: 1.25,
+  /** Consumers reading the whole stream: Firehose and the loader. */
+  streamConsumers: 2,
+  /** Validator CPU per event (inflate, parse, contract), measured: ~45 µs on one vCPU. */
+  validatorCpuSecPerEvent: 0.000_045,
+  /**
+   * ClickHouse insert rate per vCPU: the design document's 25,000 events/s sustained on a
+   * c5.4xlarge (16 vCPU) with the real schema, i.e. 1,562.5 events/s per vCPU.
+   */
+  clickHouseEventsPerSecPerVcpu: 25_000 / 16,
+  /** The design document's replication overhead for replicated ClickHouse (20–25%): the larger. */
+  clickHouseReplicationOverhead: 0.25,
+} as const;
+
+export type StreamSpec =
+  | {
+      readonly mode: 'provisioned';
+      readonly shardCount: number;
+      readonly retentionHours: number;
+    }
+  | {
+      readonly mode: 'on-demand';
+      readonly retentionHours: number;
+      /** Why on-demand rather than shards: on-demand costs more per GB. */
+      readonly reason: string;
+    };
+
+export interface LifecycleSpec {
+  /** Standard → Standard-IA (S3 requires ≥ 30). */
+  readonly infrequentAccessAfterDays: number;
+  /** → Glacier Flexible Retrieval. */
+  readonly glacierAfterDays: number;
+  /** Objects are deleted after this many days. */
+  readonly expireAfterDays: number;
+}
+
+export interface FunctionSpec {
+  readonly memoryMiB: number;
+  readonly timeoutSec: number;
+}
+
+export interface TierSpec {
+  readonly id: TierId;
+  readonly name: string;
+  /** The band the tier is for, in events/s. */
+  readonly floorEventsPerSec: number;
+  readonly ceilingEventsPerSec: number;
+  readonly ingest: {
+    /** Internet-facing ALBs, each behind one weighted Route 53 record. */
+    readonly albCount: number;
+    /** Route 53 weights, one per ALB (0–255). */
+    readonly albWeights: readonly number[];
+    readonly validator: FunctionSpec & {
+      /** Concurrent validators at most; beyond it the ALB answers 503 and clients retry. */
+      readonly reservedConcurrency: number;
+    };
+  };
+  readonly stream: StreamSpec;
+  readonly archive: {
+    /** Firehose buffering hints: 1–128 MiB, 0–900 s. */
+    readonly bufferSizeMiB: number;
+    readonly bufferIntervalSec: number;
+    readonly lifecycle: LifecycleSpec;
+  };
+  readonly loader: FunctionSpec & {
+    /** Records per invocation (≤ 10,000; the 6 MB payload usually binds first). */
+    readonly batchSize: number;
+    readonly maxBatchingWindowSec: number;
+    /** Concurrent batches per shard, 1–10. */
+    readonly parallelizationFactor: number;
+    /** -1: until the record's age passes `maxRecordAgeSec`. */
+    readonly maxRetryAttempts: number;
+    readonly maxRecordAgeSec: number;
+  };
+  readonly query: FunctionSpec & { readonly reservedConcurrency: number };
+  readonly clickhouse: {
+    readonly instanceType: string;
+    readonly vcpus: number;
+    readonly memoryGiB: number;
+    readonly shards: number;
+    readonly replicas: number;
+    /** ClickHouse Keeper nodes (0 for a single node, else 3); they run on their own instances. */
+    readonly keeperNodes: number;
+    readonly keeperInstanceType: string;
+    readonly volumeGiB: number;
+    readonly volumeThroughputMiBps: number;
+    readonly volumeIops: number;
+  };
+}
+
+const DAY_SEC = 86_400;
+
+export const TIERS = {
+  1: {
+    id: 1,
+    name: 'tier 1: up to 1,000 events/s',
+    floorEventsPerSec: 0,
+    ceilingEventsPerSec: 1_000,
+    ingest: {
+      albCount: 1,
+      albWeights: [100],
+      validator: { memoryMiB: 1_024, timeoutSec: 10, reservedConcurrency: 20 },
+    },
+    stream: { mode: 'provisioned', shardCount: 3, retentionHours: 24 },
+    archive: {
+      bufferSizeMiB: 64,
+      bufferIntervalSec: 300,
+      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+    },
+    loader: {
+      memoryMiB: 1_024,
+      timeoutSec: 120,
+      batchSize: 100,
+      maxBatchingWindowSec: 5,
+      parallelizationFactor: 1,
+      maxRetryAttempts: -1,
+      maxRecordAgeSec: DAY_SEC,
+    },
+    query: { memoryMiB: 1_024, timeoutSec: 30, reservedConcurrency: 20 },
+    clickhouse: {
+      // The design document's t3.large sustains only its 30% baseline per vCPU (0.6 vCPU, ~940
+      // events/s by its own per-vCPU figure) once CPU credits run out: below the 1,250 events/s
+      // this tier must carry. c5.xlarge: 4 vCPU, and t3.large's 8 GiB of memory.
+      instanceType: 'c5.xlarge',
+      vcpus: 4,
+      memoryGiB: 8,
+      shards: 1,
+      replicas: 1,
+      keeperNodes: 0,
+      keeperInstanceType: 't3.small',
+      volumeGiB: 1_000,
+      volumeThroughputMiBps: 125,
+      volumeIops: 3_000,
+    },
+  },
+  2: {
+    id: 2,
+    name: 'tier 2: 1,000 to 10,000 events/s',
+    floorEventsPerSec: 1_000,
+    ceilingEventsPerSec: 10_000,
+    ingest: {
+      albCount: 1,
+      albWeights: [100],
+      validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 100 },
+    },
+    stream: { mode: 'provisioned', shardCount: 22, retentionHours: 24 },
+    archive: {
+      bufferSizeMiB: 128,
+      bufferIntervalSec: 120,
+      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+    },
+    loader: {
+      memoryMiB: 1_769,
+      timeoutSec: 120,
+      batchSize: 100,
+      maxBatchingWindowSec: 5,
+      parallelizationFactor: 1,
+      maxRetryAttempts: -1,
+      maxRecordAgeSec: DAY_SEC,
+    },
+    query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 50 },
+    clickhouse: {
+      instanceType: 'c5.2xlarge',
+      vcpus: 8,
+      memoryGiB: 16,
+      shards: 1,
+      replicas: 1,
+      keeperNodes: 0,
+      keeperInstanceType: 't3.small',
+      volumeGiB: 4_000,
+      volumeThroughputMiBps: 250,
+      volumeIops: 6_000,
+    },
+  },
+  3: {
+    id: 3,
+    name: 'tier 3: 10,000 to 50,000 events/s',
+    floorEventsPerSec: 10_000,
+    ceilingEventsPerSec: 50_000,
+    ingest: {
+      albCount: 2,
+      albWeights: [50, 50],
+      validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
+    },
+    stream: { mode: 'provisioned', shardCount: 106, retentionHours: 24 },
+    archive: {
+      bufferSizeMiB: 128,
+      bufferIntervalSec: 60,
+      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+    },
+    loader: {
+      memoryMiB: 1_769,
+      timeoutSec: 120,
+      batchSize: 100,
+      maxBatchingWindowSec: 5,
+      parallelizationFactor: 1,
+      maxRetryAttempts: -1,
+      maxRecordAgeSec: DAY_SEC,
+    },
+    query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 100 },
+    clickhouse: {
+      // The design document's 3 × c5.4xlarge, as 3 shards of one replica: 3 × 25,000 events/s
+      // carries 62,500 (50,000 + 25%); replicating them would need 6 nodes.
+      instanceType: 'c5.4xlarge',
+      vcpus: 16,
+      memoryGiB: 32,
+      shards: 3,
+      replicas: 1,
+      keeperNodes: 3,
+      keeperInstanceType: 't3.small',
+      volumeGiB: 8_000,
+      volumeThroughputMiBps: 500,
+      volumeIops: 10_000,
+    },
+  },
+  4: {
+    id: 4,
+    name: 'tier 4: 50,000 to 200,000 events/s',
+    floorEventsPerSec: 50_000,
+    ceilingEventsPerSec: 200_000,
+    ingest: {
+      albCount: 4,
+      albWeights: [25, 25, 25, 25],
+      validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 900 },
+    },
+    stream: { mode: 'provisioned', shardCount: 422, retentionHours: 24 },
+    archive: {
+      bufferSizeMiB: 128,
+      bufferIntervalSec: 60,
+      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+    },
+    loader: {
+      memoryMiB: 1_769,
+      timeoutSec: 120,
+      batchSize: 100,
+      maxBatchingWindowSec: 10,
+      parallelizationFactor: 1,
+      maxRetryAttempts: -1,
+      maxRecordAgeSec: DAY_SEC,
+    },
+    query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 200 },
+    clickhouse: {
+      // The design document's 12 × c5.9xlarge, in one region here: 6 shards × 2 replicas.
+      instanceType: 'c5.9xlarge',
+      vcpus: 36,
+      memoryGiB: 72,
+      shards: 6,
+      replicas: 2,
+      keeperNodes: 3,
+      keeperInstanceType: 't3.medium',
+      volumeGiB: 16_000,
+      volumeThroughputMiBps: 1_000,
+      volumeIops: 16_000,
+    },
+  },
+} as const satisfies Record<TierId, TierSpec>;
+
+export const TIER_IDS: readonly TierId[] = [1, 2, 3, 4];
+
+/** A tier by its id, with a clear error for anything else (the `-c tier=` context is text). */
+export function tierById(value: unknown): TierSpec {
+  const id = typeof value === 'string' ? Number(value) : value;
+  if (id !== 1 && id !== 2 && id !== 3 && id !== 4) {
+    throw new Error(`tier must be 1, 2, 3 or 4 (-c tier=N), got ${JSON.stringify(value)}`);
+  }
+  return TIERS[id];
+}
