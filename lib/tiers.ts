@@ -67,6 +67,12 @@ export interface TierSpec {
   /** The band the tier is for, in events/s. */
   readonly floorEventsPerSec: number;
   readonly ceilingEventsPerSec: number;
+  readonly network: {
+    /** Availability zones, 2–3. */
+    readonly maxAzs: number;
+    /** NAT gateways: one is cheaper, one per AZ survives an AZ outage. */
+    readonly natGateways: number;
+  };
   readonly ingest: {
     /** Internet-facing ALBs, each behind one weighted Route 53 record. */
     readonly albCount: number;
@@ -118,6 +124,7 @@ export const TIERS = {
     name: 'tier 1: up to 1,000 events/s',
     floorEventsPerSec: 0,
     ceilingEventsPerSec: 1_000,
+    network: { maxAzs: 2, natGateways: 1 },
     ingest: {
       albCount: 1,
       albWeights: [100],
@@ -160,6 +167,7 @@ export const TIERS = {
     name: 'tier 2: 1,000 to 10,000 events/s',
     floorEventsPerSec: 1_000,
     ceilingEventsPerSec: 10_000,
+    network: { maxAzs: 2, natGateways: 1 },
     ingest: {
       albCount: 1,
       albWeights: [100],
@@ -199,6 +207,7 @@ export const TIERS = {
     name: 'tier 3: 10,000 to 50,000 events/s',
     floorEventsPerSec: 10_000,
     ceilingEventsPerSec: 50_000,
+    network: { maxAzs: 3, natGateways: 3 },
     ingest: {
       albCount: 2,
       albWeights: [50, 50],
@@ -240,6 +249,7 @@ export const TIERS = {
     name: 'tier 4: 50,000 to 200,000 events/s',
     floorEventsPerSec: 50_000,
     ceilingEventsPerSec: 200_000,
+    network: { maxAzs: 3, natGateways: 3 },
     ingest: {
       albCount: 4,
       albWeights: [25, 25, 25, 25],
