@@ -1,9 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
-import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, S3OnFailureDestination } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { type IEventSourceDlq, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EvalForgeFunction } from './evalforge-function.js';
@@ -17,8 +16,8 @@ export interface LoaderFunctionProps {
   readonly clickhouseUrl: string;
   /** The loader user's password, a plain-text secret. */
   readonly passwordSecret: ISecret;
-  /** Batches that exhaust their retries are recorded here (the event source's on-failure destination). */
-  readonly failureBucket: IBucket;
+  /** Where batches that exhaust their retries are recorded (the event source's on-failure destination). */
+  readonly failureDestination: IEventSourceDlq;
   readonly memoryMiB: number;
   readonly timeoutSec: number;
   /** Records per invocation, 1–10,000. */
@@ -36,8 +35,8 @@ export interface LoaderFunctionProps {
  * Kinesis → ClickHouse: the loader function in the VPC, next to ClickHouse, fed by the stream's
  * event source mapping. A failed batch is bisected and retried, one batch per shard at a time (so
  * a shard's records load in order), and the function reports item failures; a batch that
- * exhausts its retries or outlives its maximum age is recorded in the failure bucket, from where
- * it can be replayed out of the raw archive.
+ * exhausts its retries or outlives its maximum age is recorded at the failure destination, from
+ * where it can be replayed out of the raw archive.
  */
 export class LoaderFunction extends Construct {
   readonly function: EvalForgeFunction;
@@ -78,7 +77,7 @@ export class LoaderFunction extends Construct {
         retryAttempts: props.maxRetryAttempts === -1 ? undefined : props.maxRetryAttempts,
         maxRecordAge: Duration.seconds(props.maxRecordAgeSec),
         reportBatchItemFailures: true,
-        onFailure: new S3OnFailureDestination(props.failureBucket),
+        onFailure: props.failureDestination,
       }),
     );
   }

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Stream } from 'aws-cdk-lib/aws-kinesis';
+import { S3OnFailureDestination } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +30,7 @@ beforeAll(() => {
     stream: new Stream(s, 'Stream'),
     clickhouseUrl: 'http://clickhouse:8123',
     passwordSecret: new Secret(s, 'Secret'),
-    failureBucket: new Bucket(s, 'Bucket'),
+    failureDestination: new S3OnFailureDestination(new Bucket(s, 'Bucket')),
     memoryMiB: 1_024,
     timeoutSec: 60,
     batchSize: 100,
@@ -51,7 +52,7 @@ beforeAll(() => {
     stream,
     clickhouseUrl: 'http://s1r1.clickhouse.evalforge.internal:8123',
     passwordSecret: secret,
-    failureBucket,
+    failureDestination: new S3OnFailureDestination(failureBucket),
     memoryMiB: 1_769,
     timeoutSec: 120,
     batchSize: 100,
