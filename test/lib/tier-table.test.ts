@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderTierTable } from '../../lib/tier-table.js';
+import { TIER_IDS } from '../../lib/tiers.js';
+
+/** A markdown table row as its cells, so column alignment (the formatter's) does not matter. */
+const cells = (row: string) =>
+  row
+    .split('|')
+    .slice(1, -1)
+    .map((cell) => cell.trim());
+
+describe('README tier table', () => {
+  it('is the sizing table, rendered: no tier in the README differs from lib/tiers.ts', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readmeRows = readme
+      .split('\n')
+      .filter((line) => /^\|\s*[1-4]\s*\|/.test(line))
+      .map(cells);
+    const rendered = renderTierTable()
+      .split('\n')
+      .filter((line) => /^\|\s*[1-4]\s*\|/.test(line))
+      .map(cells);
+    expect(rendered).toHaveLength(TIER_IDS.length);
+    expect(readmeRows).toEqual(rendered);
+  });
+});
