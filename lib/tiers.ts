@@ -173,7 +173,10 @@ export const TIERS = {
       albWeights: [100],
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 100 },
     },
-    stream: { mode: 'provisioned', shardCount: 22, retentionHours: 24 },
+    // 25, not 22 (sized by bytes: 12,500 × 5,300 ÷ 3 bytes/s ÷ 1 MiB/s = 21.1). A record is one
+    // request of ~0.84 MiB and a shard's 1 MiB is per second, so a shard takes one record a second:
+    // 12,500 events/s are 25 records/s.
+    stream: { mode: 'provisioned', shardCount: 25, retentionHours: 24 },
     archive: {
       bufferSizeMiB: 128,
       bufferIntervalSec: 120,
@@ -190,6 +193,7 @@ export const TIERS = {
     },
     query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 50 },
     clickhouse: {
+      // 8 vCPU × 1,562.5 = 12,500 events/s: exactly 10,000 + 25%, the tightest part of this tier.
       instanceType: 'c5.2xlarge',
       vcpus: 8,
       memoryGiB: 16,
@@ -213,7 +217,8 @@ export const TIERS = {
       albWeights: [50, 50],
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
     },
-    stream: { mode: 'provisioned', shardCount: 106, retentionHours: 24 },
+    // 125, not 106: 62,500 events/s are 125 records/s of ~0.84 MiB, one a second per shard.
+    stream: { mode: 'provisioned', shardCount: 125, retentionHours: 24 },
     archive: {
       bufferSizeMiB: 128,
       bufferIntervalSec: 60,
@@ -253,9 +258,17 @@ export const TIERS = {
     ingest: {
       albCount: 4,
       albWeights: [25, 25, 25, 25],
-      validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 900 },
+      // 300, not 900: 250,000 events/s are 500 requests/s of ~57.5 ms each (22.5 ms of CPU at
+      // ~45 µs per event, ~5 ms per request, a ~30 ms PutRecords round trip), ~29 concurrent
+      // validators. 900 reserved plus the query's 200 is more than an account may reserve under
+      // the default quota of 1,000 (100 must stay unreserved), and the loader's 500 concurrent
+      // batches (one per shard) run on what is left: 300 is the most that leaves them 500, and
+      // still 10× the need. The design document's 20 × c5.2xlarge (160 vCPU) follow from its
+      // 0.5 ms per event; ~11 vCPU suffice.
+      validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
     },
-    stream: { mode: 'provisioned', shardCount: 422, retentionHours: 24 },
+    // 500, not 422: 250,000 events/s are 500 records/s of ~0.84 MiB, one a second per shard.
+    stream: { mode: 'provisioned', shardCount: 500, retentionHours: 24 },
     archive: {
       bufferSizeMiB: 128,
       bufferIntervalSec: 60,
@@ -291,9 +304,11 @@ export const TIER_IDS: readonly TierId[] = [1, 2, 3, 4];
 
 /** A tier by its id, with a clear error for anything else (the `-c tier=` context is text). */
 export function tierById(value: unknown): TierSpec {
-  const id = typeof value === 'string' ? Number(value) : value;
+  // Only the digit itself: Number() would also read ' 2', '2.0', '02' and '0x2' as 2.
+  const id = typeof value === 'string' && /^[1-4]$/.test(value) ? Number(value) : value;
   if (id !== 1 && id !== 2 && id !== 3 && id !== 4) {
-    throw new Error(`tier must be 1, 2, 3 or 4 (-c tier=N), got ${JSON.stringify(value)}`);
+    const got = typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value);
+    throw new Error(`tier must be 1, 2, 3 or 4 (-c tier=N), got ${got}`);
   }
   return TIERS[id];
 }

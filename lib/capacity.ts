@@ -1,0 +1,773 @@
+/**
+ * What each sized part of a tier carries: pure functions over `lib/tiers.ts`, no aws-cdk-lib.
+ *
+ * Every function takes a tier and optional `CapacityOptions`: the load in events/s (by default the
+ * tier's ceiling × `SIZING_ASSUMPTIONS.headroom`, the load the tier is sized for) and overrides of
+ * any assumption, so the cost model can ask the same questions at other loads and event sizes.
+ * `tierReport` gathers all figures, the checks against AWS's limits and the flags for the docs
+ * (`lib/capacity-report.ts` renders `docs/capacity.md` from it) and for the tests.
+ */
+import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/stream-record.js';
+import { SIZING_ASSUMPTIONS, type TierSpec } from './tiers.js';
+
+const MiB = 1_048_576;
+const GiB = 1_073_741_824;
+const DAY_SEC = 86_400;
+
+/** The limits the tiers are held to: AWS's quotas and defaults unless noted. */
+export const AWS_LIMITS = {
+  /** A provisioned shard takes 1 MiB/s of data and partition keys, and 1,000 records/s. */
+  kinesisShardWriteBytesPerSec: MiB,
+  kinesisShardWriteRecordsPerSec: 1_000,
+  /** Shared by every consumer that does not use enhanced fan-out. */
+  kinesisShardReadBytesPerSec: 2 * MiB,
+  kinesisShardGetRecordsPerSec: 5,
+  /** Data plus partition key, the default maximum. */
+  kinesisRecordBytes: MiB,
+  kinesisMinRetentionHours: 24,
+  kinesisMaxRetentionHours: 8_760,
+  /** An ALB rejects a Lambda target's request body above 1 MB. */
+  albLambdaBodyBytes: 1_000_000,
+  /** Lambda's 6 MB invocation payload, read as decimal megabytes (the smaller reading). */
+  lambdaPayloadBytes: 6_000_000,
+  /** Lambda gives one vCPU at 1,769 MB; below it CPU is proportional to memory. */
+  lambdaMiBPerVcpu: 1_769,
+  lambdaMinMemoryMiB: 128,
+  lambdaMaxMemoryMiB: 10_240,
+  lambdaMaxTimeoutSec: 900,
+  /** Concurrent executions per account and region by default. */
+  lambdaAccountConcurrency: 1_000,
+  /** Lambda keeps this much of the account's concurrency unreserved: reservations stop below it. */
+  lambdaUnreservedMinimum: 100,
+  esmMaxBatchSize: 10_000,
+  esmMaxBatchingWindowSec: 300,
+  esmMinParallelizationFactor: 1,
+  esmMaxParallelizationFactor: 10,
+  /** -1 means until the record expires. */
+  esmMaxRetryAttempts: 10_000,
+  /** -1 means until the stream's retention; otherwise 60 s to 7 days. */
+  esmMinRecordAgeSec: 60,
+  esmMaxRecordAgeSec: 604_800,
+  firehoseMinBufferMiB: 1,
+  firehoseMaxBufferMiB: 128,
+  firehoseMaxBufferIntervalSec: 900,
+  /** Firehose takes records up to 1,000 KiB. */
+  firehoseRecordBytes: 1_024_000,
+  /** S3 moves objects to Standard-IA no earlier than 30 days after creation. */
+  s3MinDaysToInfrequentAccess: 30,
+  gp3MinGiB: 1,
+  gp3MaxGiB: 16_384,
+  gp3MinThroughputMiBps: 125,
+  gp3MaxThroughputMiBps: 1_000,
+  gp3MaxThroughputMiBpsPerIops: 0.25,
+  gp3MinIops: 3_000,
+  gp3MaxIops: 16_000,
+  gp3MaxIopsPerGiB: 500,
+  /**
+   * Not a hard limit: ClickHouse recommends about one insert per second per table, ten at most;
+   * every insert is a part that merges must fold in again.
+   */
+  clickHouseMaxInsertsPerSecPerTable: 10,
+  /** Not an AWS limit: the design document's "real world" new connections per second per ALB. */
+  albNewConnectionsPerSec: 10_000,
+} as const;
+
+/**
+ * The assumptions beyond `SIZING_ASSUMPTIONS` that the figures rest on. `lib/capacity-report.ts`
+ * prints each with where it comes from.
+ */
+export const CAPACITY_ASSUMPTIONS = {
+  /**
+   * Bytes a stream record carries beyond the request body: the gzip member holding the header
+   * line (~170 bytes, measured) and the newline member (21 bytes).
+   */
+  recordOverheadBytes: 200,
+  /** The request key the validator uses as partition key; Kinesis counts it against the shard. */
+  partitionKeyBytes: 64,
+  /** GetRecords calls per shard and consumer: Lambda and Firehose poll each shard once a second. */
+  getRecordsPerSecPerConsumer: 1,
+  /**
+   * Validator CPU per request beyond its events: base64-decoding the ALB body, then base64-encoding,
+   * JSON-encoding and SigV4-hashing the ~1.2 MB PutRecords body (estimate, ~2 ms per MB each).
+   */
+  validatorCpuSecPerRequest: 0.005,
+  /** Validator wall time per request spent waiting, not computing: the PutRecords round trip. */
+  validatorWaitSecPerRequest: 0.03,
+  /** JSON around each record in a Kinesis event (ids, sequence number, ARNs), beside its base64 data. */
+  esmEnvelopeBytesPerRecord: 600,
+  /**
+   * Loader CPU per event: decoding (~70 µs, the loader benchmark: ~150 ms of a 2,180-event batch)
+   * plus gzip of the insert body at zlib's default level 6, which `@clickhouse/client` applies with
+   * `compression.request` (~290 µs for ~5.7 KB of NDJSON, measured at 18–20 MB/s on the benchmark VM).
+   */
+  loaderCpuSecPerEvent: 0.000_36,
+  /** Loader wall time per invocation spent waiting: the loaded-keys lookup and round trips. */
+  loaderWaitSecPerInvocation: 0.05,
+  /** Loader memory per event of a batch: the loader benchmark's 382 MiB peak at 2,180 events. */
+  loaderMiBPerEvent: 0.18,
+  /**
+   * ClickHouse on-disk bytes per event of prompt and response (ZSTD(6)): measured 1,702 on 100,000
+   * events of the load-test generator, whose text gzips ~3:1, with the real schema (chDB 3.4.0).
+   */
+  clickHouseTextBytesPerEvent: 1_700,
+  /**
+   * The rest of a row: measured 64 bytes; rounded up for the rollups and load bookkeeping, which
+   * grow per minute, model and request rather than per event.
+   */
+  clickHouseLeanBytesPerEvent: 70,
+  /**
+   * Bytes written per byte inserted: the insert and its rewrites by merges, rounded up. ClickHouse's
+   * merge selector joins parts of similar size at a base of 5 (`SimpleMergeSelector`), so a row is
+   * rewritten about log5(150 GiB largest part / ~5 MiB first part) ≈ 6.4 times.
+   */
+  clickHouseMergeWriteAmplification: 8,
+  /** Share of a volume that may hold data: merges need free space as large as the parts they join. */
+  clickHouseUsableDiskFraction: 0.8,
+  /** `clickhouse/migrations/0001_events.sql`: prompt and response are dropped after 90 days… */
+  clickHouseFullTextTtlDays: 90,
+  /** …and rows after 400. */
+  clickHouseRowTtlDays: 400,
+} as const;
+
+export type CapacityAssumptions = {
+  readonly [K in keyof typeof SIZING_ASSUMPTIONS | keyof typeof CAPACITY_ASSUMPTIONS]: number;
+};
+
+export const DEFAULT_ASSUMPTIONS: CapacityAssumptions = { ...SIZING_ASSUMPTIONS, ...CAPACITY_ASSUMPTIONS };
+
+export interface CapacityOptions {
+  /** @default - the tier's ceiling × `headroom` */
+  readonly eventsPerSec?: number;
+  /** @default - `DEFAULT_ASSUMPTIONS` */
+  readonly assumptions?: Partial<CapacityAssumptions>;
+}
+
+function resolve(tier: TierSpec, options: CapacityOptions): { a: CapacityAssumptions; eventsPerSec: number } {
+  const a = { ...DEFAULT_ASSUMPTIONS, ...options.assumptions };
+  const eventsPerSec = options.eventsPerSec ?? loadEventsPerSec(tier, a);
+  if (!Number.isFinite(eventsPerSec) || eventsPerSec < 0) {
+    throw new RangeError(`eventsPerSec must be a finite number ≥ 0, got ${eventsPerSec}`);
+  }
+  return { a, eventsPerSec };
+}
+
+/** The load a tier is sized for: `ceilingEventsPerSec × headroom`. */
+export function loadEventsPerSec(tier: TierSpec, assumptions: Partial<CapacityAssumptions> = {}): number {
+  return tier.ceilingEventsPerSec * (assumptions.headroom ?? DEFAULT_ASSUMPTIONS.headroom);
+}
+
+/**
+ * Share of one vCPU a Lambda function's handler gets: `min(1, memoryMiB / 1,769)`. Lambda gives a
+ * full vCPU at 1,769 MB and more above it, but a Node handler computes on one thread.
+ */
+export function lambdaCpuShare(memoryMiB: number): number {
+  return Math.min(1, memoryMiB / AWS_LIMITS.lambdaMiBPerVcpu);
+}
+
+export interface RequestFigures {
+  readonly eventsPerRequest: number;
+  /** `eventsPerRequest × eventBytes ÷ gzipRatio`: the gzip body the SDK sends. */
+  readonly bodyBytes: number;
+  /** `bodyBytes + recordOverheadBytes`: one request becomes one stream record (the fast path). */
+  readonly recordDataBytes: number;
+  /** `recordDataBytes + partitionKeyBytes`: what Kinesis counts against the record and shard limits. */
+  readonly recordBytes: number;
+  /** `floor(1 MB × gzipRatio ÷ eventBytes)`: the most events a request can carry through the ALB. */
+  readonly maxEventsPerRequest: number;
+}
+
+/** A request and its stream record under the assumptions; the same at every load. */
+export function requestFigures(assumptions: Partial<CapacityAssumptions> = {}): RequestFigures {
+  const a = { ...DEFAULT_ASSUMPTIONS, ...assumptions };
+  const bodyBytes = (a.eventsPerRequest * a.eventBytes) / a.gzipRatio;
+  const recordDataBytes = bodyBytes + a.recordOverheadBytes;
+  return {
+    eventsPerRequest: a.eventsPerRequest,
+    bodyBytes,
+    recordDataBytes,
+    recordBytes: recordDataBytes + a.partitionKeyBytes,
+    maxEventsPerRequest: Math.floor((AWS_LIMITS.albLambdaBodyBytes * a.gzipRatio) / a.eventBytes),
+  };
+}
+
+export interface StreamFigures {
+  readonly shards: number;
+  /** `eventsPerSec ÷ eventsPerRequest`: one record per request. */
+  readonly recordsPerSec: number;
+  /** `recordsPerSec × recordBytes ÷ shards`, against 1 MiB/s. */
+  readonly writeBytesPerSecPerShard: number;
+  /** `recordsPerSec ÷ shards`, against `recordsPerSecPerShardLimit`. */
+  readonly writeRecordsPerSecPerShard: number;
+  /**
+   * `min(1,000, floor(1 MiB ÷ recordBytes))`: a shard's byte budget is per second and a record
+   * cannot be split across seconds, so a shard takes whole records: one of ~0.84 MiB a second, not
+   * the 1.19 its bytes suggest.
+   */
+  readonly recordsPerSecPerShardLimit: number;
+  /** `streamConsumers × writeBytesPerSecPerShard`: every consumer reads every byte; against 2 MiB/s. */
+  readonly readBytesPerSecPerShard: number;
+  /** `streamConsumers × getRecordsPerSecPerConsumer`, against 5. */
+  readonly getRecordsPerSecPerShard: number;
+  readonly recordBytes: number;
+}
+
+/**
+ * The stream's shards at a load (provisioned mode). The records are assumed spread evenly by their
+ * partition keys (request keys, which are hashes).
+ */
+export function streamFigures(tier: TierSpec, options: CapacityOptions = {}): StreamFigures {
+  const { a, eventsPerSec } = resolve(tier, options);
+  if (tier.stream.mode !== 'provisioned') {
+    throw new Error(`tier ${tier.id}: on-demand streams are not modelled here (no tier uses one)`);
+  }
+  const shards = tier.stream.shardCount;
+  const request = requestFigures(a);
+  const recordsPerSec = eventsPerSec / a.eventsPerRequest;
+  const writeBytesPerSecPerShard = (recordsPerSec * request.recordBytes) / shards;
+  return {
+    shards,
+    recordsPerSec,
+    writeBytesPerSecPerShard,
+    writeRecordsPerSecPerShard: recordsPerSec / shards,
+    recordsPerSecPerShardLimit: Math.min(
+      AWS_LIMITS.kinesisShardWriteRecordsPerSec,
+      Math.floor(AWS_LIMITS.kinesisShardWriteBytesPerSec / request.recordBytes),
+    ),
+    readBytesPerSecPerShard: a.streamConsumers * writeBytesPerSecPerShard,
+    getRecordsPerSecPerShard: a.streamConsumers * a.getRecordsPerSecPerConsumer,
+    recordBytes: request.recordBytes,
+  };
+}
+
+export interface AlbFigures {
+  readonly albCount: number;
+  readonly requestsPerSec: number;
+  /** `requestsPerSec × largest weight ÷ sum of weights`: the busiest ALB. */
+  readonly requestsPerSecOnBusiestAlb: number;
+  /** `requestsPerSecOnBusiestAlb × bodyBytes`. */
+  readonly bodyBytesPerSecOnBusiestAlb: number;
+  /** Against the ALB's 1 MB for a Lambda target. */
+  readonly bodyBytes: number;
+}
+
+export function albFigures(tier: TierSpec, options: CapacityOptions = {}): AlbFigures {
+  const { a, eventsPerSec } = resolve(tier, options);
+  const weights = tier.ingest.albWeights;
+  const share = Math.max(...weights) / weights.reduce((sum, w) => sum + w, 0);
+  const requestsPerSec = eventsPerSec / a.eventsPerRequest;
+  const { bodyBytes } = requestFigures(a);
+  return {
+    albCount: tier.ingest.albCount,
+    requestsPerSec,
+    requestsPerSecOnBusiestAlb: requestsPerSec * share,
+    bodyBytesPerSecOnBusiestAlb: requestsPerSec * share * bodyBytes,
+    bodyBytes,
+  };
+}
+
+export interface ValidatorFigures {
+  readonly requestsPerSec: number;
+  /** `validatorCpuSecPerEvent × eventsPerRequest + validatorCpuSecPerRequest`, on one vCPU. */
+  readonly cpuSecPerRequest: number;
+  readonly cpuShare: number;
+  /** `cpuSecPerRequest ÷ cpuShare + validatorWaitSecPerRequest`. */
+  readonly durationSec: number;
+  /** Little's law: `requestsPerSec × durationSec`, against the reserved concurrency. */
+  readonly concurrencyNeeded: number;
+  readonly reservedConcurrency: number;
+}
+
+export function validatorFigures(tier: TierSpec, options: CapacityOptions = {}): ValidatorFigures {
+  const { a, eventsPerSec } = resolve(tier, options);
+  const { memoryMiB, reservedConcurrency } = tier.ingest.validator;
+  const requestsPerSec = eventsPerSec / a.eventsPerRequest;
+  const cpuSecPerRequest = a.validatorCpuSecPerEvent * a.eventsPerRequest + a.validatorCpuSecPerRequest;
+  const cpuShare = lambdaCpuShare(memoryMiB);
+  const durationSec = cpuSecPerRequest / cpuShare + a.validatorWaitSecPerRequest;
+  return {
+    requestsPerSec,
+    cpuSecPerRequest,
+    cpuShare,
+    durationSec,
+    concurrencyNeeded: requestsPerSec * durationSec,
+    reservedConcurrency,
+  };
+}
+
+export interface LoaderFigures {
+  readonly recordsPerSecPerShard: number;
+  /** `floor(6 MB ÷ (base64 of a record + its envelope))`: the records one invocation can carry. */
+  readonly recordsPerPayload: number;
+  /**
+   * `min(batchSize, recordsPerPayload, max(1, recordsPerSecPerShard × max(window, 1 s)))`: a
+   * batch closes when full or when the window ends (the event source polls once a second).
+   */
+  readonly recordsPerInvocation: number;
+  readonly eventsPerInvocation: number;
+  /** Base64 records and their envelopes, against 6 MB. */
+  readonly payloadBytes: number;
+  /**
+   * `loaderWaitSecPerInvocation + events × loaderCpuSecPerEvent ÷ cpuShare + events ÷
+   * clickHouseEventsPerSecPerVcpu`: the loader's own CPU, then ClickHouse taking the insert at one
+   * vCPU's share of its node's rate.
+   */
+  readonly durationSec: number;
+  /** `recordsPerSecPerShard ÷ recordsPerInvocation`. */
+  readonly invocationsPerSecPerShard: number;
+  /** `invocationsPerSecPerShard × durationSec`: batches in flight per shard, against the parallelization factor. */
+  readonly busyBatchesPerShard: number;
+  /** `shards × parallelizationFactor`: the most loader executions at once. */
+  readonly maxConcurrency: number;
+  /** `eventsPerInvocation × loaderMiBPerEvent`, against the function's memory. */
+  readonly memoryMiBNeeded: number;
+  /** `shards × invocationsPerSecPerShard`: one ClickHouse insert per invocation. */
+  readonly insertsPerSec: number;
+}
+
+export function loaderFigures(tier: TierSpec, options: CapacityOptions = {}): LoaderFigures {
+  const { a, eventsPerSec } = resolve(tier, options);
+  const stream = streamFigures(tier, options);
+  const { loader } = tier;
+  const request = requestFigures(a);
+  const perRecordPayload = 4 * Math.ceil(request.recordDataBytes / 3) + a.esmEnvelopeBytesPerRecord;
+  const recordsPerPayload = Math.floor(AWS_LIMITS.lambdaPayloadBytes / perRecordPayload);
+  const recordsPerSecPerShard = stream.writeRecordsPerSecPerShard;
+  const gathered = Math.max(1, recordsPerSecPerShard * Math.max(loader.maxBatchingWindowSec, 1));
+  const recordsPerInvocation = Math.min(loader.batchSize, recordsPerPayload, gathered);
+  const eventsPerInvocation = recordsPerInvocation * a.eventsPerRequest;
+  const durationSec =
+    a.loaderWaitSecPerInvocation +
+    (eventsPerInvocation * a.loaderCpuSecPerEvent) / lambdaCpuShare(loader.memoryMiB) +
+    eventsPerInvocation / a.clickHouseEventsPerSecPerVcpu;
+  const invocationsPerSecPerShard = eventsPerSec === 0 ? 0 : recordsPerSecPerShard / recordsPerInvocation;
+  return {
+    recordsPerSecPerShard,
+    recordsPerPayload,
+    recordsPerInvocation,
+    eventsPerInvocation,
+    payloadBytes: recordsPerInvocation * perRecordPayload,
+    durationSec,
+    invocationsPerSecPerShard,
+    busyBatchesPerShard: invocationsPerSecPerShard * durationSec,
+    maxConcurrency: stream.shards * loader.parallelizationFactor,
+    memoryMiBNeeded: eventsPerInvocation * a.loaderMiBPerEvent,
+    insertsPerSec: stream.shards * invocationsPerSecPerShard,
+  };
+}
+
+export interface ClickHouseFigures {
+  readonly nodes: number;
+  /** `clickHouseEventsPerSecPerVcpu × vcpus`. */
+  readonly eventsPerSecPerNode: number;
+  /** `shards × eventsPerSecPerNode × (1 − clickHouseReplicationOverhead when replicas > 1)`. */
+  readonly clusterEventsPerSec: number;
+  /** `eventsPerSec ÷ shards`: every replica of a shard stores all of that shard's rows. */
+  readonly eventsPerSecPerShard: number;
+  /** `clickHouseTextBytesPerEvent + clickHouseLeanBytesPerEvent`. */
+  readonly bytesPerEvent: number;
+  /** `eventsPerSecPerShard × bytesPerEvent × 86,400`. */
+  readonly bytesPerDayPerNode: number;
+  /** `volumeGiB × GiB × clickHouseUsableDiskFraction ÷ bytesPerDayPerNode`. */
+  readonly fullTextDaysHeld: number;
+  /**
+   * `eventsPerSecPerShard × 86,400 × (bytesPerEvent × fullTextTtl + lean × (rowTtl − fullTextTtl))
+   * ÷ usable fraction`: the volume the schema's TTLs need at this load.
+   */
+  readonly volumeGiBForTtls: number;
+  /** `eventsPerSecPerShard × bytesPerEvent × clickHouseMergeWriteAmplification`, against the volume's throughput. */
+  readonly diskWriteMiBps: number;
+  /**
+   * `loader insertsPerSec × (1 − (1 − 1/shards)^recordsPerInvocation)`: each insert is split by
+   * project over the shards; a shard gets a part when one of the insert's records hashes to it.
+   * Each table fed by the insert (events and its rollups) gets as many.
+   */
+  readonly insertsPerSecPerTablePerNode: number;
+}
+
+export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {}): ClickHouseFigures {
+  const { a, eventsPerSec } = resolve(tier, options);
+  const ch = tier.clickhouse;
+  const eventsPerSecPerNode = a.clickHouseEventsPerSecPerVcpu * ch.vcpus;
+  const replication = ch.replicas > 1 ? 1 - a.clickHouseReplicationOverhead : 1;
+  const eventsPerSecPerShard = eventsPerSec / ch.shards;
+  const bytesPerEvent = a.clickHouseTextBytesPerEvent + a.clickHouseLeanBytesPerEvent;
+  const bytesPerDayPerNode = eventsPerSecPerShard * bytesPerEvent * DAY_SEC;
+  const usableBytes = ch.volumeGiB * GiB * a.clickHouseUsableDiskFraction;
+  const bytesKeptPerDailyEvent =
+    bytesPerEvent * a.clickHouseFullTextTtlDays +
+    a.clickHouseLeanBytesPerEvent * (a.clickHouseRowTtlDays - a.clickHouseFullTextTtlDays);
+  const loader = loaderFigures(tier, options);
+  const touched = 1 - (1 - 1 / ch.shards) ** loader.recordsPerInvocation;
+  return {
+    nodes: ch.shards * ch.replicas,
+    eventsPerSecPerNode,
+    clusterEventsPerSec: ch.shards * eventsPerSecPerNode * replication,
+    eventsPerSecPerShard,
+    bytesPerEvent,
+    bytesPerDayPerNode,
+    fullTextDaysHeld: bytesPerDayPerNode === 0 ? Number.POSITIVE_INFINITY : usableBytes / bytesPerDayPerNode,
+    volumeGiBForTtls:
+      (eventsPerSecPerShard * DAY_SEC * bytesKeptPerDailyEvent) / a.clickHouseUsableDiskFraction / GiB,
+    diskWriteMiBps: (eventsPerSecPerShard * bytesPerEvent * a.clickHouseMergeWriteAmplification) / MiB,
+    insertsPerSecPerTablePerNode: loader.insertsPerSec * touched,
+  };
+}
+
+export interface FirehoseFigures {
+  /** Every stream record is one Firehose record. */
+  readonly recordsPerSec: number;
+  /** `recordsPerSec × recordDataBytes ÷ MiB`. */
+  readonly mibPerSec: number;
+  /** `bufferSizeMiB ÷ mibPerSec`. */
+  readonly secondsToFillBuffer: number;
+  /** `min(bufferIntervalSec, secondsToFillBuffer)`: how often an object is written. */
+  readonly secondsPerObject: number;
+  readonly objectsPerHour: number;
+  /** `mibPerSec × secondsPerObject`: at most the buffer size. */
+  readonly objectMiB: number;
+  /** Against Firehose's 1,000 KiB per record. */
+  readonly recordBytes: number;
+}
+
+export function firehoseFigures(tier: TierSpec, options: CapacityOptions = {}): FirehoseFigures {
+  const { a, eventsPerSec } = resolve(tier, options);
+  const { bufferSizeMiB, bufferIntervalSec } = tier.archive;
+  if (bufferIntervalSec === 0) {
+    throw new Error(`tier ${tier.id}: a buffer interval of 0 (zero buffering) is not modelled here`);
+  }
+  const { recordDataBytes } = requestFigures(a);
+  const recordsPerSec = eventsPerSec / a.eventsPerRequest;
+  const mibPerSec = (recordsPerSec * recordDataBytes) / MiB;
+  const secondsToFillBuffer = mibPerSec === 0 ? Number.POSITIVE_INFINITY : bufferSizeMiB / mibPerSec;
+  const secondsPerObject = Math.min(bufferIntervalSec, secondsToFillBuffer);
+  return {
+    recordsPerSec,
+    mibPerSec,
+    secondsToFillBuffer,
+    secondsPerObject,
+    objectsPerHour: 3_600 / secondsPerObject,
+    objectMiB: mibPerSec * secondsPerObject,
+    recordBytes: recordDataBytes,
+  };
+}
+
+export interface AccountConcurrencyFigures {
+  /** Validator and query reserved concurrency: at most 1,000 − 100. */
+  readonly reserved: number;
+  /** `1,000 − reserved`: what every other function shares. */
+  readonly unreservedPool: number;
+  /** The loader runs unreserved: `shards × parallelizationFactor` at most. */
+  readonly loaderConcurrency: number;
+  /** `reserved + loaderConcurrency`. */
+  readonly total: number;
+  /** True when the default 1,000 does not hold the reservations and the loader: ask AWS first. */
+  readonly quotaIncreaseNeeded: boolean;
+}
+
+/**
+ * The tier's Lambda concurrency against the account's default 1,000. A reservation above 900 is
+ * refused at deploy time and a loader without room is throttled, so the tests hold every tier to it.
+ */
+export function accountConcurrencyFigures(tier: TierSpec): AccountConcurrencyFigures {
+  const reserved = tier.ingest.validator.reservedConcurrency + tier.query.reservedConcurrency;
+  const unreservedPool = AWS_LIMITS.lambdaAccountConcurrency - reserved;
+  const loaderConcurrency =
+    (tier.stream.mode === 'provisioned' ? tier.stream.shardCount : 0) * tier.loader.parallelizationFactor;
+  return {
+    reserved,
+    unreservedPool,
+    loaderConcurrency,
+    total: reserved + loaderConcurrency,
+    quotaIncreaseNeeded:
+      reserved > AWS_LIMITS.lambdaAccountConcurrency - AWS_LIMITS.lambdaUnreservedMinimum ||
+      loaderConcurrency > unreservedPool,
+  };
+}
+
+/** One figure of a sized part against its limit; the check holds when `atLoad ≤ limit`. */
+export interface CapacityCheck {
+  readonly part: string;
+  readonly measure: string;
+  readonly atCeiling: number;
+  /** At the load the tier is sized for (ceiling × headroom). */
+  readonly atLoad: number;
+  readonly limit: number;
+  readonly limitSource: string;
+  /** False for limits a request, record or setting meets whatever the load. */
+  readonly scalesWithLoad: boolean;
+}
+
+/** `limit ÷ atCeiling`: a part that scales with load carries its ceiling with this headroom. */
+export function checkHeadroom(check: CapacityCheck): number {
+  return check.atCeiling === 0 ? Number.POSITIVE_INFINITY : check.limit / check.atCeiling;
+}
+
+/** Something to act on outside the sizing table's values. */
+export interface CapacityFlag {
+  readonly part: string;
+  readonly message: string;
+}
+
+export interface PartFigures {
+  readonly eventsPerSec: number;
+  readonly stream: StreamFigures;
+  readonly alb: AlbFigures;
+  readonly validator: ValidatorFigures;
+  readonly loader: LoaderFigures;
+  readonly clickhouse: ClickHouseFigures;
+  readonly firehose: FirehoseFigures;
+}
+
+export interface TierReport {
+  readonly tier: TierSpec;
+  readonly assumptions: CapacityAssumptions;
+  readonly request: RequestFigures;
+  readonly atCeiling: PartFigures;
+  /** At `loadEventsPerSec` (ceiling × headroom). */
+  readonly atLoad: PartFigures;
+  readonly account: AccountConcurrencyFigures;
+  readonly checks: readonly CapacityCheck[];
+  readonly flags: readonly CapacityFlag[];
+  /** The check that scales with load and has the least headroom at the ceiling. */
+  readonly tightest: { readonly check: CapacityCheck; readonly headroom: number };
+}
+
+function partFigures(tier: TierSpec, eventsPerSec: number, assumptions: CapacityAssumptions): PartFigures {
+  const options = { eventsPerSec, assumptions };
+  return {
+    eventsPerSec,
+    stream: streamFigures(tier, options),
+    alb: albFigures(tier, options),
+    validator: validatorFigures(tier, options),
+    loader: loaderFigures(tier, options),
+    clickhouse: clickHouseFigures(tier, options),
+    firehose: firehoseFigures(tier, options),
+  };
+}
+
+const fmt = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+/** Above this share of the account's concurrency, other functions in the region may be starved. */
+const NEAR_ACCOUNT_CONCURRENCY = 0.9;
+
+/** Every figure of a tier at its ceiling and at the load it is sized for, with checks and flags. */
+export function tierReport(tier: TierSpec, assumptions: Partial<CapacityAssumptions> = {}): TierReport {
+  const a = { ...DEFAULT_ASSUMPTIONS, ...assumptions };
+  const c = partFigures(tier, tier.ceilingEventsPerSec, a);
+  const l = partFigures(tier, loadEventsPerSec(tier, a), a);
+  const request = requestFigures(a);
+  const account = accountConcurrencyFigures(tier);
+  const L = AWS_LIMITS;
+
+  type Pick = (f: PartFigures) => number;
+  const scaling = (
+    part: string,
+    measure: string,
+    pick: Pick,
+    limit: number,
+    limitSource: string,
+    scalesWithLoad = true,
+  ) => ({ part, measure, atCeiling: pick(c), atLoad: pick(l), limit, limitSource, scalesWithLoad });
+  const fixed = (part: string, measure: string, value: number, limit: number, limitSource: string) => ({
+    part,
+    measure,
+    atCeiling: value,
+    atLoad: value,
+    limit,
+    limitSource,
+    scalesWithLoad: false,
+  });
+
+  const checks: CapacityCheck[] = [
+    scaling(
+      'Kinesis shard',
+      'write, MiB/s',
+      (f) => f.stream.writeBytesPerSecPerShard / MiB,
+      L.kinesisShardWriteBytesPerSec / MiB,
+      'Kinesis: 1 MiB/s per shard',
+    ),
+    scaling(
+      'Kinesis shard',
+      'write, whole records/s',
+      (f) => f.stream.writeRecordsPerSecPerShard,
+      c.stream.recordsPerSecPerShardLimit,
+      `Kinesis: 1 MiB/s holds ${c.stream.recordsPerSecPerShardLimit} whole record${c.stream.recordsPerSecPerShardLimit === 1 ? '' : 's'} of this size a second`,
+    ),
+    scaling(
+      'Kinesis shard',
+      `read by ${a.streamConsumers} consumers, MiB/s`,
+      (f) => f.stream.readBytesPerSecPerShard / MiB,
+      L.kinesisShardReadBytesPerSec / MiB,
+      'Kinesis: 2 MiB/s per shard, shared',
+    ),
+    fixed(
+      'Kinesis shard',
+      'GetRecords calls/s',
+      c.stream.getRecordsPerSecPerShard,
+      L.kinesisShardGetRecordsPerSec,
+      'Kinesis: 5 calls/s per shard',
+    ),
+    fixed(
+      'Kinesis record',
+      'KiB (data and partition key)',
+      request.recordBytes / 1_024,
+      L.kinesisRecordBytes / 1_024,
+      'Kinesis: 1 MiB per record',
+    ),
+    fixed(
+      'ALB',
+      `request body of ${a.eventsPerRequest} events, KB`,
+      request.bodyBytes / 1_000,
+      L.albLambdaBodyBytes / 1_000,
+      'ALB → Lambda: 1 MB',
+    ),
+    scaling(
+      'ALB',
+      'requests/s on the busiest ALB',
+      (f) => f.alb.requestsPerSecOnBusiestAlb,
+      L.albNewConnectionsPerSec,
+      "design document's ~10,000 new connections/s per ALB, one per request at worst",
+    ),
+    scaling(
+      'validator',
+      'concurrent executions',
+      (f) => f.validator.concurrencyNeeded,
+      tier.ingest.validator.reservedConcurrency,
+      'reservedConcurrency',
+    ),
+    fixed(
+      'validator',
+      'duration per request, s',
+      c.validator.durationSec,
+      tier.ingest.validator.timeoutSec,
+      'timeoutSec',
+    ),
+    fixed(
+      'Lambda account',
+      'reserved concurrency (validator + query)',
+      account.reserved,
+      L.lambdaAccountConcurrency - L.lambdaUnreservedMinimum,
+      'Lambda: 1,000 per account, 100 kept unreserved',
+    ),
+    fixed(
+      'Lambda account',
+      'loader concurrency (shards × parallelization)',
+      account.loaderConcurrency,
+      account.unreservedPool,
+      'Lambda: 1,000 per account − reserved',
+    ),
+    scaling(
+      'loader',
+      'batches in flight per shard',
+      (f) => f.loader.busyBatchesPerShard,
+      tier.loader.parallelizationFactor,
+      'parallelizationFactor',
+    ),
+    scaling(
+      'loader',
+      'invocation payload, MB',
+      (f) => f.loader.payloadBytes / 1_000_000,
+      L.lambdaPayloadBytes / 1_000_000,
+      'Lambda: 6 MB payload',
+      false,
+    ),
+    scaling(
+      'loader',
+      'duration per invocation, s',
+      (f) => f.loader.durationSec,
+      tier.loader.timeoutSec,
+      'timeoutSec',
+      false,
+    ),
+    scaling(
+      'loader',
+      'memory, MiB',
+      (f) => f.loader.memoryMiBNeeded,
+      tier.loader.memoryMiB,
+      'memoryMiB',
+      false,
+    ),
+    scaling(
+      'ClickHouse cluster',
+      'inserted events/s',
+      (f) => f.eventsPerSec,
+      c.clickhouse.clusterEventsPerSec,
+      'clickHouseEventsPerSecPerVcpu × vCPUs × shards (− replication)',
+    ),
+    scaling(
+      'ClickHouse node',
+      'disk writes with merges, MiB/s',
+      (f) => f.clickhouse.diskWriteMiBps,
+      tier.clickhouse.volumeThroughputMiBps,
+      'volumeThroughputMiBps',
+    ),
+    fixed(
+      'Firehose',
+      'record, KiB',
+      request.recordDataBytes / 1_024,
+      L.firehoseRecordBytes / 1_024,
+      'Firehose: 1,000 KiB per record',
+    ),
+  ];
+
+  const flags: CapacityFlag[] = [];
+  const inserts = c.clickhouse.insertsPerSecPerTablePerNode;
+  if (l.clickhouse.insertsPerSecPerTablePerNode > L.clickHouseMaxInsertsPerSecPerTable) {
+    flags.push({
+      part: 'ClickHouse node',
+      message:
+        `${inserts.toFixed(1)} inserts/s per table on each node at the ceiling ` +
+        `(${l.clickhouse.insertsPerSecPerTablePerNode.toFixed(1)} at the sized load), above the ` +
+        `${L.clickHouseMaxInsertsPerSecPerTable} ClickHouse recommends at most. The 6 MB payload caps an ` +
+        `insert at ${c.loader.recordsPerPayload} records (${fmt(c.loader.recordsPerPayload * a.eventsPerRequest)} events), ` +
+        'so only merging inserts on the server (async_insert) or a stage that gathers larger ones lowers it.',
+    });
+  }
+  if (c.clickhouse.volumeGiBForTtls > tier.clickhouse.volumeGiB) {
+    flags.push({
+      part: 'ClickHouse node',
+      message:
+        `a ${fmt(tier.clickhouse.volumeGiB)} GiB volume holds ${c.clickhouse.fullTextDaysHeld.toFixed(1)} days ` +
+        `of full rows at the ceiling; the schema keeps prompt and response ${a.clickHouseFullTextTtlDays} days ` +
+        `and rows ${a.clickHouseRowTtlDays}, which needs ${fmt(c.clickhouse.volumeGiBForTtls)} GiB per node.`,
+    });
+  }
+  if (MAX_STREAM_RECORD_BYTES > L.firehoseRecordBytes) {
+    flags.push({
+      part: 'Firehose',
+      message:
+        `stream records may be up to ${fmt(MAX_STREAM_RECORD_BYTES)} bytes (MAX_STREAM_RECORD_BYTES), above ` +
+        `Firehose's ${fmt(L.firehoseRecordBytes)}; a forwarded request stays under it ` +
+        `(${fmt(L.albLambdaBodyBytes)}-byte body + ~${a.recordOverheadBytes}), a re-encoded one may not.`,
+    });
+  }
+  if (account.quotaIncreaseNeeded) {
+    flags.push({
+      part: 'Lambda account',
+      message: `${fmt(account.total)} concurrent executions (reserved ${fmt(account.reserved)}, loader ${fmt(account.loaderConcurrency)}): ask AWS to raise the 1,000 default first.`,
+    });
+  } else if (account.total > NEAR_ACCOUNT_CONCURRENCY * L.lambdaAccountConcurrency) {
+    flags.push({
+      part: 'Lambda account',
+      message:
+        `the validator, query and loader may use ${fmt(account.total)} of the account's default 1,000 ` +
+        'concurrent executions at their peaks; in an account that runs other functions in the region, ask AWS to raise it.',
+    });
+  }
+
+  const scalingChecks = checks.filter((check) => check.scalesWithLoad);
+  const tightestCheck = scalingChecks.reduce((min, check) =>
+    checkHeadroom(check) < checkHeadroom(min) ? check : min,
+  );
+  return {
+    tier,
+    assumptions: a,
+    request,
+    atCeiling: c,
+    atLoad: l,
+    account,
+    checks,
+    flags,
+    tightest: { check: tightestCheck, headroom: checkHeadroom(tightestCheck) },
+  };
+}
