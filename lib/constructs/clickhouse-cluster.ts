@@ -776,7 +776,7 @@ export class ClickHouseCluster extends Construct {
       [CLICKHOUSE_PORTS.keeperRaft, 'ClickHouse Keeper raft'],
     ];
     for (const [port, description] of nodePorts) {
-      this.nodeSecurityGroup.connections.allowInternally(Port.tcp(port), description);
+      this.nodeSecurityGroup.addIngressRule(this.nodeSecurityGroup, Port.tcp(port), description);
     }
     this.nodeSecurityGroup.addIngressRule(
       this.clientSecurityGroup,

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,10 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
     replicas: shape.replicas,
     keeperNodes: shape.keeperNodes,
   };
+
+  it('synthesizes without warnings', () => {
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
 
   it('runs one data node per shard and replica, and the Keeper nodes on instances of their own', () => {
     expect(Object.keys(instances)).toHaveLength(nodes + shape.keeperNodes);
