@@ -75,9 +75,9 @@ beforeAll(() => {
 }, 120_000);
 
 describe('EvalForge functions', () => {
-  it('runs every function on Node.js 22, arm64, with JSON logs and tracing', () => {
+  it('runs every function on Node.js 24, arm64, with JSON logs and tracing', () => {
     const functions = template.findResources('AWS::Lambda::Function', {
-      Properties: { Runtime: 'nodejs22.x' },
+      Properties: { Runtime: 'nodejs24.x' },
     });
     expect(Object.keys(functions)).toHaveLength(3);
     for (const fn of Object.values(functions)) {

@@ -15,7 +15,6 @@ import {
 import { EventStream } from '../../../lib/constructs/event-stream.js';
 import {
   LAMBDA_ON_FAILURE_PREFIX,
-  LOADER_DEAD_LETTER_PREFIX,
   RawArchive,
   type RawArchiveProps,
 } from '../../../lib/constructs/raw-archive.js';
@@ -227,7 +226,6 @@ describe('RawArchive, loader failures', () => {
 
   it('names where failures land, since Lambda takes no prefix', () => {
     expect(LAMBDA_ON_FAILURE_PREFIX).toBe('aws/lambda/');
-    expect(LOADER_DEAD_LETTER_PREFIX).toBe('loader-failures/');
   });
 });
 

@@ -1,0 +1,48 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { EvalForgeStack } from '../lib/stacks/evalforge-stack.js';
+import { tierById } from '../lib/tiers.js';
+
+/**
+ * The CDK app, and the only place that reads context and the environment:
+ *   npx cdk synth  -c tier=N [-c domain=example.com -c hostedZoneId=Z…]
+ *   npx cdk deploy -c tier=N  -c domain=<your zone>  -c hostedZoneId=<its id>
+ * Without credentials, synth uses the account and region below, whose availability zones are
+ * recorded in cdk.context.json, so it works offline.
+ */
+export const SYNTH_DEFAULTS = {
+  tier: '1',
+  domain: 'example.com',
+  hostedZoneId: 'Z0000000000EXAMPLE',
+  account: '111111111111',
+  region: 'us-east-1',
+} as const;
+
+export function buildApp(app: App): EvalForgeStack {
+  const context = (name: keyof typeof SYNTH_DEFAULTS): string => {
+    const value: unknown = app.node.tryGetContext(name);
+    if (value === undefined) return SYNTH_DEFAULTS[name];
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      throw new Error(`context ${name} must be a string (-c ${name}=…), got ${JSON.stringify(value)}`);
+    }
+    return String(value);
+  };
+  const stack = new EvalForgeStack(app, 'EvalForge', {
+    tier: tierById(context('tier')),
+    domainName: context('domain'),
+    hostedZoneId: context('hostedZoneId'),
+    env: {
+      account: process.env.CDK_DEFAULT_ACCOUNT ?? context('account'),
+      region: process.env.CDK_DEFAULT_REGION ?? context('region'),
+    },
+    description: 'EvalForge: LLM observability event platform (ingest, archive, ClickHouse)',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const app = new App();
+  buildApp(app);
+  app.synth();
+}

@@ -1,0 +1,122 @@
+import { Aws, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
+import { HostedZone } from 'aws-cdk-lib/aws-route53';
+import type { Construct } from 'constructs';
+import { AccessLogBucket } from '../constructs/access-log-bucket.js';
+import { ApiKeyTable } from '../constructs/api-key-table.js';
+import { ClickHouseCluster } from '../constructs/clickhouse-cluster.js';
+import { EventStream } from '../constructs/event-stream.js';
+import { IngestLoadBalancer } from '../constructs/ingest-load-balancer.js';
+import { LoaderFunction } from '../constructs/loader-function.js';
+import { Network } from '../constructs/network.js';
+import { QueryFunction } from '../constructs/query-function.js';
+import { RawArchive } from '../constructs/raw-archive.js';
+import { ValidatorFunction } from '../constructs/validator-function.js';
+import { WeightedDns } from '../constructs/weighted-dns.js';
+import type { TierSpec } from '../tiers.js';
+
+export interface EvalForgeStackProps extends StackProps {
+  /** The tier's slice of the sizing table. */
+  readonly tier: TierSpec;
+  /** The DNS zone the regional endpoint lives in, e.g. `example.com`. */
+  readonly domainName: string;
+  /** The Route 53 hosted zone of `domainName`. */
+  readonly hostedZoneId: string;
+}
+
+/** The tag every resource carries for cost allocation, with its component. */
+export const COST_TAGS = { tier: 'evalforge:tier', component: 'evalforge:component' } as const;
+
+/**
+ * One EvalForge region at one tier: composition only. Every construct gets its slice of the
+ * tier; no construct id names the tier, so a tier change updates resources in place.
+ */
+export class EvalForgeStack extends Stack {
+  /** The name SDK clients send to: `ingest.<region>.<domain>`. */
+  readonly endpointName: string;
+
+  constructor(scope: Construct, id: string, props: EvalForgeStackProps) {
+    super(scope, id, props);
+    const { tier } = props;
+    Tags.of(this).add(COST_TAGS.tier, String(tier.id));
+    const component = (construct: Construct, name: string) =>
+      Tags.of(construct).add(COST_TAGS.component, name);
+
+    const network = new Network(this, 'Network', tier.network);
+    component(network, 'network');
+
+    const stream = new EventStream(this, 'EventStream', tier.stream);
+    component(stream, 'stream');
+    const keys = new ApiKeyTable(this, 'ApiKeys');
+    component(keys, 'ingest');
+
+    const archive = new RawArchive(this, 'RawArchive', {
+      stream: stream.stream,
+      bufferSizeMiB: tier.archive.bufferSizeMiB,
+      bufferIntervalSec: tier.archive.bufferIntervalSec,
+      ...tier.archive.lifecycle,
+    });
+    component(archive, 'archive');
+
+    const clickhouse = new ClickHouseCluster(this, 'ClickHouse', { vpc: network.vpc, ...tier.clickhouse });
+    component(clickhouse, 'analytics');
+
+    const loader = new LoaderFunction(this, 'Loader', {
+      vpc: network.vpc,
+      clientSecurityGroup: clickhouse.clientSecurityGroup,
+      stream: stream.stream,
+      clickhouseUrl: clickhouse.url,
+      passwordSecret: clickhouse.loaderPassword,
+      failureDestination: archive.loaderFailureDestination(),
+      ...tier.loader,
+    });
+    component(loader, 'loader');
+
+    const validator = new ValidatorFunction(this, 'Validator', {
+      stream: stream.stream,
+      keyTable: keys.table,
+      ...tier.ingest.validator,
+    });
+    component(validator, 'ingest');
+
+    const query = new QueryFunction(this, 'Query', {
+      vpc: network.vpc,
+      clientSecurityGroup: clickhouse.clientSecurityGroup,
+      keyTable: keys.table,
+      clickhouseUrl: clickhouse.url,
+      passwordSecret: clickhouse.queryPassword,
+      ...tier.query,
+    });
+    component(query, 'query');
+
+    const zone = HostedZone.fromHostedZoneAttributes(this, 'Zone', {
+      hostedZoneId: props.hostedZoneId,
+      zoneName: props.domainName,
+    });
+    this.endpointName = `ingest.${Aws.REGION}.${props.domainName}`;
+    const certificate = new Certificate(this, 'Certificate', {
+      domainName: this.endpointName,
+      validation: CertificateValidation.fromDns(zone),
+    });
+    const accessLogs = new AccessLogBucket(this, 'AlbAccessLogs');
+    const loadBalancers = Array.from({ length: tier.ingest.albCount }, (_, i) => {
+      const alb = new IngestLoadBalancer(this, `Alb${i + 1}`, {
+        vpc: network.vpc,
+        certificate,
+        validator: validator.function,
+        query: query.function,
+        accessLogs: accessLogs.bucket,
+        accessLogPrefix: `alb-${i + 1}`,
+      });
+      component(alb, 'ingest');
+      return alb.loadBalancer;
+    });
+    const dns = new WeightedDns(this, 'Dns', {
+      zone,
+      recordName: this.endpointName,
+      loadBalancers,
+      weights: [...tier.ingest.albWeights],
+    });
+    for (const part of [certificate, accessLogs, dns]) component(part, 'ingest');
+  }
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../bin/evalforge.js';
+import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
+
+/**
+ * The app as `cdk synth -c tier=N` builds it, for each tier: cdk-nag's AwsSolutions checks and
+ * the bundled CloudFormation rules run at every synth and fail it. Functions are not bundled here
+ * (test/lib/constructs/functions.test.ts bundles them): the templates are the same either way.
+ */
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
+function synth(tier: TierId): Template {
+  const app = new App({
+    context: { ...CDK_JSON_CONTEXT, tier: String(tier), 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = buildApp(app);
+  app.synth();
+  return Template.fromStack(stack);
+}
+
+const templates = new Map<TierId, Template>();
+beforeAll(() => {
+  for (const id of TIER_IDS) templates.set(id, synth(id));
+}, 240_000);
+const template = (id: TierId) => templates.get(id) as Template;
+
+describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, tier) => {
+  it("has one internet-facing ALB per weighted record, with the tier's weights", () => {
+    const t = template(id);
+    t.resourceCountIs('AWS::ElasticLoadBalancingV2::LoadBalancer', tier.ingest.albCount);
+    const records = t.findResources('AWS::Route53::RecordSet', { Properties: { Type: 'A' } });
+    const weights = Object.values(records)
+      .map((r) => r.Properties.Weight as number | undefined)
+      .filter((w) => w !== undefined);
+    expect(weights.sort()).toEqual([...tier.ingest.albWeights].sort());
+  });
+
+  it('runs the ClickHouse nodes and Keeper nodes the tier names', () => {
+    const instances = Object.values(template(id).findResources('AWS::EC2::Instance'));
+    const data = instances.filter((i) => i.Properties.InstanceType === tier.clickhouse.instanceType);
+    expect(data).toHaveLength(tier.clickhouse.shards * tier.clickhouse.replicas);
+    expect(instances).toHaveLength(
+      tier.clickhouse.shards * tier.clickhouse.replicas + tier.clickhouse.keeperNodes,
+    );
+  });
+
+  it('sizes the stream, the event source and the archive lifecycle from the table', () => {
+    const t = template(id);
+    if (tier.stream.mode === 'provisioned') {
+      t.hasResourceProperties('AWS::Kinesis::Stream', { ShardCount: tier.stream.shardCount });
+    }
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: tier.loader.batchSize,
+      MaximumBatchingWindowInSeconds: tier.loader.maxBatchingWindowSec,
+      ParallelizationFactor: tier.loader.parallelizationFactor,
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const buckets = Object.values(t.findResources('AWS::S3::Bucket'));
+    const rules = buckets.flatMap(
+      (b) =>
+        (b.Properties.LifecycleConfiguration?.Rules ?? []) as {
+          Transitions?: { TransitionInDays: number }[];
+          ExpirationInDays?: number;
+        }[],
+    );
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        ExpirationInDays: tier.archive.lifecycle.expireAfterDays,
+        Transitions: expect.arrayContaining([
+          expect.objectContaining({ TransitionInDays: tier.archive.lifecycle.infrequentAccessAfterDays }),
+          expect.objectContaining({ TransitionInDays: tier.archive.lifecycle.glacierAfterDays }),
+        ]),
+      }),
+    );
+  });
+
+  it('tags every taggable resource with its tier and a component', () => {
+    const resources = template(id).toJSON().Resources as Record<
+      string,
+      { Type: string; Properties?: { Tags?: unknown } }
+    >;
+    const tagged = Object.values(resources).filter((r) => Array.isArray(r.Properties?.Tags));
+    expect(tagged.length).toBeGreaterThan(10);
+    for (const resource of tagged) {
+      const tags = resource.Properties?.Tags as { Key: string; Value: string }[];
+      expect(tags, resource.Type).toContainEqual({ Key: 'evalforge:tier', Value: String(id) });
+      expect(
+        tags.some((t) => t.Key === 'evalforge:component'),
+        resource.Type,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('moving between tiers', () => {
+  const STATEFUL = [
+    'AWS::Kinesis::Stream',
+    'AWS::DynamoDB::Table',
+    'AWS::S3::Bucket',
+    'AWS::EC2::Volume',
+    'AWS::SecretsManager::Secret',
+  ];
+  it('keeps the logical IDs of every stateful resource of a tier in every larger tier (updated in place)', () => {
+    for (const [smaller, larger] of [
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ] as const) {
+      for (const type of STATEFUL) {
+        const before = Object.keys(template(smaller).findResources(type));
+        const after = Object.keys(template(larger).findResources(type));
+        expect(after, `${type} from tier ${smaller} to ${larger}`).toEqual(expect.arrayContaining(before));
+      }
+    }
+  });
+});
+
+describe('the app', () => {
+  it('rejects a tier that does not exist, naming it', () => {
+    const app = new App({ context: { tier: '5', 'aws:cdk:bundling-stacks': [] } });
+    expect(() => buildApp(app)).toThrow(/tier must be 1, 2, 3 or 4.*"5"/);
+  });
+});
