@@ -695,11 +695,13 @@ const EVERY_BOOT = '#cloud-config\ncloud_final_modules:\n  - [scripts-user, alwa
  *   {@link clientSecurityGroup}: no other source can reach 8123, and the inter-node ports (9000,
  *   9009, 9181, 9234) are open only among the nodes.
  * - **Migrations** run at deploy: a custom resource runs clickhouse/migrate.ts against the cluster as
- *   `evalforge_admin` after every node has signalled, and again whenever a migration file changes.
+ *   `evalforge_admin` after every node has signalled, and again whenever a migration file changes or
+ *   nodes are added (new nodes get every table). A move between one node and a replicated cluster
+ *   (tier 2 → 3) fails the deployment: its tables differ and this construct does not move data.
  *
- * Growing a tier adds nodes and rewrites every node's configuration; CloudFormation then stops and
- * starts the existing nodes (in parallel), so plan the change for a quiet hour. Data already on the
- * shards is not moved: new shards receive new rows only.
+ * Growing a cluster adds nodes and rewrites every node's configuration; CloudFormation then stops
+ * and starts the existing nodes (in parallel), so plan the change for a quiet hour. Data already on
+ * the shards is not moved: new shards receive new rows only.
  */
 export class ClickHouseCluster extends Construct {
   /**
@@ -1011,7 +1013,6 @@ export class ClickHouseCluster extends Construct {
         CLICKHOUSE_NODE_URLS: nodeUrls.join(','),
         CLICKHOUSE_USER: CLICKHOUSE_USERS.admin,
         CLICKHOUSE_PASSWORD_SECRET_ARN: this.adminPassword.secretArn,
-        ...(isReplicatedCluster(layout) ? { CLICKHOUSE_CLUSTER: layout.clusterName } : {}),
       },
     });
     this.adminPassword.grantRead(fn);
@@ -1061,6 +1062,9 @@ export class ClickHouseCluster extends Construct {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::ClickHouseMigrations',
       properties: {
+        // A new migration, a topology change or added nodes each re-run the resource.
+        Cluster: isReplicatedCluster(layout) ? layout.clusterName : '',
+        Nodes: dataNodes(layout).map(dataNodeName).join(','),
         MigrationsSha256: migrationsHash(migrations),
         // About 10 KB today; a custom resource request may carry up to 256 KB.
         Migrations: migrations.map((m) => ({ Version: String(m.version), Name: m.name, Sql: m.sql })),

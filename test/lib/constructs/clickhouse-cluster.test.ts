@@ -270,6 +270,8 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
     expect(resource?.DependsOn).toEqual(expect.arrayContaining([...dataIds, ...keeperIds]));
     const files = await loadMigrations();
     expect(resource?.Properties.MigrationsSha256).toBe(migrationsHash(files));
+    expect(resource?.Properties.Cluster).toBe(shape.keeperNodes > 0 ? 'evalforge' : '');
+    expect(resource?.Properties.Nodes).toBe(dataNodes(shape).map(dataNodeName).join(','));
     expect(resource?.Properties.Migrations).toEqual(
       files.map((m) => ({ Version: String(m.version), Name: m.name, Sql: m.sql })),
     );
@@ -281,7 +283,6 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
             .map((n) => `http://${dataNodeName(n)}.${ZONE}:8123`)
             .join(','),
           CLICKHOUSE_USER: 'evalforge_admin',
-          CLICKHOUSE_CLUSTER: shape.keeperNodes > 0 ? 'evalforge' : Match.absent(),
         }),
       },
       VpcConfig: Match.objectLike({
