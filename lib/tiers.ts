@@ -107,7 +107,7 @@ export interface TierSpec {
     readonly memoryGiB: number;
     readonly shards: number;
     readonly replicas: number;
-    /** ClickHouse Keeper nodes (0 for a single node, else 3); they run on their own instances. */
+    /** ClickHouse Keeper nodes (0 or an odd number ≥ 3); they run on their own instances. */
     readonly keeperNodes: number;
     readonly keeperInstanceType: string;
     readonly volumeGiB: number;
@@ -155,7 +155,11 @@ export const TIERS = {
       memoryGiB: 8,
       shards: 1,
       replicas: 1,
-      keeperNodes: 0,
+      // Three Keeper nodes from the first tier, though one node needs none: with Keeper the schema
+      // is the cluster's (Replicated tables behind Distributed ones), so moving up to tier 3 adds
+      // shards and replicas to the same tables and the same Keeper ensemble, in place. A node
+      // without Keeper has plain MergeTree tables, which cannot grow into a cluster.
+      keeperNodes: 3,
       keeperInstanceType: 't3.small',
       volumeGiB: 1_000,
       volumeThroughputMiBps: 125,
@@ -199,7 +203,11 @@ export const TIERS = {
       memoryGiB: 16,
       shards: 1,
       replicas: 1,
-      keeperNodes: 0,
+      // Three Keeper nodes from the first tier, though one node needs none: with Keeper the schema
+      // is the cluster's (Replicated tables behind Distributed ones), so moving up to tier 3 adds
+      // shards and replicas to the same tables and the same Keeper ensemble, in place. A node
+      // without Keeper has plain MergeTree tables, which cannot grow into a cluster.
+      keeperNodes: 3,
       keeperInstanceType: 't3.small',
       volumeGiB: 4_000,
       volumeThroughputMiBps: 250,

@@ -123,6 +123,26 @@ describe('moving between tiers', () => {
   });
 });
 
+describe('growing ClickHouse with the tier', () => {
+  it('runs the cluster schema (Replicated tables behind Distributed ones, with Keeper) in every tier, so a bigger tier adds nodes to the same tables', () => {
+    const clusters = TIER_IDS.map((id) => {
+      const [migrations] = Object.values(template(id).findResources('Custom::ClickHouseMigrations'));
+      return migrations?.Properties.Cluster as string;
+    });
+    expect(clusters).toEqual(['evalforge', 'evalforge', 'evalforge', 'evalforge']);
+    // The data nodes of a tier are among those of every larger tier, under the same logical IDs.
+    for (const [smaller, larger] of [
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ] as const) {
+      const before = Object.keys(template(smaller).findResources('AWS::EC2::Instance'));
+      const after = Object.keys(template(larger).findResources('AWS::EC2::Instance'));
+      expect(after).toEqual(expect.arrayContaining(before));
+    }
+  });
+});
+
 describe('the app', () => {
   it('rejects a tier that does not exist, naming it', () => {
     const app = new App({ context: { tier: '5', 'aws:cdk:bundling-stacks': [] } });
