@@ -584,6 +584,8 @@ export function renderNodeUserData(options: NodeUserDataOptions): string {
     'mkdir -p /var/lib/clickhouse',
     'grep -q "$FS_UUID" /etc/fstab || echo "UUID=$FS_UUID /var/lib/clickhouse xfs defaults,noatime,nofail 0 2" >> /etc/fstab',
     'mountpoint -q /var/lib/clickhouse || mount /var/lib/clickhouse',
+    // A bigger tier grows the volume in place (EBS modifies it live); the file system follows.
+    'xfs_growfs /var/lib/clickhouse',
     // ClickHouse from the official RPM repository (LTS channel), unless already installed.
     clickHouseRepo(),
     `rpm -q clickhouse-server >/dev/null || retry dnf install -y ${packages(['clickhouse-common-static', 'clickhouse-server', 'clickhouse-client'], options.clickhouseVersion)}`,
