@@ -12,6 +12,7 @@ import {
   IngestLoadBalancer,
   type IngestLoadBalancerProps,
 } from '../../../lib/constructs/ingest-load-balancer.js';
+import { DENY_INSECURE_TRANSPORT } from '../../helpers/cdk.js';
 
 const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-0000-0000-000000000000';
 /** The account that delivers Elastic Load Balancing access logs in eu-west-1. */
@@ -359,13 +360,7 @@ describe('AccessLogBucket', () => {
   it('denies requests that do not use TLS', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Effect: 'Deny',
-            Action: 's3:*',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }),
-        ]),
+        Statement: Match.arrayWith([DENY_INSECURE_TRANSPORT]),
       },
     });
   });

@@ -19,6 +19,7 @@ import {
   type RawArchiveProps,
 } from '../../../lib/constructs/raw-archive.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
+import { DENY_INSECURE_TRANSPORT } from '../../helpers/cdk.js';
 
 type Sizing = Omit<RawArchiveProps, 'stream'>;
 
@@ -91,13 +92,7 @@ describe.each(TIER_IDS)('RawArchive, tier %i', (tierId) => {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: id },
         PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Effect: 'Deny',
-              Action: 's3:*',
-              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-            }),
-          ]),
+          Statement: Match.arrayWith([DENY_INSECURE_TRANSPORT]),
         },
       });
     }
