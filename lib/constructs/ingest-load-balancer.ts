@@ -17,7 +17,7 @@ import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { QUERY_ROUTE_PREFIXES } from '../../functions/query/api.js';
+import { QUERY_HEALTH_PATH, QUERY_ROUTE_PREFIXES } from '../../functions/query/api.js';
 
 export interface IngestLoadBalancerProps {
   /** The VPC whose public subnets the load balancer lives in. */
@@ -117,6 +117,9 @@ export class IngestLoadBalancer extends Construct {
     this.queryTargets = new ApplicationTargetGroup(this, 'QueryTargets', {
       targets: [new LambdaTarget(props.query)],
       multiValueHeadersEnabled: false,
+      // Route 53 evaluates the load balancer's target health across its target groups: a group
+      // with health checks off has no healthy target to count.
+      healthCheck: { enabled: true, path: QUERY_HEALTH_PATH, healthyHttpCodes: '200' },
     });
 
     this.httpsListener = this.loadBalancer.addListener('Https', {

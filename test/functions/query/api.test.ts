@@ -623,3 +623,19 @@ describe('failures', () => {
     expect(summary.rows).toBe(6);
   });
 });
+
+describe('the load balancer health check', () => {
+  it.each(['GET', 'HEAD'])('answers %s /v1/health with 200, without a key or ClickHouse', async (method) => {
+    const failing = {
+      keys: { findByKeyId: async () => Promise.reject(new Error('no key store')) },
+      clickhouse: undefined as never,
+      now: () => Date.now(),
+    };
+    const { response, summary } = await handleQueryRequest(
+      { method, path: '/v1/health', headers: {}, body: Buffer.alloc(0) },
+      failing,
+    );
+    expect(response.statusCode).toBe(200);
+    expect(summary.route).toBe('health');
+  });
+});

@@ -178,7 +178,7 @@ describe('IngestLoadBalancer', () => {
     });
   });
 
-  it('has two Lambda target groups, health-checking only the validator on /v1/health, multi-value headers off', () => {
+  it('has two Lambda target groups, both health-checked on /v1/health, multi-value headers off', () => {
     template.resourceCountIs('AWS::ElasticLoadBalancingV2::TargetGroup', 2);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetType: 'lambda',
@@ -190,7 +190,9 @@ describe('IngestLoadBalancer', () => {
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetType: 'lambda',
       Targets: [{ Id: { 'Fn::GetAtt': [logicalId(stack, query), 'Arn'] } }],
-      HealthCheckEnabled: Match.absent(),
+      HealthCheckEnabled: true,
+      HealthCheckPath: '/v1/health',
+      Matcher: { HttpCode: '200' },
     });
     for (const group of Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'))) {
       expect(JSON.stringify(group)).not.toContain('lambda.multi_value_headers.enabled');
