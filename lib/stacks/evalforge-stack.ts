@@ -1,4 +1,4 @@
-import { Aws, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import { Certificate, CertificateValidation } from 'aws-cdk-lib/aws-certificatemanager';
 import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
@@ -118,5 +118,23 @@ export class EvalForgeStack extends Stack {
       weights: [...tier.ingest.albWeights],
     });
     for (const part of [certificate, accessLogs, dns]) component(part, 'ingest');
+
+    // What a platform engineer needs after a deploy: where clients send, where keys and data live.
+    new CfnOutput(this, 'IngestEndpoint', {
+      value: `https://${this.endpointName}`,
+      description: 'The regional endpoint SDK clients send events to (region + domain in the SDK)',
+    });
+    new CfnOutput(this, 'ApiKeyTableName', {
+      value: keys.table.tableName,
+      description: 'npm run keys -- create --project <id> --table <this>',
+    });
+    new CfnOutput(this, 'RawArchiveBucketName', {
+      value: archive.bucket.bucketName,
+      description: 'Every accepted event, as delivered by Firehose (events/year=…/month=…/day=…/hour=…/)',
+    });
+    new CfnOutput(this, 'ClickHouseUrl', {
+      value: clickhouse.url,
+      description: 'ClickHouse inside the VPC (reachable from the loader and query functions only)',
+    });
   }
 }

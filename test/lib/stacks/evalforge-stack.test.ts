@@ -100,6 +100,16 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
   });
 });
 
+describe('outputs', () => {
+  it('names the endpoint clients send to, the key table and the archive bucket', () => {
+    const outputs = template(1).findOutputs('*');
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['IngestEndpoint', 'ApiKeyTableName', 'RawArchiveBucketName', 'ClickHouseUrl']),
+    );
+    expect(JSON.stringify(outputs.IngestEndpoint?.Value)).toContain('https://ingest.');
+  });
+});
+
 describe('moving between tiers', () => {
   const STATEFUL = [
     'AWS::Kinesis::Stream',
