@@ -1,0 +1,508 @@
+/**
+ * What a synthesized template bills for: every resource of a billable type, with the size the
+ * template gives it. The cost model prices this list, so the costs follow the infrastructure as
+ * synthesized and cannot drift from it. Pure: a template in, a list out; no aws-cdk-lib import.
+ */
+
+/** The cost-allocation tag the stack puts on every resource that takes tags. */
+const COMPONENT_TAG = 'evalforge:component';
+
+export const COMPONENTS = ['network', 'stream', 'ingest', 'archive', 'analytics', 'loader', 'query'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/**
+ * One billable resource and its size. The same shape as the cost model's `BillableResource`
+ * (`lib/pricing/cost-model.ts`); the two are to be unified.
+ */
+export interface InventoryItem {
+  /** The CloudFormation type, e.g. `AWS::EC2::Instance`. */
+  type: string;
+  logicalId: string;
+  /** The `evalforge:component` tag, or the component its construct path maps to; `unknown` if neither. */
+  component: string;
+  /**
+   * What the price depends on, read from the template with CloudFormation's defaults filled in.
+   * `free` (a reason) marks a resource of a billable type that costs nothing as configured.
+   */
+  size: Record<string, number | string>;
+}
+
+/** A CloudFormation template, as much of it as the inventory reads. */
+export interface TemplateJson {
+  Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+  >;
+}
+
+/** Billable resource types, each with what AWS bills it for (usage-priced parts included). */
+export const BILLABLE_TYPES = {
+  'AWS::EC2::Instance': 'instance-hours by type; its root EBS volume by GiB-month; detailed monitoring',
+  'AWS::EC2::Volume': 'GiB-month by volume type; gp3 IOPS above 3,000 and throughput above 125 MiB/s',
+  'AWS::EC2::NatGateway': 'NAT gateway-hours and GB processed',
+  'AWS::EC2::EIP': 'public IPv4 address-hours ($0.005/h since February 2024, attached or not)',
+  'AWS::EC2::VPCEndpoint':
+    'interface endpoints: endpoint-hours per AZ and GB processed (gateway endpoints are free)',
+  'AWS::EC2::FlowLog': 'vended-log delivery per GB (usage)',
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': 'load balancer-hours and LCU-hours',
+  'AWS::Kinesis::Stream':
+    'shard-hours (provisioned) or stream-hours (on-demand), PUT units or GB, extended retention',
+  'AWS::KinesisFirehose::DeliveryStream': 'GB ingested (usage)',
+  'AWS::Lambda::Function': 'requests and GB-seconds by architecture (usage)',
+  'AWS::S3::Bucket': 'GB-month per storage class, requests, lifecycle transitions',
+  'AWS::DynamoDB::Table': 'on-demand request units or provisioned capacity; storage; point-in-time recovery',
+  'AWS::Route53::HostedZone': 'hosted zone-month',
+  'AWS::Route53::HealthCheck': 'health check-month by options',
+  'AWS::Route53::RecordSet': 'queries per million (usage; alias queries to AWS resources are free)',
+  'AWS::SecretsManager::Secret': 'secret-month and API calls',
+  'AWS::Logs::LogGroup': 'GB ingested and GB-month stored up to its retention',
+  'AWS::KMS::Key': 'key-month and requests',
+  'AWS::CertificateManager::Certificate': 'public certificates are free; private-CA certificates are not',
+  'AWS::CloudWatch::Alarm': 'alarm metric-month, high resolution costs more',
+  'AWS::Budgets::Budget': 'budget-days beyond the free ones, for budgets with actions',
+} as const satisfies Record<string, string>;
+
+/** Resource types that cost nothing themselves, each with the reason. */
+export const FREE_TYPES = {
+  'AWS::CDK::Metadata': 'CDK version reporting; not an AWS resource',
+  'AWS::CloudFormation::CustomResource': 'billed through the Lambda function that serves it',
+  'AWS::IAM::Role': 'IAM is free',
+  'AWS::IAM::Policy': 'IAM is free',
+  'AWS::IAM::ManagedPolicy': 'IAM is free',
+  'AWS::IAM::InstanceProfile': 'IAM is free',
+  'AWS::EC2::VPC': 'a VPC is free; what runs in it is billed',
+  'AWS::EC2::Subnet': 'subnets are free',
+  'AWS::EC2::RouteTable': 'route tables are free',
+  'AWS::EC2::Route': 'routes are free',
+  'AWS::EC2::SubnetRouteTableAssociation': 'route-table associations are free',
+  'AWS::EC2::InternetGateway': 'an internet gateway is free; data transfer out is billed as usage',
+  'AWS::EC2::VPCGatewayAttachment': 'attaching a gateway is free',
+  'AWS::EC2::SecurityGroup': 'security groups are free',
+  'AWS::EC2::SecurityGroupIngress': 'security-group rules are free',
+  'AWS::EC2::SecurityGroupEgress': 'security-group rules are free',
+  'AWS::EC2::NetworkInterface': 'private ENIs are free (a public IPv4 on one would be billed as an address)',
+  'AWS::EC2::VolumeAttachment': 'the volume is billed, not its attachment',
+  'AWS::ElasticLoadBalancingV2::TargetGroup': 'billed through its load balancer',
+  'AWS::ElasticLoadBalancingV2::Listener': "billed through its load balancer's LCUs",
+  'AWS::ElasticLoadBalancingV2::ListenerRule': "billed through its load balancer's LCUs (rule evaluations)",
+  'AWS::Lambda::Permission': 'resource policies are free',
+  'AWS::Lambda::EventSourceMapping': 'billed through Lambda invocations and Kinesis reads',
+  'AWS::Logs::LogStream': 'billed through its log group',
+  'AWS::S3::BucketPolicy': 'bucket policies are free',
+} as const satisfies Record<string, string>;
+
+export type BillableType = keyof typeof BILLABLE_TYPES;
+
+/**
+ * Whether a resource type is billed. `unknown` means nobody has decided yet: add it to one list.
+ * Custom resources (`Custom::…`) are free: they are billed through the Lambda function behind them.
+ */
+export function classify(type: string): 'billable' | 'free' | 'unknown' {
+  if (Object.hasOwn(BILLABLE_TYPES, type)) return 'billable';
+  if (Object.hasOwn(FREE_TYPES, type) || type.startsWith('Custom::')) return 'free';
+  return 'unknown';
+}
+
+/**
+ * The component of each construct the stack composes, keyed by its construct ID with only letters
+ * and digits, matched as a prefix (`Alb` takes `Alb1`…`Alb4`), longest first. For the resources
+ * that take no tags (records, custom-resource handlers, event source mappings, …).
+ */
+export const COMPONENT_BY_CONSTRUCT: Readonly<Record<string, Component>> = {
+  Network: 'network',
+  // The VPC's restrict-default-security-group handler sits at the stack's root.
+  CustomVpcRestrictDefaultSGCustomResourceProvider: 'network',
+  EventStream: 'stream',
+  ApiKeys: 'ingest',
+  Validator: 'ingest',
+  Alb: 'ingest',
+  AlbAccessLogs: 'ingest',
+  Certificate: 'ingest',
+  Dns: 'ingest',
+  RawArchive: 'archive',
+  ClickHouse: 'analytics',
+  Loader: 'loader',
+  Query: 'query',
+};
+
+/** Which function a Lambda function is, by the same prefix matching as components. */
+const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
+  Validator: 'validator',
+  Loader: 'loader',
+  Query: 'query',
+  ClickHouseMigrationFunction: 'migrate',
+  ClickHouseMigrationProvider: 'custom-resource-framework',
+  CustomVpcRestrictDefaultSGCustomResourceProvider: 'custom-resource',
+};
+
+/**
+ * The resource's construct path below the stack, letters and digits only: from
+ * `Metadata['aws:cdk:path']` when synthesized with path metadata (as the CLI does), else its logical
+ * ID, which CDK derives from that path.
+ */
+function constructKey(logicalId: string, metadata: Record<string, unknown> | undefined): string {
+  const path = metadata?.['aws:cdk:path'];
+  const below = typeof path === 'string' ? path.split('/').slice(1).join('') : logicalId;
+  return below.replace(/[^A-Za-z0-9]/g, '');
+}
+
+function byPrefix<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  const match = Object.keys(table)
+    .filter((prefix) => key.startsWith(prefix))
+    .sort((a, b) => b.length - a.length)[0];
+  return match === undefined ? undefined : table[match];
+}
+
+/** The component a construct path (`EvalForge/ClickHouse/…`) maps to, if the table knows it. */
+export function componentFromPath(path: string): Component | undefined {
+  return byPrefix(COMPONENT_BY_CONSTRUCT, constructKey('', { 'aws:cdk:path': path }));
+}
+
+/** The value of a tag, from `Tags` as a list or a map, or from a hosted zone's `HostedZoneTags`. */
+function tagValue(properties: Record<string, unknown>, key: string): string | undefined {
+  for (const tags of [properties.Tags, properties.HostedZoneTags]) {
+    if (Array.isArray(tags)) {
+      const value = (tags as { Key?: unknown; Value?: unknown }[]).find((t) => t.Key === key)?.Value;
+      if (typeof value === 'string') return value;
+    } else if (tags !== null && typeof tags === 'object') {
+      const value = (tags as Record<string, unknown>)[key];
+      if (typeof value === 'string') return value;
+    }
+  }
+  return undefined;
+}
+
+const num = (value: unknown, fallback: number): number => {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : fallback;
+};
+
+const obj = (value: unknown): Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/** gp3's baseline, included in its GiB price: IOPS and throughput above these are billed. */
+export const GP3_BASELINE = { iops: 3_000, throughputMiBps: 125 } as const;
+
+function volumeSize(
+  type: unknown,
+  sizeGiB: unknown,
+  iops: unknown,
+  throughput: unknown,
+): InventoryItem['size'] {
+  const volumeType = typeof type === 'string' ? type : 'gp2';
+  const size: InventoryItem['size'] = { volumeType, sizeGiB: num(sizeGiB, 0) };
+  if (volumeType === 'gp3') {
+    size.iops = num(iops, GP3_BASELINE.iops);
+    size.throughputMiBps = num(throughput, GP3_BASELINE.throughputMiBps);
+  } else if (volumeType === 'io1' || volumeType === 'io2') {
+    size.iops = num(iops, 0);
+  }
+  return size;
+}
+
+/** S3 storage classes by the name the sizing table gives the days before moving to them. */
+const TRANSITION_KEYS: Readonly<Record<string, string>> = {
+  STANDARD_IA: 'infrequentAccessAfterDays',
+  ONEZONE_IA: 'oneZoneInfrequentAccessAfterDays',
+  INTELLIGENT_TIERING: 'intelligentTieringAfterDays',
+  GLACIER_IR: 'glacierInstantRetrievalAfterDays',
+  GLACIER: 'glacierAfterDays',
+  DEEP_ARCHIVE: 'deepArchiveAfterDays',
+};
+
+/** The earliest day, over the enabled rules, of each transition and of expiry. */
+function lifecycleSize(configuration: unknown): InventoryItem['size'] {
+  const size: Record<string, number> = {};
+  const earliest = (key: string, days: unknown) => {
+    if (typeof days !== 'number') return;
+    size[key] = Math.min(size[key] ?? days, days);
+  };
+  for (const rule of list(obj(configuration).Rules).map(obj)) {
+    if (rule.Status !== 'Enabled') continue;
+    earliest('expireAfterDays', rule.ExpirationInDays);
+    for (const transition of list(rule.Transitions).map(obj)) {
+      const storageClass = String(transition.StorageClass);
+      earliest(TRANSITION_KEYS[storageClass] ?? `${storageClass}AfterDays`, transition.TransitionInDays);
+    }
+  }
+  return size;
+}
+
+function serviceName(value: unknown): string {
+  if (typeof value === 'string') return value.split('.').at(-1) ?? value;
+  // `com.amazonaws.${AWS::Region}.s3` as a Fn::Join: the service is the last literal part.
+  const last = list(list(obj(value)['Fn::Join'])[1]).at(-1);
+  return typeof last === 'string' ? last.replace(/^\./, '') : 'unknown';
+}
+
+/** The size of one resource of a billable type, with CloudFormation's defaults where it omits one. */
+function sizeOf(type: BillableType, p: Record<string, unknown>, key: string): InventoryItem['size'] {
+  switch (type) {
+    case 'AWS::EC2::Instance': {
+      const root = list(p.BlockDeviceMappings)
+        .map((m) => obj(obj(m).Ebs))
+        .filter((ebs) => Object.keys(ebs).length > 0);
+      const size: InventoryItem['size'] = {
+        instanceType: String(p.InstanceType ?? 'm1.small'),
+        count: 1,
+        detailedMonitoring: p.Monitoring === true ? 1 : 0,
+      };
+      // Volumes in the block-device mappings are billed like AWS::EC2::Volume; this stack has one.
+      const [first] = root;
+      if (first !== undefined) {
+        const volume = volumeSize(first.VolumeType, first.VolumeSize, first.Iops, first.Throughput);
+        for (const [k, v] of Object.entries(volume))
+          size[`rootVolume${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
+        size.blockDeviceVolumes = root.length;
+      }
+      return size;
+    }
+    case 'AWS::EC2::Volume':
+      return volumeSize(p.VolumeType, p.Size, p.Iops, p.Throughput);
+    case 'AWS::EC2::NatGateway':
+      return { count: 1, connectivity: String(p.ConnectivityType ?? 'public') };
+    case 'AWS::EC2::EIP':
+      return { publicIpv4Addresses: 1 };
+    case 'AWS::EC2::VPCEndpoint': {
+      const endpointType = String(p.VpcEndpointType ?? 'Gateway');
+      const service = serviceName(p.ServiceName);
+      if (endpointType === 'Gateway') return { endpointType, service, free: 'gateway endpoints are free' };
+      return { endpointType, service, azs: list(p.SubnetIds).length };
+    }
+    case 'AWS::EC2::FlowLog':
+      return {
+        destinationType: String(p.LogDestinationType ?? 'cloud-watch-logs'),
+        trafficType: String(p.TrafficType ?? 'ALL'),
+      };
+    case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
+      return {
+        loadBalancerType: String(p.Type ?? 'application'),
+        scheme: String(p.Scheme ?? 'internet-facing'),
+      };
+    case 'AWS::Kinesis::Stream': {
+      const retentionHours = num(p.RetentionPeriodHours, 24);
+      if (obj(p.StreamModeDetails).StreamMode === 'ON_DEMAND') return { mode: 'on-demand', retentionHours };
+      return { mode: 'provisioned', shards: num(p.ShardCount, 1), retentionHours };
+    }
+    case 'AWS::KinesisFirehose::DeliveryStream': {
+      const destination = obj(p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration);
+      const hints = obj(destination.BufferingHints);
+      return {
+        source: String(p.DeliveryStreamType ?? 'DirectPut'),
+        bufferSizeMiB: num(hints.SizeInMBs, 5),
+        bufferIntervalSec: num(hints.IntervalInSeconds, 300),
+      };
+    }
+    case 'AWS::Lambda::Function': {
+      const size: InventoryItem['size'] = {
+        function: byPrefix(FUNCTION_BY_CONSTRUCT, key) ?? key,
+        memoryMiB: num(p.MemorySize, 128),
+        architecture: String(list(p.Architectures)[0] ?? 'x86_64'),
+        ephemeralStorageMiB: num(obj(p.EphemeralStorage).Size, 512),
+        tracing: String(obj(p.TracingConfig).Mode ?? 'PassThrough'),
+      };
+      if (p.ReservedConcurrentExecutions !== undefined) {
+        size.reservedConcurrency = num(p.ReservedConcurrentExecutions, 0);
+      }
+      return size;
+    }
+    case 'AWS::S3::Bucket':
+      return {
+        ...lifecycleSize(p.LifecycleConfiguration),
+        versioned: obj(p.VersioningConfiguration).Status === 'Enabled' ? 1 : 0,
+      };
+    case 'AWS::DynamoDB::Table': {
+      const billingMode = String(p.BillingMode ?? 'PROVISIONED');
+      const throughput = obj(p.ProvisionedThroughput);
+      return {
+        billingMode,
+        ...(billingMode === 'PROVISIONED'
+          ? {
+              readCapacityUnits: num(throughput.ReadCapacityUnits, 0),
+              writeCapacityUnits: num(throughput.WriteCapacityUnits, 0),
+            }
+          : {}),
+        pointInTimeRecovery:
+          obj(p.PointInTimeRecoverySpecification).PointInTimeRecoveryEnabled === true ? 1 : 0,
+        tableClass: String(p.TableClass ?? 'STANDARD'),
+      };
+    }
+    case 'AWS::Route53::HostedZone':
+      return { count: 1, private: list(p.VPCs).length > 0 ? 1 : 0 };
+    case 'AWS::Route53::HealthCheck': {
+      const config = obj(p.HealthCheckConfig);
+      return {
+        checkType: String(config.Type ?? 'HTTP'),
+        requestIntervalSec: num(config.RequestInterval, 30),
+        measureLatency: config.MeasureLatency === true ? 1 : 0,
+      };
+    }
+    case 'AWS::Route53::RecordSet': {
+      const size = { recordType: String(p.Type ?? 'A'), weighted: p.Weight === undefined ? 0 : 1 };
+      return p.AliasTarget === undefined
+        ? size
+        : { ...size, free: 'alias queries to AWS resources are free' };
+    }
+    case 'AWS::SecretsManager::Secret':
+      return { count: 1 };
+    case 'AWS::Logs::LogGroup':
+      return {
+        retentionDays: p.RetentionInDays === undefined ? 'never-expire' : num(p.RetentionInDays, 0),
+        logGroupClass: String(p.LogGroupClass ?? 'STANDARD'),
+      };
+    case 'AWS::KMS::Key':
+      return {
+        keySpec: String(p.KeySpec ?? 'SYMMETRIC_DEFAULT'),
+        rotation: p.EnableKeyRotation === true ? 1 : 0,
+      };
+    case 'AWS::CertificateManager::Certificate':
+      return p.CertificateAuthorityArn === undefined
+        ? { certificate: 'public', free: 'public ACM certificates are free' }
+        : { certificate: 'private', count: 1 };
+    case 'AWS::CloudWatch::Alarm': {
+      const metrics = list(p.Metrics).length;
+      return { metrics: metrics > 0 ? metrics : 1, highResolution: num(p.Period, 60) < 60 ? 1 : 0 };
+    }
+    case 'AWS::Budgets::Budget':
+      return { count: 1 };
+  }
+}
+
+/** Every resource of a billable type in the template, with its component and size. */
+export function inventory(template: TemplateJson): InventoryItem[] {
+  return Object.entries(template.Resources).flatMap(([logicalId, resource]): InventoryItem[] => {
+    if (classify(resource.Type) !== 'billable') return [];
+    const properties = resource.Properties ?? {};
+    const key = constructKey(logicalId, resource.Metadata);
+    const component =
+      tagValue(properties, COMPONENT_TAG) ?? byPrefix(COMPONENT_BY_CONSTRUCT, key) ?? 'unknown';
+    return [
+      {
+        type: resource.Type,
+        logicalId,
+        component,
+        size: sizeOf(resource.Type as BillableType, properties, key),
+      },
+    ];
+  });
+}
+
+const capitalized = (word: string) => `${word[0]?.toUpperCase() ?? ''}${word.slice(1)}`;
+
+/** An EBS volume's figures: GiB-month, and gp3's IOPS and throughput above its baseline. */
+function ebsKeys(volumeType: unknown, iops: unknown, throughputMiBps: unknown): string[] {
+  const table = `ebs${capitalized(String(volumeType))}`;
+  const keys = [`${table}.storageGbMonth`];
+  const included =
+    volumeType === 'gp3' ? GP3_BASELINE : { iops: 0, throughputMiBps: Number.POSITIVE_INFINITY };
+  if (typeof iops === 'number' && iops > included.iops) keys.push(`${table}.iopsMonth`);
+  if (typeof throughputMiBps === 'number' && throughputMiBps > included.throughputMiBps) {
+    keys.push(`${table}.throughputMbpsMonth`);
+  }
+  return keys;
+}
+
+/** S3's storage and transition figures for each lifecycle destination the inventory names. */
+const S3_CLASS_KEYS: Readonly<Record<string, readonly string[]>> = {
+  infrequentAccessAfterDays: ['s3.standardIaGbMonth', 's3.transitionToIaPerThousand'],
+  glacierInstantRetrievalAfterDays: ['s3.glacierInstantGbMonth', 's3.transitionToGlacierInstantPerThousand'],
+  glacierAfterDays: ['s3.glacierFlexibleGbMonth', 's3.transitionToGlacierFlexiblePerThousand'],
+  deepArchiveAfterDays: ['s3.deepArchiveGbMonth', 's3.transitionToDeepArchivePerThousand'],
+};
+
+/**
+ * The figures of the price table (`lib/pricing/prices.ts`, as `listPrices` paths such as
+ * `ec2.c5.xlarge` or `alb.lcuHour`) that an item is billed at, hourly and by usage. Empty for an item
+ * marked `free`. A key the table lacks is a price still to be added, which the tests report.
+ */
+export function priceKeys(item: InventoryItem): string[] {
+  const s = item.size;
+  if (s.free !== undefined || classify(item.type) !== 'billable') return [];
+  switch (item.type as BillableType) {
+    case 'AWS::EC2::Instance':
+      return [
+        `ec2.${s.instanceType}`,
+        ...(s.rootVolumeVolumeType === undefined
+          ? []
+          : ebsKeys(s.rootVolumeVolumeType, s.rootVolumeIops, s.rootVolumeThroughputMiBps)),
+        // Detailed monitoring is billed as custom metrics (seven per instance).
+        ...(s.detailedMonitoring === 1 ? ['cloudWatch.customMetricMonth'] : []),
+      ];
+    case 'AWS::EC2::Volume':
+      return ebsKeys(s.volumeType, s.iops, s.throughputMiBps);
+    case 'AWS::EC2::NatGateway':
+      return ['natGateway.hour', 'natGateway.processedGb'];
+    case 'AWS::EC2::EIP':
+      return ['publicIpv4.hour'];
+    case 'AWS::EC2::VPCEndpoint':
+      return ['interfaceEndpoint.azHour', 'interfaceEndpoint.processedGb'];
+    case 'AWS::EC2::FlowLog':
+      // Vended logs into CloudWatch Logs: the first band is the ordinary ingestion price.
+      return s.destinationType === 'cloud-watch-logs'
+        ? ['cloudWatch.logsIngestionGb']
+        : [`vendedLogs.${s.destinationType}Gb`];
+    case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
+      return s.loadBalancerType === 'application'
+        ? ['alb.hour', 'alb.lcuHour']
+        : ['nlb.hour', 'nlb.nlcuHour'];
+    case 'AWS::Kinesis::Stream':
+      return s.mode === 'on-demand'
+        ? ['kinesisOnDemand.streamHour', 'kinesisOnDemand.ingestGb', 'kinesisOnDemand.retrievalGb']
+        : [
+            'kinesis.shardHour',
+            'kinesis.putPayloadUnitsPerMillion',
+            ...(Number(s.retentionHours) > 24 ? ['kinesis.extendedRetentionShardHour'] : []),
+          ];
+    case 'AWS::KinesisFirehose::DeliveryStream':
+      return ['firehose.ingestGbFirst500Tb', 'firehose.ingestGbNext1500Tb', 'firehose.ingestGbNext3000Tb'];
+    case 'AWS::Lambda::Function':
+      return [
+        'lambda.requestsPerMillion',
+        s.architecture === 'arm64' ? 'lambda.gbSecondArm64' : 'lambda.gbSecondX86',
+        ...(s.tracing === 'Active' ? ['xRay.tracesRecordedPerMillion'] : []),
+      ];
+    case 'AWS::S3::Bucket':
+      return [
+        's3.standardGbMonthFirst50Tb',
+        's3.standardGbMonthNext450Tb',
+        's3.standardGbMonthOver500Tb',
+        's3.putPerThousand',
+        's3.getPerThousand',
+        ...Object.keys(s)
+          .filter((key) => key.endsWith('AfterDays') && key !== 'expireAfterDays')
+          .flatMap((key) => S3_CLASS_KEYS[key] ?? [`s3.${key}`]),
+      ];
+    case 'AWS::DynamoDB::Table':
+      return [
+        ...(s.billingMode === 'PAY_PER_REQUEST'
+          ? ['dynamoDb.onDemandWritesPerMillion', 'dynamoDb.onDemandReadsPerMillion']
+          : ['dynamoDb.provisionedWcuHour', 'dynamoDb.provisionedRcuHour']),
+        'dynamoDb.storageGbMonth',
+        ...(s.pointInTimeRecovery === 1 ? ['dynamoDb.pointInTimeRecoveryGbMonth'] : []),
+      ];
+    case 'AWS::Route53::HostedZone':
+      return ['route53.hostedZoneMonth'];
+    case 'AWS::Route53::HealthCheck':
+      return ['route53.healthCheckMonth'];
+    case 'AWS::Route53::RecordSet':
+      return ['route53.queriesPerMillion'];
+    case 'AWS::SecretsManager::Secret':
+      return ['secretsManager.secretMonth', 'secretsManager.apiCallsPer10k'];
+    case 'AWS::Logs::LogGroup':
+      return s.logGroupClass === 'STANDARD'
+        ? ['cloudWatch.logsIngestionGb', 'cloudWatch.logsStorageGbMonth']
+        : ['cloudWatch.logsInfrequentAccessIngestionGb', 'cloudWatch.logsStorageGbMonth'];
+    case 'AWS::KMS::Key':
+      return ['kms.customerManagedKeyMonth', 'kms.requestsPer10k'];
+    case 'AWS::CertificateManager::Certificate':
+      return ['acm.privateCertificateMonth'];
+    case 'AWS::CloudWatch::Alarm':
+      return [s.highResolution === 1 ? 'cloudWatch.highResolutionAlarmMonth' : 'cloudWatch.alarmMonth'];
+    case 'AWS::Budgets::Budget':
+      return ['budgets.actionBudgetDay'];
+  }
+}

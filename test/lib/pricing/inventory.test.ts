@@ -1,0 +1,397 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../../bin/evalforge.js';
+import {
+  BILLABLE_TYPES,
+  COMPONENTS,
+  classify,
+  componentFromPath,
+  FREE_TYPES,
+  type InventoryItem,
+  inventory,
+  priceKeys,
+  type TemplateJson,
+} from '../../../lib/pricing/inventory.js';
+import { listPrices, pricesFor } from '../../../lib/pricing/prices.js';
+import { COST_TAGS } from '../../../lib/stacks/evalforge-stack.js';
+import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
+
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
+/** The tier's template as the CLI writes it: with construct paths, without bundling. */
+function synth(tier: TierId): TemplateJson {
+  const app = new App({
+    context: {
+      ...CDK_JSON_CONTEXT,
+      tier: String(tier),
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+    },
+  });
+  buildApp(app);
+  return app.synth().getStackByName('EvalForge').template as TemplateJson;
+}
+
+const templates = new Map<TierId, TemplateJson>();
+beforeAll(() => {
+  for (const id of TIER_IDS) templates.set(id, synth(id));
+}, 120_000);
+const template = (id: TierId) => templates.get(id) as TemplateJson;
+
+const ofType = (items: InventoryItem[], type: keyof typeof BILLABLE_TYPES) =>
+  items.filter((item) => item.type === type);
+const countBy = (values: (string | number | undefined)[]) =>
+  values.reduce<Record<string, number>>((counts, v) => {
+    counts[String(v)] = (counts[String(v)] ?? 0) + 1;
+    return counts;
+  }, {});
+
+describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, tier) => {
+  it('classifies every resource type of the template as billable or free', () => {
+    const types = new Set(Object.values(template(id).Resources).map((r) => r.Type));
+    expect([...types].filter((type) => classify(type) === 'unknown')).toEqual([]);
+  });
+
+  it('gives every billable resource one of the components', () => {
+    const items = inventory(template(id));
+    expect(items.filter((item) => !(COMPONENTS as readonly string[]).includes(item.component))).toEqual([]);
+  });
+
+  it('maps every tagged resource path to the component of its tag', () => {
+    const mismatches = Object.entries(template(id).Resources).flatMap(([logicalId, r]) => {
+      const tags = (r.Properties?.Tags ?? r.Properties?.HostedZoneTags) as { Key: string; Value: unknown }[];
+      const tag = Array.isArray(tags) ? tags.find((t) => t.Key === COST_TAGS.component)?.Value : undefined;
+      const fromPath = componentFromPath(String(r.Metadata?.['aws:cdk:path']));
+      return tag === undefined || tag === fromPath ? [] : [{ logicalId, tag, fromPath }];
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  it("lists the ClickHouse and Keeper instances of the tier's types", () => {
+    const instances = ofType(inventory(template(id)), 'AWS::EC2::Instance');
+    const { clickhouse } = tier;
+    expect(countBy(instances.map((i) => i.size.instanceType))).toEqual({
+      [clickhouse.instanceType]: clickhouse.shards * clickhouse.replicas,
+      [clickhouse.keeperInstanceType]: clickhouse.keeperNodes,
+    });
+    for (const instance of instances) {
+      expect(instance.component).toBe('analytics');
+      expect(instance.size).toMatchObject({ count: 1, rootVolumeVolumeType: 'gp3' });
+      expect(instance.size.rootVolumeSizeGiB).toBeGreaterThan(0);
+    }
+  });
+
+  it("lists one data volume per ClickHouse node at the tier's size, throughput and IOPS", () => {
+    const volumes = ofType(inventory(template(id)), 'AWS::EC2::Volume');
+    const { clickhouse } = tier;
+    expect(volumes).toHaveLength(clickhouse.shards * clickhouse.replicas);
+    for (const volume of volumes) {
+      expect(volume.size).toEqual({
+        volumeType: 'gp3',
+        sizeGiB: clickhouse.volumeGiB,
+        iops: clickhouse.volumeIops,
+        throughputMiBps: clickhouse.volumeThroughputMiBps,
+      });
+    }
+  });
+
+  it("lists one stream with the tier's shards and retention", () => {
+    const streams = ofType(inventory(template(id)), 'AWS::Kinesis::Stream');
+    expect(streams.map((s) => s.size)).toEqual([
+      tier.stream.mode === 'provisioned'
+        ? { mode: 'provisioned', shards: tier.stream.shardCount, retentionHours: tier.stream.retentionHours }
+        : { mode: 'on-demand', retentionHours: tier.stream.retentionHours },
+    ]);
+    expect(streams[0]?.component).toBe('stream');
+  });
+
+  it('lists the load balancers, NAT gateways with their addresses, and interface endpoints per AZ', () => {
+    const items = inventory(template(id));
+    expect(ofType(items, 'AWS::ElasticLoadBalancingV2::LoadBalancer')).toHaveLength(tier.ingest.albCount);
+    expect(ofType(items, 'AWS::EC2::NatGateway')).toHaveLength(tier.network.natGateways);
+    expect(ofType(items, 'AWS::EC2::EIP')).toHaveLength(tier.network.natGateways);
+    const endpoints = ofType(items, 'AWS::EC2::VPCEndpoint');
+    const interfaces = endpoints.filter((e) => e.size.endpointType === 'Interface');
+    expect(interfaces.length).toBeGreaterThan(0);
+    for (const endpoint of interfaces) expect(endpoint.size.azs).toBe(tier.network.maxAzs);
+    // Gateway endpoints (S3, DynamoDB) are listed, marked free.
+    for (const endpoint of endpoints.filter((e) => e.size.endpointType === 'Gateway')) {
+      expect(endpoint.size.free).toBeTypeOf('string');
+    }
+  });
+
+  it("lists the functions with the tier's memory and reserved concurrency", () => {
+    const functions = ofType(inventory(template(id)), 'AWS::Lambda::Function');
+    const byName = Object.fromEntries(functions.map((f) => [f.size.function, f]));
+    expect(Object.keys(byName).sort()).toEqual(
+      ['custom-resource', 'custom-resource-framework', 'loader', 'migrate', 'query', 'validator'].sort(),
+    );
+    expect(functions).toHaveLength(6);
+    expect(byName.validator?.size).toMatchObject({
+      memoryMiB: tier.ingest.validator.memoryMiB,
+      architecture: 'arm64',
+      reservedConcurrency: tier.ingest.validator.reservedConcurrency,
+    });
+    expect(byName.loader?.size).toMatchObject({ memoryMiB: tier.loader.memoryMiB, architecture: 'arm64' });
+    expect(byName.query?.size).toMatchObject({
+      memoryMiB: tier.query.memoryMiB,
+      architecture: 'arm64',
+      reservedConcurrency: tier.query.reservedConcurrency,
+    });
+    expect(byName.validator?.component).toBe('ingest');
+    expect(byName.loader?.component).toBe('loader');
+    expect(byName.query?.component).toBe('query');
+    expect(byName['custom-resource']?.component).toBe('network');
+    expect(byName['custom-resource']?.size.memoryMiB).toBe(128);
+  });
+
+  it("lists the archive's buffering and lifecycle, and the public certificate as free", () => {
+    const items = inventory(template(id));
+    expect(ofType(items, 'AWS::KinesisFirehose::DeliveryStream').map((f) => f.size)).toEqual([
+      expect.objectContaining({
+        bufferSizeMiB: tier.archive.bufferSizeMiB,
+        bufferIntervalSec: tier.archive.bufferIntervalSec,
+      }),
+    ]);
+    expect(ofType(items, 'AWS::S3::Bucket').map((b) => b.size)).toContainEqual(
+      expect.objectContaining(tier.archive.lifecycle),
+    );
+    expect(ofType(items, 'AWS::CertificateManager::Certificate').map((c) => c.size)).toEqual([
+      expect.objectContaining({ certificate: 'public', free: expect.any(String) }),
+    ]);
+  });
+});
+
+describe('inventory of hand-built templates', () => {
+  const one = (type: string, properties: Record<string, unknown>, metadata?: Record<string, unknown>) => {
+    const items = inventory({
+      Resources: {
+        Thing: { Type: type, Properties: properties, ...(metadata ? { Metadata: metadata } : {}) },
+      },
+    });
+    expect(items).toHaveLength(1);
+    return items[0] as InventoryItem;
+  };
+
+  it('reads an on-demand stream without shards', () => {
+    expect(
+      one('AWS::Kinesis::Stream', {
+        StreamModeDetails: { StreamMode: 'ON_DEMAND' },
+        RetentionPeriodHours: 48,
+      }).size,
+    ).toEqual({ mode: 'on-demand', retentionHours: 48 });
+  });
+
+  it('reads a stream without retention or mode as provisioned for 24 hours', () => {
+    expect(one('AWS::Kinesis::Stream', { ShardCount: 4 }).size).toEqual({
+      mode: 'provisioned',
+      shards: 4,
+      retentionHours: 24,
+    });
+  });
+
+  it.each([
+    [
+      'gp3 without IOPS or throughput',
+      { VolumeType: 'gp3', Size: 100 },
+      { iops: 3_000, throughputMiBps: 125 },
+    ],
+    ['gp3 as provisioned', { VolumeType: 'gp3', Size: 100, Iops: 6_000, Throughput: 250 }, { iops: 6_000 }],
+    ['io2', { VolumeType: 'io2', Size: 100, Iops: 8_000 }, { iops: 8_000 }],
+    ['no type (gp2)', { Size: 100 }, { volumeType: 'gp2' }],
+  ])('reads a %s volume', (_name, properties, expected) => {
+    expect(one('AWS::EC2::Volume', properties).size).toMatchObject({ sizeGiB: 100, ...expected });
+  });
+
+  it('takes the component from the construct path when the type takes no tags', () => {
+    const item = one(
+      'AWS::Route53::RecordSet',
+      { Type: 'A', Name: 'n1.clickhouse.internal.' },
+      { 'aws:cdk:path': 'EvalForge/ClickHouse/Shard1Replica1Record/Resource' },
+    );
+    expect(item.component).toBe('analytics');
+  });
+
+  it('takes the component from the logical ID when the template has no paths', () => {
+    const items = inventory({
+      Resources: {
+        Alb3LoadBalancerD00D: { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: {} },
+      },
+    });
+    expect(items.map((i) => i.component)).toEqual(['ingest']);
+  });
+
+  it('prefers the tag to the path', () => {
+    const item = one(
+      'AWS::SecretsManager::Secret',
+      { Tags: [{ Key: COST_TAGS.component, Value: 'loader' }] },
+      { 'aws:cdk:path': 'EvalForge/ClickHouse/LoaderPassword/Resource' },
+    );
+    expect(item.component).toBe('loader');
+  });
+
+  it('reads tags given as a map and a hosted zone’s own tags', () => {
+    expect(one('AWS::KMS::Key', { Tags: { [COST_TAGS.component]: 'stream' } }).component).toBe('stream');
+    expect(
+      one('AWS::Route53::HostedZone', { HostedZoneTags: [{ Key: COST_TAGS.component, Value: 'analytics' }] })
+        .component,
+    ).toBe('analytics');
+  });
+
+  it("fails to place a resource with neither tag nor known path, as 'unknown'", () => {
+    expect(
+      one('AWS::SecretsManager::Secret', {}, { 'aws:cdk:path': 'EvalForge/Mystery/Resource' }).component,
+    ).toBe('unknown');
+  });
+
+  it("fills a function's defaults: 128 MiB, x86_64, no reserved concurrency", () => {
+    const item = one('AWS::Lambda::Function', {}, { 'aws:cdk:path': 'EvalForge/Loader/Function/Resource' });
+    expect(item.size).toMatchObject({ function: 'loader', memoryMiB: 128, architecture: 'x86_64' });
+    expect(item.size.reservedConcurrency).toBeUndefined();
+  });
+
+  it('counts an interface endpoint per subnet and marks a gateway endpoint free', () => {
+    expect(
+      one('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Interface',
+        ServiceName: 'com.amazonaws.us-east-1.ssm',
+        SubnetIds: ['a', 'b', 'c'],
+      }).size,
+    ).toEqual({ endpointType: 'Interface', service: 'ssm', azs: 3 });
+    const gateway = one('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
+    });
+    expect(gateway.size).toMatchObject({ service: 's3', free: expect.any(String) });
+    expect(priceKeys(gateway)).toEqual([]);
+  });
+
+  it('takes the earliest day of each transition over the enabled rules only', () => {
+    const rules = [
+      {
+        Status: 'Enabled',
+        ExpirationInDays: 400,
+        Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 120 }],
+      },
+      { Status: 'Enabled', Transitions: [{ StorageClass: 'GLACIER', TransitionInDays: 90 }] },
+      { Status: 'Disabled', ExpirationInDays: 1 },
+    ];
+    expect(one('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: rules } }).size).toEqual({
+      expireAfterDays: 400,
+      glacierAfterDays: 90,
+      versioned: 0,
+    });
+  });
+
+  it('leaves free and unclassified types out', () => {
+    expect(
+      inventory({
+        Resources: {
+          Role: { Type: 'AWS::IAM::Role' },
+          Migrations: { Type: 'Custom::ClickHouseMigrations' },
+          Future: { Type: 'AWS::Future::Thing' },
+        },
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('classify', () => {
+  it.each([
+    ['AWS::EC2::Instance', 'billable'],
+    ['AWS::EC2::EIP', 'billable'],
+    ['AWS::IAM::Role', 'free'],
+    ['AWS::Lambda::EventSourceMapping', 'free'],
+    ['Custom::AnythingAtAll', 'free'],
+    ['AWS::Future::Thing', 'unknown'],
+  ] as const)('classifies %s as %s', (type, expected) => {
+    expect(classify(type)).toBe(expected);
+  });
+
+  it('keeps no type in both lists', () => {
+    expect(Object.keys(BILLABLE_TYPES).filter((type) => Object.hasOwn(FREE_TYPES, type))).toEqual([]);
+  });
+
+  it('uses the stack’s component tag', () => {
+    const item = inventory({
+      Resources: {
+        X: { Type: 'AWS::KMS::Key', Properties: { Tags: [{ Key: COST_TAGS.component, Value: 'query' }] } },
+      },
+    })[0];
+    expect(item?.component).toBe('query');
+  });
+});
+
+/** One resource of every billable type, as the stack would configure it (non-free). */
+const EVERY_BILLABLE_TYPE: TemplateJson = {
+  Resources: Object.fromEntries(
+    Object.keys(BILLABLE_TYPES).map((type) => [
+      type.replace(/[^A-Za-z0-9]/g, ''),
+      {
+        Type: type,
+        Properties:
+          {
+            'AWS::EC2::Instance': { InstanceType: 'c5.xlarge' },
+            'AWS::EC2::Volume': { VolumeType: 'gp3', Size: 100, Iops: 6_000, Throughput: 250 },
+            'AWS::EC2::VPCEndpoint': { VpcEndpointType: 'Interface', SubnetIds: ['a', 'b'] },
+            'AWS::Kinesis::Stream': { ShardCount: 2 },
+            'AWS::DynamoDB::Table': { BillingMode: 'PAY_PER_REQUEST' },
+            'AWS::CertificateManager::Certificate': { CertificateAuthorityArn: 'arn:aws:acm-pca:…' },
+          }[type] ?? {},
+      },
+    ]),
+  ),
+};
+
+/**
+ * Prices the table does not have yet, each with the reason it matters. The test fails when one is
+ * added (remove it here) and when a new one appears (add the price).
+ */
+const PRICE_GAPS: Readonly<Record<string, string>> = {
+  'publicIpv4.hour': "each NAT gateway's Elastic IP: $0.005/h since February 2024",
+  'dynamoDb.pointInTimeRecoveryGbMonth': 'the API-key table has point-in-time recovery on',
+  'acm.privateCertificateMonth': 'only if a private CA issues the certificate; the stack uses a public one',
+  'budgets.actionBudgetDay': 'only if a budget with actions is added',
+};
+
+describe('price keys', () => {
+  const known = () => new Set(listPrices(pricesFor('us-east-1')).map((row) => row.path));
+
+  it.each(TIER_IDS)("prices every billable resource of tier %i's template", (id) => {
+    const table = known();
+    const missing = inventory(template(id)).flatMap((item) =>
+      priceKeys(item)
+        .filter((key) => !table.has(key) && !Object.hasOwn(PRICE_GAPS, key))
+        .map((key) => `${item.logicalId} (${item.type}): ${key}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('names at least one price for every non-free billable resource of every tier', () => {
+    const unpriced = TIER_IDS.flatMap((id) =>
+      inventory(template(id)).filter((item) => item.size.free === undefined && priceKeys(item).length === 0),
+    );
+    expect(unpriced).toEqual([]);
+  });
+
+  it('maps every billable type to figures of the table, or to a listed gap', () => {
+    const table = known();
+    const items = inventory(EVERY_BILLABLE_TYPE);
+    expect(items.map((item) => item.type).sort()).toEqual(Object.keys(BILLABLE_TYPES).sort());
+    const missing = items.flatMap((item) =>
+      priceKeys(item).filter((key) => !table.has(key) && !Object.hasOwn(PRICE_GAPS, key)),
+    );
+    expect(missing).toEqual([]);
+    for (const item of items) expect(priceKeys(item).length).toBeGreaterThan(0);
+  });
+
+  it('fails once a listed gap has a price, so the gap is removed', () => {
+    const table = known();
+    expect(Object.keys(PRICE_GAPS).filter((key) => table.has(key))).toEqual([]);
+  });
+});
