@@ -226,6 +226,7 @@ export const COSTED_RESOURCE_TYPES = [
   'AWS::EC2::Instance',
   'AWS::EC2::Volume',
   'AWS::EC2::NatGateway',
+  'AWS::EC2::EIP',
   'AWS::EC2::VPCEndpoint',
   'AWS::ElasticLoadBalancingV2::LoadBalancer',
   'AWS::Route53::HostedZone',
@@ -602,6 +603,9 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
           prices.natGateway.processedGb.unit,
           'assumed: the validator runs outside the VPC and the loader receives its records in its event',
         );
+        return;
+      case 'AWS::EC2::EIP':
+        hourly(r, 'public IPv4 address', 1, prices.publicIpv4.hour);
         return;
       case 'AWS::EC2::VPCEndpoint': {
         if (sizeString(r, 'endpointType') === 'Gateway') return;

@@ -71,6 +71,8 @@ export interface RegionPrices {
     readonly transitionToDeepArchivePerThousand: Price;
   };
   readonly natGateway: { readonly hour: Price; readonly processedGb: Price };
+  /** A public IPv4 address, attached or not (a NAT gateway's Elastic IP). */
+  readonly publicIpv4: { readonly hour: Price };
   readonly interfaceEndpoint: { readonly azHour: Price; readonly processedGb: Price };
   readonly dataTransfer: {
     /** Charged in each direction. */
@@ -225,6 +227,9 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
     natGateway: {
       hour: price(0.045, 'NAT gateway-h', 'https://aws.amazon.com/vpc/pricing/'),
       processedGb: price(0.045, 'GB processed', 'https://aws.amazon.com/vpc/pricing/'),
+    },
+    publicIpv4: {
+      hour: price(0.005, 'public IPv4 address-h', 'https://aws.amazon.com/vpc/pricing/', false),
     },
     interfaceEndpoint: {
       azHour: price(0.01, 'endpoint AZ-h', 'https://aws.amazon.com/privatelink/pricing/'),

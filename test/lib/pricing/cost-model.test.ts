@@ -219,6 +219,8 @@ describe('fixed costs', () => {
     // 3 AZs × 730 h × $0.01
     [res('AWS::EC2::VPCEndpoint', 'Endpoint', 'Network', { endpointType: 'Interface', azs: 3 }), 21.9],
     [res('AWS::EC2::VPCEndpoint', 'S3Endpoint', 'Network', { endpointType: 'Gateway' }), 0],
+    // 730 × $0.005
+    [res('AWS::EC2::EIP', 'NatIp', 'Network'), 3.65],
     [res('AWS::Route53::HostedZone', 'Zone', 'Dns'), 0.5],
     [res('AWS::Route53::HealthCheck', 'Check', 'Dns'), 0.5],
     [res('AWS::SecretsManager::Secret', 'Secret', 'ClickHouse'), 0.4],
