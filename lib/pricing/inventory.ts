@@ -135,6 +135,9 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
   CustomVpcRestrictDefaultSGCustomResourceProvider: 'custom-resource',
 };
 
+/** The functions whose invocations follow the load: the cost model's `workload`. */
+const USAGE_WORKLOADS = new Set(['validator', 'loader', 'query']);
+
 /**
  * The resource's construct path below the stack, letters and digits only: from
  * `Metadata['aws:cdk:path']` when synthesized with path metadata (as the CLI does), else its logical
@@ -194,12 +197,12 @@ function volumeSize(
   throughput: unknown,
 ): InventoryItem['size'] {
   const volumeType = typeof type === 'string' ? type : 'gp2';
-  const size: InventoryItem['size'] = { volumeType, sizeGiB: num(sizeGiB, 0) };
+  const size: InventoryItem['size'] = { volumeType, volumeGiB: num(sizeGiB, 0) };
   if (volumeType === 'gp3') {
-    size.iops = num(iops, GP3_BASELINE.iops);
-    size.throughputMiBps = num(throughput, GP3_BASELINE.throughputMiBps);
+    size.volumeIops = num(iops, GP3_BASELINE.iops);
+    size.volumeThroughputMiBps = num(throughput, GP3_BASELINE.throughputMiBps);
   } else if (volumeType === 'io1' || volumeType === 'io2') {
-    size.iops = num(iops, 0);
+    size.volumeIops = num(iops, 0);
   }
   return size;
 }
@@ -240,26 +243,62 @@ function serviceName(value: unknown): string {
 }
 
 /** The size of one resource of a billable type, with CloudFormation's defaults where it omits one. */
-function sizeOf(type: BillableType, p: Record<string, unknown>, key: string): InventoryItem['size'] {
+/** What one resource's size takes from others: its Route 53 weight, Firehose writing to it. */
+interface Related {
+  /** Route 53 weight by the logical ID of the load balancer a weighted alias record points at. */
+  readonly weights: ReadonlyMap<string, number>;
+  /** Logical IDs of the buckets a Firehose delivery stream writes to. */
+  readonly firehoseBuckets: ReadonlySet<string>;
+}
+
+/** The logical ID an `Fn::GetAtt` names. */
+const getAttTarget = (value: unknown): string | undefined => {
+  const target = list(obj(value)['Fn::GetAtt'])[0];
+  return typeof target === 'string' ? target : undefined;
+};
+
+function related(resources: TemplateJson['Resources']): Related {
+  const weights = new Map<string, number>();
+  const firehoseBuckets = new Set<string>();
+  for (const { Type, Properties: p = {} } of Object.values(resources)) {
+    if (Type === 'AWS::Route53::RecordSet' && typeof p.Weight === 'number') {
+      const target = getAttTarget(obj(p.AliasTarget).HostedZoneId);
+      if (target !== undefined) weights.set(target, p.Weight);
+    }
+    if (Type === 'AWS::KinesisFirehose::DeliveryStream') {
+      const destination = obj(p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration);
+      const bucket = getAttTarget(destination.BucketARN);
+      if (bucket !== undefined) firehoseBuckets.add(bucket);
+    }
+  }
+  return { weights, firehoseBuckets };
+}
+
+function sizeOf(
+  type: BillableType,
+  p: Record<string, unknown>,
+  key: string,
+  logicalId: string,
+  others: Related,
+): InventoryItem['size'] {
   switch (type) {
     case 'AWS::EC2::Instance': {
       const root = list(p.BlockDeviceMappings)
         .map((m) => obj(obj(m).Ebs))
         .filter((ebs) => Object.keys(ebs).length > 0);
-      const size: InventoryItem['size'] = {
+      const size = {
         instanceType: String(p.InstanceType ?? 'm1.small'),
         count: 1,
         detailedMonitoring: p.Monitoring === true ? 1 : 0,
       };
-      // Volumes in the block-device mappings are billed like AWS::EC2::Volume; this stack has one.
+      // Block-device volumes are billed like AWS::EC2::Volume; the stack gives each instance one.
       const [first] = root;
-      if (first !== undefined) {
-        const volume = volumeSize(first.VolumeType, first.VolumeSize, first.Iops, first.Throughput);
-        for (const [k, v] of Object.entries(volume))
-          size[`rootVolume${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
-        size.blockDeviceVolumes = root.length;
-      }
-      return size;
+      if (first === undefined) return size;
+      return {
+        ...size,
+        ...volumeSize(first.VolumeType, first.VolumeSize, first.Iops, first.Throughput),
+        blockDeviceVolumes: root.length,
+      };
     }
     case 'AWS::EC2::Volume':
       return volumeSize(p.VolumeType, p.Size, p.Iops, p.Throughput);
@@ -282,11 +321,12 @@ function sizeOf(type: BillableType, p: Record<string, unknown>, key: string): In
       return {
         loadBalancerType: String(p.Type ?? 'application'),
         scheme: String(p.Scheme ?? 'internet-facing'),
+        ...(others.weights.has(logicalId) ? { weight: others.weights.get(logicalId) as number } : {}),
       };
     case 'AWS::Kinesis::Stream': {
       const retentionHours = num(p.RetentionPeriodHours, 24);
       if (obj(p.StreamModeDetails).StreamMode === 'ON_DEMAND') return { mode: 'on-demand', retentionHours };
-      return { mode: 'provisioned', shards: num(p.ShardCount, 1), retentionHours };
+      return { mode: 'provisioned', shardCount: num(p.ShardCount, 1), retentionHours };
     }
     case 'AWS::KinesisFirehose::DeliveryStream': {
       const destination = obj(p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration);
@@ -298,8 +338,11 @@ function sizeOf(type: BillableType, p: Record<string, unknown>, key: string): In
       };
     }
     case 'AWS::Lambda::Function': {
+      const name = byPrefix(FUNCTION_BY_CONSTRUCT, key) ?? key;
       const size: InventoryItem['size'] = {
-        function: byPrefix(FUNCTION_BY_CONSTRUCT, key) ?? key,
+        function: name,
+        // The functions the load drives; the others run at deploy time only.
+        ...(USAGE_WORKLOADS.has(name) ? { workload: name } : {}),
         memoryMiB: num(p.MemorySize, 128),
         architecture: String(list(p.Architectures)[0] ?? 'x86_64'),
         ephemeralStorageMiB: num(obj(p.EphemeralStorage).Size, 512),
@@ -312,6 +355,7 @@ function sizeOf(type: BillableType, p: Record<string, unknown>, key: string): In
     }
     case 'AWS::S3::Bucket':
       return {
+        ...(others.firehoseBuckets.has(logicalId) ? { workload: 'archive' } : {}),
         ...lifecycleSize(p.LifecycleConfiguration),
         versioned: obj(p.VersioningConfiguration).Status === 'Enabled' ? 1 : 0,
       };
@@ -351,7 +395,8 @@ function sizeOf(type: BillableType, p: Record<string, unknown>, key: string): In
       return { count: 1 };
     case 'AWS::Logs::LogGroup':
       return {
-        retentionDays: p.RetentionInDays === undefined ? 'never-expire' : num(p.RetentionInDays, 0),
+        // No retention: kept forever, so no `retentionDays`.
+        ...(p.RetentionInDays === undefined ? {} : { retentionDays: num(p.RetentionInDays, 0) }),
         logGroupClass: String(p.LogGroupClass ?? 'STANDARD'),
       };
     case 'AWS::KMS::Key':
@@ -374,6 +419,7 @@ function sizeOf(type: BillableType, p: Record<string, unknown>, key: string): In
 
 /** Every resource of a billable type in the template, with its component and size. */
 export function inventory(template: TemplateJson): InventoryItem[] {
+  const others = related(template.Resources);
   return Object.entries(template.Resources).flatMap(([logicalId, resource]): InventoryItem[] => {
     if (classify(resource.Type) !== 'billable') return [];
     const properties = resource.Properties ?? {};
@@ -385,7 +431,7 @@ export function inventory(template: TemplateJson): InventoryItem[] {
         type: resource.Type,
         logicalId,
         component,
-        size: sizeOf(resource.Type as BillableType, properties, key),
+        size: sizeOf(resource.Type as BillableType, properties, key, logicalId, others),
       },
     ];
   });
@@ -426,14 +472,12 @@ export function priceKeys(item: InventoryItem): string[] {
     case 'AWS::EC2::Instance':
       return [
         `ec2.${s.instanceType}`,
-        ...(s.rootVolumeVolumeType === undefined
-          ? []
-          : ebsKeys(s.rootVolumeVolumeType, s.rootVolumeIops, s.rootVolumeThroughputMiBps)),
+        ...(s.volumeType === undefined ? [] : ebsKeys(s.volumeType, s.volumeIops, s.volumeThroughputMiBps)),
         // Detailed monitoring is billed as custom metrics (seven per instance).
         ...(s.detailedMonitoring === 1 ? ['cloudWatch.customMetricMonth'] : []),
       ];
     case 'AWS::EC2::Volume':
-      return ebsKeys(s.volumeType, s.iops, s.throughputMiBps);
+      return ebsKeys(s.volumeType, s.volumeIops, s.volumeThroughputMiBps);
     case 'AWS::EC2::NatGateway':
       return ['natGateway.hour', 'natGateway.processedGb'];
     case 'AWS::EC2::EIP':
@@ -473,7 +517,7 @@ export function priceKeys(item: InventoryItem): string[] {
         's3.putPerThousand',
         's3.getPerThousand',
         ...Object.keys(s)
-          .filter((key) => key.endsWith('AfterDays') && key !== 'expireAfterDays')
+          .filter((k) => k.endsWith('AfterDays') && k !== 'expireAfterDays')
           .flatMap((key) => S3_CLASS_KEYS[key] ?? [`s3.${key}`]),
       ];
     case 'AWS::DynamoDB::Table':

@@ -81,8 +81,8 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     });
     for (const instance of instances) {
       expect(instance.component).toBe('analytics');
-      expect(instance.size).toMatchObject({ count: 1, rootVolumeVolumeType: 'gp3' });
-      expect(instance.size.rootVolumeSizeGiB).toBeGreaterThan(0);
+      expect(instance.size).toMatchObject({ count: 1, volumeType: 'gp3' });
+      expect(instance.size.volumeGiB).toBeGreaterThan(0);
     }
   });
 
@@ -93,9 +93,9 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     for (const volume of volumes) {
       expect(volume.size).toEqual({
         volumeType: 'gp3',
-        sizeGiB: clickhouse.volumeGiB,
-        iops: clickhouse.volumeIops,
-        throughputMiBps: clickhouse.volumeThroughputMiBps,
+        volumeGiB: clickhouse.volumeGiB,
+        volumeIops: clickhouse.volumeIops,
+        volumeThroughputMiBps: clickhouse.volumeThroughputMiBps,
       });
     }
   });
@@ -104,7 +104,11 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     const streams = ofType(inventory(template(id)), 'AWS::Kinesis::Stream');
     expect(streams.map((s) => s.size)).toEqual([
       tier.stream.mode === 'provisioned'
-        ? { mode: 'provisioned', shards: tier.stream.shardCount, retentionHours: tier.stream.retentionHours }
+        ? {
+            mode: 'provisioned',
+            shardCount: tier.stream.shardCount,
+            retentionHours: tier.stream.retentionHours,
+          }
         : { mode: 'on-demand', retentionHours: tier.stream.retentionHours },
     ]);
     expect(streams[0]?.component).toBe('stream');
@@ -112,7 +116,8 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
 
   it('lists the load balancers, NAT gateways with their addresses, and interface endpoints per AZ', () => {
     const items = inventory(template(id));
-    expect(ofType(items, 'AWS::ElasticLoadBalancingV2::LoadBalancer')).toHaveLength(tier.ingest.albCount);
+    const albs = ofType(items, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+    expect(albs.map((alb) => alb.size.weight).sort()).toEqual([...tier.ingest.albWeights].sort());
     expect(ofType(items, 'AWS::EC2::NatGateway')).toHaveLength(tier.network.natGateways);
     expect(ofType(items, 'AWS::EC2::EIP')).toHaveLength(tier.network.natGateways);
     const endpoints = ofType(items, 'AWS::EC2::VPCEndpoint');
@@ -143,6 +148,12 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
       architecture: 'arm64',
       reservedConcurrency: tier.query.reservedConcurrency,
     });
+    expect(
+      functions
+        .map((f) => f.size.workload)
+        .filter(Boolean)
+        .sort(),
+    ).toEqual(['loader', 'query', 'validator']);
     expect(byName.validator?.component).toBe('ingest');
     expect(byName.loader?.component).toBe('loader');
     expect(byName.query?.component).toBe('query');
@@ -158,9 +169,9 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         bufferIntervalSec: tier.archive.bufferIntervalSec,
       }),
     ]);
-    expect(ofType(items, 'AWS::S3::Bucket').map((b) => b.size)).toContainEqual(
-      expect.objectContaining(tier.archive.lifecycle),
-    );
+    expect(ofType(items, 'AWS::S3::Bucket').filter((b) => b.size.workload === 'archive')).toEqual([
+      expect.objectContaining({ size: expect.objectContaining(tier.archive.lifecycle) }),
+    ]);
     expect(ofType(items, 'AWS::CertificateManager::Certificate').map((c) => c.size)).toEqual([
       expect.objectContaining({ certificate: 'public', free: expect.any(String) }),
     ]);
@@ -190,7 +201,7 @@ describe('inventory of hand-built templates', () => {
   it('reads a stream without retention or mode as provisioned for 24 hours', () => {
     expect(one('AWS::Kinesis::Stream', { ShardCount: 4 }).size).toEqual({
       mode: 'provisioned',
-      shards: 4,
+      shardCount: 4,
       retentionHours: 24,
     });
   });
@@ -199,13 +210,17 @@ describe('inventory of hand-built templates', () => {
     [
       'gp3 without IOPS or throughput',
       { VolumeType: 'gp3', Size: 100 },
-      { iops: 3_000, throughputMiBps: 125 },
+      { volumeIops: 3_000, volumeThroughputMiBps: 125 },
     ],
-    ['gp3 as provisioned', { VolumeType: 'gp3', Size: 100, Iops: 6_000, Throughput: 250 }, { iops: 6_000 }],
-    ['io2', { VolumeType: 'io2', Size: 100, Iops: 8_000 }, { iops: 8_000 }],
+    [
+      'gp3 as provisioned',
+      { VolumeType: 'gp3', Size: 100, Iops: 6_000, Throughput: 250 },
+      { volumeIops: 6_000 },
+    ],
+    ['io2', { VolumeType: 'io2', Size: 100, Iops: 8_000 }, { volumeIops: 8_000 }],
     ['no type (gp2)', { Size: 100 }, { volumeType: 'gp2' }],
   ])('reads a %s volume', (_name, properties, expected) => {
-    expect(one('AWS::EC2::Volume', properties).size).toMatchObject({ sizeGiB: 100, ...expected });
+    expect(one('AWS::EC2::Volume', properties).size).toMatchObject({ volumeGiB: 100, ...expected });
   });
 
   it('takes the component from the construct path when the type takes no tags', () => {
@@ -286,6 +301,11 @@ describe('inventory of hand-built templates', () => {
       glacierAfterDays: 90,
       versioned: 0,
     });
+  });
+
+  it('gives a log group kept forever no retentionDays', () => {
+    expect(one('AWS::Logs::LogGroup', {}).size).toEqual({ logGroupClass: 'STANDARD' });
+    expect(one('AWS::Logs::LogGroup', { RetentionInDays: 30 }).size.retentionDays).toBe(30);
   });
 
   it('leaves free and unclassified types out', () => {
