@@ -307,6 +307,12 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
 
   const ebs = (r: BillableResource) => {
     if (r.size.volumeGiB === undefined) return;
+    const volumeType = sizeString(r, 'volumeType') ?? 'gp3';
+    if (volumeType !== 'gp3') {
+      throw new CostModelError(
+        `${r.type} ${r.logicalId}: no price for EBS ${volumeType} in ${prices.region} (gp3 only)`,
+      );
+    }
     const gib = sizeNumber(r, 'volumeGiB');
     const iops = sizeNumber(r, 'volumeIops', BILLING_UNITS.gp3IncludedIops);
     const mbps = sizeNumber(r, 'volumeThroughputMiBps', BILLING_UNITS.gp3IncludedThroughputMbps);

@@ -248,6 +248,11 @@ describe('monthlyCost failures', () => {
     );
   });
 
+  it('rejects an EBS volume type without a price, naming it', () => {
+    const inventory = [res('AWS::EC2::Volume', 'Data', 'ClickHouse', { volumeType: 'io2', volumeGiB: 100 })];
+    expect(() => monthlyCost({ inventory, load: issueLoad, prices, month: 1 })).toThrow(/io2.*us-east-1/);
+  });
+
   it.each([
     ['eventsPerSec', -1],
     ['eventBytes', 0],
