@@ -373,7 +373,6 @@ const EVERY_BILLABLE_TYPE: TemplateJson = {
  * added (remove it here) and when a new one appears (add the price).
  */
 const PRICE_GAPS: Readonly<Record<string, string>> = {
-  'publicIpv4.hour': "each NAT gateway's Elastic IP: $0.005/h since February 2024",
   'dynamoDb.pointInTimeRecoveryGbMonth': 'the API-key table has point-in-time recovery on',
   'acm.privateCertificateMonth': 'only if a private CA issues the certificate; the stack uses a public one',
   'budgets.actionBudgetDay': 'only if a budget with actions is added',
