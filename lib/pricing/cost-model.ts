@@ -20,7 +20,8 @@ import { TIERS, type TierSpec } from '../tiers.js';
 import { ALB_LCU, BILLING_UNITS, type Price, type RegionPrices } from './prices.js';
 
 /**
- * One billable resource of a synthesized template. The cost model reads these `size` keys:
+ * One billable resource of a synthesized template, as `inventory` (`lib/pricing/inventory.ts`) lists
+ * it. A resource whose size has `free` (a reason) gets no line. The cost model reads these `size` keys:
  * - `AWS::EC2::Instance`: `instanceType`; its gp3 block devices as `volumeGiB`, `volumeIops`,
  *   `volumeThroughputMiBps` (also on `AWS::EC2::Volume`).
  * - `AWS::ElasticLoadBalancingV2::LoadBalancer`: `weight` (its Route 53 weight; default equal).
@@ -33,6 +34,11 @@ import { ALB_LCU, BILLING_UNITS, type Price, type RegionPrices } from './prices.
  *   `infrequentAccessAfterDays`, `glacierAfterDays`, `expireAfterDays` (each optional).
  * - `AWS::EC2::VPCEndpoint`: `endpointType` (`Interface` | `Gateway`), `azs`.
  * - `AWS::Logs::LogGroup`: `retentionDays`; it takes the logs of the function in its component.
+ * - `AWS::EC2::FlowLog`: `destinationType` (`cloud-watch-logs` only), `trafficType` (`REJECT` only),
+ *   `retentionDays` (its log group's; none: kept forever).
+ * - `AWS::DynamoDB::Table`: `pointInTimeRecovery` (1: on).
+ * - `AWS::Budgets::Budget`: `actions` (1: action-enabled); free otherwise.
+ * - `AWS::CertificateManager::Certificate`: public ones are free; a private one has no price yet.
  */
 export interface BillableResource {
   readonly type: string;
@@ -85,6 +91,19 @@ export const COST_ASSUMPTIONS = {
   interfaceEndpointProcessedGbPerMonth: 0,
   /** The API key table holds a few thousand small items. */
   dynamoDbStorageGb: 1,
+  /**
+   * VPC flow log records of REJECT traffic a month: scanners probing the NAT gateways' and load
+   * balancers' public addresses, ~2.5 records/s of ~150 B (default format) ≈ 1 GB. Vended into
+   * CloudWatch Logs at the first band's ingestion price, then stored for the log group's retention.
+   */
+  flowLogRejectGbPerMonth: 1,
+  /**
+   * Query API requests: reads by dashboards and people, not part of the ingest load, so none by
+   * default; the query function's lines are still listed (at $0) for the report to vary.
+   */
+  queryRequestsPerSec: 0,
+  /** Billed duration of one query request (a ClickHouse round trip and the JSON answer). */
+  queryDurationSec: 0.5,
   /** X-Ray's default sampling rule: the first request each second, then 5% of the rest. */
   xRayReservoirPerSec: 1,
   xRayFixedRate: 0.05,
@@ -228,6 +247,7 @@ export const COSTED_RESOURCE_TYPES = [
   'AWS::EC2::NatGateway',
   'AWS::EC2::EIP',
   'AWS::EC2::VPCEndpoint',
+  'AWS::EC2::FlowLog',
   'AWS::ElasticLoadBalancingV2::LoadBalancer',
   'AWS::Route53::HostedZone',
   'AWS::Route53::HealthCheck',
@@ -243,6 +263,8 @@ export const COSTED_RESOURCE_TYPES = [
   'AWS::SecretsManager::Secret',
   'AWS::KMS::Key',
   'AWS::DynamoDB::Table',
+  'AWS::CertificateManager::Certificate',
+  'AWS::Budgets::Budget',
   'AWS::CloudFormation::CustomResource',
 ] as const;
 
@@ -336,7 +358,7 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
 
   const lambda = (r: BillableResource) => {
     const workload = sizeString(r, 'workload');
-    if (workload === undefined || workload === 'query') return;
+    if (workload === undefined) return;
     const memoryMiB = sizeNumber(r, 'memoryMiB');
     const arch = sizeString(r, 'architecture') ?? 'arm64';
     let perSec: number;
@@ -352,6 +374,10 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
       perSec = l.insertsPerSec;
       durationSec = l.durationSec;
       why = `${n(l.recordsPerSecPerShard, 4)} records/s per shard ÷ ${n(l.recordsPerInvocation)} per invocation × ${tier.stream.mode === 'provisioned' ? tier.stream.shardCount : 0} shards`;
+    } else if (workload === 'query') {
+      perSec = a.queryRequestsPerSec;
+      durationSec = a.queryDurationSec;
+      why = `assumed ${n(perSec, 4)} query requests/s`;
     } else {
       throw new CostModelError(`${r.type} ${r.logicalId}: unknown workload ${workload}`);
     }
@@ -377,7 +403,7 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
       gbSec,
       gbPrice,
       gbPrice.unit,
-      `${n(invocations / 1e6)}M invocations × ${n(billedSec * 1_000)} ms (capacity's ${n(durationSec * 1_000, 3)} ms, rounded up) × ${n(memoryMiB)} MiB ÷ 1,024`,
+      `${n(invocations / 1e6)}M invocations × ${n(billedSec * 1_000)} ms (${workload === 'query' ? 'assumed' : "capacity's"} ${n(durationSec * 1_000, 3)} ms, rounded up) × ${n(memoryMiB)} MiB ÷ 1,024`,
     );
     if (sizeString(r, 'tracing') === 'Active') {
       const traced =
@@ -582,6 +608,52 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
     );
   };
 
+  const flowLog = (r: BillableResource) => {
+    const destination = sizeString(r, 'destinationType') ?? 'cloud-watch-logs';
+    const traffic = sizeString(r, 'trafficType') ?? 'ALL';
+    if (destination !== 'cloud-watch-logs' || traffic !== 'REJECT') {
+      throw new CostModelError(
+        `${r.type} ${r.logicalId}: only REJECT traffic into CloudWatch Logs is modelled, got ${traffic} into ${destination}`,
+      );
+    }
+    const gbPerMonth = a.flowLogRejectGbPerMonth;
+    const cw = prices.cloudWatch;
+    add(
+      r,
+      'VPC flow logs (vended to CloudWatch Logs)',
+      gbPerMonth,
+      cw.logsIngestionGb,
+      cw.logsIngestionGb.unit,
+      `assumed ${n(gbPerMonth)} GB/month of REJECT records, at the first 10 TB band of vended-log delivery`,
+    );
+    const retentionDays = sizeNumber(r, 'retentionDays', Number.POSITIVE_INFINITY);
+    add(
+      r,
+      'VPC flow log storage',
+      (gbPerMonth / DAYS_PER_MONTH) * averageDaysHeld(t0, t1, 0, retentionDays),
+      cw.logsStorageGbMonth,
+      cw.logsStorageGbMonth.unit,
+      `${n(gbPerMonth / DAYS_PER_MONTH, 4)} GB/day × average days held (retention ${n(retentionDays)} d)`,
+    );
+  };
+
+  let actionBudgets = 0;
+  const budget = (r: BillableResource) => {
+    // Budgets without actions are free (their inventory item is marked so); of the action-enabled
+    // ones, the first two a month are free.
+    actionBudgets += 1;
+    if (actionBudgets <= BILLING_UNITS.freeActionEnabledBudgets) return;
+    const p = prices.budgets.actionBudgetDay;
+    add(
+      r,
+      'AWS Budgets action-enabled budget',
+      DAYS_PER_MONTH,
+      p,
+      p.unit,
+      `${n(DAYS_PER_MONTH)} days (budget ${actionBudgets}; the first ${BILLING_UNITS.freeActionEnabledBudgets} are free)`,
+    );
+  };
+
   const costOf = (r: BillableResource): void => {
     switch (r.type) {
       case 'AWS::EC2::Instance': {
@@ -711,6 +783,27 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
           prices.dynamoDb.storageGbMonth.unit,
           `assumed ${a.dynamoDbStorageGb} GB of API keys`,
         );
+        if (r.size.pointInTimeRecovery === 1) {
+          add(
+            r,
+            'DynamoDB point-in-time recovery',
+            a.dynamoDbStorageGb,
+            prices.dynamoDb.pointInTimeRecoveryGbMonth,
+            prices.dynamoDb.pointInTimeRecoveryGbMonth.unit,
+            `billed on the table's storage: assumed ${a.dynamoDbStorageGb} GB`,
+          );
+        }
+        return;
+      case 'AWS::EC2::FlowLog':
+        flowLog(r);
+        return;
+      case 'AWS::CertificateManager::Certificate':
+        // A public certificate is marked free and never gets here.
+        throw new CostModelError(
+          `${r.type} ${r.logicalId}: no price for a private CA certificate in ${prices.region}`,
+        );
+      case 'AWS::Budgets::Budget':
+        budget(r);
         return;
       default:
         // Log groups come last (they take their functions' invocations); record sets are alias
@@ -719,7 +812,7 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
     }
   };
 
-  for (const r of inventory) costOf(r);
+  for (const r of inventory) if (r.size.free === undefined) costOf(r);
   for (const r of inventory) if (r.type === 'AWS::Logs::LogGroup') logs(r);
 
   const order = [...new Set(inventory.map((r) => r.component))];

@@ -3,6 +3,7 @@
  * template gives it. The cost model prices this list, so the costs follow the infrastructure as
  * synthesized and cannot drift from it. Pure: a template in, a list out; no aws-cdk-lib import.
  */
+import type { BillableResource } from './cost-model.js';
 
 /** The cost-allocation tag the stack puts on every resource that takes tags. */
 const COMPONENT_TAG = 'evalforge:component';
@@ -11,21 +12,11 @@ export const COMPONENTS = ['network', 'stream', 'ingest', 'archive', 'analytics'
 export type Component = (typeof COMPONENTS)[number];
 
 /**
- * One billable resource and its size. The same shape as the cost model's `BillableResource`
- * (`lib/pricing/cost-model.ts`); the two are to be unified.
+ * What a resource's price depends on, read from the template with CloudFormation's defaults filled
+ * in; built here, then handed out read-only as a `BillableResource`'s `size`. `free` (a reason)
+ * marks a resource of a billable type that costs nothing itself as configured.
  */
-export interface InventoryItem {
-  /** The CloudFormation type, e.g. `AWS::EC2::Instance`. */
-  type: string;
-  logicalId: string;
-  /** The `evalforge:component` tag, or the component its construct path maps to; `unknown` if neither. */
-  component: string;
-  /**
-   * What the price depends on, read from the template with CloudFormation's defaults filled in.
-   * `free` (a reason) marks a resource of a billable type that costs nothing as configured.
-   */
-  size: Record<string, number | string>;
-}
+type Size = Record<string, number | string>;
 
 /** A CloudFormation template, as much of it as the inventory reads. */
 export interface TemplateJson {
@@ -59,7 +50,10 @@ export const BILLABLE_TYPES = {
   'AWS::KMS::Key': 'key-month and requests',
   'AWS::CertificateManager::Certificate': 'public certificates are free; private-CA certificates are not',
   'AWS::CloudWatch::Alarm': 'alarm metric-month, high resolution costs more',
-  'AWS::Budgets::Budget': 'budget-days beyond the free ones, for budgets with actions',
+  'AWS::Budgets::Budget':
+    'free without actions; action-enabled budget-days beyond the first two budgets a month',
+  'AWS::Lambda::EventSourceMapping':
+    "billed through Lambda invocations and Kinesis reads; listed (free) for the loader's batch sizes",
 } as const satisfies Record<string, string>;
 
 /** Resource types that cost nothing themselves, each with the reason. */
@@ -86,9 +80,9 @@ export const FREE_TYPES = {
   'AWS::ElasticLoadBalancingV2::Listener': "billed through its load balancer's LCUs",
   'AWS::ElasticLoadBalancingV2::ListenerRule': "billed through its load balancer's LCUs (rule evaluations)",
   'AWS::Lambda::Permission': 'resource policies are free',
-  'AWS::Lambda::EventSourceMapping': 'billed through Lambda invocations and Kinesis reads',
   'AWS::Logs::LogStream': 'billed through its log group',
   'AWS::S3::BucketPolicy': 'bucket policies are free',
+  'AWS::Budgets::BudgetsAction': 'billed through its budget, as action-enabled budget-days',
 } as const satisfies Record<string, string>;
 
 export type BillableType = keyof typeof BILLABLE_TYPES;
@@ -190,14 +184,9 @@ const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 /** gp3's baseline, included in its GiB price: IOPS and throughput above these are billed. */
 export const GP3_BASELINE = { iops: 3_000, throughputMiBps: 125 } as const;
 
-function volumeSize(
-  type: unknown,
-  sizeGiB: unknown,
-  iops: unknown,
-  throughput: unknown,
-): InventoryItem['size'] {
+function volumeSize(type: unknown, sizeGiB: unknown, iops: unknown, throughput: unknown): Size {
   const volumeType = typeof type === 'string' ? type : 'gp2';
-  const size: InventoryItem['size'] = { volumeType, volumeGiB: num(sizeGiB, 0) };
+  const size: Size = { volumeType, volumeGiB: num(sizeGiB, 0) };
   if (volumeType === 'gp3') {
     size.volumeIops = num(iops, GP3_BASELINE.iops);
     size.volumeThroughputMiBps = num(throughput, GP3_BASELINE.throughputMiBps);
@@ -218,7 +207,7 @@ const TRANSITION_KEYS: Readonly<Record<string, string>> = {
 };
 
 /** The earliest day, over the enabled rules, of each transition and of expiry. */
-function lifecycleSize(configuration: unknown): InventoryItem['size'] {
+function lifecycleSize(configuration: unknown): Size {
   const size: Record<string, number> = {};
   const earliest = (key: string, days: unknown) => {
     if (typeof days !== 'number') return;
@@ -242,13 +231,19 @@ function serviceName(value: unknown): string {
   return typeof last === 'string' ? last.replace(/^\./, '') : 'unknown';
 }
 
-/** The size of one resource of a billable type, with CloudFormation's defaults where it omits one. */
-/** What one resource's size takes from others: its Route 53 weight, Firehose writing to it. */
+/**
+ * What one resource's size takes from others: its Route 53 weight, Firehose writing to it, its log
+ * group's retention, a budget action naming it.
+ */
 interface Related {
   /** Route 53 weight by the logical ID of the load balancer a weighted alias record points at. */
   readonly weights: ReadonlyMap<string, number>;
   /** Logical IDs of the buckets a Firehose delivery stream writes to. */
   readonly firehoseBuckets: ReadonlySet<string>;
+  /** Retention in days by the logical ID of a log group that sets one (a flow log's destination). */
+  readonly logRetentionDays: ReadonlyMap<string, number>;
+  /** Logical IDs of the budgets a budget action names: action-enabled budgets. */
+  readonly budgetsWithActions: ReadonlySet<string>;
 }
 
 /** The logical ID an `Fn::GetAtt` names. */
@@ -257,10 +252,25 @@ const getAttTarget = (value: unknown): string | undefined => {
   return typeof target === 'string' ? target : undefined;
 };
 
+/** The logical ID a `Ref` names. */
+const refTarget = (value: unknown): string | undefined => {
+  const target = obj(value).Ref;
+  return typeof target === 'string' ? target : undefined;
+};
+
 function related(resources: TemplateJson['Resources']): Related {
   const weights = new Map<string, number>();
   const firehoseBuckets = new Set<string>();
-  for (const { Type, Properties: p = {} } of Object.values(resources)) {
+  const logRetentionDays = new Map<string, number>();
+  const budgetsWithActions = new Set<string>();
+  for (const [logicalId, { Type, Properties: p = {} }] of Object.entries(resources)) {
+    if (Type === 'AWS::Logs::LogGroup' && typeof p.RetentionInDays === 'number') {
+      logRetentionDays.set(logicalId, p.RetentionInDays);
+    }
+    if (Type === 'AWS::Budgets::BudgetsAction') {
+      const budget = refTarget(p.BudgetName);
+      if (budget !== undefined) budgetsWithActions.add(budget);
+    }
     if (Type === 'AWS::Route53::RecordSet' && typeof p.Weight === 'number') {
       const target = getAttTarget(obj(p.AliasTarget).HostedZoneId);
       if (target !== undefined) weights.set(target, p.Weight);
@@ -271,16 +281,17 @@ function related(resources: TemplateJson['Resources']): Related {
       if (bucket !== undefined) firehoseBuckets.add(bucket);
     }
   }
-  return { weights, firehoseBuckets };
+  return { weights, firehoseBuckets, logRetentionDays, budgetsWithActions };
 }
 
+/** The size of one resource of a billable type, with CloudFormation's defaults where it omits one. */
 function sizeOf(
   type: BillableType,
   p: Record<string, unknown>,
   key: string,
   logicalId: string,
   others: Related,
-): InventoryItem['size'] {
+): Size {
   switch (type) {
     case 'AWS::EC2::Instance': {
       const root = list(p.BlockDeviceMappings)
@@ -312,11 +323,16 @@ function sizeOf(
       if (endpointType === 'Gateway') return { endpointType, service, free: 'gateway endpoints are free' };
       return { endpointType, service, azs: list(p.SubnetIds).length };
     }
-    case 'AWS::EC2::FlowLog':
+    case 'AWS::EC2::FlowLog': {
+      const destination = refTarget(p.LogGroupName);
+      const retentionDays = destination === undefined ? undefined : others.logRetentionDays.get(destination);
       return {
         destinationType: String(p.LogDestinationType ?? 'cloud-watch-logs'),
         trafficType: String(p.TrafficType ?? 'ALL'),
+        // The destination log group's retention; none: kept forever, or not a log group here.
+        ...(retentionDays === undefined ? {} : { retentionDays }),
       };
+    }
     case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
       return {
         loadBalancerType: String(p.Type ?? 'application'),
@@ -339,7 +355,7 @@ function sizeOf(
     }
     case 'AWS::Lambda::Function': {
       const name = byPrefix(FUNCTION_BY_CONSTRUCT, key) ?? key;
-      const size: InventoryItem['size'] = {
+      const size: Size = {
         function: name,
         // The functions the load drives; the others run at deploy time only.
         ...(USAGE_WORKLOADS.has(name) ? { workload: name } : {}),
@@ -413,14 +429,24 @@ function sizeOf(
       return { metrics: metrics > 0 ? metrics : 1, highResolution: num(p.Period, 60) < 60 ? 1 : 0 };
     }
     case 'AWS::Budgets::Budget':
-      return { count: 1 };
+      return others.budgetsWithActions.has(logicalId)
+        ? { count: 1, actions: 1 }
+        : { count: 1, free: 'budgets without actions are free' };
+    case 'AWS::Lambda::EventSourceMapping':
+      // CloudFormation's defaults for a Kinesis source: 100 records, no window, one batch per shard.
+      return {
+        batchSize: num(p.BatchSize, 100),
+        maxBatchingWindowSec: num(p.MaximumBatchingWindowInSeconds, 0),
+        parallelizationFactor: num(p.ParallelizationFactor, 1),
+        free: 'billed through Lambda invocations and Kinesis reads',
+      };
   }
 }
 
 /** Every resource of a billable type in the template, with its component and size. */
-export function inventory(template: TemplateJson): InventoryItem[] {
+export function inventory(template: TemplateJson): BillableResource[] {
   const others = related(template.Resources);
-  return Object.entries(template.Resources).flatMap(([logicalId, resource]): InventoryItem[] => {
+  return Object.entries(template.Resources).flatMap(([logicalId, resource]): BillableResource[] => {
     if (classify(resource.Type) !== 'billable') return [];
     const properties = resource.Properties ?? {};
     const key = constructKey(logicalId, resource.Metadata);
@@ -465,7 +491,7 @@ const S3_CLASS_KEYS: Readonly<Record<string, readonly string[]>> = {
  * `ec2.c5.xlarge` or `alb.lcuHour`) that an item is billed at, hourly and by usage. Empty for an item
  * marked `free`. A key the table lacks is a price still to be added, which the tests report.
  */
-export function priceKeys(item: InventoryItem): string[] {
+export function priceKeys(item: BillableResource): string[] {
   const s = item.size;
   if (s.free !== undefined || classify(item.type) !== 'billable') return [];
   switch (item.type as BillableType) {
@@ -548,5 +574,8 @@ export function priceKeys(item: InventoryItem): string[] {
       return [s.highResolution === 1 ? 'cloudWatch.highResolutionAlarmMonth' : 'cloudWatch.alarmMonth'];
     case 'AWS::Budgets::Budget':
       return ['budgets.actionBudgetDay'];
+    case 'AWS::Lambda::EventSourceMapping':
+      // Always marked free above: its cost is in the loader's invocations.
+      return [];
   }
 }

@@ -91,6 +91,12 @@ export interface RegionPrices {
     readonly onDemandWritesPerMillion: Price;
     readonly onDemandReadsPerMillion: Price;
     readonly storageGbMonth: Price;
+    /** Continuous backups (point-in-time recovery), per GB-month of table storage. */
+    readonly pointInTimeRecoveryGbMonth: Price;
+  };
+  readonly budgets: {
+    /** An action-enabled budget's day beyond the first 62 budget-days a month (two budgets); budgets without actions are free. */
+    readonly actionBudgetDay: Price;
   };
   readonly kms: {
     /** AWS-managed keys are free; this is a customer-managed key. */
@@ -273,6 +279,20 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
         false,
       ),
       storageGbMonth: price(0.25, 'GB-mo', 'https://aws.amazon.com/dynamodb/pricing/on-demand/', false),
+      pointInTimeRecoveryGbMonth: price(
+        0.2,
+        'GB-mo of table storage (continuous backups)',
+        'https://aws.amazon.com/dynamodb/pricing/on-demand/ (Continuous backups (PITR))',
+        false,
+      ),
+    },
+    budgets: {
+      actionBudgetDay: price(
+        0.1,
+        'action-enabled budget-day beyond the first 62 a month',
+        'https://aws.amazon.com/aws-cost-management/aws-budgets/pricing/; AWS Price List offer AWSBudgets, usage type ActionEnabledBudgetsUsage (budgets without actions: $0.00 per budget-day)',
+        false,
+      ),
     },
     kms: {
       customerManagedKeyMonth: price(
@@ -356,7 +376,9 @@ export const BILLING_UNITS = {
   /** Kinesis retention included in the shard-hour, and the most extended retention covers. */
   kinesisIncludedRetentionHours: 24,
   kinesisExtendedRetentionMaxHours: 168,
+  /** Action-enabled budgets whose days are free each month (62 budget-days); budgets without actions are all free. */
+  freeActionEnabledBudgets: 2,
   source:
-    'the pricing pages of Kinesis, Firehose, Lambda, EBS and S3 (via shared/reference/aws-prices-and-limits.md)',
+    'the pricing pages of Kinesis, Firehose, Lambda, EBS and S3 (via shared/reference/aws-prices-and-limits.md); AWS Budgets pricing',
   asOf: AS_OF,
 } as const;

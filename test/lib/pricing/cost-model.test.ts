@@ -226,6 +226,22 @@ describe('fixed costs', () => {
     [res('AWS::SecretsManager::Secret', 'Secret', 'ClickHouse'), 0.4],
     [res('AWS::KMS::Key', 'Key', 'RawArchive'), 1],
     [res('AWS::CloudWatch::Alarm', 'Alarm', 'Alarms'), 0.1],
+    // 1 GB storage × $0.25 + point-in-time recovery on it, 1 GB × $0.20
+    [res('AWS::DynamoDB::Table', 'Keys', 'ApiKeys', { pointInTimeRecovery: 1 }), 0.25 + 0.2],
+    [res('AWS::DynamoDB::Table', 'Keys', 'ApiKeys', { pointInTimeRecovery: 0 }), 0.25],
+    // Assumed 1 GB of REJECT records × $0.50 vended ingestion; storage averages half the month's
+    // 1 GB with 30-day retention over days 0–30.42: (30²/2 + 30 × 0.42) ÷ 30.42 days × 1/30.42 GB/day.
+    [
+      res('AWS::EC2::FlowLog', 'FlowLog', 'Network', {
+        destinationType: 'cloud-watch-logs',
+        trafficType: 'REJECT',
+        retentionDays: 30,
+      }),
+      0.5 + ((30 ** 2 / 2 + 30 * (MONTH_DAYS - 30)) / MONTH_DAYS / MONTH_DAYS) * 0.03,
+    ],
+    [res('AWS::CertificateManager::Certificate', 'Cert', 'Certificate', { free: 'public' }), 0],
+    [res('AWS::Budgets::Budget', 'Budget', 'Budget', { count: 1, free: 'no actions' }), 0],
+    [res('AWS::Lambda::EventSourceMapping', 'Mapping', 'Loader', { batchSize: 100, free: 'via Lambda' }), 0],
     // 125 shards × 730 h × $0.02 extended retention on top of $1,368.75, no load
     [
       res('AWS::Kinesis::Stream', 'Stream', 'EventStream', { shardCount: 125, retentionHours: 48 }),
@@ -272,6 +288,56 @@ describe('monthlyCost failures', () => {
     expect(() => monthlyCost({ inventory, load: issueLoad, prices, month: 1 })).toThrow(
       /AWS::RDS::DBInstance/,
     );
+  });
+
+  it('lists the query function at $0 by default and bills it at an assumed query rate', () => {
+    const query = [
+      res('AWS::Lambda::Function', 'Query', 'Query', {
+        memoryMiB: 1_024,
+        architecture: 'arm64',
+        workload: 'query',
+      }),
+    ];
+    const idle = monthlyCost({ inventory: query, load: issueLoad, prices, month: 1 });
+    expect(idle.map((l) => [l.item, l.monthlyUsd])).toEqual([
+      ['Lambda requests', 0],
+      ['Lambda duration (arm64)', 0],
+    ]);
+    // 10 requests/s × 2,628,000 s = 26.28M requests × $0.20 = $5.256;
+    // 26.28M × 0.5 s × 1 GB = 13.14M GB-s × $0.0000133334 = $175.20
+    const busy = monthlyCost({
+      inventory: query,
+      load: issueLoad,
+      prices,
+      month: 1,
+      assumptions: { queryRequestsPerSec: 10 },
+    });
+    expect(find(busy, 'Lambda requests').monthlyUsd).toBeCloseTo(5.256, 6);
+    expect(find(busy, 'Lambda duration (arm64)').monthlyUsd).toBeCloseTo(13.14e6 * 0.000_013_333_4, 6);
+  });
+
+  it('bills action-enabled budgets beyond the first two at $0.10 a day', () => {
+    const budgets = [1, 2, 3].map((i) => res('AWS::Budgets::Budget', `Budget${i}`, 'Budget', { actions: 1 }));
+    const lines = monthlyCost({ inventory: budgets, load: issueLoad, prices, month: 1 });
+    expect(lines.map((l) => [l.item, l.quantity])).toEqual([
+      ['AWS Budgets action-enabled budget', expect.closeTo(MONTH_DAYS, 10)],
+    ]);
+    expect(totalMonthlyUsd(lines)).toBeCloseTo(MONTH_DAYS * 0.1, 10);
+  });
+
+  it.each([
+    [{ destinationType: 's3', trafficType: 'REJECT' }, /s3/],
+    [{ destinationType: 'cloud-watch-logs', trafficType: 'ALL' }, /ALL/],
+  ])('rejects a flow log other than REJECT into CloudWatch Logs (%o)', (size, message) => {
+    const inventory = [res('AWS::EC2::FlowLog', 'FlowLog', 'Network', size)];
+    expect(() => monthlyCost({ inventory, load: issueLoad, prices, month: 1 })).toThrow(message);
+  });
+
+  it('rejects a private CA certificate, which has no price yet', () => {
+    const inventory = [
+      res('AWS::CertificateManager::Certificate', 'Cert', 'Certificate', { certificate: 'private' }),
+    ];
+    expect(() => monthlyCost({ inventory, load: issueLoad, prices, month: 1 })).toThrow(/private CA/);
   });
 
   it('fails to give a cost per million events at 0 events/s', () => {

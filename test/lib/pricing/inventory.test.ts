@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../bin/evalforge.js';
+import type { BillableResource } from '../../../lib/pricing/cost-model.js';
 import {
   BILLABLE_TYPES,
   COMPONENTS,
   classify,
   componentFromPath,
   FREE_TYPES,
-  type InventoryItem,
   inventory,
   priceKeys,
   type TemplateJson,
@@ -43,7 +43,7 @@ beforeAll(() => {
 }, 120_000);
 const template = (id: TierId) => templates.get(id) as TemplateJson;
 
-const ofType = (items: InventoryItem[], type: keyof typeof BILLABLE_TYPES) =>
+const ofType = (items: BillableResource[], type: keyof typeof BILLABLE_TYPES) =>
   items.filter((item) => item.type === type);
 const countBy = (values: (string | number | undefined)[]) =>
   values.reduce<Record<string, number>>((counts, v) => {
@@ -176,6 +176,29 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
       expect.objectContaining({ certificate: 'public', free: expect.any(String) }),
     ]);
   });
+
+  it("lists the loader's event source mapping with the tier's batching, marked free", () => {
+    const mappings = ofType(inventory(template(id)), 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toEqual([
+      expect.objectContaining({
+        component: 'loader',
+        size: {
+          batchSize: tier.loader.batchSize,
+          maxBatchingWindowSec: tier.loader.maxBatchingWindowSec,
+          parallelizationFactor: tier.loader.parallelizationFactor,
+          free: expect.any(String),
+        },
+      }),
+    ]);
+  });
+
+  it('lists the REJECT flow log with its log group’s retention, and the key table’s point-in-time recovery', () => {
+    const items = inventory(template(id));
+    expect(ofType(items, 'AWS::EC2::FlowLog').map((f) => [f.component, f.size])).toEqual([
+      ['network', { destinationType: 'cloud-watch-logs', trafficType: 'REJECT', retentionDays: 30 }],
+    ]);
+    expect(ofType(items, 'AWS::DynamoDB::Table').map((t) => t.size.pointInTimeRecovery)).toEqual([1]);
+  });
 });
 
 describe('inventory of hand-built templates', () => {
@@ -186,7 +209,7 @@ describe('inventory of hand-built templates', () => {
       },
     });
     expect(items).toHaveLength(1);
-    return items[0] as InventoryItem;
+    return items[0] as BillableResource;
   };
 
   it('reads an on-demand stream without shards', () => {
@@ -308,6 +331,29 @@ describe('inventory of hand-built templates', () => {
     expect(one('AWS::Logs::LogGroup', { RetentionInDays: 30 }).size.retentionDays).toBe(30);
   });
 
+  it('marks a budget without actions free and one named by a budget action not', () => {
+    const items = inventory({
+      Resources: {
+        Plain: { Type: 'AWS::Budgets::Budget', Properties: {} },
+        Acting: { Type: 'AWS::Budgets::Budget', Properties: {} },
+        Action: { Type: 'AWS::Budgets::BudgetsAction', Properties: { BudgetName: { Ref: 'Acting' } } },
+      },
+    });
+    expect(items.map((i) => [i.logicalId, i.size])).toEqual([
+      ['Plain', { count: 1, free: expect.any(String) }],
+      ['Acting', { count: 1, actions: 1 }],
+    ]);
+  });
+
+  it("fills an event source mapping's defaults: 100 records, no window, factor 1", () => {
+    expect(one('AWS::Lambda::EventSourceMapping', {}).size).toEqual({
+      batchSize: 100,
+      maxBatchingWindowSec: 0,
+      parallelizationFactor: 1,
+      free: expect.any(String),
+    });
+  });
+
   it('leaves free and unclassified types out', () => {
     expect(
       inventory({
@@ -326,7 +372,8 @@ describe('classify', () => {
     ['AWS::EC2::Instance', 'billable'],
     ['AWS::EC2::EIP', 'billable'],
     ['AWS::IAM::Role', 'free'],
-    ['AWS::Lambda::EventSourceMapping', 'free'],
+    ['AWS::Lambda::EventSourceMapping', 'billable'],
+    ['AWS::Budgets::BudgetsAction', 'free'],
     ['Custom::AnythingAtAll', 'free'],
     ['AWS::Future::Thing', 'unknown'],
   ] as const)('classifies %s as %s', (type, expected) => {
@@ -347,10 +394,17 @@ describe('classify', () => {
   });
 });
 
-/** One resource of every billable type, as the stack would configure it (non-free). */
+/**
+ * One resource of every billable type, as the stack would configure it (non-free where the type can
+ * cost anything: the budget has an action).
+ */
 const EVERY_BILLABLE_TYPE: TemplateJson = {
-  Resources: Object.fromEntries(
-    Object.keys(BILLABLE_TYPES).map((type) => [
+  Resources: Object.fromEntries([
+    [
+      'BudgetAction',
+      { Type: 'AWS::Budgets::BudgetsAction', Properties: { BudgetName: { Ref: 'AWSBudgetsBudget' } } },
+    ],
+    ...Object.keys(BILLABLE_TYPES).map((type) => [
       type.replace(/[^A-Za-z0-9]/g, ''),
       {
         Type: type,
@@ -365,7 +419,7 @@ const EVERY_BILLABLE_TYPE: TemplateJson = {
           }[type] ?? {},
       },
     ]),
-  ),
+  ]),
 };
 
 /**
@@ -373,9 +427,7 @@ const EVERY_BILLABLE_TYPE: TemplateJson = {
  * added (remove it here) and when a new one appears (add the price).
  */
 const PRICE_GAPS: Readonly<Record<string, string>> = {
-  'dynamoDb.pointInTimeRecoveryGbMonth': 'the API-key table has point-in-time recovery on',
   'acm.privateCertificateMonth': 'only if a private CA issues the certificate; the stack uses a public one',
-  'budgets.actionBudgetDay': 'only if a budget with actions is added',
 };
 
 describe('price keys', () => {
@@ -406,7 +458,12 @@ describe('price keys', () => {
       priceKeys(item).filter((key) => !table.has(key) && !Object.hasOwn(PRICE_GAPS, key)),
     );
     expect(missing).toEqual([]);
-    for (const item of items) expect(priceKeys(item).length).toBeGreaterThan(0);
+    // The event source mapping is always free: the loader's invocations and the stream bill for it.
+    const costing = items.filter((item) => item.size.free === undefined);
+    expect(items.filter((item) => item.size.free !== undefined).map((item) => item.type)).toEqual([
+      'AWS::Lambda::EventSourceMapping',
+    ]);
+    for (const item of costing) expect(priceKeys(item).length).toBeGreaterThan(0);
   });
 
   it('fails once a listed gap has a price, so the gap is removed', () => {
