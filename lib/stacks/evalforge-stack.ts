@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { AccessLogBucket } from '../constructs/access-log-bucket.js';
 import { ApiKeyTable } from '../constructs/api-key-table.js';
 import { ClickHouseCluster } from '../constructs/clickhouse-cluster.js';
+import { CostBudget } from '../constructs/cost-budget.js';
 import { EventStream } from '../constructs/event-stream.js';
 import { IngestLoadBalancer } from '../constructs/ingest-load-balancer.js';
 import { LoaderFunction } from '../constructs/loader-function.js';
@@ -22,6 +23,17 @@ export interface EvalForgeStackProps extends StackProps {
   readonly domainName: string;
   /** The Route 53 hosted zone of `domainName`. */
   readonly hostedZoneId: string;
+  /**
+   * The tier's estimated monthly cost at its ceiling, priced from this stack's own template
+   * (`lib/pricing`): each component's figure becomes an output, the total a budget.
+   * @default - no cost outputs and no budget
+   */
+  readonly costEstimate?: {
+    readonly byComponentUsd: Readonly<Record<string, number>>;
+    readonly totalUsd: number;
+    /** Who hears when spend passes 80% of the total, or its forecast 100%. */
+    readonly budgetEmail: string;
+  };
 }
 
 /** The tag every resource carries for cost allocation, with its component. */
@@ -136,5 +148,28 @@ export class EvalForgeStack extends Stack {
       value: clickhouse.url,
       description: 'ClickHouse inside the VPC (reachable from the loader and query functions only)',
     });
+
+    const estimate = props.costEstimate;
+    if (estimate) {
+      const usd = (value: number) =>
+        `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+      for (const [name, value] of Object.entries(estimate.byComponentUsd)) {
+        const id = name.replace(/(^|[^a-z])([a-z])/g, (_, __, c: string) => c.toUpperCase());
+        new CfnOutput(this, `EstimatedMonthlyCost${id}`, {
+          value: usd(value),
+          description: `Estimated monthly cost of the ${name} component at tier ${tier.id}'s ceiling, first month (npm run cost)`,
+        });
+      }
+      new CfnOutput(this, 'EstimatedMonthlyCostTotal', {
+        value: usd(estimate.totalUsd),
+        description: `Estimated monthly cost at tier ${tier.id}'s ceiling, first month (npm run cost); the budget's limit`,
+      });
+      const budget = new CostBudget(this, 'CostBudget', {
+        monthlyLimitUsd: estimate.totalUsd,
+        notifyEmail: estimate.budgetEmail,
+        tag: { key: COST_TAGS.tier, value: String(tier.id) },
+      });
+      component(budget, 'finops');
+    }
   }
 }

@@ -153,6 +153,74 @@ describe('growing ClickHouse with the tier', () => {
   });
 });
 
+describe('cost outputs and the budget', () => {
+  it("prices the tier's own template and sets a budget at the estimate, alerting at 80% actual and 100% forecast", () => {
+    const app = new App({
+      context: {
+        ...CDK_JSON_CONTEXT,
+        tier: '2',
+        budgetEmail: 'finops@acme.test',
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+    const stack = buildApp(app, { costEstimate: true });
+    app.synth();
+    const t = Template.fromStack(stack);
+    const outputs = t.findOutputs('*');
+    const total = outputs.EstimatedMonthlyCostTotal?.Value as string;
+    expect(total).toMatch(/^\$[\d,]+\.\d\d$/);
+    const components = Object.keys(outputs).filter(
+      (k) => k.startsWith('EstimatedMonthlyCost') && k !== 'EstimatedMonthlyCostTotal',
+    );
+    expect(components).toEqual(
+      expect.arrayContaining([
+        'EstimatedMonthlyCostIngest',
+        'EstimatedMonthlyCostStream',
+        'EstimatedMonthlyCostAnalytics',
+      ]),
+    );
+    const sum = components.reduce((n, k) => n + Number(String(outputs[k]?.Value).replace(/[$,]/g, '')), 0);
+    expect(sum).toBeCloseTo(Number(total.replace(/[$,]/g, '')), 0);
+    t.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: {
+        BudgetType: 'COST',
+        TimeUnit: 'MONTHLY',
+        BudgetLimit: { Amount: Math.ceil(Number(total.replace(/[$,]/g, ''))), Unit: 'USD' },
+        CostFilters: { TagKeyValue: ['user:evalforge:tier$2'] },
+      },
+      NotificationsWithSubscribers: [
+        {
+          Notification: {
+            NotificationType: 'ACTUAL',
+            ComparisonOperator: 'GREATER_THAN',
+            Threshold: 80,
+            ThresholdType: 'PERCENTAGE',
+          },
+          Subscribers: [{ SubscriptionType: 'EMAIL', Address: 'finops@acme.test' }],
+        },
+        {
+          Notification: {
+            NotificationType: 'FORECASTED',
+            ComparisonOperator: 'GREATER_THAN',
+            Threshold: 100,
+            ThresholdType: 'PERCENTAGE',
+          },
+          Subscribers: [{ SubscriptionType: 'EMAIL', Address: 'finops@acme.test' }],
+        },
+      ],
+    });
+  }, 60_000);
+
+  it('rejects a budget address that is not one, naming it', () => {
+    const app = new App({
+      context: { ...CDK_JSON_CONTEXT, tier: '1', budgetEmail: 'nobody', 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(() => buildApp(app, { costEstimate: true })).toThrow(
+      /notifyEmail must be an e-mail address, got "nobody"/,
+    );
+  }, 60_000);
+});
+
 describe('the app', () => {
   it('rejects a tier that does not exist, naming it', () => {
     const app = new App({ context: { tier: '5', 'aws:cdk:bundling-stacks': [] } });
