@@ -32,7 +32,7 @@ describe('CostBudget', () => {
       build({ actualAlertPercent: 50, forecastAlertPercent: 120 }).findResources('AWS::Budgets::Budget'),
     )[0];
     const thresholds = (
-      budget?.Properties.NotificationsWithSubscribers as { Notification: { Threshold: number } }[]
+      (budget?.Properties.NotificationsWithSubscribers ?? []) as { Notification: { Threshold: number } }[]
     ).map((n) => n.Notification.Threshold);
     expect(thresholds).toEqual([50, 120]);
   });
