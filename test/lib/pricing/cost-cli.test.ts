@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHART_PATH,
+  CostCliError,
+  costReports,
+  designDocListPrice,
+  main,
+  parseCostArgs,
+  REPORT_PATH,
+  renderFiles,
+  type TierReport,
+} from '../../../lib/pricing/cost-cli.js';
+import { PRICES } from '../../../lib/pricing/prices.js';
+import { TIER_IDS } from '../../../lib/tiers.js';
+
+let reports: TierReport[];
+let files: ReturnType<typeof renderFiles>;
+beforeAll(() => {
+  reports = costReports();
+  files = renderFiles();
+}, 120_000);
+
+describe('the report', () => {
+  it('covers the four tiers at their ceilings', () => {
+    expect(reports.map((r) => [r.tier, r.load.eventsPerSec])).toEqual([
+      [1, 1_000],
+      [2, 10_000],
+      [3, 50_000],
+      [4, 200_000],
+    ]);
+  });
+
+  it.each(TIER_IDS)('totals tier %i as the sum of its lines and of its components', (tier) => {
+    const r = reports[tier - 1] as TierReport;
+    expect(r.totalUsd).toBeCloseTo(
+      r.lines.reduce((sum, line) => sum + line.monthlyUsd, 0),
+      6,
+    );
+    expect(r.totalUsd).toBeCloseTo(
+      r.components.reduce((sum, c) => sum + c.monthlyUsd, 0),
+      6,
+    );
+    expect(r.projection[0]?.totalUsd).toBeCloseTo(r.totalUsd, 6);
+    expect(r.month12Usd).toBe(r.projection[11]?.totalUsd);
+  });
+
+  it("puts tier 1's design-document figure below the list price of the instances it names", () => {
+    const ec2 = PRICES['us-east-1']?.ec2 ?? {};
+    const hourly = (ec2['t3.medium']?.usd ?? 0) + (ec2['t3.large']?.usd ?? 0) + 0.036 + 0.017;
+    expect(designDocListPrice(1)).toBeCloseTo(hourly * 730, 6);
+    expect(designDocListPrice(1)).toBeGreaterThan(98);
+    const text = reports[0]?.designDoc.explanation ?? '';
+    expect(text).toContain('$129.79');
+    expect(text).toContain('below the list price');
+    expect(text).toContain('Firehose ingestion');
+  });
+
+  it('renders each tier, the assumptions and the tier-3 sensitivity into the markdown', () => {
+    for (const heading of [
+      '## Summary',
+      '## Assumptions',
+      '## Sensitivity: tier 3',
+      '## Tier 1',
+      '## Tier 4',
+    ]) {
+      expect(files.markdown).toContain(heading);
+    }
+    for (const value of [
+      '| events per request | 50 |',
+      '| compression | 5:1 |',
+      '| event size | 10.6 KB |',
+    ]) {
+      expect(files.markdown).toContain(value);
+    }
+  });
+});
+
+describe('the committed files', () => {
+  it('docs/cost-report.md is what the CLI renders now', () => {
+    expect(readFileSync(REPORT_PATH, 'utf8')).toBe(files.markdown);
+  });
+
+  it('docs/cost-chart.svg is what the CLI renders now', () => {
+    expect(readFileSync(CHART_PATH, 'utf8')).toBe(files.svg);
+  });
+
+  it('the SVG is one closed svg element with labelled axes and the four tiers', () => {
+    const svg = files.svg.trim();
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<svg\b/g)).toHaveLength(1);
+    for (const tier of TIER_IDS) expect(svg).toContain(`>tier ${tier}</text>`);
+    expect(svg).toContain('events/s');
+    expect(svg).toContain('USD per month');
+    // Every element opened is closed, in order.
+    const stack: string[] = [];
+    for (const [, end, name, selfClosing] of svg.matchAll(/<(\/?)([a-z]+)\b[^>]*?(\/?)>/g)) {
+      if (end) expect(stack.pop()).toBe(name);
+      else if (!selfClosing) stack.push(name as string);
+    }
+    expect(stack).toEqual([]);
+  });
+
+  it("the README's cost table is what the CLI renders now", () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.split(/^## Cost report$/m)[1]?.split(/^## /m)[0] ?? '';
+    const cells = (text: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.trim().startsWith('|'))
+        .map((line) =>
+          line
+            .trim()
+            .replace(/^\||\|$/g, '')
+            .split('|')
+            .map((cell) => cell.trim().replace(/^:?-+:?$/, '---')),
+        );
+    expect(cells(section).length).toBeGreaterThan(0);
+    expect(cells(section)).toEqual(cells(files.readmeTable));
+  });
+});
+
+describe('the command line', () => {
+  it('reads every flag', () => {
+    expect(
+      parseCostArgs([
+        '--tier',
+        '3',
+        '--events-per-sec',
+        '20000',
+        '--event-kb',
+        '2.6',
+        '--compression',
+        '5',
+        '--batch',
+        '100',
+        '--months',
+        '24',
+        '--json',
+        '--no-write',
+      ]),
+    ).toEqual({
+      tier: 3,
+      eventsPerSec: 20_000,
+      eventKb: 2.6,
+      compression: 5,
+      batch: 100,
+      months: 24,
+      json: true,
+      write: false,
+      readmeTable: false,
+    });
+    expect(parseCostArgs([])).toEqual({ months: 12, json: false, write: true, readmeTable: false });
+  });
+
+  it.each([
+    [['--tier', '5'], '--tier'],
+    [['--tier', '02'], '--tier'],
+    [['--events-per-sec', '0'], '--events-per-sec'],
+    [['--events-per-sec', 'lots'], '--events-per-sec'],
+    [['--event-kb', '-1'], '--event-kb'],
+    [['--compression', '0.5'], '--compression'],
+    [['--batch', '2.5'], '--batch'],
+    [['--months', '0'], '--months'],
+    [['--months', '1e3'], '--months'],
+    [['--bogus'], '--bogus'],
+    [['--tier'], '--tier'],
+  ])('rejects %j, naming %s', (argv, flag) => {
+    expect(() => parseCostArgs(argv)).toThrow(CostCliError);
+    expect(() => parseCostArgs(argv)).toThrow(flag);
+  });
+
+  it('fails with exit code 2 on a bad flag', () => {
+    const stderr = process.stderr.write;
+    let message = '';
+    process.stderr.write = ((chunk: string) => {
+      message += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      expect(main(['--batch', 'none'])).toBe(2);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    expect(message).toContain('--batch');
+  });
+
+  it('prints JSON that parses, one tier at the load the flags give', () => {
+    let out = '';
+    expect(
+      main(['--json', '--no-write', '--tier', '2', '--events-per-sec', '5000', '--months', '3'], (t) => {
+        out += t;
+      }),
+    ).toBe(0);
+    const parsed = JSON.parse(out) as { region: string; tiers: TierReport[] };
+    expect(parsed.region).toBe('us-east-1');
+    expect(parsed.tiers).toHaveLength(1);
+    const [tier] = parsed.tiers;
+    expect(tier).toMatchObject({ tier: 2, load: { eventsPerSec: 5_000, eventsPerRequest: 500 } });
+    expect(Object.keys(tier ?? {}).sort()).toEqual(
+      [
+        'components',
+        'designDoc',
+        'lines',
+        'load',
+        'month12Usd',
+        'name',
+        'perMillionUsd',
+        'projection',
+        'tier',
+        'totalUsd',
+      ].sort(),
+    );
+    expect(tier?.projection).toHaveLength(3);
+    expect(tier?.designDoc.usd).toBe(980);
+    expect(tier?.totalUsd).toBeCloseTo(
+      tier?.lines.reduce((sum, l) => sum + l.monthlyUsd, 0) ?? Number.NaN,
+      6,
+    );
+  });
+
+  it('prints the component table, the total, the cost per million and the design document', () => {
+    let out = '';
+    main(['--no-write', '--tier', '1'], (t) => {
+      out += t;
+    });
+    expect(out).toContain('component  monthly USD');
+    expect(out).toContain('total, month 1:');
+    expect(out).toContain('per million events:');
+    expect(out).toContain('design document:          $98');
+  });
+});
