@@ -602,10 +602,10 @@ export function renderMarkdown(
 
 /** docs/cost-chart.svg: month-1 and month-12 cost against events/s, log–log, with the design document's. */
 export function renderSvg(reports: readonly TierReport[]): string {
-  const width = 800;
+  const width = 880;
   const height = 460;
   const left = 90;
-  const right = 150;
+  const right = 210;
   const top = 50;
   const bottom = 70;
   const [x0, x1] = [Math.log10(500), Math.log10(400_000)];
