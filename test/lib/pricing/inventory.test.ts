@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../bin/evalforge.js';
 import type { BillableResource } from '../../../lib/pricing/cost-model.js';
 import {
   BILLABLE_TYPES,
@@ -14,28 +11,12 @@ import {
   type TemplateJson,
 } from '../../../lib/pricing/inventory.js';
 import { listPrices, pricesFor } from '../../../lib/pricing/prices.js';
+import { synthesizeTierTemplate } from '../../../lib/pricing/tier-cost.js';
 import { COST_TAGS } from '../../../lib/stacks/evalforge-stack.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
 /** The tier's template as the CLI writes it: with construct paths, without bundling. */
-function synth(tier: TierId): TemplateJson {
-  const app = new App({
-    context: {
-      ...CDK_JSON_CONTEXT,
-      tier: String(tier),
-      'aws:cdk:bundling-stacks': [],
-      'aws:cdk:enable-path-metadata': true,
-    },
-  });
-  buildApp(app);
-  return app.synth().getStackByName('EvalForge').template as TemplateJson;
-}
+const synth = (tier: TierId): TemplateJson => synthesizeTierTemplate(tier);
 
 const templates = new Map<TierId, TemplateJson>();
 beforeAll(() => {

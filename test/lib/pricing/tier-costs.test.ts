@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../bin/evalforge.js';
 import {
   COSTED_RESOURCE_TYPES,
   type CostLine,
@@ -12,6 +9,7 @@ import {
 } from '../../../lib/pricing/cost-model.js';
 import { BILLABLE_TYPES, COMPONENTS, inventory, type TemplateJson } from '../../../lib/pricing/inventory.js';
 import { PRICES, type RegionPrices } from '../../../lib/pricing/prices.js';
+import { synthesizeTierTemplate } from '../../../lib/pricing/tier-cost.js';
 import { SIZING_ASSUMPTIONS, TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 
 /*
@@ -24,25 +22,8 @@ import { SIZING_ASSUMPTIONS, TIER_IDS, TIERS, type TierId } from '../../../lib/t
  *   tier 4 (200,000 events/s): $105,506.15/month, $0.2007 per million events
  */
 
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
-
 /** The tier's template as the CLI writes it: with construct paths, without bundling. */
-function synth(tier: TierId): TemplateJson {
-  const app = new App({
-    context: {
-      ...CDK_JSON_CONTEXT,
-      tier: String(tier),
-      'aws:cdk:bundling-stacks': [],
-      'aws:cdk:enable-path-metadata': true,
-    },
-  });
-  buildApp(app);
-  return app.synth().getStackByName('EvalForge').template as TemplateJson;
-}
+const synth = (tier: TierId): TemplateJson => synthesizeTierTemplate(tier);
 
 const prices = PRICES['us-east-1'] as RegionPrices;
 
