@@ -537,48 +537,43 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
         );
       }
     });
-    if (ia < glacier) {
-      const iaGbMonth = gbPerDay * averageDaysHeld(t0, t1, ia, glacier);
-      if (iaGbMonth > 0)
+    // The colder classes, each held from its transition day until the next one's.
+    for (const held of [
+      {
+        name: 'Standard-IA',
+        from: ia,
+        to: glacier,
+        storage: s3.standardIaGbMonth,
+        transition: s3.transitionToIaPerThousand,
+      },
+      {
+        name: 'Glacier Flexible Retrieval',
+        from: glacier,
+        to: expire,
+        storage: s3.glacierFlexibleGbMonth,
+        transition: s3.transitionToGlacierFlexiblePerThousand,
+      },
+    ]) {
+      if (held.from >= held.to) continue;
+      const gbMonth = gbPerDay * averageDaysHeld(t0, t1, held.from, held.to);
+      if (gbMonth > 0)
         add(
           r,
-          'S3 Standard-IA storage',
-          iaGbMonth,
-          s3.standardIaGbMonth,
-          s3.standardIaGbMonth.unit,
-          `${n(gbPerDay)} GB/day × average days of writes aged ${ia}–${n(glacier)} d over ${window}`,
+          `S3 ${held.name} storage`,
+          gbMonth,
+          held.storage,
+          held.storage.unit,
+          `${n(gbPerDay)} GB/day × average days of writes aged ${held.from}–${n(held.to)} d over ${window}`,
         );
-      const moved = objectsPerDay * daysReaching(t0, t1, ia);
+      const moved = objectsPerDay * daysReaching(t0, t1, held.from);
       if (moved > 0)
         add(
           r,
-          'S3 transitions to Standard-IA',
+          `S3 transitions to ${held.name}`,
           moved / 1_000,
-          s3.transitionToIaPerThousand,
-          s3.transitionToIaPerThousand.unit,
-          `${n(objectsPerDay)} objects/day × days of ${window} after day ${ia}`,
-        );
-    }
-    if (glacier < expire) {
-      const glacierGbMonth = gbPerDay * averageDaysHeld(t0, t1, glacier, expire);
-      if (glacierGbMonth > 0)
-        add(
-          r,
-          'S3 Glacier Flexible Retrieval storage',
-          glacierGbMonth,
-          s3.glacierFlexibleGbMonth,
-          s3.glacierFlexibleGbMonth.unit,
-          `${n(gbPerDay)} GB/day × average days of writes aged ${glacier}–${n(expire)} d over ${window}`,
-        );
-      const moved = objectsPerDay * daysReaching(t0, t1, glacier);
-      if (moved > 0)
-        add(
-          r,
-          'S3 transitions to Glacier Flexible Retrieval',
-          moved / 1_000,
-          s3.transitionToGlacierFlexiblePerThousand,
-          s3.transitionToGlacierFlexiblePerThousand.unit,
-          `${n(objectsPerDay)} objects/day × days of ${window} after day ${glacier}`,
+          held.transition,
+          held.transition.unit,
+          `${n(objectsPerDay)} objects/day × days of ${window} after day ${held.from}`,
         );
     }
   };
