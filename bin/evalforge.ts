@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { TemplateJson } from '../lib/pricing/inventory.js';
 import { tierCost } from '../lib/pricing/tier-cost.js';
 import { EvalForgeStack } from '../lib/stacks/evalforge-stack.js';
-import { tierById } from '../lib/tiers.js';
+import { type TierId, tierById } from '../lib/tiers.js';
 
 /**
  * The CDK app, and the only place that reads context and the environment:
@@ -36,7 +38,19 @@ export function buildApp(app: App, options: { readonly costEstimate?: boolean } 
     return String(value);
   };
   const tier = tierById(context('tier'));
-  const cost = options.costEstimate ? tierCost({ tier: tier.id }) : undefined;
+  // Priced from the template of this very app (its context: tier, account, region…), built once
+  // more without the cost outputs and budget, which add nothing billable.
+  const cost = options.costEstimate
+    ? tierCost({
+        tier: tier.id,
+        template: synthesizeTierTemplate(tier.id, {
+          domain: context('domain'),
+          hostedZoneId: context('hostedZoneId'),
+          account: context('account'),
+          region: context('region'),
+        }),
+      })
+    : undefined;
   const stack = new EvalForgeStack(app, 'EvalForge', {
     tier,
     domainName: context('domain'),
@@ -54,6 +68,35 @@ export function buildApp(app: App, options: { readonly costEstimate?: boolean } 
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;
+}
+
+/** cdk.json's context: feature flags and rules, as the cdk CLI passes them. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
+  return cdkJson.context ?? {};
+}
+
+/**
+ * A tier's template as `cdk synth -c tier=N` writes it, with construct paths (the pricing
+ * inventory groups resources by them) and without bundling the functions: for pricing and tests.
+ */
+export function synthesizeTierTemplate(
+  tier: TierId,
+  context: Readonly<Record<string, unknown>> = {},
+): TemplateJson {
+  const app = new App({
+    context: {
+      ...cdkJsonContext(),
+      ...context,
+      tier: String(tier),
+      'aws:cdk:bundling-stacks': [],
+      'aws:cdk:enable-path-metadata': true,
+    },
+  });
+  const stack = buildApp(app);
+  return app.synth().getStackByName(stack.stackName).template as TemplateJson;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

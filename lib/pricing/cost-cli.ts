@@ -13,11 +13,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { synthesizeTierTemplate } from '../../bin/evalforge.js';
 import { SIZING_ASSUMPTIONS, TIER_IDS, TIERS, type TierId } from '../tiers.js';
 import { COST_ASSUMPTIONS, type CostLine, type Load, type MonthTotal } from './cost-model.js';
 import type { TemplateJson } from './inventory.js';
 import { PRICES, type Price, type RegionPrices } from './prices.js';
-import { ceilingLoad, synthesizeTierTemplate, tierCost } from './tier-cost.js';
+import { ceilingLoad, tierCost } from './tier-cost.js';
 
 const prices = PRICES['us-east-1'] as RegionPrices;
 const HOURS_PER_MONTH = 730;

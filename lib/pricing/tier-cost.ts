@@ -1,11 +1,8 @@
 /**
- * A tier's bill from its own template: synthesize the tier (no bundling, so no Docker or esbuild,
- * and no credentials), list its billable resources and price them at a load, by default the tier's
- * ceiling under the sizing assumptions. The CLI, the report and the stack's cost outputs share it.
+ * A tier's bill from its own template (`synthesizeTierTemplate` in bin/evalforge.ts): list its
+ * billable resources and price them at a load, by default the tier's ceiling under the sizing
+ * assumptions. The CLI, the report and the stack's cost outputs share it.
  */
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
-import { buildApp } from '../../bin/evalforge.js';
 import { SIZING_ASSUMPTIONS, TIERS, type TierId } from '../tiers.js';
 import {
   type CostAssumptions,
@@ -19,33 +16,6 @@ import {
 } from './cost-model.js';
 import { inventory, type TemplateJson } from './inventory.js';
 import { PRICES, type RegionPrices } from './prices.js';
-
-/** The stack's name in `bin/evalforge.ts`. */
-const STACK_NAME = 'EvalForge';
-
-function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-    context?: Record<string, unknown>;
-  };
-  return cdkJson.context ?? {};
-}
-
-/**
- * The tier's template as `cdk synth -c tier=N` would write it, with construct paths (the
- * inventory groups resources by them) and without bundling the functions.
- */
-export function synthesizeTierTemplate(tier: TierId): TemplateJson {
-  const app = new App({
-    context: {
-      ...cdkJsonContext(),
-      tier: String(tier),
-      'aws:cdk:bundling-stacks': [],
-      'aws:cdk:enable-path-metadata': true,
-    },
-  });
-  buildApp(app);
-  return app.synth().getStackByName(STACK_NAME).template as TemplateJson;
-}
 
 /** The load a tier is sized for: its ceiling, with the sizing assumptions' event and batch. */
 export function ceilingLoad(tier: TierId): Load {
@@ -63,8 +33,8 @@ export interface TierCostInput {
   readonly load?: Load;
   /** Months of the projection. @default 12 */
   readonly months?: number;
-  /** A template already synthesized for this tier, to price it at several loads. @default - synthesized */
-  readonly template?: TemplateJson;
+  /** The tier's synthesized template (`synthesizeTierTemplate`); one can be priced at several loads. */
+  readonly template: TemplateJson;
   /** @default - us-east-1 list prices */
   readonly prices?: RegionPrices;
   readonly assumptions?: Partial<CostAssumptions>;
@@ -90,7 +60,7 @@ export function tierCost(input: TierCostInput): TierCost {
   const { tier, months = 12, assumptions = {} } = input;
   const load = input.load ?? ceilingLoad(tier);
   const prices = input.prices ?? (PRICES['us-east-1'] as RegionPrices);
-  const resources = inventory(input.template ?? synthesizeTierTemplate(tier));
+  const resources = inventory(input.template);
   const lines = monthlyCost({ inventory: resources, load, prices, month: 1, assumptions });
   const byComponent: Record<string, number> = {};
   for (const line of lines)

@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventGenerator } from '../../load-tests/event-generator.js';
 import { LOCAL_NAMES } from '../../local/pipeline.js';
 import { startLocalS3 } from '../../local/s3.js';
-import { startEvalForgeProcess } from '../../local/spawn.js';
+import { type EvalForgeProcess, startEvalForgeProcess } from '../../local/spawn.js';
 import { EvalForgeClient } from '../../sdk/index.js';
 import { archivedSpans } from '../helpers/archive.js';
 import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
@@ -18,7 +17,7 @@ import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
  */
 let dir: string;
 let port: number;
-const children: ChildProcess[] = [];
+const started: EvalForgeProcess[] = [];
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -29,20 +28,15 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts `npm start`'s entry point on the test's data directory and port. */
-async function start(): Promise<ChildProcess> {
-  const started = await startEvalForgeProcess({
+async function start(): Promise<EvalForgeProcess> {
+  const pipeline = await startEvalForgeProcess({
     dataDir: join(dir, 'data'),
     port,
     env: { EVALFORGE_STATUS_INTERVAL: '1' },
     timeoutMs: 60_000,
   });
-  children.push(started.child);
-  return started.child;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  started.push(pipeline);
+  return pipeline;
 }
 
 beforeAll(async () => {
@@ -51,9 +45,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of children)
+  for (const { child } of started)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all(children.map(exited));
+  await Promise.all(started.map((p) => p.exited()));
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -91,8 +85,8 @@ describe('npm start, killed under load', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     capture(1_500);
-    first.kill('SIGKILL');
-    await exited(first);
+    first.child.kill('SIGKILL');
+    await first.exited();
     const acknowledgedBeforeKill = client.stats().sent;
     expect(acknowledgedBeforeKill).toBeGreaterThan(0);
     expect(acknowledgedBeforeKill).toBeLessThan(3_000);
@@ -104,8 +98,8 @@ describe('npm start, killed under load', () => {
     expect(client.stats()).toMatchObject({ sent: 4_000, dropped: 0 });
 
     // Ctrl-C drains: what was accepted is loaded and archived before the process exits.
-    second.kill('SIGINT');
-    expect(await exited(second)).toBe(0);
+    second.child.kill('SIGINT');
+    expect(await second.exited()).toBe(0);
 
     const clickhouse = await embeddedClickHouseAt(join(dir, 'data', 'clickhouse'));
     try {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { synthesizeTierTemplate } from '../../../bin/evalforge.js';
 import type { BillableResource } from '../../../lib/pricing/cost-model.js';
 import {
   BILLABLE_TYPES,
@@ -11,7 +12,6 @@ import {
   type TemplateJson,
 } from '../../../lib/pricing/inventory.js';
 import { listPrices, pricesFor } from '../../../lib/pricing/prices.js';
-import { synthesizeTierTemplate } from '../../../lib/pricing/tier-cost.js';
 import { COST_TAGS } from '../../../lib/stacks/evalforge-stack.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { synthesizeTierTemplate } from '../../../bin/evalforge.js';
 import {
   COSTED_RESOURCE_TYPES,
   type CostLine,
@@ -9,7 +10,6 @@ import {
 } from '../../../lib/pricing/cost-model.js';
 import { BILLABLE_TYPES, COMPONENTS, inventory, type TemplateJson } from '../../../lib/pricing/inventory.js';
 import { PRICES, type RegionPrices } from '../../../lib/pricing/prices.js';
-import { synthesizeTierTemplate } from '../../../lib/pricing/tier-cost.js';
 import { SIZING_ASSUMPTIONS, TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 
 /*

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../../bin/evalforge.js';
+import { buildApp, cdkJsonContext } from '../../../bin/evalforge.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 
 /**
@@ -10,11 +9,7 @@ import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
  * the bundled CloudFormation rules run at every synth and fail it. Functions are not bundled here
  * (test/lib/constructs/functions.test.ts bundles them): the templates are the same either way.
  */
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(new URL('../../../cdk.json', import.meta.url), 'utf8')) as {
-    context: Record<string, unknown>;
-  }
-).context;
+const CDK_JSON_CONTEXT = cdkJsonContext();
 
 function synth(tier: TierId): Template {
   const app = new App({
