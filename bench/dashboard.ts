@@ -7,6 +7,8 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { migrate } from '../clickhouse/migrate.js';
 import { hourStats, minuteStats } from '../functions/query/core.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse.js';
+import { againstLimit, type BenchFigure } from './figures.js';
+import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 
 /**
  * What a dashboard asks, at scale: the query core's rollup reads (functions/query/core.ts, the
@@ -29,11 +31,12 @@ import { createClickHouseClient, selectRows } from '../functions/shared/clickhou
  * 7 days before the windows' end plus the first 30 minutes of the current hour, so a dashboard
  * opened at half past sees a full week of whole hours.
  *
- *   npx tsx bench/dashboard.ts [--rows 10M,100M] [--runs 20] [--json] [--check]
+ *   npx tsx bench/dashboard.ts [--rows 10M,100M] [--runs 20] [--json] [--json-out <file>] [--check]
  *
  * Sizes are cumulative: 10M are inserted and measured, then 90M more, and so on. `--json` adds
- * the result as one JSON object on the last line of stdout (progress goes to stderr); `--check`
- * exits 1 when the headline misses a target at 100M events or more.
+ * the result as one JSON object on the last line of stdout (progress goes to stderr);
+ * `--json-out` writes the figures `npm run bench` tabulates to a file; `--check` exits 1 when the
+ * headline misses a target at 100M events or more.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -817,6 +820,56 @@ export function dashboardTargetsMet(r: DashboardBenchResult): boolean {
         .every((w) => w.rollupTargetMet === true && w.ratioTargetMet === true),
     );
 }
+/** `10M`, `100M`, `30,000`: the size a figure was measured at. */
+const eventsText = (n: number) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : int(n));
+
+/**
+ * Per size and window, the rollup's p95 against the raw table's p95 on the same question (the
+ * ratio is rollup ÷ raw: lower is better), and for the headline the raw ÷ rollup speed-up. The
+ * issue's targets are attached where `dashboardTargetsMet` judges them: the headline at sizes of
+ * at least `targets.atRows`; elsewhere the figures are information.
+ */
+export function dashboardFigures(r: DashboardBenchResult): BenchFigure[] {
+  const benchmark = 'query';
+  const t = r.targets;
+  const figures: BenchFigure[] = [];
+  for (const s of r.sizes) {
+    const targeted = s.rows >= t.atRows;
+    for (const w of s.windows) {
+      const name = `${w.window} per ${w.bucket}${w.headline ? ' (headline)' : ''}, ${eventsText(s.rows)} events`;
+      figures.push(
+        againstLimit(
+          {
+            benchmark,
+            figure: `${name}: rollup p95`,
+            value: w.rollup.p95Ms,
+            unit: 'ms',
+            ...(targeted &&
+              w.rollupTargetMet !== null && {
+                target: { text: `<= ${t.rollupP95MaxMs} ms`, met: w.rollupTargetMet },
+              }),
+          },
+          { name: 'raw-table p95', value: w.raw.p95Ms, unit: 'ms' },
+        ),
+      );
+      if (w.headline) {
+        figures.push({
+          benchmark,
+          figure: `${name}: raw ÷ rollup p95`,
+          value: w.ratio,
+          unit: '×',
+          ...(targeted &&
+            w.ratioTargetMet !== null && {
+              target: { text: `>= ${t.rawToRollupMinRatio}×`, met: w.ratioTargetMet },
+            }),
+        });
+      }
+    }
+  }
+  figures.push({ benchmark, figure: 'peak RSS, engine included', value: r.maxRssKiB / 1024, unit: 'MiB' });
+  return figures;
+}
+
 /** `10000000`, `10M`, `1.5M`, `100k`. */
 export function parseRows(arg: string): number[] {
   return arg.split(',').map((part) => {
@@ -833,6 +886,7 @@ async function main(argv: readonly string[]): Promise<void> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const json = argv.includes('--json');
+  const out = jsonOutPath(argv);
   const rowsArg = value('--rows');
   const runsArg = value('--runs');
   const result = await benchDashboard({
@@ -842,6 +896,7 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   console.log(formatDashboardResult(result));
   if (json) console.log(JSON.stringify(result));
+  if (out !== undefined) await writeFiguresFile(out, dashboardFigures(result));
   if (argv.includes('--check') && !dashboardTargetsMet(result)) process.exit(1);
 }
 

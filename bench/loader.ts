@@ -8,6 +8,8 @@ import { decodeBatch, ingestBody, type LoadBatch, loadBatch } from '../functions
 import { createClickHouseClient } from '../functions/shared/clickhouse.js';
 import { gzipHeaderMember, type StreamRecordHeader } from '../functions/shared/stream-record.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
+import { againstLimit, type BenchFigure } from './figures.js';
+import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 
 /**
  * The loader on realistic 5.3 KB events into the embedded engine, against the engine's own
@@ -181,15 +183,45 @@ export function printLoader(r: LoaderBenchResult): boolean {
   return ratioOk && memoryOk;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  benchLoader().then(
-    (result) => {
-      const ok = printLoader(result);
-      process.exit(process.argv.includes('--check') && !ok ? 1 : 0);
+/** The loader's figures, each target judged as `printLoader` judges it. */
+export function loaderFigures(r: LoaderBenchResult): BenchFigure[] {
+  const benchmark = 'loader';
+  return [
+    againstLimit(
+      {
+        benchmark,
+        figure: `rows/s, batches of ${r.batchRecords} records (${fmt(r.batchEvents)} events)`,
+        value: r.loaderRowsPerSec,
+        unit: 'rows/s',
+        target: {
+          text: `>= ${LOADER_TARGETS.ratioToEngine} of the limit`,
+          met: r.ratio >= LOADER_TARGETS.ratioToEngine,
+        },
+      },
+      { name: "the engine's own file() insert", value: r.engineRowsPerSec, unit: 'rows/s' },
+    ),
+    {
+      benchmark,
+      figure: 'loader peak memory (V8 heap + buffers)',
+      value: r.loaderPeakMiB,
+      unit: 'MiB',
+      target: { text: `< ${fmt(LOADER_TARGETS.peakMiB)} MiB`, met: r.loaderPeakMiB < LOADER_TARGETS.peakMiB },
     },
-    (error: unknown) => {
+    { benchmark, figure: 'process peak RSS, engine included', value: r.processPeakRssMiB, unit: 'MiB' },
+  ];
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const argv = process.argv.slice(2);
+  const out = jsonOutPath(argv);
+  benchLoader()
+    .then(async (result) => {
+      const ok = printLoader(result);
+      if (out !== undefined) await writeFiguresFile(out, loaderFigures(result));
+      process.exit(argv.includes('--check') && !ok ? 1 : 0);
+    })
+    .catch((error: unknown) => {
       console.error(error);
       process.exit(1);
-    },
-  );
+    });
 }

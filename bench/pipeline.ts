@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { eventGenerator } from '../load-tests/event-generator.js';
 import { startEvalForgeProcess } from '../local/spawn.js';
+import { againstLimit, type BenchFigure } from './figures.js';
+import { writeFiguresFile } from './figures-file.js';
 
 /**
  * End to end on this machine: `npm start` (its real entry point, in a process of its own) under
@@ -240,6 +242,50 @@ export function printPipelineBench(r: PipelineBenchResult): boolean {
   return acceptedOk && latencyOk && freshOk;
 }
 
+/** The end-to-end figures, each target judged as `printPipelineBench` judges it. */
+export function pipelineFigures(r: PipelineBenchResult): BenchFigure[] {
+  const benchmark = 'end-to-end';
+  return [
+    againstLimit(
+      {
+        benchmark,
+        figure: `accepted events/s over ${r.durationSec} s, ${r.eventsPerRequest} per request`,
+        value: r.acceptedEventsPerSec,
+        unit: 'events/s',
+        target: {
+          text: `>= ${fmt(PIPELINE_TARGETS.acceptedEventsPerSec)} events/s`,
+          met: r.acceptedEventsPerSec >= PIPELINE_TARGETS.acceptedEventsPerSec,
+        },
+      },
+      { name: 'offered', value: r.offeredEventsPerSec, unit: 'events/s' },
+    ),
+    { benchmark, figure: 'ingest latency p50', value: r.latencyP50Ms, unit: 'ms' },
+    {
+      benchmark,
+      figure: 'ingest latency p99',
+      value: r.latencyP99Ms,
+      unit: 'ms',
+      target: {
+        text: `<= ${PIPELINE_TARGETS.ingestP99Ms} ms`,
+        met: r.latencyP99Ms <= PIPELINE_TARGETS.ingestP99Ms,
+      },
+    },
+    { benchmark, figure: 'freshness p50 (ack to queryable)', value: r.freshnessP50Ms / 1_000, unit: 's' },
+    {
+      benchmark,
+      figure: 'freshness p95 (ack to queryable)',
+      value: r.freshnessP95Ms / 1_000,
+      unit: 's',
+      target: {
+        text: `<= ${PIPELINE_TARGETS.freshnessP95Ms / 1_000} s`,
+        met: r.freshnessP95Ms <= PIPELINE_TARGETS.freshnessP95Ms,
+      },
+    },
+    { benchmark, figure: 'backlog drained after the load stopped', value: r.drainSec, unit: 's' },
+    { benchmark, figure: 'peak RSS of npm start, engine included', value: r.peakRssMiB, unit: 'MiB' },
+  ];
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({
     options: {
@@ -247,6 +293,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       duration: { type: 'string', default: '60' },
       batch: { type: 'string', default: '500' },
       check: { type: 'boolean', default: false },
+      'json-out': { type: 'string' },
     },
   });
   const rate = Number(values.rate);
@@ -263,8 +310,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
   }
   benchPipeline({ rate, durationSec, batch })
-    .then((r) => {
+    .then(async (r) => {
       const ok = printPipelineBench(r);
+      const out = values['json-out'];
+      if (out !== undefined) await writeFiguresFile(out, pipelineFigures(r));
       process.exit(values.check && !ok ? 1 : 0);
     })
     .catch((error: unknown) => {

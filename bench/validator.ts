@@ -5,6 +5,7 @@ import { DEFAULT_VALIDATOR_LIMITS, handleRequest, type ValidatorDeps } from '../
 import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import type { PutOutcome } from '../functions/validator/stream-writer.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
+import { againstLimit, type BenchFigure } from './figures.js';
 
 /**
  * The validator core on realistic 5.3 KB events in ~1 MB gzip NDJSON requests (what the SDK
@@ -159,4 +160,73 @@ export async function benchValidator(options: { rounds?: number } = {}): Promise
     reencodeEventsPerSec: median(reencodeRates),
     jsonEventsPerSec: median(jsonRates),
   };
+}
+
+/** Targets from the foundation issue. */
+export const VALIDATOR_TARGETS = { eventsPerSecPerCore: 25_000, ratioToBare: 0.5 } as const;
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** The validator's figures, each target judged as `printValidator` judges it. */
+export function validatorFigures(r: ValidatorBenchResult): BenchFigure[] {
+  const benchmark = 'validator';
+  return [
+    againstLimit(
+      {
+        benchmark,
+        figure: 'gzip NDJSON events/s, one core',
+        value: r.validatorEventsPerSec,
+        unit: 'events/s',
+        target: {
+          text: `>= ${VALIDATOR_TARGETS.ratioToBare} of the limit`,
+          met: r.ratio >= VALIDATOR_TARGETS.ratioToBare,
+        },
+      },
+      { name: 'bare gunzip + JSON.parse', value: r.bareEventsPerSec, unit: 'events/s' },
+    ),
+    {
+      benchmark,
+      figure: 'gzip NDJSON events/s per core',
+      value: r.validatorEventsPerSec,
+      unit: 'events/s',
+      target: {
+        text: `>= ${fmt(VALIDATOR_TARGETS.eventsPerSecPerCore)} events/s`,
+        met: r.validatorEventsPerSec >= VALIDATOR_TARGETS.eventsPerSecPerCore,
+      },
+    },
+    {
+      benchmark,
+      figure: 'one bad event per request (re-encode)',
+      value: r.reencodeEventsPerSec,
+      unit: 'events/s',
+    },
+    {
+      benchmark,
+      figure: 'uncompressed {"events":[...]} requests',
+      value: r.jsonEventsPerSec,
+      unit: 'events/s',
+    },
+  ];
+}
+
+/** The validator's figures as text; true when every target is met. */
+export function printValidator(v: ValidatorBenchResult, log: (line: string) => void = console.log): boolean {
+  const perCoreOk = v.validatorEventsPerSec >= VALIDATOR_TARGETS.eventsPerSecPerCore;
+  const ratioOk = v.ratio >= VALIDATOR_TARGETS.ratioToBare;
+  log('\nvalidator core, gzip NDJSON requests (the SDK path), one core');
+  log(
+    `  request:           ${fmt(v.eventsPerRequest)} events, ${fmt(v.requestBytes)} bytes gzip, ${fmt(v.eventBytes)} bytes per event`,
+  );
+  log(`  bare limit:        ${fmt(v.bareEventsPerSec)} events/s (gunzip + JSON.parse of every line)`);
+  log(
+    `  validator:         ${fmt(v.validatorEventsPerSec)} events/s  target >= ${fmt(VALIDATOR_TARGETS.eventsPerSecPerCore)}: ${perCoreOk ? 'met' : 'MISSED'}`,
+  );
+  log(
+    `  ratio to bare:     ${v.ratio.toFixed(2)}  target >= ${VALIDATOR_TARGETS.ratioToBare}: ${ratioOk ? 'met' : 'MISSED'}`,
+  );
+  log(
+    `  one bad event per request (accepted events compressed again): ${fmt(v.reencodeEventsPerSec)} events/s`,
+  );
+  log(`  uncompressed {"events":[...]} requests: ${fmt(v.jsonEventsPerSec)} events/s`);
+  return perCoreOk && ratioOk;
 }

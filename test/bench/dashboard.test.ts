@@ -4,6 +4,7 @@ import {
   compareStats,
   DashboardBenchError,
   type DashboardBenchResult,
+  dashboardFigures,
   dashboardTargetsMet,
   formatDashboardResult,
   PROJECTS,
@@ -122,6 +123,15 @@ describe('dashboard benchmark', () => {
 
     // Below 100M events the targets are informative only.
     expect(dashboardTargetsMet(result)).toBe(true);
+    // The figures npm run bench tabulates: two sizes × three windows, two headline speed-ups, the RSS.
+    const figures = dashboardFigures(result);
+    expect(figures).toHaveLength(9);
+    expect(figures.every((f) => f.benchmark === 'query' && f.target === undefined)).toBe(true);
+    expect(figures[0]).toMatchObject({
+      figure: '1h per minute (headline), 20,000 events: rollup p95',
+      value: result.sizes[0]?.windows[0]?.rollup.p95Ms,
+      limit: { name: 'raw-table p95', value: result.sizes[0]?.windows[0]?.raw.p95Ms, unit: 'ms' },
+    });
     const at100M = (r: DashboardBenchResult) => ({
       ...r,
       sizes: r.sizes.map((s) => ({ ...s, rows: s.rows * 10_000 })),
