@@ -1,68 +1,120 @@
-import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { arch, cpus, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchValidator } from './validator.js';
+import { BenchArgsError, parseBenchArgs } from './args.js';
+import {
+  type BenchFigure,
+  type BenchMachine,
+  type BenchmarkName,
+  benchReport,
+  formatFigureTable,
+} from './figures.js';
+import { JSON_OUT_FLAG, readFiguresFile } from './figures-file.js';
+import { benchValidator, printValidator, validatorFigures } from './validator.js';
 
 /**
- * `npm run bench [-- validator loader dashboard pipeline] [--check]`: every benchmark, each as a ratio
- * against a limit measured in the same run. Targets come from the issues; a miss is printed, and
- * `--check` turns it into exit code 1. The ClickHouse benchmarks run in processes of their own:
- * the embedded engine takes one data directory per process.
+ * `npm run bench [-- validator loader query end-to-end] [--check] [--json]`: every benchmark, each
+ * figure as a ratio against a limit measured in the same run, then one table of them all.
+ * Targets come from the issues; a miss is shown, and `--check` turns it into exit code 1. With
+ * `--json`, stdout carries only the JSON document and everything else goes to stderr.
+ *
+ * The ClickHouse benchmarks run in processes of their own (the embedded engine takes one data
+ * directory per process); each prints its progress and writes its figures to a file it is given.
  */
-const TARGETS = { validatorEventsPerSecPerCore: 25_000, validatorRatioToBare: 0.5 };
-const ALL = ['validator', 'loader', 'dashboard', 'pipeline'] as const;
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** The module each child benchmark runs; the validator runs in this process. */
+const CHILD_SCRIPTS: Readonly<Record<Exclude<BenchmarkName, 'validator'>, string>> = {
+  loader: 'loader.ts',
+  query: 'dashboard.ts',
+  'end-to-end': 'pipeline.ts',
+};
 
-async function validator(): Promise<boolean> {
-  const v = await benchValidator();
-  const perCoreOk = v.validatorEventsPerSec >= TARGETS.validatorEventsPerSecPerCore;
-  const ratioOk = v.ratio >= TARGETS.validatorRatioToBare;
-  console.log('\nvalidator core, gzip NDJSON requests (the SDK path), one core');
-  console.log(
-    `  request:           ${fmt(v.eventsPerRequest)} events, ${fmt(v.requestBytes)} bytes gzip, ${fmt(v.eventBytes)} bytes per event`,
-  );
-  console.log(`  bare limit:        ${fmt(v.bareEventsPerSec)} events/s (gunzip + JSON.parse of every line)`);
-  console.log(
-    `  validator:         ${fmt(v.validatorEventsPerSec)} events/s  target >= ${fmt(TARGETS.validatorEventsPerSecPerCore)}: ${perCoreOk ? 'met' : 'MISSED'}`,
-  );
-  console.log(
-    `  ratio to bare:     ${v.ratio.toFixed(2)}  target >= ${TARGETS.validatorRatioToBare}: ${ratioOk ? 'met' : 'MISSED'}`,
-  );
-  console.log(
-    `  one bad event per request (accepted events compressed again): ${fmt(v.reencodeEventsPerSec)} events/s`,
-  );
-  console.log(`  uncompressed {"events":[...]} requests: ${fmt(v.jsonEventsPerSec)} events/s`);
-  return perCoreOk && ratioOk;
+function machine(): BenchMachine {
+  return {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model.trim() ?? 'unknown cpu',
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+  };
 }
 
-/** Runs a benchmark module in a child process; it prints its own figures. */
-function child(name: string, check: boolean): boolean {
-  const script = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
-  const result = spawnSync(process.execPath, ['--import', 'tsx', script, ...(check ? ['--check'] : [])], {
-    stdio: 'inherit',
+/**
+ * Runs a child benchmark with `--json-out` and returns its figures, or the reason it has none.
+ * With `--json` its stdout goes to our stderr, so our stdout stays the JSON document alone.
+ */
+async function child(
+  name: Exclude<BenchmarkName, 'validator'>,
+  dir: string,
+  json: boolean,
+): Promise<BenchFigure[] | string> {
+  const script = fileURLToPath(new URL(`./${CHILD_SCRIPTS[name]}`, import.meta.url));
+  const file = join(dir, `${name}.json`);
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, JSON_OUT_FLAG, file], {
+    stdio: ['inherit', json ? 2 : 'inherit', 'inherit'],
   });
-  return result.status === 0;
+  const code = await new Promise<number | string>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (status, signal) => resolve(status ?? signal ?? 'unknown'));
+  });
+  if (code !== 0) return `exited with ${code}`;
+  try {
+    return await readFiguresFile(file);
+  } catch (error) {
+    return `wrote no figures: ${(error as Error).message}`;
+  }
 }
 
-async function main(): Promise<void> {
-  const check = process.argv.includes('--check');
-  const asked = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const unknown = asked.filter((a) => !(ALL as readonly string[]).includes(a));
-  if (unknown.length > 0) {
-    console.error(`unknown benchmark ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+/** The validator core, in this process: it needs no engine. */
+async function validator(say: (line: string) => void): Promise<BenchFigure[] | string> {
+  try {
+    const result = await benchValidator();
+    printValidator(result, say);
+    return validatorFigures(result);
+  } catch (error) {
+    console.error(error);
+    return `threw: ${(error as Error).message}`;
+  }
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const args = parseBenchArgs(argv);
+  // Human output goes to stdout, or to stderr when stdout is the JSON document.
+  const say = args.json ? console.error : console.log;
+  const m = machine();
+  const date = new Date();
+  say(`EvalForge benchmarks: ${date.toISOString()}, ${args.selected.join(', ')}`);
+
+  const figures: BenchFigure[] = [];
+  const failed: BenchmarkName[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'evalforge-bench-'));
+  try {
+    for (const name of args.selected) {
+      const got = name === 'validator' ? await validator(say) : await child(name, dir, args.json);
+      if (typeof got === 'string') {
+        console.error(`\n${name} benchmark failed: ${got}`);
+        failed.push(name);
+      } else {
+        figures.push(...got);
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const report = benchReport(figures, m, date, failed);
+  say(`\n${formatFigureTable(figures, m)}`);
+  if (failed.length > 0) say(`\nfailed, no figures: ${failed.join(', ')}`);
+  if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (failed.length > 0 || (args.check && !report.allTargetsMet)) process.exitCode = 1;
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof BenchArgsError) {
+    console.error(error.message);
     process.exit(2);
   }
-  const selected = asked.length > 0 ? asked : [...ALL];
-  console.log(
-    `EvalForge benchmarks: ${new Date().toISOString()}, node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown cpu'})`,
-  );
-  let ok = true;
-  for (const name of selected) ok = (name === 'validator' ? await validator() : child(name, check)) && ok;
-  if (check && !ok) process.exit(1);
-}
-
-main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
