@@ -2,8 +2,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { authenticate, type KeyStore } from '../shared/api-keys.js';
 import type { HttpRequest, HttpResponse } from '../validator/core.js';
 import {
+  callCount,
   failedCalls,
   hourStats,
+  METADATA_FILTER_LIMITS,
+  metadataPathProblem,
+  metadataValueProblem,
   minuteStats,
   modelUsage,
   QUERY_LIMITS,
@@ -68,6 +72,7 @@ export type QueryRoute =
   | 'models'
   | 'calls_slowest'
   | 'calls_failed'
+  | 'calls_count'
   | 'trace'
   | 'health'
   | 'other';
@@ -112,15 +117,24 @@ type Params = ReadonlyMap<string, string>;
 /** Shows a caller's value in a message, cut short: it is echoed back and logged. */
 const got = (value: string) => `got ${JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)}`;
 
+/** A parameter's name at the start of a message, cut short like a value. */
+const named = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
+
+/** How a route lists that it takes `metadata.<path>=<value>` filters, any path. */
+const METADATA_PARAM = 'metadata.<key>';
+const METADATA_PREFIX = 'metadata.';
+
 function readParams(search: string, allowed: readonly string[], routePath: string): Params {
   const params = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(search)) {
-    if (!allowed.includes(name)) {
+    const known =
+      allowed.includes(name) || (allowed.includes(METADATA_PARAM) && name.startsWith(METADATA_PREFIX));
+    if (!known) {
       throw new QueryInputError(
         `${name.slice(0, 64)}: unknown parameter; ${routePath} takes ${allowed.join(', ')}`,
       );
     }
-    if (params.has(name)) throw new QueryInputError(`${name}: give it once`);
+    if (params.has(name)) throw new QueryInputError(`${named(name)}: give it once`);
     params.set(name, value);
   }
   return params;
@@ -266,6 +280,28 @@ function traceIdParam(text: string): string {
   return text.replaceAll('-', '').toLowerCase();
 }
 
+/**
+ * The `metadata.<path>=<value>` parameters, in the order given, as the path each filters on and
+ * its value. A path cannot be given twice: `readParams` takes each name once.
+ */
+function metadataParams(params: Params): Record<string, string> {
+  const filters: [string, string][] = [];
+  for (const [name, value] of params) {
+    if (!name.startsWith(METADATA_PREFIX)) continue;
+    if (filters.length === METADATA_FILTER_LIMITS.maxFilters) {
+      throw new QueryInputError(
+        `${named(name)}: at most ${METADATA_FILTER_LIMITS.maxFilters} metadata filters per request`,
+      );
+    }
+    const path = name.slice(METADATA_PREFIX.length);
+    const problem = metadataPathProblem(path) ?? metadataValueProblem(value);
+    if (problem) throw new QueryInputError(`${named(name)}: ${problem}`);
+    filters.push([path, value]);
+  }
+  // fromEntries defines every key as its own property, `__proto__` too.
+  return Object.fromEntries(filters);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Routes
 
@@ -369,6 +405,25 @@ const ROUTES: readonly RouteSpec[] = [
     path: '/v1/calls/failed',
     params: [...WINDOW_PARAMS, 'limit'],
     run: (ctx) => callList(ctx, failedCalls),
+  },
+  {
+    name: 'calls_count',
+    path: '/v1/calls/count',
+    params: [...WINDOW_PARAMS, METADATA_PARAM],
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'raw');
+      const metadata = metadataParams(ctx.params);
+      const count = await callCount(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+        metadata,
+      });
+      return {
+        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), metadata, ...count },
+        rows: 1,
+      };
+    },
   },
   {
     name: 'trace',

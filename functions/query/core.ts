@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { selectRows } from '../shared/clickhouse.js';
-import { describeIssues, PROJECT_ID_PATTERN } from '../shared/event.js';
+import { describeIssues, EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/event.js';
 
 /**
  * The analytics core behind the local query API and the deployed query function: typed queries
@@ -12,7 +12,8 @@ import { describeIssues, PROJECT_ID_PATTERN } from '../shared/event.js';
  * Dashboard queries (`minuteStats`, `modelUsage`, `summary`) read only the `events_minute`
  * rollup, so their cost follows minutes × models, not events; the call lists and traces read
  * the raw `events` table, lean columns only, except `traceSpans`, which is the one place that
- * returns prompt and response.
+ * returns prompt and response. `callCount` reads the raw table too: it counts rows, duplicates
+ * included, which a rollup cannot tell apart.
  */
 
 /** Input limits, documented with the query API. */
@@ -48,6 +49,17 @@ export interface WindowParams {
 export interface ListParams extends WindowParams {
   /** 1 to 1,000 rows. @default 100 */
   readonly limit?: number;
+}
+
+/**
+ * Metadata filters: each a path of keys joined by "." (`load_run`, `deploy.id`) and the value
+ * the metadata at that path must equal, as a string. All must match.
+ */
+export type MetadataFilters = Readonly<Record<string, string>>;
+
+export interface CountParams extends WindowParams {
+  /** Up to 4 filters. @default {} (every call of the window) */
+  readonly metadata?: MetadataFilters;
 }
 
 export interface TraceParams {
@@ -102,6 +114,16 @@ export interface Summary {
   readonly output_tokens: number;
   readonly total_tokens: number;
   readonly cost_cents: number;
+}
+
+/** How many calls of a window match; a call stored more than once counts in `calls` each time. */
+export interface CallCount {
+  /** Rows. */
+  readonly calls: number;
+  /** Distinct (trace_id, span_id) among them. */
+  readonly distinct_calls: number;
+  /** calls - distinct_calls: rows that repeat a call already counted. */
+  readonly duplicate_calls: number;
 }
 
 /** What every list of calls shows of a call. */
@@ -227,6 +249,73 @@ const ListSchema = z
       .default(QUERY_LIMITS.defaultRows),
   })
   .superRefine(checkWindow);
+
+/** Limits of `callCount`'s metadata filters, documented with the query API. */
+export const METADATA_FILTER_LIMITS = {
+  maxFilters: 4,
+  /**
+   * Keys in a path: the metadata object is depth 1, so the contract's deepest object holds
+   * values under this many keys.
+   */
+  maxPathKeys: EVENT_LIMITS.metadataMaxDepth,
+  maxKeyChars: 64,
+  maxValueChars: 256,
+} as const;
+
+/**
+ * A path key: plain enough to be written into SQL backquoted, as an identifier cannot be a
+ * query parameter. The values are parameters.
+ */
+const METADATA_KEY = new RegExp(`^[A-Za-z0-9_-]{1,${METADATA_FILTER_LIMITS.maxKeyChars}}$`);
+
+const quoted = (text: string) => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+
+/** What is wrong with a metadata filter's path (`deploy.id`), or undefined when it is a valid path. */
+export function metadataPathProblem(path: string): string | undefined {
+  const keys = path.split('.');
+  const bad = keys.find((key) => !METADATA_KEY.test(key));
+  if (bad !== undefined) {
+    return `each key of a metadata path must be 1-${METADATA_FILTER_LIMITS.maxKeyChars} letters, digits, "_" or "-", nested keys joined by "." (metadata.deploy.id); got key ${quoted(bad)}`;
+  }
+  if (keys.length > METADATA_FILTER_LIMITS.maxPathKeys) {
+    return `a metadata path has at most ${METADATA_FILTER_LIMITS.maxPathKeys} keys, as metadata nests at most ${EVENT_LIMITS.metadataMaxDepth} levels deep; got ${keys.length}`;
+  }
+  return undefined;
+}
+
+/** What is wrong with the value a metadata filter matches, or undefined when it is a valid value. */
+export function metadataValueProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a string';
+  if (value.length === 0) return 'must not be empty: give the value the metadata must equal';
+  if (value.length > METADATA_FILTER_LIMITS.maxValueChars) {
+    return `must be at most ${METADATA_FILTER_LIMITS.maxValueChars} characters; got ${value.length}`;
+  }
+  return undefined;
+}
+
+/** Read with Object.entries, not z.record: a `__proto__` key must stay a key like any other. */
+const metadataFilters = z
+  .custom<MetadataFilters>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), {
+    error: 'must be an object of metadata paths and the values they must equal',
+  })
+  .default({})
+  .transform((filters, ctx) => {
+    const entries = Object.entries(filters);
+    if (entries.length > METADATA_FILTER_LIMITS.maxFilters) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must hold at most ${METADATA_FILTER_LIMITS.maxFilters} filters; got ${entries.length}`,
+      });
+      return z.NEVER;
+    }
+    for (const [path, value] of entries) {
+      const problem = metadataPathProblem(path) ?? metadataValueProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', path: [path], message: problem });
+    }
+    return entries;
+  });
+
+const CountSchema = z.strictObject({ ...windowShape, metadata: metadataFilters }).superRefine(checkWindow);
 
 const TraceSchema = z.strictObject({
   projectId,
@@ -474,6 +563,40 @@ export async function failedCalls(client: ClickHouseClient, params: ListParams):
     { ...windowParams(w), limit: w.limit },
   );
   return rows.map((r) => ({ ...call(r), error_message: r.error_message }));
+}
+
+/**
+ * The metadata at a path as a string. A JSON path reads as a `Dynamic` holding whichever type
+ * the value was stored as, and `toString` prints it: a string "42" and a number 42 both read
+ * '42', `true` reads 'true'. A missing path (or a null, or an object) reads '', which no filter
+ * equals, as filter values are never empty. A typed subcolumn (`metadata.a.:String`) would miss
+ * the numbers.
+ */
+const metadataAt = (path: string) =>
+  `toString(metadata.${path
+    .split('.')
+    .map((key) => `\`${key}\``)
+    .join('.')})`;
+
+/**
+ * How many calls of the window match every metadata filter, and how many of those rows repeat a
+ * (trace_id, span_id) already counted: `events` is a plain MergeTree, so a call that reached it
+ * twice (under two deduplication tokens) stays two rows.
+ */
+export async function callCount(client: ClickHouseClient, params: CountParams): Promise<CallCount> {
+  const c = parse(CountSchema, params);
+  const filters = c.metadata.map(([path], i) => ` AND ${metadataAt(path)} = {m${i}:String}`).join('');
+  const values = Object.fromEntries(c.metadata.map(([, value], i) => [`m${i}`, value]));
+  const [row] = await select<{ calls: number; distinct_calls: number }>(
+    client,
+    `SELECT count() AS calls, uniqExact(trace_id, span_id) AS distinct_calls
+     FROM events
+     WHERE ${RAW_WINDOW}${filters}`,
+    { ...windowParams(c), ...values },
+  );
+  const calls = row ? num(row.calls) : 0;
+  const distinct = row ? num(row.distinct_calls) : 0;
+  return { calls, distinct_calls: distinct, duplicate_calls: calls - distinct };
 }
 
 /**

@@ -110,8 +110,23 @@ function buildDataSet() {
     latency_ms: 300,
   });
   const onlyB = add(B, { model: MODEL_B_ONLY, timestamp: iso(NOW - 30 * MINUTE), latency_ms: 300 });
+
+  // A load run 30 hours back, outside every window the other routes are asked for: five calls
+  // of A, two of them stored twice, and three of B tagged with the same run.
+  const loadRun = { from: NOW - 30 * HOUR, to: NOW - 30 * HOUR + 10 * MINUTE, id: 'run-7f3a' };
+  const runCalls = [A, A, A, A, A, B, B, B].map((project, i) =>
+    add(project, {
+      model: project === A ? 'gpt-4o' : MODEL_B_ONLY,
+      timestamp: iso(loadRun.from + i * MINUTE),
+      latency_ms: 200,
+      metadata: { load_run: loadRun.id, deploy: { id: i % 2 === 0 ? 7 : '8' } },
+    }),
+  );
+  const storedAgain = sent.filter((s) => runCalls.slice(0, 2).includes(s.event));
   return {
     sent,
+    loadRun,
+    storedAgain,
     edges,
     twoDaysAgo,
     traceA: root.trace_id,
@@ -180,6 +195,7 @@ async function insert(client: ClickHouseClient, batch: Sent[]): Promise<void> {
 beforeAll(async () => {
   engine = await embeddedClickHouse();
   await insert(engine.client, DATA.sent);
+  await insert(engine.client, DATA.storedAgain);
   deps = { keys, clickhouse: engine.client, now: () => NOW };
 });
 
@@ -366,6 +382,92 @@ describe('the other routes', () => {
   });
 });
 
+describe('GET /v1/calls/count', () => {
+  const window = { from: MINUTE_END - HOUR, to: MINUTE_END };
+  const { loadRun } = DATA;
+  const runWindow = `from=${iso(loadRun.from)}&to=${iso(loadRun.to)}`;
+  const metadataOf = (e: NormalizedEvent) => e.metadata as Record<string, unknown>;
+
+  it('counts the calls of a load run, each call stored twice counted as a duplicate', async () => {
+    const { status, headers, body, summary } = await get(
+      `/v1/calls/count?${runWindow}&metadata.load_run=run-7f3a`,
+    );
+
+    expect(status).toBe(200);
+    expect(headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    expect(body).toEqual({
+      project: A,
+      from: iso(loadRun.from),
+      to: iso(loadRun.to),
+      metadata: { load_run: 'run-7f3a' },
+      calls: 7,
+      distinct_calls: 5,
+      duplicate_calls: 2,
+    });
+    expect(summary).toMatchObject({ route: 'calls_count', statusCode: 200, projectId: A, rows: 1 });
+  });
+
+  it('bounds the window to the millisecond', async () => {
+    // Calls 1 to 3 of the run: call 0 sits 1 ms before from, call 4 at to; call 1 is stored twice.
+    const from = iso(loadRun.from + 1);
+    const to = iso(loadRun.from + 4 * MINUTE);
+    const { body } = await get(`/v1/calls/count?from=${from}&to=${to}&metadata.load_run=run-7f3a`);
+    expect(body).toMatchObject({ from, to, calls: 4, distinct_calls: 3, duplicate_calls: 1 });
+  });
+
+  it('takes a window, and without filters counts every call in it', async () => {
+    const events = within(A, window.from, window.to);
+    const { status, body } = await get('/v1/calls/count?window=1h');
+
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      project: A,
+      from: iso(window.from),
+      to: iso(window.to),
+      metadata: {},
+      calls: events.length,
+      distinct_calls: events.length,
+      duplicate_calls: 0,
+    });
+  });
+
+  it('matches every filter, nested paths, and numbers by their text', async () => {
+    const chat = within(A, window.from, window.to).filter((e) => metadataOf(e).feature === 'chat');
+    const experiment = String(metadataOf(chat[0] as NormalizedEvent).experiment);
+    const both = chat.filter((e) => metadataOf(e).experiment === experiment);
+    expect(chat.length).toBeGreaterThan(both.length);
+    expect(both.length).toBeGreaterThan(0);
+
+    const one = await get('/v1/calls/count?window=1h&metadata.feature=chat');
+    expect(one.body).toMatchObject({ metadata: { feature: 'chat' }, calls: chat.length });
+    const two = await get(
+      `/v1/calls/count?window=1h&metadata.feature=chat&metadata.experiment=${experiment}`,
+    );
+    expect(two.body).toMatchObject({
+      metadata: { feature: 'chat', experiment },
+      calls: both.length,
+      distinct_calls: both.length,
+    });
+    // The generator's temperature is the number 0.7 on every call.
+    const temperature = await get('/v1/calls/count?window=1h&metadata.temperature=0.7');
+    expect(temperature.body.calls).toBe(within(A, window.from, window.to).length);
+    // deploy.id is 7 (a number) on calls 0, 2 and 4 of the run, "8" (a string) on calls 1 and 3.
+    const seven = await get(`/v1/calls/count?${runWindow}&metadata.deploy.id=7&metadata.load_run=run-7f3a`);
+    expect(seven.body).toMatchObject({ metadata: { 'deploy.id': '7', load_run: 'run-7f3a' }, calls: 4 });
+    const eight = await get(`/v1/calls/count?${runWindow}&metadata.deploy.id=8`);
+    expect(eight.body).toMatchObject({ calls: 3, distinct_calls: 2, duplicate_calls: 1 });
+  });
+
+  it('matches nothing at a missing path, and echoes a __proto__ key as a key', async () => {
+    const missing = await get(`/v1/calls/count?${runWindow}&metadata.load_run.id=run-7f3a`);
+    expect(missing.body).toMatchObject({ calls: 0, distinct_calls: 0, duplicate_calls: 0 });
+    const proto = await get(`/v1/calls/count?${runWindow}&metadata.__proto__=x`);
+    expect(proto.status).toBe(200);
+    expect(Object.keys(proto.body.metadata)).toEqual(['__proto__']);
+    expect(proto.body.calls).toBe(0);
+  });
+});
+
 /** Whether an answer holds a figure that only B's calls have: B's own model, or 50 s latency. */
 const showsB = (text: string) =>
   text.includes(MODEL_B_ONLY) ||
@@ -398,6 +500,24 @@ describe('one project per key', () => {
     expect(showsB(text)).toBe(false);
   });
 
+  it('counts only its own project, whatever metadata the other has', async () => {
+    const run = `/v1/calls/count?from=${iso(DATA.loadRun.from)}&to=${iso(DATA.loadRun.to)}&metadata.load_run=run-7f3a`;
+    const a = await get(run);
+    const b = await get(run, { key: keyB.key });
+    expect(a.body).toMatchObject({ project: A, calls: 7, distinct_calls: 5 });
+    expect(b.body).toMatchObject({ project: B, calls: 3, distinct_calls: 3, duplicate_calls: 0 });
+
+    const chat = (project: string) =>
+      within(project, MINUTE_END - HOUR, MINUTE_END).filter(
+        (e) => (e.metadata as Record<string, unknown>).feature === 'chat',
+      ).length;
+    expect((await get('/v1/calls/count?window=1h&metadata.feature=chat')).body.calls).toBe(chat(A));
+    expect((await get('/v1/calls/count?window=1h&metadata.feature=chat', { key: keyB.key })).body.calls).toBe(
+      chat(B),
+    );
+    expect(chat(B)).toBeGreaterThan(0);
+  });
+
   it('sums only its own project', async () => {
     const a = await get('/v1/summary?window=1h');
     const b = await get('/v1/summary?window=1h', { key: keyB.key });
@@ -418,6 +538,7 @@ describe('one project per key', () => {
     '/v1/metrics?project=proj-b',
     '/v1/summary?window=1h&project=proj-b',
     '/v1/calls/failed?project=proj-b',
+    '/v1/calls/count?metadata.load_run=run-7f3a&project=proj-b',
     `/v1/traces/${'b'.repeat(32)}?project=proj-b`,
   ])('rejects ?project= of another project with 403 naming both: %s', async (path) => {
     const { status, body, summary } = await get(path);
@@ -516,6 +637,82 @@ describe('bad requests', () => {
     expect(summary).toMatchObject({ statusCode: 400, errorCode: 'invalid_query', projectId: A });
   });
 
+  const LONG_PATH = `metadata.${'k'.repeat(70)}`;
+  it.each([
+    [
+      '/v1/calls/count?metadata=x',
+      'metadata',
+      'unknown parameter; /v1/calls/count takes window, from, to, project, metadata.<key>',
+    ],
+    ['/v1/calls/count?limit=5', 'limit', 'unknown parameter'],
+    ['/v1/calls/count?step=hour', 'step', 'unknown parameter'],
+    [
+      '/v1/calls/slowest?metadata.load_run=x',
+      'metadata.load_run',
+      'unknown parameter; /v1/calls/slowest takes window, from, to, project, limit',
+    ],
+    ['/v1/summary?window=1h&metadata.feature=chat', 'metadata.feature', 'unknown parameter'],
+    [`/v1/traces/${TRACE}?metadata.a=b`, 'metadata.a', 'unknown parameter'],
+    [
+      '/v1/calls/count?metadata.a%20b=x',
+      'metadata.a b',
+      'each key of a metadata path must be 1-64 letters, digits, "_" or "-"',
+    ],
+    ['/v1/calls/count?metadata.=x', 'metadata.', 'got key ""'],
+    ['/v1/calls/count?metadata.a..b=x', 'metadata.a..b', 'got key ""'],
+    ['/v1/calls/count?metadata.a.=x', 'metadata.a.', 'got key ""'],
+    [
+      '/v1/calls/count?metadata.a%60)%20OR%201%3D1%20--=x',
+      'metadata.a`) OR 1=1 --',
+      'each key of a metadata path',
+    ],
+    ["/v1/calls/count?metadata.a'b=x", "metadata.a'b", 'each key of a metadata path'],
+    [
+      `/v1/calls/count?metadata.${'k'.repeat(65)}=x`,
+      `metadata.${'k'.repeat(55)}…`,
+      'each key of a metadata path',
+    ],
+    [
+      '/v1/calls/count?metadata.a.b.c.d.e.f=x',
+      'metadata.a.b.c.d.e.f',
+      'a metadata path has at most 5 keys, as metadata nests at most 5 levels deep; got 6',
+    ],
+    [
+      '/v1/calls/count?metadata.a=1&metadata.b=2&metadata.c=3&metadata.d=4&metadata.e=5',
+      'metadata.e',
+      'at most 4 metadata filters per request',
+    ],
+    ['/v1/calls/count?metadata.load_run=', 'metadata.load_run', 'must not be empty'],
+    [
+      `/v1/calls/count?metadata.load_run=${'v'.repeat(257)}`,
+      'metadata.load_run',
+      'must be at most 256 characters; got 257',
+    ],
+    ['/v1/calls/count?metadata.load_run=a&metadata.load_run=b', 'metadata.load_run', 'give it once'],
+    ['/v1/calls/count?metadata.load_run=a&metadata.load%5Frun=a', 'metadata.load_run', 'give it once'],
+    [`/v1/calls/count?${LONG_PATH}=a&${LONG_PATH}=b`, `${LONG_PATH.slice(0, 64)}…`, 'give it once'],
+    ['/v1/calls/count?window=0h&metadata.load_run=x', 'window', 'must be a length'],
+    ['/v1/calls/count?from=2026-01-01T00:00:00Z&metadata.load_run=x', 'to', 'is required with from'],
+    ['/v1/calls/count?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to', 'at most 31d after from'],
+  ])('rejects %s with 400 naming %s', async (path, parameter, message) => {
+    const { status, body, summary } = await get(path);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('invalid_query');
+    expect(body.error.message.startsWith(`${parameter}: `)).toBe(true);
+    expect(body.error.message).toContain(message);
+    expect(summary).toMatchObject({ statusCode: 400, errorCode: 'invalid_query', projectId: A });
+  });
+
+  it('takes a metadata value of 256 characters, and any characters in it', async () => {
+    for (const value of ['v'.repeat(256), 'it\'s a "quote"; DROP TABLE events; --', '🚀 ünïcode & = ?']) {
+      const { status, body } = await get(
+        `/v1/calls/count?window=1h&metadata.load_run=${encodeURIComponent(value)}`,
+      );
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ metadata: { load_run: value }, calls: 0 });
+    }
+  });
+
   it('takes raw-row windows to the millisecond, unlike rollup windows', async () => {
     const from = iso(MINUTE_END - 30 * MINUTE + 250);
     const to = iso(MINUTE_END - 500);
@@ -538,6 +735,7 @@ describe('routing', () => {
         '/v1/models',
         '/v1/calls/slowest',
         '/v1/calls/failed',
+        '/v1/calls/count',
       ]) {
         expect(body.error.message).toContain(route);
       }
@@ -591,6 +789,7 @@ describe('failures', () => {
       '/v1/summary',
       '/v1/models',
       '/v1/calls/failed',
+      '/v1/calls/count?metadata.load_run=x',
       `/v1/traces/${DATA.traceA}`,
     ]) {
       const { status, headers, body, summary } = await get(path, { with: { ...deps, clickhouse: failing } });

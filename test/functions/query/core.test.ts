@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../../clickhouse/migrate.js';
+import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import {
   type CallRow,
+  callCount,
   type FailedCall,
   failedCalls,
   hourStats,
+  type MetadataFilters,
   type MinuteStat,
   minuteStats,
   modelUsage,
@@ -636,6 +639,220 @@ describe('failedCalls', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// callCount: rows of its own projects, so the data set above keeps its ground truth.
+
+const COUNT_A = 'count-a';
+const COUNT_B = 'count-b';
+
+/** A row as stored: a call and its metadata as the client sent it. */
+interface StoredRow {
+  readonly event: NormalizedEvent;
+  readonly metadata: Record<string, unknown>;
+}
+
+function buildCountSet() {
+  const random = seededRandom(5);
+  const generator = eventGenerator({ seed: 13 });
+  const sent: Sent[] = [];
+  const add = (project: string, ms: number, metadata: Record<string, unknown>): Sent => {
+    const generated = generator.next({ timestamp: new Date(ms).toISOString() });
+    const raw = { ...generated, metadata: { ...generated.metadata, ...metadata } };
+    const checked = checkEvent(JSON.parse(JSON.stringify(raw)), project);
+    if (!checked.ok) throw new Error(`test event is invalid: ${checked.reason}`);
+    const one = { raw, event: checked.event };
+    sent.push(one);
+    return one;
+  };
+  const anywhere = () => FROM + Math.floor(random() * 10 * MINUTE);
+  // The same text as a number, a string and nearby values; a boolean and its text.
+  const builds = [42, '42', 42.5, '042', true, 'true'];
+  const tagged = (i: number) => ({
+    load_run: i % 4 === 0 ? 'run-2' : 'run-1',
+    deploy: { id: i % 3 === 0 ? 'd-7' : 'd-8', stage: { name: i % 2 === 0 ? 'main' : 'canary' } },
+    build: builds[i % builds.length],
+  });
+  const runA = Array.from({ length: 60 }, (_, i) => add(COUNT_A, anywhere(), tagged(i)));
+  for (let i = 0; i < 20; i++) add(COUNT_B, anywhere(), tagged(i));
+
+  const inner = { from: FROM + 3 * MINUTE + 500, to: FROM + 6 * MINUTE + 250 };
+  // Calls on each bound and 1 ms before it, of the whole window and of the inner one.
+  for (const bound of [FROM, TO, inner.from, inner.to]) {
+    for (const at of [bound - 1, bound]) add(COUNT_A, at, { load_run: 'run-1', edge: 'yes' });
+  }
+  add(COUNT_A, anywhere(), { load_run: null, l1: { l2: { l3: { l4: { l5: 'deep' } } } } });
+  // Own properties named __proto__, as JSON.parse makes them: a key like any other.
+  add(COUNT_A, anywhere(), JSON.parse('{"__proto__": "p", "deploy": {"__proto__": "q"}}'));
+
+  // Three run-1 calls reach the table again under tokens of their own, the first of them twice.
+  const again = runA.filter((r) => r.raw.metadata?.load_run === 'run-1').slice(0, 3);
+  const duplicates: Sent[][] = [again, again.slice(0, 1)];
+  const stored: StoredRow[] = [...sent, ...duplicates.flat()].map(({ raw, event }) => ({
+    event,
+    metadata: raw.metadata as Record<string, unknown>,
+  }));
+  return { sent, duplicates, stored, inner };
+}
+
+const COUNT_SET = buildCountSet();
+
+/** What `toString` prints of a JSON path: scalars as text, anything else (or nothing) as ''. */
+function metadataText(metadata: Record<string, unknown>, path: string): string {
+  let value: unknown = metadata;
+  for (const key of path.split('.')) {
+    value =
+      value !== null && typeof value === 'object' && Object.hasOwn(value, key)
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
+  }
+  return ['string', 'number', 'boolean'].includes(typeof value) ? String(value) : '';
+}
+
+function expectedCount(project: string, from: number, to: number, filters: MetadataFilters) {
+  const rows = COUNT_SET.stored.filter(
+    ({ event, metadata }) =>
+      event.project_id === project &&
+      ms(event.timestamp) >= from &&
+      ms(event.timestamp) < to &&
+      Object.entries(filters).every(([path, value]) => metadataText(metadata, path) === value),
+  );
+  const distinct = new Set(rows.map(({ event }) => `${event.trace_id}/${event.span_id}`)).size;
+  return { calls: rows.length, distinct_calls: distinct, duplicate_calls: rows.length - distinct };
+}
+
+describe('callCount', () => {
+  const countWindow = { projectId: COUNT_A, from: new Date(FROM), to: new Date(TO) };
+  const count = (metadata: MetadataFilters, window: Partial<typeof countWindow> = {}) =>
+    callCount(client, { ...countWindow, ...window, metadata });
+
+  beforeAll(async () => {
+    const store = new ClickHouseLoaderStore(client);
+    const ndjson = (batch: Sent[]) =>
+      batch
+        .map(({ raw, event }) =>
+          JSON.stringify({
+            ...raw,
+            _project_id: event.project_id,
+            _received_at: new Date(FROM + HOUR).toISOString(),
+            _request_id: 'request-count',
+            _request_key: 'count',
+          }),
+        )
+        .join('\n');
+    await store.insertEvents(ndjson(COUNT_SET.sent), 'count:all');
+    for (const [i, batch] of COUNT_SET.duplicates.entries()) {
+      await store.insertEvents(ndjson(batch), `count:again:${i}`);
+    }
+    // A batch sent again under its own token is deduplicated: it adds no row.
+    await store.insertEvents(ndjson(COUNT_SET.sent), 'count:all');
+  });
+
+  it.each<[string, MetadataFilters, { project?: string; from?: number; to?: number }]>([
+    ['every call of the window without filters', {}, {}],
+    ['one filter', { load_run: 'run-1' }, {}],
+    ['one filter, another value', { load_run: 'run-2' }, {}],
+    ['two filters, both must match', { load_run: 'run-1', 'deploy.id': 'd-7' }, {}],
+    ['a nested path', { 'deploy.stage.name': 'canary' }, {}],
+    [
+      'four filters',
+      { load_run: 'run-1', 'deploy.id': 'd-8', 'deploy.stage.name': 'canary', build: '42' },
+      {},
+    ],
+    ['a number and a string of the same text', { build: '42' }, {}],
+    ['a boolean and its text', { build: 'true' }, {}],
+    ['a fraction', { build: '42.5' }, {}],
+    ['a generated float on every call', { temperature: '0.7' }, {}],
+    ['an inner window in milliseconds', { load_run: 'run-1' }, COUNT_SET.inner],
+    ['the other project', { load_run: 'run-1' }, { project: COUNT_B }],
+  ])('counts as ground truth does: %s', async (_name, metadata, window) => {
+    const project = window.project ?? COUNT_A;
+    const from = window.from ?? FROM;
+    const to = window.to ?? TO;
+    const expected = expectedCount(project, from, to, metadata);
+    expect(expected.calls).toBeGreaterThan(3);
+
+    const counted = await count(metadata, { projectId: project, from: new Date(from), to: new Date(to) });
+
+    expect(counted).toEqual(expected);
+  });
+
+  it('counts a call stored twice as one distinct call and a duplicate row', async () => {
+    const run1 = await count({ load_run: 'run-1' });
+    const run2 = await count({ load_run: 'run-2' });
+    const sentRun1 = COUNT_SET.sent.filter(
+      ({ event, raw }) =>
+        event.project_id === COUNT_A &&
+        ms(event.timestamp) >= FROM &&
+        ms(event.timestamp) < TO &&
+        raw.metadata?.load_run === 'run-1',
+    );
+
+    // Three calls again, one of them twice more; the batch sent again under its token added none.
+    expect(run1).toEqual({ calls: sentRun1.length + 4, distinct_calls: sentRun1.length, duplicate_calls: 4 });
+    expect(run2.duplicate_calls).toBe(0);
+    expect(run2.calls).toBe(run2.distinct_calls);
+  });
+
+  it('matches a number and a string of the same text, and nothing else', async () => {
+    const exactly = (value: unknown) =>
+      COUNT_SET.stored.filter(
+        ({ event, metadata }) =>
+          event.project_id === COUNT_A && ms(event.timestamp) >= FROM && metadata.build === value,
+      ).length;
+    expect(exactly(42)).toBeGreaterThan(0);
+    expect(exactly('42')).toBeGreaterThan(0);
+
+    expect((await count({ build: '42' })).calls).toBe(exactly(42) + exactly('42'));
+    expect((await count({ build: '042' })).calls).toBe(exactly('042'));
+    expect((await count({ build: '42.0' })).calls).toBe(0);
+  });
+
+  it('includes a call exactly at from and excludes calls exactly at to and 1 ms before from', async () => {
+    const { inner } = COUNT_SET;
+    const edges = (from: number, to: number) =>
+      count({ edge: 'yes' }, { from: new Date(from), to: new Date(to) }).then((c) => c.calls);
+
+    // Of the eight: all but 1 ms before FROM and at TO.
+    expect(await edges(FROM, TO)).toBe(6);
+    expect(await edges(FROM - 1, TO + 1)).toBe(8);
+    // At inner.from and 1 ms before inner.to.
+    expect(await edges(inner.from, inner.to)).toBe(2);
+    expect(await edges(inner.from - 1, inner.to + 1)).toBe(4);
+  });
+
+  it('reads a path as deep as the event contract nests, and a key named __proto__', async () => {
+    expect((await count({ 'l1.l2.l3.l4.l5': 'deep' })).calls).toBe(1);
+    expect((await count(Object.fromEntries([['__proto__', 'p']]))).calls).toBe(1);
+    expect((await count(Object.fromEntries([['deploy.__proto__', 'q']]))).calls).toBe(1);
+  });
+
+  it('matches no value at a missing path, a null, or an object', async () => {
+    const nowhere: MetadataFilters[] = [
+      { nope: 'x' },
+      { 'load_run.inner': 'run-1' },
+      { deploy: JSON.stringify({ id: 'd-7', stage: { name: 'main' } }) },
+      { 'deploy.stage': '{"name":"main"}' },
+      { l1: 'deep' },
+      { load_run: 'null' },
+    ];
+    for (const metadata of nowhere) {
+      expect(await count(metadata)).toEqual({ calls: 0, distinct_calls: 0, duplicate_calls: 0 });
+    }
+  });
+
+  it("never counts another project's calls", async () => {
+    const inB = expectedCount(COUNT_B, FROM, TO, { load_run: 'run-1' });
+    const inA = expectedCount(COUNT_A, FROM, TO, { load_run: 'run-1' });
+    expect(inB.calls).toBeGreaterThan(0);
+
+    expect(await count({ load_run: 'run-1' }, { projectId: COUNT_B })).toEqual(inB);
+    expect(await count({ load_run: 'run-1' })).toEqual(inA);
+    expect((await count({ load_run: 'run-1' }, { projectId: EMPTY })).calls).toBe(0);
+    // The main data set's projects have metadata of their own, but no load_run.
+    expect((await count({ load_run: 'run-1' }, { projectId: A })).calls).toBe(0);
+  });
+});
+
 describe('traceSpans', () => {
   const spansOf = (project: string, traceId: string) =>
     EVENTS.filter((e) => e.project_id === project && e.trace_id === traceId)
@@ -800,6 +1017,66 @@ describe('input validation', () => {
       'rejects a trace id carrying SQL',
       () => traceSpans(NO_ENGINE, { projectId: A, traceId: "' OR 1=1 --" }),
       /traceId/,
+    ],
+    [
+      'rejects a metadata path key with a space',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a b': 'x' } }),
+      /metadata\.a b: each key of a metadata path must be 1-64 letters/,
+    ],
+    [
+      'rejects a metadata path key with a backquote',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a`) = 1 OR (`b': 'x' } }),
+      /each key of a metadata path/,
+    ],
+    [
+      'rejects an empty metadata path key',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a..b': 'x' } }),
+      /metadata\.a\.\.b: each key .* got key ""/,
+    ],
+    [
+      'rejects an empty metadata path',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { '': 'x' } }),
+      /each key of a metadata path/,
+    ],
+    [
+      'rejects a metadata path key of 65 characters',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { ['k'.repeat(65)]: 'x' } }),
+      /each key of a metadata path/,
+    ],
+    [
+      'rejects a metadata path of 6 keys',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a.b.c.d.e.f': 'x' } }),
+      /metadata\.a\.b\.c\.d\.e\.f: a metadata path has at most 5 keys/,
+    ],
+    [
+      'rejects 5 metadata filters',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { a: '1', b: '2', c: '3', d: '4', e: '5' } }),
+      /metadata: must hold at most 4 filters; got 5/,
+    ],
+    [
+      'rejects an empty metadata value',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { load_run: '' } }),
+      /metadata\.load_run: must not be empty/,
+    ],
+    [
+      'rejects a metadata value of 257 characters',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { load_run: 'v'.repeat(257) } }),
+      /metadata\.load_run: must be at most 256 characters; got 257/,
+    ],
+    [
+      'rejects a metadata value that is not a string',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: { build: 42 as unknown as string } }),
+      /metadata\.build: must be a string/,
+    ],
+    [
+      'rejects metadata that is not an object',
+      () => callCount(NO_ENGINE, { ...GOOD, metadata: ['a'] as unknown as MetadataFilters }),
+      /metadata: must be an object/,
+    ],
+    [
+      'rejects a count window over 31 days',
+      () => callCount(NO_ENGINE, { ...GOOD, from: new Date(TO - 31 * DAY - 1) }),
+      /to: must be at most 31 days/,
     ],
     [
       'rejects a project id with a quote for a trace',

@@ -220,6 +220,27 @@ describe('createQueryHandler', () => {
     expect(json(result).calls).toHaveLength(2);
   });
 
+  it('passes metadata parameters through: GET /v1/calls/count', async () => {
+    const query = createQueryHandler(() => injected());
+    const event = withKey(fixture('get-query-metrics'), known.key);
+    event.path = '/v1/calls/count';
+    event.queryStringParameters = { window: '1h', 'metadata.feature': 'chat' };
+
+    const result = await query(event, context);
+
+    expect(result.statusCode).toBe(200);
+    const chat = EVENTS.filter((e) => e.metadata?.feature === 'chat').length;
+    expect(chat).toBeGreaterThan(0);
+    expect(json(result)).toMatchObject({
+      project: PROJECT,
+      metadata: { feature: 'chat' },
+      calls: chat,
+      distinct_calls: chat,
+      duplicate_calls: 0,
+    });
+    expect(emfBlobs()).toEqual([expect.objectContaining({ route: 'calls_count', QueryRequests: 1 })]);
+  });
+
   it('rejects a bad parameter with 400 and another project with 403', async () => {
     const query = createQueryHandler(() => injected());
     const event = withKey(fixture('get-query-metrics'), known.key);
