@@ -5,7 +5,20 @@ import type { EventInput } from '../functions/shared/event.js';
  * ~200 bytes of metadata, ~5.3 KB of JSON in all, from a seeded generator so runs repeat.
  * The text is drawn from a Zipf-distributed vocabulary of 4,000 made-up words, which gzips
  * about 3.5:1, close to English prose (pure repetition would flatter every compressed figure).
+ *
+ * With `sizes: 'spread'` the prompt and response lengths are log-normal around the same means
+ * (most calls short, a few long ones, as real traffic), instead of exactly 2,000 and 3,000.
  */
+
+/** Mean text lengths, in characters, of the design document's 5.3 KB event. */
+export const MEAN_PROMPT_CHARS = 2_000;
+export const MEAN_RESPONSE_CHARS = 3_000;
+/** The log-normal's sigma: about a third of calls below half the mean, one in 20 above twice it. */
+const SPREAD_SIGMA = 0.6;
+/** Bounds of a spread length: a call has some text, and stays far under the event size limit. */
+const SPREAD_MIN_CHARS = 40;
+const SPREAD_MAX_FACTOR = 8;
+const CORPUS_CHARS = 1 << 20;
 
 /** mulberry32: small, fast, good enough for test data. */
 export function seededRandom(seed: number): () => number {
@@ -57,23 +70,45 @@ export interface EventGenerator {
   next(overrides?: Partial<EventInput>): EventInput;
 }
 
-export function eventGenerator(
-  options: { seed?: number; projectId?: string; now?: () => number } = {},
-): EventGenerator {
+export interface EventGeneratorOptions {
+  readonly seed?: number;
+  readonly projectId?: string;
+  readonly now?: () => number;
+  /** `fixed`: 2,000 and 3,000 characters; `spread`: log-normal around those means. @default 'fixed' */
+  readonly sizes?: 'fixed' | 'spread';
+  /** Added to every event's generated metadata (a load run's id, say). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export function eventGenerator(options: EventGeneratorOptions = {}): EventGenerator {
   const random = seededRandom(options.seed ?? 1);
   const words = vocabulary(random, 4_000);
   const now = options.now ?? Date.now;
   // Zipf-like: squaring a uniform draw favours the first words of the vocabulary.
   const word = () => words[Math.floor(random() ** 2 * words.length)] as string;
+  // A corpus of such words, built once; each text is a slice of it from a random word. Building
+  // every text word by word cost ~100 µs an event; a slice costs ~1 µs. Slices of a 1 MiB corpus
+  // seldom overlap within gzip's 32 KiB window, so they compress like fresh text.
+  const parts: string[] = [];
+  let corpusLength = 0;
+  while (corpusLength < CORPUS_CHARS + MEAN_RESPONSE_CHARS * SPREAD_MAX_FACTOR) {
+    const w = word();
+    parts.push(w);
+    corpusLength += w.length + 1;
+  }
+  const corpus = parts.join(' ');
   const text = (chars: number) => {
-    const parts: string[] = [];
-    let length = 0;
-    while (length < chars) {
-      const w = word();
-      parts.push(w);
-      length += w.length + 1;
-    }
-    return parts.join(' ').slice(0, chars);
+    const from = corpus.indexOf(' ', Math.floor(random() * CORPUS_CHARS)) + 1;
+    return corpus.slice(from, from + chars).trimEnd();
+  };
+  // Box–Muller: a standard normal draw from two uniform ones.
+  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const length = (mean: number) => {
+    if (options.sizes !== 'spread') return mean;
+    // A log-normal's mean is its median times e^(sigma²/2): the median is set so the mean stays put.
+    const median = mean / Math.exp((SPREAD_SIGMA * SPREAD_SIGMA) / 2);
+    const drawn = Math.round(median * Math.exp(SPREAD_SIGMA * normal()));
+    return Math.min(mean * SPREAD_MAX_FACTOR, Math.max(SPREAD_MIN_CHARS, drawn));
   };
   return {
     next(overrides = {}) {
@@ -103,9 +138,10 @@ export function eventGenerator(
           app_version: '3.14.2',
           temperature: 0.7,
           experiment: `exp-${Math.floor(random() * 50)}`,
+          ...options.metadata,
         },
-        prompt: text(2_000),
-        response: text(3_000),
+        prompt: text(length(MEAN_PROMPT_CHARS)),
+        response: text(length(MEAN_RESPONSE_CHARS)),
         ...overrides,
       };
     },

@@ -1,0 +1,504 @@
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
+import { retryDelayMs } from '../sdk/backoff.js';
+import { CLIENT_DEFAULTS } from '../sdk/client.js';
+import { INGEST_PATH } from '../sdk/endpoint.js';
+import { newSpanId, newTraceId } from '../sdk/ids.js';
+import { judgeResponse, type Verdict } from '../sdk/response.js';
+import { HttpTransport } from '../sdk/transport.js';
+import { eventGenerator } from './event-generator.js';
+import { type BatchLimits, type PlannedBatch, planBatches } from './planner.js';
+import type { Phase, Scenario } from './scenarios.js';
+import {
+  countInto,
+  emptyTally,
+  errorAnswers,
+  type LatencyHistogram,
+  type LatencySummary,
+  latencyHistogram,
+  latencySummary,
+  recordMs,
+  type Tally,
+} from './stats.js';
+
+/**
+ * Runs a scenario against an ingest endpoint: requests go out on the open model's schedule
+ * (`planner.ts`), each with its own Idempotency-Key, and are retried as the SDK retries them
+ * (the SDK's own answer rules and backoff), so every event ends acknowledged, rejected, refused
+ * or in doubt, and the verification can hold the store to the acknowledged count.
+ */
+
+const gzip = promisify<InputType, ZlibOptions, Buffer>(gzipCallback);
+
+/** The metadata key every event of a run carries its run id under. */
+export const RUN_ID_METADATA_KEY = 'load_run';
+
+export interface LoadProject {
+  readonly apiKey: string;
+  /** How the report names it before the API has told us its project id. */
+  readonly label: string;
+}
+
+export interface RunnerOptions {
+  /** The deployment's base URL: `https://ingest.<region>.<domain>` or `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** One API key per project of the scenario. */
+  readonly projects: readonly LoadProject[];
+  readonly scenario: Scenario;
+  readonly runId: string;
+  /** Sockets per project. */
+  readonly connections: number;
+  readonly gzipLevel: number;
+  readonly maxRetries: number;
+  readonly timeoutMs: number;
+  /** Requests open at once at most; a batch due beyond it is counted unsent rather than queued without bound. */
+  readonly maxInFlight: number;
+  readonly limits: BatchLimits;
+  /**
+   * `ahead`: every request is generated and compressed before the clock starts, so the
+   * generator's CPU is not taken from a server on the same machine; `live`: as the schedule goes.
+   */
+  readonly generate: 'ahead' | 'live';
+  readonly sizes: 'fixed' | 'spread';
+  readonly seed: number;
+  /** One event a second sent alone and read back through `/v1/traces/<id>`: freshness. */
+  readonly probes: boolean;
+  /** How long after the load the last probes are waited for. */
+  readonly probeTimeoutMs: number;
+  readonly onProgress?: (progress: Progress) => void;
+  readonly progressIntervalMs?: number;
+  /** Stops the schedule; requests in flight and their retries finish. */
+  readonly signal?: AbortSignal;
+}
+
+/** One progress interval. */
+export interface Progress {
+  readonly elapsedSec: number;
+  readonly phase: Phase;
+  readonly offeredPerSec: number;
+  readonly acknowledgedPerSec: number;
+  readonly errorAnswers: number;
+  readonly inFlight: number;
+  readonly latency: LatencySummary;
+  /** Events acknowledged so far, all phases. */
+  readonly acknowledged: number;
+}
+
+export interface PhaseResult {
+  readonly phase: Phase;
+  readonly tally: Tally;
+  readonly latency: LatencySummary;
+  /** Events acknowledged per second of the phase, for batches due in it. */
+  readonly acknowledgedPerSec: number;
+}
+
+export interface FreshnessResult {
+  readonly probes: number;
+  readonly acknowledged: number;
+  /** Acknowledged probes the query API had not returned by the deadline. */
+  readonly neverSeen: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly maxMs: number;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  /** Seconds from the first scheduled request to the last answer. */
+  readonly elapsedSec: number;
+  readonly scheduledSec: number;
+  readonly generation: {
+    readonly mode: 'ahead' | 'live';
+    readonly seconds: number;
+    readonly events: number;
+    readonly meanEventBytes: number;
+    readonly meanRequestBytes: number;
+    readonly meanEventsPerRequest: number;
+    readonly compressionRatio: number;
+  };
+  readonly tally: Tally;
+  /** Per project, in `projects` order: acknowledged and in-doubt events, probes included. */
+  readonly perProject: readonly { readonly acknowledged: number; readonly inDoubt: number }[];
+  readonly phases: readonly PhaseResult[];
+  readonly latency: LatencySummary;
+  readonly acknowledgedPerSec: number;
+  readonly freshness?: FreshnessResult;
+  /** Earliest and latest event timestamp of the run, for the verification's window. */
+  readonly firstEventAt: string;
+  readonly lastEventAt: string;
+}
+
+interface Outgoing {
+  readonly batch: PlannedBatch;
+  /** Bodies made ahead; `undefined` in live mode. */
+  readonly body?: Buffer;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Final answers that may follow a write (a crash after the stream accepted it): the events are in doubt. */
+const REFUSED_STATUSES = new Set([429, 503]);
+
+export async function runLoad(options: RunnerOptions): Promise<RunResult> {
+  const { scenario, limits } = options;
+  if (options.projects.length !== scenario.projects) {
+    throw new Error(
+      `the scenario has ${scenario.projects} projects but ${options.projects.length} API keys were given`,
+    );
+  }
+  const ingestUrl = new URL(INGEST_PATH, options.url);
+  const transports = options.projects.map(
+    (p) =>
+      new HttpTransport({
+        url: ingestUrl,
+        apiKey: p.apiKey,
+        timeoutMs: options.timeoutMs,
+        maxSockets: options.connections,
+        userAgent: 'evalforge-load/0.1.0',
+      }),
+  );
+
+  // Every event: the realistic generator, fresh random ids, the run id in metadata, and a
+  // timestamp at its place in the schedule.
+  const generator = eventGenerator({
+    seed: options.seed,
+    sizes: options.sizes,
+    metadata: { [RUN_ID_METADATA_KEY]: options.runId },
+  });
+  let wallStartMs = Date.now();
+  let firstEventMs = Number.POSITIVE_INFINITY;
+  let lastEventMs = Number.NEGATIVE_INFINITY;
+  let eventBytes = 0;
+  let eventCount = 0;
+  const eventLine = (_project: number, atMs: number) => {
+    const at = wallStartMs + atMs;
+    firstEventMs = Math.min(firstEventMs, at);
+    lastEventMs = Math.max(lastEventMs, at);
+    const line = JSON.stringify(
+      generator.next({ trace_id: newTraceId(), span_id: newSpanId(), timestamp: new Date(at).toISOString() }),
+    );
+    eventBytes += line.length + 1;
+    eventCount++;
+    return line;
+  };
+  let bodyBytes = 0;
+  let bodies = 0;
+  const encode = async (lines: readonly string[]) => {
+    const body = await gzip(`${lines.join('\n')}\n`, { level: options.gzipLevel });
+    bodyBytes += body.length;
+    bodies++;
+    return body;
+  };
+
+  // Generation ahead: the whole schedule, compressed on the thread pool before the clock starts.
+  const generationStarted = performance.now();
+  let schedule: Iterator<Outgoing>;
+  if (options.generate === 'ahead') {
+    const planned = [...planBatches(scenario, limits, eventLine)];
+    const encoded: Outgoing[] = [];
+    for (let i = 0; i < planned.length; i += 16) {
+      const chunk = planned.slice(i, i + 16);
+      encoded.push(
+        ...(await Promise.all(chunk.map(async (batch) => ({ batch, body: await encode(batch.lines) })))),
+      );
+    }
+    schedule = encoded[Symbol.iterator]();
+  } else {
+    schedule = (function* () {
+      for (const batch of planBatches(scenario, limits, eventLine)) yield { batch };
+    })();
+  }
+  const generationSec = (performance.now() - generationStarted) / 1_000;
+  if (options.generate === 'live') wallStartMs = Date.now();
+
+  const tally = emptyTally();
+  const phaseTallies = scenario.phases.map(() => emptyTally());
+  const phaseLatency = scenario.phases.map(() => latencyHistogram());
+  const latency = latencyHistogram();
+  let intervalLatency = latencyHistogram();
+  const perProject = options.projects.map(() => ({ acknowledged: 0, inDoubt: 0 }));
+  let inFlight = 0;
+  const deliveries = new Set<Promise<void>>();
+
+  const recordAnswer = (phase: number, status: string, ms: number) => {
+    countInto(tally.statuses, status);
+    countInto(phaseTallies[phase]?.statuses ?? {}, status);
+    for (const h of [latency, phaseLatency[phase], intervalLatency] as (LatencyHistogram | undefined)[])
+      if (h) recordMs(h, ms);
+  };
+  const add = (
+    phase: number,
+    field: 'acknowledged' | 'refused' | 'inDoubt' | 'sent' | 'unsent',
+    n: number,
+  ) => {
+    tally[field] += n;
+    const t = phaseTallies[phase];
+    if (t) t[field] += n;
+  };
+  const reject = (phase: number, code: string, n: number) => {
+    countInto(tally.rejected, code, n);
+    countInto(phaseTallies[phase]?.rejected ?? {}, code, n);
+  };
+
+  /** Sends `lines` until every event is acknowledged, rejected, refused or in doubt. */
+  const deliver = async (
+    batch: PlannedBatch,
+    firstBody: Buffer | undefined,
+    dueAt: number,
+  ): Promise<void> => {
+    const transport = transports[batch.project] as HttpTransport;
+    const project = perProject[batch.project] as { acknowledged: number; inDoubt: number };
+    let lines = batch.lines;
+    let body = firstBody;
+    let key = randomUUID();
+    let startedAt = dueAt;
+    for (let retry = 0; ; retry++) {
+      body ??= await encode(lines);
+      if (body.length > 1_000_000 && lines.length > 1) {
+        // Over the API's body limit: each half on its own, as the SDK splits.
+        const middle = Math.ceil(lines.length / 2);
+        await deliver({ ...batch, lines: lines.slice(0, middle) }, undefined, performance.now());
+        await deliver({ ...batch, lines: lines.slice(middle) }, undefined, performance.now());
+        return;
+      }
+      tally.requests++;
+      const phase = phaseTallies[batch.phase];
+      if (phase) phase.requests++;
+      let verdict: Verdict;
+      let noAnswer = false;
+      try {
+        const response = await transport.send(body, new AbortController().signal, key);
+        recordAnswer(batch.phase, String(response.status), performance.now() - startedAt);
+        verdict = judgeResponse(response, lines.length, Date.now());
+      } catch (error) {
+        recordAnswer(batch.phase, 'network error', performance.now() - startedAt);
+        noAnswer = true;
+        verdict = { kind: 'retry-all', status: undefined, retryAfterMs: undefined, reason: String(error) };
+      }
+      let again: readonly string[] = [];
+      switch (verdict.kind) {
+        case 'accepted':
+          add(batch.phase, 'acknowledged', lines.length);
+          project.acknowledged += lines.length;
+          return;
+        case 'split': {
+          if (lines.length === 1) {
+            reject(batch.phase, `HTTP ${verdict.status}`, 1);
+            return;
+          }
+          const middle = Math.ceil(lines.length / 2);
+          await deliver({ ...batch, lines: lines.slice(0, middle) }, undefined, performance.now());
+          await deliver({ ...batch, lines: lines.slice(middle) }, undefined, performance.now());
+          return;
+        }
+        case 'reject-all':
+          reject(batch.phase, `HTTP ${verdict.status}`, lines.length);
+          return;
+        case 'per-event': {
+          const retry = new Set(verdict.retry);
+          const rejected = new Set(verdict.rejected.map((r) => r.index));
+          for (const r of verdict.rejected) reject(batch.phase, r.code, 1);
+          const accepted = lines.length - retry.size - rejected.size;
+          add(batch.phase, 'acknowledged', accepted);
+          project.acknowledged += accepted;
+          again = lines.filter((_, i) => retry.has(i));
+          // A different set of events is a new batch: a new key, as the SDK does.
+          key = randomUUID();
+          body = undefined;
+          break;
+        }
+        case 'retry-all':
+          again = lines;
+          break;
+      }
+      if (again.length === 0) return;
+      if (retry >= options.maxRetries) {
+        // Refused for good (the server said nothing was stored), or in doubt (no answer, or an error that may follow a write).
+        const refused = verdict.status !== undefined && REFUSED_STATUSES.has(verdict.status) && !noAnswer;
+        add(batch.phase, refused ? 'refused' : 'inDoubt', again.length);
+        if (!refused) project.inDoubt += again.length;
+        return;
+      }
+      await sleep(
+        retryDelayMs(
+          retry,
+          { initialBackoffMs: CLIENT_DEFAULTS.initialBackoffMs, maxBackoffMs: CLIENT_DEFAULTS.maxBackoffMs },
+          Math.random,
+          verdict.retryAfterMs,
+        ),
+      );
+      tally.retries++;
+      if (phase) phase.retries++;
+      lines = again;
+      startedAt = performance.now();
+    }
+  };
+
+  // Freshness probes: one event a second, alone, read back through the query API.
+  const probeLatency = latencyHistogram();
+  const pendingProbes = new Map<string, { project: number; ackedAt: number }>();
+  let probesSent = 0;
+  let probesAcknowledged = 0;
+  const probeGenerator = eventGenerator({
+    seed: options.seed + 1,
+    sizes: options.sizes,
+    metadata: { [RUN_ID_METADATA_KEY]: options.runId },
+  });
+  const sendProbe = async () => {
+    probesSent++;
+    const traceId = newTraceId();
+    const line = JSON.stringify(
+      probeGenerator.next({ trace_id: traceId, span_id: newSpanId(), timestamp: new Date().toISOString() }),
+    );
+    const lineMs = Date.now();
+    firstEventMs = Math.min(firstEventMs, lineMs);
+    lastEventMs = Math.max(lastEventMs, lineMs);
+    try {
+      const response = await (transports[0] as HttpTransport).send(
+        await gzip(`${line}\n`, { level: options.gzipLevel }),
+        new AbortController().signal,
+        randomUUID(),
+      );
+      if (judgeResponse(response, 1, Date.now()).kind === 'accepted') {
+        probesAcknowledged++;
+        (perProject[0] as { acknowledged: number }).acknowledged++;
+        pendingProbes.set(traceId, { project: 0, ackedAt: performance.now() });
+      }
+    } catch {
+      // No answer: the probe may or may not be stored.
+      (perProject[0] as { inDoubt: number }).inDoubt++;
+    }
+  };
+  let probing = options.probes;
+  const probeKey = options.projects[0]?.apiKey ?? '';
+  const poller = (async () => {
+    while (probing || pendingProbes.size > 0) {
+      for (const [traceId, probe] of [...pendingProbes]) {
+        const response = await fetch(new URL(`/v1/traces/${traceId}`, options.url), {
+          headers: { authorization: `Bearer ${probeKey}` },
+        }).catch(() => undefined);
+        if (response?.status === 200) {
+          recordMs(probeLatency, performance.now() - probe.ackedAt);
+          pendingProbes.delete(traceId);
+        }
+        await response?.arrayBuffer().catch(() => undefined);
+      }
+      await sleep(200);
+    }
+  })();
+
+  // The clock: each batch goes when it is due, whatever happened to the ones before it.
+  const startedAt = new Date();
+  const start = performance.now();
+  const scheduledSec = scenario.phases.reduce((n, p) => n + p.durationSec, 0);
+  const phaseEnds: number[] = [];
+  for (const p of scenario.phases) phaseEnds.push((phaseEnds.at(-1) ?? 0) + p.durationSec * 1_000);
+  const progressEvery = options.progressIntervalMs ?? 1_000;
+  let nextProgress = progressEvery;
+  let intervalOffered = 0;
+  let intervalAcknowledged = tally.acknowledged;
+  let intervalErrors = 0;
+  let nextProbeMs = 0;
+  let next = schedule.next();
+  while (!next.done && !options.signal?.aborted) {
+    const elapsed = performance.now() - start;
+    while (!next.done && next.value.batch.dueMs <= elapsed) {
+      const { batch, body } = next.value;
+      for (const t of [tally, phaseTallies[batch.phase]]) if (t) t.offered += batch.lines.length;
+      intervalOffered += batch.lines.length;
+      if (inFlight >= options.maxInFlight) {
+        add(batch.phase, 'unsent', batch.lines.length);
+      } else {
+        add(batch.phase, 'sent', batch.lines.length);
+        inFlight++;
+        const delivery = deliver(batch, body, start + batch.dueMs).finally(() => {
+          inFlight--;
+          deliveries.delete(delivery);
+        });
+        deliveries.add(delivery);
+      }
+      next = schedule.next();
+    }
+    if (options.probes && elapsed >= nextProbeMs) {
+      nextProbeMs += 1_000;
+      void sendProbe();
+    }
+    if (elapsed >= nextProgress) {
+      const seconds = (elapsed - (nextProgress - progressEvery)) / 1_000;
+      const phaseIndex = phaseEnds.findIndex((end) => elapsed < end);
+      const errorsNow = errorAnswers(tally.statuses);
+      options.onProgress?.({
+        elapsedSec: elapsed / 1_000,
+        phase: scenario.phases[phaseIndex === -1 ? scenario.phases.length - 1 : phaseIndex] as Phase,
+        offeredPerSec: intervalOffered / seconds,
+        acknowledgedPerSec: (tally.acknowledged - intervalAcknowledged) / seconds,
+        errorAnswers: errorsNow - intervalErrors,
+        inFlight,
+        latency: latencySummary(intervalLatency),
+        acknowledged: tally.acknowledged,
+      });
+      intervalOffered = 0;
+      intervalAcknowledged = tally.acknowledged;
+      intervalErrors = errorsNow;
+      intervalLatency = latencyHistogram();
+      nextProgress += progressEvery;
+    }
+    const wait = next.done ? 0 : next.value.batch.dueMs - (performance.now() - start);
+    await sleep(Math.max(1, Math.min(wait, 10)));
+  }
+  while (deliveries.size > 0) await Promise.all([...deliveries]);
+  const elapsedSec = (performance.now() - start) / 1_000;
+  const endedAt = new Date();
+
+  // The last probes: queryable once the pipeline caught up, or given up on at the deadline.
+  probing = false;
+  const probeDeadline = setTimeout(() => pendingProbes.clear(), options.probeTimeoutMs);
+  await poller;
+  clearTimeout(probeDeadline);
+  for (const t of transports) t.close();
+
+  const probeSummary = latencySummary(probeLatency);
+  return {
+    runId: options.runId,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    elapsedSec,
+    scheduledSec,
+    generation: {
+      mode: options.generate,
+      seconds: generationSec,
+      events: eventCount,
+      meanEventBytes: eventCount === 0 ? 0 : eventBytes / eventCount,
+      meanRequestBytes: bodies === 0 ? 0 : bodyBytes / bodies,
+      meanEventsPerRequest: bodies === 0 ? 0 : eventCount / bodies,
+      compressionRatio: bodyBytes === 0 ? 0 : eventBytes / bodyBytes,
+    },
+    tally,
+    perProject,
+    phases: scenario.phases.map((phase, i) => ({
+      phase,
+      tally: phaseTallies[i] ?? emptyTally(),
+      latency: latencySummary(phaseLatency[i] ?? latencyHistogram()),
+      acknowledgedPerSec: (phaseTallies[i]?.acknowledged ?? 0) / phase.durationSec,
+    })),
+    latency: latencySummary(latency),
+    acknowledgedPerSec: tally.acknowledged / Math.max(scheduledSec, 1e-9),
+    ...(options.probes
+      ? {
+          freshness: {
+            probes: probesSent,
+            acknowledged: probesAcknowledged,
+            neverSeen: probesAcknowledged - probeSummary.count,
+            p50Ms: probeSummary.p50Ms,
+            p95Ms: probeSummary.p95Ms,
+            maxMs: probeSummary.maxMs,
+          },
+        }
+      : {}),
+    firstEventAt: new Date(Number.isFinite(firstEventMs) ? firstEventMs : Date.now()).toISOString(),
+    lastEventAt: new Date(Number.isFinite(lastEventMs) ? lastEventMs : Date.now()).toISOString(),
+  };
+}
