@@ -50,7 +50,8 @@ export function progressLine(p: Progress): string {
   return [
     `${p.elapsedSec.toFixed(0).padStart(4)} s`,
     `[${p.phase.name}]`,
-    `offered ${n(p.offeredPerSec)}/s`,
+    `offered ${n(p.phase.eventsPerSec)}/s`,
+    `due ${n(p.dueEventsPerSec)}/s`,
     `acknowledged ${n(p.acknowledgedPerSec)}/s`,
     `errors ${n(p.errorAnswers)}`,
     `in flight ${n(p.inFlight)}`,

@@ -76,7 +76,8 @@ export interface RunnerOptions {
 export interface Progress {
   readonly elapsedSec: number;
   readonly phase: Phase;
-  readonly offeredPerSec: number;
+  /** Events in requests that came due in the interval (batches make it uneven second to second). */
+  readonly dueEventsPerSec: number;
   readonly acknowledgedPerSec: number;
   readonly errorAnswers: number;
   readonly inFlight: number;
@@ -433,7 +434,7 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       options.onProgress?.({
         elapsedSec: elapsed / 1_000,
         phase: scenario.phases[phaseIndex === -1 ? scenario.phases.length - 1 : phaseIndex] as Phase,
-        offeredPerSec: intervalOffered / seconds,
+        dueEventsPerSec: intervalOffered / seconds,
         acknowledgedPerSec: (tally.acknowledged - intervalAcknowledged) / seconds,
         errorAnswers: errorsNow - intervalErrors,
         inFlight,

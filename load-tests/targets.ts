@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { authenticate, newApiKey } from '../functions/shared/api-keys.js';
 import { FileKeyStore } from '../functions/shared/key-store-file.js';
-import { type EvalForgeProcess, startEvalForgeProcess } from '../local/spawn.js';
+import { type EvalForgeProcess, freePort, startEvalForgeProcess } from '../local/spawn.js';
 import type { LoadProject } from './runner.js';
 
 /**
@@ -64,19 +63,6 @@ export async function ensureLocalLoadKeys(dataDir: string, projects: number): Pr
   }
   if (changed) await writeFile(savedFile, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
   return result;
-}
-
-/** A port nothing listens on now, on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** How long a started pipeline may take to drain on Ctrl-C before it is killed. */

@@ -58,7 +58,7 @@ describe('npm run load against npm start', () => {
     expect(tally.acknowledged).toBe(1_600);
     expect(report.run.latency.count).toBe(tally.requests);
     expect(report.run.latency.p99Ms).toBeGreaterThan(0);
-    expect(notes.some((line) => /offered [\d,]+\/s {2}acknowledged/.test(line))).toBe(true);
+    expect(notes.some((line) => /offered [\d,]+\/s {2}due [\d,]+\/s {2}acknowledged/.test(line))).toBe(true);
   });
 
   it('verifies: every acknowledged event, probes included, stored exactly once', () => {

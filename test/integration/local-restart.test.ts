@@ -1,12 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventGenerator } from '../../load-tests/event-generator.js';
 import { LOCAL_NAMES } from '../../local/pipeline.js';
 import { startLocalS3 } from '../../local/s3.js';
-import { type EvalForgeProcess, startEvalForgeProcess } from '../../local/spawn.js';
+import { type EvalForgeProcess, freePort, startEvalForgeProcess } from '../../local/spawn.js';
 import { EvalForgeClient } from '../../sdk/index.js';
 import { archivedSpans } from '../helpers/archive.js';
 import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
@@ -18,14 +17,6 @@ import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
 let dir: string;
 let port: number;
 const started: EvalForgeProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Starts `npm start`'s entry point on the test's data directory and port. */
 async function start(): Promise<EvalForgeProcess> {
