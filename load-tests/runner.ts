@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
-import { retryDelayMs } from '../sdk/backoff.js';
+import { gunzipSync, gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
+import { INGEST_LIMITS } from '../functions/shared/ingest-api.js';
+import { type BackoffPolicy, retryDelayMs } from '../sdk/backoff.js';
 import { CLIENT_DEFAULTS } from '../sdk/client.js';
 import { INGEST_PATH } from '../sdk/endpoint.js';
 import { newSpanId, newTraceId } from '../sdk/ids.js';
@@ -51,6 +52,8 @@ export interface RunnerOptions {
   readonly connections: number;
   readonly gzipLevel: number;
   readonly maxRetries: number;
+  /** @default the SDK's: 1 s doubling to 30 s, with full jitter, never under Retry-After */
+  readonly backoff?: BackoffPolicy;
   readonly timeoutMs: number;
   /** Requests open at once at most; a batch due beyond it is counted unsent rather than queued without bound. */
   readonly maxInFlight: number;
@@ -132,11 +135,25 @@ export interface RunResult {
   readonly lastEventAt: string;
 }
 
+/** A request on the schedule: its events as lines (live), or its compressed body alone (made ahead). */
 interface Outgoing {
-  readonly batch: PlannedBatch;
-  /** Bodies made ahead; `undefined` in live mode. */
+  readonly dueMs: number;
+  readonly phase: number;
+  readonly project: number;
+  readonly count: number;
+  readonly lines?: readonly string[];
   readonly body?: Buffer;
 }
+
+const outgoing = (batch: PlannedBatch, body?: Buffer): Outgoing => ({
+  dueMs: batch.dueMs,
+  phase: batch.phase,
+  project: batch.project,
+  count: batch.lines.length,
+  // Made ahead, only the body is kept (a third of the text's size); the lines come back from it
+  // by gunzip for the rare retry of some of its events.
+  ...(body ? { body } : { lines: batch.lines }),
+});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -198,18 +215,23 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   const generationStarted = performance.now();
   let schedule: Iterator<Outgoing>;
   if (options.generate === 'ahead') {
-    const planned = [...planBatches(scenario, limits, eventLine)];
     const encoded: Outgoing[] = [];
-    for (let i = 0; i < planned.length; i += 16) {
-      const chunk = planned.slice(i, i + 16);
+    let chunk: PlannedBatch[] = [];
+    const flush = async () => {
       encoded.push(
-        ...(await Promise.all(chunk.map(async (batch) => ({ batch, body: await encode(batch.lines) })))),
+        ...(await Promise.all(chunk.map(async (batch) => outgoing(batch, await encode(batch.lines))))),
       );
+      chunk = [];
+    };
+    for (const batch of planBatches(scenario, limits, eventLine)) {
+      chunk.push(batch);
+      if (chunk.length === 16) await flush();
     }
+    await flush();
     schedule = encoded[Symbol.iterator]();
   } else {
     schedule = (function* () {
-      for (const batch of planBatches(scenario, limits, eventLine)) yield { batch };
+      for (const batch of planBatches(scenario, limits, eventLine)) yield outgoing(batch);
     })();
   }
   const generationSec = (performance.now() - generationStarted) / 1_000;
@@ -244,96 +266,101 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
     countInto(phaseTallies[phase]?.rejected ?? {}, code, n);
   };
 
-  /** Sends `lines` until every event is acknowledged, rejected, refused or in doubt. */
-  const deliver = async (
-    batch: PlannedBatch,
-    firstBody: Buffer | undefined,
-    dueAt: number,
-  ): Promise<void> => {
-    const transport = transports[batch.project] as HttpTransport;
-    const project = perProject[batch.project] as { acknowledged: number; inDoubt: number };
-    let lines = batch.lines;
-    let body = firstBody;
+  /** Sends a request's events until each is acknowledged, rejected, refused or in doubt. */
+  const deliver = async (out: Outgoing, dueAt: number): Promise<void> => {
+    const transport = transports[out.project] as HttpTransport;
+    const project = perProject[out.project] as { acknowledged: number; inDoubt: number };
+    let body = out.body;
+    let known = out.lines;
+    const lines = (): readonly string[] => {
+      known ??= gunzipSync(body as Buffer)
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== '');
+      return known;
+    };
+    let count = out.count;
     let key = randomUUID();
     let startedAt = dueAt;
+    const halves = async () => {
+      const all = lines();
+      const middle = Math.ceil(all.length / 2);
+      for (const part of [all.slice(0, middle), all.slice(middle)])
+        await deliver({ ...out, count: part.length, lines: part, body: undefined }, performance.now());
+    };
     for (let retry = 0; ; retry++) {
-      body ??= await encode(lines);
-      if (body.length > 1_000_000 && lines.length > 1) {
+      body ??= await encode(lines());
+      if (body.length > INGEST_LIMITS.maxBodyBytes && count > 1) {
         // Over the API's body limit: each half on its own, as the SDK splits.
-        const middle = Math.ceil(lines.length / 2);
-        await deliver({ ...batch, lines: lines.slice(0, middle) }, undefined, performance.now());
-        await deliver({ ...batch, lines: lines.slice(middle) }, undefined, performance.now());
+        await halves();
         return;
       }
       tally.requests++;
-      const phase = phaseTallies[batch.phase];
+      const phase = phaseTallies[out.phase];
       if (phase) phase.requests++;
       let verdict: Verdict;
       let noAnswer = false;
       try {
         const response = await transport.send(body, new AbortController().signal, key);
-        recordAnswer(batch.phase, String(response.status), performance.now() - startedAt);
-        verdict = judgeResponse(response, lines.length, Date.now());
+        recordAnswer(out.phase, String(response.status), performance.now() - startedAt);
+        verdict = judgeResponse(response, count, Date.now());
       } catch (error) {
-        recordAnswer(batch.phase, 'network error', performance.now() - startedAt);
+        recordAnswer(out.phase, 'network error', performance.now() - startedAt);
         noAnswer = true;
         verdict = { kind: 'retry-all', status: undefined, retryAfterMs: undefined, reason: String(error) };
       }
-      let again: readonly string[] = [];
+      let again = 0;
       switch (verdict.kind) {
         case 'accepted':
-          add(batch.phase, 'acknowledged', lines.length);
-          project.acknowledged += lines.length;
+          add(out.phase, 'acknowledged', count);
+          project.acknowledged += count;
           return;
-        case 'split': {
-          if (lines.length === 1) {
-            reject(batch.phase, `HTTP ${verdict.status}`, 1);
-            return;
-          }
-          const middle = Math.ceil(lines.length / 2);
-          await deliver({ ...batch, lines: lines.slice(0, middle) }, undefined, performance.now());
-          await deliver({ ...batch, lines: lines.slice(middle) }, undefined, performance.now());
+        case 'split':
+          if (count === 1) reject(out.phase, `HTTP ${verdict.status}`, 1);
+          else await halves();
           return;
-        }
         case 'reject-all':
-          reject(batch.phase, `HTTP ${verdict.status}`, lines.length);
+          reject(out.phase, `HTTP ${verdict.status}`, count);
           return;
         case 'per-event': {
           const retry = new Set(verdict.retry);
           const rejected = new Set(verdict.rejected.map((r) => r.index));
-          for (const r of verdict.rejected) reject(batch.phase, r.code, 1);
-          const accepted = lines.length - retry.size - rejected.size;
-          add(batch.phase, 'acknowledged', accepted);
+          for (const r of verdict.rejected) reject(out.phase, r.code, 1);
+          const accepted = count - retry.size - rejected.size;
+          add(out.phase, 'acknowledged', accepted);
           project.acknowledged += accepted;
-          again = lines.filter((_, i) => retry.has(i));
+          if (retry.size > 0) {
+            known = lines().filter((_, i) => retry.has(i));
+            again = known.length;
+          }
           // A different set of events is a new batch: a new key, as the SDK does.
           key = randomUUID();
           body = undefined;
           break;
         }
         case 'retry-all':
-          again = lines;
+          again = count;
           break;
       }
-      if (again.length === 0) return;
+      if (again === 0) return;
+      count = again;
       if (retry >= options.maxRetries) {
         // Refused for good (the server said nothing was stored), or in doubt (no answer, or an error that may follow a write).
         const refused = verdict.status !== undefined && REFUSED_STATUSES.has(verdict.status) && !noAnswer;
-        add(batch.phase, refused ? 'refused' : 'inDoubt', again.length);
-        if (!refused) project.inDoubt += again.length;
+        add(out.phase, refused ? 'refused' : 'inDoubt', count);
+        if (!refused) project.inDoubt += count;
         return;
       }
       await sleep(
         retryDelayMs(
           retry,
-          { initialBackoffMs: CLIENT_DEFAULTS.initialBackoffMs, maxBackoffMs: CLIENT_DEFAULTS.maxBackoffMs },
+          options.backoff ?? CLIENT_DEFAULTS,
           Math.random,
           verdict.retryAfterMs,
         ),
       );
       tally.retries++;
       if (phase) phase.retries++;
-      lines = again;
       startedAt = performance.now();
     }
   };
@@ -406,16 +433,16 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   let next = schedule.next();
   while (!next.done && !options.signal?.aborted) {
     const elapsed = performance.now() - start;
-    while (!next.done && next.value.batch.dueMs <= elapsed) {
-      const { batch, body } = next.value;
-      for (const t of [tally, phaseTallies[batch.phase]]) if (t) t.offered += batch.lines.length;
-      intervalOffered += batch.lines.length;
+    while (!next.done && next.value.dueMs <= elapsed) {
+      const out = next.value;
+      for (const t of [tally, phaseTallies[out.phase]]) if (t) t.offered += out.count;
+      intervalOffered += out.count;
       if (inFlight >= options.maxInFlight) {
-        add(batch.phase, 'unsent', batch.lines.length);
+        add(out.phase, 'unsent', out.count);
       } else {
-        add(batch.phase, 'sent', batch.lines.length);
+        add(out.phase, 'sent', out.count);
         inFlight++;
-        const delivery = deliver(batch, body, start + batch.dueMs).finally(() => {
+        const delivery = deliver(out, start + out.dueMs).finally(() => {
           inFlight--;
           deliveries.delete(delivery);
         });
@@ -447,7 +474,7 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       intervalLatency = latencyHistogram();
       nextProgress += progressEvery;
     }
-    const wait = next.done ? 0 : next.value.batch.dueMs - (performance.now() - start);
+    const wait = next.done ? 0 : next.value.dueMs - (performance.now() - start);
     await sleep(Math.max(1, Math.min(wait, 10)));
   }
   while (deliveries.size > 0) await Promise.all([...deliveries]);
