@@ -1,25 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { eventGenerator } from '../load-tests/event-generator.js';
-import { startEvalForgeProcess } from '../local/spawn.js';
+import { runLoadCommand } from '../load-tests/cli.js';
+import { parseLoadOptions } from '../load-tests/options.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { writeFiguresFile } from './figures-file.js';
 
 /**
  * End to end on this machine: `npm start` (its real entry point, in a process of its own) under
- * an open-model load of realistic events in gzip batches, as the SDK sends them. Measures what
- * the API accepted per second, request latency, freshness (a probe event's acknowledgement →
- * the query API returning it) and the pipeline process's memory.
+ * the load generator's open model (`npm run load`, `load-tests/`): realistic events in gzip
+ * batches as the SDK sends them, three projects, each request sent when due whatever the earlier
+ * ones got, retried by the SDK's rules. Measures what the API acknowledged per second, request
+ * latency (HDR histogram), freshness (a probe event's acknowledgement → the query API returning
+ * it), how long the backlog took to drain, the pipeline process's memory, and that every
+ * acknowledged event is in ClickHouse exactly once.
  *
- * The load is a constant arrival rate: a request is sent on schedule whether or not earlier ones
- * were answered, so a slow server cannot slow the offered load and hide its own latency.
- * Bodies come from a pool compressed before the run (compressing 55 MB/s live would take the
- * cores the pipeline needs); each request carries its own Idempotency-Key, so each is new to the
- * pipeline and loaded in full.
+ * Every request is made and compressed before the clock starts (`--generate ahead`), so the
+ * generator does not take the cores the pipeline needs; every event is unique, so each is loaded.
  */
 
 export const PIPELINE_TARGETS = {
@@ -29,12 +26,6 @@ export const PIPELINE_TARGETS = {
 } as const;
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 
 /** Resident memory of a process, now and at its peak, from /proc (Linux). */
 async function memoryMiB(pid: number): Promise<{ rss: number; peak: number }> {
@@ -47,6 +38,7 @@ export interface PipelineBenchResult {
   readonly cores: number;
   readonly offeredEventsPerSec: number;
   readonly durationSec: number;
+  /** Events per request on average (a project's batch that does not fill goes after 1 s). */
   readonly eventsPerRequest: number;
   readonly requestBytes: number;
   readonly acceptedEventsPerSec: number;
@@ -59,10 +51,15 @@ export interface PipelineBenchResult {
   readonly probes: number;
   /** Probes the API took (a throttled one is not a freshness sample). */
   readonly probesAccepted: number;
-  /** Accepted probes the query API never returned within 10 minutes. */
+  /** Accepted probes the query API never returned by the verification's deadline. */
   readonly probesNeverSeen: number;
-  /** After the load stopped, how long until the last probe was queryable. */
+  /** After the last answer, how long until ClickHouse held every acknowledged event. */
   readonly drainSec: number;
+  /** Events still refused (503) after the SDK's retries: not stored, and the client was told. */
+  readonly refusedEvents: number;
+  /** Acknowledged events missing from ClickHouse, and rows stored more than once: both must be 0. */
+  readonly lostEvents: number;
+  readonly duplicatedEvents: number;
   readonly rssAt10sMiB: number;
   readonly rssAtEndMiB: number;
   readonly peakRssMiB: number;
@@ -73,141 +70,65 @@ export async function benchPipeline(options: {
   durationSec: number;
   batch: number;
 }): Promise<PipelineBenchResult> {
-  const dir = await mkdtemp(join(tmpdir(), 'evalforge-bench-pipeline-'));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const url = `http://127.0.0.1:${port}`;
-  // The pool: 24 distinct bodies of `batch` events, timestamps spread over the last minutes.
-  const generator = eventGenerator({ seed: 5, now: () => Date.now() - Math.floor(Math.random() * 120_000) });
-  const pool = Array.from({ length: 24 }, () =>
-    gzipSync(`${Array.from({ length: options.batch }, () => JSON.stringify(generator.next())).join('\n')}\n`),
-  );
-  const requestBytes = pool.reduce((n, b) => n + b.length, 0) / pool.length;
-
-  const pipeline = await startEvalForgeProcess({
-    dataDir: join(dir, 'data'),
-    port,
-    env: { EVALFORGE_STATUS_INTERVAL: '5' },
-  });
-  const { child } = pipeline;
-  // Its status lines, as they come, so a run shows where the backlog builds.
-  child.stdout?.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) if (line.includes('ingest ')) console.log(`  | ${line}`);
-  });
-  const pid = child.pid ?? 0;
-  const key = (await readFile(join(dir, 'data', 'dev-api-key'), 'utf8')).trim();
-  const auth = { authorization: `Bearer ${key}` };
-
-  const latencies: number[] = [];
-  const statusCounts: Record<string, number> = {};
-  let accepted = 0;
-  const inflight = new Set<Promise<void>>();
-  const send = (body: Buffer) => {
-    const started = performance.now();
-    const request = fetch(`${url}/v1/events`, {
-      method: 'POST',
-      headers: {
-        ...auth,
-        'content-type': 'application/x-ndjson',
-        'content-encoding': 'gzip',
-        'idempotency-key': randomBytes(12).toString('hex'),
-      },
-      body,
-    })
-      .then(async (response) => {
-        const result = (await response.json()) as { accepted?: number };
-        latencies.push(performance.now() - started);
-        statusCounts[response.status] = (statusCounts[response.status] ?? 0) + 1;
-        accepted += result.accepted ?? 0;
-      })
-      .catch((error: unknown) => {
-        statusCounts[`error: ${(error as Error).message}`] =
-          (statusCounts[`error: ${(error as Error).message}`] ?? 0) + 1;
-      });
-    const tracked = request.finally(() => inflight.delete(tracked));
-    inflight.add(tracked);
-  };
-
-  // Probes: one small request a second whose event the query API is then asked for.
-  const freshness: number[] = [];
-  const pendingProbes = new Map<string, number>();
-  let probes = 0;
-  let probesAccepted = 0;
-  const probe = async () => {
-    probes++;
-    const traceId = randomBytes(16).toString('hex');
-    const event = { ...generator.next(), trace_id: traceId, timestamp: new Date().toISOString() };
-    const response = await fetch(`${url}/v1/events`, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ events: [event] }),
-    });
-    if (response.status === 200) {
-      probesAccepted++;
-      pendingProbes.set(traceId, performance.now());
-    } else await response.arrayBuffer();
-  };
-  let polling = true;
-  const poller = (async () => {
-    while (polling || pendingProbes.size > 0) {
-      for (const [traceId, ackedAt] of [...pendingProbes]) {
-        const response = await fetch(`${url}/v1/traces/${traceId}`, { headers: auth }).catch(() => undefined);
-        if (response?.status === 200) {
-          freshness.push(performance.now() - ackedAt);
-          pendingProbes.delete(traceId);
-        } else await response?.arrayBuffer();
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-
-  // The open-model schedule: request i is due at start + i / requestsPerSec.
-  const requestsPerSec = options.rate / options.batch;
-  const start = performance.now();
-  let sent = 0;
+  const parsed = parseLoadOptions([
+    '--target',
+    'local',
+    '--rate',
+    String(options.rate),
+    '--duration',
+    String(options.durationSec),
+    '--batch',
+    String(options.batch),
+  ]);
+  if (parsed === 'help') throw new Error('unreachable: no --help given');
+  let pid = 0;
   let rssAt10s = Number.NaN;
-  let nextProbe = 0;
-  while (performance.now() - start < options.durationSec * 1_000) {
-    const elapsed = (performance.now() - start) / 1_000;
-    while (sent < Math.floor(elapsed * requestsPerSec)) send(pool[sent++ % pool.length] ?? Buffer.alloc(0));
-    if (elapsed >= nextProbe) {
-      nextProbe++;
-      void probe();
-    }
-    if (Number.isNaN(rssAt10s) && elapsed >= 10) rssAt10s = (await memoryMiB(pid)).rss;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  const loadSec = (performance.now() - start) / 1_000;
-  await Promise.all(inflight);
-  const acceptedPerSec = accepted / loadSec;
-  const stoppedAt = performance.now();
-  polling = false;
-  const deadline = setTimeout(() => pendingProbes.clear(), 600_000);
-  await poller;
-  clearTimeout(deadline);
-  const drainSec = (performance.now() - stoppedAt) / 1_000;
-  const memory = await memoryMiB(pid);
-
-  child.kill('SIGKILL');
-  await pipeline.exited();
-  await rm(dir, { recursive: true, force: true });
-
+  let memory = { rss: Number.NaN, peak: Number.NaN };
+  const report = await runLoadCommand(
+    // Ahead whatever the size: memory is cheaper here than the CPU the pipeline needs.
+    { ...parsed, generate: 'ahead' },
+    {
+      // The pipeline's status lines and the progress, as they come, show where the backlog builds.
+      note: (line) => console.log(`  | ${line}`),
+      onTarget: (target) => {
+        pid = target.pid ?? 0;
+      },
+      onProgress: (p) => {
+        if (Number.isNaN(rssAt10s) && p.elapsedSec >= 10 && pid > 0)
+          void memoryMiB(pid).then((m) => {
+            rssAt10s = m.rss;
+          });
+      },
+      beforeStop: async () => {
+        if (pid > 0) memory = await memoryMiB(pid);
+      },
+    },
+  );
+  const { run, verification } = report;
+  const freshness = run.freshness;
+  const caughtUpAt = verification?.caughtUpAt;
   return {
     cores: cpus().length,
     offeredEventsPerSec: options.rate,
     durationSec: options.durationSec,
-    eventsPerRequest: options.batch,
-    requestBytes,
-    acceptedEventsPerSec: acceptedPerSec,
-    statusCounts,
-    latencyP50Ms: percentile(latencies, 50),
-    latencyP99Ms: percentile(latencies, 99),
-    latencyMaxMs: Math.max(...latencies),
-    freshnessP50Ms: percentile(freshness, 50),
-    freshnessP95Ms: percentile(freshness, 95),
-    probes,
-    probesAccepted,
-    probesNeverSeen: probesAccepted - freshness.length,
-    drainSec,
+    eventsPerRequest: run.generation.meanEventsPerRequest,
+    requestBytes: run.generation.meanRequestBytes,
+    acceptedEventsPerSec: run.acknowledgedPerSec,
+    statusCounts: run.tally.statuses,
+    latencyP50Ms: run.latency.p50Ms,
+    latencyP99Ms: run.latency.p99Ms,
+    latencyMaxMs: run.latency.maxMs,
+    freshnessP50Ms: freshness?.p50Ms ?? Number.NaN,
+    freshnessP95Ms: freshness?.p95Ms ?? Number.NaN,
+    probes: freshness?.probes ?? 0,
+    probesAccepted: freshness?.acknowledged ?? 0,
+    probesNeverSeen: freshness?.neverSeen ?? 0,
+    drainSec: caughtUpAt
+      ? Math.max(0, (Date.parse(caughtUpAt) - Date.parse(run.endedAt)) / 1_000)
+      : Number.NaN,
+    refusedEvents: run.tally.refused,
+    lostEvents: verification?.lostAtMost ?? Number.NaN,
+    duplicatedEvents: verification?.duplicated ?? Number.NaN,
     rssAt10sMiB: rssAt10s,
     rssAtEndMiB: memory.rss,
     peakRssMiB: memory.peak,
@@ -218,12 +139,13 @@ export function printPipelineBench(r: PipelineBenchResult): boolean {
   const acceptedOk = r.acceptedEventsPerSec >= PIPELINE_TARGETS.acceptedEventsPerSec;
   const latencyOk = r.latencyP99Ms <= PIPELINE_TARGETS.ingestP99Ms;
   const freshOk = r.freshnessP95Ms <= PIPELINE_TARGETS.freshnessP95Ms;
+  const deliveredOk = r.lostEvents === 0 && r.duplicatedEvents === 0;
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   console.log(
     `\nend to end: npm start under ${fmt(r.offeredEventsPerSec)} events/s offered for ${r.durationSec} s, ${r.cores} cores`,
   );
   console.log(
-    `  requests:          ${r.eventsPerRequest} events, ${fmt(r.requestBytes)} bytes gzip NDJSON each`,
+    `  requests:          ${fmt(r.eventsPerRequest)} events on average, ${fmt(r.requestBytes)} bytes gzip NDJSON each`,
   );
   console.log(
     `  accepted:          ${fmt(r.acceptedEventsPerSec)} events/s (${(r.acceptedEventsPerSec / r.offeredEventsPerSec).toFixed(2)} of offered)  target >= ${fmt(PIPELINE_TARGETS.acceptedEventsPerSec)}: ${verdict(acceptedOk)}`,
@@ -235,11 +157,14 @@ export function printPipelineBench(r: PipelineBenchResult): boolean {
   console.log(
     `  freshness:         p50 ${(r.freshnessP50Ms / 1_000).toFixed(2)} s, p95 ${(r.freshnessP95Ms / 1_000).toFixed(2)} s over ${r.probesAccepted} of ${r.probes} probes accepted (${r.probesNeverSeen} never seen)  target p95 <= ${PIPELINE_TARGETS.freshnessP95Ms / 1_000} s: ${verdict(freshOk)}`,
   );
-  console.log(`  backlog drained:   ${r.drainSec.toFixed(1)} s after the load stopped`);
+  console.log(`  backlog drained:   ${r.drainSec.toFixed(1)} s after the last answer`);
+  console.log(
+    `  verified:          ${fmt(r.lostEvents)} lost, ${fmt(r.duplicatedEvents)} duplicated in ClickHouse (${fmt(r.refusedEvents)} events refused after every retry, not stored)  target 0 and 0: ${verdict(deliveredOk)}`,
+  );
   console.log(
     `  memory (RSS):      ${fmt(r.rssAt10sMiB)} MiB at 10 s, ${fmt(r.rssAtEndMiB)} MiB at the end, peak ${fmt(r.peakRssMiB)} MiB`,
   );
-  return acceptedOk && latencyOk && freshOk;
+  return acceptedOk && latencyOk && freshOk && deliveredOk;
 }
 
 /** The end-to-end figures, each target judged as `printPipelineBench` judges it. */
@@ -249,7 +174,7 @@ export function pipelineFigures(r: PipelineBenchResult): BenchFigure[] {
     againstLimit(
       {
         benchmark,
-        figure: `accepted events/s over ${r.durationSec} s, ${r.eventsPerRequest} per request`,
+        figure: `accepted events/s over ${r.durationSec} s, ${fmt(r.eventsPerRequest)} per request`,
         value: r.acceptedEventsPerSec,
         unit: 'events/s',
         target: {
@@ -281,7 +206,21 @@ export function pipelineFigures(r: PipelineBenchResult): BenchFigure[] {
         met: r.freshnessP95Ms <= PIPELINE_TARGETS.freshnessP95Ms,
       },
     },
-    { benchmark, figure: 'backlog drained after the load stopped', value: r.drainSec, unit: 's' },
+    { benchmark, figure: 'backlog drained after the last answer', value: r.drainSec, unit: 's' },
+    {
+      benchmark,
+      figure: 'acknowledged events lost in ClickHouse',
+      value: r.lostEvents,
+      unit: 'events',
+      target: { text: '0', met: r.lostEvents === 0 },
+    },
+    {
+      benchmark,
+      figure: 'events stored more than once',
+      value: r.duplicatedEvents,
+      unit: 'events',
+      target: { text: '0', met: r.duplicatedEvents === 0 },
+    },
     { benchmark, figure: 'peak RSS of npm start, engine included', value: r.peakRssMiB, unit: 'MiB' },
   ];
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { LOAD_USAGE, type LoadOptions, LoadUsageError, parseLoadOptions } from './options.js';
 import { projectWeights } from './planner.js';
 import { formatReport, kneeOf, type LoadReport, progressLine } from './report.js';
-import { runLoad } from './runner.js';
+import { type Progress, runLoad } from './runner.js';
 import { existingTarget, startLocalTarget, type Target } from './targets.js';
 import { verifyDelivery } from './verify.js';
 
@@ -21,6 +21,12 @@ export interface LoadIo {
   /** Progress and notes while it runs. */
   readonly note: (line: string) => void;
   readonly signal?: AbortSignal;
+  /** Each progress interval, as numbers (a benchmark samples the pipeline's memory here). */
+  readonly onProgress?: (progress: Progress) => void;
+  /** Once the target serves, before the load. */
+  readonly onTarget?: (target: Target) => void;
+  /** After the verification, before the target the run started is stopped. */
+  readonly beforeStop?: (target: Target) => Promise<void>;
 }
 
 /** A run id: sortable by time, unique enough to tag one run's events. */
@@ -55,6 +61,7 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo): Promise<
   const runId = newRunId();
   const target = await openTarget(options, io);
   try {
+    io.onTarget?.(target);
     const { scenario } = options;
     const weights = projectWeights(scenario.projects)
       .map((w, i) => `${target.projects[i]?.label ?? i + 1} ${Math.round(w * 100)}%`)
@@ -79,7 +86,10 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo): Promise<
       seed: options.seed,
       probes: options.probes,
       probeTimeoutMs: options.verifyTimeoutMs,
-      onProgress: (p) => io.note(progressLine(p)),
+      onProgress: (p) => {
+        io.note(progressLine(p));
+        io.onProgress?.(p);
+      },
       ...(io.signal ? { signal: io.signal } : {}),
     });
     const base = {
@@ -92,7 +102,10 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo): Promise<
         ? { knee: kneeOf(scenario, run, options.p99LimitMs) }
         : {}),
     };
-    if (!options.verify) return { ...base, verificationSkipped: '--no-verify', passed: true };
+    if (!options.verify) {
+      await io.beforeStop?.(target);
+      return { ...base, verificationSkipped: '--no-verify', passed: true };
+    }
     io.note('verifying: counting the run’s events in ClickHouse…');
     const verification = await verifyDelivery({
       url: target.url,
@@ -107,6 +120,7 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo): Promise<
           `  verifying | ${v.distinct.toLocaleString('en-US')} of ${v.acknowledged.toLocaleString('en-US')} acknowledged events stored after ${waited.toFixed(0)} s`,
         ),
     });
+    await io.beforeStop?.(target);
     return { ...base, verification, passed: verification.ok };
   } finally {
     await target.stop();

@@ -351,14 +351,7 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
         if (!refused) project.inDoubt += count;
         return;
       }
-      await sleep(
-        retryDelayMs(
-          retry,
-          options.backoff ?? CLIENT_DEFAULTS,
-          Math.random,
-          verdict.retryAfterMs,
-        ),
-      );
+      await sleep(retryDelayMs(retry, options.backoff ?? CLIENT_DEFAULTS, Math.random, verdict.retryAfterMs));
       tally.retries++;
       if (phase) phase.retries++;
       startedAt = performance.now();

@@ -17,6 +17,8 @@ export interface Target {
   readonly projects: readonly LoadProject[];
   /** What the report says the target was. */
   readonly description: string;
+  /** The pipeline's process, when the run started it. */
+  readonly pid?: number;
   /** Stops what the run started; nothing for a target it did not start. */
   stop(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startLocalTarget(options: {
     projects,
     description: `npm start on ${started.url} (data in ${dataDir})`,
     process: started,
+    ...(started.child.pid === undefined ? {} : { pid: started.child.pid }),
     dataDir,
     async stop() {
       if (started.child.exitCode === null && started.child.signalCode === null) {

@@ -103,6 +103,8 @@ export interface Verification extends DeliveryVerdict {
   readonly waitedSec: number;
   /** False when the deadline passed before every acknowledged event was found. */
   readonly caughtUp: boolean;
+  /** When the count first held every acknowledged event. */
+  readonly caughtUpAt?: string;
 }
 
 interface CountAnswer {
@@ -151,7 +153,7 @@ export async function verifyDelivery(options: VerifyOptions): Promise<Verificati
   const read = () => Promise.all(options.apiKeys.map((key) => countOnce(options, key)));
   let counts = await read();
   let verdict = judgeDelivery(options.sent, counts);
-  let caughtUp = verdict.lost === 0;
+  let caughtUpAt = verdict.lost === 0 ? new Date() : undefined;
   let lastDistinct = verdict.distinct;
   let stableSince = performance.now();
   // With events in doubt, wait for them too until the count stops moving for a few reads.
@@ -162,12 +164,13 @@ export async function verifyDelivery(options: VerifyOptions): Promise<Verificati
     await sleep(pollMs);
     counts = await read();
     verdict = judgeDelivery(options.sent, counts);
+    if (verdict.lost === 0) caughtUpAt ??= new Date();
     if (verdict.distinct !== lastDistinct) {
       lastDistinct = verdict.distinct;
       stableSince = performance.now();
     }
   }
-  caughtUp = verdict.lost === 0;
+  const caughtUp = verdict.lost === 0;
   if (caughtUp) {
     await sleep(settleMs);
     counts = await read();
@@ -179,5 +182,6 @@ export async function verifyDelivery(options: VerifyOptions): Promise<Verificati
     perProject: counts.map((c, i) => ({ ...c, ...(options.sent[i] as SentCount) })),
     waitedSec: (performance.now() - started) / 1_000,
     caughtUp,
+    ...(caughtUp && caughtUpAt ? { caughtUpAt: caughtUpAt.toISOString() } : {}),
   };
 }

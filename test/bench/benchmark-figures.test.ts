@@ -163,6 +163,9 @@ describe('end-to-end figures', () => {
     probesAccepted: 40,
     probesNeverSeen: 0,
     drainSec: 17.7,
+    refusedEvents: 120,
+    lostEvents: 0,
+    duplicatedEvents: 0,
     rssAt10sMiB: 1_027,
     rssAtEndMiB: 1_536,
     peakRssMiB: 2_042,
@@ -183,7 +186,9 @@ describe('end-to-end figures', () => {
       ['end-to-end', 'ingest latency p99', '9,822 ms', '—', '—', '<= 100 ms', 'MISSED'],
       ['end-to-end', 'freshness p50 (ack to queryable)', '11.1 s', '—', '—', '—', '—'],
       ['end-to-end', 'freshness p95 (ack to queryable)', '37.5 s', '—', '—', '<= 5 s', 'MISSED'],
-      ['end-to-end', 'backlog drained after the load stopped', '17.7 s', '—', '—', '—', '—'],
+      ['end-to-end', 'backlog drained after the last answer', '17.7 s', '—', '—', '—', '—'],
+      ['end-to-end', 'acknowledged events lost in ClickHouse', '0 events', '—', '—', '0', 'met'],
+      ['end-to-end', 'events stored more than once', '0 events', '—', '—', '0', 'met'],
       ['end-to-end', 'peak RSS of npm start, engine included', '2,042 MiB', '—', '—', '—', '—'],
     ]);
   });
@@ -200,6 +205,9 @@ describe('end-to-end figures', () => {
     ['p99 over by a hair', { ...met, latencyP99Ms: 100.01 }, false],
     ['freshness over', { ...met, freshnessP95Ms: 5_001 }, false],
     ['no freshness sample at all (NaN)', { ...met, freshnessP95Ms: Number.NaN }, false],
+    ['one acknowledged event lost', { ...met, lostEvents: 1 }, false],
+    ['one event stored twice', { ...met, duplicatedEvents: 1 }, false],
+    ['no verification (NaN)', { ...met, lostEvents: Number.NaN }, false],
   ])('judges %s as printPipelineBench does', (_, r, expected) => {
     expect(printPipelineBench(r)).toBe(expected);
     expect(allMet(pipelineFigures(r))).toBe(expected);
