@@ -8,7 +8,7 @@ import { projectWeights } from './planner.js';
 import { formatReport, kneeOf, type LoadReport, progressLine } from './report.js';
 import { type Progress, runLoad } from './runner.js';
 import { existingTarget, startLocalTarget, type Target } from './targets.js';
-import { verifyDelivery } from './verify.js';
+import { type Verification, VerificationError, verifyDelivery } from './verify.js';
 
 /**
  * `npm run load -- …`: one load run against a target, a live progress line while it runs, then
@@ -107,19 +107,27 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo): Promise<
       return { ...base, verificationSkipped: '--no-verify', passed: true };
     }
     io.note('verifying: counting the run’s events in ClickHouse…');
-    const verification = await verifyDelivery({
-      url: target.url,
-      apiKeys: target.projects.map((p) => p.apiKey),
-      runId,
-      from: run.firstEventAt,
-      to: run.lastEventAt,
-      sent: run.perProject,
-      timeoutMs: options.verifyTimeoutMs,
-      onPoll: (v, waited) =>
-        io.note(
-          `  verifying | ${v.distinct.toLocaleString('en-US')} of ${v.acknowledged.toLocaleString('en-US')} acknowledged events stored after ${waited.toFixed(0)} s`,
-        ),
-    });
+    let verification: Verification;
+    try {
+      verification = await verifyDelivery({
+        url: target.url,
+        apiKeys: target.projects.map((p) => p.apiKey),
+        runId,
+        from: run.firstEventAt,
+        to: run.lastEventAt,
+        sent: run.perProject,
+        timeoutMs: options.verifyTimeoutMs,
+        onPoll: (v, waited) =>
+          io.note(
+            `  verifying | ${v.distinct.toLocaleString('en-US')} of ${v.acknowledged.toLocaleString('en-US')} acknowledged events stored after ${waited.toFixed(0)} s`,
+          ),
+      });
+    } catch (error) {
+      // The run's own figures still stand; the report says the verification could not be made.
+      if (!(error instanceof VerificationError)) throw error;
+      await io.beforeStop?.(target);
+      return { ...base, verificationError: error.message, passed: false };
+    }
     await io.beforeStop?.(target);
     return { ...base, verification, passed: verification.ok };
   } finally {

@@ -24,8 +24,10 @@ export interface LoadReport {
     readonly eventsPerSec: number | null;
   };
   readonly verification?: Verification;
-  /** Why there is no verification, when there is none. */
+  /** Why there is no verification, when it was not asked for. */
   readonly verificationSkipped?: string;
+  /** Why the verification could not be made (the query API unreachable or refusing): the run fails. */
+  readonly verificationError?: string;
   /** Every acknowledged event stored exactly once (or the verification was skipped). */
   readonly passed: boolean;
 }
@@ -129,6 +131,8 @@ export function formatReport(r: LoadReport): string {
       `                 acknowledged ${n(v.acknowledged)}, stored ${n(v.stored)} rows of ${n(v.distinct)} distinct events, ${n(v.inDoubt)} in doubt`,
       `                 lost ${n(v.lost)}${v.lostAtMost > v.lost ? ` (at most ${n(v.lostAtMost)}, counting the events in doubt)` : ''}, duplicated ${n(v.duplicated)}, unexpected ${n(v.unexpected)}: ${v.ok ? 'PASSED' : 'FAILED'}${v.caughtUp ? '' : ' (the deadline passed before the pipeline caught up)'}`,
     );
+  } else if (r.verificationError !== undefined) {
+    lines.push(`  verification:  could not be made: ${r.verificationError}: FAILED`);
   } else {
     lines.push(`  verification:  skipped (${r.verificationSkipped ?? 'not asked for'})`);
   }

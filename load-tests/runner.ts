@@ -157,7 +157,10 @@ const outgoing = (batch: PlannedBatch, body?: Buffer): Outgoing => ({
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Final answers that may follow a write (a crash after the stream accepted it): the events are in doubt. */
+/**
+ * Answers that say nothing was stored: after the last retry the events are refused. Any other
+ * last answer (none at all, a 500, a 502 after a crash) may have followed a write: in doubt.
+ */
 const REFUSED_STATUSES = new Set([429, 503]);
 
 export async function runLoad(options: RunnerOptions): Promise<RunResult> {

@@ -1,3 +1,4 @@
+import { parseRetryAfterMs, retryDelayMs } from '../sdk/backoff.js';
 import { RUN_ID_METADATA_KEY } from './runner.js';
 
 /**
@@ -113,34 +114,51 @@ interface CountAnswer {
   readonly distinct_calls: number;
 }
 
-async function countOnce(options: VerifyOptions, apiKey: string): Promise<{ project: string } & StoredCount> {
+/** Answers worth asking again: the query API is busy or ClickHouse is catching its breath. */
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+async function countOnce(
+  options: VerifyOptions,
+  apiKey: string,
+  deadline: number,
+): Promise<{ project: string } & StoredCount> {
   const url = new URL('/v1/calls/count', options.url);
   url.searchParams.set('from', new Date(Date.parse(options.from) - 1_000).toISOString());
   url.searchParams.set('to', new Date(Date.parse(options.to) + 1_000).toISOString());
   url.searchParams.set(`metadata.${RUN_ID_METADATA_KEY}`, options.runId);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
-    });
-  } catch (error) {
-    throw new VerificationError(
-      `could not reach the query API at ${url.origin}: ${(error as Error).message}`,
+  for (let attempt = 0; ; attempt++) {
+    let response: Response | undefined;
+    let failure: string;
+    try {
+      response = await fetch(url, {
+        headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+      });
+      const text = await response.text();
+      if (response.status === 200) {
+        const body = JSON.parse(text) as CountAnswer;
+        if (typeof body.calls !== 'number' || typeof body.distinct_calls !== 'number') {
+          throw new VerificationError(
+            `GET ${url.pathname} answered without calls and distinct_calls: ${text.slice(0, 300)}`,
+          );
+        }
+        return { project: body.project, calls: body.calls, distinctCalls: body.distinct_calls };
+      }
+      failure = `the query API answered ${response.status} to GET ${url.pathname}: ${text.slice(0, 300)}`;
+      if (!RETRY_STATUSES.has(response.status)) throw new VerificationError(failure);
+    } catch (error) {
+      if (error instanceof VerificationError) throw error;
+      failure = `could not reach the query API at ${url.origin}: ${(error as Error).message}`;
+    }
+    const retryAfterMs = parseRetryAfterMs(response?.headers.get('retry-after') ?? undefined, Date.now());
+    const delay = retryDelayMs(
+      attempt,
+      { initialBackoffMs: 250, maxBackoffMs: 5_000 },
+      Math.random,
+      retryAfterMs,
     );
+    if (Date.now() + delay > deadline) throw new VerificationError(`${failure} (gave up at the deadline)`);
+    await sleep(delay);
   }
-  const text = await response.text();
-  if (response.status !== 200) {
-    throw new VerificationError(
-      `the query API answered ${response.status} to GET ${url.pathname}: ${text.slice(0, 300)}`,
-    );
-  }
-  const body = JSON.parse(text) as CountAnswer;
-  if (typeof body.calls !== 'number' || typeof body.distinct_calls !== 'number') {
-    throw new VerificationError(
-      `GET ${url.pathname} answered without calls and distinct_calls: ${text.slice(0, 300)}`,
-    );
-  }
-  return { project: body.project, calls: body.calls, distinctCalls: body.distinct_calls };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -150,7 +168,14 @@ export async function verifyDelivery(options: VerifyOptions): Promise<Verificati
   const started = performance.now();
   const pollMs = options.pollMs ?? 1_000;
   const settleMs = options.settleMs ?? 2_000;
-  const read = () => Promise.all(options.apiKeys.map((key) => countOnce(options, key)));
+  const deadline = Date.now() + options.timeoutMs;
+  // One project after another: the query API's concurrency is a deployment's to share.
+  const read = async () => {
+    const counts: ({ project: string } & StoredCount)[] = [];
+    for (const key of options.apiKeys)
+      counts.push(await countOnce(options, key, deadline + (options.settleMs ?? 2_000)));
+    return counts;
+  };
   let counts = await read();
   let verdict = judgeDelivery(options.sent, counts);
   let caughtUpAt = verdict.lost === 0 ? new Date() : undefined;

@@ -102,6 +102,21 @@ describe('the load report', () => {
     );
   });
 
+  it('fails a run whose verification could not be made, saying why', () => {
+    const text = formatReport({
+      runId: 'r1',
+      machine: { cores: 2, cpu: 'x', node: 'v20' },
+      target: 't',
+      scenario,
+      run,
+      verificationError: 'the query API answered 401 to GET /v1/calls/count',
+      passed: false,
+    });
+    expect(text).toContain(
+      'verification:  could not be made: the query API answered 401 to GET /v1/calls/count: FAILED',
+    );
+  });
+
   it('orders status counts and draws the progress line', () => {
     expect(statusText({ '503': 2, '200': 5, 'network error': 1 })).toBe(
       '200 × 5, 503 × 2, network error × 1',

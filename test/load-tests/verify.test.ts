@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { judgeDelivery } from '../../load-tests/verify.js';
+import { createServer, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { judgeDelivery, VerificationError, verifyDelivery } from '../../load-tests/verify.js';
 
 describe('judgeDelivery', () => {
   it.each([
@@ -65,5 +66,75 @@ describe('judgeDelivery', () => {
     expect(() => judgeDelivery([{ acknowledged: 1, inDoubt: 0 }], [])).toThrow(
       /1 projects were sent to but 0/,
     );
+  });
+});
+
+describe('verifyDelivery against the query API', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  /** A query API that answers each count request with the next status of `statuses`, then 200. */
+  async function queryApi(statuses: number[], calls: number): Promise<{ url: string; seen: URL[] }> {
+    const seen: URL[] = [];
+    const server = createServer((req, res) => {
+      seen.push(new URL(req.url ?? '/', 'http://x'));
+      const status = statuses.shift() ?? 200;
+      res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '0' });
+      res.end(
+        status === 200
+          ? JSON.stringify({ project: 'p1', calls, distinct_calls: calls, duplicate_calls: 0 })
+          : JSON.stringify({ error: { code: 'x', message: `status ${status}` } }),
+      );
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, seen };
+  }
+
+  const options = (url: string) => ({
+    url,
+    apiKeys: ['k1'],
+    runId: 'run-7',
+    from: '2026-11-27T05:00:00.000Z',
+    to: '2026-11-27T05:01:00.000Z',
+    sent: [{ acknowledged: 10, inDoubt: 0 }],
+    timeoutMs: 10_000,
+    settleMs: 0,
+  });
+
+  it('asks for the run id over the run’s window widened by a second, and passes', async () => {
+    const api = await queryApi([], 10);
+    const v = await verifyDelivery(options(api.url));
+    expect(v).toMatchObject({ ok: true, caughtUp: true, projects: ['p1'] });
+    expect(api.seen[0]?.pathname).toBe('/v1/calls/count');
+    expect(Object.fromEntries(api.seen[0]?.searchParams ?? [])).toEqual({
+      from: '2026-11-27T04:59:59.000Z',
+      to: '2026-11-27T05:01:01.000Z',
+      'metadata.load_run': 'run-7',
+    });
+  });
+
+  it('asks again when the query API is busy (503, 429)', async () => {
+    const api = await queryApi([503, 429, 503], 10);
+    expect((await verifyDelivery(options(api.url))).ok).toBe(true);
+    expect(api.seen.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('fails at once, naming the answer, when the key is refused', async () => {
+    const api = await queryApi([401], 10);
+    await expect(verifyDelivery(options(api.url))).rejects.toThrow(VerificationError);
+    const again = await queryApi([401], 10);
+    await expect(verifyDelivery(options(again.url))).rejects.toThrow(
+      /answered 401 to GET \/v1\/calls\/count/,
+    );
+  });
+
+  it('reports what is missing when the deadline passes first', async () => {
+    const api = await queryApi([], 7);
+    const v = await verifyDelivery({ ...options(api.url), timeoutMs: 300, pollMs: 50 });
+    expect(v).toMatchObject({ lost: 3, ok: false, caughtUp: false });
   });
 });
