@@ -66,8 +66,8 @@ function hex(random: () => number, chars: number): string {
 }
 
 export interface EventGenerator {
-  /** The next event; `overrides` replace generated fields. */
-  next(overrides?: Partial<EventInput>): EventInput;
+  /** The next event; `overrides` replace generated fields, `metadata` is added to its metadata. */
+  next(overrides?: Partial<EventInput>, metadata?: Readonly<Record<string, string>>): EventInput;
 }
 
 export interface EventGeneratorOptions {
@@ -111,7 +111,7 @@ export function eventGenerator(options: EventGeneratorOptions = {}): EventGenera
     return Math.min(mean * SPREAD_MAX_FACTOR, Math.max(SPREAD_MIN_CHARS, drawn));
   };
   return {
-    next(overrides = {}) {
+    next(overrides = {}, extra = {}) {
       const input = 200 + Math.floor(random() * 800);
       const output = 100 + Math.floor(random() * 900);
       const failed = random() < 0.02;
@@ -139,6 +139,7 @@ export function eventGenerator(options: EventGeneratorOptions = {}): EventGenera
           temperature: 0.7,
           experiment: `exp-${Math.floor(random() * 50)}`,
           ...options.metadata,
+          ...extra,
         },
         prompt: text(length(MEAN_PROMPT_CHARS)),
         response: text(length(MEAN_RESPONSE_CHARS)),

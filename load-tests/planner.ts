@@ -10,13 +10,15 @@ import type { Scenario } from './scenarios.js';
 export interface BatchLimits {
   /** Events per request: the SDK's `maxBatchEvents`. */
   readonly maxEvents: number;
-  /** Uncompressed NDJSON bytes per request, so the gzip body stays under the API's 1 MB. */
+  /** Uncompressed NDJSON bytes at which a request closes, so its gzip body stays under the API's 1 MB. */
   readonly maxRawBytes: number;
   /** A batch that does not fill is sent this long after its first event: the SDK's `flushIntervalMs`. */
   readonly flushIntervalMs: number;
 }
 
 export interface PlannedBatch {
+  /** Its number in the run, from 0 in the order batches open: every event of it carries it. */
+  readonly seq: number;
   /** Milliseconds from the start of the run at which it is sent. */
   readonly dueMs: number;
   /** Index of the phase its first event arrived in. */
@@ -28,10 +30,11 @@ export interface PlannedBatch {
   readonly rawBytes: number;
 }
 
-/** An event as one NDJSON line, for `project`, arriving `atMs` after the start of the run. */
-export type EventLine = (project: number, atMs: number) => string;
+/** An event as one NDJSON line, for `project`, arriving `atMs` after the start of the run, in batch `seq`. */
+export type EventLine = (project: number, atMs: number, seq: number) => string;
 
 interface OpenBatch {
+  readonly seq: number;
   readonly phase: number;
   readonly project: number;
   readonly firstAtMs: number;
@@ -78,6 +81,7 @@ export function* planBatches(
   const close = (batch: OpenBatch, dueMs: number): PlannedBatch => {
     open.delete(batch.project);
     return {
+      seq: batch.seq,
       dueMs,
       phase: batch.phase,
       project: batch.project,
@@ -93,6 +97,7 @@ export function* planBatches(
     for (const batch of expired) yield close(batch, batch.firstAtMs + limits.flushIntervalMs);
   }
 
+  let nextSeq = 0;
   let phaseStartMs = 0;
   for (const [phaseIndex, phase] of scenario.phases.entries()) {
     const events = Math.round(phase.eventsPerSec * phase.durationSec);
@@ -101,20 +106,18 @@ export function* planBatches(
       const atMs = phaseStartMs + k * intervalMs;
       yield* lingering(atMs);
       const project = pick();
-      const line = eventLine(project, atMs);
-      const bytes = Buffer.byteLength(line) + 1;
       let batch = open.get(project);
-      if (batch && batch.rawBytes + bytes > limits.maxRawBytes) {
-        yield close(batch, atMs);
-        batch = undefined;
-      }
       if (!batch) {
-        batch = { phase: phaseIndex, project, firstAtMs: atMs, lines: [], rawBytes: 0 };
+        batch = { seq: nextSeq++, phase: phaseIndex, project, firstAtMs: atMs, lines: [], rawBytes: 0 };
         open.set(project, batch);
       }
+      const line = eventLine(project, atMs, batch.seq);
       batch.lines.push(line);
-      batch.rawBytes += bytes;
-      if (batch.lines.length >= limits.maxEvents) yield close(batch, atMs);
+      batch.rawBytes += Buffer.byteLength(line) + 1;
+      // Full by count, or by bytes once they reach the budget (the SDK keeps the body's hard limit
+      // by splitting, and so does the runner).
+      if (batch.lines.length >= limits.maxEvents || batch.rawBytes >= limits.maxRawBytes)
+        yield close(batch, atMs);
     }
     phaseStartMs += phase.durationSec * 1_000;
   }

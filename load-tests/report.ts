@@ -128,7 +128,7 @@ export function formatReport(r: LoadReport): string {
   if (v) {
     lines.push(
       `  verification:  GET /v1/calls/count where metadata.load_run = ${r.runId}, ${v.projects.length} projects, after ${v.waitedSec.toFixed(1)} s`,
-      `                 acknowledged ${n(v.acknowledged)}, stored ${n(v.stored)} rows of ${n(v.distinct)} distinct events, ${n(v.inDoubt)} in doubt`,
+      `                 acknowledged ${n(v.acknowledged)}, stored ${n(v.stored)} rows of ${n(v.distinct)} distinct events, ${n(v.inDoubt)} in doubt${v.inDoubt > 0 ? ` (${n(v.inDoubtStored)} of them stored, their ${n(v.perProject.reduce((k, p) => k + p.doubtfulRequests, 0))} requests counted on their own)` : ''}`,
       `                 lost ${n(v.lost)}${v.lostAtMost > v.lost ? ` (at most ${n(v.lostAtMost)}, counting the events in doubt)` : ''}, duplicated ${n(v.duplicated)}, unexpected ${n(v.unexpected)}: ${v.ok ? 'PASSED' : 'FAILED'}${v.caughtUp ? '' : ' (the deadline passed before the pipeline caught up)'}`,
     );
   } else if (r.verificationError !== undefined) {

@@ -34,6 +34,29 @@ const gzip = promisify<InputType, ZlibOptions, Buffer>(gzipCallback);
 
 /** The metadata key every event of a run carries its run id under. */
 export const RUN_ID_METADATA_KEY = 'load_run';
+/**
+ * And the request it was first sent in (a probe: `probe-<n>`): when a request's outcome is in
+ * doubt, the verification counts that request's events alone, so the doubt never hides a loss.
+ */
+export const BATCH_METADATA_KEY = 'load_batch';
+
+/** Events of one request whose outcome the run could not learn for all of them. */
+export interface DoubtfulBatch {
+  /** Its `metadata.load_batch`. */
+  readonly batch: string;
+  /** Its events a 2xx answer acknowledged. */
+  readonly acknowledged: number;
+  /** Its events whose last attempt got no answer, or an answer that may follow a write. */
+  readonly inDoubt: number;
+}
+
+/** One project's part of the run, probes included. */
+export interface ProjectOutcome {
+  readonly acknowledged: number;
+  readonly inDoubt: number;
+  /** The requests that hold the in-doubt events. */
+  readonly doubtful: readonly DoubtfulBatch[];
+}
 
 export interface LoadProject {
   readonly apiKey: string;
@@ -125,7 +148,7 @@ export interface RunResult {
   };
   readonly tally: Tally;
   /** Per project, in `projects` order: acknowledged and in-doubt events, probes included. */
-  readonly perProject: readonly { readonly acknowledged: number; readonly inDoubt: number }[];
+  readonly perProject: readonly ProjectOutcome[];
   readonly phases: readonly PhaseResult[];
   readonly latency: LatencySummary;
   readonly acknowledgedPerSec: number;
@@ -137,6 +160,7 @@ export interface RunResult {
 
 /** A request on the schedule: its events as lines (live), or its compressed body alone (made ahead). */
 interface Outgoing {
+  readonly seq: number;
   readonly dueMs: number;
   readonly phase: number;
   readonly project: number;
@@ -146,6 +170,7 @@ interface Outgoing {
 }
 
 const outgoing = (batch: PlannedBatch, body?: Buffer): Outgoing => ({
+  seq: batch.seq,
   dueMs: batch.dueMs,
   phase: batch.phase,
   project: batch.project,
@@ -194,12 +219,15 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   let lastEventMs = Number.NEGATIVE_INFINITY;
   let eventBytes = 0;
   let eventCount = 0;
-  const eventLine = (_project: number, atMs: number) => {
+  const eventLine = (_project: number, atMs: number, seq: number) => {
     const at = wallStartMs + atMs;
     firstEventMs = Math.min(firstEventMs, at);
     lastEventMs = Math.max(lastEventMs, at);
     const line = JSON.stringify(
-      generator.next({ trace_id: newTraceId(), span_id: newSpanId(), timestamp: new Date(at).toISOString() }),
+      generator.next(
+        { trace_id: newTraceId(), span_id: newSpanId(), timestamp: new Date(at).toISOString() },
+        { [BATCH_METADATA_KEY]: String(seq) },
+      ),
     );
     eventBytes += line.length + 1;
     eventCount++;
@@ -245,7 +273,20 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   const phaseLatency = scenario.phases.map(() => latencyHistogram());
   const latency = latencyHistogram();
   let intervalLatency = latencyHistogram();
-  const perProject = options.projects.map(() => ({ acknowledged: 0, inDoubt: 0 }));
+  const perProject = options.projects.map(() => ({
+    acknowledged: 0,
+    inDoubt: 0,
+    doubtful: [] as DoubtfulBatch[],
+  }));
+  /** What became of one request's events, its halves' and partial retries' included. */
+  type Ledger = { acknowledged: number; inDoubt: number };
+  const settleLedger = (project: number, batch: string, ledger: Ledger) => {
+    const p = perProject[project];
+    if (!p) return;
+    p.acknowledged += ledger.acknowledged;
+    p.inDoubt += ledger.inDoubt;
+    if (ledger.inDoubt > 0) p.doubtful.push({ batch, ...ledger });
+  };
   let inFlight = 0;
   const deliveries = new Set<Promise<void>>();
 
@@ -270,9 +311,8 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   };
 
   /** Sends a request's events until each is acknowledged, rejected, refused or in doubt. */
-  const deliver = async (out: Outgoing, dueAt: number): Promise<void> => {
+  const deliver = async (out: Outgoing, dueAt: number, ledger: Ledger): Promise<void> => {
     const transport = transports[out.project] as HttpTransport;
-    const project = perProject[out.project] as { acknowledged: number; inDoubt: number };
     let body = out.body;
     let known = out.lines;
     const lines = (): readonly string[] => {
@@ -289,7 +329,11 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       const all = lines();
       const middle = Math.ceil(all.length / 2);
       for (const part of [all.slice(0, middle), all.slice(middle)])
-        await deliver({ ...out, count: part.length, lines: part, body: undefined }, performance.now());
+        await deliver(
+          { ...out, count: part.length, lines: part, body: undefined },
+          performance.now(),
+          ledger,
+        );
     };
     for (let retry = 0; ; retry++) {
       body ??= await encode(lines());
@@ -316,7 +360,7 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       switch (verdict.kind) {
         case 'accepted':
           add(out.phase, 'acknowledged', count);
-          project.acknowledged += count;
+          ledger.acknowledged += count;
           return;
         case 'split':
           if (count === 1) reject(out.phase, `HTTP ${verdict.status}`, 1);
@@ -331,7 +375,7 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
           for (const r of verdict.rejected) reject(out.phase, r.code, 1);
           const accepted = count - retry.size - rejected.size;
           add(out.phase, 'acknowledged', accepted);
-          project.acknowledged += accepted;
+          ledger.acknowledged += accepted;
           if (retry.size > 0) {
             known = lines().filter((_, i) => retry.has(i));
             again = known.length;
@@ -351,7 +395,7 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
         // Refused for good (the server said nothing was stored), or in doubt (no answer, or an error that may follow a write).
         const refused = verdict.status !== undefined && REFUSED_STATUSES.has(verdict.status) && !noAnswer;
         add(out.phase, refused ? 'refused' : 'inDoubt', count);
-        if (!refused) project.inDoubt += count;
+        if (!refused) ledger.inDoubt += count;
         return;
       }
       await sleep(retryDelayMs(retry, options.backoff ?? CLIENT_DEFAULTS, Math.random, verdict.retryAfterMs));
@@ -374,8 +418,12 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   const sendProbe = async () => {
     probesSent++;
     const traceId = newTraceId();
+    const batch = `probe-${probesSent}`;
     const line = JSON.stringify(
-      probeGenerator.next({ trace_id: traceId, span_id: newSpanId(), timestamp: new Date().toISOString() }),
+      probeGenerator.next(
+        { trace_id: traceId, span_id: newSpanId(), timestamp: new Date().toISOString() },
+        { [BATCH_METADATA_KEY]: batch },
+      ),
     );
     const lineMs = Date.now();
     firstEventMs = Math.min(firstEventMs, lineMs);
@@ -386,14 +434,18 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
         new AbortController().signal,
         randomUUID(),
       );
-      if (judgeResponse(response, 1, Date.now()).kind === 'accepted') {
+      const verdict = judgeResponse(response, 1, Date.now());
+      if (verdict.kind === 'accepted') {
         probesAcknowledged++;
-        (perProject[0] as { acknowledged: number }).acknowledged++;
+        settleLedger(0, batch, { acknowledged: 1, inDoubt: 0 });
         pendingProbes.set(traceId, { project: 0, ackedAt: performance.now() });
+      } else if (verdict.kind === 'retry-all' && !REFUSED_STATUSES.has(verdict.status ?? 0)) {
+        // A 5xx that may follow a write: the probe may or may not be stored.
+        settleLedger(0, batch, { acknowledged: 0, inDoubt: 1 });
       }
     } catch {
       // No answer: the probe may or may not be stored.
-      (perProject[0] as { inDoubt: number }).inDoubt++;
+      settleLedger(0, batch, { acknowledged: 0, inDoubt: 1 });
     }
   };
   let probing = options.probes;
@@ -438,7 +490,9 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       } else {
         add(out.phase, 'sent', out.count);
         inFlight++;
-        const delivery = deliver(out, start + out.dueMs).finally(() => {
+        const ledger = { acknowledged: 0, inDoubt: 0 };
+        const delivery = deliver(out, start + out.dueMs, ledger).finally(() => {
+          settleLedger(out.project, String(out.seq), ledger);
           inFlight--;
           deliveries.delete(delivery);
         });

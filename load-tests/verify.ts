@@ -1,5 +1,5 @@
 import { parseRetryAfterMs, retryDelayMs } from '../sdk/backoff.js';
-import { RUN_ID_METADATA_KEY } from './runner.js';
+import { BATCH_METADATA_KEY, type DoubtfulBatch, RUN_ID_METADATA_KEY } from './runner.js';
 
 /**
  * The verification step: every event the API acknowledged must be in ClickHouse exactly once.
@@ -14,6 +14,8 @@ export interface StoredCount {
   readonly calls: number;
   /** Distinct (trace_id, span_id) among them. */
   readonly distinctCalls: number;
+  /** Distinct events stored of each of the project's doubtful requests, in `SentCount.doubtful` order, once read. */
+  readonly doubtful?: readonly number[];
 }
 
 /** What the run knows of one project's events. */
@@ -21,6 +23,8 @@ export interface SentCount {
   readonly acknowledged: number;
   /** Events whose outcome the run could not learn: stored once or not at all is correct for them. */
   readonly inDoubt: number;
+  /** The requests holding the in-doubt events, each counted on its own once the pipeline caught up. */
+  readonly doubtful?: readonly DoubtfulBatch[];
 }
 
 export interface DeliveryVerdict {
@@ -32,48 +36,87 @@ export interface DeliveryVerdict {
   readonly duplicated: number;
   /** Acknowledged events certainly missing. Must be 0. */
   readonly lost: number;
-  /** Acknowledged events that may be missing: above `lost` only when some events are in doubt. */
+  /**
+   * Acknowledged events that may be missing: above `lost` only where one request holds both
+   * acknowledged and in-doubt events and fewer of them are stored than both together.
+   */
   readonly lostAtMost: number;
   /** Distinct events beyond every acknowledged and in-doubt one: stored though refused. Must be 0. */
   readonly unexpected: number;
+  /** In-doubt events found stored, where their requests were counted on their own. */
+  readonly inDoubtStored: number;
   /** No event lost, duplicated or unexpected, whatever the in-doubt ones did. */
   readonly ok: boolean;
 }
 
-/** Compares what was sent with what is stored, project by project (the counts must line up). */
+/** Acknowledged `a`, in doubt `u`, stored `s` (distinct) of one group of events. */
+function judgeGroup(a: number, u: number, s: number) {
+  return {
+    lost: Math.max(0, a - s),
+    // At worst every in-doubt event is among the stored ones.
+    lostAtMost: Math.max(0, a - Math.max(0, s - u)),
+    unexpected: Math.max(0, s - a - u),
+    inDoubtStored: Math.min(u, Math.max(0, s - a)),
+  };
+}
+
+/**
+ * Compares what was sent with what is stored, project by project (one project's surplus cannot
+ * cover another's loss). A project's doubtful requests, once counted on their own, are judged
+ * each by itself and the rest of its events together, so in-doubt events that were not stored
+ * cannot pass for lost acknowledged ones, nor stored ones hide a loss elsewhere.
+ */
 export function judgeDelivery(sent: readonly SentCount[], stored: readonly StoredCount[]): DeliveryVerdict {
   if (sent.length !== stored.length) {
     throw new Error(`${sent.length} projects were sent to but ${stored.length} were counted`);
   }
-  let acknowledged = 0;
-  let inDoubt = 0;
-  let storedRows = 0;
-  let distinct = 0;
-  let lost = 0;
-  let lostAtMost = 0;
-  let unexpected = 0;
+  const total = {
+    acknowledged: 0,
+    inDoubt: 0,
+    stored: 0,
+    distinct: 0,
+    lost: 0,
+    lostAtMost: 0,
+    unexpected: 0,
+    inDoubtStored: 0,
+  };
   for (const [i, s] of sent.entries()) {
     const c = stored[i] as StoredCount;
-    acknowledged += s.acknowledged;
-    inDoubt += s.inDoubt;
-    storedRows += c.calls;
-    distinct += c.distinctCalls;
-    lost += Math.max(0, s.acknowledged - c.distinctCalls);
-    // At worst every in-doubt event is among the stored ones.
-    lostAtMost += Math.max(0, s.acknowledged - Math.max(0, c.distinctCalls - s.inDoubt));
-    unexpected += Math.max(0, c.distinctCalls - s.acknowledged - s.inDoubt);
+    total.acknowledged += s.acknowledged;
+    total.inDoubt += s.inDoubt;
+    total.stored += c.calls;
+    total.distinct += c.distinctCalls;
+    const doubtful = s.doubtful ?? [];
+    const counted = c.doubtful !== undefined && c.doubtful.length === doubtful.length;
+    const groups: [number, number, number][] = [];
+    if (counted) {
+      let a = s.acknowledged;
+      let u = s.inDoubt;
+      let d = c.distinctCalls;
+      for (const [j, b] of doubtful.entries()) {
+        const sb = c.doubtful?.[j] ?? 0;
+        groups.push([b.acknowledged, b.inDoubt, sb]);
+        a -= b.acknowledged;
+        u -= b.inDoubt;
+        d -= sb;
+      }
+      groups.push([a, u, d]);
+    } else {
+      groups.push([s.acknowledged, s.inDoubt, c.distinctCalls]);
+    }
+    for (const [a, u, d] of groups) {
+      const g = judgeGroup(a, u, d);
+      total.lost += g.lost;
+      total.lostAtMost += g.lostAtMost;
+      total.unexpected += g.unexpected;
+      total.inDoubtStored += g.inDoubtStored;
+    }
   }
-  const duplicated = storedRows - distinct;
+  const duplicated = total.stored - total.distinct;
   return {
-    acknowledged,
-    inDoubt,
-    stored: storedRows,
-    distinct,
+    ...total,
     duplicated,
-    lost,
-    lostAtMost,
-    unexpected,
-    ok: duplicated === 0 && lostAtMost === 0 && unexpected === 0,
+    ok: duplicated === 0 && total.lostAtMost === 0 && total.unexpected === 0,
   };
 }
 
@@ -100,7 +143,15 @@ export interface VerifyOptions {
 export interface Verification extends DeliveryVerdict {
   /** Project ids as the API named them, in key order. */
   readonly projects: readonly string[];
-  readonly perProject: readonly (StoredCount & SentCount & { readonly project: string })[];
+  readonly perProject: readonly {
+    readonly project: string;
+    readonly acknowledged: number;
+    readonly inDoubt: number;
+    readonly calls: number;
+    readonly distinctCalls: number;
+    /** Requests whose events were counted on their own, for their in-doubt events. */
+    readonly doubtfulRequests: number;
+  }[];
   readonly waitedSec: number;
   /** False when the deadline passed before every acknowledged event was found. */
   readonly caughtUp: boolean;
@@ -121,11 +172,13 @@ async function countOnce(
   options: VerifyOptions,
   apiKey: string,
   deadline: number,
+  batch?: string,
 ): Promise<{ project: string } & StoredCount> {
   const url = new URL('/v1/calls/count', options.url);
   url.searchParams.set('from', new Date(Date.parse(options.from) - 1_000).toISOString());
   url.searchParams.set('to', new Date(Date.parse(options.to) + 1_000).toISOString());
   url.searchParams.set(`metadata.${RUN_ID_METADATA_KEY}`, options.runId);
+  if (batch !== undefined) url.searchParams.set(`metadata.${BATCH_METADATA_KEY}`, batch);
   for (let attempt = 0; ; attempt++) {
     let response: Response | undefined;
     let failure: string;
@@ -198,13 +251,31 @@ export async function verifyDelivery(options: VerifyOptions): Promise<Verificati
   const caughtUp = verdict.lost === 0;
   if (caughtUp) {
     await sleep(settleMs);
-    counts = await read();
+    const totals = await read();
+    // Each doubtful request's events on their own: which of the in-doubt events were stored.
+    counts = [];
+    for (const [i, total] of totals.entries()) {
+      const doubtful: number[] = [];
+      for (const b of options.sent[i]?.doubtful ?? [])
+        doubtful.push(
+          (await countOnce(options, options.apiKeys[i] as string, deadline + settleMs, b.batch))
+            .distinctCalls,
+        );
+      counts.push({ ...total, doubtful });
+    }
     verdict = judgeDelivery(options.sent, counts);
   }
   return {
     ...verdict,
     projects: counts.map((c) => c.project),
-    perProject: counts.map((c, i) => ({ ...c, ...(options.sent[i] as SentCount) })),
+    perProject: counts.map((c, i) => ({
+      project: c.project,
+      acknowledged: options.sent[i]?.acknowledged ?? 0,
+      inDoubt: options.sent[i]?.inDoubt ?? 0,
+      calls: c.calls,
+      distinctCalls: c.distinctCalls,
+      doubtfulRequests: options.sent[i]?.doubtful?.length ?? 0,
+    })),
     waitedSec: (performance.now() - started) / 1_000,
     caughtUp,
     ...(caughtUp && caughtUpAt ? { caughtUpAt: caughtUpAt.toISOString() } : {}),

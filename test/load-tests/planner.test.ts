@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { EventSchema } from '../../functions/shared/event.js';
 import { eventGenerator } from '../../load-tests/event-generator.js';
-import { type PlannedBatch, planBatches, projectPicker, projectWeights } from '../../load-tests/planner.js';
+import {
+  type EventLine,
+  type PlannedBatch,
+  planBatches,
+  projectPicker,
+  projectWeights,
+} from '../../load-tests/planner.js';
 import { constantScenario, type Scenario, tierScenario } from '../../load-tests/scenarios.js';
 
 const limits = { maxEvents: 500, maxRawBytes: 2_700_000, flushIntervalMs: 1_000 };
 const tinyLine = (project: number, atMs: number) => JSON.stringify({ project, atMs });
-const plan = (s: Scenario, l = limits, line = tinyLine): PlannedBatch[] => [...planBatches(s, l, line)];
+const plan = (s: Scenario, l = limits, line: EventLine = tinyLine): PlannedBatch[] => [
+  ...planBatches(s, l, line),
+];
 
 describe('planBatches', () => {
   it('offers every event of the schedule exactly once, in batches due in order', () => {
@@ -45,10 +53,21 @@ describe('planBatches', () => {
     ]);
   });
 
-  it('closes a batch before its bytes pass the limit', () => {
-    const batches = plan(constantScenario(100, 1, 1), { ...limits, maxRawBytes: 10 * 30 });
-    for (const b of batches) expect(b.rawBytes).toBeLessThanOrEqual(300);
+  it('closes a batch once its bytes reach the budget', () => {
+    const line = (project: number, atMs: number) => JSON.stringify({ project, atMs }).padEnd(29);
+    const batches = plan(constantScenario(100, 1, 1), { ...limits, maxRawBytes: 10 * 30 }, line);
+    expect(batches.map((b) => b.rawBytes)).toEqual(new Array(10).fill(300));
     expect(batches.reduce((n, b) => n + b.lines.length, 0)).toBe(100);
+  });
+
+  it('numbers batches in the order they open and tells each event its batch', () => {
+    const line = (project: number, atMs: number, seq: number) => JSON.stringify({ project, atMs, seq });
+    const batches = plan(constantScenario(1_000, 1, 3), { ...limits, maxEvents: 50 }, line);
+    expect(new Set(batches.map((b) => b.seq)).size).toBe(batches.length);
+    for (const b of batches)
+      for (const l of b.lines) expect((JSON.parse(l) as { seq: number }).seq).toBe(b.seq);
+    expect(Math.min(...batches.map((b) => b.seq))).toBe(0);
+    expect(Math.max(...batches.map((b) => b.seq))).toBe(batches.length - 1);
   });
 
   it('makes events the contract accepts, with spread sizes around 5.3 KB', () => {

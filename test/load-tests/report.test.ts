@@ -33,8 +33,8 @@ const run: RunResult = {
     statuses: { '200': 220, '503': 40 },
   },
   perProject: [
-    { acknowledged: 60_000, inDoubt: 0 },
-    { acknowledged: 40_000, inDoubt: 0 },
+    { acknowledged: 60_000, inDoubt: 0, doubtful: [] },
+    { acknowledged: 40_000, inDoubt: 0, doubtful: [] },
   ],
   phases: scenario.phases.map((phase, i) => ({
     phase,

@@ -19,6 +19,8 @@ interface Scripted {
 }
 
 let server: Server | undefined;
+/** How many distinct load_batch values each request carried: always 1, a request is one batch. */
+const batches = new Set<number>();
 afterEach(async () => {
   await new Promise((resolve) => server?.close(resolve));
   server = undefined;
@@ -37,7 +39,8 @@ async function scriptedServer(answer: (request: number) => Answer): Promise<Scri
         .toString()
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { trace_id: string; span_id: string });
+        .map((l) => JSON.parse(l) as { trace_id: string; span_id: string; metadata: Record<string, string> });
+      batches.add(new Set(events.map((e) => e.metadata.load_batch)).size);
       requests.push({ key, events: events.length });
       const store = (list: typeof events) => {
         if (seenKeys.has(key)) return;
@@ -118,6 +121,7 @@ describe('runLoad', () => {
       expect(r.latency.count).toBe(s.requests.length);
       expect(r.perProject.reduce((n, p) => n + p.acknowledged, 0)).toBe(400);
       expect(r.generation.mode).toBe(generate);
+      expect([...batches]).toEqual([1]);
     },
   );
 
@@ -135,6 +139,12 @@ describe('runLoad', () => {
     const r = await runLoad(options(s.url, { maxRetries: 0 }));
     expect(r.tally).toMatchObject({ acknowledged: 0, refused: 0, inDoubt: 400 });
     expect(r.perProject.reduce((n, p) => n + p.inDoubt, 0)).toBe(400);
+    // Each request in doubt is named by the batch number its events carry in metadata.load_batch.
+    const doubtful = r.perProject.flatMap((p) => p.doubtful);
+    expect(doubtful).toHaveLength(s.requests.length);
+    expect(doubtful.reduce((n, b) => n + b.inDoubt, 0)).toBe(400);
+    expect(new Set(doubtful.map((b) => b.batch)).size).toBe(doubtful.length);
+    expect(doubtful.every((b) => b.acknowledged === 0)).toBe(true);
   });
 
   it('counts a request the server rejects for good under its status', async () => {

@@ -62,6 +62,47 @@ describe('judgeDelivery', () => {
     expect(judgeDelivery(sent, stored)).toMatchObject(expected);
   });
 
+  it('counts requests in doubt on their own: the unstored ones are not lost', () => {
+    const sent = [
+      { acknowledged: 100, inDoubt: 50, doubtful: [{ batch: '7', acknowledged: 0, inDoubt: 50 }] },
+    ];
+    // Without the request's own count, 30 acknowledged events might be missing…
+    expect(judgeDelivery(sent, [{ calls: 120, distinctCalls: 120 }])).toMatchObject({
+      lost: 0,
+      lostAtMost: 30,
+      ok: false,
+    });
+    // …with it, 20 of the 50 in doubt were stored, and all 100 acknowledged ones.
+    expect(judgeDelivery(sent, [{ calls: 120, distinctCalls: 120, doubtful: [20] }])).toMatchObject({
+      lost: 0,
+      lostAtMost: 0,
+      unexpected: 0,
+      inDoubtStored: 20,
+      ok: true,
+    });
+  });
+
+  it('fails on a loss that stored in-doubt events would otherwise cover', () => {
+    const sent = [
+      { acknowledged: 100, inDoubt: 10, doubtful: [{ batch: '3', acknowledged: 0, inDoubt: 10 }] },
+    ];
+    expect(judgeDelivery(sent, [{ calls: 105, distinctCalls: 105, doubtful: [10] }])).toMatchObject({
+      lost: 5,
+      lostAtMost: 5,
+      ok: false,
+    });
+  });
+
+  it('stays in doubt where one request holds acknowledged and in-doubt events and too few are stored', () => {
+    const sent = [{ acknowledged: 5, inDoubt: 5, doubtful: [{ batch: '1', acknowledged: 5, inDoubt: 5 }] }];
+    expect(judgeDelivery(sent, [{ calls: 7, distinctCalls: 7, doubtful: [7] }])).toMatchObject({
+      lost: 0,
+      lostAtMost: 3,
+      ok: false,
+    });
+    expect(judgeDelivery(sent, [{ calls: 10, distinctCalls: 10, doubtful: [10] }]).ok).toBe(true);
+  });
+
   it('fails when the counts do not line up with the projects', () => {
     expect(() => judgeDelivery([{ acknowledged: 1, inDoubt: 0 }], [])).toThrow(
       /1 projects were sent to but 0/,
