@@ -107,7 +107,7 @@ export function formatReport(r: LoadReport): string {
     `  scenario:      ${scenario.name}: ${scenario.description}; ${scenario.projects} projects`,
     `  requests:      ${n(g.meanEventsPerRequest)} events, ${n(g.meanRequestBytes)} bytes gzip on average (${n(g.meanEventBytes)} bytes per event, ${g.compressionRatio.toFixed(2)}:1), generated ${g.mode === 'ahead' ? `ahead in ${g.seconds.toFixed(1)} s` : 'live'}`,
     `  offered:       ${n(t.offered)} events over ${run.scheduledSec} s (${n(t.offered / Math.max(run.scheduledSec, 1e-9))}/s)${t.unsent > 0 ? `; ${n(t.unsent)} never sent (the client had its maximum of requests open)` : ''}`,
-    `  acknowledged:  ${n(run.acknowledgedPerSec)} events/s (${n(t.acknowledged)} of ${n(t.offered)}; answers done ${run.elapsedSec.toFixed(1)} s after the start)`,
+    `  acknowledged:  ${n(run.acknowledgedPerSec)} events/s over the schedule, ${n(t.acknowledged / Math.max(run.elapsedSec, 1e-9))}/s until the last answer ${run.elapsedSec.toFixed(1)} s after the start (${n(t.acknowledged)} of ${n(t.offered)})`,
     `  not stored:    ${n(t.refused)} refused after ${n(t.retries)} retries, rejected ${statusText(t.rejected)}, ${n(t.inDoubt)} in doubt`,
     `  answers:       ${statusText(t.statuses)} (${n(t.requests)} requests)`,
     `  latency:       ${latencyText(run.latency)} (HDR histogram of ${n(run.latency.count)} answers, first attempts timed from when they were due)`,

@@ -72,7 +72,7 @@ describe('the load report', () => {
     };
     const text = formatReport(report);
     expect(text).toContain(
-      'acknowledged:  1,667 events/s (100,000 of 105,000; answers done 61.5 s after the start)',
+      'acknowledged:  1,667 events/s over the schedule, 1,626/s until the last answer 61.5 s after the start (100,000 of 105,000)',
     );
     expect(text).toContain('not stored:    5,000 refused after 40 retries, rejected none, 0 in doubt');
     expect(text).toContain('answers:       200 × 220, 503 × 40 (260 requests)');
