@@ -43,6 +43,7 @@ const run: RunResult = {
     acknowledgedPerSec: i < 4 ? phase.eventsPerSec : phase.eventsPerSec * 0.8,
   })),
   latency: latency(4_000),
+  scheduleLag: { count: 260, p50Ms: 1.2, p95Ms: 3, p99Ms: 4.5, maxMs: 12 },
   acknowledgedPerSec: 100_000 / 60,
   freshness: { probes: 60, acknowledged: 60, neverSeen: 0, p50Ms: 900, p95Ms: 3_900, maxMs: 5_000 },
   firstEventAt: '2026-11-27T05:00:00.000Z',
@@ -77,6 +78,9 @@ describe('the load report', () => {
     expect(text).toContain('not stored:    5,000 refused after 40 retries, rejected none, 0 in doubt');
     expect(text).toContain('answers:       200 × 220, 503 × 40 (260 requests)');
     expect(text).toContain('latency:       p50 80.0 ms, p95 3,990 ms, p99 4,000 ms, max 4,005 ms');
+    expect(text).toContain(
+      'on schedule:   requests left p50 1.2 ms, p99 4.5 ms, max 12.0 ms after they were due\n',
+    );
     expect(text).toContain('freshness:     p50 0.90 s, p95 3.90 s, max 5.00 s');
     expect(text).toMatch(/ {2}150% +3,000 +2,400 +0\.80 +80\.0 +9,000 +9,005 +200 × 30/);
     expect(text).toContain('knee:          100% (2,000 events/s)');
@@ -100,6 +104,33 @@ describe('the load report', () => {
     expect(text).toContain(
       'lost 1,010, duplicated 10, unexpected 0: FAILED (the deadline passed before the pipeline caught up)',
     );
+  });
+
+  it('warns when the generator fell behind its schedule', () => {
+    const late = {
+      ...run,
+      scheduleLag: { count: 260, p50Ms: 900, p95Ms: 2_000, p99Ms: 2_500, maxMs: 3_000 },
+    };
+    const text = formatReport({
+      runId: 'r1',
+      machine: { cores: 2, cpu: 'x', node: 'v20' },
+      target: 't',
+      scenario,
+      run: late,
+      verificationSkipped: '--no-verify',
+      passed: true,
+    });
+    expect(text).toMatch(/after they were due \(WARNING: the generator fell behind its schedule/);
+    expect(
+      formatReport({
+        runId: 'r1',
+        machine: { cores: 2, cpu: 'x', node: 'v20' },
+        target: 't',
+        scenario,
+        run: { ...run, scheduleLag: { ...late.scheduleLag, maxMs: 1_000 } },
+        passed: true,
+      }),
+    ).not.toMatch(/WARNING/);
   });
 
   it('fails a run whose verification could not be made, saying why', () => {

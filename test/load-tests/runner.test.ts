@@ -161,6 +161,8 @@ describe('runLoad', () => {
     );
     // 800 events in batches of 50, due every 125 ms.
     expect(s.requests.map((q) => q.events)).toEqual(new Array(16).fill(50));
+    // Every first attempt's lag against its due time is measured.
+    expect(r.scheduleLag.count).toBe(16);
     expect(r.elapsedSec).toBeGreaterThanOrEqual(1.8);
     expect(r.elapsedSec).toBeLessThan(4);
   });
