@@ -175,7 +175,7 @@ export function pipelineFigures(r: PipelineBenchResult): BenchFigure[] {
     againstLimit(
       {
         benchmark,
-        figure: `accepted events/s over ${r.durationSec} s, ${fmt(r.eventsPerRequest)} per request`,
+        figure: `acknowledged events/s, ${r.durationSec} s offered, to the last answer`,
         value: r.acceptedEventsPerSec,
         unit: 'events/s',
         target: {

@@ -175,7 +175,7 @@ describe('end-to-end figures', () => {
     expect(pipelineFigures(base).map(figureCells)).toEqual([
       [
         'end-to-end',
-        'accepted events/s over 60 s, 500 per request',
+        'acknowledged events/s, 60 s offered, to the last answer',
         '2,266 events/s',
         '10,000 events/s (offered)',
         '0.23',
