@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { onStopSignals } from '../local/stop-signals.js';
 import { LOAD_USAGE, type LoadOptions, LoadUsageError, parseLoadOptions } from './options.js';
 import { projectWeights } from './planner.js';
 import { formatReport, kneeOf, type LoadReport, progressLine } from './report.js';
@@ -152,10 +153,14 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // Ctrl-C stops offering load; the requests in flight finish and the run is still verified.
   const abort = new AbortController();
-  process.once('SIGINT', () => {
-    process.stderr.write('\nstopping the load; finishing the requests in flight (Ctrl-C again to quit)…\n');
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
+  onStopSignals({
+    first: () => {
+      process.stderr.write(
+        '\nstopping the load; finishing the requests in flight, then verifying (Ctrl-C again to quit)…\n',
+      );
+      abort.abort();
+    },
+    again: () => process.exit(130),
   });
   const text = (line: string) => (options.json ? process.stderr : process.stdout).write(line);
   const report = await runLoadCommand(options, {

@@ -85,7 +85,12 @@ export async function startLocalTarget(options: {
   const port = options.port ?? (await freePort());
   let started: EvalForgeProcess;
   try {
-    started = await startEvalForgeProcess({ dataDir, port, env: { EVALFORGE_STATUS_INTERVAL: '5' } });
+    started = await startEvalForgeProcess({
+      dataDir,
+      port,
+      env: { EVALFORGE_STATUS_INTERVAL: '5' },
+      ownProcessGroup: true,
+    });
   } catch (error) {
     if (temporary) await rm(dataDir, { recursive: true, force: true });
     throw error;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { onStopSignals } from './stop-signals.js';
 
 /**
  * `npm start`: EvalForge on one machine, with no AWS account. Settings come from the environment:
@@ -96,14 +97,11 @@ Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after load
     lastAt = now;
   }, env.EVALFORGE_STATUS_INTERVAL * 1_000);
 
-  let stopping = false;
+  const stopNow = (signal: string) => {
+    log(`${signal} again: stopping now; what was accepted and not yet loaded is loaded at the next start`);
+    void pipeline.close({ drain: false }).finally(() => process.exit(130));
+  };
   const stop = (signal: string) => {
-    if (stopping) {
-      log(`${signal} again: stopping now; what was accepted and not yet loaded is loaded at the next start`);
-      void pipeline.close({ drain: false }).finally(() => process.exit(130));
-      return;
-    }
-    stopping = true;
     clearInterval(status);
     const stats = pipeline.stats();
     log(
@@ -123,8 +121,7 @@ Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after load
         process.exit(1);
       });
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  onStopSignals({ first: stop, again: stopNow });
 }
 
 main().catch((error: unknown) => {

@@ -24,12 +24,27 @@ export async function startEvalForgeProcess(options: {
   readonly port: number;
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /**
+   * In a process group of its own, so a Ctrl-C at the terminal reaches only its parent, which
+   * decides when to stop it (the load generator verifies before it stops the pipeline). It is
+   * killed when the parent exits. @default false
+   */
+  readonly ownProcessGroup?: boolean;
 }): Promise<EvalForgeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, EVALFORGE_DATA_DIR: options.dataDir, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
+  if (options.ownProcessGroup) {
+    // No orphan: however the parent ends, the pipeline it started ends with it.
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    };
+    process.once('exit', kill);
+    child.once('exit', () => process.off('exit', kill));
+  }
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
