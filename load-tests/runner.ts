@@ -10,6 +10,7 @@ import { judgeResponse, type Verdict } from '../sdk/response.js';
 import { HttpTransport } from '../sdk/transport.js';
 import { eventGenerator } from './event-generator.js';
 import { type BatchLimits, type PlannedBatch, planBatches } from './planner.js';
+import { FreshnessProbes, type FreshnessResult } from './probes.js';
 import type { Phase, Scenario } from './scenarios.js';
 import {
   countInto,
@@ -118,16 +119,6 @@ export interface PhaseResult {
   readonly latency: LatencySummary;
   /** Events acknowledged per second of the phase, for batches due in it. */
   readonly acknowledgedPerSec: number;
-}
-
-export interface FreshnessResult {
-  readonly probes: number;
-  readonly acknowledged: number;
-  /** Acknowledged probes the query API had not returned by the deadline. */
-  readonly neverSeen: number;
-  readonly p50Ms: number;
-  readonly p95Ms: number;
-  readonly maxMs: number;
 }
 
 export interface RunResult {
@@ -421,65 +412,23 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   };
 
   // Freshness probes: one event a second, alone, read back through the query API.
-  const probeLatency = latencyHistogram();
-  const pendingProbes = new Map<string, { project: number; ackedAt: number }>();
-  let probesSent = 0;
-  let probesAcknowledged = 0;
-  const probeGenerator = eventGenerator({
-    seed: options.seed + 1,
-    sizes: options.sizes,
-    metadata: { [RUN_ID_METADATA_KEY]: options.runId },
-  });
-  const sendProbe = async () => {
-    probesSent++;
-    const traceId = newTraceId();
-    const batch = `probe-${probesSent}`;
-    const line = JSON.stringify(
-      probeGenerator.next(
-        { trace_id: traceId, span_id: newSpanId(), timestamp: new Date().toISOString() },
-        { [BATCH_METADATA_KEY]: batch },
-      ),
-    );
-    const lineMs = Date.now();
-    firstEventMs = Math.min(firstEventMs, lineMs);
-    lastEventMs = Math.max(lastEventMs, lineMs);
-    try {
-      const response = await (transports[0] as HttpTransport).send(
-        await gzip(`${line}\n`, { level: options.gzipLevel }),
-        new AbortController().signal,
-        randomUUID(),
-      );
-      const verdict = judgeResponse(response, 1, Date.now());
-      if (verdict.kind === 'accepted') {
-        probesAcknowledged++;
-        settleLedger(0, batch, { acknowledged: 1, inDoubt: 0 });
-        pendingProbes.set(traceId, { project: 0, ackedAt: performance.now() });
-      } else if (verdict.kind === 'retry-all' && !REFUSED_STATUSES.has(verdict.status ?? 0)) {
-        // A 5xx that may follow a write: the probe may or may not be stored.
-        settleLedger(0, batch, { acknowledged: 0, inDoubt: 1 });
-      }
-    } catch {
-      // No answer: the probe may or may not be stored.
-      settleLedger(0, batch, { acknowledged: 0, inDoubt: 1 });
-    }
-  };
-  let probing = options.probes;
-  const probeKey = options.projects[0]?.apiKey ?? '';
-  const poller = (async () => {
-    while (probing || pendingProbes.size > 0) {
-      for (const [traceId, probe] of [...pendingProbes]) {
-        const response = await fetch(new URL(`/v1/traces/${traceId}`, options.url), {
-          headers: { authorization: `Bearer ${probeKey}` },
-        }).catch(() => undefined);
-        if (response?.status === 200) {
-          recordMs(probeLatency, performance.now() - probe.ackedAt);
-          pendingProbes.delete(traceId);
-        }
-        await response?.arrayBuffer().catch(() => undefined);
-      }
-      await sleep(200);
-    }
-  })();
+  const probes = options.probes
+    ? new FreshnessProbes({
+        url: options.url,
+        apiKey: options.projects[0]?.apiKey ?? '',
+        transport: transports[0] as HttpTransport,
+        metadata: { [RUN_ID_METADATA_KEY]: options.runId },
+        batchKey: BATCH_METADATA_KEY,
+        seed: options.seed + 1,
+        sizes: options.sizes,
+        gzipLevel: options.gzipLevel,
+        onOutcome: (o) => {
+          firstEventMs = Math.min(firstEventMs, o.atMs);
+          lastEventMs = Math.max(lastEventMs, o.atMs);
+          settleLedger(0, o.batch, { acknowledged: o.acknowledged, inDoubt: o.inDoubt });
+        },
+      })
+    : undefined;
 
   // The clock: each batch goes when it is due, whatever happened to the ones before it.
   const startedAt = new Date();
@@ -515,9 +464,9 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       }
       next = schedule.next();
     }
-    if (options.probes && elapsed >= nextProbeMs) {
+    if (probes && elapsed >= nextProbeMs) {
       nextProbeMs += 1_000;
-      void sendProbe();
+      probes.send();
     }
     if (elapsed >= nextProgress) {
       const seconds = (elapsed - (nextProgress - progressEvery)) / 1_000;
@@ -547,13 +496,9 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
   const endedAt = new Date();
 
   // The last probes: queryable once the pipeline caught up, or given up on at the deadline.
-  probing = false;
-  const probeDeadline = setTimeout(() => pendingProbes.clear(), options.probeTimeoutMs);
-  await poller;
-  clearTimeout(probeDeadline);
+  const freshness = await probes?.finish(options.probeTimeoutMs);
   for (const t of transports) t.close();
 
-  const probeSummary = latencySummary(probeLatency);
   return {
     runId: options.runId,
     startedAt: startedAt.toISOString(),
@@ -580,18 +525,7 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
     latency: latencySummary(latency),
     scheduleLag: latencySummary(scheduleLag),
     acknowledgedPerSec: tally.acknowledged / Math.max(scheduledSec, 1e-9),
-    ...(options.probes
-      ? {
-          freshness: {
-            probes: probesSent,
-            acknowledged: probesAcknowledged,
-            neverSeen: probesAcknowledged - probeSummary.count,
-            p50Ms: probeSummary.p50Ms,
-            p95Ms: probeSummary.p95Ms,
-            maxMs: probeSummary.maxMs,
-          },
-        }
-      : {}),
+    ...(freshness ? { freshness } : {}),
     firstEventAt: new Date(Number.isFinite(firstEventMs) ? firstEventMs : Date.now()).toISOString(),
     lastEventAt: new Date(Number.isFinite(lastEventMs) ? lastEventMs : Date.now()).toISOString(),
   };

@@ -65,6 +65,10 @@ describe('npm run load against npm start', () => {
     const v = report.verification;
     expect(v).toBeDefined();
     const probes = report.run.freshness?.acknowledged ?? 0;
+    // One probe a second while requests are due (the last batches go up to a second after the
+    // 4 s schedule), each acknowledged and read back through the query API.
+    expect(report.run.freshness?.probes).toBeGreaterThanOrEqual(4);
+    expect(report.run.freshness).toMatchObject({ acknowledged: probes, neverSeen: 0 });
     expect(v).toMatchObject({ lost: 0, duplicated: 0, unexpected: 0, inDoubt: 0, ok: true, caughtUp: true });
     expect(v?.acknowledged).toBe(1_600 + probes);
     expect(v?.stored).toBe(1_600 + probes);
