@@ -50,6 +50,16 @@ const run: RunResult = {
   lastEventAt: '2026-11-27T05:01:00.000Z',
 };
 
+/** A report of `run` with the given verdict fields; the rest as a run on this machine would have them. */
+const reportOf = (fields: Partial<LoadReport> & Pick<LoadReport, 'passed'>): LoadReport => ({
+  runId: 'r1',
+  machine: { cores: 2, cpu: 'x', node: 'v20' },
+  target: 't',
+  scenario,
+  run,
+  ...fields,
+});
+
 describe('the load report', () => {
   it('finds the ramp’s knee at the last step that held', () => {
     expect(kneeOf(scenario, run, 1_000)).toMatchObject({ phase: '100%', eventsPerSec: 2_000 });
@@ -92,15 +102,12 @@ describe('the load report', () => {
       { calls: 60_000, distinctCalls: 59_990 },
       { calls: 39_000, distinctCalls: 39_000 },
     ]);
-    const text = formatReport({
-      runId: 'r1',
-      machine: { cores: 2, cpu: 'x', node: 'v20' },
-      target: 't',
-      scenario,
-      run,
-      verification: { ...v, projects: [], perProject: [], waitedSec: 120, caughtUp: false },
-      passed: v.ok,
-    });
+    const text = formatReport(
+      reportOf({
+        verification: { ...v, projects: [], perProject: [], waitedSec: 120, caughtUp: false },
+        passed: v.ok,
+      }),
+    );
     expect(text).toContain(
       'lost 1,010, duplicated 10, unexpected 0: FAILED (the deadline passed before the pipeline caught up)',
     );
@@ -111,38 +118,19 @@ describe('the load report', () => {
       ...run,
       scheduleLag: { count: 260, p50Ms: 900, p95Ms: 2_000, p99Ms: 2_500, maxMs: 3_000 },
     };
-    const text = formatReport({
-      runId: 'r1',
-      machine: { cores: 2, cpu: 'x', node: 'v20' },
-      target: 't',
-      scenario,
-      run: late,
-      verificationSkipped: '--no-verify',
-      passed: true,
-    });
+    const text = formatReport(reportOf({ run: late, verificationSkipped: '--no-verify', passed: true }));
     expect(text).toMatch(/after they were due \(WARNING: the generator fell behind its schedule/);
     expect(
-      formatReport({
-        runId: 'r1',
-        machine: { cores: 2, cpu: 'x', node: 'v20' },
-        target: 't',
-        scenario,
-        run: { ...run, scheduleLag: { ...late.scheduleLag, maxMs: 1_000 } },
-        passed: true,
-      }),
+      formatReport(
+        reportOf({ run: { ...run, scheduleLag: { ...late.scheduleLag, maxMs: 1_000 } }, passed: true }),
+      ),
     ).not.toMatch(/WARNING/);
   });
 
   it('fails a run whose verification could not be made, saying why', () => {
-    const text = formatReport({
-      runId: 'r1',
-      machine: { cores: 2, cpu: 'x', node: 'v20' },
-      target: 't',
-      scenario,
-      run,
-      verificationError: 'the query API answered 401 to GET /v1/calls/count',
-      passed: false,
-    });
+    const text = formatReport(
+      reportOf({ verificationError: 'the query API answered 401 to GET /v1/calls/count', passed: false }),
+    );
     expect(text).toContain(
       'verification:  could not be made: the query API answered 401 to GET /v1/calls/count: FAILED',
     );
