@@ -188,7 +188,14 @@ async function countOnce(
       });
       const text = await response.text();
       if (response.status === 200) {
-        const body = JSON.parse(text) as CountAnswer;
+        let body: CountAnswer;
+        try {
+          body = JSON.parse(text) as CountAnswer;
+        } catch {
+          throw new VerificationError(
+            `GET ${url.pathname} answered 200 with a body that is not JSON: ${text.slice(0, 300)}`,
+          );
+        }
         if (typeof body.calls !== 'number' || typeof body.distinct_calls !== 'number') {
           throw new VerificationError(
             `GET ${url.pathname} answered without calls and distinct_calls: ${text.slice(0, 300)}`,
@@ -225,8 +232,7 @@ export async function verifyDelivery(options: VerifyOptions): Promise<Verificati
   // One project after another: the query API's concurrency is a deployment's to share.
   const read = async () => {
     const counts: ({ project: string } & StoredCount)[] = [];
-    for (const key of options.apiKeys)
-      counts.push(await countOnce(options, key, deadline + (options.settleMs ?? 2_000)));
+    for (const key of options.apiKeys) counts.push(await countOnce(options, key, deadline + settleMs));
     return counts;
   };
   let counts = await read();
