@@ -93,15 +93,14 @@ export async function runLoadCommand(options: LoadOptions, io: LoadIo): Promise<
       },
       ...(io.signal ? { signal: io.signal } : {}),
     });
+    const knee = kneeOf(scenario, run, options.p99LimitMs);
     const base = {
       runId,
       machine: { cores: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown cpu', node: process.version },
       target: target.description,
       scenario,
       run,
-      ...(kneeOf(scenario, run, options.p99LimitMs)
-        ? { knee: kneeOf(scenario, run, options.p99LimitMs) }
-        : {}),
+      ...(knee ? { knee } : {}),
     };
     if (!options.verify) {
       await io.beforeStop?.(target);
