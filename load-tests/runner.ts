@@ -132,7 +132,9 @@ export interface RunResult {
     readonly mode: 'ahead' | 'live';
     readonly seconds: number;
     readonly events: number;
+    /** Of every event generated. */
     readonly meanEventBytes: number;
+    /** This and the next two: of the requests sent, each at its first send (not its retries). */
     readonly meanRequestBytes: number;
     readonly meanEventsPerRequest: number;
     readonly compressionRatio: number;
@@ -163,6 +165,8 @@ interface Outgoing {
   readonly phase: number;
   readonly project: number;
   readonly count: number;
+  /** Its NDJSON's size before compression. */
+  readonly rawBytes: number;
   readonly lines?: readonly string[];
   readonly body?: Buffer;
 }
@@ -173,6 +177,7 @@ const outgoing = (batch: PlannedBatch, body?: Buffer): Outgoing => ({
   phase: batch.phase,
   project: batch.project,
   count: batch.lines.length,
+  rawBytes: batch.rawBytes,
   // Made ahead, only the body is kept (a third of the text's size); the lines come back from it
   // by gunzip for the rare retry of some of its events.
   ...(body ? { body } : { lines: batch.lines }),
@@ -231,14 +236,9 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
     eventCount++;
     return line;
   };
-  let bodyBytes = 0;
-  let bodies = 0;
-  const encode = async (lines: readonly string[]) => {
-    const body = await gzip(`${lines.join('\n')}\n`, { level: options.gzipLevel });
-    bodyBytes += body.length;
-    bodies++;
-    return body;
-  };
+  // What the requests sent carried, each counted once at its first send (not its retries).
+  const sentRequests = { count: 0, events: 0, rawBytes: 0, bodyBytes: 0 };
+  const encode = (lines: readonly string[]) => gzip(`${lines.join('\n')}\n`, { level: options.gzipLevel });
 
   // Generation ahead: the whole schedule, compressed on the thread pool before the clock starts.
   const generationStarted = performance.now();
@@ -330,23 +330,33 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       const middle = Math.ceil(all.length / 2);
       for (const part of [all.slice(0, middle), all.slice(middle)])
         await deliver(
-          { ...out, count: part.length, lines: part, body: undefined },
+          {
+            ...out,
+            count: part.length,
+            rawBytes: part.reduce((n, line) => n + Buffer.byteLength(line) + 1, 0),
+            lines: part,
+            body: undefined,
+          },
           performance.now(),
           ledger,
         );
     };
     for (let retry = 0; ; retry++) {
       body ??= await encode(lines());
+      if (body.length > INGEST_LIMITS.maxBodyBytes && count > 1) {
+        // Over the API's body limit: each half on its own, as the SDK splits.
+        await halves();
+        return;
+      }
       if (first) {
         // Latency runs from here, the hand-off to the connection pool; the lag before it is the generator's.
         recordMs(scheduleLag, performance.now() - dueAt);
         startedAt = performance.now();
         first = false;
-      }
-      if (body.length > INGEST_LIMITS.maxBodyBytes && count > 1) {
-        // Over the API's body limit: each half on its own, as the SDK splits.
-        await halves();
-        return;
+        sentRequests.count++;
+        sentRequests.events += count;
+        sentRequests.rawBytes += out.rawBytes;
+        sentRequests.bodyBytes += body.length;
       }
       tally.requests++;
       const phase = phaseTallies[out.phase];
@@ -510,9 +520,9 @@ export async function runLoad(options: RunnerOptions): Promise<RunResult> {
       seconds: generationSec,
       events: eventCount,
       meanEventBytes: eventCount === 0 ? 0 : eventBytes / eventCount,
-      meanRequestBytes: bodies === 0 ? 0 : bodyBytes / bodies,
-      meanEventsPerRequest: bodies === 0 ? 0 : eventCount / bodies,
-      compressionRatio: bodyBytes === 0 ? 0 : eventBytes / bodyBytes,
+      meanRequestBytes: sentRequests.count === 0 ? 0 : sentRequests.bodyBytes / sentRequests.count,
+      meanEventsPerRequest: sentRequests.count === 0 ? 0 : sentRequests.events / sentRequests.count,
+      compressionRatio: sentRequests.bodyBytes === 0 ? 0 : sentRequests.rawBytes / sentRequests.bodyBytes,
     },
     tally,
     perProject,

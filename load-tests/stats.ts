@@ -82,9 +82,6 @@ export const countInto = (counts: Record<string, number>, key: string, n = 1) =>
   counts[key] = (counts[key] ?? 0) + n;
 };
 
-export const sumCounts = (counts: Readonly<Record<string, number>>) =>
-  Object.values(counts).reduce((a, b) => a + b, 0);
-
 /** Answers that are not a 2xx, and attempts that got none. */
 export const errorAnswers = (statuses: Readonly<Record<string, number>>) =>
   Object.entries(statuses).reduce((n, [status, count]) => (/^2\d\d$/.test(status) ? n : n + count), 0);

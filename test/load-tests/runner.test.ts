@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
+import { planBatches } from '../../load-tests/planner.js';
 import { type RunnerOptions, runLoad } from '../../load-tests/runner.js';
 import { constantScenario } from '../../load-tests/scenarios.js';
 
@@ -121,6 +122,11 @@ describe('runLoad', () => {
       expect(r.latency.count).toBe(s.requests.length);
       expect(r.perProject.reduce((n, p) => n + p.acknowledged, 0)).toBe(400);
       expect(r.generation.mode).toBe(generate);
+      // Request figures count each planned request once, however often parts of it were resent.
+      const o = options(s.url);
+      const planned = [...planBatches(o.scenario, o.limits, () => '{}')];
+      expect(r.generation.meanEventsPerRequest).toBe(400 / planned.length);
+      expect(r.generation.compressionRatio).toBeGreaterThan(2);
       expect([...batches]).toEqual([1]);
     },
   );
