@@ -1,12 +1,12 @@
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { migrate } from '../clickhouse/migrate.js';
 import { hourStats, minuteStats } from '../functions/query/core.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse.js';
+import { isMainModule } from '../local/main-module.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 
@@ -900,7 +900,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (argv.includes('--check') && !dashboardTargetsMet(result)) process.exit(1);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(error instanceof DashboardBenchError ? error.message : error);
     process.exit(1);

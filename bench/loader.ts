@@ -8,6 +8,7 @@ import { decodeBatch, ingestBody, type LoadBatch, loadBatch } from '../functions
 import { createClickHouseClient } from '../functions/shared/clickhouse.js';
 import { gzipHeaderMember, type StreamRecordHeader } from '../functions/shared/stream-record.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
+import { isMainModule } from '../local/main-module.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 
@@ -211,7 +212,7 @@ export function loaderFigures(r: LoaderBenchResult): BenchFigure[] {
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const argv = process.argv.slice(2);
   const out = jsonOutPath(argv);
   benchLoader()

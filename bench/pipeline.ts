@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runLoadCommand } from '../load-tests/cli.js';
 import { parseLoadOptions } from '../load-tests/options.js';
+import { isMainModule } from '../local/main-module.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { writeFiguresFile } from './figures-file.js';
 
@@ -226,7 +227,7 @@ export function pipelineFigures(r: PipelineBenchResult): BenchFigure[] {
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   const { values } = parseArgs({
     options: {
       rate: { type: 'string', default: String(PIPELINE_TARGETS.acceptedEventsPerSec) },

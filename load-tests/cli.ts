@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { realpathSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { isMainModule } from '../local/main-module.js';
 import { onStopSignals } from '../local/stop-signals.js';
 import { LOAD_USAGE, type LoadOptions, LoadUsageError, parseLoadOptions } from './options.js';
 import { projectWeights } from './planner.js';
@@ -176,7 +175,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return report.passed ? 0 : 1;
 }
 
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (isMainModule(import.meta.url)) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {

@@ -1,7 +1,5 @@
-import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FailedCall, ModelUsage, Summary } from '../functions/query/core.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
@@ -24,6 +22,7 @@ import {
   plannedEvents,
   unauthorizedMessage,
 } from './demo-core.js';
+import { isMainModule } from './main-module.js';
 
 /**
  * `npm run demo`: realistic traffic through the SDK to a running `npm start`, then the numbers
@@ -294,16 +293,6 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
   return { exitCode: 0, stats, loaded };
 }
 
-function isMainModule(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<number> {
   let command: ReturnType<typeof parseDemoArgs>;
   try {
@@ -330,7 +319,7 @@ async function main(): Promise<number> {
   return result.exitCode;
 }
 
-if (isMainModule()) {
+if (isMainModule(import.meta.url)) {
   main()
     .then((code) => process.exit(code))
     .catch((error: unknown) => {

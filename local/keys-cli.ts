@@ -1,6 +1,4 @@
-import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -13,6 +11,7 @@ import {
 import { PROJECT_ID_PATTERN } from '../functions/shared/event.js';
 import { DynamoDbKeyStore } from '../functions/shared/key-store-dynamodb.js';
 import { FileKeyStore } from '../functions/shared/key-store-file.js';
+import { isMainModule } from './main-module.js';
 
 /**
  * `npm run keys -- <create|revoke|list>`: manages API keys in the local key file (what
@@ -310,17 +309,7 @@ export function openKeyStore(location: KeyStoreLocation): KeyAdmin {
     : new DynamoDbKeyStore(new DynamoDBClient({}), location.tableName);
 }
 
-function isMainModule(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isMainModule()) {
+if (isMainModule(import.meta.url)) {
   const code = await runKeysCommand(process.argv.slice(2), {
     openStore: openKeyStore,
     now: () => new Date(),
