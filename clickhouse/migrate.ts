@@ -15,6 +15,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
  * | `{{engine E}}`             | `E`                | `ReplicatedE('/clickhouse/tables/{shard}/{database}/x_local', '{replica}')` |
  * | `{{dedup_window}}`         | `non_replicated_deduplication_window = 10000` | `replicated_deduplication_window = 10000` |
  * | `{{distributed x key}}`    | no statement       | `CREATE TABLE x … ENGINE = Distributed(<name>, currentDatabase(), x_local, key)` |
+ * | `{{cluster_only}} …`       | no statement       | the statement (altering a Distributed table `x`, say)  |
  *
  * Queries and inserts always name `x`: the table itself on one node, the Distributed table over
  * the shards' `x_local` on a cluster.
@@ -93,8 +94,11 @@ export function renderMigration(sql: string, topology: Topology): string[] {
         `CREATE TABLE IF NOT EXISTS ${name} ON CLUSTER ${cluster} AS ${local(name)} ENGINE = Distributed(${cluster}, currentDatabase(), ${local(name)}, ${distributed[2]})`,
       ];
     }
-    const owner = /\{\{table (\w+)\}\}/.exec(statement)?.[1];
-    const rendered = statement
+    const clusterOnly = /^\{\{cluster_only\}\}\s*/.exec(statement);
+    if (clusterOnly && !cluster) return [];
+    const body = clusterOnly ? statement.slice(clusterOnly[0].length) : statement;
+    const owner = /\{\{table (\w+)\}\}/.exec(body)?.[1];
+    const rendered = body
       .replace(/\{\{table (\w+)\}\}/g, (_, name: string) => local(name))
       .replace(/\{\{on_cluster\}\}/g, cluster ? `ON CLUSTER ${cluster}` : '')
       .replace(/\{\{dedup_window\}\}/g, () =>
