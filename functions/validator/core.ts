@@ -1,13 +1,9 @@
 import { createHash } from 'node:crypto';
 import { authenticate, type KeyStore } from '../shared/api-keys.js';
 import { checkEvent } from '../shared/event.js';
-import {
-  type EventError,
-  IDEMPOTENCY_KEY_HEADER,
-  INGEST_LIMITS,
-  type IngestResult,
-} from '../shared/ingest-api.js';
+import { type EventError, IDEMPOTENCY_KEY_HEADER, INGEST_LIMITS } from '../shared/ingest-api.js';
 import { MAX_STREAM_RECORD_BYTES } from '../shared/stream-record.js';
+import { ingestAnswer } from './answer.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
 import {
   type AcceptedLine,
@@ -313,8 +309,6 @@ async function ingest(
     deps,
   );
   let eventsAccepted = 0;
-  let throttled = false;
-  let unavailable = false;
   let streamError: string | undefined;
   records.forEach((record, i) => {
     const outcome = outcomes[i];
@@ -323,8 +317,6 @@ async function ingest(
       return;
     }
     const code = outcome?.code ?? 'unavailable';
-    if (code === 'throttled') throttled = true;
-    else unavailable = true;
     streamError ??= outcome?.message;
     for (const index of record.eventIndexes) {
       errors.push({
@@ -338,22 +330,17 @@ async function ingest(
       });
     }
   });
-  errors.sort((a, b) => a.index - b.index);
 
-  const retryable = errors.filter((e) => e.retryable).length;
-  const result: IngestResult = { accepted: eventsAccepted, rejected: errors.length, errors };
-  const headers: Record<string, string> = { 'x-evalforge-request-id': header.request_id };
-  if (retryable > 0) {
-    // Ask for the longer wait when the stream failed outright; throttling clears within a second.
-    headers['retry-after'] = String(
-      unavailable ? limits.retryAfterUnavailableSec : limits.retryAfterThrottledSec,
-    );
-  }
-  let statusCode = 200;
-  if (errors.length > 0) statusCode = 207;
-  if (eventsAccepted === 0 && retryable > 0) statusCode = unavailable || !throttled ? 503 : 429;
+  // Listed within a budget, so that the answer fits the load balancer's 1 MB response limit.
+  const { statusCode, headers, result, retryable } = ingestAnswer(
+    { accepted: eventsAccepted, errors },
+    {
+      retryAfterThrottledSec: limits.retryAfterThrottledSec,
+      retryAfterUnavailableSec: limits.retryAfterUnavailableSec,
+    },
+  );
   return {
-    response: respond(statusCode, result, headers),
+    response: respond(statusCode, result, { 'x-evalforge-request-id': header.request_id, ...headers }),
     summary: {
       ...base,
       ...who,
