@@ -69,6 +69,21 @@ function isEventError(value: unknown): value is EventError {
   );
 }
 
+const isIndexList = (value: unknown): value is number[] =>
+  Array.isArray(value) && value.every((index) => typeof index === 'number');
+
+/**
+ * A result that leaves errors out of its listing must name them all: else it cannot tell which
+ * of the unlisted events were accepted.
+ */
+function accountsForOmitted(value: Record<string, unknown>): boolean {
+  const omitted = value.errors_omitted ?? 0;
+  if (typeof omitted !== 'number') return false;
+  const byCode = value.omitted_indexes ?? {};
+  if (!isRecord(byCode) || !Object.values(byCode).every(isIndexList)) return false;
+  return Object.values(byCode).reduce((sum: number, list) => sum + (list as number[]).length, 0) === omitted;
+}
+
 /** The body as an `IngestResult`, or `undefined` when it is not one (a proxy's HTML page, say). */
 export function parseIngestResult(body: string): IngestResult | undefined {
   const value = parseJson(body);
@@ -77,7 +92,9 @@ export function parseIngestResult(body: string): IngestResult | undefined {
     typeof value.accepted === 'number' &&
     typeof value.rejected === 'number' &&
     Array.isArray(value.errors) &&
-    value.errors.every(isEventError)
+    value.errors.every(isEventError) &&
+    (value.retry_indexes === undefined || isIndexList(value.retry_indexes)) &&
+    accountsForOmitted(value)
   ) {
     return value as unknown as IngestResult;
   }
@@ -95,6 +112,14 @@ export function describeAnswer(status: number, body: string): string {
   return (text ? `HTTP ${status}: ${text}` : `HTTP ${status}`).slice(0, MAX_REASON_CHARS);
 }
 
+const RETRYABLE_CODES: ReadonlySet<string> = new Set<EventErrorCode>(['throttled', 'unavailable']);
+
+/**
+ * Reads a per-event answer: the listed errors, then the errors left out of a listing cut short
+ * (`omitted_indexes`), final unless retryable; every index in `retry_indexes` is sent again,
+ * listed or not. Events named nowhere were accepted (`unlisted: 'accepted'`) or, when the answer
+ * says nothing was, are sent again.
+ */
 function perEvent(
   result: IngestResult,
   status: number,
@@ -105,28 +130,40 @@ function perEvent(
   const seen = new Set<number>();
   const retry: number[] = [];
   const rejected: EventRejection[] = [];
-  let firstRetryable: EventError | undefined;
-  for (const error of result.errors) {
-    const { index } = error;
-    if (!Number.isInteger(index) || index < 0 || index >= eventCount || seen.has(index)) continue;
+  let firstRetryable: Pick<EventError, 'code' | 'message'> | undefined;
+  const take = (index: number, code: string, message: string, retryable: boolean) => {
+    if (!Number.isInteger(index) || index < 0 || index >= eventCount || seen.has(index)) return;
     seen.add(index);
-    if (error.retryable) {
+    if (retryable) {
       retry.push(index);
-      firstRetryable ??= error;
-    } else {
-      // A code this SDK does not know yet is kept in the message; the drop is still final.
-      const known = EVENT_ERROR_CODES.has(error.code);
-      rejected.push({
-        index,
-        code: known ? error.code : 'invalid_event',
-        message: known ? error.message : `${error.code}: ${error.message}`,
-      });
+      firstRetryable ??= { code: code as EventErrorCode, message };
+      return;
+    }
+    // A code this SDK does not know yet is kept in the message; the drop is still final.
+    const known = EVENT_ERROR_CODES.has(code);
+    rejected.push({
+      index,
+      code: known ? (code as EventErrorCode) : 'invalid_event',
+      message: known ? message : `${code}: ${message}`,
+    });
+  };
+  // The list of retryable indexes is complete, even when the listing is cut short.
+  const mustRetry = new Set(result.retry_indexes ?? []);
+  for (const error of result.errors) {
+    take(error.index, error.code, error.message, error.retryable || mustRetry.has(error.index));
+  }
+  const omittedMessage = `left out of the answer, which lists ${result.errors.length} of ${result.rejected} errors`;
+  for (const [code, indexes] of Object.entries(result.omitted_indexes ?? {})) {
+    for (const index of indexes ?? []) {
+      take(index, code, omittedMessage, RETRYABLE_CODES.has(code) || mustRetry.has(index));
     }
   }
+  for (const index of mustRetry) take(index, 'unavailable', omittedMessage, true);
   if (unlisted === 'retry') {
     for (let index = 0; index < eventCount; index++) if (!seen.has(index)) retry.push(index);
   }
   retry.sort((a, b) => a - b);
+  rejected.sort((a, b) => a.index - b.index);
   const reason = firstRetryable
     ? `HTTP ${status}: ${firstRetryable.code}: ${firstRetryable.message}`
     : `HTTP ${status}: the request was not accepted`;
@@ -150,7 +187,12 @@ export function judgeResponse(response: TransportResponse, eventCount: number, n
   const retryAfterMs = parseRetryAfterMs(response.retryAfter, nowMs);
   if (status >= 200 && status < 300) {
     const result = parseIngestResult(body);
-    if (result && result.errors.length > 0) {
+    if (
+      result &&
+      (result.errors.length > 0 ||
+        (result.errors_omitted ?? 0) > 0 ||
+        (result.retry_indexes ?? []).length > 0)
+    ) {
       return perEvent(result, status, eventCount, retryAfterMs, 'accepted');
     }
     // A 207 that does not say which events failed: send them all again (events carry ids, so a

@@ -253,6 +253,41 @@ describe('EvalForgeClient retries', () => {
     },
   );
 
+  it('reads an answer whose listing is cut short: omitted final errors are dropped, not counted as sent', async () => {
+    const ingest = await server((request) =>
+      request.index === 0
+        ? {
+            status: 207,
+            body: {
+              accepted: 2,
+              rejected: 3,
+              errors: [
+                { index: 0, code: 'invalid_event', message: 'model: must not be empty', retryable: false },
+              ],
+              retry_indexes: [1],
+              errors_omitted: 2,
+              error_counts: { invalid_event: 1, throttled: 1, timestamp_out_of_range: 1 },
+              omitted_indexes: { throttled: [1], timestamp_out_of_range: [3] },
+            },
+            headers: { 'retry-after': '0' },
+          }
+        : acceptAll(request),
+    );
+    const { client, drops } = makeClient({ endpoint: ingest.url });
+
+    for (const name of range(5)) client.capture(event(name));
+    await client.flush();
+
+    expect(ingest.requests).toHaveLength(2);
+    expect(names(ingest.requests[1]?.events ?? [])).toEqual(['e1']);
+    expect(drops.map((d) => [d.code, names(d.events)])).toEqual([
+      ['invalid_event', ['e0']],
+      ['timestamp_out_of_range', ['e3']],
+    ]);
+    expect(drops[1]?.reason).toBe('left out of the answer, which lists 1 of 3 errors');
+    expect(client.stats()).toMatchObject({ sent: 3, dropped: 2, retries: 1 });
+  });
+
   it.each([
     { status: 400, code: 'bad_request', message: 'body is not NDJSON' },
     { status: 401, code: 'unauthorized', message: 'API key revoked' },

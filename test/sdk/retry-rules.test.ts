@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { EventError } from '../../functions/shared/ingest-api.js';
+import { ingestAnswer } from '../../functions/validator/answer.js';
 import { MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryDelayMs } from '../../sdk/backoff.js';
 import { INGEST_PATH, REGION_ENDPOINT_TEMPLATE, resolveIngestUrl } from '../../sdk/endpoint.js';
 import { EvalForgeConfigError } from '../../sdk/errors.js';
@@ -108,6 +110,98 @@ describe('judgeResponse', () => {
 
   it('retries the whole batch on a 207 whose body cannot be read', () => {
     expect(judgeResponse(answer(207, 'not json'), 3, NOW)).toMatchObject({ kind: 'retry-all', status: 207 });
+  });
+
+  describe('an answer whose listing is cut short', () => {
+    const omittedMessage = 'left out of the answer, which lists 2 of 4 errors';
+    const truncated = {
+      accepted: 2,
+      rejected: 4,
+      errors: [
+        { index: 0, code: 'invalid_event', message: 'model: must not be empty', retryable: false },
+        { index: 1, code: 'throttled', message: 'stream over its throughput', retryable: true },
+      ],
+      retry_indexes: [1, 4],
+      errors_omitted: 2,
+      error_counts: { invalid_event: 1, throttled: 1, duplicate_event: 1, unavailable: 1 },
+      omitted_indexes: { duplicate_event: [3], unavailable: [4] },
+    };
+
+    it('retries every retryable index, rejects the omitted final ones, and takes the rest as accepted', () => {
+      expect(judgeResponse(answer(207, JSON.stringify(truncated), '1'), 6, NOW)).toEqual({
+        kind: 'per-event',
+        status: 207,
+        retry: [1, 4],
+        rejected: [
+          { index: 0, code: 'invalid_event', message: 'model: must not be empty' },
+          { index: 3, code: 'duplicate_event', message: omittedMessage },
+        ],
+        retryAfterMs: 1_000,
+        reason: 'HTTP 207: throttled: stream over its throughput',
+      });
+    });
+
+    it('retries an index of retry_indexes that the listing does not reach', () => {
+      const body = JSON.stringify({
+        ...truncated,
+        errors: truncated.errors.slice(0, 1),
+        retry_indexes: [1, 4, 5],
+      });
+      expect(judgeResponse(answer(207, body), 6, NOW)).toMatchObject({ retry: [1, 4, 5] });
+    });
+
+    it('on a 429, retries what the answer names nowhere as well', () => {
+      expect(judgeResponse(answer(429, JSON.stringify({ ...truncated, accepted: 0 })), 6, NOW)).toMatchObject(
+        {
+          retry: [1, 2, 4, 5],
+          rejected: [{ index: 0 }, { index: 3 }],
+        },
+      );
+    });
+
+    it('retries the whole batch when it leaves errors out without naming them', () => {
+      const { omitted_indexes: _, ...unnamed } = truncated;
+      expect(judgeResponse(answer(207, JSON.stringify(unnamed)), 6, NOW)).toMatchObject({
+        kind: 'retry-all',
+      });
+      const short = { ...truncated, omitted_indexes: { duplicate_event: [3] } };
+      expect(judgeResponse(answer(207, JSON.stringify(short)), 6, NOW)).toMatchObject({ kind: 'retry-all' });
+    });
+
+    it.each([
+      { name: '10,000 events, every third invalid with a long reason, every fifth throttled', count: 10_000 },
+      { name: '2,500 events', count: 2_500 },
+    ])("reads the validator's own answer exactly for $name", ({ count }) => {
+      const errors: EventError[] = [];
+      for (let index = 0; index < count; index++) {
+        if (index % 5 === 0) {
+          errors.push({ index, code: 'throttled', message: 'stream over its throughput', retryable: true });
+        } else if (index % 3 === 0) {
+          errors.push({
+            index,
+            code: 'invalid_event',
+            message: `model: ${'x'.repeat(5_000)}`,
+            retryable: false,
+          });
+        }
+      }
+      const accepted = count - errors.length;
+      const built = ingestAnswer(
+        { accepted, errors },
+        { retryAfterThrottledSec: 1, retryAfterUnavailableSec: 5 },
+      );
+      expect(built.result.errors_omitted).toBeGreaterThan(0);
+
+      const verdict = judgeResponse(answer(built.statusCode, JSON.stringify(built.result)), count, NOW);
+
+      expect(verdict.kind).toBe('per-event');
+      if (verdict.kind !== 'per-event') return;
+      expect(verdict.retry).toEqual(errors.filter((e) => e.retryable).map((e) => e.index));
+      expect(verdict.rejected.map((r) => [r.index, r.code])).toEqual(
+        errors.filter((e) => !e.retryable).map((e) => [e.index, e.code]),
+      );
+      expect(count - verdict.retry.length - verdict.rejected.length).toBe(accepted);
+    });
   });
 
   it('keeps an unknown server code in the message of a final rejection', () => {
