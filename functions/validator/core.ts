@@ -46,6 +46,8 @@ export interface RequestSummary {
   readonly errorCode?: string;
   /** The stream's own error, for operators' logs only: it can name the account and stream. */
   readonly streamError?: string;
+  /** The key store's own error, for operators' logs only: it can name the account, role and table. */
+  readonly keyStoreError?: string;
 }
 
 export interface ValidatorLimits {
@@ -193,14 +195,15 @@ async function ingest(
   try {
     auth = await authenticate(deps.keys, request.headers.authorization);
   } catch (error) {
+    // The store's own error can name the account, role and table: for operators' logs only.
     return {
       response: requestError(
         503,
         'key_store_unavailable',
-        `the API key could not be checked (${(error as Error).message}); nothing was accepted, send the request again`,
+        'the API key could not be checked; nothing was accepted, send the request again after Retry-After seconds',
         { 'retry-after': String(limits.retryAfterUnavailableSec) },
       ),
-      summary: { ...base, statusCode: 503, errorCode: 'key_store_unavailable' },
+      summary: { ...base, statusCode: 503, errorCode: 'key_store_unavailable', keyStoreError: String(error) },
     };
   }
   if (!auth.ok) return reject(401, 'unauthorized', auth.reason);

@@ -205,17 +205,23 @@ describe('handler', () => {
     expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
-  it('fails with 503 and Retry-After when the key table cannot be read', async () => {
+  it('fails with 503 and Retry-After when the key table cannot be read, its error in the log only', async () => {
     const other = newApiKey(PROJECT, FIXTURE_NOW);
+    const denied = `User: arn:aws:sts::123456789012:assumed-role/evalforge-ingest-role/fn is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/${TABLE}`;
     dynamoMock
       .on(GetItemCommand)
-      .rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
+      .rejects(Object.assign(new Error(denied), { name: 'AccessDeniedException' }));
 
     const result = await handler(withKey(fixture('post-events-json'), other.key), context);
 
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['retry-after']).toBe('5');
     expect(JSON.parse(result.body ?? '')).toMatchObject({ error: { code: 'key_store_unavailable' } });
+    for (const secret of ['AccessDenied', '123456789012', 'role/', TABLE]) {
+      expect(JSON.stringify(result)).not.toContain(secret);
+    }
+    const warnings = vi.mocked(console.warn).mock.calls.map(([line]) => String(line));
+    expect(warnings.some((line) => line.includes(`AccessDeniedException: ${denied}`))).toBe(true);
     expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 
