@@ -1,8 +1,11 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { authenticate, type KeyStore } from '../shared/api-keys.js';
 import type { HttpRequest, HttpResponse } from '../validator/core.js';
+import { escapedBytes, escapedPrefix, fairCap } from './answer-size.js';
 import {
   callCount,
+  type DeadLetterRow,
+  deadLetters,
   failedCalls,
   hourStats,
   METADATA_FILTER_LIMITS,
@@ -32,6 +35,7 @@ export interface QueryDeps {
 /**
  * The paths this API answers: each prefix itself and everything under it. The load balancer and
  * the local server send these to the query handler and every other path to the ingest validator.
+ * A new prefix goes at the end: the load balancer's rules take the patterns five at a time.
  */
 export const QUERY_ROUTE_PREFIXES = [
   '/v1/metrics',
@@ -39,6 +43,7 @@ export const QUERY_ROUTE_PREFIXES = [
   '/v1/models',
   '/v1/calls',
   '/v1/traces',
+  '/v1/dead-letters',
 ] as const;
 
 /** Whether a request path (with or without its query string) belongs to the query API. */
@@ -74,6 +79,7 @@ export type QueryRoute =
   | 'calls_failed'
   | 'calls_count'
   | 'trace'
+  | 'dead_letters'
   | 'health'
   | 'other';
 
@@ -85,7 +91,7 @@ export interface QuerySummary {
   readonly projectId?: string;
   readonly keyId?: string;
   readonly errorCode?: string;
-  /** Series points, models, calls or spans in the answer. */
+  /** Series points, models, calls, spans or dead letters in the answer. */
   readonly rows?: number;
   /** ClickHouse's or the key store's own error: for operators' logs only, never sent to the client. */
   readonly internalError?: string;
@@ -345,6 +351,38 @@ async function callList(ctx: Context, list: typeof slowestCalls | typeof failedC
   };
 }
 
+/** "…" is not escaped: its three bytes of UTF-8. */
+const ELLIPSIS_ESCAPED_BYTES = 3;
+
+/**
+ * The letters with their longest texts cut so that the answer `page` makes of them fits the load
+ * balancer's limit: the reasons and lines share what the rest of the answer leaves, the shorter
+ * ones whole and the longer ones cut to an equal share (a cut reason ends in "…", a cut line is
+ * flagged `line_truncated`). A page of any size then fits, however long its events were.
+ */
+export function fitDeadLetters(
+  letters: readonly DeadLetterRow[],
+  page: (letters: readonly DeadLetterRow[]) => unknown,
+): DeadLetterRow[] {
+  const bare = letters.map((letter) => ({ ...letter, reason: '', line: '' }));
+  const budget =
+    QUERY_API_LIMITS.maxEscapedBodyBytes - Buffer.byteLength(JSON.stringify(JSON.stringify(page(bare))));
+  const cap = fairCap(
+    letters.flatMap((letter) => [escapedBytes(letter.reason), escapedBytes(letter.line)]),
+    budget,
+  );
+  if (cap === Number.POSITIVE_INFINITY) return [...letters];
+  return letters.map((letter) => {
+    const reason =
+      escapedBytes(letter.reason) > cap
+        ? `${escapedPrefix(letter.reason, Math.max(0, cap - ELLIPSIS_ESCAPED_BYTES))}…`
+        : letter.reason;
+    return escapedBytes(letter.line) > cap
+      ? { ...letter, reason, line: escapedPrefix(letter.line, cap), line_truncated: true }
+      : { ...letter, reason };
+  });
+}
+
 const ROUTES: readonly RouteSpec[] = [
   {
     name: 'metrics',
@@ -442,6 +480,31 @@ const ROUTES: readonly RouteSpec[] = [
         };
       }
       return { body: { project: ctx.projectId, trace_id: traceId, spans }, rows: spans.length };
+    },
+  },
+  {
+    name: 'dead_letters',
+    path: '/v1/dead-letters',
+    params: [...WINDOW_PARAMS, 'limit'],
+    async run(ctx) {
+      const limit = limitParam(ctx.params.get('limit'));
+      const w = resolveWindow(ctx.params, ctx.now, 'raw');
+      const { total, dead_letters } = await deadLetters(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+        limit,
+      });
+      const page = (letters: readonly DeadLetterRow[]) => ({
+        project: ctx.projectId,
+        from: iso(w.from),
+        to: iso(w.to),
+        limit,
+        total,
+        dead_letters: letters,
+      });
+      const letters = fitDeadLetters(dead_letters, page);
+      return { body: page(letters), rows: letters.length };
     },
   },
 ];

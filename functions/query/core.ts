@@ -13,7 +13,8 @@ import { describeIssues, EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/even
  * rollup, so their cost follows minutes × models, not events; the call lists and traces read
  * the raw `events` table, lean columns only, except `traceSpans`, which is the one place that
  * returns prompt and response. `callCount` reads the raw table too: it counts rows, duplicates
- * included, which a rollup cannot tell apart.
+ * included, which a rollup cannot tell apart. `deadLetters` reads `load_dead_letters`, the events
+ * the loader set aside because ClickHouse refused them.
  */
 
 /** Input limits, documented with the query API. */
@@ -22,6 +23,14 @@ export const QUERY_LIMITS = {
   maxWindowMs: 31 * 24 * 60 * 60 * 1000,
   maxRows: 1_000,
   defaultRows: 100,
+} as const;
+
+/** How much of a dead letter's texts a list shows, documented with the query API. */
+export const DEAD_LETTER_LIMITS = {
+  /** A line is cut at 16 KiB: 100 letters of whole lines would not fit in one answer. */
+  maxLineBytes: 16_384,
+  /** An engine message can quote the data it choked on; 4 KiB of it is plenty to read. */
+  maxReasonBytes: 4_096,
 } as const;
 
 /** The rollups' resolutions: dashboard windows start and end on whole minutes (or hours). */
@@ -143,6 +152,35 @@ export interface CallRow extends Call {
 
 export interface FailedCall extends Call {
   readonly error_message: string;
+}
+
+/**
+ * An event the loader set aside because ClickHouse refused it, as the query API lists it. Texts
+ * are cut at `DEAD_LETTER_LIMITS`, always on a character boundary.
+ */
+export interface DeadLetterRow {
+  /** When the loader wrote it, ISO-8601 UTC with milliseconds. */
+  readonly failed_at: string;
+  /** The stream record it came in: `<stream ARN>/<shard id>:<sequence number>`. */
+  readonly source: string;
+  /** The id of the ingest request that sent the event; '' when unknown. */
+  readonly request_id: string;
+  /** ClickHouse's error code; 0 when the letter did not come from the engine. */
+  readonly engine_code: number;
+  /** Why: the engine's error message. A reason cut short ends in "…". */
+  readonly reason: string;
+  /** The event's NDJSON line exactly as the client sent it, or its first bytes when `line_truncated`. */
+  readonly line: string;
+  /** The whole line's length in bytes (UTF-8). */
+  readonly line_bytes: number;
+  /** Whether `line` is only the start of the line. */
+  readonly line_truncated: boolean;
+}
+
+/** One page of a project's dead letters, and how many the window holds in all. */
+export interface DeadLetterPage {
+  readonly total: number;
+  readonly dead_letters: DeadLetterRow[];
 }
 
 export interface TraceSpan {
@@ -636,4 +674,83 @@ export async function traceSpans(client: ClickHouseClient, params: TraceParams):
     prompt: r.prompt,
     response: r.response,
   }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dead letters
+
+const DEAD_LETTER_WINDOW = `project_id = {project:String}
+  AND failed_at >= {from:DateTime64(3, 'UTC')} AND failed_at < {to:DateTime64(3, 'UTC')}`;
+
+/** "…" in UTF-8. */
+const ELLIPSIS_BYTES = 3;
+
+/** The longest start of `text` that is whole characters and at most `maxBytes` bytes of UTF-8. */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  const bytes = Buffer.from(text);
+  let end = Math.max(0, maxBytes);
+  // Back off over continuation bytes (10xxxxxx) to the start of the character cut through.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString();
+}
+
+/**
+ * The project's dead letters in the window, newest first (ties: by source, then line), up to
+ * `limit`, and how many the window holds. Letters of records the loader could not read at all
+ * carry no project (`project_id` ''), which no project id matches, so no tenant sees them.
+ *
+ * The engine sends at most `DEAD_LETTER_LIMITS` characters of each text, and this cuts them to
+ * as many bytes: a page of 1,000 letters of whole 1 MB events never crosses the wire.
+ */
+export async function deadLetters(client: ClickHouseClient, params: ListParams): Promise<DeadLetterPage> {
+  const w = parse(ListSchema, params);
+  const { maxLineBytes, maxReasonBytes } = DEAD_LETTER_LIMITS;
+  const [rows, counted] = await Promise.all([
+    selectRows<{
+      failed_at_ms: number;
+      source: string;
+      request_id: string;
+      engine_code: number;
+      reason_head: string;
+      reason_bytes: number;
+      line_head: string;
+      line_bytes: number;
+      line_chars: number;
+    }>(
+      client,
+      `SELECT toUnixTimestamp64Milli(failed_at) AS failed_at_ms, source, request_id, engine_code,
+              substringUTF8(reason, 1, {reason_chars:UInt32}) AS reason_head, length(reason) AS reason_bytes,
+              substringUTF8(line, 1, {line_chars:UInt32}) AS line_head, length(line) AS line_bytes,
+              lengthUTF8(line) AS line_chars
+       FROM load_dead_letters
+       WHERE ${DEAD_LETTER_WINDOW}
+       ORDER BY failed_at DESC, source, line_head
+       LIMIT {limit:UInt32}`,
+      { ...windowParams(w), limit: w.limit, reason_chars: maxReasonBytes, line_chars: maxLineBytes },
+    ),
+    select<{ total: number }>(
+      client,
+      `SELECT count() AS total FROM load_dead_letters WHERE ${DEAD_LETTER_WINDOW}`,
+      windowParams(w),
+    ),
+  ]);
+  const dead_letters = rows.map((r): DeadLetterRow => {
+    const reason =
+      num(r.reason_bytes) > maxReasonBytes
+        ? `${utf8Prefix(r.reason_head, maxReasonBytes - ELLIPSIS_BYTES)}…`
+        : r.reason_head;
+    const line = utf8Prefix(r.line_head, maxLineBytes);
+    return {
+      failed_at: isoFromMs(r.failed_at_ms),
+      source: r.source,
+      request_id: r.request_id,
+      engine_code: num(r.engine_code),
+      reason,
+      line,
+      line_bytes: num(r.line_bytes),
+      line_truncated: num(r.line_chars) > maxLineBytes || line.length < r.line_head.length,
+    };
+  });
+  return { total: num(counted[0]?.total ?? 0), dead_letters };
 }

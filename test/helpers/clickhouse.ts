@@ -43,3 +43,38 @@ export async function insertIngestRows(client: ClickHouseClient, rows: readonly 
   const text = rows.map((row) => JSON.stringify(row)).join('\n');
   await new ClickHouseLoaderStore(client).insertEvents(text, `test:${randomUUID().replaceAll('-', '')}`);
 }
+
+/** A row of `load_dead_letters`, as the loader writes it. */
+export interface DeadLetterInsert {
+  /** ISO-8601 UTC, or the engine's `YYYY-MM-DD hh:mm:ss.sss`. */
+  readonly failed_at: string;
+  /** '' for a record whose header was unreadable. */
+  readonly project_id: string;
+  readonly source?: string;
+  readonly request_id?: string;
+  readonly reason?: string;
+  readonly engine_code?: number;
+  readonly line?: string;
+  readonly data_base64?: string;
+}
+
+/** Inserts rows straight into `load_dead_letters`; the fields left out get a loader-like value. */
+export async function insertDeadLetters(
+  client: ClickHouseClient,
+  letters: readonly DeadLetterInsert[],
+): Promise<void> {
+  await client.insert({
+    table: 'load_dead_letters',
+    values: letters.map((letter) => ({
+      source: 'arn:aws:kinesis:eu-west-1:111111111111:stream/evalforge-events/shardId-000000000000:1',
+      request_id: '',
+      reason: '',
+      engine_code: 0,
+      line: '',
+      data_base64: '',
+      ...letter,
+      failed_at: letter.failed_at.replace('T', ' ').replace('Z', ''),
+    })),
+    format: 'JSONEachRow',
+  });
+}

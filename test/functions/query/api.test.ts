@@ -723,26 +723,33 @@ describe('bad requests', () => {
 });
 
 describe('routing', () => {
-  it.each(['/v1/nope', '/v1/calls', '/v1/traces', '/v1/traces/a/b', '/v1/metrics/extra', '/', '/v1/events'])(
-    'answers %s with 404 naming the routes',
-    async (path) => {
-      const { status, body, summary } = await get(path);
-      expect(status).toBe(404);
-      expect(body.error.code).toBe('not_found');
-      for (const route of [
-        '/v1/metrics',
-        '/v1/summary',
-        '/v1/models',
-        '/v1/calls/slowest',
-        '/v1/calls/failed',
-        '/v1/calls/count',
-      ]) {
-        expect(body.error.message).toContain(route);
-      }
-      expect(body.error.message).toContain('/v1/traces/{trace_id}');
-      expect(summary.route).toBe('other');
-    },
-  );
+  it.each([
+    '/v1/nope',
+    '/v1/calls',
+    '/v1/traces',
+    '/v1/traces/a/b',
+    '/v1/metrics/extra',
+    '/v1/dead-letters/extra',
+    '/',
+    '/v1/events',
+  ])('answers %s with 404 naming the routes', async (path) => {
+    const { status, body, summary } = await get(path);
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('not_found');
+    for (const route of [
+      '/v1/metrics',
+      '/v1/summary',
+      '/v1/models',
+      '/v1/calls/slowest',
+      '/v1/calls/failed',
+      '/v1/calls/count',
+      '/v1/dead-letters',
+    ]) {
+      expect(body.error.message).toContain(route);
+    }
+    expect(body.error.message).toContain('/v1/traces/{trace_id}');
+    expect(summary.route).toBe('other');
+  });
 
   it('takes a trailing slash', async () => {
     expect((await get('/v1/summary/?window=15m')).status).toBe(200);
@@ -762,16 +769,18 @@ describe('routing', () => {
       '/v1/models',
       '/v1/calls',
       '/v1/traces',
+      '/v1/dead-letters',
     ]);
     for (const path of [
       '/v1/metrics',
       '/v1/metrics?window=1h',
       '/v1/calls/slowest',
       `/v1/traces/${DATA.traceA}`,
+      '/v1/dead-letters?window=24h',
     ]) {
       expect(isQueryPath(path)).toBe(true);
     }
-    for (const path of ['/v1/events', '/v1/health', '/v1/metricsx', '/v1', '/']) {
+    for (const path of ['/v1/events', '/v1/health', '/v1/metricsx', '/v1/dead-letter', '/v1', '/']) {
       expect(isQueryPath(path)).toBe(false);
     }
   });
