@@ -45,8 +45,10 @@ export interface IngestLoadBalancerProps {
 }
 
 /**
- * The largest number of values one listener-rule condition may carry; see
+ * The largest number of condition values one listener rule may carry; each pattern here has at
+ * most one wildcard, so the rule's quota of 5 wildcards holds too. See
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+ * A prefix added at the end of `QUERY_ROUTE_PREFIXES` leaves the earlier rules as they were.
  */
 const MAX_CONDITION_VALUES = 5;
 const FIRST_QUERY_RULE_PRIORITY = 10;

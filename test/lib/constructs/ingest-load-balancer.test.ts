@@ -227,11 +227,13 @@ describe('IngestLoadBalancer', () => {
     expect(new Set(values).size).toBe(values.length);
   });
 
-  it('keeps every rule within the 5 values a condition allows, with distinct priorities', () => {
-    expect(rules.length).toBeGreaterThan(1);
+  it('keeps every rule within the 5 values and 5 wildcards a rule allows, with distinct priorities', () => {
+    expect(rules.length).toBe(Math.ceil((QUERY_ROUTE_PREFIXES.length * 2) / 5));
     for (const rule of rules) {
-      const [condition] = rule.Properties.Conditions as { PathPatternConfig: { Values: string[] } }[];
-      expect(condition?.PathPatternConfig.Values.length).toBeLessThanOrEqual(5);
+      const conditions = rule.Properties.Conditions as { PathPatternConfig: { Values: string[] } }[];
+      const values = conditions.flatMap((condition) => condition.PathPatternConfig.Values);
+      expect(values.length).toBeLessThanOrEqual(5);
+      expect(values.join('').replace(/[^*?]/g, '').length).toBeLessThanOrEqual(5);
     }
     const priorities = rules.map((rule) => rule.Properties.Priority);
     expect(new Set(priorities).size).toBe(rules.length);
@@ -247,6 +249,11 @@ describe('IngestLoadBalancer', () => {
     '/v1/calls/failed',
     '/v1/traces',
     '/v1/traces/abc/def',
+    '/v1/dead-letters',
+    '/v1/dead-letters/',
+    '/v1/dead-letters/abc',
+    '/v1/dead-letter',
+    '/v1/dead-lettersx',
     '/v1/events',
     '/v1/health',
     '/v1/metricsx',
