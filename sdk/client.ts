@@ -473,8 +473,9 @@ export class EvalForgeClient {
       return false;
     }
     // The client form is sent, not the normalised one: the server normalises, and may do so
-    // differently in a later version.
-    const line = JSON.stringify(filled);
+    // differently in a later version. Chat messages go as their JSON text (what the server
+    // stores for them anyway), so the server can forward the line as sent.
+    const line = JSON.stringify(asWireEvent(filled));
     const bytes = Buffer.byteLength(line) + 1;
     const { maxQueueEvents, maxQueueBytes } = this.#options;
     if (bytes > maxQueueBytes || bytes > INGEST_LIMITS.maxDecompressedBytes) {
@@ -772,4 +773,16 @@ export class EvalForgeClient {
       this.#report(new Error(`onDrop threw: ${errorMessage(error)}`, { cause: error }));
     }
   }
+}
+
+/** Prompt and response that are not text (chat messages, say) as their JSON text. */
+function asWireEvent<E extends { prompt?: unknown; response?: unknown }>(event: E): E {
+  const text = (value: unknown) =>
+    value === undefined || value === null || typeof value === 'string' ? value : JSON.stringify(value);
+  if (
+    (event.prompt === undefined || event.prompt === null || typeof event.prompt === 'string') &&
+    (event.response === undefined || event.response === null || typeof event.response === 'string')
+  )
+    return event;
+  return { ...event, prompt: text(event.prompt), response: text(event.response) };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normaliseMetadata } from './metadata.js';
 
 /**
  * The event contract shared by the ingest validator, the SDK and every consumer of the stream.
@@ -103,7 +104,17 @@ const timestamp = z
     return new Date(ms).toISOString();
   });
 
-const boundedText = (max: number) => z.string().max(max, { error: `must be at most ${max} characters` });
+/**
+ * Lone UTF-16 surrogates (a `\ud800` escape, or text cut in the middle of an emoji) are not
+ * Unicode, and the store refuses them: they become U+FFFD, as a UTF-8 encoder writes them.
+ */
+const wellFormed = (value: string): string => (value.isWellFormed() ? value : value.toWellFormed());
+
+const boundedText = (max: number) =>
+  z
+    .string()
+    .max(max, { error: `must be at most ${max} characters` })
+    .overwrite(wellFormed);
 
 /** Prompt and response: a string, or any JSON value (chat messages, say) stored as its JSON text. */
 /** JSON text of a value, or `undefined` when it has none (a cycle, a BigInt, a throwing getter). */
@@ -116,7 +127,7 @@ function jsonText(value: unknown): string | undefined {
 }
 
 const llmText = z.unknown().transform((v, ctx) => {
-  const text = typeof v === 'string' ? v : v === undefined || v === null ? '' : jsonText(v);
+  const text = typeof v === 'string' ? wellFormed(v) : v === undefined || v === null ? '' : jsonText(v);
   if (text === undefined) {
     ctx.addIssue({ code: 'custom', message: 'must be a string or a JSON value' });
     return z.NEVER;
@@ -130,6 +141,9 @@ const llmText = z.unknown().transform((v, ctx) => {
   }
   return text;
 });
+
+/** -0 is 0: the store keeps no sign on zero, and JSON.stringify writes none. */
+const positiveZero = (value: number): number => value + 0;
 
 const count = z
   .number({ error: 'must be a number' })
@@ -150,24 +164,40 @@ function jsonDepth(value: unknown, limit: number, depth = 1): number {
   return deepest;
 }
 
+/** Metadata objects the normaliser rewrote: their client text is not what the store keeps. */
+const rewrittenMetadata = new WeakSet<object>();
+
 const metadata = z
-  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
-  .superRefine((value, ctx) => {
-    const depth = jsonDepth(value, EVENT_LIMITS.metadataMaxDepth);
-    if (depth > EVENT_LIMITS.metadataMaxDepth) {
+  .custom<Record<string, unknown>>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), {
+    error: 'must be a JSON object',
+  })
+  .transform((value, ctx) => {
+    const tooDeep = () =>
       ctx.addIssue({
         code: 'custom',
-        message: `must be nested at most ${EVENT_LIMITS.metadataMaxDepth} levels deep`,
+        message: `must be nested at most ${EVENT_LIMITS.metadataMaxDepth} levels deep (a key with dots counts a level per dot)`,
       });
-      return;
+    // Checked before normalising as well, so that a cycle in an object built in code ends here.
+    if (jsonDepth(value, EVENT_LIMITS.metadataMaxDepth) > EVENT_LIMITS.metadataMaxDepth) {
+      tooDeep();
+      return z.NEVER;
     }
-    const text = jsonText(value);
+    const result = normaliseMetadata(value);
+    if (!result.ok) {
+      ctx.addIssue({ code: 'custom', path: [...result.path], message: result.message });
+      return z.NEVER;
+    }
+    if (jsonDepth(result.value, EVENT_LIMITS.metadataMaxDepth) > EVENT_LIMITS.metadataMaxDepth) {
+      tooDeep();
+      return z.NEVER;
+    }
+    const text = jsonText(result.value);
     if (text === undefined) {
       ctx.addIssue({
         code: 'custom',
         message: 'must be a JSON object (no cycles, BigInt or throwing getters)',
       });
-      return;
+      return z.NEVER;
     }
     const bytes = Buffer.byteLength(text);
     if (bytes > EVENT_LIMITS.metadataMaxBytes) {
@@ -175,7 +205,10 @@ const metadata = z
         code: 'custom',
         message: `must be at most ${EVENT_LIMITS.metadataMaxBytes} bytes as JSON (got ${bytes})`,
       });
+      return z.NEVER;
     }
+    if (result.changed) rewrittenMetadata.add(result.value);
+    return result.value;
   });
 
 /**
@@ -187,7 +220,8 @@ export const EventSchema = z
   .strictObject({
     trace_id: traceId,
     span_id: spanId,
-    parent_span_id: spanId.nullish(),
+    // OpenTelemetry writes a root span's parent as empty; so may a client, and so does canonicalLine.
+    parent_span_id: z.union([z.literal(''), spanId]).nullish(),
     timestamp,
     project_id: z
       .string()
@@ -197,18 +231,21 @@ export const EventSchema = z
     model: z
       .string({ error: 'must be a string: the model name, like "gpt-4o-mini"' })
       .min(1, { error: 'must not be empty' })
-      .max(EVENT_LIMITS.modelMaxChars, { error: `must be at most ${EVENT_LIMITS.modelMaxChars} characters` }),
+      .max(EVENT_LIMITS.modelMaxChars, { error: `must be at most ${EVENT_LIMITS.modelMaxChars} characters` })
+      .overwrite(wellFormed),
     input_tokens: count.optional(),
     output_tokens: count.optional(),
     tokens_used: count.optional(),
     latency_ms: z
       .number({ error: 'must be a number: the call duration in milliseconds' })
       .min(0, { error: 'must not be negative' })
-      .max(EVENT_LIMITS.latencyMsMax, { error: `must be at most ${EVENT_LIMITS.latencyMsMax} (24 hours)` }),
+      .max(EVENT_LIMITS.latencyMsMax, { error: `must be at most ${EVENT_LIMITS.latencyMsMax} (24 hours)` })
+      .overwrite(positiveZero),
     cost_cents: z
       .number({ error: 'must be a number' })
       .min(0, { error: 'must not be negative' })
       .max(EVENT_LIMITS.costCentsMax, { error: `must be at most ${EVENT_LIMITS.costCentsMax}` })
+      .overwrite(positiveZero)
       .optional(),
     status: z.enum(['ok', 'error'], { error: 'must be "ok" or "error"' }).optional(),
     error_message: boundedText(EVENT_LIMITS.errorMessageMaxChars).optional(),
@@ -219,7 +256,8 @@ export const EventSchema = z
         z
           .string({ error: 'must be a string' })
           .min(1, { error: 'must not be empty' })
-          .max(EVENT_LIMITS.tagMaxChars, { error: `must be at most ${EVENT_LIMITS.tagMaxChars} characters` }),
+          .max(EVENT_LIMITS.tagMaxChars, { error: `must be at most ${EVENT_LIMITS.tagMaxChars} characters` })
+          .overwrite(wellFormed),
         { error: 'must be an array of strings' },
       )
       .max(EVENT_LIMITS.tagsMaxCount, { error: `must have at most ${EVENT_LIMITS.tagsMaxCount} tags` })
@@ -263,7 +301,7 @@ export const EventSchema = z
     user_id: e.user_id ?? '',
     session_id: e.session_id ?? '',
     tags: e.tags ? [...new Set(e.tags)] : [],
-    metadata: e.metadata ?? {},
+    metadata: e.metadata ?? ({} as Record<string, unknown>),
     prompt: e.prompt ?? '',
     response: e.response ?? '',
   }));
@@ -274,7 +312,46 @@ export type EventInput = z.input<typeof EventSchema>;
 /** An event after validation: every field present, `project_id` set from the API key. */
 export type NormalizedEvent = Omit<z.output<typeof EventSchema>, 'project_id'> & { project_id: string };
 
-export type EventCheck = { ok: true; event: NormalizedEvent } | { ok: false; reason: string };
+export type EventCheck =
+  | {
+      ok: true;
+      event: NormalizedEvent;
+      /**
+       * Whether the store reads the client's own JSON (in the canonical text form `JSON.stringify`
+       * writes) as exactly this event, so the client's line may be forwarded as sent: no string
+       * needed repair, prompt and response are text, and metadata is already in the store's model.
+       * Otherwise `canonicalLine(event)` is what must be forwarded.
+       */
+      verbatim: boolean;
+    }
+  | { ok: false; reason: string };
+
+const TEXT_FIELDS = ['name', 'model', 'error_message', 'user_id', 'session_id'] as const;
+
+function readVerbatim(raw: Record<string, unknown>, event: NormalizedEvent): boolean {
+  if (rewrittenMetadata.has(event.metadata)) return false;
+  for (const field of ['prompt', 'response'] as const) {
+    const value = raw[field];
+    if (value !== undefined && value !== null && (typeof value !== 'string' || !value.isWellFormed()))
+      return false;
+  }
+  for (const field of TEXT_FIELDS) {
+    const value = raw[field];
+    if (typeof value === 'string' && !value.isWellFormed()) return false;
+  }
+  if (Array.isArray(raw.tags) && !raw.tags.every((t) => typeof t === 'string' && t.isWellFormed()))
+    return false;
+  return !Object.is(raw.latency_ms, -0) && !Object.is(raw.cost_cents, -0);
+}
+
+/**
+ * The line forwarded for an event whose client text cannot be: the normalised event as
+ * `JSON.stringify` writes it, without `project_id` (the stream record's header names the project).
+ */
+export function canonicalLine(event: NormalizedEvent): string {
+  const { project_id: _, ...rest } = event;
+  return JSON.stringify(rest);
+}
 
 const MAX_ISSUES_IN_REASON = 3;
 
@@ -330,5 +407,6 @@ export function checkEvent(raw: unknown, projectId: string): EventCheck {
       reason: `project_id "${event.project_id}" is not the API key's project "${projectId}"; use a key of that project or omit project_id`,
     };
   }
-  return { ok: true, event: { ...event, project_id: projectId } };
+  const normalised = { ...event, project_id: projectId };
+  return { ok: true, event: normalised, verbatim: readVerbatim(raw as Record<string, unknown>, normalised) };
 }

@@ -1,6 +1,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { INGEST_LIMITS } from '../shared/ingest-api.js';
+import { describePath, scanJsonText } from '../shared/json-text.js';
 
 /** One event of a request as read from the body, before the contract is checked. */
 export interface BodyItem {
@@ -12,6 +13,16 @@ export interface BodyItem {
   readonly line?: string;
   /** Why this item could not be read. */
   readonly error?: string;
+  /**
+   * A key given twice in this event (`latency_ms`, `metadata.a`): `JSON.parse` kept the last,
+   * the store would refuse the row, and which one the client meant is unknown.
+   */
+  readonly duplicateKey?: string;
+  /**
+   * NDJSON only: the line is in the form every reader agrees on (numbers as `JSON.stringify`
+   * writes them, keys without escapes), so it may be forwarded as sent.
+   */
+  readonly canonicalText?: boolean;
 }
 
 export type BodyFormat = 'json' | 'ndjson';
@@ -23,6 +34,8 @@ export type DecodedBody =
       readonly gzip: boolean;
       readonly items: readonly BodyItem[];
       readonly decodedBytes: number;
+      /** The body's bytes after gzip, as read. */
+      readonly decoded: Buffer;
     }
   | { readonly ok: false; readonly status: 400 | 413 | 415; readonly code: string; readonly message: string };
 
@@ -105,13 +118,32 @@ function readJson(text: string, limits: BodyLimits): DecodedBody {
   }
   if (events.length === 0) return fail(400, 'no_events', 'body has no events: "events" is empty');
   if (events.length > limits.maxEvents) return tooMany(events.length, limits.maxEvents);
+  const duplicates = new Map<number, string>();
+  for (const { path, key } of scanJsonText(text).duplicateKeys) {
+    const [top, index, ...inEvent] = path;
+    if (top === 'events' && typeof index === 'number') {
+      if (!duplicates.has(index)) duplicates.set(index, duplicateKeyReason([...inEvent, key]));
+    } else {
+      return fail(400, 'invalid_body', `body gives the key ${describePath([...path, key])} twice`);
+    }
+  }
   return {
     ok: true,
     format: 'json',
     gzip: false,
     decodedBytes: 0,
-    items: events.map((value, index) => ({ index, value })),
+    decoded: EMPTY,
+    items: events.map((value, index) => {
+      const duplicateKey = duplicates.get(index);
+      return duplicateKey === undefined ? { index, value } : { index, value, duplicateKey };
+    }),
   };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function duplicateKeyReason(path: readonly (string | number)[]): string {
+  return `${describePath(path)}: is given twice in this event; send each key once`;
 }
 
 function isBlank(line: string): boolean {
@@ -138,19 +170,28 @@ function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits):
       firstError ??= `line ${index + 1} is not valid UTF-8`;
       continue;
     }
+    let value: unknown;
     try {
-      items.push({ index, value: JSON.parse(line), line });
-      readable++;
+      value = JSON.parse(line);
     } catch (error) {
       const message = `line is not valid JSON: ${(error as Error).message}`;
       items.push({ index, error: message });
       firstError ??= `line ${index + 1}: ${message}`;
+      continue;
     }
+    readable++;
+    const scan = scanJsonText(line);
+    const first = scan.duplicateKeys[0];
+    items.push(
+      first
+        ? { index, value, line, duplicateKey: duplicateKeyReason([...first.path, first.key]) }
+        : { index, value, line, canonicalText: !scan.nonCanonical },
+    );
   }
   if (items.length === 0) return fail(400, 'no_events', 'body has no events: every NDJSON line is blank');
   if (readable === 0)
     return fail(400, 'invalid_ndjson', `no line of the NDJSON body is readable (${firstError})`);
-  return { ok: true, format: 'ndjson', gzip: false, decodedBytes: 0, items };
+  return { ok: true, format: 'ndjson', gzip: false, decodedBytes: 0, decoded: EMPTY, items };
 }
 
 /** Splits bytes at newlines, decoding each line alone; `undefined` marks a line that is not UTF-8. */
@@ -214,5 +255,5 @@ export function decodeBody(
   } else {
     decoded = readNdjson(splitUtf8Lines(bytes), limits);
   }
-  return decoded.ok ? { ...decoded, gzip, decodedBytes: bytes.length } : decoded;
+  return decoded.ok ? { ...decoded, gzip, decodedBytes: bytes.length, decoded: bytes } : decoded;
 }

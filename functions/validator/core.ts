@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { authenticate, type KeyStore } from '../shared/api-keys.js';
-import { checkEvent } from '../shared/event.js';
+import { canonicalLine, checkEvent } from '../shared/event.js';
 import { type EventError, IDEMPOTENCY_KEY_HEADER, INGEST_LIMITS } from '../shared/ingest-api.js';
 import { MAX_STREAM_RECORD_BYTES } from '../shared/stream-record.js';
 import { ingestAnswer } from './answer.js';
@@ -91,9 +91,10 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * The request's deduplication key: the client's Idempotency-Key, or else the body itself, hashed
- * with the project so that no tenant can name another's requests. Hex SHA-256 is evenly spread,
- * so as a partition key it balances the shards.
+ * The request's deduplication key: the client's Idempotency-Key, or else the body's content (after
+ * gzip: gzip headers carry a timestamp, so a client that compresses its resend again still names
+ * the same request), hashed with the project so that no tenant can name another's requests. Hex
+ * SHA-256 is evenly spread, so as a partition key it balances the shards.
  */
 export function requestKey(projectId: string, idempotencyKey: string | undefined, body: Buffer): string {
   const hash = createHash('sha256').update(projectId).update('\n');
@@ -229,11 +230,16 @@ async function ingest(
   const errors: EventError[] = [];
   const accepted: AcceptedLine[] = [];
   const seen = new Map<string, number>();
+  let rewritten = 0;
   for (const item of decoded.items) {
     const invalid = (code: EventError['code'], message: string) =>
       errors.push({ index: item.index, code, message, retryable: false });
     if (item.error !== undefined) {
       invalid('invalid_event', item.error);
+      continue;
+    }
+    if (item.duplicateKey !== undefined) {
+      invalid('invalid_event', item.duplicateKey);
       continue;
     }
     const check = checkEvent(item.value, auth.projectId);
@@ -264,7 +270,11 @@ async function ingest(
       continue;
     }
     seen.set(id, item.index);
-    accepted.push({ index: item.index, text: item.line ?? JSON.stringify(item.value) });
+    // The client's line goes on as sent only when the store reads it as exactly this event;
+    // otherwise the normalised event does, so nothing acknowledged can be refused downstream.
+    const verbatim = item.line !== undefined && item.canonicalText === true && check.verbatim;
+    if (!verbatim) rewritten++;
+    accepted.push({ index: item.index, text: verbatim ? (item.line as string) : canonicalLine(event) });
   }
 
   const header = {
@@ -273,13 +283,13 @@ async function ingest(
     key_id: auth.keyId,
     received_at: new Date(now).toISOString(),
     request_id: deps.newId(),
-    request_key: requestKey(auth.projectId, idempotencyKey, request.body),
+    request_key: requestKey(auth.projectId, idempotencyKey, decoded.decoded),
   };
   let records: PackedRecord[] = [];
   let passThrough = false;
   if (accepted.length > 0) {
     const whole =
-      decoded.format === 'ndjson' && decoded.gzip && errors.length === 0
+      decoded.format === 'ndjson' && decoded.gzip && errors.length === 0 && rewritten === 0
         ? packPassThrough(
             header,
             request.body,

@@ -117,7 +117,7 @@ describe('the event contract rejects what cannot be JSON', () => {
     [
       'rejects metadata with a BigInt',
       { metadata: { n: 10n } },
-      /metadata: must be a JSON object \(no cycles/,
+      /metadata\.n: must be JSON: bigint is not a JSON value/,
     ],
     ['rejects a prompt with a BigInt', { prompt: { n: 10n } }, /prompt: must be a string or a JSON value/],
     [

@@ -1,0 +1,127 @@
+/**
+ * What `JSON.parse` does not tell: the text-level features of a JSON document on which parsers
+ * disagree. `JSON.parse` keeps the last of a key given twice, where ClickHouse refuses the row
+ * (or, inside a JSON column, merges the two); and a number such as `1e2` or `1.0` may be read
+ * differently by a typed column than by JavaScript. The validator forwards a client's line
+ * unchanged only when neither occurs, so that the engine reads exactly what the contract checked.
+ *
+ * The scan runs on text that `JSON.parse` has already accepted, so it only follows the structure:
+ * strings are skipped with `indexOf` (native, fast over long prompts), and only keys and number
+ * tokens are looked at.
+ */
+
+/** Where in a document: keys of objects and indexes of arrays, from the top. */
+export type JsonPath = readonly (string | number)[];
+
+export interface JsonTextScan {
+  /** Every key given twice in one object, with the path of its object, in document order. */
+  readonly duplicateKeys: readonly { readonly path: JsonPath; readonly key: string }[];
+  /**
+   * A number token not written as `JSON.stringify` writes its value (`1.0`, `1e2`, `-0`,
+   * `0.10000000000000001`), or a key written with an escape sequence: the text is valid, but
+   * not the form every reader agrees on.
+   */
+  readonly nonCanonical: boolean;
+}
+
+interface Frame {
+  readonly kind: 'object' | 'array';
+  /** Keys seen so far (objects). */
+  keys?: Set<string>;
+  /** The current key (objects) or index (arrays): the path into this frame's child. */
+  at: string | number;
+  /** Objects: the next string is a key. */
+  expectKey: boolean;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The index of the quote that ends the string starting at `open` (the opening quote). */
+function stringEnd(text: string, open: number): number {
+  let close = text.indexOf('"', open + 1);
+  for (;;) {
+    // A quote preceded by an odd number of backslashes is escaped.
+    let backslashes = 0;
+    for (let i = close - 1; text.charCodeAt(i) === BACKSLASH; i--) backslashes++;
+    if (backslashes % 2 === 0) return close;
+    close = text.indexOf('"', close + 1);
+  }
+}
+
+function isNumberChar(c: number): boolean {
+  // digits, '-', '+', '.', 'e', 'E'
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+}
+
+function pathOf(stack: readonly Frame[]): (string | number)[] {
+  // The last frame is the object holding the repeated key; its `at` is not part of its path.
+  return stack.slice(0, -1).map((frame) => frame.at);
+}
+
+/**
+ * Scans JSON text (already known to be valid) for keys given twice and for non-canonical tokens.
+ */
+export function scanJsonText(text: string): JsonTextScan {
+  const stack: Frame[] = [];
+  const duplicateKeys: { path: JsonPath; key: string }[] = [];
+  let nonCanonical = false;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object' && top.expectKey) {
+        let key = text.slice(i + 1, end);
+        if (key.includes('\\')) {
+          nonCanonical = true;
+          key = JSON.parse(`"${key}"`) as string;
+        }
+        top.keys ??= new Set();
+        if (top.keys.has(key)) duplicateKeys.push({ path: pathOf(stack), key });
+        else top.keys.add(key);
+        top.at = key;
+        top.expectKey = false;
+      }
+      i = end + 1;
+    } else if (c === 0x7b /* { */) {
+      stack.push({ kind: 'object', at: '', expectKey: true });
+      i++;
+    } else if (c === 0x5b /* [ */) {
+      stack.push({ kind: 'array', at: 0, expectKey: false });
+      i++;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+      i++;
+    } else if (c === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.kind === 'object') top.expectKey = true;
+      else if (top) top.at = (top.at as number) + 1;
+      i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      let end = i + 1;
+      while (end < n && isNumberChar(text.charCodeAt(end))) end++;
+      if (!nonCanonical) {
+        const token = text.slice(i, end);
+        if (String(Number(token)) !== token) nonCanonical = true;
+      }
+      i = end;
+    } else {
+      // whitespace, ':', and the letters of true, false and null
+      i++;
+    }
+  }
+  return { duplicateKeys, nonCanonical };
+}
+
+/** `metadata.a.b`, `tags[2]`: a path as the contract's messages name fields. */
+export function describePath(path: JsonPath): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out;
+}
