@@ -1,16 +1,24 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
-import type { DeadLetter, LoaderStore } from './core.js';
+import type { DeadLetter, EventKey, LoaderStore } from './core.js';
 
 /**
- * How `events_ingest` reads client JSON: a prompt given as chat messages (an array or object) is
- * kept as its JSON text, and numbers or booleans read into String columns as their text.
+ * How `events_ingest` reads the lines the validator forwards. A timestamp in epoch milliseconds
+ * reads into its String column as its digits. The `metadata` JSON column keeps each value's JSON
+ * type: no date or date-time is guessed from a string (`"2026-01-01"` stays a string), and no
+ * boolean becomes a number or a string inside a mixed array (`[true, "x"]` stays as sent). Objects
+ * and arrays read into String columns as their JSON text, for records written before the validator
+ * forwarded non-text prompts as text.
  */
 export const INGEST_SETTINGS: ClickHouseSettings = {
   input_format_json_read_objects_as_strings: 1,
   input_format_json_read_arrays_as_strings: 1,
   input_format_json_read_numbers_as_strings: 1,
-  input_format_json_read_bools_as_strings: 1,
+  input_format_json_read_bools_as_strings: 0,
+  input_format_json_read_bools_as_numbers: 0,
+  input_format_try_infer_dates: 0,
+  input_format_try_infer_datetimes: 0,
+  type_json_skip_duplicated_paths: 0,
   input_format_skip_unknown_fields: 0,
   // Views fed by a deduplicated block are deduplicated too: the rollups count a batch once.
   deduplicate_blocks_in_dependent_materialized_views: 1,
@@ -32,6 +40,32 @@ export class ClickHouseLoaderStore implements LoaderStore {
       format: 'JSONEachRow',
     });
     return new Set((await result.json<{ request_key: string }>()).map((r) => r.request_key));
+  }
+
+  async storedEvents(projectId: string, events: readonly EventKey[]): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    // The sort key (project, minute, trace_id, span_id) narrows the read to the events' minutes.
+    const minutes = [...new Set(events.map((e) => Math.floor(e.timestampMs / 60_000) * 60))];
+    const result = await this.client.query({
+      query: `SELECT DISTINCT trace_id, span_id FROM events
+              WHERE project_id = {project:String}
+                AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
+                AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+                AND toStartOfMinute(timestamp) IN (SELECT arrayJoin(arrayMap(s -> toDateTime(s, 'UTC'), {minutes:Array(UInt32)})))
+                AND trace_id IN {traces:Array(String)}
+                AND span_id IN {spans:Array(String)}`,
+      query_params: {
+        project: projectId,
+        from: Math.min(...minutes) * 1000,
+        to: (Math.max(...minutes) + 60) * 1000,
+        minutes,
+        traces: [...new Set(events.map((e) => e.trace_id))],
+        spans: [...new Set(events.map((e) => e.span_id))],
+      },
+      format: 'JSONEachRow',
+    });
+    const rows = await result.json<{ trace_id: string; span_id: string }>();
+    return new Set(rows.map((r) => `${r.trace_id}/${r.span_id}`));
   }
 
   async insertEvents(ndjson: string, deduplicationToken: string): Promise<void> {

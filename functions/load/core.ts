@@ -6,22 +6,28 @@ import {
   STREAM_RECORD_FORMAT,
   type StreamRecordHeader,
 } from '../shared/stream-record.js';
+import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './engine-errors.js';
 
 /**
- * The loader: Kinesis records in, one ClickHouse insert out.
+ * The loader: Kinesis records in, ClickHouse inserts out.
  *
- * Exactly once, in two layers:
- * - A batch delivered again (a Lambda retry, a replay) carries the same insert_deduplication_token,
- *   derived from its records' shard and sequence numbers: ClickHouse drops the repeated block from
- *   the raw table and from every view fed by it.
- * - A request the client sent again because it got no answer arrives in other records, but with
- *   the same request key (its Idempotency-Key, hashed with the project). Each record is loaded
- *   under `<request key>#<part>`; a view records the keys in the same insert as the events, and the
- *   loader skips records whose key is already there. The validator routes a request and its resend
- *   to the same shard, so they are loaded in order, never concurrently.
+ * Exactly once, by each event's identity (project, trace_id, span_id):
+ * - A request seen for the first time (its request key, the hash of its Idempotency-Key or of
+ *   its content, is not in `loaded_requests`) is loaded whole, with no per-event look-up: that is
+ *   the common case, and it costs one small query per batch.
+ * - A request seen before (a client's resend, however the validator split or filtered it this
+ *   time, or an Idempotency-Key reused for another body) is loaded event by event: the events
+ *   already in `events` are skipped, the others loaded. The validator routes a request and its
+ *   resend to the same shard, so they are loaded in order, never concurrently.
+ * - A batch delivered again (a Lambda retry, a replay) finds its requests loaded and loads only
+ *   what is missing; each insert also carries an insert_deduplication_token derived from exactly
+ *   the lines it holds, so ClickHouse drops a block it already has.
  *
- * A record that can never load (not gzip, not our format, a line that breaks the contract) is
- * written to the dead-letter table with its reason; it never blocks the shard.
+ * Nothing in the data can stall a shard. A record that cannot be read (not gzip, not our format)
+ * is a dead letter. When ClickHouse refuses an insert for its data, the insert is split until
+ * the refused events are found; those go to `load_dead_letters` with the engine's code and
+ * reason, and the rest of the batch loads. Only an engine that cannot take inserts at all
+ * (unavailable, out of memory, too many parts…) fails the batch, which the event source retries.
  */
 
 export interface SourceRecord {
@@ -37,15 +43,34 @@ export interface LoadBatch {
 
 export interface DeadLetter {
   readonly failed_at: string;
+  /** The record header's project; '' when the header could not be read. */
+  readonly project_id: string;
+  /** Stream, shard and sequence number of the record. */
   readonly source: string;
+  readonly request_id: string;
   readonly reason: string;
+  /** ClickHouse's error code when the engine refused the event; 0 otherwise. */
+  readonly engine_code: number;
+  /** The refused event's line as the validator forwarded it; '' for a record that could not be read. */
+  readonly line: string;
+  /** The bytes of a record that could not be read; '' for an event letter. */
   readonly data_base64: string;
+}
+
+/** An event's identity and minute, as `events` is sorted: what finds it again. */
+export interface EventKey {
+  readonly trace_id: string;
+  readonly span_id: string;
+  /** Epoch milliseconds of the event's timestamp. */
+  readonly timestampMs: number;
 }
 
 /** What the loader needs of ClickHouse. */
 export interface LoaderStore {
-  /** Which of these `<request key>#<part>` keys have been loaded before. */
+  /** Which of these request keys have been loaded before. */
   loadedRequestKeys(keys: readonly string[]): Promise<Set<string>>;
+  /** Which of these events of a project are in `events`, as `<trace_id>/<span_id>`. */
+  storedEvents(projectId: string, events: readonly EventKey[]): Promise<Set<string>>;
   /** One insert of NDJSON rows for `events_ingest`; throws when ClickHouse did not take it. */
   insertEvents(ndjson: string, deduplicationToken: string): Promise<void>;
   insertDeadLetters(letters: readonly DeadLetter[], deduplicationToken: string): Promise<void>;
@@ -53,9 +78,13 @@ export interface LoaderStore {
 
 export interface LoadSummary {
   readonly records: number;
+  /** Events inserted. */
   readonly events: number;
-  /** Records skipped because their request was loaded before (a client's resend). */
+  /** Records none of whose events were loaded, because all were stored before (a resend). */
   readonly duplicateRecords: number;
+  /** Events skipped because they were stored before. */
+  readonly duplicateEvents: number;
+  /** Dead letters written: refused events plus unreadable records. */
   readonly deadLetters: number;
   readonly bytes: number;
 }
@@ -75,15 +104,28 @@ export interface GoodRecord {
   readonly source: SourceRecord;
   readonly header: StreamRecordHeader;
   readonly lines: string[];
-  readonly loadKey: string;
 }
 
-function deadLetter(batch: LoadBatch, record: SourceRecord, reason: string, now: number): DeadLetter {
+/** ClickHouse's basic DateTime64 text form: "2026-01-31 12:00:00.000". */
+const engineTime = (ms: number) => new Date(ms).toISOString().slice(0, 23).replace('T', ' ');
+
+const MAX_REASON_CHARS = 4_096;
+
+function recordLetter(
+  batch: LoadBatch,
+  record: SourceRecord,
+  reason: string,
+  now: number,
+  projectId = '',
+): DeadLetter {
   return {
-    // ClickHouse's basic DateTime64 text form: "2026-01-31 12:00:00.000".
-    failed_at: new Date(now).toISOString().slice(0, 23).replace('T', ' '),
+    failed_at: engineTime(now),
+    project_id: projectId,
     source: `${batch.source}:${record.sequenceNumber}`,
+    request_id: '',
     reason,
+    engine_code: 0,
+    line: '',
     data_base64: record.data.toString('base64'),
   };
 }
@@ -97,28 +139,31 @@ export function decodeBatch(batch: LoadBatch, now: number): { good: GoodRecord[]
     try {
       decoded = decodeStreamRecord(record.data);
     } catch (error) {
-      dead.push(deadLetter(batch, record, (error as Error).message, now));
+      dead.push(recordLetter(batch, record, (error as Error).message, now));
       continue;
     }
     const header = Header.safeParse(decoded.header);
+    const project = PROJECT_ID_PATTERN.test(String(decoded.header.project_id))
+      ? decoded.header.project_id
+      : '';
     if (!header.success) {
       const problems = header.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      dead.push(deadLetter(batch, record, `stream record header is invalid: ${problems}`, now));
+      dead.push(recordLetter(batch, record, `stream record header is invalid: ${problems}`, now, project));
       continue;
     }
     if (header.data.events !== decoded.lines.length) {
       dead.push(
-        deadLetter(
+        recordLetter(
           batch,
           record,
           `header announces ${header.data.events} events, record holds ${decoded.lines.length}`,
           now,
+          project,
         ),
       );
       continue;
     }
-    const h = header.data as StreamRecordHeader;
-    good.push({ source: record, header: h, lines: decoded.lines, loadKey: `${h.request_key}#${h.part}` });
+    good.push({ source: record, header: header.data as StreamRecordHeader, lines: decoded.lines });
   }
   return { good, dead };
 }
@@ -130,109 +175,189 @@ export function deduplicationToken(batch: LoadBatch): string {
   return hash.digest('hex');
 }
 
+/** One event line of a record, on its way to `events_ingest`. */
+interface PendingLine {
+  readonly record: GoodRecord;
+  /** Position among the record's lines. */
+  readonly at: number;
+  readonly text: string;
+}
+
 /** An event line with the record header's fields put in front, as `events_ingest` takes it. */
-function ingestLine(line: string, prefix: string): string {
-  const start = line.indexOf('{');
-  return `${prefix}${line.slice(start + 1)}`;
+function ingestLine(line: PendingLine): string {
+  const { header } = line.record;
+  const start = line.text.indexOf('{');
+  return `{"_project_id":${JSON.stringify(header.project_id)},"_received_at":${JSON.stringify(header.received_at)},"_request_id":${JSON.stringify(header.request_id)},"_request_key":${JSON.stringify(header.request_key)},${line.text.slice(start + 1)}`;
 }
 
-function prefixFor(record: GoodRecord): string {
-  const { header } = record;
-  return `{"_project_id":${JSON.stringify(header.project_id)},"_received_at":${JSON.stringify(header.received_at)},"_request_id":${JSON.stringify(header.request_id)},"_request_key":${JSON.stringify(record.loadKey)},`;
-}
-
-/** The NDJSON for `events_ingest` of some decoded records: what one insert sends. */
+/** The NDJSON for `events_ingest` of whole decoded records: what one insert of them sends. */
 export function ingestBody(records: readonly GoodRecord[]): { text: string; events: number } {
-  const lines: string[] = [];
-  for (const record of records) {
-    const prefix = prefixFor(record);
-    for (const line of record.lines) lines.push(ingestLine(line, prefix));
-  }
+  const lines = records.flatMap((record) => record.lines.map((text, at) => ingestLine({ record, at, text })));
   return { text: lines.join('\n'), events: lines.length };
 }
 
 /**
- * Only after ClickHouse refused an insert: checks every line against the contract, so that lines
- * that break it go to the dead letters and the rest can load. Returns `undefined` when every line
- * is valid, that is when the refusal was not about the data.
+ * The token of one insert, from exactly the lines it holds: the same lines (a retried batch, the
+ * same split) give the same token and ClickHouse drops the repeat; other lines never share one.
  */
-function separateInvalidLines(
-  batch: LoadBatch,
-  records: readonly GoodRecord[],
-  now: number,
-): { records: GoodRecord[]; dead: DeadLetter[] } | undefined {
-  const kept: GoodRecord[] = [];
-  const dead: DeadLetter[] = [];
-  for (const record of records) {
-    const problems: string[] = [];
-    record.lines.forEach((line, i) => {
-      let check: ReturnType<typeof checkEvent>;
-      try {
-        check = checkEvent(JSON.parse(line), record.header.project_id);
-      } catch (error) {
-        problems.push(`line ${i + 1}: not JSON: ${(error as Error).message}`);
-        return;
-      }
-      if (!check.ok) problems.push(`line ${i + 1}: ${check.reason}`);
-    });
-    if (problems.length === 0) kept.push(record);
-    else
-      dead.push(
-        deadLetter(
-          batch,
-          record.source,
-          `record breaks the event contract: ${problems.slice(0, 5).join('; ')}`,
-          now,
-        ),
-      );
-  }
-  return dead.length === 0 ? undefined : { records: kept, dead };
+function insertToken(source: string, lines: readonly PendingLine[]): string {
+  const hash = createHash('sha256').update(source);
+  for (const line of lines) hash.update(`\n${line.record.source.sequenceNumber}:${line.at}`);
+  return hash.digest('hex');
 }
 
-/** Loads one batch: decode, skip what was loaded before, one insert, dead letters for the rest. */
+/** The identity of an event line, by the contract's normalisation; undefined when it breaks the contract. */
+function eventKeyOf(text: string, projectId: string): EventKey | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const check = checkEvent(raw, projectId);
+  if (!check.ok) return undefined;
+  const { trace_id, span_id, timestamp } = check.event;
+  return { trace_id, span_id, timestampMs: Date.parse(timestamp) };
+}
+
+/**
+ * The lines to load from records of requests seen before (or earlier in this batch): every line
+ * whose event is neither in `events` nor earlier in this batch.
+ */
+async function unseenLines(
+  records: readonly GoodRecord[],
+  store: LoaderStore,
+  inBatch: Map<string, Set<string>>,
+): Promise<{ lines: PendingLine[]; skipped: number; emptyRecords: number }> {
+  const byProject = new Map<string, { line: PendingLine; key?: EventKey }[]>();
+  for (const record of records) {
+    const project = record.header.project_id;
+    const list = byProject.get(project) ?? [];
+    record.lines.forEach((text, at) => {
+      list.push({ line: { record, at, text }, key: eventKeyOf(text, project) });
+    });
+    byProject.set(project, list);
+  }
+  const lines: PendingLine[] = [];
+  let skipped = 0;
+  const kept = new Set<GoodRecord>();
+  for (const [project, list] of byProject) {
+    const keys = list.flatMap((l) => (l.key ? [l.key] : []));
+    const stored = keys.length > 0 ? await store.storedEvents(project, keys) : new Set<string>();
+    const seen = inBatch.get(project) ?? new Set<string>();
+    inBatch.set(project, seen);
+    for (const { line, key } of list) {
+      const id = key && `${key.trace_id}/${key.span_id}`;
+      if (id !== undefined && (stored.has(id) || seen.has(id))) {
+        skipped++;
+        continue;
+      }
+      if (id !== undefined) seen.add(id);
+      lines.push(line);
+      kept.add(line.record);
+    }
+  }
+  return { lines, skipped, emptyRecords: records.filter((r) => !kept.has(r)).length };
+}
+
+interface Refusal {
+  readonly line: PendingLine;
+  readonly error: Error;
+  readonly kind: EngineErrorKind;
+}
+
+/**
+ * Inserts lines; when the engine refuses them for their data, splits them in two until each
+ * refused line stands alone. Throws at once when the engine is unavailable.
+ */
+async function insertIsolating(
+  lines: readonly PendingLine[],
+  source: string,
+  store: LoaderStore,
+  outcome: { inserted: number; refused: Refusal[] },
+): Promise<void> {
+  if (lines.length === 0) return;
+  try {
+    await store.insertEvents(lines.map(ingestLine).join('\n'), insertToken(source, lines));
+    outcome.inserted += lines.length;
+  } catch (error) {
+    const kind = classifyEngineError(error);
+    if (kind === 'unavailable') throw error;
+    // A second refusal with a code that names nothing, while nothing has gone in: the engine,
+    // not the data, is the likely cause; retry the batch rather than split it line by line.
+    if (kind === 'unknown' && outcome.inserted === 0 && outcome.refused.some((r) => r.kind === 'unknown'))
+      throw error;
+    if (lines.length === 1) {
+      outcome.refused.push({ line: lines[0] as PendingLine, error: error as Error, kind });
+      return;
+    }
+    const half = Math.ceil(lines.length / 2);
+    await insertIsolating(lines.slice(0, half), source, store, outcome);
+    await insertIsolating(lines.slice(half), source, store, outcome);
+  }
+}
+
+function eventLetter(batch: LoadBatch, refusal: Refusal, now: number): DeadLetter {
+  const { record, text } = refusal.line;
+  return {
+    failed_at: engineTime(now),
+    project_id: record.header.project_id,
+    source: `${batch.source}:${record.source.sequenceNumber}`,
+    request_id: record.header.request_id,
+    reason: `ClickHouse refused the event: ${refusal.error.message}`.slice(0, MAX_REASON_CHARS),
+    engine_code: engineErrorCode(refusal.error) ?? 0,
+    line: text,
+    data_base64: '',
+  };
+}
+
+/** Loads one batch: decode, skip what was loaded before, insert the rest, dead letters for what cannot load. */
 export async function loadBatch(
   batch: LoadBatch,
   deps: { store: LoaderStore; now: () => number },
 ): Promise<LoadSummary> {
   const now = deps.now();
-  const token = deduplicationToken(batch);
+  const { store } = deps;
   const { good, dead } = decodeBatch(batch, now);
 
-  const loaded =
-    good.length > 0
-      ? await deps.store.loadedRequestKeys([...new Set(good.map((r) => r.loadKey))])
-      : new Set();
-  const seen = new Set<string>();
-  let fresh = good.filter((record) => {
-    if (loaded.has(record.loadKey) || seen.has(record.loadKey)) return false;
-    seen.add(record.loadKey);
-    return true;
-  });
-  const duplicateRecords = good.length - fresh.length;
-
-  let events = 0;
-  if (fresh.length > 0) {
-    const body = ingestBody(fresh);
-    try {
-      await deps.store.insertEvents(body.text, token);
-      events = body.events;
-    } catch (error) {
-      const separated = separateInvalidLines(batch, fresh, now);
-      if (!separated) throw error;
-      dead.push(...separated.dead);
-      fresh = separated.records;
-      if (fresh.length > 0) {
-        const retry = ingestBody(fresh);
-        await deps.store.insertEvents(retry.text, `${token}:checked`);
-        events = retry.events;
-      }
-    }
+  const keys = [...new Set(good.map((r) => r.header.request_key))];
+  const loaded = keys.length > 0 ? await store.loadedRequestKeys(keys) : new Set<string>();
+  // A request key met twice in one batch (a quick resend) is a resend from its second record on;
+  // its first record's events are remembered so that the second skips them.
+  const counts = new Map<string, number>();
+  for (const r of good) counts.set(r.header.request_key, (counts.get(r.header.request_key) ?? 0) + 1);
+  const fresh: PendingLine[] = [];
+  const checked: GoodRecord[] = [];
+  for (const record of good) {
+    const key = record.header.request_key;
+    if (loaded.has(key) || (counts.get(key) ?? 0) > 1) checked.push(record);
+    else
+      record.lines.forEach((text, at) => {
+        fresh.push({ record, at, text });
+      });
   }
-  if (dead.length > 0) await deps.store.insertDeadLetters(dead, `${token}:dead`);
+  const inBatch = new Map<string, Set<string>>();
+  const resent = await unseenLines(checked, store, inBatch);
+
+  const outcome = { inserted: 0, refused: [] as Refusal[] };
+  await insertIsolating([...fresh, ...resent.lines], batch.source, store, outcome);
+  if (outcome.refused.length > 0) {
+    // A code that does not name the data is set aside only when other events went in, which
+    // shows the refusal is about these events and not about the engine.
+    const unproven = outcome.refused.find((r) => r.kind === 'unknown');
+    if (unproven && outcome.inserted === 0) throw unproven.error;
+    dead.push(...outcome.refused.map((r) => eventLetter(batch, r, now)));
+  }
+  if (dead.length > 0) {
+    const hash = createHash('sha256').update(deduplicationToken(batch));
+    for (const letter of dead) hash.update(`\n${letter.source}:${letter.line.length}:${letter.reason}`);
+    await store.insertDeadLetters(dead, `dead:${hash.digest('hex')}`);
+  }
   return {
     records: batch.records.length,
-    events,
-    duplicateRecords,
+    events: outcome.inserted,
+    duplicateRecords: resent.emptyRecords,
+    duplicateEvents: resent.skipped,
     deadLetters: dead.length,
     bytes: batch.records.reduce((n, r) => n + r.data.length, 0),
   };
