@@ -28,6 +28,26 @@ export interface AlbServerOptions {
   readonly defaultRoute: Omit<AlbRoute, 'pathPrefixes'>;
   /** The load balancer's cap on a request body for a Lambda target. */
   readonly maxBodyBytes: number;
+  /**
+   * The load balancer's cap on a Lambda target's response, the JSON of the ALB result as the
+   * function returns it; a larger one is answered 502, as the load balancer answers it.
+   * @default 1_000_000
+   */
+  readonly maxResponseBytes?: number;
+  /**
+   * Time a client has to send a request's headers, and then its body; a client slower than this
+   * is answered 408 and disconnected. The body is read before the request takes a function's
+   * concurrency slot, so a slow client holds none.
+   * @default 10_000
+   */
+  readonly bodyTimeoutMs?: number;
+  /**
+   * Bytes of request bodies held at once, read or being handled; a request whose body would pass
+   * it is answered 503 with Retry-After. With `maxBodyBytes`, it bounds the memory that clients
+   * sending at once can take, however many connections they open.
+   * @default - 64 MiB
+   */
+  readonly maxHeldBodyBytes?: number;
   readonly port?: number;
   readonly host?: string;
   /** Called when a function throws; the client gets a 502, as from a load balancer. */
@@ -41,25 +61,78 @@ export interface AlbServer {
   close(graceMs?: number): Promise<void>;
 }
 
-type ReadResult = { ok: true; body: Buffer } | { ok: false; bytes: number };
+/** The ALB's cap on the JSON of a Lambda target's response. */
+export const ALB_MAX_RESPONSE_BYTES = 1_000_000;
 
-/** Reads a body, giving up as soon as it passes `max`: the load balancer does not buffer more. */
-function readBody(req: IncomingMessage, max: number): Promise<ReadResult> {
-  return new Promise((resolve, reject) => {
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_HELD_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Bytes of request bodies the server holds, against a cap. */
+class BodyBudget {
+  #held = 0;
+  constructor(readonly max: number) {}
+  take(bytes: number): boolean {
+    if (this.#held + bytes > this.max) return false;
+    this.#held += bytes;
+    return true;
+  }
+  release(bytes: number): void {
+    this.#held -= bytes;
+  }
+}
+
+type ReadResult =
+  | { readonly kind: 'ok'; readonly body: Buffer }
+  /** Past the size cap: the rest of the upload is discarded, not read into memory. */
+  | { readonly kind: 'too_large' }
+  /** Not all there by the deadline. */
+  | { readonly kind: 'timeout' }
+  /** The server holds as many body bytes as it may. */
+  | { readonly kind: 'busy' }
+  /** The client went away. */
+  | { readonly kind: 'aborted' };
+
+/**
+ * Reads a body within `timeoutMs`, giving up as soon as it passes `max` (the load balancer does
+ * not buffer more). The bytes of an `ok` body stay taken from `budget` until the caller releases
+ * them; any other outcome gives them back.
+ */
+function readBody(
+  req: IncomingMessage,
+  max: number,
+  timeoutMs: number,
+  budget: BodyBudget,
+): Promise<ReadResult> {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > max) {
-        req.removeAllListeners('data');
+    const finish = (result: ReadResult) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onAbort);
+      req.off('close', onAbort);
+      if (result.kind !== 'ok') {
+        budget.release(bytes);
+        chunks.length = 0;
+        // Whatever else arrives is read and dropped until the answer closes the connection.
         req.resume();
-        resolve({ ok: false, bytes });
-        return;
       }
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      if (bytes + chunk.length > max) return finish({ kind: 'too_large' });
+      if (!budget.take(chunk.length)) return finish({ kind: 'busy' });
+      bytes += chunk.length;
       chunks.push(chunk);
-    });
-    req.on('end', () => resolve({ ok: true, body: Buffer.concat(chunks) }));
-    req.on('error', reject);
+    };
+    const onEnd = () => finish({ kind: 'ok', body: Buffer.concat(chunks) });
+    const onAbort = () => finish({ kind: 'aborted' });
+    const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onAbort);
+    req.on('close', onAbort);
   });
 }
 
@@ -95,6 +168,21 @@ export function toAlbEvent(req: IncomingMessage, body: Buffer, targetGroup: stri
   };
 }
 
+function jsonError(
+  statusCode: number,
+  statusDescription: string,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): ALBResult {
+  return {
+    statusCode,
+    statusDescription,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ error: { code, message } }),
+  };
+}
+
 function send(res: ServerResponse, result: ALBResult): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
@@ -117,52 +205,113 @@ export async function startAlbServer(options: AlbServerOptions): Promise<AlbServ
       route.pathPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)),
     ) ?? options.defaultRoute;
 
+  const maxResponseBytes = options.maxResponseBytes ?? ALB_MAX_RESPONSE_BYTES;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const budget = new BodyBudget(options.maxHeldBodyBytes ?? DEFAULT_MAX_HELD_BODY_BYTES);
   const inFlight = new Map<string, number>();
-  const server = createServer(async (req, res) => {
+
+  /** Reads the body, then takes a concurrency slot, calls the function and answers. */
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const route = routeFor(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const running = inFlight.get(route.functionName) ?? 0;
-    if (route.maxConcurrency !== undefined && running >= route.maxConcurrency) {
-      req.resume();
+    const read = await readBody(req, options.maxBodyBytes, bodyTimeoutMs, budget);
+    if (read.kind === 'aborted') return;
+    if (read.kind === 'timeout') {
       res.setHeader('connection', 'close');
-      send(res, {
-        statusCode: 503,
-        statusDescription: '503 Service Unavailable',
-        headers: { 'content-type': 'application/json', 'retry-after': '1' },
-        body: JSON.stringify({
-          error: {
-            code: 'throttled',
-            message: `${route.functionName} is at its concurrency limit (${route.maxConcurrency}); retry after 1 s`,
-          },
-        }),
-      });
+      send(
+        res,
+        jsonError(
+          408,
+          '408 Request Timeout',
+          'request_timeout',
+          `the request body did not arrive within ${bodyTimeoutMs / 1_000} s; send it again`,
+        ),
+      );
       return;
     }
-    inFlight.set(route.functionName, running + 1);
-    try {
-      const read = await readBody(req, options.maxBodyBytes);
-      // A body over the cap is passed on as that many bytes plus one: the function answers 413
-      // from the size alone, in its own words, and the rest of the upload is not read.
-      const body = read.ok ? read.body : Buffer.alloc(options.maxBodyBytes + 1);
-      if (!read.ok) res.setHeader('connection', 'close');
-      const result = await route.handler(
-        toAlbEvent(req, body, route.functionName),
-        localLambdaContext(route.functionName, 30_000),
+    if (read.kind === 'busy') {
+      res.setHeader('connection', 'close');
+      send(
+        res,
+        jsonError(
+          503,
+          '503 Service Unavailable',
+          'busy',
+          'the load balancer holds as many request bodies as it may; retry after 1 s',
+          {
+            'retry-after': '1',
+          },
+        ),
       );
-      send(res, result);
-    } catch (error) {
-      options.onError?.(route.functionName, error as Error);
-      send(res, {
-        statusCode: 502,
-        statusDescription: '502 Bad Gateway',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          error: { code: 'bad_gateway', message: `${route.functionName} failed; see the server log` },
-        }),
-      });
-    } finally {
-      inFlight.set(route.functionName, (inFlight.get(route.functionName) ?? 1) - 1);
+      return;
     }
-  });
+    const held = read.kind === 'ok' ? read.body.length : 0;
+    try {
+      const running = inFlight.get(route.functionName) ?? 0;
+      if (route.maxConcurrency !== undefined && running >= route.maxConcurrency) {
+        if (read.kind !== 'ok') res.setHeader('connection', 'close');
+        send(
+          res,
+          jsonError(
+            503,
+            '503 Service Unavailable',
+            'throttled',
+            `${route.functionName} is at its concurrency limit (${route.maxConcurrency}); retry after 1 s`,
+            { 'retry-after': '1' },
+          ),
+        );
+        return;
+      }
+      inFlight.set(route.functionName, running + 1);
+      try {
+        // A body over the cap is passed on as that many bytes plus one: the function answers 413
+        // from the size alone, in its own words, and the rest of the upload is not read.
+        const body = read.kind === 'ok' ? read.body : Buffer.alloc(options.maxBodyBytes + 1);
+        if (read.kind !== 'ok') res.setHeader('connection', 'close');
+        const result = await route.handler(
+          toAlbEvent(req, body, route.functionName),
+          localLambdaContext(route.functionName, 30_000),
+        );
+        const bytes = Buffer.byteLength(JSON.stringify(result));
+        if (bytes > maxResponseBytes) {
+          throw new Error(
+            `its response is ${bytes} bytes of JSON, over the load balancer's ${maxResponseBytes}-byte limit for a Lambda target`,
+          );
+        }
+        send(res, result);
+      } catch (error) {
+        options.onError?.(route.functionName, error as Error);
+        send(
+          res,
+          jsonError(
+            502,
+            '502 Bad Gateway',
+            'bad_gateway',
+            `${route.functionName} failed; see the server log`,
+          ),
+        );
+      } finally {
+        inFlight.set(route.functionName, (inFlight.get(route.functionName) ?? 1) - 1);
+      }
+    } finally {
+      budget.release(held);
+    }
+  }
+
+  // Headers get the body's deadline; Node's own deadline on the whole request (a 408 as well) is
+  // the backstop of the body's, checked every second rather than every 30.
+  const server = createServer(
+    {
+      headersTimeout: bodyTimeoutMs,
+      requestTimeout: 2 * bodyTimeoutMs + 1_000,
+      connectionsCheckingInterval: Math.min(1_000, bodyTimeoutMs),
+    },
+    (req, res) => {
+      handle(req, res).catch((error: unknown) => {
+        options.onError?.('load balancer', error as Error);
+        res.destroy();
+      });
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
