@@ -106,11 +106,13 @@ function readBody(
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
+    let done = false;
     const finish = (result: ReadResult) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', onAbort);
       req.off('close', onAbort);
       if (result.kind !== 'ok') {
         budget.release(bytes);
@@ -131,6 +133,7 @@ function readBody(
     const timer = setTimeout(() => finish({ kind: 'timeout' }), timeoutMs);
     req.on('data', onData);
     req.on('end', onEnd);
+    // Kept after the read: a client that goes away later must not throw an unhandled 'error'.
     req.on('error', onAbort);
     req.on('close', onAbort);
   });

@@ -68,6 +68,7 @@ function stallingClient(port: number, head: string, partialBody = '') {
   );
   return {
     isClosed: () => isClosed,
+    destroy: () => socket.destroy(),
     sent: connected.then(
       () => new Promise<void>((resolve) => socket.write(head + partialBody, () => resolve())),
     ),
@@ -115,6 +116,33 @@ describe('the local load balancer', () => {
 
     expect((await post(server.url, 'x')).status).toBe(200);
     expect(await slow.closed).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('carries on when clients go away mid-body or mid-call', async () => {
+    const fn = echoFunction();
+    const { server, errors } = await start({
+      defaultRoute: { functionName: 'validator', handler: fn.handler, maxConcurrency: 1 },
+      maxHeldBodyBytes: 1_000,
+    });
+    const head = 'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 600\r\n\r\n';
+    const midBody = stallingClient(server.port, head, 'x'.repeat(300));
+    await midBody.sent;
+    midBody.destroy();
+    await midBody.closed;
+
+    fn.hold();
+    const midCall = stallingClient(server.port, head, 'x'.repeat(600));
+    await midCall.sent;
+    while (fn.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
+    midCall.destroy();
+    await midCall.closed;
+    fn.release();
+
+    // Neither holds a slot nor body bytes: a body of 900 fits the 1,000 held at most.
+    const answer = await post(server.url, 'y'.repeat(900));
+    expect(answer.status).toBe(200);
+    expect(fn.calls).toHaveLength(2);
+    expect(errors).toEqual([]);
   });
 
   it('still answers 503 with Retry-After past the concurrency cap', async () => {
