@@ -26,6 +26,7 @@ import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from '
 import { LocalFirehose } from './firehose.js';
 import { FirehoseSource } from './firehose-source.js';
 import { ensureStream, type LocalKinesis, startLocalKinesis } from './kinesis.js';
+import { ensurePrivateDir } from './private-dir.js';
 import { ensureBucket, type LocalS3, startLocalS3 } from './s3.js';
 
 /** Names shared with the deployed stacks, so local data looks like the real thing. */
@@ -116,7 +117,8 @@ export interface Pipeline {
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const dataDir = resolve(options.dataDir);
   const log = options.log ?? (() => undefined);
-  await mkdir(dataDir, { recursive: true });
+  // It holds the dev API key, the key store and every event: its owner's alone.
+  await ensurePrivateDir(dataDir);
   const started: { close(): Promise<void> }[] = [];
   const closeAll = async () => {
     for (const part of started.reverse()) await part.close().catch(() => undefined);
