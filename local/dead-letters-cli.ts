@@ -1,0 +1,469 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DeadLetterRow } from '../functions/query/core.js';
+import type { TextSink } from './keys-cli.js';
+import { isMainModule } from './main-module.js';
+
+/**
+ * `npm run dead-letters`: lists the dead letters of an API key's project through the query API
+ * (`GET /v1/dead-letters`): the events ClickHouse refused, which the loader set aside with the
+ * engine's reason and the line as the client sent it.
+ */
+
+export const DEAD_LETTERS_DEFAULTS = {
+  window: '24h',
+  limit: 100,
+  port: 8080,
+  dataDir: '.evalforge',
+  /** Characters a printed row may take when the output is not a terminal. */
+  columns: 120,
+  timeoutMs: 30_000,
+} as const;
+
+const MAX_LIMIT = 1_000;
+const MAX_WINDOW_MS = 31 * 24 * 3_600_000;
+
+export const DEAD_LETTERS_USAGE = `Usage: npm run dead-letters -- [options]
+
+Lists the dead letters of the API key's project, newest first: events ClickHouse refused, which
+the loader set aside in load_dead_letters with the engine's error and the line as it was sent.
+Reads the query API (GET /v1/dead-letters) of a running npm start or of a deployment.
+
+Options:
+  --window <length>  how far back from now: 15m, 1h, 24h, 7d, up to 31d (default ${DEAD_LETTERS_DEFAULTS.window})
+  --from <time>      with --to, instead of --window: ISO-8601 times with a zone,
+  --to <time>        like 2026-01-31T12:00:00Z
+  --limit <n>        letters to list, 1 to ${MAX_LIMIT} (default ${DEAD_LETTERS_DEFAULTS.limit})
+  --full             print each line and reason whole (a line as far as the API sends it, 16 KiB),
+                     not cut to the terminal's width
+  --json             print the API's answer as JSON
+  --url <url>        the API; env EVALFORGE_URL (default http://127.0.0.1:$PORT, PORT defaulting
+                     to ${DEAD_LETTERS_DEFAULTS.port}: where npm start listens)
+  --api-key <key>    env EVALFORGE_API_KEY (default: the key npm start wrote to
+                     $EVALFORGE_DATA_DIR/dev-api-key, EVALFORGE_DATA_DIR defaulting to ${DEAD_LETTERS_DEFAULTS.dataDir})
+  -h, --help         show this help
+
+Exit codes: 0 listed (none is a list too), 1 the API could not be read, 2 bad arguments.
+`;
+
+export interface DeadLettersCommandDeps {
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  /** Read for EVALFORGE_URL, PORT, EVALFORGE_API_KEY and EVALFORGE_DATA_DIR. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** A relative data directory resolves against it. */
+  readonly cwd: string;
+  /** The terminal's width; @default - `DEAD_LETTERS_DEFAULTS.columns` */
+  readonly columns?: number;
+  /** @default - `DEAD_LETTERS_DEFAULTS.timeoutMs` */
+  readonly timeoutMs?: number;
+}
+
+/** The query API's answer, as this command reads it. */
+export interface DeadLettersAnswer {
+  readonly project: string;
+  readonly from: string;
+  readonly to: string;
+  readonly limit: number;
+  readonly total: number;
+  readonly dead_letters: readonly DeadLetterRow[];
+}
+
+type KeySource =
+  | { readonly kind: 'flag' | 'env'; readonly key: string }
+  | { readonly kind: 'file'; readonly path: string };
+
+interface Options {
+  readonly url: string;
+  /** Where `url` came from, for messages. */
+  readonly urlSource: string;
+  readonly key: KeySource;
+  /** The query string: window or from and to, and limit. */
+  readonly query: URLSearchParams;
+  readonly full: boolean;
+  readonly json: boolean;
+}
+
+/** Arguments the command cannot run with: exit code 2, the message names the flag or variable. */
+export class DeadLettersUsageError extends Error {
+  override readonly name = 'DeadLettersUsageError';
+}
+
+const OPTIONS = {
+  window: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  limit: { type: 'string' },
+  full: { type: 'boolean' },
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Lists the dead letters; returns the exit code (0 listed, 1 the API could not be read, 2 bad arguments). */
+export async function runDeadLettersCommand(
+  argv: readonly string[],
+  deps: DeadLettersCommandDeps,
+): Promise<number> {
+  let options: Options | 'help';
+  try {
+    options = parseDeadLettersArgs(argv, deps.env, deps.cwd);
+  } catch (error) {
+    if (!(error instanceof DeadLettersUsageError)) throw error;
+    deps.stderr.write(`error: ${error.message}\n\nRun npm run dead-letters -- --help for the options.\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    deps.stdout.write(DEAD_LETTERS_USAGE);
+    return 0;
+  }
+  const fail = (message: string, code = 1) => {
+    deps.stderr.write(`error: ${message}\n`);
+    return code;
+  };
+
+  let apiKey: string;
+  if (options.key.kind === 'file') {
+    try {
+      apiKey = (await readFile(options.key.path, 'utf8')).trim();
+    } catch (error) {
+      const cause =
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'does not exist'
+          : `cannot be read (${(error as Error).message})`;
+      return fail(
+        `no API key: ${options.key.path} ${cause}. npm start writes it at its first start (with the same EVALFORGE_DATA_DIR as here); or pass --api-key, or set EVALFORGE_API_KEY`,
+      );
+    }
+    if (apiKey === '') return fail(`no API key: ${options.key.path} is empty`);
+  } else {
+    apiKey = options.key.key;
+  }
+
+  const path = `/v1/dead-letters?${options.query}`;
+  let response: Response;
+  try {
+    response = await fetch(`${options.url}${path}`, {
+      headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(deps.timeoutMs ?? DEAD_LETTERS_DEFAULTS.timeoutMs),
+    });
+  } catch (error) {
+    return fail(
+      `no EvalForge API answers at ${options.url} (${options.urlSource}): GET /v1/dead-letters ${reasonOf(error)}. Start it with npm start, or pass --url`,
+    );
+  }
+  const text = await response.text().catch(() => '');
+  if (!response.ok) {
+    const { code, message } = errorOf(text);
+    const said = message === undefined ? excerpt(text) : `${code ?? 'error'}: ${message}`;
+    const hint = hintFor(response.status, options);
+    return fail(
+      `GET /v1/dead-letters at ${options.url} answered ${response.status}${said ? ` ${said}` : ''}${hint ? `\n${hint}` : ''}`,
+      response.status === 400 ? 2 : 1,
+    );
+  }
+  let answer: DeadLettersAnswer;
+  try {
+    answer = JSON.parse(text) as DeadLettersAnswer;
+    if (!Array.isArray(answer.dead_letters)) throw new Error('no dead_letters list');
+  } catch (error) {
+    return fail(
+      `GET /v1/dead-letters at ${options.url} answered ${response.status} with a body that is not the dead-letter list (${(error as Error).message}): ${excerpt(text)}`,
+    );
+  }
+  if (options.json) {
+    deps.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    return 0;
+  }
+  deps.stdout.write(
+    formatDeadLetters(answer, { full: options.full, columns: deps.columns ?? DEAD_LETTERS_DEFAULTS.columns }),
+  );
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arguments
+
+const WINDOW = /^(\d{1,9})([mhd])$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+const quoted = (text: string) => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+
+/**
+ * Reads the flags and, for what they leave out, EVALFORGE_URL, PORT, EVALFORGE_API_KEY and
+ * EVALFORGE_DATA_DIR. The window and limit are checked as the API checks them, so a mistake is
+ * named as the flag the user typed.
+ * @throws DeadLettersUsageError naming the flag or variable at fault.
+ */
+export function parseDeadLettersArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): Options | 'help' {
+  let values: ReturnType<typeof parseOptions>['values'];
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseOptions(argv));
+  } catch (error) {
+    // parseArgs names the unknown option or the one missing its value.
+    throw new DeadLettersUsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) return 'help';
+  const [extra] = positionals;
+  if (extra !== undefined) {
+    throw new DeadLettersUsageError(`unexpected argument ${quoted(extra)}: every option is a --flag`);
+  }
+
+  const query = new URLSearchParams();
+  if (values.from !== undefined || values.to !== undefined) {
+    if (values.window !== undefined)
+      throw new DeadLettersUsageError('--window: give either --window or --from and --to');
+    if (values.from === undefined) throw new DeadLettersUsageError('--from: is needed with --to');
+    if (values.to === undefined) throw new DeadLettersUsageError('--to: is needed with --from');
+    const from = instant('--from', values.from);
+    const to = instant('--to', values.to);
+    if (from >= to)
+      throw new DeadLettersUsageError(`--from: must be before --to; got ${quoted(values.from)}`);
+    if (to - from > MAX_WINDOW_MS)
+      throw new DeadLettersUsageError('--to: must be at most 31 days after --from');
+    query.set('from', values.from);
+    query.set('to', values.to);
+  } else {
+    const window = values.window ?? DEAD_LETTERS_DEFAULTS.window;
+    const match = WINDOW.exec(window);
+    const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : Number.NaN;
+    if (!(ms > 0 && ms <= MAX_WINDOW_MS)) {
+      throw new DeadLettersUsageError(
+        `--window: must be a length in minutes, hours or days (15m, 1h, 24h, 7d), from 1m to 31d; got ${quoted(window)}`,
+      );
+    }
+    query.set('window', window);
+  }
+  const limit = values.limit ?? String(DEAD_LETTERS_DEFAULTS.limit);
+  if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
+    throw new DeadLettersUsageError(
+      `--limit: must be a whole number from 1 to ${MAX_LIMIT}; got ${quoted(limit)}`,
+    );
+  }
+  query.set('limit', String(Number(limit)));
+
+  let url: string;
+  let urlSource: string;
+  const envUrl = env.EVALFORGE_URL || undefined;
+  const envPort = env.PORT || undefined;
+  if (values.url !== undefined) {
+    url = baseUrl('--url', values.url);
+    urlSource = 'from --url';
+  } else if (envUrl !== undefined) {
+    url = baseUrl('EVALFORGE_URL', envUrl);
+    urlSource = 'from EVALFORGE_URL';
+  } else if (envPort !== undefined) {
+    if (!/^\d{1,5}$/.test(envPort) || Number(envPort) < 1 || Number(envPort) > 65_535) {
+      throw new DeadLettersUsageError(`PORT: must be a port number from 1 to 65535; got ${quoted(envPort)}`);
+    }
+    url = `http://127.0.0.1:${Number(envPort)}`;
+    urlSource = 'from PORT';
+  } else {
+    url = `http://127.0.0.1:${DEAD_LETTERS_DEFAULTS.port}`;
+    urlSource = 'the default, where npm start listens';
+  }
+
+  let key: KeySource;
+  const envKey = env.EVALFORGE_API_KEY?.trim() || undefined;
+  if (values['api-key'] !== undefined) {
+    const flagKey = values['api-key'].trim();
+    if (flagKey === '') throw new DeadLettersUsageError('--api-key: must not be empty');
+    key = { kind: 'flag', key: flagKey };
+  } else if (envKey !== undefined) {
+    key = { kind: 'env', key: envKey };
+  } else {
+    const dataDir = env.EVALFORGE_DATA_DIR || DEAD_LETTERS_DEFAULTS.dataDir;
+    key = { kind: 'file', path: resolve(cwd, join(dataDir, 'dev-api-key')) };
+  }
+
+  return { url, urlSource, key, query, full: values.full ?? false, json: values.json ?? false };
+}
+
+function parseOptions(argv: readonly string[]) {
+  return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+function instant(name: '--from' | '--to', text: string): number {
+  const ms = ISO_WITH_ZONE.test(text) ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new DeadLettersUsageError(
+      `${name}: must be an ISO-8601 time with a zone, like 2026-01-31T12:00:00Z; got ${quoted(text)}`,
+    );
+  }
+  return ms;
+}
+
+function baseUrl(name: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new DeadLettersUsageError(`${name}: must be a URL like http://127.0.0.1:8080; got ${quoted(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new DeadLettersUsageError(`${name}: must be an http:// or https:// URL; got ${quoted(text)}`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Answers
+
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return 'timed out';
+  // fetch's own message is "fetch failed"; what failed is in its cause.
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  return `failed (${cause?.code ?? cause?.message ?? error.message})`;
+}
+
+/** The API's `{"error":{"code","message"}}`, or nothing when the body is not one. */
+function errorOf(text: string): { code?: string; message?: string } {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    const { code, message } = body.error ?? {};
+    return {
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof message === 'string' ? { message } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/** The start of a body that is not the API's JSON (a proxy's error page), on one line. */
+const excerpt = (text: string) => printable(text.replace(/\s+/g, ' ').trim().slice(0, 200));
+
+function hintFor(status: number, options: Options): string | undefined {
+  switch (status) {
+    case 401:
+      return options.key.kind === 'file'
+        ? `The key in ${options.key.path} is not one this API knows: it may be left from another data directory. Pass --api-key (or set EVALFORGE_API_KEY), or restart npm start with the same EVALFORGE_DATA_DIR as here.`
+        : `Pass a key of this API (npm run keys -- create --project <id> makes one for npm start).`;
+    case 404:
+      return `This API has no GET /v1/dead-letters: is it an EvalForge from before the route? Restart npm start (or deploy) from this checkout.`;
+    default:
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What it prints
+
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+/**
+ * Control characters, and the ones that reorder text on a terminal, as JSON-style escapes: a
+ * client's line is printed to the user's terminal and must not drive it.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (char) => {
+    const escaped = JSON.stringify(char);
+    return escaped.length === 4
+      ? escaped.slice(1, -1)
+      : `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** `text` in at most `width` characters (code points), "…" ending it when cut. */
+function cutToWidth(text: string, width: number): { text: string; cut: boolean } {
+  const chars = [...text];
+  if (chars.length <= width) return { text, cut: false };
+  return { text: `${chars.slice(0, Math.max(1, width - 1)).join('')}…`, cut: true };
+}
+
+/**
+ * `text` in rows of at most `width` characters, broken at spaces where it can be; at most
+ * `maxRows`, the last ending in "…" when there was more.
+ */
+function wrap(text: string, width: number, maxRows: number): string[] {
+  const rows: string[] = [];
+  let rest = [...text];
+  while (rest.length > width && rows.length < maxRows) {
+    const space = rest.lastIndexOf(' ', width);
+    const end = space > width / 2 ? space : width;
+    rows.push(rest.slice(0, end).join(''));
+    rest = rest.slice(end === space ? end + 1 : end);
+  }
+  if (rest.length === 0) return rows;
+  if (rows.length < maxRows) return [...rows, rest.join('')];
+  const last = rows.pop() ?? '';
+  return [...rows, cutToWidth(`${last} ${rest.join('')}`, width).text];
+}
+
+/** The dead letters as rows a person reads: a heading line per letter, its reason and its line. */
+export function formatDeadLetters(
+  answer: DeadLettersAnswer,
+  options: { readonly full: boolean; readonly columns: number },
+): string {
+  const span = `from ${answer.from} to ${answer.to}`;
+  if (answer.dead_letters.length === 0) {
+    return answer.total === 0
+      ? `No dead letters in project ${answer.project} ${span}.\n`
+      : `No dead letters listed of the ${COUNT.format(answer.total)} in project ${answer.project} ${span}.\n`;
+  }
+  const label = (name: string) => `  ${name.padEnd(7)} `;
+  const width = Math.max(20, options.columns - label('').length);
+  const out: string[] = [
+    `Dead letters of project ${answer.project}, newest first: events ClickHouse refused.`,
+    `Window: ${answer.from} to ${answer.to}.`,
+    '',
+  ];
+  for (const letter of answer.dead_letters) {
+    const record = letter.source.split('/').at(-1) ?? letter.source;
+    out.push(
+      [
+        letter.failed_at,
+        `request ${letter.request_id === '' ? '(unknown)' : printable(letter.request_id)}`,
+        letter.engine_code === 0 ? 'not from the engine' : `engine code ${letter.engine_code}`,
+      ].join('  '),
+    );
+    out.push(`${label('record')}${printable(record)}`);
+    const reason = wrap(
+      printable(letter.reason.replace(/\s+/g, ' ').trim()),
+      width,
+      options.full ? Infinity : 4,
+    );
+    reason.forEach((row, i) => {
+      out.push(`${label(i === 0 ? 'reason' : '')}${row}`);
+    });
+    const line = options.full
+      ? { text: printable(letter.line), cut: false }
+      : cutToWidth(printable(letter.line), width);
+    out.push(`${label('line')}${line.text}`);
+    if (line.cut || letter.line_truncated) {
+      const notes = [`${COUNT.format(letter.line_bytes)} bytes in all`];
+      if (line.cut) notes.push('--full prints more');
+      else notes.push(`the API sends the first ${COUNT.format(Buffer.byteLength(letter.line))}`);
+      out.push(`${label('')}(${notes.join('; ')})`);
+    }
+    out.push('');
+  }
+  const shown = answer.dead_letters.length;
+  out.push(
+    shown < answer.total
+      ? `${COUNT.format(answer.total)} dead letters in the window; the newest ${COUNT.format(shown)} shown (--limit up to ${MAX_LIMIT}, or a narrower --from/--to, for others).`
+      : `${COUNT.format(answer.total)} dead letter${answer.total === 1 ? '' : 's'} in the window.`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+if (isMainModule(import.meta.url)) {
+  const code = await runDeadLettersCommand(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
+  });
+  process.exit(code);
+}
