@@ -58,7 +58,12 @@ export interface DeadLetterInsert {
   readonly data_base64?: string;
 }
 
-/** Inserts rows straight into `load_dead_letters`; the fields left out get a loader-like value. */
+/**
+ * Inserts rows straight into `load_dead_letters`; the fields left out get a loader-like value.
+ * The insert carries a deduplication token of its own: the embedded engine keeps a query's
+ * settings for the queries after it, so without one it would carry the loader's last token and
+ * be dropped as a repeat of the loader's insert.
+ */
 export async function insertDeadLetters(
   client: ClickHouseClient,
   letters: readonly DeadLetterInsert[],
@@ -76,5 +81,6 @@ export async function insertDeadLetters(
       failed_at: letter.failed_at.replace('T', ' ').replace('Z', ''),
     })),
     format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: `test:${randomUUID()}` },
   });
 }
