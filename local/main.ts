@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { seconds, statusLine, stoppedLine } from './status-line.js';
 import { onStopSignals } from './stop-signals.js';
 
 /**
@@ -20,10 +21,6 @@ const Env = z.object({
   /** Seconds between status lines. */
   EVALFORGE_STATUS_INTERVAL: z.coerce.number().min(1).default(10),
 });
-
-const STATUS_LINE_NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const n = (value: number) => STATUS_LINE_NUMBER.format(value);
-const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
 
 function log(line: string): void {
   console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
@@ -77,22 +74,8 @@ Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after load
   const status = setInterval(() => {
     const now = Date.now();
     const stats = pipeline.stats();
-    const elapsed = (now - lastAt) / 1_000;
-    const busy =
-      stats.eventsAccepted !== last.eventsAccepted ||
-      stats.eventsLoaded !== last.eventsLoaded ||
-      stats.loaderLagMs > 0 ||
-      stats.archiveLagMs > 0;
-    if (busy) {
-      log(
-        `ingest ${n((stats.eventsAccepted - last.eventsAccepted) / elapsed)} events/s · loaded ${n((stats.eventsLoaded - last.eventsLoaded) / elapsed)} events/s · ` +
-          `lag: ClickHouse ${seconds(stats.loaderLagMs)}, archive ${seconds(stats.archiveLagMs)} · ` +
-          `totals: ${n(stats.eventsAccepted)} accepted, ${n(stats.eventsRejected)} rejected, ${n(stats.eventsLoaded)} loaded, ${n(stats.archiveObjects)} archive objects` +
-          (stats.loaderRetries > last.loaderRetries
-            ? ` · ${stats.loaderRetries - last.loaderRetries} loader retries`
-            : ''),
-      );
-    }
+    const line = statusLine(stats, last, (now - lastAt) / 1_000);
+    if (line !== undefined) log(line);
     last = stats;
     lastAt = now;
   }, env.EVALFORGE_STATUS_INTERVAL * 1_000);
@@ -110,10 +93,7 @@ Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after load
     pipeline
       .close({ drain: true })
       .then(() => {
-        const done = pipeline.stats();
-        log(
-          `stopped: ${n(done.eventsAccepted)} events accepted and ${n(done.eventsLoaded)} loaded in this run`,
-        );
+        log(stoppedLine(pipeline.stats()));
         process.exit(0);
       })
       .catch((error: unknown) => {

@@ -181,7 +181,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       totals.loaded += summary.events;
       totals.duplicates += summary.duplicateRecords;
       totals.dead += summary.deadLetters;
-      if (summary.deadLetters > 0) log(`loader: ${summary.deadLetters} records went to load_dead_letters`);
+      // One line each time the count rises, saying how to read them.
+      if (summary.deadLetters > 0) {
+        log(
+          `loader: ${summary.deadLetters} dead letter${summary.deadLetters === 1 ? '' : 's'} (refused events or unreadable records) written to load_dead_letters, ${totals.dead} in this run; npm run dead-letters lists the refused events`,
+        );
+      }
     };
 
     const checkpoints = join(dataDir, 'checkpoints');
