@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import {
   type DeadLetter,
@@ -8,6 +8,7 @@ import {
   type LoaderStore,
   loadBatch,
 } from '../../../functions/load/core.js';
+import { DATA_ERROR_CODES } from '../../../functions/load/engine-errors.js';
 import { encodeHeaderLine, type StreamRecordHeader } from '../../../functions/shared/stream-record.js';
 import { eventGenerator } from '../../../load-tests/event-generator.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
@@ -238,3 +239,226 @@ function bind(s: ClickHouseLoaderStore): LoaderStore {
     insertDeadLetters: s.insertDeadLetters.bind(s),
   };
 }
+
+describe('a data error is never retried', () => {
+  const SOURCE = 'arn:aws:kinesis:us-east-1:111111111111:stream/evalforge-events/shardId-000000000000';
+
+  /** The store, with every insert of events counted and its token kept. */
+  function counting(inner: LoaderStore = bind(store)) {
+    const calls = { inserts: [] as { lines: number; token: string }[], deadLetterInserts: 0 };
+    const counted: LoaderStore = {
+      ...inner,
+      insertEvents: async (ndjson, token) => {
+        calls.inserts.push({ lines: ndjson.split('\n').length, token });
+        return inner.insertEvents(ndjson, token);
+      },
+      insertDeadLetters: async (letters, token) => {
+        calls.deadLetterInserts++;
+        return inner.insertDeadLetters(letters, token);
+      },
+    };
+    return { store: counted, calls };
+  }
+
+  const spanIds = async () =>
+    (await rows<{ span_id: string }>(client, 'SELECT span_id FROM events ORDER BY span_id')).map(
+      (r) => r.span_id,
+    );
+  const spansOf = (texts: readonly string[]) =>
+    texts.map((t) => (JSON.parse(t) as { span_id: string }).span_id).sort();
+  const letters = () =>
+    rows<DeadLetter>(
+      client,
+      'SELECT project_id, source, request_id, reason, engine_code, line, data_base64 FROM load_dead_letters ORDER BY line',
+    );
+
+  describe('a line the contract accepts and the engine refuses (a constraint)', () => {
+    beforeEach(async () => {
+      await client.command({
+        query: "ALTER TABLE events ADD CONSTRAINT no_refused CHECK model != 'refused-model'",
+      });
+    });
+    afterEach(async () => {
+      await client.command({ query: 'ALTER TABLE events DROP CONSTRAINT IF EXISTS no_refused' });
+    });
+
+    it('sets the line aside as a dead letter and loads every other event; the next batch loads', async () => {
+      const refused = JSON.stringify(generator.next({ model: 'refused-model' }));
+      const aLines = lines(4);
+      const bLines = [...lines(3), refused, ...lines(3)];
+      const cLines = lines(5);
+      const a = record(aLines);
+      const b = record(bLines, { project_id: 'proj-b' });
+      const c = record(cLines);
+      const { store: counted, calls } = counting();
+
+      const summary = await loadBatch(batch(a, b, c), { store: counted, now: () => NOW });
+
+      expect(summary).toMatchObject({ events: 15, deadLetters: 1 });
+      const good = [...aLines, ...bLines.filter((l) => l !== refused), ...cLines];
+      expect(await spanIds()).toEqual(spansOf(good));
+      expect(await letters()).toEqual([
+        {
+          project_id: 'proj-b',
+          source: `${SOURCE}:${b.sequenceNumber}`,
+          request_id: b.header.request_id,
+          reason: expect.stringMatching(/no_refused/),
+          engine_code: 469,
+          line: refused,
+          data_base64: '',
+        },
+      ]);
+      // Isolating the line splits the insert; no insert is ever sent again with the same lines.
+      const tokens = calls.inserts.map((i) => i.token);
+      expect(new Set(tokens).size).toBe(tokens.length);
+      expect(await counts()).toEqual({ events: 15, distinct: 15, rollup: 15, deadLetters: 1 });
+
+      // The shard moves on: the next batch loads as usual.
+      const next = await loadBatch(batch(record(lines(6))), deps());
+      expect(next).toMatchObject({ events: 6, deadLetters: 0 });
+      expect(await counts()).toEqual({ events: 21, distinct: 21, rollup: 21, deadLetters: 1 });
+    });
+  });
+
+  it('sets aside the lines the engine cannot read (a number that is text, a line that is not JSON)', async () => {
+    const fast = JSON.stringify({ ...generator.next(), latency_ms: 'fast' });
+    const broken = '{"model":';
+    const aLines = [...lines(3), fast, ...lines(2)];
+    const bLines = [...lines(2), broken, ...lines(4)];
+    const a = record(aLines);
+    const b = record(bLines);
+
+    const summary = await loadBatch(batch(a, b), deps());
+
+    expect(summary).toMatchObject({ events: 11, deadLetters: 2 });
+    expect(await spanIds()).toEqual(
+      spansOf([...aLines, ...bLines].filter((l) => l !== fast && l !== broken)),
+    );
+    const set = await letters();
+    expect(set).toEqual([
+      expect.objectContaining({ line: broken, request_id: b.header.request_id, data_base64: '' }),
+      expect.objectContaining({
+        line: fast,
+        request_id: a.header.request_id,
+        engine_code: 72,
+        data_base64: '',
+      }),
+    ]);
+    for (const letter of set) {
+      expect(DATA_ERROR_CODES.has(letter.engine_code)).toBe(true);
+      expect(letter.reason).toMatch(/^ClickHouse refused the event: /);
+    }
+    expect(await counts()).toMatchObject({ events: 11, rollup: 11, deadLetters: 2 });
+  });
+
+  it.each([
+    [
+      'the engine is out of memory (241)',
+      () => Object.assign(new Error('Memory limit exceeded'), { code: '241' }),
+    ],
+    [
+      'the engine cannot be reached (no code)',
+      () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' }),
+    ],
+    ['the client times out (no code at all)', () => new Error('Timeout error.')],
+  ])('rejects the batch and sets nothing aside when %s', async (_name, failure) => {
+    const error = failure();
+    const inner: LoaderStore = {
+      ...bind(store),
+      insertEvents: async () => {
+        throw error;
+      },
+    };
+    const { store: counted, calls } = counting(inner);
+    await expect(
+      loadBatch(batch(record(lines(5)), record(lines(4))), { store: counted, now: () => NOW }),
+    ).rejects.toBe(error);
+    // One insert, never split: the engine, not the data, is at fault.
+    expect(calls.inserts).toHaveLength(1);
+    expect(calls.deadLetterInserts).toBe(0);
+    expect(await counts()).toEqual({ events: 0, distinct: 0, rollup: 0, deadLetters: 0 });
+  });
+
+  describe('a code that names neither the data nor the engine', () => {
+    const MARK = 'refuse-me-with-1234';
+    const unknown = () =>
+      Object.assign(new Error('Code: 1234. DB::Exception: something this loader has never seen'), {
+        code: '1234',
+      });
+    /** The real store, but an insert holding a marked line (or any, with `all`) is refused with 1234. */
+    const refusing = (all = false): LoaderStore => ({
+      ...bind(store),
+      insertEvents: async (ndjson, token) => {
+        if (all || ndjson.includes(MARK)) throw unknown();
+        return store.insertEvents(ndjson, token);
+      },
+    });
+    const marked = () => JSON.stringify(generator.next({ user_id: MARK }));
+
+    it('sets the refused line aside when the others of the batch go in', async () => {
+      const bad = marked();
+      const aLines = [...lines(4), bad, ...lines(2)];
+      const a = record(aLines);
+      const b = record(lines(3));
+      const summary = await loadBatch(batch(a, b), { store: refusing(), now: () => NOW });
+      expect(summary).toMatchObject({ events: 9, deadLetters: 1 });
+      expect(await letters()).toEqual([
+        expect.objectContaining({ line: bad, engine_code: 1234, request_id: a.header.request_id }),
+      ]);
+      expect(await counts()).toMatchObject({ events: 9, rollup: 9, deadLetters: 1 });
+    });
+
+    it('sets both refused lines aside when they come first and the others of the batch go in', async () => {
+      // Nothing has gone in when the second refusal comes; the rest would, so the refusals are
+      // about these lines, and retrying the batch would meet them in the same order again.
+      const first = marked();
+      const second = marked();
+      const a = record([first, second, ...lines(6)]);
+      const summary = await loadBatch(batch(a, record(lines(3))), { store: refusing(), now: () => NOW });
+      expect(summary).toMatchObject({ events: 9, deadLetters: 2 });
+      expect(await counts()).toMatchObject({ events: 9, rollup: 9, deadLetters: 2 });
+    });
+
+    it('rejects the batch and sets nothing aside when every insert is refused', async () => {
+      const { store: counted, calls } = counting(refusing(true));
+      await expect(
+        loadBatch(batch(record(lines(6)), record(lines(5))), { store: counted, now: () => NOW }),
+      ).rejects.toMatchObject({ code: '1234' });
+      expect(calls.deadLetterInserts).toBe(0);
+      // It stops at the second refusal of a single line, not after trying every line alone.
+      expect(calls.inserts.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(11)) + 1);
+      expect(await counts()).toEqual({ events: 0, distinct: 0, rollup: 0, deadLetters: 0 });
+    });
+
+    it('rejects a batch whose only line is refused: nothing proves the line is at fault', async () => {
+      await expect(
+        loadBatch(batch(record([marked()])), { store: refusing(), now: () => NOW }),
+      ).rejects.toMatchObject({ code: '1234' });
+      expect(await counts()).toEqual({ events: 0, distinct: 0, rollup: 0, deadLetters: 0 });
+    });
+  });
+
+  it.each([0, 1_337, 1_999])(
+    'finds one refused line among 2,000 (at %i) in a bounded number of inserts',
+    async (at) => {
+      // Small events: the count of inserts is the point, not their size.
+      const all = Array.from({ length: 2_000 }, (_, i) =>
+        i === at
+          ? JSON.stringify({ ...generator.next({ prompt: 'p', response: 'r' }), latency_ms: 'fast' })
+          : JSON.stringify(generator.next({ prompt: 'p', response: 'r' })),
+      );
+      const records = Array.from({ length: 20 }, (_, r) => record(all.slice(r * 100, r * 100 + 100)));
+      const { store: counted, calls } = counting();
+
+      const summary = await loadBatch(batch(...records), { store: counted, now: () => NOW });
+
+      expect(summary).toMatchObject({ events: 1_999, deadLetters: 1 });
+      // One whole insert, then at each halving one refused half and one that goes in.
+      expect(calls.inserts.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(2_000)) + 1);
+      // Lines sent in all: the whole, both halves, then both halves of each refused half.
+      expect(calls.inserts.reduce((n, i) => n + i.lines, 0)).toBeLessThanOrEqual(3 * 2_000);
+      expect(await letters()).toEqual([expect.objectContaining({ line: all[at], engine_code: 72 })]);
+      expect(await counts()).toEqual({ events: 1_999, distinct: 1_999, rollup: 1_999, deadLetters: 1 });
+    },
+  );
+});
