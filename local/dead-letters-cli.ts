@@ -8,7 +8,7 @@ import { isMainModule } from './main-module.js';
 /**
  * `npm run dead-letters`: lists the dead letters of an API key's project through the query API
  * (`GET /v1/dead-letters`): the events ClickHouse refused, which the loader set aside with the
- * engine's reason and the line as the client sent it.
+ * engine's reason and the event's line from its stream record.
  */
 
 export const DEAD_LETTERS_DEFAULTS = {
@@ -27,7 +27,7 @@ const MAX_WINDOW_MS = 31 * 24 * 3_600_000;
 export const DEAD_LETTERS_USAGE = `Usage: npm run dead-letters -- [options]
 
 Lists the dead letters of the API key's project, newest first: events ClickHouse refused, which
-the loader set aside in load_dead_letters with the engine's error and the line as it was sent.
+the loader set aside in load_dead_letters with the engine's error and the event's line.
 Reads the query API (GET /v1/dead-letters) of a running npm start or of a deployment.
 
 Options:

@@ -169,7 +169,10 @@ export interface DeadLetterRow {
   readonly engine_code: number;
   /** Why: the engine's error message. A reason cut short ends in "…". */
   readonly reason: string;
-  /** The event's NDJSON line exactly as the client sent it, or its first bytes when `line_truncated`. */
+  /**
+   * The event's NDJSON line as its stream record carried it: the client's own line, unless the
+   * validator forwarded the normalised event instead. Its first bytes when `line_truncated`.
+   */
   readonly line: string;
   /** The whole line's length in bytes (UTF-8). */
   readonly line_bytes: number;
