@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
-import type { DeadLetter, EventKey, LoaderStore } from './core.js';
+import { type DeadLetter, type EventKey, eventId, type LoaderStore } from './core.js';
 
 /**
  * How `events_ingest` reads the lines the validator forwards. A timestamp in epoch milliseconds
@@ -47,7 +47,7 @@ export class ClickHouseLoaderStore implements LoaderStore {
     // The sort key (project, minute, trace_id, span_id) narrows the read to the events' minutes.
     const minutes = [...new Set(events.map((e) => Math.floor(e.timestampMs / 60_000) * 60))];
     const result = await this.client.query({
-      query: `SELECT DISTINCT trace_id, span_id FROM events
+      query: `SELECT DISTINCT trace_id, span_id, toUnixTimestamp(toStartOfMinute(timestamp)) AS minute FROM events
               WHERE project_id = {project:String}
                 AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
                 AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
@@ -64,8 +64,12 @@ export class ClickHouseLoaderStore implements LoaderStore {
       },
       format: 'JSONEachRow',
     });
-    const rows = await result.json<{ trace_id: string; span_id: string }>();
-    return new Set(rows.map((r) => `${r.trace_id}/${r.span_id}`));
+    const rows = await result.json<{ trace_id: string; span_id: string; minute: number }>();
+    return new Set(
+      rows.map((r) =>
+        eventId({ trace_id: r.trace_id, span_id: r.span_id, timestampMs: Number(r.minute) * 1000 }),
+      ),
+    );
   }
 
   async insertEvents(ndjson: string, deduplicationToken: string): Promise<void> {
@@ -83,11 +87,15 @@ export class ClickHouseLoaderStore implements LoaderStore {
   }
 
   async insertDeadLetters(letters: readonly DeadLetter[], deduplicationToken: string): Promise<void> {
-    await this.client.insert({
-      table: 'load_dead_letters',
-      values: [...letters],
-      format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: deduplicationToken },
+    if (!TOKEN.test(deduplicationToken))
+      throw new Error(`deduplication token ${deduplicationToken} is not [0-9a-z:]`);
+    // The token rides in the statement, as for events: the embedded engine keeps settings sent
+    // beside a query for the queries after it, and a token left behind would drop later inserts.
+    const result = await this.client.exec({
+      query: `INSERT INTO load_dead_letters SETTINGS insert_deduplication_token = '${deduplicationToken}' FORMAT JSONEachRow`,
+      values: Readable.from([letters.map((letter) => JSON.stringify(letter)).join('\n')]),
     });
+    for await (const _ of result.stream) {
+    }
   }
 }

@@ -11,7 +11,8 @@ import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './en
 /**
  * The loader: Kinesis records in, ClickHouse inserts out.
  *
- * Exactly once, by each event's identity (project, trace_id, span_id):
+ * Exactly once, by each event's identity (project, trace_id, span_id and the minute of its
+ * timestamp, which a resend carries unchanged):
  * - A request seen for the first time (its request key, the hash of its Idempotency-Key or of
  *   its content, is not in `loaded_requests`) is loaded whole, with no per-event look-up: that is
  *   the common case, and it costs one small query per batch.
@@ -69,7 +70,7 @@ export interface EventKey {
 export interface LoaderStore {
   /** Which of these request keys have been loaded before. */
   loadedRequestKeys(keys: readonly string[]): Promise<Set<string>>;
-  /** Which of these events of a project are in `events`, as `<trace_id>/<span_id>`. */
+  /** Which of these events of a project are in `events`, named by `eventId`. */
   storedEvents(projectId: string, events: readonly EventKey[]): Promise<Set<string>>;
   /** One insert of NDJSON rows for `events_ingest`; throws when ClickHouse did not take it. */
   insertEvents(ndjson: string, deduplicationToken: string): Promise<void>;
@@ -221,6 +222,14 @@ function eventKeyOf(text: string, projectId: string): EventKey | undefined {
 }
 
 /**
+ * An event's identity: the same call is the same trace_id and span_id in the same minute (its
+ * timestamp, which a resend carries unchanged). `events` is sorted by project and minute, so this
+ * is found with the sort key rather than by scanning the project's history.
+ */
+export const eventId = (key: EventKey): string =>
+  `${key.trace_id}/${key.span_id}/${Math.floor(key.timestampMs / 60_000)}`;
+
+/**
  * The lines to load from records of requests seen before (or earlier in this batch): every line
  * whose event is neither in `events` nor earlier in this batch.
  */
@@ -247,17 +256,24 @@ async function unseenLines(
     const seen = inBatch.get(project) ?? new Set<string>();
     inBatch.set(project, seen);
     for (const { line, key } of list) {
-      const id = key && `${key.trace_id}/${key.span_id}`;
-      if (id !== undefined && (stored.has(id) || seen.has(id))) {
+      if (key !== undefined && (stored.has(eventId(key)) || seen.has(eventId(key)))) {
         skipped++;
         continue;
       }
-      if (id !== undefined) seen.add(id);
+      if (key !== undefined) seen.add(eventId(key));
       lines.push(line);
       kept.add(line.record);
     }
   }
   return { lines, skipped, emptyRecords: records.filter((r) => !kept.has(r)).length };
+}
+
+interface IsolationOutcome {
+  inserted: number;
+  readonly refused: Refusal[];
+  /** Inserts refused with an unknown code while nothing had gone in, and how many are allowed. */
+  unprovenFailures: number;
+  readonly unprovenBudget: number;
 }
 
 interface Refusal {
@@ -274,7 +290,7 @@ async function insertIsolating(
   lines: readonly PendingLine[],
   source: string,
   store: LoaderStore,
-  outcome: { inserted: number; refused: Refusal[] },
+  outcome: IsolationOutcome,
 ): Promise<void> {
   if (lines.length === 0) return;
   try {
@@ -283,9 +299,10 @@ async function insertIsolating(
   } catch (error) {
     const kind = classifyEngineError(error);
     if (kind === 'unavailable') throw error;
-    // A second refusal with a code that names nothing, while nothing has gone in: the engine,
-    // not the data, is the likely cause; retry the batch rather than split it line by line.
-    if (kind === 'unknown' && outcome.inserted === 0 && outcome.refused.some((r) => r.kind === 'unknown'))
+    // Refusals with a code that names nothing, while nothing has gone in: past a few splits'
+    // worth, the engine rather than the data is the likely cause; retry the batch rather than
+    // split it line by line.
+    if (kind === 'unknown' && outcome.inserted === 0 && ++outcome.unprovenFailures > outcome.unprovenBudget)
       throw error;
     if (lines.length === 1) {
       outcome.refused.push({ line: lines[0] as PendingLine, error: error as Error, kind });
@@ -339,8 +356,15 @@ export async function loadBatch(
   const inBatch = new Map<string, Set<string>>();
   const resent = await unseenLines(checked, store, inBatch);
 
-  const outcome = { inserted: 0, refused: [] as Refusal[] };
-  await insertIsolating([...fresh, ...resent.lines], batch.source, store, outcome);
+  const pending = [...fresh, ...resent.lines];
+  const outcome: IsolationOutcome = {
+    inserted: 0,
+    refused: [],
+    unprovenFailures: 0,
+    // Enough to reach a few bad lines at the front of the batch and find a good one after them.
+    unprovenBudget: 2 * Math.ceil(Math.log2(pending.length + 1)) + 4,
+  };
+  await insertIsolating(pending, batch.source, store, outcome);
   if (outcome.refused.length > 0) {
     // A code that does not name the data is set aside only when other events went in, which
     // shows the refusal is about these events and not about the engine.

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describePath } from './json-text.js';
 import { normaliseMetadata } from './metadata.js';
 
 /**
@@ -149,7 +150,8 @@ const count = z
   .number({ error: 'must be a number' })
   .int({ error: 'must be a whole number' })
   .min(0, { error: 'must not be negative' })
-  .max(EVENT_LIMITS.tokensMax, { error: `must be at most ${EVENT_LIMITS.tokensMax}` });
+  .max(EVENT_LIMITS.tokensMax, { error: `must be at most ${EVENT_LIMITS.tokensMax}` })
+  .overwrite(positiveZero);
 
 function jsonDepth(value: unknown, limit: number, depth = 1): number {
   if (depth > limit) return depth;
@@ -376,7 +378,7 @@ export function describeIssues(error: z.ZodError, raw?: unknown): string {
     if (issue.code === 'unrecognized_keys') {
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (put free-form data in metadata)`;
     }
-    const path = issue.path.join('.');
+    const path = describePath(issue.path);
     if (path && raw !== undefined && valueAt(raw, issue.path) === undefined) return `${path}: is required`;
     return path ? `${path}: ${issue.message}` : issue.message;
   });

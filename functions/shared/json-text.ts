@@ -116,12 +116,18 @@ export function scanJsonText(text: string): JsonTextScan {
   return { duplicateKeys, nonCanonical };
 }
 
-/** `metadata.a.b`, `tags[2]`: a path as the contract's messages name fields. */
-export function describePath(path: JsonPath): string {
+const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * `metadata.a.b`, `tags[2]`, `metadata["x y"][""]`: a path as the contract's messages name fields.
+ * Keys that are not plain words are quoted, so an empty key or one with dots is still readable.
+ */
+export function describePath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? part : `.${part}`;
+    else if (typeof part === 'string' && PLAIN_KEY.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
   }
   return out;
 }

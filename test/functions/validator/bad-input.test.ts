@@ -346,7 +346,7 @@ const eventCases: EventCase[] = [
     name: 'a tag over 64 characters',
     bad: () => valid({ tags: ['t'.repeat(65)] }),
     code: 'invalid_event',
-    reason: /tags\.0: must be at most 64 characters/,
+    reason: /tags\[0\]: must be at most 64 characters/,
   },
   {
     name: 'a cost that is not finite',
