@@ -46,7 +46,7 @@ type Style = (typeof STYLES)[number];
 
 function writeString(value: string, style: Style, salt: number): string {
   let out = '"';
-  const escape = (code: number) => {
+  const unicodeEscape = (code: number) => {
     const hex = code.toString(16).padStart(4, '0');
     return `\\u${style === 'unicode-upper' ? hex.toUpperCase() : hex}`;
   };
@@ -58,16 +58,16 @@ function writeString(value: string, style: Style, salt: number): string {
       style === 'unicode-lower' || style === 'unicode-upper' || (style === 'mixed' && (i + salt) % 3 === 0);
     if (pairsWithNext) {
       // A pair is one character: raw (UTF-8 can carry it) or as two escapes, never split.
-      out += escapeAnyway ? escape(code) + escape(value.charCodeAt(i + 1)) : value.slice(i, i + 2);
+      out += escapeAnyway ? unicodeEscape(code) + unicodeEscape(value.charCodeAt(i + 1)) : value.slice(i, i + 2);
       i++;
       continue;
     }
     if (code === 0x22) out += '\\"';
     else if (code === 0x5c) out += '\\\\';
     else if (code === 0x2f && style === 'mixed') out += '\\/';
-    else if (code < 0x20) out += code === 0x0a ? '\\n' : code === 0x09 ? '\\t' : escape(code);
+    else if (code < 0x20) out += code === 0x0a ? '\\n' : code === 0x09 ? '\\t' : unicodeEscape(code);
     // A lone surrogate has no UTF-8 form: JSON can only carry it as an escape.
-    else if (escapeAnyway || isSurrogate) out += escape(code);
+    else if (escapeAnyway || isSurrogate) out += unicodeEscape(code);
     else out += value[i];
   }
   return `${out}"`;
