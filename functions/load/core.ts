@@ -87,6 +87,8 @@ export interface LoadSummary {
   readonly duplicateEvents: number;
   /** Dead letters written: refused events plus unreadable records. */
   readonly deadLetters: number;
+  /** Of those, records that could not be read at all. */
+  readonly deadRecords: number;
   readonly bytes: number;
 }
 
@@ -336,6 +338,7 @@ export async function loadBatch(
   const now = deps.now();
   const { store } = deps;
   const { good, dead } = decodeBatch(batch, now);
+  const deadRecords = dead.length;
 
   const keys = [...new Set(good.map((r) => r.header.request_key))];
   const loaded = keys.length > 0 ? await store.loadedRequestKeys(keys) : new Set<string>();
@@ -383,6 +386,7 @@ export async function loadBatch(
     duplicateRecords: resent.emptyRecords,
     duplicateEvents: resent.skipped,
     deadLetters: dead.length,
+    deadRecords,
     bytes: batch.records.reduce((n, r) => n + r.data.length, 0),
   };
 }

@@ -28,9 +28,10 @@ export function toBatches(event: KinesisStreamEvent): LoadBatch[] {
 }
 
 /**
- * Kinesis → ClickHouse. Any failure to write throws, so the event source retries the batch
- * (bisecting it) and nothing unloaded is acknowledged; records that can never load go to the
- * dead-letter table inside `loadBatch` and are acknowledged. `client` is the Lambda's cluster
+ * Kinesis → ClickHouse. When the engine cannot take inserts the invocation throws, so the event
+ * source retries the batch (bisecting it) and nothing unloaded is acknowledged; events the engine
+ * refuses for their data, and records that cannot be read, go to the dead-letter table inside
+ * `loadBatch` and are acknowledged, so no data stalls a shard. `client` is the Lambda's cluster
  * client, or the embedded engine when `npm start` drives this same handler; `onSummary` lets it
  * count what each batch did.
  */
@@ -49,14 +50,15 @@ export function createLoaderHandler(
         metrics.addMetric(
           'RecordsLoaded',
           MetricUnit.Count,
-          summary.records - summary.duplicateRecords - summary.deadLetters,
+          summary.records - summary.duplicateRecords - summary.deadRecords,
         );
         metrics.addMetric('EventsLoaded', MetricUnit.Count, summary.events);
         metrics.addMetric('DuplicateRecords', MetricUnit.Count, summary.duplicateRecords);
+        metrics.addMetric('DuplicateEvents', MetricUnit.Count, summary.duplicateEvents);
         metrics.addMetric('DeadLetters', MetricUnit.Count, summary.deadLetters);
         metrics.addMetric('BytesLoaded', MetricUnit.Bytes, summary.bytes);
         if (summary.deadLetters > 0)
-          logger.error('records written to load_dead_letters', { source: batch.source, summary });
+          logger.error('events or records written to load_dead_letters', { source: batch.source, summary });
       }
       return { batchItemFailures: [] };
     });

@@ -367,7 +367,11 @@ const TraceSchema = z.strictObject({
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new QueryInputError(`invalid query: ${describeIssues(parsed.error, input)}`);
+  if (!parsed.success)
+    throw new QueryInputError(
+      // Paths here are parameter names as sent (`metadata.deploy.id`), joined as they came.
+      `invalid query: ${describeIssues(parsed.error, input, (path) => path.join('.'))}`,
+    );
   return parsed.data;
 }
 

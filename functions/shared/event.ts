@@ -370,7 +370,11 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
  * A reason a person can act on: the fields at fault and what each must be. Unknown fields come
  * first, since a misspelt field is usually why a required one is missing.
  */
-export function describeIssues(error: z.ZodError, raw?: unknown): string {
+export function describeIssues(
+  error: z.ZodError,
+  raw?: unknown,
+  formatPath: (path: readonly PropertyKey[]) => string = describePath,
+): string {
   const issues = [...error.issues].sort(
     (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
   );
@@ -378,7 +382,7 @@ export function describeIssues(error: z.ZodError, raw?: unknown): string {
     if (issue.code === 'unrecognized_keys') {
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (put free-form data in metadata)`;
     }
-    const path = describePath(issue.path);
+    const path = formatPath(issue.path);
     if (path && raw !== undefined && valueAt(raw, issue.path) === undefined) return `${path}: is required`;
     return path ? `${path}: ${issue.message}` : issue.message;
   });

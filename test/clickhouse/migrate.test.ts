@@ -35,7 +35,13 @@ describe('on a fresh embedded engine', () => {
   it('applies every migration once, in order, and records each', async () => {
     const first = await migrate(client, { kind: 'single' });
     expect(first).toEqual({
-      applied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping', '0004_events_hour'],
+      applied: [
+        '0001_events',
+        '0002_events_minute',
+        '0003_load_bookkeeping',
+        '0004_events_hour',
+        '0005_dead_letter_events',
+      ],
       alreadyApplied: [],
     });
     const tables = await rows<{ name: string; engine: string }>(
@@ -60,6 +66,21 @@ describe('on a fresh embedded engine', () => {
       { version: 2, name: 'events_minute' },
       { version: 3, name: 'load_bookkeeping' },
       { version: 4, name: 'events_hour' },
+      { version: 5, name: 'dead_letter_events' },
+    ]);
+    const letterColumns = await rows<{ name: string }>(
+      client,
+      "SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'load_dead_letters' ORDER BY position",
+    );
+    expect(letterColumns.map((c) => c.name)).toEqual([
+      'failed_at',
+      'project_id',
+      'source',
+      'request_id',
+      'reason',
+      'engine_code',
+      'line',
+      'data_base64',
     ]);
   });
 
@@ -67,19 +88,25 @@ describe('on a fresh embedded engine', () => {
     const second = await migrate(client, { kind: 'single' });
     expect(second).toEqual({
       applied: [],
-      alreadyApplied: ['0001_events', '0002_events_minute', '0003_load_bookkeeping', '0004_events_hour'],
+      alreadyApplied: [
+        '0001_events',
+        '0002_events_minute',
+        '0003_load_bookkeeping',
+        '0004_events_hour',
+        '0005_dead_letter_events',
+      ],
     });
-    expect(await rows(client, 'SELECT count() AS n FROM schema_migrations')).toEqual([{ n: 4 }]);
+    expect(await rows(client, 'SELECT count() AS n FROM schema_migrations')).toEqual([{ n: 5 }]);
   });
 
   it('applies a new migration after the applied ones', async () => {
     const next: Migration = {
-      version: 5,
+      version: 6,
       name: 'probe',
       sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
     };
     expect(await migrate(client, { kind: 'single' }, [...migrations, next])).toMatchObject({
-      applied: ['0005_probe'],
+      applied: ['0006_probe'],
     });
   });
 
@@ -91,27 +118,44 @@ describe('on a fresh embedded engine', () => {
   });
 
   it('fails naming the migration and the statement when a statement fails', async () => {
-    const broken: Migration = { version: 6, name: 'broken', sql: 'CREATE TABLE nonsense (;' };
+    const broken: Migration = { version: 7, name: 'broken', sql: 'CREATE TABLE nonsense (;' };
     await expect(
       migrate(client, { kind: 'single' }, [
         ...migrations,
         {
-          version: 5,
+          version: 6,
           name: 'probe',
           sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
         },
         broken,
       ]),
-    ).rejects.toThrow(/migration 0006_broken failed: .*\nCREATE TABLE nonsense \(/s);
+    ).rejects.toThrow(/migration 0007_broken failed: .*\nCREATE TABLE nonsense \(/s);
   });
 });
 
 describe('rendering for a cluster', () => {
   const statements = () => migrations.flatMap((m) => renderMigration(m.sql, CLUSTER));
 
-  it('creates every table on the whole cluster', () => {
+  it('creates and alters every table on the whole cluster', () => {
     for (const s of statements())
-      expect(s).toMatch(/^CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS \w+ ON CLUSTER evalforge\b/);
+      expect(s).toMatch(
+        /^(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) \w+ ON CLUSTER evalforge\b/,
+      );
+  });
+
+  it('alters a Distributed table beside its local table, with {{cluster_only}}', () => {
+    const alters = statements().filter((s) => s.startsWith('ALTER TABLE'));
+    expect(alters.map((s) => /^ALTER TABLE (\w+)/.exec(s)?.[1])).toEqual([
+      'load_dead_letters_local',
+      'load_dead_letters',
+    ]);
+    const sql =
+      'ALTER TABLE {{table t}} {{on_cluster}} ADD COLUMN x UInt8;\n{{cluster_only}} ALTER TABLE t {{on_cluster}} ADD COLUMN x UInt8;';
+    expect(renderMigration(sql, { kind: 'single' })).toEqual(['ALTER TABLE t  ADD COLUMN x UInt8']);
+    expect(renderMigration(sql, CLUSTER)).toEqual([
+      'ALTER TABLE t_local ON CLUSTER evalforge ADD COLUMN x UInt8',
+      'ALTER TABLE t ON CLUSTER evalforge ADD COLUMN x UInt8',
+    ]);
   });
 
   it('replicates every MergeTree table through Keeper, by shard and replica', () => {

@@ -456,7 +456,7 @@ describe('ClickHouseCluster props', () => {
   });
 
   it('rejects migration files out of sequence at synth time', () => {
-    expect(readMigrations().map((m) => m.version)).toEqual([1, 2, 3, 4]);
+    expect(readMigrations().map((m) => m.version)).toEqual([1, 2, 3, 4, 5]);
     const dir = mkdtempSync(join(tmpdir(), 'clickhouse-migrations-'));
     try {
       writeFileSync(join(dir, '0001_first.sql'), 'SELECT 1;');
