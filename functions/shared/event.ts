@@ -189,7 +189,10 @@ const metadata = z
       ctx.addIssue({ code: 'custom', path: [...result.path], message: result.message });
       return z.NEVER;
     }
-    if (jsonDepth(result.value, EVENT_LIMITS.metadataMaxDepth) > EVENT_LIMITS.metadataMaxDepth) {
+    if (
+      result.changed &&
+      jsonDepth(result.value, EVENT_LIMITS.metadataMaxDepth) > EVENT_LIMITS.metadataMaxDepth
+    ) {
       tooDeep();
       return z.NEVER;
     }

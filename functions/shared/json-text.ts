@@ -59,13 +59,61 @@ function pathOf(stack: readonly Frame[]): (string | number)[] {
   return stack.slice(0, -1).map((frame) => frame.at);
 }
 
+/** Keys in a parsed JSON value, all levels: what its text holds when no key is given twice. */
+function countKeys(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) n += countKeys(item);
+    return n;
+  }
+  for (const key in value) {
+    n++;
+    n += countKeys((value as Record<string, unknown>)[key]);
+  }
+  return n;
+}
+
+/** Whether a number token is written as `JSON.stringify` writes its value. */
+function canonicalNumber(text: string, start: number, end: number): boolean {
+  // Plain integers short of 16 digits print as themselves: the common case, checked without
+  // allocating. `0` alone, or no leading zero; `-0` is not canonical (it prints as `0`).
+  let i = start;
+  if (text.charCodeAt(i) === 0x2d) i++;
+  const digits = end - i;
+  let plain = digits > 0 && digits < 16 && (digits === 1 || text.charCodeAt(i) !== 0x30);
+  for (let j = i; plain && j < end; j++) {
+    const c = text.charCodeAt(j);
+    if (c < 0x30 || c > 0x39) plain = false;
+  }
+  if (plain) return !(i > start && digits === 1 && text.charCodeAt(i) === 0x30);
+  const token = text.slice(start, end);
+  return String(Number(token)) === token;
+}
+
 /**
  * Scans JSON text (already known to be valid) for keys given twice and for non-canonical tokens.
+ * Given the value `JSON.parse` made of the text, it first only counts keys: `JSON.parse` keeps one
+ * per name, so the text holds more keys than the value exactly when some key is given twice, and
+ * only then are keys compared one by one to name it.
  */
-export function scanJsonText(text: string): JsonTextScan {
+export function scanJsonText(text: string, parsed?: unknown): JsonTextScan {
+  const counted = scan(text, false);
+  if (parsed !== undefined && counted.keys === countKeys(parsed)) {
+    return { duplicateKeys: [], nonCanonical: counted.nonCanonical };
+  }
+  const named = scan(text, true);
+  return { duplicateKeys: named.duplicateKeys, nonCanonical: named.nonCanonical };
+}
+
+function scan(
+  text: string,
+  nameDuplicates: boolean,
+): { keys: number; duplicateKeys: { path: JsonPath; key: string }[]; nonCanonical: boolean } {
   const stack: Frame[] = [];
   const duplicateKeys: { path: JsonPath; key: string }[] = [];
   let nonCanonical = false;
+  let keys = 0;
   let i = 0;
   const n = text.length;
   while (i < n) {
@@ -74,16 +122,24 @@ export function scanJsonText(text: string): JsonTextScan {
       const end = stringEnd(text, i);
       const top = stack[stack.length - 1];
       if (top?.kind === 'object' && top.expectKey) {
-        let key = text.slice(i + 1, end);
-        if (key.includes('\\')) {
-          nonCanonical = true;
-          key = JSON.parse(`"${key}"`) as string;
-        }
-        top.keys ??= new Set();
-        if (top.keys.has(key)) duplicateKeys.push({ path: pathOf(stack), key });
-        else top.keys.add(key);
-        top.at = key;
+        keys++;
         top.expectKey = false;
+        let escaped = false;
+        for (let j = i + 1; j < end; j++) {
+          if (text.charCodeAt(j) === BACKSLASH) {
+            escaped = true;
+            break;
+          }
+        }
+        if (escaped) nonCanonical = true;
+        if (nameDuplicates) {
+          const raw = text.slice(i + 1, end);
+          const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
+          top.keys ??= new Set();
+          if (top.keys.has(key)) duplicateKeys.push({ path: pathOf(stack), key });
+          else top.keys.add(key);
+          top.at = key;
+        }
       }
       i = end + 1;
     } else if (c === 0x7b /* { */) {
@@ -103,17 +159,14 @@ export function scanJsonText(text: string): JsonTextScan {
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
       let end = i + 1;
       while (end < n && isNumberChar(text.charCodeAt(end))) end++;
-      if (!nonCanonical) {
-        const token = text.slice(i, end);
-        if (String(Number(token)) !== token) nonCanonical = true;
-      }
+      if (!nonCanonical && !canonicalNumber(text, i, end)) nonCanonical = true;
       i = end;
     } else {
       // whitespace, ':', and the letters of true, false and null
       i++;
     }
   }
-  return { duplicateKeys, nonCanonical };
+  return { keys, duplicateKeys, nonCanonical };
 }
 
 const PLAIN_KEY = /^[A-Za-z0-9_-]+$/;

@@ -67,9 +67,12 @@ function normaliseValue(value: unknown, path: JsonPath, state: State, inArray: b
       return value;
     case 'number': {
       if (!Number.isFinite(value) || Math.abs(value) >= METADATA_NUMBER_LIMIT) {
+        const what = Number.isFinite(value)
+          ? `${value} is too large`
+          : 'is past the largest number JSON readers hold';
         throw new MetadataProblem(
           path,
-          `number ${Number.isFinite(value) ? String(value) : 'out of range'} is too large: metadata numbers must be finite and below 2^63 (9223372036854775808) in magnitude; send larger values as strings`,
+          `${what}: metadata numbers must be below 2^63 (9223372036854775808) in magnitude; send larger values as strings`,
         );
       }
       if (Object.is(value, -0)) {
@@ -159,8 +162,56 @@ function normaliseObject(
   return out;
 }
 
+/**
+ * Whether normalising would leave this value as it is (and find nothing to reject): no dotted or
+ * `__proto__` key, no null or empty object outside arrays, every string whole, every number in
+ * range. Checked first without allocating, as almost all metadata is already in the store's model.
+ */
+function isFixedPoint(value: unknown, inArray: boolean): boolean {
+  if (value === null) return inArray;
+  switch (typeof value) {
+    case 'string':
+      return value.isWellFormed();
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && Math.abs(value) < METADATA_NUMBER_LIMIT && !Object.is(value, -0);
+    case 'object': {
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isFixedPoint(item, true)) return false;
+        return true;
+      }
+      let keys = 0;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key)) continue;
+        keys++;
+        if (key.includes('.') || key === '__proto__' || !key.isWellFormed()) return false;
+        if (!isFixedPoint((value as Record<string, unknown>)[key], false)) return false;
+      }
+      return keys > 0 || inArray;
+    }
+    default:
+      return false;
+  }
+}
+
 /** Metadata as the store keeps it, or the path at fault and why. `metadata` is a parsed JSON object. */
 export function normaliseMetadata(metadata: Record<string, unknown>): MetadataResult {
+  // The metadata object itself may be empty ({} is the default).
+  let fixed = true;
+  for (const key in metadata) {
+    if (!Object.hasOwn(metadata, key)) continue;
+    if (
+      key.includes('.') ||
+      key === '__proto__' ||
+      !key.isWellFormed() ||
+      !isFixedPoint(metadata[key], false)
+    ) {
+      fixed = false;
+      break;
+    }
+  }
+  if (fixed) return { ok: true, value: metadata, changed: false };
   const state: State = { changed: false };
   try {
     const value = normaliseObject(metadata, [], state);

@@ -180,7 +180,7 @@ function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits):
       continue;
     }
     readable++;
-    const scan = scanJsonText(line);
+    const scan = scanJsonText(line, value);
     const first = scan.duplicateKeys[0];
     items.push(
       first
