@@ -47,6 +47,8 @@ describe('validator figures', () => {
     ratio: 24_775 / 25_043,
     reencodeEventsPerSec: 5_026,
     jsonEventsPerSec: 7_147,
+    contractChecksEventsPerSec: 300_000,
+    contractChecksShare: 24_775 / 300_000,
   };
   const at = (validatorEventsPerSec: number, bareEventsPerSec: number): ValidatorBenchResult => ({
     ...base,
@@ -78,7 +80,25 @@ describe('validator figures', () => {
       ],
       ['validator', 'one bad event per request (re-encode)', '5,026 events/s', '—', '—', '—', '—'],
       ['validator', 'uncompressed {"events":[...]} requests', '7,147 events/s', '—', '—', '—', '—'],
+      [
+        'validator',
+        'closed-contract checks, share of the time per event',
+        '0.083×',
+        '—',
+        '—',
+        '<= 0.1',
+        'met',
+      ],
     ]);
+  });
+
+  it.each([
+    ['at the limit', 0.1, true],
+    ['past it', 0.1001, false],
+  ])('judges the closed-contract checks %s', (_, share, met) => {
+    const r = { ...base, validatorEventsPerSec: 30_000, ratio: 1.2, contractChecksShare: share };
+    expect(printValidator(r, () => {})).toBe(met);
+    expect(allMet(validatorFigures(r))).toBe(met);
   });
 
   it.each([
@@ -93,7 +113,11 @@ describe('validator figures', () => {
   });
 
   it('takes its targets from VALIDATOR_TARGETS', () => {
-    expect(VALIDATOR_TARGETS).toEqual({ eventsPerSecPerCore: 25_000, ratioToBare: 0.5 });
+    expect(VALIDATOR_TARGETS).toEqual({
+      eventsPerSecPerCore: 25_000,
+      ratioToBare: 0.5,
+      contractChecksShareMax: 0.1,
+    });
   });
 });
 
