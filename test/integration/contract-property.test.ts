@@ -58,7 +58,9 @@ function writeString(value: string, style: Style, salt: number): string {
       style === 'unicode-lower' || style === 'unicode-upper' || (style === 'mixed' && (i + salt) % 3 === 0);
     if (pairsWithNext) {
       // A pair is one character: raw (UTF-8 can carry it) or as two escapes, never split.
-      out += escapeAnyway ? unicodeEscape(code) + unicodeEscape(value.charCodeAt(i + 1)) : value.slice(i, i + 2);
+      out += escapeAnyway
+        ? unicodeEscape(code) + unicodeEscape(value.charCodeAt(i + 1))
+        : value.slice(i, i + 2);
       i++;
       continue;
     }
