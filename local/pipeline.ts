@@ -176,6 +176,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       totals.accepted += summary.eventsAccepted;
       totals.rejected += summary.eventsRejected;
       if (summary.streamError) log(`ingest: the stream failed a request: ${summary.streamError}`);
+      // The client's 503 says only that the key could not be checked; the reason is for this log.
+      if (summary.keyStoreError) log(`ingest: the key store failed a request: ${summary.keyStoreError}`);
     };
     const onLoad = (summary: LoadSummary) => {
       totals.loaded += summary.events;
