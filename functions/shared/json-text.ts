@@ -61,15 +61,17 @@ function pathOf(stack: readonly Frame[]): (string | number)[] {
 
 /** Keys in a parsed JSON value, all levels: what its text holds when no key is given twice. */
 function countKeys(value: unknown): number {
-  if (value === null || typeof value !== 'object') return 0;
   let n = 0;
   if (Array.isArray(value)) {
-    for (const item of value) n += countKeys(item);
+    for (const item of value) if (item !== null && typeof item === 'object') n += countKeys(item);
     return n;
   }
-  for (const key in value) {
-    n++;
-    n += countKeys((value as Record<string, unknown>)[key]);
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  n = keys.length;
+  for (const key of keys) {
+    const child = object[key];
+    if (child !== null && typeof child === 'object') n += countKeys(child);
   }
   return n;
 }
@@ -99,7 +101,8 @@ function canonicalNumber(text: string, start: number, end: number): boolean {
  */
 export function scanJsonText(text: string, parsed?: unknown): JsonTextScan {
   const counted = scan(text, false);
-  if (parsed !== undefined && counted.keys === countKeys(parsed)) {
+  const parsedKeys = parsed !== null && typeof parsed === 'object' ? countKeys(parsed) : 0;
+  if (parsed !== undefined && counted.keys === parsedKeys) {
     return { duplicateKeys: [], nonCanonical: counted.nonCanonical };
   }
   const named = scan(text, true);
@@ -116,6 +119,9 @@ function scan(
   let keys = 0;
   let i = 0;
   const n = text.length;
+  // The next backslash at or after the current key, found lazily: most keys are checked for an
+  // escape without looking at their characters.
+  let backslash = text.indexOf('\\');
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
@@ -124,13 +130,8 @@ function scan(
       if (top?.kind === 'object' && top.expectKey) {
         keys++;
         top.expectKey = false;
-        let escaped = false;
-        for (let j = i + 1; j < end; j++) {
-          if (text.charCodeAt(j) === BACKSLASH) {
-            escaped = true;
-            break;
-          }
-        }
+        if (backslash !== -1 && backslash <= i) backslash = text.indexOf('\\', i + 1);
+        const escaped = backslash !== -1 && backslash < end;
         if (escaped) nonCanonical = true;
         if (nameDuplicates) {
           const raw = text.slice(i + 1, end);
@@ -157,9 +158,21 @@ function scan(
       else if (top) top.at = (top.at as number) + 1;
       i++;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      // A plain integer of fewer than 16 digits with no leading zero prints as itself: the common
+      // case, judged as it is read; any other form is checked by printing its value.
       let end = i + 1;
-      while (end < n && isNumberChar(text.charCodeAt(end))) end++;
-      if (!nonCanonical && !canonicalNumber(text, i, end)) nonCanonical = true;
+      let plain = c !== 0x2d || (end < n && text.charCodeAt(end) !== 0x30);
+      while (end < n) {
+        const d = text.charCodeAt(end);
+        if (d >= 0x30 && d <= 0x39) end++;
+        else if (isNumberChar(d)) {
+          plain = false;
+          end++;
+        } else break;
+      }
+      const digits = end - i - (c === 0x2d ? 1 : 0);
+      if (plain && (digits >= 16 || (digits > 1 && text.charCodeAt(end - digits) === 0x30))) plain = false;
+      if (!plain && !nonCanonical && !canonicalNumber(text, i, end)) nonCanonical = true;
       i = end;
     } else {
       // whitespace, ':', and the letters of true, false and null
