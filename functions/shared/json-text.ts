@@ -100,28 +100,56 @@ function canonicalNumber(text: string, start: number, end: number): boolean {
  * only then are keys compared one by one to name it.
  */
 export function scanJsonText(text: string, parsed?: unknown): JsonTextScan {
-  const counted = scan(text, false);
+  return scanJsonRange(text, 0, text.length, parsed);
+}
+
+/**
+ * `scanJsonText` of `text.slice(start, end)`, reading the text where it lies: a line of a large
+ * body is scanned in the body's own string, which is faster to read than a slice of it.
+ */
+export function scanJsonRange(
+  text: string,
+  start: number,
+  end: number,
+  parsed?: unknown,
+  cursor: BackslashCursor = { next: NOT_LOOKED },
+): JsonTextScan {
+  const counted = scan(text, false, start, end, cursor);
   const parsedKeys = parsed !== null && typeof parsed === 'object' ? countKeys(parsed) : 0;
   if (parsed !== undefined && counted.keys === parsedKeys) {
     return { duplicateKeys: [], nonCanonical: counted.nonCanonical };
   }
-  const named = scan(text, true);
+  const named = scan(text, true, start, end, { next: NOT_LOOKED });
   return { duplicateKeys: named.duplicateKeys, nonCanonical: named.nonCanonical };
+}
+
+const NOT_LOOKED = -2;
+
+/**
+ * Where the next backslash of a text is, shared by the scans of its lines in order: found once
+ * per stretch of text, not once per line (a body without any would otherwise be searched to its
+ * end for every line).
+ */
+export interface BackslashCursor {
+  next: number;
 }
 
 function scan(
   text: string,
   nameDuplicates: boolean,
+  start: number,
+  n: number,
+  cursor: BackslashCursor,
 ): { keys: number; duplicateKeys: { path: JsonPath; key: string }[]; nonCanonical: boolean } {
   const stack: Frame[] = [];
   const duplicateKeys: { path: JsonPath; key: string }[] = [];
   let nonCanonical = false;
   let keys = 0;
-  let i = 0;
-  const n = text.length;
+  let i = start;
   // The next backslash at or after the current key, found lazily: most keys are checked for an
   // escape without looking at their characters.
-  let backslash = text.indexOf('\\');
+  if (cursor.next === NOT_LOOKED || (cursor.next !== -1 && cursor.next < start))
+    cursor.next = text.indexOf('\\', start);
   while (i < n) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
@@ -130,8 +158,8 @@ function scan(
       if (top?.kind === 'object' && top.expectKey) {
         keys++;
         top.expectKey = false;
-        if (backslash !== -1 && backslash <= i) backslash = text.indexOf('\\', i + 1);
-        const escaped = backslash !== -1 && backslash < end;
+        if (cursor.next !== -1 && cursor.next <= i) cursor.next = text.indexOf('\\', i + 1);
+        const escaped = cursor.next !== -1 && cursor.next < end;
         if (escaped) nonCanonical = true;
         if (nameDuplicates) {
           const raw = text.slice(i + 1, end);

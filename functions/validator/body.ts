@@ -1,7 +1,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { INGEST_LIMITS } from '../shared/ingest-api.js';
-import { describePath, scanJsonText } from '../shared/json-text.js';
+import { describePath, scanJsonRange, scanJsonText } from '../shared/json-text.js';
 
 /** One event of a request as read from the body, before the contract is checked. */
 export interface BodyItem {
@@ -155,11 +155,16 @@ function isBlank(line: string): boolean {
 }
 
 /** NDJSON lines; each line stands alone, so one bad line rejects one event, not the request. */
-function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits): DecodedBody {
+function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits, whole?: string): DecodedBody {
   const items: BodyItem[] = [];
   let readable = 0;
   let firstError: string | undefined;
+  // Where each line starts in `whole`, the body's text when it was split from it.
+  let offset = 0;
+  const cursor = { next: -2 };
   for (const line of lines) {
+    const start = offset;
+    offset += (line?.length ?? 0) + 1;
     if (line !== undefined && isBlank(line)) continue;
     const index = items.length;
     if (index >= limits.maxEvents) {
@@ -180,7 +185,10 @@ function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits):
       continue;
     }
     readable++;
-    const scan = scanJsonText(line, value);
+    const scan =
+      whole === undefined
+        ? scanJsonText(line, value)
+        : scanJsonRange(whole, start, start + line.length, value, cursor);
     const first = scan.duplicateKeys[0];
     items.push(
       first
@@ -249,7 +257,7 @@ export function decodeBody(
   if (isUtf8(bytes)) {
     // Most LLM text is ASCII, and latin1 decoding of ASCII is a copy: twice as fast as utf8.
     const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-    decoded = format === 'json' ? readJson(text, limits) : readNdjson(text.split('\n'), limits);
+    decoded = format === 'json' ? readJson(text, limits) : readNdjson(text.split('\n'), limits, text);
   } else if (format === 'json') {
     return fail(400, 'invalid_utf8', 'body is not valid UTF-8; JSON text must be UTF-8 encoded');
   } else {
