@@ -65,7 +65,7 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
   validatorCpuSecPerEvent: {
     what: 'validator CPU per event',
     show: micro,
-    source: 'docs/benchmarks.md (~22,000 events/s per core)',
+    source: 'docs/benchmarks.md (~20,000–22,000 events/s per core)',
   },
   clickHouseEventsPerSecPerVcpu: {
     what: 'ClickHouse inserted events/s per vCPU',
@@ -261,8 +261,8 @@ export function renderCapacityReport(): string {
     '',
     '- **Compression**: it assumes 5:1; gzip on realistic LLM text measures ~3:1, so every compressed',
     '  figure is 5/3 larger: at 50,000 events/s, 7.6 TB a day, not 4.58.',
-    '- **Validation CPU**: it assumes 0.5 ms per event; the validator measures ~45 µs. At 250,000',
-    '  events/s that is ~11 vCPU, not 20 × c5.2xlarge, and ~29 concurrent validators: tier 4 reserves',
+    '- **Validation CPU**: it assumes 0.5 ms per event; the validator measures ~49 µs. At 250,000',
+    '  events/s that is ~12 vCPU, not 20 × c5.2xlarge, and ~30 concurrent validators: tier 4 reserves',
     "  300, not 900 (900 plus the query's 200 cannot be reserved under the default 1,000).",
     '- **Its own arithmetic, tiers 1 and 2**: at its 0.5 ms per event (2,000 events/s per vCPU), tier',
     "  1's t3.medium sustains 20% of 2 vCPU once its CPU credits are spent, 800 events/s, and tier 2's",

@@ -23,8 +23,11 @@ export const SIZING_ASSUMPTIONS = {
   headroom: 1.25,
   /** Consumers reading the whole stream: Firehose and the loader. */
   streamConsumers: 2,
-  /** Validator CPU per event (inflate, parse, contract), measured: ~45 µs on one vCPU. */
-  validatorCpuSecPerEvent: 0.000_045,
+  /**
+   * Validator CPU per event (inflate, parse, contract), measured: ~45 µs on one vCPU, and ~8% more
+   * since the contract was closed at both ends (the text scan and the store's metadata model).
+   */
+  validatorCpuSecPerEvent: 0.000_049,
   /**
    * ClickHouse insert rate per vCPU: the design document's 25,000 events/s sustained on a
    * c5.4xlarge (16 vCPU) with the real schema, i.e. 1,562.5 events/s per vCPU.
@@ -266,13 +269,13 @@ export const TIERS = {
     ingest: {
       albCount: 4,
       albWeights: [25, 25, 25, 25],
-      // 300, not 900: 250,000 events/s are 500 requests/s of ~57.5 ms each (22.5 ms of CPU at
-      // ~45 µs per event, ~5 ms per request, a ~30 ms PutRecords round trip), ~29 concurrent
+      // 300, not 900: 250,000 events/s are 500 requests/s of ~59.5 ms each (24.5 ms of CPU at
+      // ~49 µs per event, ~5 ms per request, a ~30 ms PutRecords round trip), ~30 concurrent
       // validators. 900 reserved plus the query's 200 is more than an account may reserve under
       // the default quota of 1,000 (100 must stay unreserved), and the loader's 500 concurrent
       // batches (one per shard) run on what is left: 300 is the most that leaves them 500, and
       // still 10× the need. The design document's 20 × c5.2xlarge (160 vCPU) follow from its
-      // 0.5 ms per event; ~11 vCPU suffice.
+      // 0.5 ms per event; ~12 vCPU suffice.
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
     },
     // 500, not 422: 250,000 events/s are 500 records/s of ~0.84 MiB, one a second per shard.

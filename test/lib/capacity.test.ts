@@ -60,21 +60,21 @@ describe('the formulas, worked on paper', () => {
     expect(s.writeRecordsPerSecPerShard).toBeGreaterThan(s.recordsPerSecPerShardLimit);
   });
 
-  it('tier 1 validator: 77.5 ms per request at 0.58 vCPU, 0.19 concurrent at 1,250 events/s', () => {
-    // 500 × 45 µs + 5 ms = 27.5 ms of CPU; 1,024 MiB ÷ 1,769 = 0.5789 vCPU → 47.51 ms; + 30 ms wait
-    // = 77.51 ms. 1,250 ÷ 500 = 2.5 requests/s × 0.07751 s = 0.1938 concurrent executions.
+  it('tier 1 validator: 81 ms per request at 0.58 vCPU, 0.2 concurrent at 1,250 events/s', () => {
+    // 500 × 49 µs + 5 ms = 29.5 ms of CPU; 1,024 MiB ÷ 1,769 = 0.5789 vCPU → 50.96 ms; + 30 ms wait
+    // = 80.96 ms. 1,250 ÷ 500 = 2.5 requests/s × 0.08096 s = 0.2024 concurrent executions.
     const v = validatorFigures(TIERS[1]);
-    expect(v.cpuSecPerRequest).toBeCloseTo(0.0275, 6);
+    expect(v.cpuSecPerRequest).toBeCloseTo(0.0295, 6);
     expect(v.cpuShare).toBeCloseTo(0.578_858, 5);
-    expect(v.durationSec).toBeCloseTo(0.077_507, 5);
-    expect(v.concurrencyNeeded).toBeCloseTo(0.193_77, 4);
+    expect(v.durationSec).toBeCloseTo(0.080_963, 5);
+    expect(v.concurrencyNeeded).toBeCloseTo(0.202_41, 4);
   });
 
-  it('tier 4 validator: 500 requests/s × 57.5 ms = 28.75 concurrent executions', () => {
+  it('tier 4 validator: 500 requests/s × 59.5 ms = 29.75 concurrent executions', () => {
     const v = validatorFigures(TIERS[4]);
     expect(v.requestsPerSec).toBe(500);
-    expect(v.durationSec).toBeCloseTo(0.0575, 9);
-    expect(v.concurrencyNeeded).toBeCloseTo(28.75, 6);
+    expect(v.durationSec).toBeCloseTo(0.0595, 9);
+    expect(v.concurrencyNeeded).toBeCloseTo(29.75, 6);
   });
 
   it.each([

@@ -63,12 +63,12 @@ describe('monthlyCost at the issue example (50K events/s, 5.3 KB, 500 per reques
     ['ALB LCU-hours (Lambda target)', 348_210, 2_785.68],
     // 100 requests/s × 2,628,000 s = 262.8M requests × $0.20 = $52.56
     ['Lambda requests', 262.8, 52.56],
-    // CPU: 500 × 45 µs + 5 ms = 27.5 ms at 1,769 MiB (one vCPU) + 30 ms PutRecords = 57.5 ms → 58 ms billed.
-    // 262.8M × 0.058 s × 1,769/1,024 GB = 26,331,841.4 GB-s × $0.0000133334 = $351.09
+    // CPU: 500 × 49 µs + 5 ms = 29.5 ms at 1,769 MiB (one vCPU) + 30 ms PutRecords = 59.5 ms → 60 ms billed.
+    // 262.8M × 0.060 s × 1,769/1,024 GB = 27,239,835.9 GB-s × $0.0000133334 = $363.20
     [
       'Lambda duration (arm64)',
-      262.8e6 * 0.058 * (1_769 / 1_024),
-      262.8e6 * 0.058 * (1_769 / 1_024) * 0.000_013_333_4,
+      262.8e6 * 0.06 * (1_769 / 1_024),
+      262.8e6 * 0.06 * (1_769 / 1_024) * 0.000_013_333_4,
     ],
     // 125 shards × 730 h = 91,250 shard-h × $0.015 = $1,368.75
     ['Kinesis shard-hours', 91_250, 1_368.75],
