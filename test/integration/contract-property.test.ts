@@ -40,6 +40,9 @@ const str = (value: string): Json => ({ t: 'string', value });
 const num = (text: string): Json => ({ t: 'number', text });
 const obj = (entries: readonly (readonly [string, Json])[]): Json => ({ t: 'object', entries });
 
+/** JSON's two-character escapes of control characters; the others are written \u00XX. */
+const SHORT_ESCAPES: Record<number, string> = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r' };
+
 /** How a string is written: each character raw where JSON allows, or escaped in any legal way. */
 const STYLES = ['raw', 'unicode-lower', 'unicode-upper', 'mixed'] as const;
 type Style = (typeof STYLES)[number];
@@ -67,7 +70,7 @@ function writeString(value: string, style: Style, salt: number): string {
     if (code === 0x22) out += '\\"';
     else if (code === 0x5c) out += '\\\\';
     else if (code === 0x2f && style === 'mixed') out += '\\/';
-    else if (code < 0x20) out += code === 0x0a ? '\\n' : code === 0x09 ? '\\t' : unicodeEscape(code);
+    else if (code < 0x20) out += SHORT_ESCAPES[code] ?? unicodeEscape(code);
     // A lone surrogate has no UTF-8 form: JSON can only carry it as an escape.
     else if (escapeAnyway || isSurrogate) out += unicodeEscape(code);
     else out += value[i];
@@ -99,7 +102,23 @@ function write(node: Json, style: Style, space: string, salt = 0): string {
 // lone surrogates, and U+2028.
 const character = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...'abcxyz019 _-./:') },
-  fc.constantFrom('é', 'ß', '中', '😀', '\u2028', '\u0000', '\u001f', '"', '\\', '\n', '\t', '/'),
+  fc.constantFrom(
+    'é',
+    'ß',
+    '中',
+    '😀',
+    '\u2028',
+    '\u0000',
+    '\u001f',
+    '"',
+    '\\',
+    '\n',
+    '\t',
+    '\b',
+    '\f',
+    '\r',
+    '/',
+  ),
   fc.constantFrom('\ud800', '\udfff', '\udbff', '\udc00'),
 );
 const text = (maxLength: number) => fc.array(character, { maxLength }).map((chars) => chars.join(''));
