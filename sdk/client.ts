@@ -473,9 +473,11 @@ export class EvalForgeClient {
       return false;
     }
     // The client form is sent, not the normalised one: the server normalises, and may do so
-    // differently in a later version. Chat messages go as their JSON text (what the server
-    // stores for them anyway), so the server can forward the line as sent.
-    const line = JSON.stringify(asWireEvent(filled));
+    // differently in a later version. Two parts go as the server stores them, so that it can
+    // forward the line as sent rather than compress it again: chat messages as their JSON text,
+    // and metadata in the store's model (dotted keys as paths, no nulls), which the contract's
+    // own normalisation gives and which normalises to itself.
+    const line = JSON.stringify(asWireEvent(filled, parsed.data.metadata));
     const bytes = Buffer.byteLength(line) + 1;
     const { maxQueueEvents, maxQueueBytes } = this.#options;
     if (bytes > maxQueueBytes || bytes > INGEST_LIMITS.maxDecompressedBytes) {
@@ -775,14 +777,24 @@ export class EvalForgeClient {
   }
 }
 
-/** Prompt and response that are not text (chat messages, say) as their JSON text. */
-function asWireEvent<E extends { prompt?: unknown; response?: unknown }>(event: E): E {
+/**
+ * The event as sent: prompt and response that are not text (chat messages, say) as their JSON
+ * text, and metadata as the contract normalised it (the same object when it was already so).
+ */
+function asWireEvent<E extends { prompt?: unknown; response?: unknown; metadata?: unknown }>(
+  event: E,
+  metadata: Record<string, unknown>,
+): E {
   const text = (value: unknown) =>
     value === undefined || value === null || typeof value === 'string' ? value : JSON.stringify(value);
-  if (
+  const sameText =
     (event.prompt === undefined || event.prompt === null || typeof event.prompt === 'string') &&
-    (event.response === undefined || event.response === null || typeof event.response === 'string')
-  )
-    return event;
-  return { ...event, prompt: text(event.prompt), response: text(event.response) };
+    (event.response === undefined || event.response === null || typeof event.response === 'string');
+  const sameMetadata = event.metadata === undefined || event.metadata === metadata;
+  if (sameText && sameMetadata) return event;
+  return {
+    ...event,
+    ...(sameText ? {} : { prompt: text(event.prompt), response: text(event.response) }),
+    ...(sameMetadata ? {} : { metadata }),
+  };
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { checkEvent } from '../../functions/shared/event.js';
 import { INGEST_LIMITS } from '../../functions/shared/ingest-api.js';
 import {
   type CaptureEvent,
@@ -83,6 +84,32 @@ describe('EvalForgeClient delivery', () => {
     expect(first?.span_id).toMatch(/^[0-9a-f]{16}$/);
     expect(second).toMatchObject({ trace_id: 'ab'.repeat(16), span_id: 'cd'.repeat(8) });
     expect(client.stats()).toMatchObject({ captured: 2, sent: 2, dropped: 0, queuedEvents: 0 });
+    expect(drops).toEqual([]);
+  });
+
+  it("sends chat messages as their JSON text and metadata in the store's model, so the server forwards each line as sent", async () => {
+    const ingest = await server();
+    const { client, drops } = makeClient({ endpoint: ingest.url, projectId: 'proj-1' });
+    const messages = [{ role: 'user', content: 'hi' }];
+    client.capture(
+      event('chat', {
+        prompt: messages,
+        metadata: { 'gen_ai.system': 'openai', gone: null, plain: 'x' },
+      }),
+    );
+    client.capture(event('plain', { prompt: 'text', metadata: { env: 'prod' } }));
+    expect(await client.flush()).toBe(true);
+
+    const [chat, plain] = ingest.requests[0]?.events ?? [];
+    expect(chat).toMatchObject({
+      prompt: JSON.stringify(messages),
+      metadata: { gen_ai: { system: 'openai' }, plain: 'x' },
+    });
+    expect(plain).toMatchObject({ prompt: 'text', metadata: { env: 'prod' } });
+    for (const sent of [chat, plain]) {
+      const check = checkEvent(sent, 'proj-1');
+      expect(check.ok && check.verbatim).toBe(true);
+    }
     expect(drops).toEqual([]);
   });
 
