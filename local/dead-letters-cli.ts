@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DeadLetterRow } from '../functions/query/core.js';
+import { type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
 import type { TextSink } from './keys-cli.js';
 import { isMainModule } from './main-module.js';
 
@@ -70,15 +70,8 @@ export interface DeadLettersAnswer {
   readonly dead_letters: readonly DeadLetterRow[];
 }
 
-type KeySource =
-  | { readonly kind: 'flag' | 'env'; readonly key: string }
-  | { readonly kind: 'file'; readonly path: string };
-
-interface Options {
-  readonly url: string;
-  /** Where `url` came from, for messages. */
-  readonly urlSource: string;
-  readonly key: KeySource;
+/** The API, where its URL came from and the key (`local/api-target.ts`), and what to ask it. */
+interface Options extends ApiTarget {
   /** The query string: window or from and to, and limit. */
   readonly query: URLSearchParams;
   readonly full: boolean;
@@ -124,23 +117,16 @@ export async function runDeadLettersCommand(
     return code;
   };
 
-  let apiKey: string;
-  if (options.key.kind === 'file') {
-    try {
-      apiKey = (await readFile(options.key.path, 'utf8')).trim();
-    } catch (error) {
-      const cause =
-        (error as NodeJS.ErrnoException).code === 'ENOENT'
-          ? 'does not exist'
-          : `cannot be read (${(error as Error).message})`;
-      return fail(
-        `no API key: ${options.key.path} ${cause}. npm start writes it at its first start (with the same EVALFORGE_DATA_DIR as here); or pass --api-key, or set EVALFORGE_API_KEY`,
-      );
-    }
-    if (apiKey === '') return fail(`no API key: ${options.key.path} is empty`);
-  } else {
-    apiKey = options.key.key;
+  // The key file's path was made absolute from where the command runs, as messages name it.
+  const key = await readApiKey(options.key);
+  if (!key.ok) {
+    return fail(
+      key.cause === 'is empty'
+        ? `no API key: ${key.path} is empty`
+        : `no API key: ${key.path} ${key.cause}. npm start writes it at its first start (with the same EVALFORGE_DATA_DIR as here); or pass --api-key, or set EVALFORGE_API_KEY`,
+    );
   }
+  const apiKey = key.key;
 
   const path = `/v1/dead-letters?${options.query}`;
   let response: Response;
@@ -151,7 +137,7 @@ export async function runDeadLettersCommand(
     });
   } catch (error) {
     return fail(
-      `no EvalForge API answers at ${options.url} (${options.urlSource}): GET /v1/dead-letters ${reasonOf(error)}. Start it with npm start, or pass --url`,
+      `no EvalForge API answers at ${options.url} (${describeUrlSource(options)}): GET /v1/dead-letters ${reasonOf(error)}. Start it with npm start, or pass --url`,
     );
   }
   const text = await response.text().catch(() => '');
@@ -250,41 +236,16 @@ export function parseDeadLettersArgs(
   }
   query.set('limit', String(Number(limit)));
 
-  let url: string;
-  let urlSource: string;
-  const envUrl = env.EVALFORGE_URL || undefined;
-  const envPort = env.PORT || undefined;
-  if (values.url !== undefined) {
-    url = baseUrl('--url', values.url);
-    urlSource = 'from --url';
-  } else if (envUrl !== undefined) {
-    url = baseUrl('EVALFORGE_URL', envUrl);
-    urlSource = 'from EVALFORGE_URL';
-  } else if (envPort !== undefined) {
-    if (!/^\d{1,5}$/.test(envPort) || Number(envPort) < 1 || Number(envPort) > 65_535) {
-      throw new DeadLettersUsageError(`PORT: must be a port number from 1 to 65535; got ${quoted(envPort)}`);
-    }
-    url = `http://127.0.0.1:${Number(envPort)}`;
-    urlSource = 'from PORT';
-  } else {
-    url = `http://127.0.0.1:${DEAD_LETTERS_DEFAULTS.port}`;
-    urlSource = 'the default, where npm start listens';
-  }
-
-  let key: KeySource;
-  const envKey = env.EVALFORGE_API_KEY?.trim() || undefined;
-  if (values['api-key'] !== undefined) {
-    const flagKey = values['api-key'].trim();
-    if (flagKey === '') throw new DeadLettersUsageError('--api-key: must not be empty');
-    key = { kind: 'flag', key: flagKey };
-  } else if (envKey !== undefined) {
-    key = { kind: 'env', key: envKey };
-  } else {
-    const dataDir = env.EVALFORGE_DATA_DIR || DEAD_LETTERS_DEFAULTS.dataDir;
-    key = { kind: 'file', path: resolve(cwd, join(dataDir, 'dev-api-key')) };
-  }
-
-  return { url, urlSource, key, query, full: values.full ?? false, json: values.json ?? false };
+  const target = resolveApiTarget(
+    { url: values.url, apiKey: values['api-key'] },
+    env,
+    DEAD_LETTERS_DEFAULTS,
+    (name, problem) => new DeadLettersUsageError(`${name}: ${problem}`),
+  );
+  // A key file is named as the command reads it: from where it runs.
+  const key =
+    target.key.kind === 'file' ? { ...target.key, path: resolve(cwd, target.key.path) } : target.key;
+  return { ...target, key, query, full: values.full ?? false, json: values.json ?? false };
 }
 
 function parseOptions(argv: readonly string[]) {
@@ -301,17 +262,11 @@ function instant(name: '--from' | '--to', text: string): number {
   return ms;
 }
 
-function baseUrl(name: string, text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new DeadLettersUsageError(`${name}: must be a URL like http://127.0.0.1:8080; got ${quoted(text)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DeadLettersUsageError(`${name}: must be an http:// or https:// URL; got ${quoted(text)}`);
-  }
-  return url.href.replace(/\/+$/, '');
+/** Where the URL came from, as the messages say it. */
+function describeUrlSource(options: Pick<Options, 'urlSource'>): string {
+  return options.urlSource === 'default'
+    ? 'the default, where npm start listens'
+    : `from ${options.urlSource}`;
 }
 
 // ---------------------------------------------------------------------------------------------

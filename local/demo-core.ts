@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelUsage, Summary } from '../functions/query/core.js';
+import { type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
 
 /**
  * The pure part of `npm run demo`: its arguments, its send schedule and what it prints. The
@@ -41,19 +42,10 @@ Options:
 Ctrl-C stops sending, delivers what was captured and prints the summary.
 `;
 
-/** Where the API key comes from; the file is read when the demo starts. */
-export type KeySource =
-  | { readonly kind: 'flag'; readonly key: string }
-  | { readonly kind: 'env'; readonly key: string }
-  /** `path` as the user would type it: relative to the working directory unless absolute. */
-  | { readonly kind: 'file'; readonly path: string };
+export type { KeySource } from './api-target.js';
 
-export interface DemoOptions {
-  /** The API's base URL, without a trailing slash. */
-  readonly url: string;
-  /** Where `url` came from, for messages: `--url`, `EVALFORGE_URL`, `PORT` or the default. */
-  readonly urlSource: '--url' | 'EVALFORGE_URL' | 'PORT' | 'default';
-  readonly key: KeySource;
+/** The API, where its URL came from and the key (`local/api-target.ts`), and the run's shape. */
+export interface DemoOptions extends ApiTarget {
   readonly ratePerSec: number;
   readonly durationSec: number;
   /** @default - a random seed, printed so the run's events can be drawn again */
@@ -85,19 +77,6 @@ function positive(name: string, text: string, max: number, what: string): number
     throw new DemoUsageError(`${name} must be ${what}; got ${JSON.stringify(text)}`);
   }
   return value;
-}
-
-function baseUrl(name: string, text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new DemoUsageError(`${name} must be a URL like http://127.0.0.1:8080; got ${JSON.stringify(text)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new DemoUsageError(`${name} must be an http:// or https:// URL; got ${JSON.stringify(text)}`);
-  }
-  return url.href.replace(/\/+$/, '');
 }
 
 /**
@@ -146,41 +125,13 @@ export function parseDemoArgs(
     }
   }
 
-  let url: string;
-  let urlSource: DemoOptions['urlSource'];
-  const envUrl = env.EVALFORGE_URL || undefined;
-  const envPort = env.PORT || undefined;
-  if (values.url !== undefined) {
-    url = baseUrl('--url', values.url);
-    urlSource = '--url';
-  } else if (envUrl !== undefined) {
-    url = baseUrl('EVALFORGE_URL', envUrl);
-    urlSource = 'EVALFORGE_URL';
-  } else if (envPort !== undefined) {
-    const port = Number(envPort);
-    if (!/^\d{1,5}$/.test(envPort) || port < 1 || port > 65_535) {
-      throw new DemoUsageError(`PORT must be a port number from 1 to 65535; got ${JSON.stringify(envPort)}`);
-    }
-    url = `http://127.0.0.1:${port}`;
-    urlSource = 'PORT';
-  } else {
-    url = `http://127.0.0.1:${DEMO_DEFAULTS.port}`;
-    urlSource = 'default';
-  }
-
-  let key: KeySource;
-  const envKey = env.EVALFORGE_API_KEY?.trim() || undefined;
-  if (values['api-key'] !== undefined) {
-    const flagKey = values['api-key'].trim();
-    if (flagKey === '') throw new DemoUsageError('--api-key must not be empty');
-    key = { kind: 'flag', key: flagKey };
-  } else if (envKey !== undefined) {
-    key = { kind: 'env', key: envKey };
-  } else {
-    key = { kind: 'file', path: join(env.EVALFORGE_DATA_DIR || DEMO_DEFAULTS.dataDir, 'dev-api-key') };
-  }
-
-  const options: DemoOptions = { url, urlSource, key, ratePerSec, durationSec };
+  const target = resolveApiTarget(
+    { url: values.url, apiKey: values['api-key'] },
+    env,
+    DEMO_DEFAULTS,
+    (name, problem) => new DemoUsageError(`${name} ${problem}`),
+  );
+  const options: DemoOptions = { ...target, ratePerSec, durationSec };
   return { kind: 'run', options: seed === undefined ? options : { ...options, seed } };
 }
 

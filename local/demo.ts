@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { FailedCall, ModelUsage, Summary } from '../functions/query/core.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
+import { readApiKey } from './api-target.js';
 import {
   curlCommands,
   DEMO_DEFAULTS,
@@ -15,7 +14,6 @@ import {
   formatModelTable,
   formatProgress,
   formatSummary,
-  type KeySource,
   missingKeyFileMessage,
   notRunningMessage,
   parseDemoArgs,
@@ -91,20 +89,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The end of the minute in progress: the query API reads minute rollups. */
 const minuteEnd = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
 
-async function readKey(key: KeySource): Promise<{ ok: true; key: string } | { ok: false; message: string }> {
-  if (key.kind !== 'file') return { ok: true, key: key.key };
-  try {
-    const text = (await readFile(resolve(key.path), 'utf8')).trim();
-    return text === ''
-      ? { ok: false, message: missingKeyFileMessage(key.path, 'is empty') }
-      : { ok: true, key: text };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const cause = code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? String(error)})`;
-    return { ok: false, message: missingKeyFileMessage(key.path, cause) };
-  }
-}
-
 /**
  * Runs the demo against `options.url`: checks the API and the key, sends `ratePerSec` events per
  * second for `durationSec` through `EvalForgeClient` (in slices every 100 ms), prints progress,
@@ -123,9 +107,9 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     io.err(notRunningMessage(options, reasonOf(error)));
     return { exitCode: 1 };
   }
-  const key = await readKey(options.key);
+  const key = await readApiKey(options.key);
   if (!key.ok) {
-    io.err(key.message);
+    io.err(missingKeyFileMessage(key.path, key.cause));
     return { exitCode: 1 };
   }
   const apiKey = key.key;
