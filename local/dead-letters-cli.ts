@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DeadLetterRow } from '../functions/query/core.js';
+import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/core.js';
 import { type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
 import type { TextSink } from './keys-cli.js';
 import { isMainModule } from './main-module.js';
@@ -21,8 +21,9 @@ export const DEAD_LETTERS_DEFAULTS = {
   timeoutMs: 30_000,
 } as const;
 
-const MAX_LIMIT = 1_000;
-const MAX_WINDOW_MS = 31 * 24 * 3_600_000;
+// The query API's own limits: a mistake is named as the flag typed, not as the API's parameter.
+const MAX_LIMIT = QUERY_LIMITS.maxRows;
+const MAX_WINDOW_MS = QUERY_LIMITS.maxWindowMs;
 
 export const DEAD_LETTERS_USAGE = `Usage: npm run dead-letters -- [options]
 

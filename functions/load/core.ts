@@ -107,6 +107,8 @@ export interface GoodRecord {
   readonly source: SourceRecord;
   readonly header: StreamRecordHeader;
   readonly lines: string[];
+  /** The header's fields as `events_ingest` takes them, put in front of each of its lines. */
+  readonly prefix: string;
 }
 
 /** ClickHouse's basic DateTime64 text form: "2026-01-31 12:00:00.000". */
@@ -166,7 +168,9 @@ export function decodeBatch(batch: LoadBatch, now: number): { good: GoodRecord[]
       );
       continue;
     }
-    good.push({ source: record, header: header.data as StreamRecordHeader, lines: decoded.lines });
+    const h = header.data as StreamRecordHeader;
+    const prefix = `{"_project_id":${JSON.stringify(h.project_id)},"_received_at":${JSON.stringify(h.received_at)},"_request_id":${JSON.stringify(h.request_id)},"_request_key":${JSON.stringify(h.request_key)},`;
+    good.push({ source: record, header: h, lines: decoded.lines, prefix });
   }
   return { good, dead };
 }
@@ -188,12 +192,10 @@ interface PendingLine {
 
 /** An event line with the record header's fields put in front, as `events_ingest` takes it. */
 function ingestLine(line: PendingLine): string {
-  const { header } = line.record;
-  const start = line.text.indexOf('{');
-  return `{"_project_id":${JSON.stringify(header.project_id)},"_received_at":${JSON.stringify(header.received_at)},"_request_id":${JSON.stringify(header.request_id)},"_request_key":${JSON.stringify(header.request_key)},${line.text.slice(start + 1)}`;
+  return `${line.record.prefix}${line.text.slice(line.text.indexOf('{') + 1)}`;
 }
 
-/** The NDJSON for `events_ingest` of whole decoded records: what one insert of them sends. */
+/** The NDJSON for `events_ingest` of whole decoded records: what one insert of them sends (the loader benchmark's limit). */
 export function ingestBody(records: readonly GoodRecord[]): { text: string; events: number } {
   const lines = records.flatMap((record) => record.lines.map((text, at) => ingestLine({ record, at, text })));
   return { text: lines.join('\n'), events: lines.length };
@@ -238,7 +240,6 @@ export const eventId = (key: EventKey): string =>
 async function unseenLines(
   records: readonly GoodRecord[],
   store: LoaderStore,
-  inBatch: Map<string, Set<string>>,
 ): Promise<{ lines: PendingLine[]; skipped: number; emptyRecords: number }> {
   const byProject = new Map<string, { line: PendingLine; key?: EventKey }[]>();
   for (const record of records) {
@@ -255,14 +256,16 @@ async function unseenLines(
   for (const [project, list] of byProject) {
     const keys = list.flatMap((l) => (l.key ? [l.key] : []));
     const stored = keys.length > 0 ? await store.storedEvents(project, keys) : new Set<string>();
-    const seen = inBatch.get(project) ?? new Set<string>();
-    inBatch.set(project, seen);
+    // Events earlier in the batch count as stored: their insert has not run yet.
     for (const { line, key } of list) {
-      if (key !== undefined && (stored.has(eventId(key)) || seen.has(eventId(key)))) {
-        skipped++;
-        continue;
+      const id = key && eventId(key);
+      if (id !== undefined) {
+        if (stored.has(id)) {
+          skipped++;
+          continue;
+        }
+        stored.add(id);
       }
-      if (key !== undefined) seen.add(eventId(key));
       lines.push(line);
       kept.add(line.record);
     }
@@ -356,8 +359,7 @@ export async function loadBatch(
         fresh.push({ record, at, text });
       });
   }
-  const inBatch = new Map<string, Set<string>>();
-  const resent = await unseenLines(checked, store, inBatch);
+  const resent = await unseenLines(checked, store);
 
   const pending = [...fresh, ...resent.lines];
   const outcome: IsolationOutcome = {

@@ -324,18 +324,23 @@ export type EventCheck =
     }
   | { ok: false; reason: string };
 
-const TEXT_FIELDS = ['name', 'model', 'error_message', 'user_id', 'session_id'] as const;
+const TEXT_FIELDS = [
+  'name',
+  'model',
+  'error_message',
+  'user_id',
+  'session_id',
+  'prompt',
+  'response',
+] as const;
 
 function readVerbatim(raw: Record<string, unknown>, event: NormalizedEvent): boolean {
   if (rewrittenMetadata.has(event.metadata)) return false;
-  for (const field of ['prompt', 'response'] as const) {
-    const value = raw[field];
-    if (value !== undefined && value !== null && (typeof value !== 'string' || !value.isWellFormed()))
-      return false;
-  }
+  // Text made whole is another string; text already whole is the client's own (see wellFormed).
+  // Prompt and response that are not text become their JSON text, which differs from the value.
   for (const field of TEXT_FIELDS) {
     const value = raw[field];
-    if (typeof value === 'string' && !value.isWellFormed()) return false;
+    if (value !== undefined && value !== null && value !== event[field]) return false;
   }
   if (Array.isArray(raw.tags) && !raw.tags.every((t) => typeof t === 'string' && t.isWellFormed()))
     return false;

@@ -78,17 +78,6 @@ function countKeys(value: unknown): number {
 
 /** Whether a number token is written as `JSON.stringify` writes its value. */
 function canonicalNumber(text: string, start: number, end: number): boolean {
-  // Plain integers short of 16 digits print as themselves: the common case, checked without
-  // allocating. `0` alone, or no leading zero; `-0` is not canonical (it prints as `0`).
-  let i = start;
-  if (text.charCodeAt(i) === 0x2d) i++;
-  const digits = end - i;
-  let plain = digits > 0 && digits < 16 && (digits === 1 || text.charCodeAt(i) !== 0x30);
-  for (let j = i; plain && j < end; j++) {
-    const c = text.charCodeAt(j);
-    if (c < 0x30 || c > 0x39) plain = false;
-  }
-  if (plain) return !(i > start && digits === 1 && text.charCodeAt(i) === 0x30);
   const token = text.slice(start, end);
   return String(Number(token)) === token;
 }
@@ -114,10 +103,10 @@ export function scanJsonRange(
   parsed?: unknown,
   cursor: BackslashCursor = { next: NOT_LOOKED },
 ): JsonTextScan {
-  const counted = scan(text, false, start, end, cursor);
-  const parsedKeys = parsed !== null && typeof parsed === 'object' ? countKeys(parsed) : 0;
-  if (parsed !== undefined && counted.keys === parsedKeys) {
-    return { duplicateKeys: [], nonCanonical: counted.nonCanonical };
+  if (parsed !== undefined) {
+    const counted = scan(text, false, start, end, cursor);
+    const parsedKeys = parsed !== null && typeof parsed === 'object' ? countKeys(parsed) : 0;
+    if (counted.keys === parsedKeys) return { duplicateKeys: [], nonCanonical: counted.nonCanonical };
   }
   const named = scan(text, true, start, end, { next: NOT_LOOKED });
   return { duplicateKeys: named.duplicateKeys, nonCanonical: named.nonCanonical };
@@ -186,8 +175,8 @@ function scan(
       else if (top) top.at = (top.at as number) + 1;
       i++;
     } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      // A plain integer of fewer than 16 digits with no leading zero prints as itself: the common
-      // case, judged as it is read; any other form is checked by printing its value.
+      // A plain integer of fewer than 16 digits prints as itself (JSON allows no leading zero):
+      // the common case, judged as it is read; `-0` and any other form is checked by printing it.
       let end = i + 1;
       let plain = c !== 0x2d || (end < n && text.charCodeAt(end) !== 0x30);
       while (end < n) {
@@ -198,8 +187,7 @@ function scan(
           end++;
         } else break;
       }
-      const digits = end - i - (c === 0x2d ? 1 : 0);
-      if (plain && (digits >= 16 || (digits > 1 && text.charCodeAt(end - digits) === 0x30))) plain = false;
+      if (plain && end - i - (c === 0x2d ? 1 : 0) >= 16) plain = false;
       if (!plain && !nonCanonical && !canonicalNumber(text, i, end)) nonCanonical = true;
       i = end;
     } else {

@@ -197,21 +197,8 @@ function isFixedPoint(value: unknown, inArray: boolean): boolean {
 
 /** Metadata as the store keeps it, or the path at fault and why. `metadata` is a parsed JSON object. */
 export function normaliseMetadata(metadata: Record<string, unknown>): MetadataResult {
-  // The metadata object itself may be empty ({} is the default).
-  let fixed = true;
-  for (const key in metadata) {
-    if (!Object.hasOwn(metadata, key)) continue;
-    if (
-      key.includes('.') ||
-      key === '__proto__' ||
-      !key.isWellFormed() ||
-      !isFixedPoint(metadata[key], false)
-    ) {
-      fixed = false;
-      break;
-    }
-  }
-  if (fixed) return { ok: true, value: metadata, changed: false };
+  // As an object in an array, the metadata object may be empty ({} is the default).
+  if (isFixedPoint(metadata, true)) return { ok: true, value: metadata, changed: false };
   const state: State = { changed: false };
   try {
     const value = normaliseObject(metadata, [], state);

@@ -27,17 +27,26 @@ export interface BodyItem {
 
 export type BodyFormat = 'json' | 'ndjson';
 
+type BodyFailure = {
+  readonly ok: false;
+  readonly status: 400 | 413 | 415;
+  readonly code: string;
+  readonly message: string;
+};
+
+/** What a reader makes of the body's text: its format and items. */
+type ReadBody =
+  | { readonly ok: true; readonly format: BodyFormat; readonly items: readonly BodyItem[] }
+  | BodyFailure;
+
 export type DecodedBody =
-  | {
-      readonly ok: true;
-      readonly format: BodyFormat;
+  | (Extract<ReadBody, { ok: true }> & {
       readonly gzip: boolean;
-      readonly items: readonly BodyItem[];
       readonly decodedBytes: number;
       /** The body's bytes after gzip, as read. */
       readonly decoded: Buffer;
-    }
-  | { readonly ok: false; readonly status: 400 | 413 | 415; readonly code: string; readonly message: string };
+    })
+  | BodyFailure;
 
 export interface BodyLimits {
   readonly maxDecompressedBytes: number;
@@ -49,7 +58,7 @@ export const DEFAULT_BODY_LIMITS: BodyLimits = {
   maxEvents: INGEST_LIMITS.maxEventsPerRequest,
 };
 
-const fail = (status: 400 | 413 | 415, code: string, message: string): DecodedBody => ({
+const fail = (status: 400 | 413 | 415, code: string, message: string): BodyFailure => ({
   ok: false,
   status,
   code,
@@ -68,7 +77,7 @@ export function bodyFormat(contentType: string | undefined): BodyFormat | undefi
  * Inflates a gzip body without ever holding more than `max` bytes of output: zlib stops as soon
  * as the output would pass the cap, so a gzip bomb costs at most `max` bytes of work.
  */
-function gunzipCapped(body: Buffer, max: number): Buffer | DecodedBody {
+function gunzipCapped(body: Buffer, max: number): Buffer | BodyFailure {
   try {
     const { buffer, engine } = gunzipSync(body, { maxOutputLength: max, info: true }) as unknown as {
       buffer: Buffer;
@@ -97,11 +106,11 @@ function gunzipCapped(body: Buffer, max: number): Buffer | DecodedBody {
   }
 }
 
-function tooMany(count: number, max: number): DecodedBody {
+function tooMany(count: number, max: number): BodyFailure {
   return fail(413, 'too_many_events', `request has ${count} events; at most ${max} are accepted per request`);
 }
 
-function readJson(text: string, limits: BodyLimits): DecodedBody {
+function readJson(text: string, limits: BodyLimits): ReadBody {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -119,7 +128,7 @@ function readJson(text: string, limits: BodyLimits): DecodedBody {
   if (events.length === 0) return fail(400, 'no_events', 'body has no events: "events" is empty');
   if (events.length > limits.maxEvents) return tooMany(events.length, limits.maxEvents);
   const duplicates = new Map<number, string>();
-  for (const { path, key } of scanJsonText(text).duplicateKeys) {
+  for (const { path, key } of scanJsonText(text, parsed).duplicateKeys) {
     const [top, index, ...inEvent] = path;
     if (top === 'events' && typeof index === 'number') {
       if (!duplicates.has(index)) duplicates.set(index, duplicateKeyReason([...inEvent, key]));
@@ -130,17 +139,12 @@ function readJson(text: string, limits: BodyLimits): DecodedBody {
   return {
     ok: true,
     format: 'json',
-    gzip: false,
-    decodedBytes: 0,
-    decoded: EMPTY,
     items: events.map((value, index) => {
       const duplicateKey = duplicates.get(index);
       return duplicateKey === undefined ? { index, value } : { index, value, duplicateKey };
     }),
   };
 }
-
-const EMPTY = Buffer.alloc(0);
 
 function duplicateKeyReason(path: readonly (string | number)[]): string {
   return `${describePath(path)}: is given twice in this event; send each key once`;
@@ -155,7 +159,7 @@ function isBlank(line: string): boolean {
 }
 
 /** NDJSON lines; each line stands alone, so one bad line rejects one event, not the request. */
-function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits, whole?: string): DecodedBody {
+function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits, whole?: string): ReadBody {
   const items: BodyItem[] = [];
   let readable = 0;
   let firstError: string | undefined;
@@ -199,7 +203,7 @@ function readNdjson(lines: readonly (string | undefined)[], limits: BodyLimits, 
   if (items.length === 0) return fail(400, 'no_events', 'body has no events: every NDJSON line is blank');
   if (readable === 0)
     return fail(400, 'invalid_ndjson', `no line of the NDJSON body is readable (${firstError})`);
-  return { ok: true, format: 'ndjson', gzip: false, decodedBytes: 0, decoded: EMPTY, items };
+  return { ok: true, format: 'ndjson', items };
 }
 
 /** Splits bytes at newlines, decoding each line alone; `undefined` marks a line that is not UTF-8. */
@@ -253,7 +257,7 @@ export function decodeBody(
   }
   if (bytes.length === 0) return fail(400, 'empty_body', 'body is empty');
 
-  let decoded: DecodedBody;
+  let decoded: ReadBody;
   if (isUtf8(bytes)) {
     // Most LLM text is ASCII, and latin1 decoding of ASCII is a copy: twice as fast as utf8.
     const text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
