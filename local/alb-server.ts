@@ -248,10 +248,11 @@ export async function startAlbServer(options: AlbServerOptions): Promise<AlbServ
       return;
     }
     const held = read.kind === 'ok' ? read.body.length : 0;
+    // The rest of an upload over the cap is not read: the connection cannot carry another request.
+    if (read.kind === 'too_large') res.setHeader('connection', 'close');
     try {
       const running = inFlight.get(route.functionName) ?? 0;
       if (route.maxConcurrency !== undefined && running >= route.maxConcurrency) {
-        if (read.kind !== 'ok') res.setHeader('connection', 'close');
         send(
           res,
           jsonError(
@@ -269,7 +270,6 @@ export async function startAlbServer(options: AlbServerOptions): Promise<AlbServ
         // A body over the cap is passed on as that many bytes plus one: the function answers 413
         // from the size alone, in its own words, and the rest of the upload is not read.
         const body = read.kind === 'ok' ? read.body : Buffer.alloc(options.maxBodyBytes + 1);
-        if (read.kind !== 'ok') res.setHeader('connection', 'close');
         const result = await route.handler(
           toAlbEvent(req, body, route.functionName),
           localLambdaContext(route.functionName, 30_000),

@@ -72,29 +72,31 @@ export class ClickHouseLoaderStore implements LoaderStore {
     );
   }
 
-  async insertEvents(ndjson: string, deduplicationToken: string): Promise<void> {
-    if (!TOKEN.test(deduplicationToken))
-      throw new Error(`deduplication token ${deduplicationToken} is not [0-9a-z:]`);
-    // Settings ride in the statement itself: a server reads them the same way, and the embedded
-    // engine is spared a separate SET statement in front of a 10 MB insert.
+  insertEvents(ndjson: string, deduplicationToken: string): Promise<void> {
+    return this.insert('events_ingest', ndjson, deduplicationToken, `${SETTINGS_CLAUSE}, `);
+  }
+
+  insertDeadLetters(letters: readonly DeadLetter[], deduplicationToken: string): Promise<void> {
+    return this.insert(
+      'load_dead_letters',
+      letters.map((letter) => JSON.stringify(letter)).join('\n'),
+      deduplicationToken,
+    );
+  }
+
+  /**
+   * One JSONEachRow insert, its settings and token in the statement itself: a server reads them
+   * the same way, the embedded engine is spared a separate SET in front of a 10 MB insert, and it
+   * keeps settings sent beside a query for the queries after it, where a token left behind would
+   * drop later inserts as repeats.
+   */
+  private async insert(table: string, ndjson: string, token: string, settings = ''): Promise<void> {
+    if (!TOKEN.test(token)) throw new Error(`deduplication token ${token} is not [0-9a-z:]`);
     const result = await this.client.exec({
-      query: `INSERT INTO events_ingest SETTINGS ${SETTINGS_CLAUSE}, insert_deduplication_token = '${deduplicationToken}' FORMAT JSONEachRow`,
+      query: `INSERT INTO ${table} SETTINGS ${settings}insert_deduplication_token = '${token}' FORMAT JSONEachRow`,
       values: Readable.from([ndjson]),
     });
     // Drain the (empty) answer so the connection returns to the pool.
-    for await (const _ of result.stream) {
-    }
-  }
-
-  async insertDeadLetters(letters: readonly DeadLetter[], deduplicationToken: string): Promise<void> {
-    if (!TOKEN.test(deduplicationToken))
-      throw new Error(`deduplication token ${deduplicationToken} is not [0-9a-z:]`);
-    // The token rides in the statement, as for events: the embedded engine keeps settings sent
-    // beside a query for the queries after it, and a token left behind would drop later inserts.
-    const result = await this.client.exec({
-      query: `INSERT INTO load_dead_letters SETTINGS insert_deduplication_token = '${deduplicationToken}' FORMAT JSONEachRow`,
-      values: Readable.from([letters.map((letter) => JSON.stringify(letter)).join('\n')]),
-    });
     for await (const _ of result.stream) {
     }
   }
