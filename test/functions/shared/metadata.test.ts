@@ -34,11 +34,18 @@ describe('normaliseMetadata', () => {
     ['a null beside a dotted key at its path', { a: null, 'a.b': 2 }, { a: { b: 2 } }],
     ['dotted keys inside arrays', { a: [{ 'x.y': 1 }, {}] }, { a: [{ x: { y: 1 } }, {}] }],
     ['a lone surrogate in a value and a key', { 'k\ud800': 'v\udc00' }, { 'k\ufffd': 'v\ufffd' }],
-    ['-0 as 0', { z: -0 }, { z: 0 }],
   ])('rewrites %s', (_name, metadata, expected) => {
     const result = normalised(metadata);
     expect(result.value).toEqual(expected);
-    expect(Object.is((result.value as { z?: number }).z, -0)).toBe(false);
+    expect(result.changed).toBe(true);
+  });
+
+  it('rewrites -0 as 0, in objects and arrays', () => {
+    const result = normalised({ z: -0, a: [-0] });
+    const value = result.value as { z: number; a: number[] };
+    expect(Object.is(value.z, -0)).toBe(false);
+    expect(Object.is(value.a[0], -0)).toBe(false);
+    expect(value).toEqual({ z: 0, a: [0] });
     expect(result.changed).toBe(true);
   });
 
