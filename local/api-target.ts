@@ -8,6 +8,12 @@ import { join, resolve } from 'node:path';
  * One reading for every command (`npm run demo`, `npm run dead-letters`), so they agree.
  */
 
+/** The flags every such command takes, for `parseArgs`; `resolveApiTarget` reads them. */
+export const API_TARGET_OPTIONS = {
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+} as const;
+
 /** Where the API key comes from; a file is read when the command runs. */
 export type KeySource =
   | { readonly kind: 'flag'; readonly key: string }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/core.js';
-import { type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
+import { API_TARGET_OPTIONS, type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
 import type { TextSink } from './keys-cli.js';
 import { isMainModule } from './main-module.js';
 
@@ -91,8 +91,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   full: { type: 'boolean' },
   json: { type: 'boolean' },
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
+  ...API_TARGET_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ModelUsage, Summary } from '../functions/query/core.js';
-import { type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
+import { API_TARGET_OPTIONS, type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
 
 /**
  * The pure part of `npm run demo`: its arguments, its send schedule and what it prints. The
@@ -65,8 +65,7 @@ const OPTIONS = {
   rate: { type: 'string' },
   duration: { type: 'string' },
   seed: { type: 'string' },
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
+  ...API_TARGET_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
