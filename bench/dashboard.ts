@@ -3,10 +3,10 @@ import { mkdtemp, rm, statfs } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import { isMainModule } from '../cli/main-module.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { hourStats, minuteStats } from '../functions/query/core.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse.js';
-import { isMainModule } from '../local/main-module.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 

@@ -2,13 +2,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { isMainModule } from '../cli/main-module.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { ClickHouseLoaderStore, INGEST_SETTINGS } from '../functions/load/clickhouse-store.js';
 import { decodeBatch, ingestBody, type LoadBatch, loadBatch } from '../functions/load/core.js';
 import { createClickHouseClient } from '../functions/shared/clickhouse.js';
 import { gzipHeaderMember, type StreamRecordHeader } from '../functions/shared/stream-record.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
-import { isMainModule } from '../local/main-module.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { isMainModule } from '../cli/main-module.js';
 import { runLoadCommand } from '../load-tests/cli.js';
 import { parseLoadOptions } from '../load-tests/options.js';
-import { isMainModule } from '../local/main-module.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { writeFiguresFile } from './figures-file.js';
 

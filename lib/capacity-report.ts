@@ -1,3 +1,4 @@
+import { isMainModule } from '../cli/main-module.js';
 import {
   type CapacityAssumptions,
   type CapacityCheck,
@@ -304,4 +305,4 @@ function twoOrMore(rate: number): number {
   return 1 - Math.exp(-rate) * (1 + rate);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(renderCapacityReport());
+if (isMainModule(import.meta.url)) process.stdout.write(renderCapacityReport());

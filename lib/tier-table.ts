@@ -1,3 +1,4 @@
+import { isMainModule } from '../cli/main-module.js';
 import { TIER_IDS, TIERS } from './tiers.js';
 
 const n = (value: number) => value.toLocaleString('en-US');
@@ -17,4 +18,4 @@ export function renderTierTable(): string {
   ].join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(renderTierTable());
+if (isMainModule(import.meta.url)) console.log(renderTierTable());

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isMainModule } from '../cli/main-module.js';
 import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/core.js';
 import { API_TARGET_OPTIONS, type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
 import type { TextSink } from './keys-cli.js';
-import { isMainModule } from './main-module.js';
 
 /**
  * `npm run dead-letters`: lists the dead letters of an API key's project through the query API

@@ -1,3 +1,4 @@
+import { isMainModule } from '../cli/main-module.js';
 import type { FailedCall, ModelUsage, Summary } from '../functions/query/core.js';
 import { eventGenerator } from '../load-tests/event-generator.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
@@ -20,7 +21,6 @@ import {
   plannedEvents,
   unauthorizedMessage,
 } from './demo-core.js';
-import { isMainModule } from './main-module.js';
 
 /**
  * `npm run demo`: realistic traffic through the SDK to a running `npm start`, then the numbers

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { isMainModule } from '../cli/main-module.js';
 import {
   API_KEY_PATTERN,
   type ApiKeyRecord,
@@ -11,7 +12,6 @@ import {
 import { PROJECT_ID_PATTERN } from '../functions/shared/event.js';
 import { DynamoDbKeyStore } from '../functions/shared/key-store-dynamodb.js';
 import { FileKeyStore } from '../functions/shared/key-store-file.js';
-import { isMainModule } from './main-module.js';
 
 /**
  * `npm run keys -- <create|revoke|list>`: manages API keys in the local key file (what

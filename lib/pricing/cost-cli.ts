@@ -13,7 +13,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { synthesizeTierTemplate } from '../../bin/evalforge.js';
+import { isMainModule } from '../../cli/main-module.js';
+import { synthesizeTierTemplate } from '../app.js';
 import { SIZING_ASSUMPTIONS, TIER_IDS, TIERS, type TierId } from '../tiers.js';
 import { COST_ASSUMPTIONS, type CostLine, type Load, type MonthTotal } from './cost-model.js';
 import type { TemplateJson } from './inventory.js';
@@ -726,6 +727,6 @@ export function main(
   return 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMainModule(import.meta.url)) {
   process.exitCode = main(process.argv.slice(2));
 }

@@ -1,5 +1,5 @@
 /**
- * A tier's bill from its own template (`synthesizeTierTemplate` in bin/evalforge.ts): list its
+ * A tier's bill from its own template (`synthesizeTierTemplate` in lib/app.ts): list its
  * billable resources and price them at a load, by default the tier's ceiling under the sizing
  * assumptions. The CLI, the report and the stack's cost outputs share it.
  */

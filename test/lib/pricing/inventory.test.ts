@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeTierTemplate } from '../../../bin/evalforge.js';
+import { synthesizeTierTemplate } from '../../../lib/app.js';
 import type { BillableResource } from '../../../lib/pricing/cost-model.js';
 import {
   BILLABLE_TYPES,

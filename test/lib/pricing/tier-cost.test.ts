@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { synthesizeTierTemplate } from '../../../bin/evalforge.js';
+import { synthesizeTierTemplate } from '../../../lib/app.js';
 import { ceilingLoad, tierCost } from '../../../lib/pricing/tier-cost.js';
 import { TIERS } from '../../../lib/tiers.js';
 

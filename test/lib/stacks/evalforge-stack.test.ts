@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, cdkJsonContext } from '../../../bin/evalforge.js';
+import { buildApp, cdkJsonContext } from '../../../lib/app.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isMainModule } from '../../local/main-module.js';
+import { isMainModule } from '../../cli/main-module.js';
 
 describe('isMainModule', () => {
   const argv = [...process.argv];
