@@ -3,26 +3,20 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, cdkJsonContext } from '../../../lib/app.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
+import { tierTemplate } from '../../helpers/tier-templates.js';
 
 /**
  * The app as `cdk synth -c tier=N` builds it, for each tier: cdk-nag's AwsSolutions checks and
- * the bundled CloudFormation rules run at every synth and fail it. Functions are not bundled here
- * (test/lib/constructs/functions.test.ts bundles them): the templates are the same either way.
+ * the bundled CloudFormation rules run at every synth and fail it. The four templates are
+ * synthesized once per test run and shared (test/helpers/tier-templates.ts). Functions are not
+ * bundled here (test/lib/constructs/functions.test.ts bundles them): the templates are the same
+ * either way.
  */
 const CDK_JSON_CONTEXT = cdkJsonContext();
 
-function synth(tier: TierId): Template {
-  const app = new App({
-    context: { ...CDK_JSON_CONTEXT, tier: String(tier), 'aws:cdk:bundling-stacks': [] },
-  });
-  const stack = buildApp(app);
-  app.synth();
-  return Template.fromStack(stack);
-}
-
 const templates = new Map<TierId, Template>();
-beforeAll(() => {
-  for (const id of TIER_IDS) templates.set(id, synth(id));
+beforeAll(async () => {
+  for (const id of TIER_IDS) templates.set(id, await tierTemplate(id));
 }, 240_000);
 const template = (id: TierId) => templates.get(id) as Template;
 
