@@ -11,12 +11,15 @@ import { LoaderFunction, type LoaderFunctionProps } from '../../../lib/construct
 import { QueryFunction } from '../../../lib/constructs/query-function.js';
 import { ValidatorFunction } from '../../../lib/constructs/validator-function.js';
 
-/** The three functions, bundled by the local esbuild, in one bare stack. */
+/**
+ * The three functions in one bare stack, not bundled: test/lib/cdk-synth.test.ts bundles every
+ * function with the local esbuild, as `cdk synth` does.
+ */
 let template: Template;
 let loaderProps: (stack: Stack) => LoaderFunctionProps;
 
 beforeAll(() => {
-  const app = new App();
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Functions');
   const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2 });
   const stream = new Stream(stack, 'Stream', { shardCount: 2 });
