@@ -8,7 +8,7 @@ import { ClickHouseLoaderStore, INGEST_SETTINGS } from '../functions/load/clickh
 import { decodeBatch, ingestBody, type LoadBatch, loadBatch } from '../functions/load/core.js';
 import { createClickHouseClient } from '../functions/shared/clickhouse.js';
 import { gzipHeaderMember, type StreamRecordHeader } from '../functions/shared/stream-record.js';
-import { eventGenerator } from '../load-tests/event-generator.js';
+import { eventGenerator } from '../local/event-generator.js';
 import { againstLimit, type BenchFigure } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { arch, cpus, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnTypeScript } from '../cli/typescript-process.js';
 import { BenchArgsError, parseBenchArgs } from './args.js';
 import {
   type BenchFigure,
@@ -51,7 +51,7 @@ async function child(
 ): Promise<BenchFigure[] | string> {
   const script = fileURLToPath(new URL(`./${CHILD_SCRIPTS[name]}`, import.meta.url));
   const file = join(dir, `${name}.json`);
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, JSON_OUT_FLAG, file], {
+  const proc = spawnTypeScript(script, [JSON_OUT_FLAG, file], {
     stdio: ['inherit', json ? 2 : 'inherit', 'inherit'],
   });
   const code = await new Promise<number | string>((resolve, reject) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { isMainModule } from '../cli/main-module.js';
-import { onStopSignals } from '../local/stop-signals.js';
+import { onStopSignals } from '../cli/stop-signals.js';
 import { LOAD_USAGE, type LoadOptions, LoadUsageError, parseLoadOptions } from './options.js';
 import { projectWeights } from './planner.js';
 import { formatReport, kneeOf, type LoadReport, progressLine } from './report.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
+import { type EventGenerator, eventGenerator } from '../local/event-generator.js';
 import { newSpanId, newTraceId } from '../sdk/ids.js';
 import { judgeResponse } from '../sdk/response.js';
 import type { HttpTransport } from '../sdk/transport.js';
-import { type EventGenerator, eventGenerator } from './event-generator.js';
 import { latencyHistogram, latencySummary, recordMs } from './stats.js';
 
 /**

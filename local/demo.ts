@@ -1,6 +1,5 @@
 import { isMainModule } from '../cli/main-module.js';
 import type { FailedCall, ModelUsage, Summary } from '../functions/query/core.js';
-import { eventGenerator } from '../load-tests/event-generator.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
 import { readApiKey } from './api-target.js';
 import {
@@ -21,6 +20,7 @@ import {
   plannedEvents,
   unauthorizedMessage,
 } from './demo-core.js';
+import { eventGenerator } from './event-generator.js';
 
 /**
  * `npm run demo`: realistic traffic through the SDK to a running `npm start`, then the numbers

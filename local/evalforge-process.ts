@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { killWithParent, spawnTypeScript } from '../cli/typescript-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** What `npm start` prints once it serves. */
@@ -31,20 +31,13 @@ export async function startEvalForgeProcess(options: {
    */
   readonly ownProcessGroup?: boolean;
 }): Promise<EvalForgeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  const child = spawnTypeScript('local/main.ts', [], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, EVALFORGE_DATA_DIR: options.dataDir, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.ownProcessGroup ?? false,
   });
-  if (options.ownProcessGroup) {
-    // No orphan: however the parent ends, the pipeline it started ends with it.
-    const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    };
-    process.once('exit', kill);
-    child.once('exit', () => process.off('exit', kill));
-  }
+  if (options.ownProcessGroup) killWithParent(child);
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -77,16 +70,4 @@ export async function startEvalForgeProcess(options: {
     output: () => output,
     exited: () => exit,
   };
-}
-
-/** A loopback port nothing listens on now, for a process about to be started on it. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

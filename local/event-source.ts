@@ -5,8 +5,8 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
+import { InterruptibleSleep } from '../cli/interruptible-sleep.js';
 import type { CheckpointStore } from './checkpoints.js';
-import { InterruptibleSleep } from './interruptible-sleep.js';
 import { LOCAL_AWS } from './kinesis.js';
 import { LOCAL_ACCOUNT_ID, localLambdaContext } from './lambda-context.js';
 import { describeShards, ShardReader, type StreamRecord } from './shard-reader.js';

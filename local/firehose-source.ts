@@ -1,7 +1,7 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import { InterruptibleSleep } from '../cli/interruptible-sleep.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { LocalFirehose } from './firehose.js';
-import { InterruptibleSleep } from './interruptible-sleep.js';
 import { describeShards, ShardReader } from './shard-reader.js';
 
 export interface FirehoseSourceStats {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { onStopSignals } from '../cli/stop-signals.js';
 import { seconds, statusLine, stoppedLine } from './status-line.js';
-import { onStopSignals } from './stop-signals.js';
 
 /**
  * `npm start`: EvalForge on one machine, with no AWS account. Settings come from the environment:

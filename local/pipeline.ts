@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { IncreaseStreamRetentionPeriodCommand } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { ensurePrivateDir } from '../cli/private-dir.js';
 import { migrate } from '../clickhouse/migrate.js';
 import type { LoadSummary } from '../functions/load/core.js';
 import { createLoaderHandler } from '../functions/load/handler.js';
@@ -26,7 +27,6 @@ import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from '
 import { LocalFirehose } from './firehose.js';
 import { FirehoseSource } from './firehose-source.js';
 import { ensureStream, type LocalKinesis, startLocalKinesis } from './kinesis.js';
-import { ensurePrivateDir } from './private-dir.js';
 import { ensureBucket, type LocalS3, startLocalS3 } from './s3.js';
 
 /** Names shared with the deployed stacks, so local data looks like the real thing. */

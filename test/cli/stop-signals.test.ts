@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { onStopSignals } from '../../local/stop-signals.js';
+import { onStopSignals } from '../../cli/stop-signals.js';
 
 function harness() {
   const target = new EventEmitter();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoadCommand } from '../../load-tests/cli.js';
-import { eventGenerator } from '../../load-tests/event-generator.js';
+import { eventGenerator } from '../../local/event-generator.js';
 import { parseLoadOptions } from '../../load-tests/options.js';
 import { formatReport, type LoadReport } from '../../load-tests/report.js';
 import { RUN_ID_METADATA_KEY } from '../../load-tests/runner.js';

@@ -8,7 +8,7 @@ import { newApiKey } from '../../functions/shared/api-keys.js';
 import { parseArchiveObjectKey } from '../../functions/shared/archive-layout.js';
 import type { EventInput } from '../../functions/shared/event.js';
 import { FileKeyStore } from '../../functions/shared/key-store-file.js';
-import { eventGenerator, seededRandom } from '../../load-tests/event-generator.js';
+import { eventGenerator, seededRandom } from '../../local/event-generator.js';
 import { LOCAL_NAMES, type Pipeline, startPipeline } from '../../local/pipeline.js';
 import { EvalForgeClient } from '../../sdk/index.js';
 import { archivedSpans, listKeys } from '../helpers/archive.js';

@@ -10,7 +10,7 @@ import {
 } from '../../../functions/load/core.js';
 import { DATA_ERROR_CODES } from '../../../functions/load/engine-errors.js';
 import { encodeHeaderLine, type StreamRecordHeader } from '../../../functions/shared/stream-record.js';
-import { eventGenerator } from '../../../load-tests/event-generator.js';
+import { eventGenerator } from '../../../local/event-generator.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 
 // The real clock, rounded: the tables' TTLs (dead letters 30 days, prompts 90) drop older rows.

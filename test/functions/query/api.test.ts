@@ -11,7 +11,7 @@ import { QUERY_LIMITS } from '../../../functions/query/core.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/api-keys.js';
 import { checkEvent, type EventInput, type NormalizedEvent } from '../../../functions/shared/event.js';
 import type { HttpRequest } from '../../../functions/validator/core.js';
-import { eventGenerator, seededRandom } from '../../../load-tests/event-generator.js';
+import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**

@@ -23,7 +23,7 @@ import {
 } from '../../../functions/query/core.js';
 import { createClickHouseClient } from '../../../functions/shared/clickhouse.js';
 import { checkEvent, type EventInput, type NormalizedEvent } from '../../../functions/shared/event.js';
-import { eventGenerator, seededRandom } from '../../../load-tests/event-generator.js';
+import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
 import { insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**

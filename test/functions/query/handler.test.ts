@@ -11,7 +11,7 @@ import { migrate } from '../../../clickhouse/migrate.js';
 import type { QueryDeps } from '../../../functions/query/api.js';
 import { type ApiKeyRecord, newApiKey } from '../../../functions/shared/api-keys.js';
 import { KEY_TABLE_ATTRIBUTES as K } from '../../../functions/shared/key-store-dynamodb.js';
-import { eventGenerator } from '../../../load-tests/event-generator.js';
+import { eventGenerator } from '../../../local/event-generator.js';
 import { insertIngestRows } from '../../helpers/clickhouse.js';
 
 const TABLE = 'evalforge-api-keys-test';
