@@ -6,6 +6,7 @@ import {
   STREAM_RECORD_FORMAT,
   type StreamRecordHeader,
 } from '../shared/stream-record.js';
+import { describeZodIssues } from '../shared/zod-issues.js';
 import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './engine-errors.js';
 
 /**
@@ -152,7 +153,7 @@ export function decodeBatch(batch: LoadBatch, now: number): { good: GoodRecord[]
       ? decoded.header.project_id
       : '';
     if (!header.success) {
-      const problems = header.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      const problems = describeZodIssues(header.error);
       dead.push(recordLetter(batch, record, `stream record header is invalid: ${problems}`, now, project));
       continue;
     }

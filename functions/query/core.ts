@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { selectRows } from '../shared/clickhouse.js';
-import { describeIssues, EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/event.js';
+import { EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/event.js';
+import { describeZodIssues } from '../shared/zod-issues.js';
 
 /**
  * The analytics core behind the local query API and the deployed query function: typed queries
@@ -370,7 +371,7 @@ function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   if (!parsed.success)
     throw new QueryInputError(
       // Paths here are parameter names as sent (`metadata.deploy.id`), joined as they came.
-      `invalid query: ${describeIssues(parsed.error, input, (path) => path.join('.'))}`,
+      `invalid query: ${describeZodIssues(parsed.error, { input, maxIssues: 3 })}`,
     );
   return parsed.data;
 }

@@ -1,37 +1,18 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { CachedKeyStore } from '../shared/api-keys.js';
 import { clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse-env.js';
-import { DynamoDbKeyStore } from '../shared/key-store-dynamodb.js';
+import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/lambda-key-store.js';
+import { readEnv } from '../shared/read-env.js';
 import type { QueryDeps } from './api.js';
 
 /** The query function's own variables; the ClickHouse ones are read as the loader reads them. */
-const Env = z.object({
-  API_KEYS_TABLE_NAME: z.string().min(1, 'API_KEYS_TABLE_NAME must name the DynamoDB key table'),
-  KEY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3_600).default(60),
-});
+const Env = z.object({ ...KEY_STORE_ENV });
 
 async function create(): Promise<QueryDeps> {
-  const parsed = Env.safeParse(process.env);
-  if (!parsed.success) {
-    throw new Error(
-      `query environment is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const env = parsed.data;
+  const env = readEnv(Env, process.env, 'query');
   const clickhouse = await clickHouseFromEnv(
     readClickHouseEnv(process.env, { functionName: 'query', defaultUser: 'evalforge_query' }),
   );
-  return {
-    keys: new CachedKeyStore(new DynamoDbKeyStore(new DynamoDBClient({}), env.API_KEYS_TABLE_NAME), {
-      positiveTtlMs: env.KEY_CACHE_TTL_SECONDS * 1_000,
-      negativeTtlMs: 5_000,
-      maxEntries: 10_000,
-      now: Date.now,
-    }),
-    clickhouse,
-    now: Date.now,
-  };
+  return { keys: lambdaKeyStore(env), clickhouse, now: Date.now };
 }
 
 let deps: Promise<QueryDeps> | undefined;

@@ -2,6 +2,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { type ClickHouseConfig, createClickHouseClient } from './clickhouse.js';
+import { readEnv } from './read-env.js';
 
 /**
  * Where a function finds ClickHouse, from its environment: a cluster over HTTPS (AWS), with the
@@ -36,13 +37,7 @@ export function readClickHouseEnv(
   env: Readonly<Record<string, string | undefined>>,
   options: { readonly functionName: string; readonly defaultUser: string },
 ): ClickHouseEnv {
-  const parsed = clickHouseEnvSchema(options.defaultUser).safeParse(env);
-  if (!parsed.success) {
-    throw new Error(
-      `${options.functionName} environment is invalid: ${parsed.error.issues.map((i) => i.message).join('; ')}`,
-    );
-  }
-  return parsed.data;
+  return readEnv(clickHouseEnvSchema(options.defaultUser), env, options.functionName);
 }
 
 /** The connection settings the environment names, with the password read from its secret. */

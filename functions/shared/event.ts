@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describePath } from './json-text.js';
 import { normaliseMetadata } from './metadata.js';
+import { describeZodIssues, type ZodIssueWording } from './zod-issues.js';
 
 /**
  * The event contract shared by the ingest validator, the SDK and every consumer of the stream.
@@ -356,40 +357,15 @@ export function canonicalLine(event: NormalizedEvent): string {
   return JSON.stringify(rest);
 }
 
-const MAX_ISSUES_IN_REASON = 3;
-
-function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
-  let value = raw;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
 /**
- * A reason a person can act on: the fields at fault and what each must be. Unknown fields come
- * first, since a misspelt field is usually why a required one is missing.
+ * How a rejected event's reason names what is wrong: fields as the contract's messages name them
+ * (`metadata.a.b`, `tags[2]`), a missing field as required, at most three problems.
  */
-export function describeIssues(
-  error: z.ZodError,
-  raw?: unknown,
-  formatPath: (path: readonly PropertyKey[]) => string = describePath,
-): string {
-  const issues = [...error.issues].sort(
-    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
-  );
-  const parts = issues.slice(0, MAX_ISSUES_IN_REASON).map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (put free-form data in metadata)`;
-    }
-    const path = formatPath(issue.path);
-    if (path && raw !== undefined && valueAt(raw, issue.path) === undefined) return `${path}: is required`;
-    return path ? `${path}: ${issue.message}` : issue.message;
-  });
-  const more = issues.length - MAX_ISSUES_IN_REASON;
-  return more > 0 ? `${parts.join('; ')}; and ${more} more` : parts.join('; ');
-}
+const EVENT_ISSUE_WORDING: ZodIssueWording = {
+  formatPath: describePath,
+  unknownKeysHint: 'put free-form data in metadata',
+  maxIssues: 3,
+};
 
 /**
  * Validate and normalise one event for the project that the API key belongs to.
@@ -406,7 +382,9 @@ export function checkEvent(raw: unknown, projectId: string): EventCheck {
     // Only objects built in code get here (a getter that throws): parsed JSON cannot.
     return { ok: false, reason: `event could not be read: ${(error as Error).message}` };
   }
-  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, raw) };
+  if (!parsed.success) {
+    return { ok: false, reason: describeZodIssues(parsed.error, { ...EVENT_ISSUE_WORDING, input: raw }) };
+  }
   const event = parsed.data;
   if (event.project_id !== undefined && event.project_id !== projectId) {
     return {

@@ -7,6 +7,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { type ApiKeyRecord, ApiKeyRecordSchema, type KeyAdmin } from './api-keys.js';
+import { describeZodIssues } from './zod-issues.js';
 
 /**
  * The key table's attribute names, one place for the store and the CDK construct that creates
@@ -119,21 +120,29 @@ export class DynamoDbKeyStore implements KeyAdmin {
   }
 
   private toRecord(item: Record<string, AttributeValue>, expectedKeyId?: string): ApiKeyRecord {
+    const malformed = (problems: string) => {
+      const keyId = expectedKeyId ?? item[A.keyId]?.S ?? '(no key_id)';
+      return new Error(
+        `DynamoDB table ${this.tableName}: item of API key ${keyId} is malformed: ${problems}`,
+      );
+    };
+    // Checked first: read as absent, a revoked_at of another type would leave a revoked key valid.
+    const mistyped = Object.values(A).filter(
+      (attribute) => item[attribute] && item[attribute].S === undefined,
+    );
+    if (mistyped.length > 0) {
+      throw malformed(mistyped.map((attribute) => `${attribute}: must be a string attribute`).join('; '));
+    }
     const fields = Object.entries(A).map(([field, attribute]) => [field, item[attribute]?.S] as const);
     const parsed = ApiKeyRecordSchema.safeParse(
       Object.fromEntries(fields.filter(([, value]) => value !== undefined)),
     );
     if (!parsed.success) {
-      const keyId = expectedKeyId ?? item[A.keyId]?.S ?? '(no key_id)';
-      const problems = parsed.error.issues.map((issue) => {
-        const field = issue.path[0] as keyof typeof A | undefined;
-        const attribute = field ? A[field] : 'item';
-        return item[attribute] !== undefined && item[attribute]?.S === undefined
-          ? `${attribute} must be a string attribute`
-          : `${attribute} ${issue.message}`;
-      });
-      throw new Error(
-        `DynamoDB table ${this.tableName}: item of API key ${keyId} is malformed: ${problems.join('; ')}`,
+      throw malformed(
+        describeZodIssues(parsed.error, {
+          formatPath: ([field]) => A[field as keyof typeof A] ?? String(field),
+          emptyPathLabel: 'item',
+        }),
       );
     }
     return parsed.data;

@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { type ApiKeyRecord, ApiKeyRecordSchema, type KeyAdmin } from './api-keys.js';
+import { describeZodIssues } from './zod-issues.js';
 
 /** The current layout of the key file. */
 export const KEY_FILE_VERSION = 1;
@@ -47,7 +48,7 @@ export class FileKeyStore implements KeyAdmin {
       if (keys.has(record.keyId)) throw new Error(`API key ${record.keyId} already exists in ${this.path}`);
       const checked = ApiKeyRecordSchema.safeParse(record);
       if (!checked.success) {
-        throw new Error(`API key ${record.keyId} is not a valid record: ${describeIssues(checked.error)}`);
+        throw new Error(`API key ${record.keyId} is not a valid record: ${describeZodIssues(checked.error)}`);
       }
       keys.set(record.keyId, checked.data);
       return { value: undefined, changed: true };
@@ -124,7 +125,9 @@ export class FileKeyStore implements KeyAdmin {
     }
     const parsed = fileSchema.safeParse(json);
     if (!parsed.success) {
-      throw new Error(`API key file ${this.path} is corrupt: ${describeIssues(parsed.error)}`);
+      throw new Error(
+        `API key file ${this.path} is corrupt: ${describeZodIssues(parsed.error, { emptyPathLabel: 'file' })}`,
+      );
     }
     const keys = new Map<string, ApiKeyRecord>();
     for (const record of parsed.data.keys) {
@@ -164,12 +167,6 @@ export class FileKeyStore implements KeyAdmin {
 async function statFile(path: string): Promise<{ ino: bigint; size: bigint; mtimeNs: bigint }> {
   const stats = await stat(path, { bigint: true });
   return { ino: stats.ino, size: stats.size, mtimeNs: stats.mtimeNs };
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'file'}: ${issue.message}`)
-    .join('; ');
 }
 
 function isErrno(error: unknown, code: string): boolean {

@@ -77,11 +77,11 @@ describe('DynamoDbKeyStore.findByKeyId', () => {
   it.each([
     ['key_hash is missing', { key_hash: undefined }, /key_hash/],
     ['key_hash is a number', { key_hash: { N: '12' } }, /key_hash/],
-    ['key_hash is not a SHA-256', { key_hash: { S: 'abc' } }, /key_hash must be a lowercase hex SHA-256/],
+    ['key_hash is not a SHA-256', { key_hash: { S: 'abc' } }, /key_hash: must be a lowercase hex SHA-256/],
     [
       'project_id is not a project id',
       { project_id: { S: 'has space' } },
-      /project_id is not a valid project id/,
+      /project_id: is not a valid project id/,
     ],
     ['created_at is not a timestamp', { created_at: { S: 'yesterday' } }, /created_at/],
     ['revoked_at is empty', { revoked_at: { S: '' } }, /revoked_at/],
@@ -95,6 +95,14 @@ describe('DynamoDbKeyStore.findByKeyId', () => {
 
     await expect(lookup).rejects.toThrow(`DynamoDB table ${TABLE}: item of API key ${KEY_ID} is malformed`);
     await expect(lookup).rejects.toThrow(problem);
+  });
+
+  it('fails on a revoked_at that is not a string attribute, rather than take the key as not revoked', async () => {
+    ddb.on(GetItemCommand).resolves({ Item: { ...item, revoked_at: { N: '1700000000' } } });
+
+    await expect(store().findByKeyId(KEY_ID)).rejects.toThrow(
+      `item of API key ${KEY_ID} is malformed: revoked_at: must be a string attribute`,
+    );
   });
 
   it('fails when the table answers with another key', async () => {
