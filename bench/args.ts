@@ -1,3 +1,4 @@
+import { UsageError } from '../cli/flags.js';
 import { BENCHMARKS, type BenchmarkName } from './figures.js';
 
 /** The names the benchmarks had before: `npm run bench -- dashboard pipeline` still works. */
@@ -5,10 +6,6 @@ export const BENCHMARK_ALIASES: Readonly<Record<string, BenchmarkName>> = {
   dashboard: 'query',
   pipeline: 'end-to-end',
 };
-
-export class BenchArgsError extends Error {
-  override readonly name = 'BenchArgsError';
-}
 
 export interface BenchArgs {
   /** In the order asked, each once; every benchmark when none is named. */
@@ -25,7 +22,7 @@ const FLAGS = ['--check', '--json'] as const;
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const badFlags = argv.filter((a) => a.startsWith('-') && !(FLAGS as readonly string[]).includes(a));
   if (badFlags.length > 0) {
-    throw new BenchArgsError(`unknown option ${badFlags.join(', ')}; the options are ${FLAGS.join(', ')}`);
+    throw new UsageError(`unknown option ${badFlags.join(', ')}; the options are ${FLAGS.join(', ')}`);
   }
   const names = argv.filter((a) => !a.startsWith('-'));
   const resolve = (name: string): BenchmarkName | undefined =>
@@ -35,7 +32,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     const aliases = Object.entries(BENCHMARK_ALIASES)
       .map(([alias, name]) => `${alias} = ${name}`)
       .join(', ');
-    throw new BenchArgsError(
+    throw new UsageError(
       `unknown benchmark ${unknown.map((n) => `"${n}"`).join(', ')}; choose from ${BENCHMARKS.join(', ')} (or ${aliases})`,
     );
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { readNumber } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { runLoadCommand } from '../load-tests/cli.js';
 import { parseLoadOptions } from '../load-tests/options.js';
@@ -237,19 +238,15 @@ if (isMainModule(import.meta.url)) {
       'json-out': { type: 'string' },
     },
   });
-  const rate = Number(values.rate);
-  const durationSec = Number(values.duration);
-  const batch = Number(values.batch);
-  for (const [name, value] of [
-    ['--rate', rate],
-    ['--duration', durationSec],
-    ['--batch', batch],
-  ] as const) {
-    if (!Number.isFinite(value) || value <= 0) {
-      console.error(`${name} must be a positive number`);
-      process.exit(2);
-    }
-  }
+  const positive = (name: string, text: string): number => {
+    const value = readNumber(text);
+    if (value !== undefined && value > 0) return value;
+    console.error(`${name} must be a positive number`);
+    process.exit(2);
+  };
+  const rate = positive('--rate', values.rate);
+  const durationSec = positive('--duration', values.duration);
+  const batch = positive('--batch', values.batch);
   benchPipeline({ rate, durationSec, batch })
     .then(async (r) => {
       const ok = printPipelineBench(r);

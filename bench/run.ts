@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { arch, cpus, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../cli/flags.js';
 import { spawnTypeScript } from '../cli/typescript-process.js';
-import { BenchArgsError, parseBenchArgs } from './args.js';
+import { parseBenchArgs } from './args.js';
 import {
   type BenchFigure,
   type BenchMachine,
@@ -111,7 +112,7 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof BenchArgsError) {
+  if (error instanceof UsageError) {
     console.error(error.message);
     process.exit(2);
   }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
+import { UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { onStopSignals } from '../cli/stop-signals.js';
-import { LOAD_USAGE, type LoadOptions, LoadUsageError, parseLoadOptions } from './options.js';
+import { LOAD_USAGE, type LoadOptions, parseLoadOptions } from './options.js';
 import { projectWeights } from './planner.js';
 import { formatReport, kneeOf, type LoadReport, progressLine } from './report.js';
 import { type Progress, runLoad } from './runner.js';
@@ -139,7 +140,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     options = parseLoadOptions(argv);
   } catch (error) {
-    if (error instanceof LoadUsageError) {
+    if (error instanceof UsageError) {
       process.stderr.write(`${error.message}\n\n${LOAD_USAGE}`);
       return 2;
     }

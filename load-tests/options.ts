@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
-import { INGEST_LIMITS } from '../functions/shared/ingest-api.js';
+import { HELP_FLAG, parseFlags, readNumber, stringFlags, UsageError } from '../cli/flags.js';
+import { INGEST_LIMITS } from '../functions/shared/contract/ingest-api.js';
 import { SIZING_ASSUMPTIONS, TIERS, type TierId } from '../lib/tiers.js';
 import { CLIENT_DEFAULTS } from '../sdk/client.js';
 import type { BatchLimits } from './planner.js';
@@ -55,10 +55,6 @@ Report:
   -h, --help
 `;
 
-export class LoadUsageError extends Error {
-  override readonly name = 'LoadUsageError';
-}
-
 export interface LoadOptions {
   readonly target:
     | { readonly kind: 'start'; readonly dataDir?: string }
@@ -99,15 +95,15 @@ function number(
   rule: { min: number; max: number; integer?: boolean },
 ): number {
   if (text === undefined) return fallback;
-  const value = Number(text);
+  const value = readNumber(text, rule);
   const kind = rule.integer ? 'a whole number' : 'a number';
-  if (text.trim() === '' || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value))) {
-    throw new LoadUsageError(
+  if (value === undefined) {
+    throw new UsageError(
       `--${name}: must be ${kind} from ${rule.min} to ${rule.max}; got ${JSON.stringify(text)}`,
     );
   }
   if (value < rule.min || value > rule.max) {
-    throw new LoadUsageError(`--${name}: must be ${kind} from ${rule.min} to ${rule.max}; got ${text}`);
+    throw new UsageError(`--${name}: must be ${kind} from ${rule.min} to ${rule.max}; got ${text}`);
   }
   return value;
 }
@@ -120,7 +116,7 @@ function oneOf<T extends string>(
 ): T {
   if (text === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(text)) {
-    throw new LoadUsageError(`--${name}: must be one of ${allowed.join(', ')}; got ${JSON.stringify(text)}`);
+    throw new UsageError(`--${name}: must be one of ${allowed.join(', ')}; got ${JSON.stringify(text)}`);
   }
   return text as T;
 }
@@ -130,40 +126,44 @@ function baseUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new LoadUsageError(
+    throw new UsageError(
       `--url: must be an http or https URL like http://127.0.0.1:8080; got ${JSON.stringify(text)}`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new LoadUsageError(`--url: must be http or https; got ${url.protocol}`);
+    throw new UsageError(`--url: must be http or https; got ${url.protocol}`);
   }
   if (url.pathname !== '/' || url.search !== '') {
-    throw new LoadUsageError(
-      `--url: give the base URL without a path (the load adds /v1/events); got ${text}`,
-    );
+    throw new UsageError(`--url: give the base URL without a path (the load adds /v1/events); got ${text}`);
   }
   return url.origin;
 }
 
+const OPTIONS = {
+  ...stringFlags('target', 'url', 'data-dir', 'rate', 'tier', 'scenario', 'scale', 'duration', 'projects'),
+  'api-key': { type: 'string', multiple: true },
+  ...stringFlags('batch', 'gzip-level', 'sizes', 'connections', 'max-in-flight', 'retries', 'timeout'),
+  ...stringFlags('generate', 'seed', 'verify-timeout', 'p99-limit', 'json-out'),
+  'no-probes': { type: 'boolean' },
+  'no-verify': { type: 'boolean' },
+  json: { type: 'boolean' },
+  ...HELP_FLAG,
+} as const;
+
 /** `'help'` when help was asked for. */
 export function parseLoadOptions(argv: readonly string[]): LoadOptions | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new LoadUsageError((error as Error).message);
-  }
+  const parsed = parseFlags({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   const v = parsed.values;
   if (v.help) return 'help';
   if (parsed.positionals.length > 0) {
-    throw new LoadUsageError(
+    throw new UsageError(
       `unexpected argument ${JSON.stringify(parsed.positionals[0])}; options start with --`,
     );
   }
 
   // The load: a constant rate, or a tier's scenario.
   if ((v.rate === undefined) === (v.tier === undefined)) {
-    throw new LoadUsageError(
+    throw new UsageError(
       v.rate === undefined ? 'give --rate <events/s> or --tier <1-4>' : 'give --rate or --tier, not both',
     );
   }
@@ -174,7 +174,7 @@ export function parseLoadOptions(argv: readonly string[]): LoadOptions | 'help' 
   let scenario: Scenario;
   if (v.rate !== undefined) {
     for (const name of ['scenario', 'scale'] as const) {
-      if (v[name] !== undefined) throw new LoadUsageError(`--${name}: goes with --tier, not --rate`);
+      if (v[name] !== undefined) throw new UsageError(`--${name}: goes with --tier, not --rate`);
     }
     const rate = number('rate', v.rate, 0, { min: 1, max: 10_000_000 });
     const projects = number('projects', v.projects, SCENARIO_SHAPE.minProjects, {
@@ -197,7 +197,7 @@ export function parseLoadOptions(argv: readonly string[]): LoadOptions | 'help' 
       ...(projects === undefined ? {} : { projects }),
     });
     if (TIERS[tier].ceilingEventsPerSec * scale < 1) {
-      throw new LoadUsageError(`--scale: ${scale} × tier ${tier}'s ceiling is under one event a second`);
+      throw new UsageError(`--scale: ${scale} × tier ${tier}'s ceiling is under one event a second`);
     }
   }
 
@@ -206,23 +206,22 @@ export function parseLoadOptions(argv: readonly string[]): LoadOptions | 'help' 
   const kind = oneOf('target', v.target, ['local', 'url'] as const, v.url === undefined ? 'local' : 'url');
   let target: LoadOptions['target'];
   if (kind === 'url') {
-    if (v.url === undefined) throw new LoadUsageError('--url: required with --target url');
-    if (apiKeys.length === 0)
-      throw new LoadUsageError('--api-key: give one key per project for --target url');
-    if (v['data-dir'] !== undefined) throw new LoadUsageError('--data-dir: only for --target local');
+    if (v.url === undefined) throw new UsageError('--url: required with --target url');
+    if (apiKeys.length === 0) throw new UsageError('--api-key: give one key per project for --target url');
+    if (v['data-dir'] !== undefined) throw new UsageError('--data-dir: only for --target local');
     target = { kind: 'url', url: baseUrl(v.url), apiKeys };
   } else if (v.url !== undefined) {
     target = { kind: 'running', url: baseUrl(v.url), apiKeys, dataDir: v['data-dir'] ?? '.evalforge' };
   } else {
     if (apiKeys.length > 0)
-      throw new LoadUsageError(
+      throw new UsageError(
         '--api-key: a pipeline the load starts gets keys of its own; give --url for a running one',
       );
     target = { kind: 'start', ...(v['data-dir'] === undefined ? {} : { dataDir: v['data-dir'] }) };
   }
   if (apiKeys.length > 0) {
     if (v.projects !== undefined && Number(v.projects) !== apiKeys.length) {
-      throw new LoadUsageError(
+      throw new UsageError(
         `--projects: ${v.projects} projects but ${apiKeys.length} --api-key given; one key per project`,
       );
     }
@@ -238,7 +237,7 @@ export function parseLoadOptions(argv: readonly string[]): LoadOptions | 'help' 
   const aheadBytes =
     (scenarioEvents(scenario) * SIZING_ASSUMPTIONS.eventBytes) / SIZING_ASSUMPTIONS.gzipRatio;
   if (generateChoice === 'ahead' && aheadBytes > AHEAD_MAX_BYTES) {
-    throw new LoadUsageError(
+    throw new UsageError(
       `--generate: ahead would hold ~${Math.round(aheadBytes / 2 ** 20)} MiB of requests in memory, over ${AHEAD_MAX_BYTES / 2 ** 20} MiB; use live, or a shorter run`,
     );
   }
@@ -276,40 +275,4 @@ export function parseLoadOptions(argv: readonly string[]): LoadOptions | 'help' 
     json: Boolean(v.json),
     ...(v['json-out'] === undefined ? {} : { jsonOut: v['json-out'] }),
   };
-}
-
-function parse(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      target: { type: 'string' },
-      url: { type: 'string' },
-      'api-key': { type: 'string', multiple: true },
-      'data-dir': { type: 'string' },
-      rate: { type: 'string' },
-      tier: { type: 'string' },
-      scenario: { type: 'string' },
-      scale: { type: 'string' },
-      duration: { type: 'string' },
-      projects: { type: 'string' },
-      batch: { type: 'string' },
-      'gzip-level': { type: 'string' },
-      sizes: { type: 'string' },
-      connections: { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      retries: { type: 'string' },
-      timeout: { type: 'string' },
-      generate: { type: 'string' },
-      seed: { type: 'string' },
-      'no-probes': { type: 'boolean' },
-      'no-verify': { type: 'boolean' },
-      'verify-timeout': { type: 'string' },
-      'p99-limit': { type: 'string' },
-      json: { type: 'boolean' },
-      'json-out': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
 }

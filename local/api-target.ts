@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { readWholeNumber, stringFlags } from '../cli/flags.js';
 
 /**
  * Which EvalForge API a local command talks to, and with which key: `--url`, else
@@ -9,10 +10,7 @@ import { join, resolve } from 'node:path';
  */
 
 /** The flags every such command takes, for `parseArgs`; `resolveApiTarget` reads them. */
-export const API_TARGET_OPTIONS = {
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
-} as const;
+export const API_TARGET_OPTIONS = stringFlags('url', 'api-key');
 
 /** Where the API key comes from; a file is read when the command runs. */
 export type KeySource =
@@ -65,8 +63,8 @@ export function resolveApiTarget(
     url = baseUrl('EVALFORGE_URL', envUrl, invalid);
     urlSource = 'EVALFORGE_URL';
   } else if (envPort !== undefined) {
-    const port = Number(envPort);
-    if (!/^\d{1,5}$/.test(envPort) || port < 1 || port > 65_535) {
+    const port = readWholeNumber(envPort, 1, 65_535);
+    if (port === undefined) {
       throw invalid('PORT', `must be a port number from 1 to 65535; got ${JSON.stringify(envPort)}`);
     }
     url = `http://127.0.0.1:${port}`;

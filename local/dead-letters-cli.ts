@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { HELP_FLAG, parseFlags, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/core.js';
 import { API_TARGET_OPTIONS, type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
@@ -79,20 +79,12 @@ interface Options extends ApiTarget {
   readonly json: boolean;
 }
 
-/** Arguments the command cannot run with: exit code 2, the message names the flag or variable. */
-export class DeadLettersUsageError extends Error {
-  override readonly name = 'DeadLettersUsageError';
-}
-
 const OPTIONS = {
-  window: { type: 'string' },
-  from: { type: 'string' },
-  to: { type: 'string' },
-  limit: { type: 'string' },
+  ...stringFlags('window', 'from', 'to', 'limit'),
   full: { type: 'boolean' },
   json: { type: 'boolean' },
   ...API_TARGET_OPTIONS,
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 } as const;
 
 /** Lists the dead letters; returns the exit code (0 listed, 1 the API could not be read, 2 bad arguments). */
@@ -104,7 +96,7 @@ export async function runDeadLettersCommand(
   try {
     options = parseDeadLettersArgs(argv, deps.env, deps.cwd);
   } catch (error) {
-    if (!(error instanceof DeadLettersUsageError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     deps.stderr.write(`error: ${error.message}\n\nRun npm run dead-letters -- --help for the options.\n`);
     return 2;
   }
@@ -182,39 +174,35 @@ const quoted = (text: string) => JSON.stringify(text.length > 64 ? `${text.slice
  * Reads the flags and, for what they leave out, EVALFORGE_URL, PORT, EVALFORGE_API_KEY and
  * EVALFORGE_DATA_DIR. The window and limit are checked as the API checks them, so a mistake is
  * named as the flag the user typed.
- * @throws DeadLettersUsageError naming the flag or variable at fault.
+ * @throws UsageError naming the flag or variable at fault.
  */
 export function parseDeadLettersArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): Options | 'help' {
-  let values: ReturnType<typeof parseOptions>['values'];
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseOptions(argv));
-  } catch (error) {
-    // parseArgs names the unknown option or the one missing its value.
-    throw new DeadLettersUsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values, positionals } = parseFlags({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   if (values.help) return 'help';
   const [extra] = positionals;
   if (extra !== undefined) {
-    throw new DeadLettersUsageError(`unexpected argument ${quoted(extra)}: every option is a --flag`);
+    throw new UsageError(`unexpected argument ${quoted(extra)}: every option is a --flag`);
   }
 
   const query = new URLSearchParams();
   if (values.from !== undefined || values.to !== undefined) {
     if (values.window !== undefined)
-      throw new DeadLettersUsageError('--window: give either --window or --from and --to');
-    if (values.from === undefined) throw new DeadLettersUsageError('--from: is needed with --to');
-    if (values.to === undefined) throw new DeadLettersUsageError('--to: is needed with --from');
+      throw new UsageError('--window: give either --window or --from and --to');
+    if (values.from === undefined) throw new UsageError('--from: is needed with --to');
+    if (values.to === undefined) throw new UsageError('--to: is needed with --from');
     const from = instant('--from', values.from);
     const to = instant('--to', values.to);
-    if (from >= to)
-      throw new DeadLettersUsageError(`--from: must be before --to; got ${quoted(values.from)}`);
-    if (to - from > MAX_WINDOW_MS)
-      throw new DeadLettersUsageError('--to: must be at most 31 days after --from');
+    if (from >= to) throw new UsageError(`--from: must be before --to; got ${quoted(values.from)}`);
+    if (to - from > MAX_WINDOW_MS) throw new UsageError('--to: must be at most 31 days after --from');
     query.set('from', values.from);
     query.set('to', values.to);
   } else {
@@ -222,25 +210,24 @@ export function parseDeadLettersArgs(
     const match = WINDOW.exec(window);
     const ms = match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : Number.NaN;
     if (!(ms > 0 && ms <= MAX_WINDOW_MS)) {
-      throw new DeadLettersUsageError(
+      throw new UsageError(
         `--window: must be a length in minutes, hours or days (15m, 1h, 24h, 7d), from 1m to 31d; got ${quoted(window)}`,
       );
     }
     query.set('window', window);
   }
-  const limit = values.limit ?? String(DEAD_LETTERS_DEFAULTS.limit);
-  if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) {
-    throw new DeadLettersUsageError(
-      `--limit: must be a whole number from 1 to ${MAX_LIMIT}; got ${quoted(limit)}`,
-    );
+  const limitText = values.limit ?? String(DEAD_LETTERS_DEFAULTS.limit);
+  const limit = readWholeNumber(limitText, 1, MAX_LIMIT);
+  if (limit === undefined) {
+    throw new UsageError(`--limit: must be a whole number from 1 to ${MAX_LIMIT}; got ${quoted(limitText)}`);
   }
-  query.set('limit', String(Number(limit)));
+  query.set('limit', String(limit));
 
   const target = resolveApiTarget(
     { url: values.url, apiKey: values['api-key'] },
     env,
     DEAD_LETTERS_DEFAULTS,
-    (name, problem) => new DeadLettersUsageError(`${name}: ${problem}`),
+    (name, problem) => new UsageError(`${name}: ${problem}`),
   );
   // A key file is named as the command reads it: from where it runs.
   const key =
@@ -248,14 +235,10 @@ export function parseDeadLettersArgs(
   return { ...target, key, query, full: values.full ?? false, json: values.json ?? false };
 }
 
-function parseOptions(argv: readonly string[]) {
-  return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-}
-
 function instant(name: '--from' | '--to', text: string): number {
   const ms = ISO_WITH_ZONE.test(text) ? Date.parse(text) : Number.NaN;
   if (Number.isNaN(ms)) {
-    throw new DeadLettersUsageError(
+    throw new UsageError(
       `${name}: must be an ISO-8601 time with a zone, like 2026-01-31T12:00:00Z; got ${quoted(text)}`,
     );
   }

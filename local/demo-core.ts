@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { HELP_FLAG, parseFlags, readNumber, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
 import type { ModelUsage, Summary } from '../functions/query/core.js';
 import { API_TARGET_OPTIONS, type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
 
@@ -56,24 +56,17 @@ export interface DemoOptions extends ApiTarget {
 
 export type DemoCommand = { readonly kind: 'help' } | { readonly kind: 'run'; readonly options: DemoOptions };
 
-/** Arguments the demo cannot run with: exit code 2, the message names the flag or variable. */
-export class DemoUsageError extends Error {
-  override readonly name = 'DemoUsageError';
-}
-
 const OPTIONS = {
-  rate: { type: 'string' },
-  duration: { type: 'string' },
-  seed: { type: 'string' },
+  ...stringFlags('rate', 'duration', 'seed'),
   ...API_TARGET_OPTIONS,
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 } as const;
 
 /** A number above 0 and at most `max`. */
 function positive(name: string, text: string, max: number, what: string): number {
-  const value = text.trim() === '' ? Number.NaN : Number(text);
-  if (!Number.isFinite(value) || value <= 0 || value > max) {
-    throw new DemoUsageError(`${name} must be ${what}; got ${JSON.stringify(text)}`);
+  const value = readNumber(text);
+  if (value === undefined || value <= 0 || value > max) {
+    throw new UsageError(`${name} must be ${what}; got ${JSON.stringify(text)}`);
   }
   return value;
 }
@@ -81,19 +74,13 @@ function positive(name: string, text: string, max: number, what: string): number
 /**
  * Reads the demo's flags (`--rate`, `--duration`, `--seed`, `--url`, `--api-key`, `--help`) and,
  * for what they leave out, EVALFORGE_URL, PORT, EVALFORGE_API_KEY and EVALFORGE_DATA_DIR.
- * @throws DemoUsageError naming the flag or variable at fault.
+ * @throws UsageError naming the flag or variable at fault.
  */
 export function parseDemoArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): DemoCommand {
-  let values: ReturnType<typeof parseOptions>['values'];
-  try {
-    ({ values } = parseOptions(argv));
-  } catch (error) {
-    // parseArgs names the unknown option or the one missing its value.
-    throw new DemoUsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseFlags({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true });
   if (values.help) return { kind: 'help' };
 
   const ratePerSec =
@@ -116,9 +103,9 @@ export function parseDemoArgs(
         );
   let seed: number | undefined;
   if (values.seed !== undefined) {
-    seed = /^\d{1,10}$/.test(values.seed) ? Number(values.seed) : Number.NaN;
-    if (!(seed <= DEMO_LIMITS.maxSeed)) {
-      throw new DemoUsageError(
+    seed = readWholeNumber(values.seed, 0, DEMO_LIMITS.maxSeed);
+    if (seed === undefined) {
+      throw new UsageError(
         `--seed must be a whole number from 0 to ${DEMO_LIMITS.maxSeed}; got ${JSON.stringify(values.seed)}`,
       );
     }
@@ -128,14 +115,10 @@ export function parseDemoArgs(
     { url: values.url, apiKey: values['api-key'] },
     env,
     DEMO_DEFAULTS,
-    (name, problem) => new DemoUsageError(`${name} ${problem}`),
+    (name, problem) => new UsageError(`${name} ${problem}`),
   );
   const options: DemoOptions = { ...target, ratePerSec, durationSec };
   return { kind: 'run', options: seed === undefined ? options : { ...options, seed } };
-}
-
-function parseOptions(argv: readonly string[]) {
-  return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import type { FailedCall, ModelUsage, Summary } from '../functions/query/core.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
@@ -7,7 +8,6 @@ import {
   DEMO_DEFAULTS,
   DEMO_USAGE,
   type DemoOptions,
-  DemoUsageError,
   describeKeySource,
   eventsDue,
   formatCount,
@@ -282,7 +282,7 @@ async function main(): Promise<number> {
   try {
     command = parseDemoArgs(process.argv.slice(2), process.env);
   } catch (error) {
-    if (!(error instanceof DemoUsageError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     console.error(`evalforge demo: ${error.message}\n\n${DEMO_USAGE}`);
     return 2;
   }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { HELP_FLAG, parseFlags, stringFlags, UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import {
   API_KEY_PATTERN,
@@ -8,10 +8,10 @@ import {
   hashApiKey,
   type KeyAdmin,
   newApiKey,
-} from '../functions/shared/api-keys.js';
-import { PROJECT_ID_PATTERN } from '../functions/shared/event.js';
-import { DynamoDbKeyStore } from '../functions/shared/key-store-dynamodb.js';
-import { FileKeyStore } from '../functions/shared/key-store-file.js';
+} from '../functions/shared/auth/api-keys.js';
+import { DynamoDbKeyStore } from '../functions/shared/auth/key-store-dynamodb.js';
+import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
+import { PROJECT_ID_PATTERN } from '../functions/shared/contract/event.js';
 
 /**
  * `npm run keys -- <create|revoke|list>`: manages API keys in the local key file (what
@@ -68,16 +68,9 @@ type Command =
     }
   | { readonly name: 'list'; readonly location: KeyStoreLocation; readonly projectId?: string };
 
-/** Arguments the command cannot run with; answered with exit code 2 and the usage. */
-class UsageError extends Error {}
-
 const OPTIONS = {
-  project: { type: 'string' },
-  'key-id': { type: 'string' },
-  key: { type: 'string' },
-  file: { type: 'string' },
-  table: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...stringFlags('project', 'key-id', 'key', 'file', 'table'),
+  ...HELP_FLAG,
 } as const;
 
 /** The options each command takes, besides the store options. */
@@ -105,14 +98,20 @@ export async function runKeysCommand(argv: readonly string[], deps: KeysCommandD
   }
   try {
     const store = deps.openStore(command.location);
+    let text: string;
     switch (command.name) {
       case 'create':
-        return await create(store, command, deps);
+        text = await create(store, command, deps.now);
+        break;
       case 'revoke':
-        return await revoke(store, command, deps);
+        text = await revoke(store, command, deps.now);
+        break;
       case 'list':
-        return await list(store, command, deps);
+        text = await list(store, command);
+        break;
     }
+    deps.stdout.write(text);
+    return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     deps.stderr.write(`error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
@@ -121,7 +120,12 @@ export async function runKeysCommand(argv: readonly string[], deps: KeysCommandD
 }
 
 function parseCommand(argv: readonly string[], deps: KeysCommandDeps): Command {
-  const { values, positionals } = parseOptions(argv);
+  const { values, positionals } = parseFlags({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   if (values.help) return { name: 'help' };
   const [name, ...extra] = positionals;
   if (name === undefined) throw new UsageError('missing command: create, revoke or list');
@@ -164,15 +168,6 @@ function parseCommand(argv: readonly string[], deps: KeysCommandDeps): Command {
     );
   }
   return { name, location, keyId: keyIdValue };
-}
-
-function parseOptions(argv: readonly string[]) {
-  try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    // parseArgs reports unknown options and missing values as ERR_PARSE_ARGS_* TypeErrors.
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
 }
 
 function projectId(value: string): string {
@@ -224,31 +219,30 @@ function describe(location: KeyStoreLocation): string {
   return location.kind === 'file' ? `key file ${location.path}` : `DynamoDB table ${location.tableName}`;
 }
 
+// Each command returns what it prints; a failure throws, and is printed as the error.
+
 async function create(
   store: KeyAdmin,
   command: Extract<Command, { name: 'create' }>,
-  deps: KeysCommandDeps,
-): Promise<number> {
-  const { key, record } = newApiKey(command.projectId, deps.now());
+  now: () => Date,
+): Promise<string> {
+  const { key, record } = newApiKey(command.projectId, now());
   await store.put(record);
-  deps.stdout.write(
-    [
-      `Created an API key in ${describe(command.location)}.`,
-      `  key id:  ${record.keyId}`,
-      `  project: ${record.projectId}`,
-      `  key:     ${key}`,
-      'The key is shown this once and cannot be recovered: only its SHA-256 is stored.',
-      '',
-    ].join('\n'),
-  );
-  return 0;
+  return [
+    `Created an API key in ${describe(command.location)}.`,
+    `  key id:  ${record.keyId}`,
+    `  project: ${record.projectId}`,
+    `  key:     ${key}`,
+    'The key is shown this once and cannot be recovered: only its SHA-256 is stored.',
+    '',
+  ].join('\n');
 }
 
 async function revoke(
   store: KeyAdmin,
   command: Extract<Command, { name: 'revoke' }>,
-  deps: KeysCommandDeps,
-): Promise<number> {
+  now: () => Date,
+): Promise<string> {
   if (command.key !== undefined) {
     // The key id alone would do; checking the whole key catches a mistyped or foreign key.
     const existing = await store.findByKeyId(command.keyId);
@@ -258,30 +252,22 @@ async function revoke(
       );
     }
   }
-  const revokedAt = deps.now().toISOString();
+  const revokedAt = now().toISOString();
   const record = await store.revoke(command.keyId, revokedAt);
   if (!record) throw new Error(`no API key ${command.keyId} in ${describe(command.location)}`);
   const when = record.revokedAt ?? revokedAt;
-  deps.stdout.write(
-    when === revokedAt
-      ? `Revoked API key ${record.keyId} (project ${record.projectId}) at ${when}.\n`
-      : `API key ${record.keyId} (project ${record.projectId}) was already revoked at ${when}.\n`,
-  );
-  return 0;
+  return when === revokedAt
+    ? `Revoked API key ${record.keyId} (project ${record.projectId}) at ${when}.\n`
+    : `API key ${record.keyId} (project ${record.projectId}) was already revoked at ${when}.\n`;
 }
 
-async function list(
-  store: KeyAdmin,
-  command: Extract<Command, { name: 'list' }>,
-  deps: KeysCommandDeps,
-): Promise<number> {
+async function list(store: KeyAdmin, command: Extract<Command, { name: 'list' }>): Promise<string> {
   const records = (await store.list())
     .filter((record) => command.projectId === undefined || record.projectId === command.projectId)
     .sort(byCreation);
   if (records.length === 0) {
     const scope = command.projectId === undefined ? '' : ` for project ${command.projectId}`;
-    deps.stdout.write(`No API keys${scope} in ${describe(command.location)}.\n`);
-    return 0;
+    return `No API keys${scope} in ${describe(command.location)}.\n`;
   }
   const rows = [
     ['KEY ID', 'PROJECT', 'CREATED', 'REVOKED'],
@@ -294,8 +280,7 @@ async function list(
       .join('  ')
       .trimEnd(),
   );
-  deps.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return `${lines.join('\n')}\n`;
 }
 
 function byCreation(a: ApiKeyRecord, b: ApiKeyRecord): number {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LoadUsageError, parseLoadOptions } from '../../load-tests/options.js';
+import { UsageError } from '../../cli/flags.js';
+import { parseLoadOptions } from '../../load-tests/options.js';
 
 const parse = (args: string) => parseLoadOptions(args.split(' ').filter(Boolean));
 
@@ -87,7 +88,7 @@ describe('parseLoadOptions', () => {
     ['--rate 10 --speed 3', /Unknown option '--speed'/],
     ['--rate 10 extra', /unexpected argument "extra"/],
   ])('rejects %j', (args, message) => {
-    expect(() => parse(args)).toThrow(LoadUsageError);
+    expect(() => parse(args)).toThrow(UsageError);
     expect(() => parse(args)).toThrow(message);
   });
 });

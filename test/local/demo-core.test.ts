@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../cli/flags.js';
 import type { ModelUsage, Summary } from '../../functions/query/core.js';
 import {
   curlCommands,
   DEMO_DEFAULTS,
-  DemoUsageError,
   eventsDue,
   formatModelTable,
   formatProgress,
@@ -94,7 +94,7 @@ describe('parseDemoArgs', () => {
     { argv: ['--rate'], message: /--rate/ },
     { argv: ['now'], message: /now/ },
   ])('rejects $argv, naming the flag', ({ argv, message }) => {
-    expect(() => parseDemoArgs(argv, {})).toThrow(DemoUsageError);
+    expect(() => parseDemoArgs(argv, {})).toThrow(UsageError);
     expect(() => parseDemoArgs(argv, {})).toThrow(message);
   });
 
