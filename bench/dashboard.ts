@@ -6,8 +6,8 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { isMainModule } from '../cli/main-module.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { hourStats, minuteStats } from '../functions/query/core.js';
-import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse.js';
-import { againstLimit, type BenchFigure } from './figures.js';
+import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse/client.js';
+import { againstLimit, type BenchFigure, formatInteger, verdict } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 
 /**
@@ -745,9 +745,7 @@ export async function benchDashboard(options: DashboardBenchOptions = {}): Promi
 // ---------------------------------------------------------------------------------------------
 // Printing
 
-const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)} ms`;
-const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 /** `2026-01-31 12:00Z`: the windows are whole hours, the data whole minutes. */
 const minuteText = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z`;
 
@@ -764,28 +762,28 @@ export function formatDashboardResult(r: DashboardBenchResult): string {
     `queries: rollup = the query core (minuteStats over events_minute, hourStats over events_hour); ` +
       `raw = the same per bucket and model over events; ${r.runs} interleaved runs each after a warm-up; ` +
       'both must agree on requests and errors per bucket and model',
-    `targets (issue, on the 1h headline at ${int(t.atRows)} events): rollup p95 <= ${t.rollupP95MaxMs} ms, ` +
+    `targets (issue, on the 1h headline at ${formatInteger(t.atRows)} events): rollup p95 <= ${t.rollupP95MaxMs} ms, ` +
       `raw/rollup >= ${t.rawToRollupMinRatio}x; 24h and 7d are information`,
   ];
   for (const s of r.sizes) {
-    const targetSize = s.rows >= t.atRows ? '' : ` (target stated for ${int(t.atRows)})`;
+    const targetSize = s.rows >= t.atRows ? '' : ` (target stated for ${formatInteger(t.atRows)})`;
     lines.push(
       '',
-      `${int(s.rows)} events (newest ${s.newestEvent})`,
-      `  insert:   ${int(s.insertedRows)} rows in ${s.insertSeconds.toFixed(1)} s = ${int(s.insertRowsPerSec)} rows/s ` +
+      `${formatInteger(s.rows)} events (newest ${s.newestEvent})`,
+      `  insert:   ${formatInteger(s.insertedRows)} rows in ${s.insertSeconds.toFixed(1)} s = ${formatInteger(s.insertRowsPerSec)} rows/s ` +
         `(${s.insertStatements} INSERT … SELECT, rollups filled by the materialized views)`,
-      `  storage:  events ${s.eventsParts} parts; events_minute ${s.minuteRollupParts} parts, ${int(s.minuteRollupRows)} rows; ` +
-        `events_hour ${s.hourRollupParts} parts, ${int(s.hourRollupRows)} rows; ` +
+      `  storage:  events ${s.eventsParts} parts; events_minute ${s.minuteRollupParts} parts, ${formatInteger(s.minuteRollupRows)} rows; ` +
+        `events_hour ${s.hourRollupParts} parts, ${formatInteger(s.hourRollupRows)} rows; ` +
         `merges waited ${s.mergeWaitSeconds.toFixed(0)} s, ${s.mergesRunning} still running`,
       `  project ${PROJECTS[0]?.id ?? ''}: ${(s.biggestProjectShare * 100).toFixed(1)}% of events; ` +
         `query floor (SELECT of a constant, same client): p50 ${ms(s.queryFloor.p50Ms)}  p95 ${ms(s.queryFloor.p95Ms)}`,
     );
     for (const w of s.windows) {
-      const rows = (n: number | null) => (n === null ? '' : `  rows to read ~${int(n)}`);
+      const rows = (n: number | null) => (n === null ? '' : `  rows to read ~${formatInteger(n)}`);
       const role = w.headline ? 'headline, the design document query' : 'information';
       lines.push(
         `  ${w.window} per ${w.bucket} (${role}), ${minuteText(w.from)} to ${minuteText(w.to)}: ` +
-          `${int(w.requests)} events, ${int(w.errors)} errors, ${int(w.groups)} ${w.bucket} x model rows; rollup = raw: yes`,
+          `${formatInteger(w.requests)} events, ${formatInteger(w.errors)} errors, ${formatInteger(w.groups)} ${w.bucket} x model rows; rollup = raw: yes`,
         `    rollup (${w.rollupQuery}, ${w.rollupTable}):`.padEnd(42) +
           `p50 ${ms(w.rollup.p50Ms)}  p95 ${ms(w.rollup.p95Ms)}${rows(w.rollup.rowsToRead)}`,
         '    raw (events):'.padEnd(42) +
@@ -802,7 +800,7 @@ export function formatDashboardResult(r: DashboardBenchResult): string {
   }
   lines.push(
     '',
-    `cores: ${r.cores}  peak RSS: ${int(r.maxRssKiB)} KiB (${(r.maxRssKiB / 1024 ** 2).toFixed(2)} GiB)  total: ${r.totalSeconds.toFixed(0)} s`,
+    `cores: ${r.cores}  peak RSS: ${formatInteger(r.maxRssKiB)} KiB (${(r.maxRssKiB / 1024 ** 2).toFixed(2)} GiB)  total: ${r.totalSeconds.toFixed(0)} s`,
   );
   return lines.join('\n');
 }
@@ -821,7 +819,7 @@ export function dashboardTargetsMet(r: DashboardBenchResult): boolean {
     );
 }
 /** `10M`, `100M`, `30,000`: the size a figure was measured at. */
-const eventsText = (n: number) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : int(n));
+const eventsText = (n: number) => (n % 1_000_000 === 0 ? `${n / 1_000_000}M` : formatInteger(n));
 
 /**
  * Per size and window, the rollup's p95 against the raw table's p95 on the same question (the

@@ -5,7 +5,7 @@ import { readNumber } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { runLoadCommand } from '../load-tests/cli.js';
 import { parseLoadOptions } from '../load-tests/options.js';
-import { againstLimit, type BenchFigure } from './figures.js';
+import { againstLimit, type BenchFigure, formatInteger, verdict } from './figures.js';
 import { writeFiguresFile } from './figures-file.js';
 
 /**
@@ -26,8 +26,6 @@ export const PIPELINE_TARGETS = {
   ingestP99Ms: 100,
   freshnessP95Ms: 5_000,
 } as const;
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** Resident memory of a process, now and at its peak, from /proc (Linux). */
 async function memoryMiB(pid: number): Promise<{ rss: number; peak: number }> {
@@ -143,15 +141,14 @@ export function printPipelineBench(r: PipelineBenchResult): boolean {
   const latencyOk = r.latencyP99Ms <= PIPELINE_TARGETS.ingestP99Ms;
   const freshOk = r.freshnessP95Ms <= PIPELINE_TARGETS.freshnessP95Ms;
   const deliveredOk = r.lostEvents === 0 && r.duplicatedEvents === 0;
-  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   console.log(
-    `\nend to end: npm start under ${fmt(r.offeredEventsPerSec)} events/s offered for ${r.durationSec} s, ${r.cores} cores`,
+    `\nend to end: npm start under ${formatInteger(r.offeredEventsPerSec)} events/s offered for ${r.durationSec} s, ${r.cores} cores`,
   );
   console.log(
-    `  requests:          ${fmt(r.eventsPerRequest)} events on average, ${fmt(r.requestBytes)} bytes gzip NDJSON each`,
+    `  requests:          ${formatInteger(r.eventsPerRequest)} events on average, ${formatInteger(r.requestBytes)} bytes gzip NDJSON each`,
   );
   console.log(
-    `  accepted:          ${fmt(r.acceptedEventsPerSec)} events/s (${(r.acceptedEventsPerSec / r.offeredEventsPerSec).toFixed(2)} of offered)  target >= ${fmt(PIPELINE_TARGETS.acceptedEventsPerSec)}: ${verdict(acceptedOk)}`,
+    `  accepted:          ${formatInteger(r.acceptedEventsPerSec)} events/s (${(r.acceptedEventsPerSec / r.offeredEventsPerSec).toFixed(2)} of offered)  target >= ${formatInteger(PIPELINE_TARGETS.acceptedEventsPerSec)}: ${verdict(acceptedOk)}`,
   );
   console.log(`  statuses:          ${JSON.stringify(r.statusCounts)}`);
   console.log(
@@ -162,10 +159,10 @@ export function printPipelineBench(r: PipelineBenchResult): boolean {
   );
   console.log(`  backlog drained:   ${r.drainSec.toFixed(1)} s after the last answer`);
   console.log(
-    `  verified:          ${fmt(r.lostEvents)} lost, ${fmt(r.duplicatedEvents)} duplicated in ClickHouse (${fmt(r.refusedEvents)} events refused after every retry, not stored)  target 0 and 0: ${verdict(deliveredOk)}`,
+    `  verified:          ${formatInteger(r.lostEvents)} lost, ${formatInteger(r.duplicatedEvents)} duplicated in ClickHouse (${formatInteger(r.refusedEvents)} events refused after every retry, not stored)  target 0 and 0: ${verdict(deliveredOk)}`,
   );
   console.log(
-    `  memory (RSS):      ${fmt(r.rssAt10sMiB)} MiB at 10 s, ${fmt(r.rssAtEndMiB)} MiB at the end, peak ${fmt(r.peakRssMiB)} MiB`,
+    `  memory (RSS):      ${formatInteger(r.rssAt10sMiB)} MiB at 10 s, ${formatInteger(r.rssAtEndMiB)} MiB at the end, peak ${formatInteger(r.peakRssMiB)} MiB`,
   );
   return acceptedOk && latencyOk && freshOk && deliveredOk;
 }
@@ -181,7 +178,7 @@ export function pipelineFigures(r: PipelineBenchResult): BenchFigure[] {
         value: r.acceptedEventsPerSec,
         unit: 'events/s',
         target: {
-          text: `>= ${fmt(PIPELINE_TARGETS.acceptedEventsPerSec)} events/s`,
+          text: `>= ${formatInteger(PIPELINE_TARGETS.acceptedEventsPerSec)} events/s`,
           met: r.acceptedEventsPerSec >= PIPELINE_TARGETS.acceptedEventsPerSec,
         },
       },

@@ -6,9 +6,12 @@ import {
   benchReport,
   figureCells,
   formatFigureTable,
+  formatInteger,
   formatNumber,
   formatQuantity,
+  median,
   NONE,
+  verdict,
 } from '../../bench/figures.js';
 
 const MACHINE: BenchMachine = { cores: 2, cpu: 'AMD EPYC', node: 'v20.20.2', platform: 'linux x64' };
@@ -71,6 +74,36 @@ describe('againstLimit', () => {
       { name: 'raw-table p95', value: 52.7, unit: 'ms' },
     );
     expect(slower.ratio).toBeCloseTo(0.5844, 4);
+  });
+
+  it.each([
+    [0.7, 0.7, true],
+    [0.69, 0.7, false],
+  ])('judges a ratio of %d against a minimum ratio of %d (met: %s)', (ratio, minRatio, met) => {
+    const figure = againstLimit(
+      { benchmark: 'loader', figure: 'rows/s', value: ratio * 1_000, unit: 'rows/s' },
+      { name: "the engine's own file() insert", value: 1_000, unit: 'rows/s' },
+      minRatio,
+    );
+    expect(figure.target).toEqual({ text: `>= ${minRatio} of the limit`, met });
+    expect(Object.keys(figure)).toEqual(['benchmark', 'figure', 'value', 'unit', 'limit', 'ratio', 'target']);
+  });
+});
+
+describe('median, formatInteger and verdict', () => {
+  it.each([
+    [[3, 1, 2], 2],
+    [[4, 1, 3, 2], 3],
+    [[5], 5],
+    [[], 0],
+  ])('takes the median of the rounds %j as %d', (values, expected) => {
+    expect(median(values)).toBe(expected);
+  });
+
+  it('rounds and groups an integer, and words a verdict', () => {
+    expect(formatInteger(24_775.5)).toBe('24,776');
+    expect(verdict(true)).toBe('met');
+    expect(verdict(false)).toBe('MISSED');
   });
 });
 
