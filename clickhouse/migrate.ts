@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 
 /**
- * Versioned migrations for one ClickHouse node (embedded; tiers 1-2) or a cluster (tiers 3-4).
- * The SQL files are written once, with a few directives that render per topology:
+ * Versioned migrations for one ClickHouse node (the embedded engine of `npm start` and the tests)
+ * or a cluster (every tier: tiers 1–2 are one shard of one replica, with Keeper). The SQL files
+ * are written once, with a few directives that render per topology:
  *
  * | directive                  | single node        | cluster                                               |
  * |----------------------------|--------------------|-------------------------------------------------------|
@@ -22,12 +23,14 @@ import type { ClickHouseClient } from '@clickhouse/client';
  */
 export type Topology = { readonly kind: 'single' } | { readonly kind: 'cluster'; readonly cluster: string };
 
+/** One migration file: `0002_events_minute.sql` is version 2, name `events_minute`. */
 export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly sql: string;
 }
 
+/** A migration that cannot be read, rendered or applied; the message names the file. */
 export class MigrationError extends Error {
   override readonly name = 'MigrationError';
 }
@@ -37,25 +40,27 @@ export function migrationId(m: Pick<Migration, 'version' | 'name'>): string {
   return `${String(m.version).padStart(4, '0')}_${m.name}`;
 }
 
+/** clickhouse/migrations: the SQL files, `NNNN_name.sql`, numbered from 0001 without gaps. */
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 /** Deduplication keeps the last 10,000 insert tokens per table: hours of loader batches. */
 const DEDUP_WINDOW = 10_000;
 
-export async function loadMigrations(dir: string = MIGRATIONS_DIR): Promise<Migration[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
-  const migrations: Migration[] = [];
-  for (const file of files) {
+/**
+ * The migration files of `dir`, in order. Synchronous, so the CDK app reads them at synth time
+ * (the migrations custom resource carries them) with the very checks `npm run migrate` makes.
+ */
+export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  const migrations = files.map((file) => {
     const match = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
     if (!match?.[1] || !match[2]) {
       throw new MigrationError(`migration file ${file} must be named NNNN_name.sql`);
     }
-    migrations.push({
-      version: Number(match[1]),
-      name: match[2],
-      sql: await readFile(join(dir, file), 'utf8'),
-    });
-  }
+    return { version: Number(match[1]), name: match[2], sql: readFileSync(join(dir, file), 'utf8') };
+  });
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {
       throw new MigrationError(`migration ${migrationId(m)} is out of sequence: expected ${i + 1}`);
@@ -118,8 +123,19 @@ export function renderMigration(sql: string, topology: Topology): string[] {
   });
 }
 
+/** One migration's SHA-256, recorded in `schema_migrations`: an applied file must never change. */
 export function checksum(sql: string): string {
   return createHash('sha256').update(sql).digest('hex');
+}
+
+/**
+ * One SHA-256 over every migration's version, name and content: the migrations custom resource
+ * carries it, so a new or changed file re-runs the resource.
+ */
+export function migrationsHash(migrations: readonly Migration[]): string {
+  const hash = createHash('sha256');
+  for (const m of migrations) hash.update(`${m.version}\0${m.name}\0${m.sql}\0`);
+  return hash.digest('hex');
 }
 
 function migrationsTable(topology: Topology): string {
@@ -137,13 +153,16 @@ export interface MigrateResult {
  * Applies the migrations not yet recorded, in order, each recorded once all its statements ran.
  * Statements are idempotent (`IF NOT EXISTS`), so a migration interrupted half-way runs again
  * whole. A recorded migration whose file has since changed is an error, not a silent skip.
+ * `migrations` defaults to the files of clickhouse/migrations; `options.now` stamps `applied_at`.
  */
 export async function migrate(
   client: ClickHouseClient,
   topology: Topology,
   migrations?: readonly Migration[],
+  options: { readonly now?: () => number } = {},
 ): Promise<MigrateResult> {
-  const all = migrations ?? (await loadMigrations());
+  const { now = Date.now } = options;
+  const all = migrations ?? readMigrations();
   await client.command({ query: migrationsTable(topology) });
   const result = await client.query({
     query: 'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
@@ -179,7 +198,7 @@ export async function migrate(
     }
     await client.insert({
       table: 'schema_migrations',
-      values: [{ version: migration.version, name: migration.name, checksum: sum, applied_at: Date.now() }],
+      values: [{ version: migration.version, name: migration.name, checksum: sum, applied_at: now() }],
       format: 'JSONEachRow',
     });
     applied.push(id);

@@ -4,7 +4,7 @@ import { HostedZone } from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
 import { AccessLogBucket } from '../constructs/access-log-bucket.js';
 import { ApiKeyTable } from '../constructs/api-key-table.js';
-import { ClickHouseCluster } from '../constructs/clickhouse-cluster.js';
+import { ClickHouseCluster } from '../constructs/clickhouse/clickhouse-cluster.js';
 import { CostBudget } from '../constructs/cost-budget.js';
 import { EventStream } from '../constructs/event-stream.js';
 import { IngestLoadBalancer } from '../constructs/ingest-load-balancer.js';

@@ -1,23 +1,25 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  loadMigrations,
   type Migration,
   MigrationError,
   migrate,
+  migrationsHash,
+  readMigrations,
   renderMigration,
 } from '../../clickhouse/migrate.js';
-import { createClickHouseClient } from '../../functions/shared/clickhouse.js';
+import { createClickHouseClient } from '../../functions/shared/clickhouse/client.js';
 import { rows } from '../helpers/clickhouse.js';
 
 const CLUSTER = { kind: 'cluster', cluster: 'evalforge' } as const;
 let migrations: Migration[];
 
-beforeAll(async () => {
-  migrations = await loadMigrations();
+beforeAll(() => {
+  migrations = readMigrations();
 });
 
 describe('on a fresh embedded engine', () => {
@@ -105,9 +107,18 @@ describe('on a fresh embedded engine', () => {
       name: 'probe',
       sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
     };
-    expect(await migrate(client, { kind: 'single' }, [...migrations, next])).toMatchObject({
+    const now = Date.parse('2026-02-01T10:00:00.250Z');
+    expect(
+      await migrate(client, { kind: 'single' }, [...migrations, next], { now: () => now }),
+    ).toMatchObject({
       applied: ['0006_probe'],
     });
+    expect(
+      await rows(
+        client,
+        'SELECT toUnixTimestamp64Milli(applied_at) AS at FROM schema_migrations WHERE version = 6',
+      ),
+    ).toEqual([{ at: now }]);
   });
 
   it('fails when an applied migration has been edited', async () => {
@@ -223,12 +234,58 @@ describe('migration files', () => {
     expect(() => renderMigration(sql, CLUSTER)).toThrow(message);
   });
 
-  it('rejects a gap in the numbering', async () => {
+  it('reads the files in order, numbered from 1', () => {
+    expect(migrations.map((m) => [m.version, m.name])).toEqual([
+      [1, 'events'],
+      [2, 'events_minute'],
+      [3, 'load_bookkeeping'],
+      [4, 'events_hour'],
+      [5, 'dead_letter_events'],
+    ]);
+  });
+
+  it.each([
+    [
+      'a gap in the numbering',
+      ['0001_a.sql', '0003_c.sql'],
+      /^migration 0003_c is out of sequence: expected 2$/,
+    ],
+    [
+      'a file named otherwise',
+      ['0001_a.sql', '2_b.sql'],
+      /^migration file 2_b\.sql must be named NNNN_name\.sql$/,
+    ],
+  ])('rejects %s', async (_name, files, message) => {
     const dir = await mkdtemp(join(tmpdir(), 'evalforge-migrations-'));
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, '0001_a.sql'), 'SELECT 1;');
-    await writeFile(join(dir, '0003_c.sql'), 'SELECT 1;');
-    await expect(loadMigrations(dir)).rejects.toThrow(/0003_c is out of sequence: expected 2/);
-    await rm(dir, { recursive: true, force: true });
+    try {
+      for (const file of files) await writeFile(join(dir, file), 'SELECT 1;');
+      expect(() => readMigrations(dir)).toThrow(MigrationError);
+      expect(() => readMigrations(dir)).toThrow(message);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrationsHash', () => {
+  const base: Migration[] = [
+    { version: 1, name: 'a', sql: 'SELECT 1;' },
+    { version: 2, name: 'b', sql: 'SELECT 2;' },
+  ];
+
+  it('is the SHA-256 of each version, name and text, NUL-separated', () => {
+    const text = ['1', 'a', 'SELECT 1;', '2', 'b', 'SELECT 2;', ''].join('\0');
+    const expected = createHash('sha256').update(text).digest('hex');
+    expect(migrationsHash(base)).toBe(expected);
+  });
+
+  it.each<[string, Migration[]]>([
+    ['an edited file', [base[0] as Migration, { version: 2, name: 'b', sql: 'SELECT 3;' }]],
+    ['a renamed file', [base[0] as Migration, { version: 2, name: 'c', sql: 'SELECT 2;' }]],
+    ['a new file', [...base, { version: 3, name: 'c', sql: '' }]],
+    // Without separators, these two would hash alike.
+    ['text moved between name and SQL', [base[0] as Migration, { version: 2, name: 'bS', sql: 'ELECT 2;' }]],
+  ])('changes with %s', (_name, changed) => {
+    expect(migrationsHash(changed)).not.toBe(migrationsHash(base));
   });
 });

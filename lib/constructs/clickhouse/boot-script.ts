@@ -1,0 +1,226 @@
+import {
+  CLICKHOUSE_PORTS,
+  type ClusterLayout,
+  type DataNode,
+  dataNodeName,
+  dataNodes,
+  fqdn,
+  keeperNodeName,
+  keeperServerIds,
+} from './cluster-layout.js';
+import { renderKeeperConfig } from './keeper-config.js';
+import { renderServerConfig } from './server-config.js';
+import { renderUsersConfig } from './users-config.js';
+
+// The user data of the nodes, rendered at synth time. Pure: it returns text, so tests read what a
+// node gets. Values known only on the node (its IP, password hashes, the cluster secret) go into
+// the config renderers as shell expansions (`${PRIVATE_IP}`), and the script writes those files
+// with an unquoted heredoc.
+
+/** The database the functions' client uses (functions/shared/clickhouse.ts) and the migrations fill. */
+const DATABASE = 'default';
+
+const expand = (variable: string): string => `\${${variable}}`;
+
+/** Shell variables the user data sets before it writes the config files, as they appear there. */
+export const SHELL = {
+  privateIp: expand('PRIVATE_IP'),
+  clusterSecret: expand('CLUSTER_SECRET'),
+  loaderSha256: expand('LOADER_PASSWORD_SHA256'),
+  querySha256: expand('QUERY_PASSWORD_SHA256'),
+  adminSha256: expand('ADMIN_PASSWORD_SHA256'),
+} as const;
+
+const HEREDOC = 'EVALFORGE_EOF';
+
+/** Writes `content` to `path` (owner clickhouse, mode 0640) expanding only `${VARIABLE}`s. */
+function writeFileCommand(path: string, content: string): string {
+  if (content.includes(HEREDOC) || /[`\\]|\$\(/.test(content)) {
+    throw new Error(`${path}: the rendered text would not survive the shell heredoc`);
+  }
+  return [
+    `install -m 0640 -o clickhouse -g clickhouse /dev/null ${path}`,
+    `cat > ${path} <<${HEREDOC}`,
+    content.trimEnd(),
+    HEREDOC,
+  ].join('\n');
+}
+
+/** The CloudFormation resource a node signals, and where. */
+export interface SignalTarget {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly region: string;
+}
+
+function preamble(signal: SignalTarget): string[] {
+  return [
+    'set -euo pipefail',
+    // Runs at every boot (see the cloud-config part): every step below is idempotent. The exit
+    // status is signalled to the instance's CreationPolicy; after creation CloudFormation refuses
+    // the signal, which is harmless.
+    `signal() { /opt/aws/bin/cfn-signal --exit-code "$1" --stack '${signal.stackName}' --resource '${signal.logicalId}' --region '${signal.region}' || true; }`,
+    "trap 'signal $?' EXIT",
+    'retry() { for attempt in 1 2 3 4 5 6; do "$@" && return 0; echo "retrying ($attempt): $*" >&2; sleep 20; done; return 1; }',
+    'rpm -q aws-cfn-bootstrap >/dev/null || retry dnf install -y aws-cfn-bootstrap',
+    'IMDS_TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")',
+    'PRIVATE_IP=$(curl -fsS -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" http://169.254.169.254/latest/meta-data/local-ipv4)',
+  ];
+}
+
+function clickHouseRepo(): string {
+  return [
+    `cat > /etc/yum.repos.d/clickhouse.repo <<'${HEREDOC}'`,
+    '[clickhouse-lts]',
+    'name=ClickHouse LTS',
+    'baseurl=https://packages.clickhouse.com/rpm/lts/',
+    'gpgkey=https://packages.clickhouse.com/rpm/lts/repodata/repomd.xml.key',
+    'gpgcheck=0',
+    'repo_gpgcheck=1',
+    'enabled=1',
+    HEREDOC,
+  ].join('\n');
+}
+
+const packages = (names: readonly string[], version: string | undefined) =>
+  names.map((n) => (version ? `${n}-${version}` : n)).join(' ');
+
+/**
+ * Waits until every name resolves: ClickHouse refuses to start when a `remote_servers` host does
+ * not, and the records are created before the instances, so this is normally immediate.
+ */
+function waitForNames(names: readonly string[]): string {
+  return [
+    `for host in ${names.join(' ')}; do`,
+    '  for _ in $(seq 1 90); do getent hosts "$host" >/dev/null && break; sleep 10; done',
+    '  getent hosts "$host" >/dev/null || { echo "cannot resolve $host" >&2; exit 1; }',
+    'done',
+  ].join('\n');
+}
+
+/** What a data node's script needs: its place in the cluster, its volume, secrets and signal. */
+export interface NodeUserDataOptions {
+  readonly layout: ClusterLayout;
+  readonly node: DataNode;
+  readonly region: string;
+  /** The data volume attached as /dev/sdf. */
+  readonly volumeId: string;
+  /** Secret ARNs: the three users' passwords and the cluster's inter-server secret. */
+  readonly secrets: {
+    readonly loader: string;
+    readonly query: string;
+    readonly admin: string;
+    readonly cluster: string;
+  };
+  /** CIDRs the application users may connect from (the VPC's). */
+  readonly clientNetworks: readonly string[];
+  readonly signal: SignalTarget;
+  readonly clickhouseVersion?: string;
+}
+
+/** The shell script a data node runs at boot: data volume, ClickHouse, its config, the signal. */
+export function renderNodeUserData(options: NodeUserDataOptions): string {
+  const { layout, node } = options;
+  const peers = [
+    ...dataNodes(layout).map((n) => fqdn(layout, dataNodeName(n))),
+    ...keeperServerIds(layout).map((id) => fqdn(layout, keeperNodeName(id))),
+  ];
+  return [
+    ...preamble(options.signal),
+    // The data volume: on Nitro instances /dev/sdf appears as an NVMe device whose serial is the
+    // volume id. Formatted only when blank, so a volume re-attached to a new instance keeps its data.
+    `VOLUME_ID='${options.volumeId}'`,
+    'DEVICE="/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_$(tr -d - <<<"$VOLUME_ID")"',
+    'for _ in $(seq 1 60); do [ -e "$DEVICE" ] && break; sleep 5; done',
+    '[ -e "$DEVICE" ] || { echo "data volume $VOLUME_ID is not attached" >&2; exit 1; }',
+    '[ -n "$(blkid -o value -s TYPE "$DEVICE" || true)" ] || mkfs.xfs -L clickhouse-data "$DEVICE"',
+    'FS_UUID=$(blkid -o value -s UUID "$DEVICE")',
+    'mkdir -p /var/lib/clickhouse',
+    'grep -q "$FS_UUID" /etc/fstab || echo "UUID=$FS_UUID /var/lib/clickhouse xfs defaults,noatime,nofail 0 2" >> /etc/fstab',
+    'mountpoint -q /var/lib/clickhouse || mount /var/lib/clickhouse',
+    // A bigger tier grows the volume in place (EBS modifies it live); the file system follows.
+    'xfs_growfs /var/lib/clickhouse',
+    // ClickHouse from the official RPM repository (LTS channel), unless already installed.
+    clickHouseRepo(),
+    `rpm -q clickhouse-server >/dev/null || retry dnf install -y ${packages(['clickhouse-common-static', 'clickhouse-server', 'clickhouse-client'], options.clickhouseVersion)}`,
+    '[ "$(stat -c %U /var/lib/clickhouse)" = clickhouse ] || chown -R clickhouse:clickhouse /var/lib/clickhouse',
+    // Never start on the root volume if the data volume is missing.
+    'mkdir -p /etc/systemd/system/clickhouse-server.service.d',
+    "printf '[Unit]\\nRequiresMountsFor=/var/lib/clickhouse\\n' > /etc/systemd/system/clickhouse-server.service.d/evalforge.conf",
+    // Passwords and the cluster secret from Secrets Manager; only their hashes reach the disk.
+    `secret() { aws secretsmanager get-secret-value --region '${options.region}' --secret-id "$1" --query SecretString --output text; }`,
+    "sha256() { printf '%s' \"$1\" | sha256sum | cut -d' ' -f1; }",
+    `LOADER_PASSWORD=$(secret '${options.secrets.loader}')`,
+    `QUERY_PASSWORD=$(secret '${options.secrets.query}')`,
+    `ADMIN_PASSWORD=$(secret '${options.secrets.admin}')`,
+    `CLUSTER_SECRET=$(secret '${options.secrets.cluster}')`,
+    'LOADER_PASSWORD_SHA256=$(sha256 "$LOADER_PASSWORD")',
+    'QUERY_PASSWORD_SHA256=$(sha256 "$QUERY_PASSWORD")',
+    'ADMIN_PASSWORD_SHA256=$(sha256 "$ADMIN_PASSWORD")',
+    'unset LOADER_PASSWORD QUERY_PASSWORD ADMIN_PASSWORD',
+    writeFileCommand(
+      '/etc/clickhouse-server/config.d/evalforge.xml',
+      renderServerConfig(layout, node, { listenHost: SHELL.privateIp, clusterSecret: SHELL.clusterSecret }),
+    ),
+    writeFileCommand(
+      '/etc/clickhouse-server/users.d/evalforge.xml',
+      renderUsersConfig({
+        database: DATABASE,
+        clientNetworks: options.clientNetworks,
+        passwordSha256: { loader: SHELL.loaderSha256, query: SHELL.querySha256, admin: SHELL.adminSha256 },
+      }),
+    ),
+    waitForNames(peers),
+    'systemctl daemon-reload',
+    'systemctl enable clickhouse-server',
+    'systemctl restart clickhouse-server',
+    // Up when it answers on the VPC address, where clients and peers reach it.
+    `for _ in $(seq 1 120); do curl -fsS "http://$PRIVATE_IP:${CLICKHOUSE_PORTS.http}/ping" && exit 0; sleep 5; done`,
+    `echo "ClickHouse does not answer on $PRIVATE_IP:${CLICKHOUSE_PORTS.http}" >&2`,
+    'exit 1',
+  ].join('\n');
+}
+
+/** What a Keeper node's script needs: the ensemble, its server id and its signal. */
+export interface KeeperUserDataOptions {
+  readonly layout: ClusterLayout;
+  /** The raft server id, 1..keeperNodes. */
+  readonly serverId: number;
+  readonly signal: SignalTarget;
+  readonly clickhouseVersion?: string;
+}
+
+/** The shell script a Keeper node runs at boot: clickhouse-keeper, its raft config, the signal. */
+export function renderKeeperUserData(options: KeeperUserDataOptions): string {
+  const { layout } = options;
+  const peers = keeperServerIds(layout).map((id) => fqdn(layout, keeperNodeName(id)));
+  return [
+    ...preamble(options.signal),
+    clickHouseRepo(),
+    `rpm -q clickhouse-keeper >/dev/null || retry dnf install -y ${packages(['clickhouse-keeper'], options.clickhouseVersion)}`,
+    'mkdir -p /var/lib/clickhouse/coordination',
+    'chown -R clickhouse:clickhouse /var/lib/clickhouse',
+    writeFileCommand(
+      '/etc/clickhouse-keeper/keeper_config.xml',
+      renderKeeperConfig(layout, options.serverId, { listenHost: SHELL.privateIp }),
+    ),
+    waitForNames(peers),
+    'systemctl daemon-reload',
+    'systemctl enable clickhouse-keeper',
+    'systemctl restart clickhouse-keeper',
+    // Up when it answers `ruok` on the VPC address; the quorum forms once a majority is up.
+    'for _ in $(seq 1 120); do',
+    `  reply=$( (exec 3<>"/dev/tcp/$PRIVATE_IP/${CLICKHOUSE_PORTS.keeperClient}"; printf ruok >&3; timeout 5 cat <&3) 2>/dev/null || true)`,
+    '  [ "$reply" = imok ] && exit 0',
+    '  sleep 5',
+    'done',
+    `echo "ClickHouse Keeper does not answer on $PRIVATE_IP:${CLICKHOUSE_PORTS.keeperClient}" >&2`,
+    'exit 1',
+  ].join('\n');
+}
+
+/**
+ * The cloud-config part beside the script: cloud-init runs the shell part at every boot, so a
+ * stop/start applies a changed configuration.
+ */
+export const EVERY_BOOT = '#cloud-config\ncloud_final_modules:\n  - [scripts-user, always]\n';

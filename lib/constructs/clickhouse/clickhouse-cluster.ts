@@ -1,0 +1,386 @@
+import {
+  Aws,
+  type CustomResource,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  Size,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import {
+  BlockDeviceVolume,
+  CfnNetworkInterface,
+  EbsDeviceVolumeType,
+  HttpTokens,
+  Instance,
+  InstanceType,
+  MachineImage,
+  MultipartBody,
+  MultipartUserData,
+  OperatingSystemType,
+  Port,
+  SecurityGroup,
+  SubnetType,
+  UserData,
+  Volume,
+} from 'aws-cdk-lib/aws-ec2';
+import { type IRole, ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ARecord, type IPrivateHostedZone, PrivateHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { EVERY_BOOT, renderKeeperUserData, renderNodeUserData, type SignalTarget } from './boot-script.js';
+import {
+  CLICKHOUSE_PORTS,
+  dataNodeName,
+  dataNodes,
+  httpUrl,
+  keeperNodeName,
+  keeperServerIds,
+} from './cluster-layout.js';
+import { addMigrationsResource } from './migration.js';
+import { managedPolicyFinding } from './nag-findings.js';
+import {
+  type ClickHouseClusterProps,
+  ClickHouseClusterPropsError,
+  clusterLayout,
+  validateClusterProps,
+} from './props.js';
+import { CLICKHOUSE_USERS } from './users-config.js';
+
+/** The data volume's device name in the instance's mapping; Nitro exposes it as NVMe (see the user data). */
+const DATA_DEVICE = '/dev/sdf';
+const AL2023_X86_64 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+
+/**
+ * ClickHouse on EC2: `shards × replicas` data nodes and, for a replicated cluster, `keeperNodes`
+ * ClickHouse Keeper nodes, in the VPC's private subnets, spread over its availability zones.
+ *
+ * - **Nodes.** Amazon Linux 2023 x86_64, IMDSv2 only, no SSH key and no SSH port (Session Manager
+ *   through `AmazonSSMManagedInstanceCore`), detailed monitoring. Each data node keeps its data on
+ *   its own encrypted gp3 volume (retained when the stack or the node goes), mounted at
+ *   /var/lib/clickhouse and formatted only when blank. Construct ids name the node, not the tier
+ *   (`Shard1Replica1`, `Shard1Replica1Data`), so a node keeps its logical ID when the tier grows;
+ *   an instance type or configuration change is a stop/start, never a replacement.
+ * - **Names.** A private hosted zone with one A record per node (`s1r1`, `keeper1`, …) on a network
+ *   interface created before the instance, so every node's configuration names the others and the
+ *   records exist before any node starts. The zone apex lists every data node: {@link url}.
+ * - **Configuration** is rendered at synth time (server-config.ts, users-config.ts, keeper-config.ts)
+ *   into user data (boot-script.ts) that runs at every boot, installs ClickHouse from
+ *   packages.clickhouse.com, reads the passwords from Secrets Manager and signals CloudFormation
+ *   once the server answers: anything that depends on this construct waits for a running cluster.
+ * - **Auth.** Users `evalforge_loader` (SELECT, INSERT), `evalforge_query` (SELECT, read-only) and
+ *   `evalforge_admin` (DDL, used by the migrations), each with a generated password in its own
+ *   secret, stored on the nodes as SHA-256; `default` answers on localhost only. Nodes talk to each
+ *   other with a generated cluster secret (Distributed queries carry the initial user).
+ * - **Transport: HTTP on 8123 inside the VPC, unencrypted.** The functions' client
+ *   (functions/shared/clickhouse.ts) is given no CA, and a certificate generated on a node at boot
+ *   is unknown at synth time; HTTPS would need a CA distributed to every client first (a private CA,
+ *   or one generated at deploy and read by the clients at start). Until then, passwords (HTTP basic
+ *   auth) and rows cross the VPC in clear: c5 is not among the instance types whose traffic AWS
+ *   encrypts automatically. Exposure is limited to the VPC and to members of
+ *   {@link clientSecurityGroup}: no other source can reach 8123, and the inter-node ports (9000,
+ *   9009, 9181, 9234) are open only among the nodes.
+ * - **Migrations** run at deploy: a custom resource (migration.ts) runs clickhouse/migrate.ts against
+ *   the cluster as `evalforge_admin` after every node has signalled, and again whenever a migration
+ *   file changes or nodes are added (new nodes get every table). Every tier has Keeper (tiers 1–2
+ *   are one shard of one replica beside three Keeper nodes), so a tier change keeps the tables; a
+ *   move between a cluster without Keeper and one with it fails the deployment: the tables differ
+ *   and this construct does not move data.
+ *
+ * Growing a cluster adds nodes and rewrites every node's configuration; CloudFormation then stops
+ * and starts the existing nodes (in parallel), so plan the change for a quiet hour. Data already on
+ * the shards is not moved: new shards receive new rows only.
+ */
+export class ClickHouseCluster extends Construct {
+  /**
+   * `http://<domainName>:8123`: a name listing every data node. Any node accepts the loader's
+   * inserts (into the Distributed `events_ingest`, which splits rows to their shards by
+   * `cityHash64(project_id)`) and the query API's reads (Distributed tables), so clients need no
+   * node of their own; a kept-alive connection stays on the node it resolved to, and Lambda
+   * containers spread over the nodes.
+   */
+  readonly url: string;
+  /** Put the clients (the loader and query functions) in it; only it reaches the HTTP port. */
+  readonly clientSecurityGroup: SecurityGroup;
+  /** The nodes' own group: ClickHouse's inter-node ports among its members only. */
+  readonly nodeSecurityGroup: SecurityGroup;
+  /** The loader's password (a plain string, as functions/shared/clickhouse-env.ts reads it). */
+  readonly loaderPassword: ISecret;
+  /** The query API's password. */
+  readonly queryPassword: ISecret;
+  /** The admin user's password: migrations and operators. */
+  readonly adminPassword: ISecret;
+  /** Data nodes, shard by shard (`s1r1`, `s1r2`, `s2r1`, …). */
+  readonly instances: Instance[];
+  /** Their data volumes, in the same order. */
+  readonly dataVolumes: Volume[];
+  /** Keeper nodes (none when `keeperNodes` is 0). */
+  readonly keeperInstances: Instance[];
+  /** The `remote_servers` cluster name the migrations use. */
+  readonly clusterName: string;
+  /** The private zone with the nodes' names. */
+  readonly hostedZone: IPrivateHostedZone;
+  /** The custom resource that applies the migrations; depend on it to wait for the schema. */
+  readonly migrations: CustomResource;
+
+  constructor(scope: Construct, id: string, props: ClickHouseClusterProps) {
+    super(scope, id);
+    validateClusterProps(props);
+    const stack = Stack.of(this);
+    const layout = clusterLayout(props);
+    this.clusterName = layout.clusterName;
+    const selection = props.vpc.selectSubnets(
+      props.vpcSubnets ?? { subnetType: SubnetType.PRIVATE_WITH_EGRESS },
+    );
+    if (selection.subnets.length === 0) {
+      throw new ClickHouseClusterPropsError(
+        'vpcSubnets selects no subnet; the nodes need private subnets with egress',
+      );
+    }
+    const subnetAt = (index: number) => {
+      const subnet = selection.subnets[index % selection.subnets.length];
+      if (!subnet) throw new Error(`no subnet at ${index}`);
+      return subnet;
+    };
+
+    this.nodeSecurityGroup = new SecurityGroup(this, 'NodeSecurityGroup', {
+      vpc: props.vpc,
+      description: 'ClickHouse and Keeper nodes: inter-node ports among themselves, HTTP from clients',
+      allowAllOutbound: true,
+    });
+    this.clientSecurityGroup = new SecurityGroup(this, 'ClientSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Clients of ClickHouse: the only source allowed to its HTTP port',
+      allowAllOutbound: true,
+    });
+    const nodePorts: [number, string][] = [
+      [CLICKHOUSE_PORTS.native, 'ClickHouse native protocol between nodes (Distributed queries and inserts)'],
+      [CLICKHOUSE_PORTS.interserver, 'ClickHouse interserver HTTP (replica fetches)'],
+      [CLICKHOUSE_PORTS.keeperClient, 'ClickHouse Keeper client port'],
+      [CLICKHOUSE_PORTS.keeperRaft, 'ClickHouse Keeper raft'],
+    ];
+    for (const [port, description] of nodePorts) {
+      this.nodeSecurityGroup.addIngressRule(this.nodeSecurityGroup, Port.tcp(port), description);
+    }
+    this.nodeSecurityGroup.addIngressRule(
+      this.clientSecurityGroup,
+      Port.tcp(CLICKHOUSE_PORTS.http),
+      'ClickHouse HTTP from its clients',
+    );
+
+    const password = (name: string, description: string) => {
+      const secret = new Secret(this, name, {
+        description,
+        generateSecretString: { passwordLength: 40, excludePunctuation: true },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-SMG4',
+        reason:
+          'The nodes read the passwords at boot and keep their hashes in users.d; rotation would need a rotation function that rewrites every node. Rotate by updating the secret and restarting the nodes.',
+      });
+      return secret;
+    };
+    this.loaderPassword = password('LoaderPassword', `ClickHouse user ${CLICKHOUSE_USERS.loader}`);
+    this.queryPassword = password('QueryPassword', `ClickHouse user ${CLICKHOUSE_USERS.query}`);
+    this.adminPassword = password('AdminPassword', `ClickHouse user ${CLICKHOUSE_USERS.admin}`);
+    const clusterSecret = password('ClusterSecret', 'ClickHouse inter-server secret');
+
+    const nodeRole = this.instanceRole(
+      'NodeRole',
+      'ClickHouse data nodes: Session Manager, password secrets',
+    );
+    for (const secret of [this.loaderPassword, this.queryPassword, this.adminPassword, clusterSecret]) {
+      secret.grantRead(nodeRole);
+    }
+    const keeperRole = this.instanceRole('KeeperRole', 'ClickHouse Keeper nodes: Session Manager');
+
+    this.hostedZone = new PrivateHostedZone(this, 'Zone', { zoneName: layout.domainName, vpc: props.vpc });
+    // An interface per node, created before its instance: its address is known to the records
+    // before any node boots (ClickHouse will not start while a peer's name does not resolve).
+    const networkInterface = (nodeId: string, subnetIndex: number) =>
+      new CfnNetworkInterface(this, `${nodeId}Interface`, {
+        subnetId: subnetAt(subnetIndex).subnetId,
+        groupSet: [this.nodeSecurityGroup.securityGroupId],
+        description: `ClickHouse ${nodeId}`,
+      });
+    const record = (nodeId: string, label: string, ip: string) =>
+      new ARecord(this, `${nodeId}Record`, {
+        zone: this.hostedZone,
+        recordName: label,
+        target: RecordTarget.fromIpAddresses(ip),
+        ttl: Duration.seconds(60),
+      });
+
+    const data = dataNodes(layout).map((node) => {
+      const nodeId = `Shard${node.shard}Replica${node.replica}`;
+      // Replicas of a shard in different zones; replica 1 of shard s always in the same one.
+      const subnetIndex = node.shard - 1 + node.replica - 1;
+      const eni = networkInterface(nodeId, subnetIndex);
+      return {
+        node,
+        nodeId,
+        subnetIndex,
+        eni,
+        record: record(nodeId, dataNodeName(node), eni.attrPrimaryPrivateIpAddress),
+      };
+    });
+    const keepers = keeperServerIds(layout).map((serverId) => {
+      const nodeId = `Keeper${serverId}`;
+      const subnetIndex = serverId - 1;
+      const eni = networkInterface(nodeId, subnetIndex);
+      return {
+        serverId,
+        nodeId,
+        subnetIndex,
+        eni,
+        record: record(nodeId, keeperNodeName(serverId), eni.attrPrimaryPrivateIpAddress),
+      };
+    });
+    const clusterRecord = new ARecord(this, 'ClusterRecord', {
+      zone: this.hostedZone,
+      target: RecordTarget.fromIpAddresses(...data.map((d) => d.eni.attrPrimaryPrivateIpAddress)),
+      ttl: Duration.seconds(60),
+    });
+    const records = [...data.map((d) => d.record), ...keepers.map((k) => k.record), clusterRecord];
+
+    const instance = (
+      nodeId: string,
+      subnetIndex: number,
+      eni: CfnNetworkInterface,
+      instanceType: string,
+      role: IRole,
+      script: (signal: SignalTarget) => string,
+    ) => {
+      const shell = UserData.forLinux();
+      const userData = new MultipartUserData();
+      userData.addPart(
+        MultipartBody.fromRawBody({ contentType: 'text/cloud-config; charset="utf-8"', body: EVERY_BOOT }),
+      );
+      // As text, not base64: EC2 caps user data at 16 KB and the largest tier's script is ~10 KB.
+      userData.addPart(
+        MultipartBody.fromRawBody({
+          contentType: 'text/x-shellscript; charset="utf-8"',
+          body: Lazy.string({ produce: () => shell.render() }),
+        }),
+      );
+      const node = new Instance(this, nodeId, {
+        vpc: props.vpc,
+        vpcSubnets: { subnets: [subnetAt(subnetIndex)] },
+        securityGroup: this.nodeSecurityGroup,
+        instanceType: new InstanceType(instanceType),
+        // Resolved by EC2 at launch from the public SSM parameter: no lookup at synth (the synth
+        // stays offline) and no template parameter; a newer AMI applies to new nodes only and never
+        // replaces a running one.
+        machineImage: MachineImage.resolveSsmParameterAtLaunch(AL2023_X86_64, {
+          os: OperatingSystemType.LINUX,
+        }),
+        userData,
+        role,
+        // IMDSv2 only, on the instance itself (`requireImdsv2` would add a launch template whose
+        // fixed name collides between two stacks of the same account and region).
+        httpTokens: HttpTokens.REQUIRED,
+        detailedMonitoring: true,
+        blockDevices: [
+          {
+            deviceName: '/dev/xvda',
+            volume: BlockDeviceVolume.ebs(props.rootVolumeGiB ?? 30, {
+              encrypted: true,
+              volumeType: EbsDeviceVolumeType.GP3,
+            }),
+          },
+        ],
+        resourceSignalTimeout: Duration.minutes(45),
+      });
+      // The node's address is its pre-created interface (see above).
+      const cfn = node.instance;
+      cfn.subnetId = undefined;
+      cfn.securityGroupIds = undefined;
+      cfn.networkInterfaces = [{ deviceIndex: '0', networkInterfaceId: eni.ref }];
+      node.node.addDependency(selection.internetConnectivityEstablished, ...records);
+      shell.addCommands(
+        script({ stackName: Aws.STACK_NAME, logicalId: stack.getLogicalId(cfn), region: Aws.REGION }),
+      );
+      Validations.of(node).acknowledge({
+        id: 'CloudFormation-Validate::E1152',
+        reason:
+          'The image id is `resolve:ssm:<public AL2023 parameter>`, which EC2 resolves at launch; the format check expects a literal ami-… id.',
+      });
+      Validations.of(node).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-EC29',
+        reason:
+          'Termination protection would block stack deletion and tier changes; a data node keeps its data on a separate retained volume, and Keeper tolerates the loss of a minority.',
+      });
+      return node;
+    };
+
+    this.instances = [];
+    this.dataVolumes = [];
+    for (const d of data) {
+      const volume = new Volume(this, `${d.nodeId}Data`, {
+        availabilityZone: subnetAt(d.subnetIndex).availabilityZone,
+        size: Size.gibibytes(props.volumeGiB),
+        volumeType: EbsDeviceVolumeType.GP3,
+        iops: props.volumeIops,
+        throughput: props.volumeThroughputMiBps,
+        encrypted: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const node = instance(d.nodeId, d.subnetIndex, d.eni, props.instanceType, nodeRole, (signal) =>
+        renderNodeUserData({
+          layout,
+          node: d.node,
+          region: Aws.REGION,
+          volumeId: volume.volumeId,
+          secrets: {
+            loader: this.loaderPassword.secretArn,
+            query: this.queryPassword.secretArn,
+            admin: this.adminPassword.secretArn,
+            cluster: clusterSecret.secretArn,
+          },
+          clientNetworks: [props.vpc.vpcCidrBlock],
+          signal,
+          ...(props.clickhouseVersion ? { clickhouseVersion: props.clickhouseVersion } : {}),
+        }),
+      );
+      // Attached as the instance launches, so the volume is there before the signal is due.
+      node.instance.volumes = [{ device: DATA_DEVICE, volumeId: volume.volumeId }];
+      this.instances.push(node);
+      this.dataVolumes.push(volume);
+    }
+    this.keeperInstances = keepers.map((k) =>
+      instance(k.nodeId, k.subnetIndex, k.eni, props.keeperInstanceType, keeperRole, (signal) =>
+        renderKeeperUserData({
+          layout,
+          serverId: k.serverId,
+          signal,
+          ...(props.clickhouseVersion ? { clickhouseVersion: props.clickhouseVersion } : {}),
+        }),
+      ),
+    );
+
+    this.url = httpUrl(layout.domainName);
+    this.migrations = addMigrationsResource(this, {
+      layout,
+      vpc: props.vpc,
+      ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
+      clientSecurityGroup: this.clientSecurityGroup,
+      adminPassword: this.adminPassword,
+    });
+    this.migrations.node.addDependency(...this.instances, ...this.keeperInstances, ...records);
+  }
+
+  private instanceRole(id: string, description: string): Role {
+    const role = new Role(this, id, {
+      assumedBy: new ServicePrincipal('ec2.amazonaws.com'),
+      description,
+      managedPolicies: [ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+    });
+    Validations.of(role).acknowledge({
+      id: managedPolicyFinding('AmazonSSMManagedInstanceCore'),
+      reason:
+        'AmazonSSMManagedInstanceCore is the AWS-maintained minimum for Session Manager, the only way in (no SSH).',
+    });
+    return role;
+  }
+}

@@ -1,0 +1,108 @@
+import { type CfnElement, CustomResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { migrationsHash, readMigrations } from '../../../clickhouse/migrate.js';
+import { EvalForgeFunction } from '../evalforge-function.js';
+import {
+  type ClusterLayout,
+  dataNodeName,
+  dataNodes,
+  fqdn,
+  httpUrl,
+  isReplicatedCluster,
+} from './cluster-layout.js';
+import { managedPolicyFinding } from './nag-findings.js';
+import { CLICKHOUSE_USERS } from './users-config.js';
+
+/** What the migrations need of the cluster. */
+export interface MigrationsResourceOptions {
+  readonly layout: ClusterLayout;
+  /** The cluster's VPC: the function reaches the nodes there. */
+  readonly vpc: IVpc;
+  /**
+   * Where the function goes.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: SubnetSelection;
+  /** The group the nodes admit to their HTTP port. */
+  readonly clientSecurityGroup: ISecurityGroup;
+  /** The admin user's password: the statements run as that user. */
+  readonly adminPassword: ISecret;
+}
+
+/**
+ * The custom resource that applies clickhouse/migrations at deploy, through functions/migrate:
+ * the migration files go in its properties as synthesized, so what runs is exactly what this
+ * commit holds, and a new migration, a topology change or added nodes each re-run it.
+ *
+ * Its constructs (`MigrationFunction`, `MigrationProvider`, `MigrationProviderLogs`,
+ * `Migrations`) are children of `scope`, the cluster, and not of a construct of their own: that
+ * keeps the logical IDs of every deployed cluster.
+ */
+export function addMigrationsResource(scope: Construct, options: MigrationsResourceOptions): CustomResource {
+  const { layout } = options;
+  const nodeUrls = dataNodes(layout).map((n) => httpUrl(fqdn(layout, dataNodeName(n))));
+  const [firstNode] = nodeUrls;
+  if (firstNode === undefined) throw new Error('a cluster has at least one data node');
+  const fn = new EvalForgeFunction(scope, 'MigrationFunction', {
+    name: 'migrate',
+    memoryMiB: 512,
+    // ON CLUSTER statements wait for every node; the handler first waits for the cluster to answer.
+    timeoutSec: 900,
+    vpc: options.vpc,
+    ...(options.vpcSubnets ? { vpcSubnets: options.vpcSubnets } : {}),
+    securityGroups: [options.clientSecurityGroup],
+    environment: {
+      // The first node runs the statements (ON CLUSTER carries them to the others); every node
+      // must answer before the first one.
+      CLICKHOUSE_URL: firstNode,
+      CLICKHOUSE_NODE_URLS: nodeUrls.join(','),
+      CLICKHOUSE_USER: CLICKHOUSE_USERS.admin,
+      CLICKHOUSE_PASSWORD_SECRET_ARN: options.adminPassword.secretArn,
+    },
+  });
+  options.adminPassword.grantRead(fn);
+  // The wrapper acknowledges the findings every function raises (its managed policies, X-Ray's "*").
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-L1',
+    reason:
+      "The runtime is the function wrapper's (lib/constructs/evalforge-function.ts), the same for every function.",
+  });
+  const provider = new Provider(scope, 'MigrationProvider', {
+    onEventHandler: fn,
+    logGroup: new LogGroup(scope, 'MigrationProviderLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    }),
+  });
+  Validations.of(provider).acknowledge({
+    id: managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
+    reason: "The custom resource framework's own function logs through AWSLambdaBasicExecutionRole.",
+  });
+  const stack = Stack.of(scope);
+  const fnLogicalId = stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement));
+  Validations.of(provider).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+    reason:
+      "The custom resource framework may invoke any version of the migration function (`<function arn>:*`); the policy is aws-cdk-lib's own.",
+  });
+  Validations.of(provider).acknowledge({
+    id: 'AwsSolutions::AwsSolutions-L1',
+    reason: "The custom resource framework's runtime is chosen by aws-cdk-lib.",
+  });
+  const migrations = readMigrations();
+  return new CustomResource(scope, 'Migrations', {
+    serviceToken: provider.serviceToken,
+    resourceType: 'Custom::ClickHouseMigrations',
+    properties: {
+      Cluster: isReplicatedCluster(layout) ? layout.clusterName : '',
+      Nodes: dataNodes(layout).map(dataNodeName).join(','),
+      MigrationsSha256: migrationsHash(migrations),
+      // About 10 KB today; a custom resource request may carry up to 256 KB.
+      Migrations: migrations.map((m) => ({ Version: String(m.version), Name: m.name, Sql: m.sql })),
+    },
+  });
+}

@@ -1,0 +1,165 @@
+import { InstanceArchitecture, InstanceType, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { ClusterLayout } from './cluster-layout.js';
+
+/** The gp3 limits as EC2 documents them (and aws-cdk-lib's `Volume` checks them). */
+export const GP3_LIMITS = {
+  minGiB: 1,
+  maxGiB: 65_536,
+  minIops: 3_000,
+  maxIops: 80_000,
+  maxIopsPerGiB: 500,
+  minThroughputMiBps: 125,
+  maxThroughputMiBps: 2_000,
+  maxThroughputMiBpsPerIops: 0.25,
+} as const;
+
+/** Props the cluster cannot be built from; the message names the prop and what it must be. */
+export class ClickHouseClusterPropsError extends Error {
+  override readonly name = 'ClickHouseClusterPropsError';
+}
+
+/** The cluster's size and placement: a stack passes its tier's `clickhouse` slice and the VPC. */
+export interface ClickHouseClusterProps {
+  /** The VPC; nodes go in its private subnets with egress (the package repository is reached through NAT). */
+  readonly vpc: IVpc;
+  /** Data node instance type; x86_64 (the AMI is Amazon Linux 2023 x86_64), e.g. `c5.4xlarge`. */
+  readonly instanceType: string;
+  /** Shards, each a `Distributed` slice by `cityHash64(project_id)`; ≥ 1. */
+  readonly shards: number;
+  /** Replicas per shard; ≥ 1, and > 1 needs Keeper. */
+  readonly replicas: number;
+  /** ClickHouse Keeper nodes on their own instances: 0 (a single node) or an odd number (3 for a quorum). */
+  readonly keeperNodes: number;
+  /** Keeper instance type; x86_64. */
+  readonly keeperInstanceType: string;
+  /** Each data node's gp3 data volume, GiB (1–65,536). */
+  readonly volumeGiB: number;
+  /** Its throughput, MiB/s (125–2,000, at most 0.25 per provisioned IOPS). */
+  readonly volumeThroughputMiBps: number;
+  /** Its IOPS (3,000–80,000, at most 500 per GiB). */
+  readonly volumeIops: number;
+  /**
+   * Where the nodes and the migration function go.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: SubnetSelection;
+  /**
+   * The `remote_servers` cluster the migrations name in `ON CLUSTER` and `Distributed(...)`.
+   * @default 'evalforge'
+   */
+  readonly clusterName?: string;
+  /**
+   * The private hosted zone holding one name per node and the cluster's name.
+   * @default 'clickhouse.evalforge.internal'
+   */
+  readonly domainName?: string;
+  /**
+   * A ClickHouse version to install (`25.8.2.29`) from packages.clickhouse.com. Pin it before a
+   * tier grows: a node added later otherwise installs a newer release than its peers.
+   * @default - the newest release of the LTS channel when each node first boots
+   */
+  readonly clickhouseVersion?: string;
+  /**
+   * The root volume of every node, GiB (the OS, the ClickHouse binaries and its logs; Keeper's
+   * coordination log and snapshots on keeper nodes).
+   * @default 30
+   */
+  readonly rootVolumeGiB?: number;
+}
+
+function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `${min}–${max}`;
+    throw new ClickHouseClusterPropsError(`${name} must be an integer ${range}, got ${value}`);
+  }
+}
+
+function requireX86(name: string, type: string): void {
+  let architecture: InstanceArchitecture;
+  try {
+    architecture = new InstanceType(type).architecture;
+  } catch (error) {
+    throw new ClickHouseClusterPropsError(
+      `${name} ${type} is not an instance type: ${(error as Error).message}`,
+    );
+  }
+  if (architecture !== InstanceArchitecture.X86_64) {
+    throw new ClickHouseClusterPropsError(
+      `${name} ${type} is ${architecture}; the nodes run Amazon Linux 2023 x86_64 (c5, t3, …)`,
+    );
+  }
+}
+
+/** Fails with a message naming the prop on anything the cluster cannot be built from. */
+export function validateClusterProps(props: Omit<ClickHouseClusterProps, 'vpc' | 'vpcSubnets'>): void {
+  requireInteger('shards', props.shards, 1);
+  requireInteger('replicas', props.replicas, 1);
+  requireInteger('keeperNodes', props.keeperNodes, 0);
+  if (props.keeperNodes % 2 === 0 && props.keeperNodes > 0) {
+    throw new ClickHouseClusterPropsError(
+      `keeperNodes must be 0 or odd (a raft quorum of an even count tolerates no more failures than one node fewer), got ${props.keeperNodes}`,
+    );
+  }
+  if (props.keeperNodes === 0 && props.replicas > 1) {
+    throw new ClickHouseClusterPropsError(
+      `replicas ${props.replicas} needs ClickHouse Keeper for replication: set keeperNodes to 3 (got 0)`,
+    );
+  }
+  if (props.keeperNodes === 0 && props.shards > 1) {
+    throw new ClickHouseClusterPropsError(
+      `shards ${props.shards} needs ClickHouse Keeper for ON CLUSTER migrations: set keeperNodes to 3 (got 0)`,
+    );
+  }
+  requireX86('instanceType', props.instanceType);
+  requireX86('keeperInstanceType', props.keeperInstanceType);
+  requireInteger('volumeGiB', props.volumeGiB, GP3_LIMITS.minGiB, GP3_LIMITS.maxGiB);
+  requireInteger('volumeIops', props.volumeIops, GP3_LIMITS.minIops, GP3_LIMITS.maxIops);
+  requireInteger(
+    'volumeThroughputMiBps',
+    props.volumeThroughputMiBps,
+    GP3_LIMITS.minThroughputMiBps,
+    GP3_LIMITS.maxThroughputMiBps,
+  );
+  if (props.volumeIops > props.volumeGiB * GP3_LIMITS.maxIopsPerGiB) {
+    throw new ClickHouseClusterPropsError(
+      `volumeIops ${props.volumeIops} exceeds gp3's ${GP3_LIMITS.maxIopsPerGiB} IOPS per GiB of volumeGiB ${props.volumeGiB}`,
+    );
+  }
+  if (props.volumeThroughputMiBps > props.volumeIops * GP3_LIMITS.maxThroughputMiBpsPerIops) {
+    throw new ClickHouseClusterPropsError(
+      `volumeThroughputMiBps ${props.volumeThroughputMiBps} exceeds gp3's ${GP3_LIMITS.maxThroughputMiBpsPerIops} MiB/s per IOPS of volumeIops ${props.volumeIops}`,
+    );
+  }
+  if (props.rootVolumeGiB !== undefined) requireInteger('rootVolumeGiB', props.rootVolumeGiB, 8, 16_384);
+  if (props.clusterName !== undefined && !/^[a-z_][a-z0-9_]*$/.test(props.clusterName)) {
+    throw new ClickHouseClusterPropsError(
+      `clusterName must match [a-z_][a-z0-9_]*, got "${props.clusterName}"`,
+    );
+  }
+  if (
+    props.domainName !== undefined &&
+    !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]+$/.test(props.domainName)
+  ) {
+    throw new ClickHouseClusterPropsError(
+      `domainName must be a lower-case DNS name, got "${props.domainName}"`,
+    );
+  }
+  if (props.clickhouseVersion !== undefined && !/^\d+\.\d+(\.\d+){0,2}$/.test(props.clickhouseVersion)) {
+    throw new ClickHouseClusterPropsError(
+      `clickhouseVersion must be a release number such as 25.8.2.29, got "${props.clickhouseVersion}"`,
+    );
+  }
+}
+
+/** The layout `props` describe, with the defaults of `clusterName` and `domainName` applied. */
+export function clusterLayout(
+  props: Pick<ClickHouseClusterProps, 'shards' | 'replicas' | 'keeperNodes' | 'clusterName' | 'domainName'>,
+): ClusterLayout {
+  return {
+    clusterName: props.clusterName ?? 'evalforge',
+    domainName: props.domainName ?? 'clickhouse.evalforge.internal',
+    shards: props.shards,
+    replicas: props.replicas,
+    keeperNodes: props.keeperNodes,
+  };
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import {
+  renderKeeperUserData,
+  renderNodeUserData,
+  SHELL,
+} from '../../../../lib/constructs/clickhouse/boot-script.js';
+import { dataNodeName, dataNodes } from '../../../../lib/constructs/clickhouse/cluster-layout.js';
+import { layoutOf, SHAPES, type Shape, ZONE } from './shapes.js';
+
+describe.each(SHAPES)('renderNodeUserData, $label', (shape) => {
+  const layout = layoutOf(shape);
+
+  it('renders user data that stays well within the 16 KB EC2 limit and waits for every peer name', () => {
+    const signal = { stackName: 'Analytics', logicalId: 'ClickHouseShard1Replica1', region: 'eu-west-1' };
+    const script = renderNodeUserData({
+      layout,
+      node: { shard: shape.shards, replica: shape.replicas },
+      region: 'eu-west-1',
+      volumeId: 'vol-0123456789abcdef0',
+      secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', cluster: 'arn:c' },
+      clientNetworks: ['10.0.0.0/16'],
+      signal,
+    });
+    expect(Buffer.byteLength(script)).toBeLessThan(12_000);
+    const waitLine = script.split('\n').find((l) => l.startsWith('for host in')) ?? '';
+    for (const peer of dataNodes(shape)) expect(waitLine).toContain(`${dataNodeName(peer)}.${ZONE}`);
+    for (let k = 1; k <= shape.keeperNodes; k++) expect(waitLine).toContain(`keeper${k}.${ZONE}`);
+  });
+});
+
+describe('renderNodeUserData', () => {
+  const options = {
+    layout: layoutOf(SHAPES[1] as Shape),
+    node: { shard: 1, replica: 1 },
+    region: 'eu-west-1',
+    volumeId: 'vol-0123456789abcdef0',
+    secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', cluster: 'arn:c' },
+    clientNetworks: ['10.0.0.0/16'],
+    signal: { stackName: 'Analytics', logicalId: 'ClickHouseShard1Replica1', region: 'eu-west-1' },
+  };
+
+  it("writes the configs with the node's address and the passwords' hashes, expanded on the node", () => {
+    const script = renderNodeUserData(options);
+    expect(script).toContain('cat > /etc/clickhouse-server/config.d/evalforge.xml <<EVALFORGE_EOF');
+    expect(script).toContain('cat > /etc/clickhouse-server/users.d/evalforge.xml <<EVALFORGE_EOF');
+    expect(SHELL.privateIp).toBe('$' + '{PRIVATE_IP}');
+    expect(script).toContain(`<listen_host>${SHELL.privateIp}</listen_host>`);
+    expect(script).toContain(`<secret>${SHELL.clusterSecret}</secret>`);
+    expect(script).toContain(`<password_sha256_hex>${SHELL.loaderSha256}</password_sha256_hex>`);
+    expect(script).toContain('LOADER_PASSWORD_SHA256=$(sha256 "$LOADER_PASSWORD")');
+    expect(script).toContain("LOADER_PASSWORD=$(secret 'arn:l')");
+    expect(script).toContain('unset LOADER_PASSWORD QUERY_PASSWORD ADMIN_PASSWORD');
+    expect(script).not.toMatch(/<password>\$\{(LOADER|QUERY|ADMIN)_PASSWORD\}/);
+  });
+
+  it('installs the pinned version of every package, or the newest LTS without one', () => {
+    expect(renderNodeUserData({ ...options, clickhouseVersion: '25.8.2.29' })).toContain(
+      'dnf install -y clickhouse-common-static-25.8.2.29 clickhouse-server-25.8.2.29 clickhouse-client-25.8.2.29',
+    );
+    expect(renderNodeUserData(options)).toContain(
+      'dnf install -y clickhouse-common-static clickhouse-server clickhouse-client',
+    );
+  });
+
+  it('signals its own resource, and only once the server answers on its VPC address', () => {
+    const script = renderNodeUserData(options);
+    expect(script).toContain("--resource 'ClickHouseShard1Replica1' --region 'eu-west-1'");
+    expect(script).toContain('curl -fsS "http://$PRIVATE_IP:8123/ping" && exit 0');
+  });
+
+  it('fails on text that would run as a command inside the heredoc', () => {
+    expect(() => renderNodeUserData({ ...options, clientNetworks: ['$(reboot)'] })).toThrow(
+      '/etc/clickhouse-server/users.d/evalforge.xml: the rendered text would not survive the shell heredoc',
+    );
+  });
+});
+
+describe('renderKeeperUserData', () => {
+  it('renders Keeper user data that installs clickhouse-keeper and waits for the quorum peers', () => {
+    const script = renderKeeperUserData({
+      layout: { clusterName: 'evalforge', domainName: ZONE, shards: 3, replicas: 1, keeperNodes: 3 },
+      serverId: 2,
+      signal: { stackName: 'Analytics', logicalId: 'ClickHouseKeeper2', region: 'eu-west-1' },
+      clickhouseVersion: '25.8.2.29',
+    });
+    expect(script).toContain('dnf install -y clickhouse-keeper-25.8.2.29');
+    expect(script).toContain('<server_id>2</server_id>');
+    expect(script).toContain("--resource 'ClickHouseKeeper2'");
+    expect(script).toContain(`for host in keeper1.${ZONE} keeper2.${ZONE} keeper3.${ZONE}; do`);
+  });
+});
