@@ -5,11 +5,11 @@ import type {
   KinesisStreamEvent,
   KinesisStreamRecord,
 } from 'aws-lambda';
-import { InterruptibleSleep } from '../cli/interruptible-sleep.js';
 import type { CheckpointStore } from './checkpoints.js';
 import { LOCAL_AWS } from './kinesis.js';
 import { LOCAL_ACCOUNT_ID, localLambdaContext } from './lambda-context.js';
-import { describeShards, ShardReader, type StreamRecord } from './shard-reader.js';
+import { ShardLoops } from './shard-loops.js';
+import type { ShardReader, StreamRecord } from './shard-reader.js';
 
 /**
  * Lambda's synchronous invocation payload limit (6 MB): the event source never builds a bigger
@@ -106,9 +106,7 @@ type Outcome = { kind: 'ok' } | { kind: 'partial'; from: number } | { kind: 'err
  */
 export class KinesisEventSource {
   private readonly shards = new Map<string, ShardState>();
-  private loops: Promise<void>[] = [];
-  private mode: 'running' | 'draining' | 'stopping' = 'running';
-  private readonly sleeper = new InterruptibleSleep();
+  private readonly loops: ShardLoops;
   private streamArn = '';
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -127,15 +125,14 @@ export class KinesisEventSource {
     }
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
+    this.loops = new ShardLoops(options);
   }
 
   /** Starts one poller per shard of the stream. */
   async start(): Promise<void> {
-    const { streamArn, shardIds } = await describeShards(this.options.kinesis, this.options.streamName);
-    this.streamArn = streamArn;
-    for (const shardId of shardIds) {
+    this.streamArn = await this.loops.start((reader) => {
       const state: ShardState = {
-        shardId,
+        shardId: reader.shardId,
         pending: [],
         oldestUnhandled: undefined,
         caughtUpAt: 0,
@@ -143,9 +140,9 @@ export class KinesisEventSource {
         failures: 0,
         recordsHandled: 0,
       };
-      this.shards.set(shardId, state);
-      this.loops.push(this.run(state));
-    }
+      this.shards.set(reader.shardId, state);
+      return this.run(state, reader);
+    });
   }
 
   stats(): EventSourceStats {
@@ -169,23 +166,14 @@ export class KinesisEventSource {
    * keeps failing is left for the next start); without, only the invocations in flight finish.
    * Either way nothing past the checkpoints counts as handled.
    */
-  async stop(options: { drain: boolean }): Promise<void> {
-    this.mode = options.drain ? 'draining' : 'stopping';
-    this.sleeper.wakeAll();
-    await Promise.all(this.loops);
+  stop(options: { drain: boolean }): Promise<void> {
+    return this.loops.stop(options);
   }
 
-  private async run(state: ShardState): Promise<void> {
-    const { options } = this;
-    const reader = new ShardReader(
-      options.kinesis,
-      options.streamName,
-      state.shardId,
-      options.checkpoints.get(state.shardId),
-    );
-    const poll = options.pollIntervalMs ?? 1_000;
+  private async run(state: ShardState, reader: ShardReader): Promise<void> {
+    const { options, loops } = this;
     let windowStart: number | undefined;
-    while (this.mode !== 'stopping') {
+    while (loops.mode !== 'stopping') {
       try {
         if (!this.batchReady(state, windowStart)) {
           const readAt = this.now();
@@ -199,14 +187,14 @@ export class KinesisEventSource {
           }
           if (state.pending.length === 0) {
             state.caughtUpAt = reader.millisBehindLatest === 0 ? readAt : 0;
-            if (this.mode === 'draining' && state.caughtUpAt > 0) return;
-            await this.sleeper.sleep(this.mode === 'draining' ? 50 : poll);
+            if (loops.mode === 'draining' && state.caughtUpAt > 0) return;
+            await loops.idle();
             continue;
           }
           // Records are waiting for their window to close, and the shard has no more yet.
           const left = (windowStart ?? 0) + options.maximumBatchingWindowMs - this.now();
-          if (left > 0 && this.mode === 'running') {
-            await this.sleeper.sleep(Math.min(left, poll));
+          if (left > 0 && loops.mode === 'running') {
+            await loops.sleep(Math.min(left, loops.pollMs));
             continue;
           }
         }
@@ -219,7 +207,7 @@ export class KinesisEventSource {
         this.log(
           `event source ${options.functionName}: reading ${state.shardId} failed: ${(error as Error).message}`,
         );
-        await this.sleeper.sleep(poll);
+        await loops.sleep(loops.pollMs);
       }
     }
   }
@@ -298,12 +286,12 @@ export class KinesisEventSource {
       this.log(
         `event source ${options.functionName}: ${state.shardId} batch of ${part.length} failed (attempt ${attempts}), retrying ${failed.length} in ${backoff} ms: ${reason}`,
       );
-      if (this.mode === 'stopping' || (this.mode === 'draining' && attempts >= 3)) {
+      if (this.loops.mode === 'stopping' || (this.loops.mode === 'draining' && attempts >= 3)) {
         // Shutting down: leave the batch for the next start rather than retry forever.
         state.pending = [];
         return false;
       }
-      await this.sleeper.sleep(backoff);
+      await this.loops.sleep(backoff);
     }
     return true;
   }

@@ -1,8 +1,8 @@
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { InterruptibleSleep } from '../cli/interruptible-sleep.js';
 import type { CheckpointStore } from './checkpoints.js';
 import type { LocalFirehose } from './firehose.js';
-import { describeShards, ShardReader } from './shard-reader.js';
+import { ShardLoops } from './shard-loops.js';
+import type { ShardReader } from './shard-reader.js';
 
 export interface FirehoseSourceStats {
   /** Age of the oldest record read and not yet in a stored object (Firehose's DataFreshness). */
@@ -19,9 +19,7 @@ export interface FirehoseSourceStats {
  * re-reads what was buffered and nothing is archived out of the stream's sight.
  */
 export class FirehoseSource {
-  private loops: Promise<void>[] = [];
-  private mode: 'running' | 'draining' | 'stopping' = 'running';
-  private readonly sleeper = new InterruptibleSleep();
+  private readonly loops: ShardLoops;
   private readonly caughtUpAt = new Map<string, number>();
   /** Arrival times of records handed to the buffer and not yet reported stored, oldest first. */
   private unstored: number[] = [];
@@ -39,6 +37,7 @@ export class FirehoseSource {
     },
   ) {
     this.now = options.now ?? Date.now;
+    this.loops = new ShardLoops(options);
   }
 
   /** What the buffer calls once an object is stored: the highest stored sequence number per shard. */
@@ -50,11 +49,10 @@ export class FirehoseSource {
   }
 
   async start(): Promise<void> {
-    const { shardIds } = await describeShards(this.options.kinesis, this.options.streamName);
-    for (const shardId of shardIds) {
-      this.caughtUpAt.set(shardId, 0);
-      this.loops.push(this.run(shardId));
-    }
+    await this.loops.start((reader) => {
+      this.caughtUpAt.set(reader.shardId, 0);
+      return this.run(reader);
+    });
   }
 
   stats(): FirehoseSourceStats {
@@ -67,30 +65,22 @@ export class FirehoseSource {
   }
 
   /** Stops reading; with `drain`, reads every shard to its end first. The caller then flushes the buffer. */
-  async stop(options: { drain: boolean }): Promise<void> {
-    this.mode = options.drain ? 'draining' : 'stopping';
-    this.sleeper.wakeAll();
-    await Promise.all(this.loops);
+  stop(options: { drain: boolean }): Promise<void> {
+    return this.loops.stop(options);
   }
 
-  private async run(shardId: string): Promise<void> {
-    const { options } = this;
-    const reader = new ShardReader(
-      options.kinesis,
-      options.streamName,
-      shardId,
-      options.checkpoints.get(shardId),
-    );
-    const poll = options.pollIntervalMs ?? 1_000;
-    while (this.mode !== 'stopping') {
+  private async run(reader: ShardReader): Promise<void> {
+    const { options, loops } = this;
+    const { shardId } = reader;
+    while (loops.mode !== 'stopping') {
       try {
         const readAt = this.now();
         const records = await reader.read(500);
         if (records.length === 0) {
           const caughtUp = reader.millisBehindLatest === 0;
           this.caughtUpAt.set(shardId, caughtUp ? readAt : 0);
-          if (this.mode === 'draining' && caughtUp) return;
-          await this.sleeper.sleep(this.mode === 'draining' ? 50 : poll);
+          if (loops.mode === 'draining' && caughtUp) return;
+          await loops.idle();
           continue;
         }
         this.caughtUpAt.set(shardId, 0);
@@ -99,7 +89,7 @@ export class FirehoseSource {
         await options.firehose.add(records);
       } catch (error) {
         options.log?.(`archive: reading ${shardId} failed: ${(error as Error).message}`);
-        await this.sleeper.sleep(poll);
+        await loops.sleep(loops.pollMs);
       }
     }
   }
