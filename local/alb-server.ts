@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import { LOCAL_AWS } from './kinesis.js';
-import { LOCAL_ACCOUNT_ID, localLambdaContext } from './lambda-context.js';
+import { localLambdaContext } from './lambda-context.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_AWS } from './local-aws.js';
 
 /** A Lambda function behind an Application Load Balancer target group. */
 export type AlbHandler = (event: ALBEvent, context: Context) => Promise<ALBResult>;
@@ -171,16 +171,19 @@ export function toAlbEvent(req: IncomingMessage, body: Buffer, targetGroup: stri
   };
 }
 
+/** The load balancer's own answers that a client should retry in a second. */
+const RETRY_IN_1S = { 'retry-after': '1' } as const;
+
+/** An answer of the load balancer itself, as the API's `{"error":{"code","message"}}`. */
 function jsonError(
   statusCode: number,
-  statusDescription: string,
   code: string,
   message: string,
-  headers: Record<string, string> = {},
+  headers: Readonly<Record<string, string>> = {},
 ): ALBResult {
   return {
     statusCode,
-    statusDescription,
+    statusDescription: `${statusCode} ${STATUS_CODES[statusCode]}`,
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ error: { code, message } }),
   };
@@ -218,51 +221,25 @@ export async function startAlbServer(options: AlbServerOptions): Promise<AlbServ
     const route = routeFor(new URL(req.url ?? '/', 'http://localhost').pathname);
     const read = await readBody(req, options.maxBodyBytes, bodyTimeoutMs, budget);
     if (read.kind === 'aborted') return;
+    // A body not read to its end (late, refused, over the cap) leaves the connection unable to
+    // carry another request.
+    if (read.kind !== 'ok') res.setHeader('connection', 'close');
     if (read.kind === 'timeout') {
-      res.setHeader('connection', 'close');
-      send(
-        res,
-        jsonError(
-          408,
-          '408 Request Timeout',
-          'request_timeout',
-          `the request body did not arrive within ${bodyTimeoutMs / 1_000} s; send it again`,
-        ),
-      );
+      const message = `the request body did not arrive within ${bodyTimeoutMs / 1_000} s; send it again`;
+      send(res, jsonError(408, 'request_timeout', message));
       return;
     }
     if (read.kind === 'busy') {
-      res.setHeader('connection', 'close');
-      send(
-        res,
-        jsonError(
-          503,
-          '503 Service Unavailable',
-          'busy',
-          'the load balancer holds as many request bodies as it may; retry after 1 s',
-          {
-            'retry-after': '1',
-          },
-        ),
-      );
+      const message = 'the load balancer holds as many request bodies as it may; retry after 1 s';
+      send(res, jsonError(503, 'busy', message, RETRY_IN_1S));
       return;
     }
     const held = read.kind === 'ok' ? read.body.length : 0;
-    // The rest of an upload over the cap is not read: the connection cannot carry another request.
-    if (read.kind === 'too_large') res.setHeader('connection', 'close');
     try {
       const running = inFlight.get(route.functionName) ?? 0;
       if (route.maxConcurrency !== undefined && running >= route.maxConcurrency) {
-        send(
-          res,
-          jsonError(
-            503,
-            '503 Service Unavailable',
-            'throttled',
-            `${route.functionName} is at its concurrency limit (${route.maxConcurrency}); retry after 1 s`,
-            { 'retry-after': '1' },
-          ),
-        );
+        const message = `${route.functionName} is at its concurrency limit (${route.maxConcurrency}); retry after 1 s`;
+        send(res, jsonError(503, 'throttled', message, RETRY_IN_1S));
         return;
       }
       inFlight.set(route.functionName, running + 1);
@@ -283,15 +260,7 @@ export async function startAlbServer(options: AlbServerOptions): Promise<AlbServ
         send(res, result);
       } catch (error) {
         options.onError?.(route.functionName, error as Error);
-        send(
-          res,
-          jsonError(
-            502,
-            '502 Bad Gateway',
-            'bad_gateway',
-            `${route.functionName} failed; see the server log`,
-          ),
-        );
+        send(res, jsonError(502, 'bad_gateway', `${route.functionName} failed; see the server log`));
       } finally {
         inFlight.set(route.functionName, (inFlight.get(route.functionName) ?? 1) - 1);
       }
