@@ -6,8 +6,8 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import type { CheckpointStore } from './checkpoints.js';
-import { LOCAL_AWS } from './kinesis.js';
-import { LOCAL_ACCOUNT_ID, localLambdaContext } from './lambda-context.js';
+import { localLambdaContext } from './lambda-context.js';
+import { LOCAL_ACCOUNT_ID, LOCAL_AWS } from './local-aws.js';
 import { ShardLoops } from './shard-loops.js';
 import type { ShardReader, StreamRecord } from './shard-reader.js';
 

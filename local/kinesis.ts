@@ -7,18 +7,10 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { LOCAL_AWS, type LocalService, localService } from './local-aws.js';
 
-export interface LocalKinesis {
-  readonly endpoint: string;
-  readonly client: KinesisClient;
-  close(): Promise<void>;
-}
-
-/** Credentials for loopback emulators; they never leave the machine. */
-export const LOCAL_AWS = {
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-};
+/** The Kinesis API on loopback, and its client. */
+export type LocalKinesis = LocalService<KinesisClient>;
 
 /** A Kinesis client for a local endpoint: HTTP/1.1, since the SDK's default HTTP/2 fails there. */
 export function localKinesisClient(endpoint: string): KinesisClient {
@@ -50,20 +42,13 @@ export async function startLocalKinesis(
       else resolve(message.port);
     });
   });
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = localKinesisClient(endpoint);
-  return {
-    endpoint,
-    client,
-    close: async () => {
-      client.destroy();
-      const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
-      worker.postMessage('close');
-      await closed;
-      // LevelDB is closed with the thread; terminate waits for it.
-      await worker.terminate();
-    },
-  };
+  return localService(port, localKinesisClient, async () => {
+    const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+    worker.postMessage('close');
+    await closed;
+    // LevelDB is closed with the thread; terminate waits for it.
+    await worker.terminate();
+  });
 }
 
 /** Creates the stream unless it exists, and waits until it is ACTIVE. */

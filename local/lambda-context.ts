@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { LOCAL_AWS } from './kinesis.js';
-
-/** The account id local ARNs carry: no real account is ever involved. */
-export const LOCAL_ACCOUNT_ID = '000000000000';
+import { LOCAL_ACCOUNT_ID, LOCAL_AWS } from './local-aws.js';
 
 /**
  * A Lambda invocation context for running a handler in this process: what Powertools' logger

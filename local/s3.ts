@@ -9,13 +9,10 @@ import {
   HeadBucketCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { LOCAL_AWS } from './kinesis.js';
+import { LOCAL_AWS, type LocalService, localService } from './local-aws.js';
 
-export interface LocalS3 {
-  readonly endpoint: string;
-  readonly client: S3Client;
-  close(): Promise<void>;
-}
+/** The S3 API on loopback, and its client. */
+export type LocalS3 = LocalService<S3Client>;
 
 /** The part of s3rver 3.7 this module uses; the package ships no types. */
 interface S3rverServer {
@@ -65,17 +62,10 @@ export async function startLocalS3(options: { path: string; port?: number }): Pr
     silent: true,
   });
   const { port } = await server.run();
-  const endpoint = `http://127.0.0.1:${port}`;
-  const client = localS3Client(endpoint);
-  return {
-    endpoint,
-    client,
-    close: async () => {
-      client.destroy();
-      server.httpServer?.closeAllConnections();
-      await server.close();
-    },
-  };
+  return localService(port, localS3Client, async () => {
+    server.httpServer?.closeAllConnections();
+    await server.close();
+  });
 }
 
 /** Creates the bucket unless it exists already. */
