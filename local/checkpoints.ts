@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { describeZodIssues } from '../functions/shared/zod-issues.js';
 
 const CheckpointFile = z.object({
   version: z.literal(1),
@@ -41,7 +42,7 @@ export class CheckpointStore {
       const parsed = CheckpointFile.safeParse(json);
       if (!parsed.success) {
         throw new Error(
-          `checkpoint file ${path} is not a version 1 checkpoint file: ${parsed.error.issues[0]?.message}`,
+          `checkpoint file ${path} is not a version 1 checkpoint file: ${describeZodIssues(parsed.error, { input: json, maxIssues: 3 })}`,
         );
       }
       store.positions = new Map(Object.entries(parsed.data.shards));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { onStopSignals } from '../cli/stop-signals.js';
+import { describeZodIssues } from '../functions/shared/zod-issues.js';
 import { seconds, statusLine, stoppedLine } from './status-line.js';
 
 /**
@@ -29,7 +30,7 @@ function log(line: string): void {
 async function main(): Promise<void> {
   const parsed = Env.safeParse(process.env);
   if (!parsed.success) {
-    throw new Error(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '));
+    throw new Error(describeZodIssues(parsed.error));
   }
   const env = parsed.data;
   // The Lambda handlers log JSON and emit CloudWatch metrics to stdout; here the status line says
