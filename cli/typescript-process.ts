@@ -13,13 +13,17 @@ export function spawnTypeScript(
 }
 
 /**
- * Kills `child` when this process exits, however it exits: a child in a process group of its own
- * gets no Ctrl-C from the terminal, and must not outlive the parent that would have stopped it.
+ * Kills `child` when this process (`parent`, injectable for tests) exits, however it exits: a
+ * child in a process group of its own gets no Ctrl-C from the terminal, and must not outlive the
+ * parent that would have stopped it.
  */
-export function killWithParent(child: ChildProcess): void {
+export function killWithParent(
+  child: ChildProcess,
+  parent: Pick<NodeJS.Process, 'once' | 'off'> = process,
+): void {
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  process.once('exit', kill);
-  child.once('exit', () => process.off('exit', kill));
+  parent.once('exit', kill);
+  child.once('exit', () => parent.off('exit', kill));
 }
