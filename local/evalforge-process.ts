@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { killWithParent, spawnTypeScript } from '../cli/typescript-process.js';
+import { READY_LINE } from './status-line.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** What `npm start` prints once it serves. */
-export const READY_LINE = 'EvalForge is running';
 
 export interface EvalForgeProcess {
   readonly child: ChildProcess;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { onStopSignals } from '../cli/stop-signals.js';
 import { describeZodIssues } from '../functions/shared/zod-issues.js';
-import { seconds, statusLine, stoppedLine } from './status-line.js';
+import { READY_LINE, seconds, statusLine, stoppedLine } from './status-line.js';
 
 /**
  * `npm start`: EvalForge on one machine, with no AWS account. Settings come from the environment:
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const { url, devKey } = pipeline;
   const curlAuth = `-H "Authorization: Bearer $(cat ${devKey.file})"`;
   console.log(`
-EvalForge is running.
+${READY_LINE}.
   API (ingest + query)  ${url}      POST /v1/events · GET /v1/metrics?window=1h · GET /v1/health
   Local Kinesis API     ${pipeline.kinesisEndpoint}   stream evalforge-events
   Local S3 API          ${pipeline.s3Endpoint}   bucket evalforge-archive (raw archive)

@@ -1,9 +1,13 @@
 import type { PipelineStats } from './pipeline.js';
 
 /**
- * What `npm start` prints about its pipeline: the status line every few seconds and the line
- * when it has stopped. Load tests pick the status lines out of its output by their `ingest `.
+ * What `npm start` prints about its pipeline: the line once it serves, the status line every few
+ * seconds and the line when it has stopped. Load tests pick the status lines out of its output by
+ * their `ingest `.
  */
+
+/** What `npm start` prints once it serves; a process that started it waits for this line. */
+export const READY_LINE = 'EvalForge is running';
 
 const NUMBER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const n = (value: number) => NUMBER.format(value);
