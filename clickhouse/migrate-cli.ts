@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { createClickHouseClient } from '../functions/shared/clickhouse.js';
+import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
 import { migrate, type Topology } from './migrate.js';
 
 /**

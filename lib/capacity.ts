@@ -7,7 +7,7 @@
  * `tierReport` gathers all figures, the checks against AWS's limits and the flags for the docs
  * (`lib/capacity-report.ts` renders `docs/capacity.md` from it) and for the tests.
  */
-import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/stream-record.js';
+import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/contract/stream-record.js';
 import { SIZING_ASSUMPTIONS, type TierSpec } from './tiers.js';
 
 const MiB = 1_048_576;

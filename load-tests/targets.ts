@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../cli/free-port.js';
-import { authenticate, newApiKey } from '../functions/shared/api-keys.js';
-import { FileKeyStore } from '../functions/shared/key-store-file.js';
+import { authenticate, newApiKey } from '../functions/shared/auth/api-keys.js';
+import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
 import { type EvalForgeProcess, startEvalForgeProcess } from '../local/evalforge-process.js';
 import type { LoadProject } from './runner.js';
 

@@ -5,7 +5,7 @@ import {
   hashApiKey,
   type KeyAdmin,
   newApiKey,
-} from '../functions/shared/api-keys.js';
+} from '../functions/shared/auth/api-keys.js';
 
 /** The project the development key writes to and reads from. */
 export const DEV_PROJECT = 'dev';

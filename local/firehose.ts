@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ARCHIVE_CONTENT_TYPE, archiveObjectKey } from '../functions/shared/archive-layout.js';
+import { ARCHIVE_CONTENT_TYPE, archiveObjectKey } from '../functions/shared/contract/archive-layout.js';
 
 /** One Kinesis record as a shard reader got it. */
 export interface FirehoseRecord {

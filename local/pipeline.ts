@@ -9,9 +9,9 @@ import type { LoadSummary } from '../functions/load/core.js';
 import { createLoaderHandler } from '../functions/load/handler.js';
 import { QUERY_ROUTE_PREFIXES } from '../functions/query/api.js';
 import { createQueryHandler } from '../functions/query/handler.js';
-import { CachedKeyStore } from '../functions/shared/api-keys.js';
-import { createClickHouseClient } from '../functions/shared/clickhouse.js';
-import { FileKeyStore } from '../functions/shared/key-store-file.js';
+import { CachedKeyStore } from '../functions/shared/auth/api-keys.js';
+import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
+import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,
   type RequestSummary,

@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
-import { describeIssues, EVENT_LIMITS, type EventInput, EventSchema } from '../functions/shared/event.js';
-import { type EventErrorCode, INGEST_LIMITS } from '../functions/shared/ingest-api.js';
+import {
+  describeIssues,
+  EVENT_LIMITS,
+  type EventInput,
+  EventSchema,
+} from '../functions/shared/contract/event.js';
+import { type EventErrorCode, INGEST_LIMITS } from '../functions/shared/contract/ingest-api.js';
 import { retryDelayMs } from './backoff.js';
 import { Deque } from './deque.js';
 import { resolveIngestUrl } from './endpoint.js';

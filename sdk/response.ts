@@ -1,4 +1,4 @@
-import type { EventError, EventErrorCode, IngestResult } from '../functions/shared/ingest-api.js';
+import type { EventError, EventErrorCode, IngestResult } from '../functions/shared/contract/ingest-api.js';
 import { parseRetryAfterMs } from './backoff.js';
 import type { TransportResponse } from './transport.js';
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { IDEMPOTENCY_KEY_HEADER, NDJSON_CONTENT_TYPE } from '../functions/shared/ingest-api.js';
+import { IDEMPOTENCY_KEY_HEADER, NDJSON_CONTENT_TYPE } from '../functions/shared/contract/ingest-api.js';
 
 /** What the client needs from an HTTP answer. */
 export interface TransportResponse {

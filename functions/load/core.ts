@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { checkEvent, PROJECT_ID_PATTERN } from '../shared/event.js';
+import { checkEvent, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
 import {
   decodeStreamRecord,
   STREAM_RECORD_FORMAT,
   type StreamRecordHeader,
-} from '../shared/stream-record.js';
+} from '../shared/contract/stream-record.js';
 import { describeZodIssues } from '../shared/zod-issues.js';
 import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './engine-errors.js';
 

@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse-env.js';
+import { clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse/env.js';
 
 let client: Promise<ClickHouseClient> | undefined;
 

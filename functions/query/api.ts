@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { authenticate, type KeyStore } from '../shared/api-keys.js';
+import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
 import type { HttpRequest, HttpResponse } from '../validator/core.js';
 import { escapedBytes, escapedPrefix, fairCap } from './answer-size.js';
 import {

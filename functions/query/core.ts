@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { selectRows } from '../shared/clickhouse.js';
-import { EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/event.js';
+import { selectRows } from '../shared/clickhouse/client.js';
+import { EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
 import { describeZodIssues } from '../shared/zod-issues.js';
 
 /**

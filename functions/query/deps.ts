@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse-env.js';
-import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/lambda-key-store.js';
+import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/auth/lambda-key-store.js';
+import { clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse/env.js';
 import { readEnv } from '../shared/read-env.js';
 import type { QueryDeps } from './api.js';
 

@@ -3,7 +3,7 @@ import {
   type EventErrorCode,
   INGEST_ANSWER_LIMITS,
   type IngestResult,
-} from '../shared/ingest-api.js';
+} from '../shared/contract/ingest-api.js';
 
 export type AnswerLimits = { readonly [K in keyof typeof INGEST_ANSWER_LIMITS]: number };
 

@@ -1,7 +1,7 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
-import { INGEST_LIMITS } from '../shared/ingest-api.js';
-import { describePath, scanJsonRange, scanJsonText } from '../shared/json-text.js';
+import { INGEST_LIMITS } from '../shared/contract/ingest-api.js';
+import { describePath, scanJsonRange, scanJsonText } from '../shared/contract/json-text.js';
 
 /** One event of a request as read from the body, before the contract is checked. */
 export interface BodyItem {

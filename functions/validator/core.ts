@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { authenticate, type KeyStore } from '../shared/api-keys.js';
-import { canonicalLine, checkEvent } from '../shared/event.js';
-import { type EventError, IDEMPOTENCY_KEY_HEADER, INGEST_LIMITS } from '../shared/ingest-api.js';
-import { MAX_STREAM_RECORD_BYTES } from '../shared/stream-record.js';
+import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
+import { canonicalLine, checkEvent } from '../shared/contract/event.js';
+import { type EventError, IDEMPOTENCY_KEY_HEADER, INGEST_LIMITS } from '../shared/contract/ingest-api.js';
+import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
 import { ingestAnswer } from './answer.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
 import {

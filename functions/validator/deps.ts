@@ -1,6 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
-import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/lambda-key-store.js';
+import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/auth/lambda-key-store.js';
 import { readEnv } from '../shared/read-env.js';
 import { DEFAULT_VALIDATOR_LIMITS, type ValidatorDeps } from './core.js';
 import { kinesisPutRecords } from './kinesis-put.js';

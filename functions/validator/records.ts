@@ -4,7 +4,7 @@ import {
   gzipHeaderMember,
   MAX_STREAM_RECORD_BYTES,
   type StreamRecordHeader,
-} from '../shared/stream-record.js';
+} from '../shared/contract/stream-record.js';
 
 /** One stream record and the request's events it carries. */
 export interface PackedRecord {

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { KEY_TABLE_PARTITION_KEY } from '../../functions/shared/key-store-dynamodb.js';
+import { KEY_TABLE_PARTITION_KEY } from '../../functions/shared/auth/key-store-dynamodb.js';
 
 /** DynamoDB's attribute type letters as the CDK names them. */
 const ATTRIBUTE_TYPES = {

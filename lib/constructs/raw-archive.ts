@@ -23,7 +23,7 @@ import {
   ARCHIVE_ERROR_PREFIX,
   ARCHIVE_FILE_EXTENSION,
   ARCHIVE_PREFIX,
-} from '../../functions/shared/archive-layout.js';
+} from '../../functions/shared/contract/archive-layout.js';
 
 /**
  * Where Lambda puts an event source mapping's failed batches in an S3 on-failure destination:

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { STREAM_RECORD_FORMAT } from '../../functions/shared/stream-record.js';
+import { STREAM_RECORD_FORMAT } from '../../functions/shared/contract/stream-record.js';
 
 /** Every key in a bucket. */
 export async function listKeys(s3: S3Client, bucket: string): Promise<string[]> {

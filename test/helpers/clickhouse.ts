@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate } from '../../clickhouse/migrate.js';
 import { ClickHouseLoaderStore } from '../../functions/load/clickhouse-store.js';
-import { createClickHouseClient, selectRows } from '../../functions/shared/clickhouse.js';
+import { createClickHouseClient, selectRows } from '../../functions/shared/clickhouse/client.js';
 
 /**
  * The real engine, in this test file's process, on a data directory of its own: chDB allows one

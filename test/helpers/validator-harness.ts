@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
-import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/api-keys.js';
-import { decodeStreamRecord } from '../../functions/shared/stream-record.js';
+import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/auth/api-keys.js';
+import { decodeStreamRecord } from '../../functions/shared/contract/stream-record.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,
   type HttpRequest,

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseLoaderStore } from '../../functions/load/clickhouse-store.js';
 import { loadBatch } from '../../functions/load/core.js';
-import { checkEvent, type NormalizedEvent } from '../../functions/shared/event.js';
-import type { IngestResult } from '../../functions/shared/ingest-api.js';
+import { checkEvent, type NormalizedEvent } from '../../functions/shared/contract/event.js';
+import type { IngestResult } from '../../functions/shared/contract/ingest-api.js';
 import { embeddedClickHouse, rows } from '../helpers/clickhouse.js';
 import { gzip, harness } from '../helpers/validator-harness.js';
 

@@ -5,11 +5,14 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newApiKey } from '../../functions/shared/api-keys.js';
-import { canonicalLine, checkEvent } from '../../functions/shared/event.js';
-import type { IngestResult, RequestErrorBody } from '../../functions/shared/ingest-api.js';
-import { FileKeyStore } from '../../functions/shared/key-store-file.js';
-import { decodeStreamRecord, type StreamRecordHeader } from '../../functions/shared/stream-record.js';
+import { newApiKey } from '../../functions/shared/auth/api-keys.js';
+import { FileKeyStore } from '../../functions/shared/auth/key-store-file.js';
+import { canonicalLine, checkEvent } from '../../functions/shared/contract/event.js';
+import type { IngestResult, RequestErrorBody } from '../../functions/shared/contract/ingest-api.js';
+import {
+  decodeStreamRecord,
+  type StreamRecordHeader,
+} from '../../functions/shared/contract/stream-record.js';
 import { DEFAULT_VALIDATOR_LIMITS, type RequestSummary } from '../../functions/validator/core.js';
 import { createValidatorHandler } from '../../functions/validator/handler.js';
 import { kinesisPutRecords } from '../../functions/validator/kinesis-put.js';

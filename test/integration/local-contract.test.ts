@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IngestResult } from '../../functions/shared/ingest-api.js';
+import type { IngestResult } from '../../functions/shared/contract/ingest-api.js';
 import { type Pipeline, startPipeline } from '../../local/pipeline.js';
 import { rows } from '../helpers/clickhouse.js';
 

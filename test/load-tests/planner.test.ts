@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventSchema } from '../../functions/shared/event.js';
+import { EventSchema } from '../../functions/shared/contract/event.js';
 import {
   type EventLine,
   type PlannedBatch,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { QUERY_ROUTE_PREFIXES } from '../../functions/query/api.js';
 import type { DeadLetterRow } from '../../functions/query/core.js';
 import { createQueryHandler } from '../../functions/query/handler.js';
-import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/api-keys.js';
+import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/auth/api-keys.js';
 import { type AlbServer, startAlbServer } from '../../local/alb-server.js';
 import {
   DEAD_LETTERS_USAGE,

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newApiKey } from '../../functions/shared/api-keys.js';
+import { newApiKey } from '../../functions/shared/auth/api-keys.js';
 import { type DemoIo, runDemo } from '../../local/demo.js';
 import type { DemoOptions } from '../../local/demo-core.js';
 import { type Pipeline, startPipeline } from '../../local/pipeline.js';

@@ -11,8 +11,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARCHIVE_CONTENT_TYPE, parseArchiveObjectKey } from '../../functions/shared/archive-layout.js';
-import { encodeHeaderLine, STREAM_RECORD_FORMAT } from '../../functions/shared/stream-record.js';
+import {
+  ARCHIVE_CONTENT_TYPE,
+  parseArchiveObjectKey,
+} from '../../functions/shared/contract/archive-layout.js';
+import { encodeHeaderLine, STREAM_RECORD_FORMAT } from '../../functions/shared/contract/stream-record.js';
 import { packLines, packPassThrough } from '../../functions/validator/records.js';
 import {
   type DeliveredPositions,

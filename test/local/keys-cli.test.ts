@@ -8,8 +8,8 @@ import {
   authenticate,
   hashApiKey,
   type KeyAdmin,
-} from '../../functions/shared/api-keys.js';
-import { FileKeyStore } from '../../functions/shared/key-store-file.js';
+} from '../../functions/shared/auth/api-keys.js';
+import { FileKeyStore } from '../../functions/shared/auth/key-store-file.js';
 import {
   DEFAULT_KEYS_FILE,
   type KeyStoreLocation,

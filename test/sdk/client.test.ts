@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { checkEvent } from '../../functions/shared/event.js';
-import { INGEST_LIMITS } from '../../functions/shared/ingest-api.js';
+import { checkEvent } from '../../functions/shared/contract/event.js';
+import { INGEST_LIMITS } from '../../functions/shared/contract/ingest-api.js';
 import {
   type CaptureEvent,
   type DroppedEvents,

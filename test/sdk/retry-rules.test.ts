@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventError } from '../../functions/shared/ingest-api.js';
+import type { EventError } from '../../functions/shared/contract/ingest-api.js';
 import { ingestAnswer } from '../../functions/validator/answer.js';
 import { MAX_RETRY_AFTER_MS, parseRetryAfterMs, retryDelayMs } from '../../sdk/backoff.js';
 import { INGEST_PATH, REGION_ENDPOINT_TEMPLATE, resolveIngestUrl } from '../../sdk/endpoint.js';

@@ -9,7 +9,10 @@ import {
   loadBatch,
 } from '../../../functions/load/core.js';
 import { DATA_ERROR_CODES } from '../../../functions/load/engine-errors.js';
-import { encodeHeaderLine, type StreamRecordHeader } from '../../../functions/shared/stream-record.js';
+import {
+  encodeHeaderLine,
+  type StreamRecordHeader,
+} from '../../../functions/shared/contract/stream-record.js';
 import { eventGenerator } from '../../../local/event-generator.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 

@@ -11,7 +11,7 @@ import type {
 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate } from '../../../clickhouse/migrate.js';
-import { encodeHeaderLine } from '../../../functions/shared/stream-record.js';
+import { encodeHeaderLine } from '../../../functions/shared/contract/stream-record.js';
 import { eventGenerator } from '../../../local/event-generator.js';
 import { rows } from '../../helpers/clickhouse.js';
 

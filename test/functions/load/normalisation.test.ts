@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import { loadBatch } from '../../../functions/load/core.js';
-import { checkEvent, type NormalizedEvent } from '../../../functions/shared/event.js';
-import { encodeHeaderLine } from '../../../functions/shared/stream-record.js';
+import { checkEvent, type NormalizedEvent } from '../../../functions/shared/contract/event.js';
+import { encodeHeaderLine } from '../../../functions/shared/contract/stream-record.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 
 /**

@@ -8,8 +8,12 @@ import {
   type QueryDeps,
 } from '../../../functions/query/api.js';
 import { QUERY_LIMITS } from '../../../functions/query/core.js';
-import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/api-keys.js';
-import { checkEvent, type EventInput, type NormalizedEvent } from '../../../functions/shared/event.js';
+import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/auth/api-keys.js';
+import {
+  checkEvent,
+  type EventInput,
+  type NormalizedEvent,
+} from '../../../functions/shared/contract/event.js';
 import type { HttpRequest } from '../../../functions/validator/core.js';
 import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';

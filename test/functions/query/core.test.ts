@@ -21,8 +21,12 @@ import {
   type TraceSpan,
   traceSpans,
 } from '../../../functions/query/core.js';
-import { createClickHouseClient } from '../../../functions/shared/clickhouse.js';
-import { checkEvent, type EventInput, type NormalizedEvent } from '../../../functions/shared/event.js';
+import { createClickHouseClient } from '../../../functions/shared/clickhouse/client.js';
+import {
+  checkEvent,
+  type EventInput,
+  type NormalizedEvent,
+} from '../../../functions/shared/contract/event.js';
 import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
 import { insertIngestRows } from '../../helpers/clickhouse.js';
 

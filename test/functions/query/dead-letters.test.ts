@@ -13,7 +13,7 @@ import {
   QueryInputError,
   utf8Prefix,
 } from '../../../functions/query/core.js';
-import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/api-keys.js';
+import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import { type DeadLetterInsert, embeddedClickHouse, insertDeadLetters } from '../../helpers/clickhouse.js';
 
 /**

@@ -5,7 +5,7 @@ import {
   INGEST_ANSWER_LIMITS,
   INGEST_LIMITS,
   type IngestResult,
-} from '../../../functions/shared/ingest-api.js';
+} from '../../../functions/shared/contract/ingest-api.js';
 import { toAlbResult } from '../../../functions/validator/alb.js';
 import { capMessage, type IngestOutcome, ingestAnswer } from '../../../functions/validator/answer.js';
 import type { HttpResponse } from '../../../functions/validator/core.js';

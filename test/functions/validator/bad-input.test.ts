@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { EventErrorCode, IngestResult, RequestErrorBody } from '../../../functions/shared/ingest-api.js';
+import type {
+  EventErrorCode,
+  IngestResult,
+  RequestErrorBody,
+} from '../../../functions/shared/contract/ingest-api.js';
 import { gzip, harness, jsonBody, NOW, ndjson } from '../../helpers/validator-harness.js';
 
 /**

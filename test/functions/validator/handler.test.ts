@@ -10,11 +10,11 @@ import {
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { type ApiKeyRecord, newApiKey } from '../../../functions/shared/api-keys.js';
-import { canonicalLine, checkEvent } from '../../../functions/shared/event.js';
-import type { IngestResult } from '../../../functions/shared/ingest-api.js';
-import { KEY_TABLE_ATTRIBUTES as A } from '../../../functions/shared/key-store-dynamodb.js';
-import { decodeStreamRecord } from '../../../functions/shared/stream-record.js';
+import { type ApiKeyRecord, newApiKey } from '../../../functions/shared/auth/api-keys.js';
+import { KEY_TABLE_ATTRIBUTES as A } from '../../../functions/shared/auth/key-store-dynamodb.js';
+import { canonicalLine, checkEvent } from '../../../functions/shared/contract/event.js';
+import type { IngestResult } from '../../../functions/shared/contract/ingest-api.js';
+import { decodeStreamRecord } from '../../../functions/shared/contract/stream-record.js';
 
 const STREAM = 'evalforge-events-test';
 const TABLE = 'evalforge-api-keys-test';

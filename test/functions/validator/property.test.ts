@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkEvent } from '../../../functions/shared/event.js';
-import type { IngestResult } from '../../../functions/shared/ingest-api.js';
+import { checkEvent } from '../../../functions/shared/contract/event.js';
+import type { IngestResult } from '../../../functions/shared/contract/ingest-api.js';
 import { gzip, harness, NOW, ndjson } from '../../helpers/validator-harness.js';
 
 /** No input makes the validator throw or answer 5xx while its stream is healthy. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeStreamRecord } from '../../../functions/shared/stream-record.js';
+import { decodeStreamRecord } from '../../../functions/shared/contract/stream-record.js';
 import {
   type AcceptedLine,
   type PackOptions,

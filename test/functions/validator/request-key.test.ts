@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeStreamRecord } from '../../../functions/shared/stream-record.js';
+import { decodeStreamRecord } from '../../../functions/shared/contract/stream-record.js';
 import { requestKey } from '../../../functions/validator/core.js';
 import { harness, jsonBody, NOW } from '../../helpers/validator-harness.js';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { KeyStore } from '../../../functions/shared/api-keys.js';
+import type { KeyStore } from '../../../functions/shared/auth/api-keys.js';
 import { classifyPutError, type PutRecords } from '../../../functions/validator/stream-writer.js';
 import { harness, jsonBody, NOW } from '../../helpers/validator-harness.js';
 

@@ -2,7 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { KEY_TABLE_PARTITION_KEY } from '../../../functions/shared/key-store-dynamodb.js';
+import { KEY_TABLE_PARTITION_KEY } from '../../../functions/shared/auth/key-store-dynamodb.js';
 import { ApiKeyTable } from '../../../lib/constructs/api-key-table.js';
 
 describe('ApiKeyTable', () => {

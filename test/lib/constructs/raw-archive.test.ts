@@ -11,7 +11,7 @@ import {
   ARCHIVE_ERROR_PREFIX,
   ARCHIVE_FILE_EXTENSION,
   ARCHIVE_PREFIX,
-} from '../../../functions/shared/archive-layout.js';
+} from '../../../functions/shared/contract/archive-layout.js';
 import { EventStream } from '../../../lib/constructs/event-stream.js';
 import {
   LAMBDA_ON_FAILURE_PREFIX,

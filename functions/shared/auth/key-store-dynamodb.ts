@@ -6,8 +6,8 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { describeZodIssues } from '../../../zod-issues.js';
 import { type ApiKeyRecord, ApiKeyRecordSchema, type KeyAdmin } from './api-keys.js';
-import { describeZodIssues } from './zod-issues.js';
 
 /**
  * The key table's attribute names, one place for the store and the CDK construct that creates

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
+import { describeZodIssues } from '../../../zod-issues.js';
 import { type ApiKeyRecord, ApiKeyRecordSchema, type KeyAdmin } from './api-keys.js';
-import { describeZodIssues } from './zod-issues.js';
 
 /** The current layout of the key file. */
 export const KEY_FILE_VERSION = 1;

@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeMetadataProblem, normaliseMetadata } from '../../../functions/shared/metadata.js';
+import {
+  describeMetadataProblem,
+  normaliseMetadata,
+} from '../../../../../../functions/shared/contract/metadata.js';
 
 const normalised = (metadata: Record<string, unknown>) => {
   const result = normaliseMetadata(metadata);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { describeZodIssues, type ZodIssueWording } from '../../../zod-issues.js';
 import { describePath } from './json-text.js';
 import { normaliseMetadata } from './metadata.js';
-import { describeZodIssues, type ZodIssueWording } from './zod-issues.js';
 
 /**
  * The event contract shared by the ingest validator, the SDK and every consumer of the stream.
@@ -368,6 +368,15 @@ const EVENT_ISSUE_WORDING: ZodIssueWording = {
 };
 
 /**
+ * A reason a person can act on, for an event that fails the contract's schema: the fields at
+ * fault and what each must be, unknown fields first. `raw` is the event as sent: a field it lacks
+ * reads as required. The validator and the SDK word a rejected event alike.
+ */
+export function describeIssues(error: z.ZodError, raw?: unknown): string {
+  return describeZodIssues(error, { ...EVENT_ISSUE_WORDING, input: raw });
+}
+
+/**
  * Validate and normalise one event for the project that the API key belongs to.
  * An event naming another project is rejected; an event naming none is given the key's.
  */
@@ -383,7 +392,7 @@ export function checkEvent(raw: unknown, projectId: string): EventCheck {
     return { ok: false, reason: `event could not be read: ${(error as Error).message}` };
   }
   if (!parsed.success) {
-    return { ok: false, reason: describeZodIssues(parsed.error, { ...EVENT_ISSUE_WORDING, input: raw }) };
+    return { ok: false, reason: describeIssues(parsed.error, raw) };
   }
   const event = parsed.data;
   if (event.project_id !== undefined && event.project_id !== projectId) {
