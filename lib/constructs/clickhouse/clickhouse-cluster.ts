@@ -198,45 +198,33 @@ export class ClickHouseCluster extends Construct {
     this.hostedZone = new PrivateHostedZone(this, 'Zone', { zoneName: layout.domainName, vpc: props.vpc });
     // An interface per node, created before its instance: its address is known to the records
     // before any node boots (ClickHouse will not start while a peer's name does not resolve).
-    const networkInterface = (nodeId: string, subnetIndex: number) =>
-      new CfnNetworkInterface(this, `${nodeId}Interface`, {
+    const place = (nodeId: string, label: string, subnetIndex: number) => {
+      const eni = new CfnNetworkInterface(this, `${nodeId}Interface`, {
         subnetId: subnetAt(subnetIndex).subnetId,
         groupSet: [this.nodeSecurityGroup.securityGroupId],
         description: `ClickHouse ${nodeId}`,
       });
-    const record = (nodeId: string, label: string, ip: string) =>
-      new ARecord(this, `${nodeId}Record`, {
+      const record = new ARecord(this, `${nodeId}Record`, {
         zone: this.hostedZone,
         recordName: label,
-        target: RecordTarget.fromIpAddresses(ip),
+        target: RecordTarget.fromIpAddresses(eni.attrPrimaryPrivateIpAddress),
         ttl: Duration.seconds(60),
       });
-
-    const data = dataNodes(layout).map((node) => {
-      const nodeId = `Shard${node.shard}Replica${node.replica}`;
+      return { nodeId, subnetIndex, eni, record };
+    };
+    const data = dataNodes(layout).map((node) => ({
+      node,
       // Replicas of a shard in different zones; replica 1 of shard s always in the same one.
-      const subnetIndex = node.shard - 1 + node.replica - 1;
-      const eni = networkInterface(nodeId, subnetIndex);
-      return {
-        node,
-        nodeId,
-        subnetIndex,
-        eni,
-        record: record(nodeId, dataNodeName(node), eni.attrPrimaryPrivateIpAddress),
-      };
-    });
-    const keepers = keeperServerIds(layout).map((serverId) => {
-      const nodeId = `Keeper${serverId}`;
-      const subnetIndex = serverId - 1;
-      const eni = networkInterface(nodeId, subnetIndex);
-      return {
-        serverId,
-        nodeId,
-        subnetIndex,
-        eni,
-        record: record(nodeId, keeperNodeName(serverId), eni.attrPrimaryPrivateIpAddress),
-      };
-    });
+      ...place(
+        `Shard${node.shard}Replica${node.replica}`,
+        dataNodeName(node),
+        node.shard - 1 + node.replica - 1,
+      ),
+    }));
+    const keepers = keeperServerIds(layout).map((serverId) => ({
+      serverId,
+      ...place(`Keeper${serverId}`, keeperNodeName(serverId), serverId - 1),
+    }));
     const clusterRecord = new ARecord(this, 'ClusterRecord', {
       zone: this.hostedZone,
       target: RecordTarget.fromIpAddresses(...data.map((d) => d.eni.attrPrimaryPrivateIpAddress)),

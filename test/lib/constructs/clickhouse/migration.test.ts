@@ -41,8 +41,11 @@ const CLUSTER: ClusterLayout = {
 };
 
 describe('addMigrationsResource', () => {
+  // Built once, as the test file is collected: the first synthesis of a process is slow.
+  const { stack, scope, template } = build(CLUSTER);
+  const single = build({ ...CLUSTER, shards: 1, replicas: 1, keeperNodes: 0 }).template;
+
   it('carries every migration file, their hash, the cluster and its nodes', () => {
-    const { template } = build(CLUSTER);
     const [resource] = Object.values(
       template.findResources('Custom::ClickHouseMigrations') as Record<string, Resource>,
     );
@@ -57,12 +60,10 @@ describe('addMigrationsResource', () => {
   });
 
   it('names no cluster for nodes without Keeper: the statements render for a single node', () => {
-    const { template } = build({ ...CLUSTER, shards: 1, replicas: 1, keeperNodes: 0 });
-    template.hasResourceProperties('Custom::ClickHouseMigrations', { Cluster: '', Nodes: 's1r1' });
+    single.hasResourceProperties('Custom::ClickHouseMigrations', { Cluster: '', Nodes: 's1r1' });
   });
 
   it('runs the statements on the first node after every node answers, as the admin user, over HTTP', () => {
-    const { template } = build(CLUSTER);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: {
@@ -81,7 +82,6 @@ describe('addMigrationsResource', () => {
   });
 
   it('puts its constructs directly in the scope, so their logical IDs are those the cluster always had', () => {
-    const { stack, scope } = build(CLUSTER);
     const id = (child: string) =>
       logicalId(stack, scope.node.findChild(child).node.defaultChild as CfnElement);
     expect(id('MigrationFunction')).toMatch(/^ClickHouseMigrationFunction[0-9A-F]{8}$/);
