@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { PROJECT_ID_PATTERN } from '../../../contract/event.js';
+import { PROJECT_ID_PATTERN } from '../contract/event.js';
 
 /**
  * API keys. A key reads `efk_<key id>_<secret>`: the key id (16 hex) is public and names the

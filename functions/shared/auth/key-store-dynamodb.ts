@@ -6,7 +6,7 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { describeZodIssues } from '../../../zod-issues.js';
+import { describeZodIssues } from '../zod-issues.js';
 import { type ApiKeyRecord, ApiKeyRecordSchema, type KeyAdmin } from './api-keys.js';
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
-import { describeZodIssues } from '../../../zod-issues.js';
+import { describeZodIssues } from '../zod-issues.js';
 import { type ApiKeyRecord, ApiKeyRecordSchema, type KeyAdmin } from './api-keys.js';
 
 /** The current layout of the key file. */

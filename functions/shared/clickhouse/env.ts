@@ -1,8 +1,8 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { readEnv } from '../../../read-env.js';
-import { type ClickHouseConfig, createClickHouseClient } from '../../client.js';
+import { readEnv } from '../read-env.js';
+import { type ClickHouseConfig, createClickHouseClient } from './client.js';
 
 /**
  * Where a function finds ClickHouse, from its environment: a cluster over HTTPS (AWS), with the

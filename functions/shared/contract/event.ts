@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeZodIssues, type ZodIssueWording } from '../../../zod-issues.js';
+import { describeZodIssues, type ZodIssueWording } from '../zod-issues.js';
 import { describePath } from './json-text.js';
 import { normaliseMetadata } from './metadata.js';
 

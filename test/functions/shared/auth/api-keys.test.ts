@@ -6,7 +6,7 @@ import {
   type CachedKeyStoreOptions,
   type KeyStore,
   newApiKey,
-} from '../../../../../../functions/shared/auth/api-keys.js';
+} from '../../../../functions/shared/auth/api-keys.js';
 
 const CREATED = new Date('2025-01-02T03:04:05.678Z');
 

@@ -10,12 +10,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord } from '../../../../../../functions/shared/auth/api-keys.js';
+import type { ApiKeyRecord } from '../../../../functions/shared/auth/api-keys.js';
 import {
   DynamoDbKeyStore,
   KEY_TABLE_ATTRIBUTES,
   KEY_TABLE_PARTITION_KEY,
-} from '../../../../../../functions/shared/auth/key-store-dynamodb.js';
+} from '../../../../functions/shared/auth/key-store-dynamodb.js';
 
 const TABLE = 'evalforge-api-keys';
 const KEY_ID = '0123456789abcdef';

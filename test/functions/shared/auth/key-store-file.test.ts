@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ApiKeyRecord, newApiKey } from '../../../../../../functions/shared/auth/api-keys.js';
-import { FileKeyStore } from '../../../../../../functions/shared/auth/key-store-file.js';
+import { type ApiKeyRecord, newApiKey } from '../../../../functions/shared/auth/api-keys.js';
+import { FileKeyStore } from '../../../../functions/shared/auth/key-store-file.js';
 
 const NOW = new Date('2025-01-02T03:04:05.678Z');
 const REVOKED_AT = '2025-02-03T04:05:06.789Z';

@@ -2,7 +2,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { KEY_STORE_ENV, lambdaKeyStore } from '../../../../../../functions/shared/auth/lambda-key-store.js';
+import { KEY_STORE_ENV, lambdaKeyStore } from '../../../../functions/shared/auth/lambda-key-store.js';
 
 const KEY_ID = '0123456789abcdef';
 const item = {

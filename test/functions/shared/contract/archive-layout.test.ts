@@ -7,7 +7,7 @@ import {
   archiveObjectKey,
   parseArchiveObjectKey,
   renderArchivePrefix,
-} from '../../../../../../functions/shared/contract/archive-layout.js';
+} from '../../../../functions/shared/contract/archive-layout.js';
 
 const ID = '0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f';
 

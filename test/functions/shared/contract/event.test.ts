@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEvent, EVENT_LIMITS } from '../../../../../../functions/shared/contract/event.js';
+import { checkEvent, EVENT_LIMITS } from '../../../../functions/shared/contract/event.js';
 
 const base = {
   trace_id: '0af7651916cd43dd8448eb211c80319c',

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describePath, scanJsonText } from '../../../../../../functions/shared/contract/json-text.js';
+import { describePath, scanJsonText } from '../../../../functions/shared/contract/json-text.js';
 
 describe('scanJsonText', () => {
   it.each([

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   describeMetadataProblem,
   normaliseMetadata,
-} from '../../../../../../functions/shared/contract/metadata.js';
+} from '../../../../functions/shared/contract/metadata.js';
 
 const normalised = (metadata: Record<string, unknown>) => {
   const result = normaliseMetadata(metadata);
