@@ -3,11 +3,16 @@ import { UsageError } from '../../cli/flags.js';
 import { parseLoadOptions } from '../../load-tests/options.js';
 
 const parse = (args: string) => parseLoadOptions(args.split(' ').filter(Boolean));
+/** The options of a command line that asks for a run, not for help. */
+const run = (args: string) => {
+  const options = parse(args);
+  if (options === 'help') throw new Error(`expected a run from ${args}`);
+  return options;
+};
 
 describe('parseLoadOptions', () => {
   it('reads the acceptance command: npm start started for a constant 2,000 events/s for 30 s', () => {
-    const o = parse('--target local --rate 2000 --duration 30');
-    if (o === 'help') throw new Error('help');
+    const o = run('--target local --rate 2000 --duration 30');
     expect(o.target).toEqual({ kind: 'start' });
     expect(o.scenario.phases).toEqual([{ name: 'constant', eventsPerSec: 2_000, durationSec: 30 }]);
     expect(o.scenario.projects).toBe(3);
@@ -23,15 +28,13 @@ describe('parseLoadOptions', () => {
   });
 
   it('runs a tier’s ramp at a fraction of its rate', () => {
-    const o = parse('--tier 4 --scenario ramp --scale 0.01 --duration 60');
-    if (o === 'help') throw new Error('help');
+    const o = run('--tier 4 --scenario ramp --scale 0.01 --duration 60');
     expect(o.scenario.name).toBe('ramp');
     expect(o.scenario.phases.at(-1)?.eventsPerSec).toBe(3_000);
   });
 
   it('targets a deployed endpoint with one project per key', () => {
-    const o = parse('--url https://ingest.eu-west-1.example.com --api-key k1 --api-key k2 --rate 100');
-    if (o === 'help') throw new Error('help');
+    const o = run('--url https://ingest.eu-west-1.example.com --api-key k1 --api-key k2 --rate 100');
     expect(o.target).toEqual({
       kind: 'url',
       url: 'https://ingest.eu-west-1.example.com',
@@ -41,8 +44,7 @@ describe('parseLoadOptions', () => {
   });
 
   it('targets a running npm start, making keys in its data directory', () => {
-    const o = parse('--target local --url http://127.0.0.1:8080 --rate 100');
-    if (o === 'help') throw new Error('help');
+    const o = run('--target local --url http://127.0.0.1:8080 --rate 100');
     expect(o.target).toEqual({
       kind: 'running',
       url: 'http://127.0.0.1:8080',
@@ -52,8 +54,7 @@ describe('parseLoadOptions', () => {
   });
 
   it('generates live when the requests would not fit in memory ahead', () => {
-    const o = parse('--tier 4 --duration 600');
-    if (o === 'help') throw new Error('help');
+    const o = run('--tier 4 --duration 600');
     expect(o.generate).toBe('live');
   });
 
