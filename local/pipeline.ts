@@ -7,11 +7,11 @@ import { ensurePrivateDir } from '../cli/private-dir.js';
 import { migrate } from '../clickhouse/migrate.js';
 import type { LoadSummary } from '../functions/load/core.js';
 import { createLoaderHandler } from '../functions/load/handler.js';
-import { QUERY_ROUTE_PREFIXES } from '../functions/query/api.js';
 import { createQueryHandler } from '../functions/query/handler.js';
 import { CachedKeyStore } from '../functions/shared/auth/api-keys.js';
 import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
 import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
+import { QUERY_ROUTE_PREFIXES } from '../functions/shared/http.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,
   type RequestSummary,

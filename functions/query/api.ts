@@ -1,6 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
-import type { HttpRequest, HttpResponse } from '../validator/core.js';
+import {
+  errorResponse,
+  type HttpRequest,
+  type HttpResponse,
+  jsonResponse,
+  QUERY_HEALTH_PATH,
+  splitPath,
+} from '../shared/http.js';
 import { escapedBytes, escapedPrefix, fairCap } from './answer-size.js';
 import {
   callCount,
@@ -30,26 +37,6 @@ export interface QueryDeps {
   readonly keys: KeyStore;
   readonly clickhouse: ClickHouseClient;
   readonly now: () => number;
-}
-
-/**
- * The paths this API answers: each prefix itself and everything under it. The load balancer and
- * the local server send these to the query handler and every other path to the ingest validator.
- * A new prefix goes at the end: the load balancer's rules take the patterns five at a time.
- */
-export const QUERY_ROUTE_PREFIXES = [
-  '/v1/metrics',
-  '/v1/summary',
-  '/v1/models',
-  '/v1/calls',
-  '/v1/traces',
-  '/v1/dead-letters',
-] as const;
-
-/** Whether a request path (with or without its query string) belongs to the query API. */
-export function isQueryPath(path: string): boolean {
-  const bare = path.split('?', 1)[0] ?? '';
-  return QUERY_ROUTE_PREFIXES.some((prefix) => bare === prefix || bare.startsWith(`${prefix}/`));
 }
 
 const MINUTE_MS = 60_000;
@@ -99,20 +86,15 @@ export interface QuerySummary {
 
 export type QueryResult = { response: HttpResponse; summary: QuerySummary };
 
-const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+/** Answers read a moving window: no cache may keep one. */
+const NO_STORE = { 'cache-control': 'no-store' };
 
-/**
- * Where the load balancer checks the query function's health. Clients' `GET /v1/health` goes to
- * the ingest validator (it is not a query path); a health check goes to each target group as is.
- */
-export const QUERY_HEALTH_PATH = '/v1/health';
-
-function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { statusCode, headers: { ...HEADERS, ...headers }, body: JSON.stringify(body) };
+function respond(statusCode: number, body: unknown): HttpResponse {
+  return jsonResponse(statusCode, body, NO_STORE);
 }
 
-function failure(statusCode: number, code: string, message: string, headers?: Record<string, string>) {
-  return respond(statusCode, { error: { code, message } }, headers);
+function failure(statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
+  return errorResponse(statusCode, code, message, { ...NO_STORE, ...headers });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,12 +498,6 @@ function matchRoute(path: string): { spec: RouteSpec; arg: string } | undefined 
   if (trace?.[1]) return { spec: ROUTES.find((r) => r.name === 'trace') as RouteSpec, arg: trace[1] };
   const spec = ROUTES.find((r) => r.name !== 'trace' && r.path === path);
   return spec ? { spec, arg: '' } : undefined;
-}
-
-function splitPath(requestPath: string): { path: string; search: string } {
-  const at = requestPath.indexOf('?');
-  const path = (at < 0 ? requestPath : requestPath.slice(0, at)).replace(/\/+$/, '');
-  return { path, search: at < 0 ? '' : requestPath.slice(at + 1) };
 }
 
 // ---------------------------------------------------------------------------------------------

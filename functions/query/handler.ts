@@ -3,8 +3,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
+import { albPathWithQuery, fromAlbEvent, toAlbResult } from '../shared/alb.js';
 import { observability } from '../shared/observability.js';
-import { fromAlbEvent, toAlbResult } from '../validator/alb.js';
 import { handleQueryRequest, type QueryDeps, type QuerySummary, unavailableResult } from './api.js';
 import { lambdaQueryDeps } from './deps.js';
 
@@ -19,19 +19,6 @@ function record(summary: QuerySummary, latencyMs: number): void {
   if (summary.statusCode >= 500) logger.error('query request failed', { summary });
 }
 
-/**
- * The ALB passes the query string apart from the path, still URL-encoded as the client sent it;
- * the core reads it from the path, as a local server's request line has it.
- */
-function pathWithQuery(event: ALBEvent): string {
-  const pairs = event.multiValueQueryStringParameters
-    ? Object.entries(event.multiValueQueryStringParameters).flatMap(([name, values]) =>
-        (values ?? []).map((value) => `${name}=${value}`),
-      )
-    : Object.entries(event.queryStringParameters ?? {}).map(([name, value]) => `${name}=${value ?? ''}`);
-  return pairs.length > 0 ? `${event.path}?${pairs.join('&')}` : event.path;
-}
-
 /** The query API behind the load balancer, over whatever dependencies `deps` gives. */
 export function createQueryHandler(deps: () => Promise<QueryDeps> | QueryDeps) {
   return middy<ALBEvent, ALBResult>()
@@ -39,7 +26,7 @@ export function createQueryHandler(deps: () => Promise<QueryDeps> | QueryDeps) {
     .use(logMetrics(metrics))
     .handler(async (event) => {
       const started = performance.now();
-      const request = { ...fromAlbEvent(event), path: pathWithQuery(event) };
+      const request = { ...fromAlbEvent(event), path: albPathWithQuery(event) };
       let result: Awaited<ReturnType<typeof handleQueryRequest>>;
       try {
         result = await handleQueryRequest(request, await deps());

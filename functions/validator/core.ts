@@ -3,6 +3,15 @@ import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
 import { canonicalLine, checkEvent } from '../shared/contract/event.js';
 import { type EventError, IDEMPOTENCY_KEY_HEADER, INGEST_LIMITS } from '../shared/contract/ingest-api.js';
 import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
+import {
+  errorResponse,
+  HEALTH_PATH,
+  type HttpRequest,
+  type HttpResponse,
+  INGEST_EVENTS_PATH,
+  jsonResponse,
+  splitPath,
+} from '../shared/http.js';
 import { ingestAnswer } from './answer.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
 import {
@@ -14,20 +23,6 @@ import {
   packPassThrough,
 } from './records.js';
 import { DEFAULT_RETRY_POLICY, type PutRecords, type RetryPolicy, writeWithRetry } from './stream-writer.js';
-
-/** An HTTP request as the core sees it; header names are lowercase. */
-export interface HttpRequest {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  readonly body: Buffer;
-}
-
-export interface HttpResponse {
-  readonly statusCode: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
 
 /** What one request did, for metrics and logs: aggregated per request, never per event. */
 export interface RequestSummary {
@@ -86,8 +81,6 @@ export interface ValidatorDeps {
   readonly limits: ValidatorLimits;
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
@@ -101,14 +94,6 @@ export function requestKey(projectId: string, idempotencyKey: string | undefined
   if (idempotencyKey !== undefined) hash.update('idempotency-key\n').update(idempotencyKey);
   else hash.update('body\n').update(body);
   return hash.digest('hex');
-}
-
-function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
-  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
-}
-
-function requestError(statusCode: number, code: string, message: string, headers?: Record<string, string>) {
-  return respond(statusCode, { error: { code, message } }, headers);
 }
 
 const EMPTY_SUMMARY = {
@@ -126,21 +111,26 @@ export async function handleRequest(
   request: HttpRequest,
   deps: ValidatorDeps,
 ): Promise<{ response: HttpResponse; summary: RequestSummary }> {
-  const path = request.path.split('?')[0]?.replace(/\/+$/, '') ?? '';
-  if (path === '/v1/health') {
+  const { path } = splitPath(request.path);
+  if (path === HEALTH_PATH) {
     const response =
       request.method === 'GET' || request.method === 'HEAD'
-        ? respond(200, { status: 'ok' })
-        : requestError(405, 'method_not_allowed', `${request.method} is not allowed on /v1/health; use GET`, {
-            allow: 'GET, HEAD',
-          });
+        ? jsonResponse(200, { status: 'ok' })
+        : errorResponse(
+            405,
+            'method_not_allowed',
+            `${request.method} is not allowed on ${HEALTH_PATH}; use GET`,
+            {
+              allow: 'GET, HEAD',
+            },
+          );
     return { response, summary: { ...EMPTY_SUMMARY, route: 'health', statusCode: response.statusCode } };
   }
-  if (path !== '/v1/events') {
-    const response = requestError(
+  if (path !== INGEST_EVENTS_PATH) {
+    const response = errorResponse(
       404,
       'not_found',
-      `no such endpoint: ${request.method} ${path}; send events to POST /v1/events`,
+      `no such endpoint: ${request.method} ${path}; send events to POST ${INGEST_EVENTS_PATH}`,
     );
     return {
       response,
@@ -148,10 +138,10 @@ export async function handleRequest(
     };
   }
   if (request.method !== 'POST') {
-    const response = requestError(
+    const response = errorResponse(
       405,
       'method_not_allowed',
-      `${request.method} is not allowed on /v1/events; use POST`,
+      `${request.method} is not allowed on ${INGEST_EVENTS_PATH}; use POST`,
       {
         allow: 'POST',
       },
@@ -176,7 +166,7 @@ async function ingest(
     message: string,
     extra: Partial<RequestSummary> = {},
   ) => ({
-    response: requestError(
+    response: errorResponse(
       statusCode,
       code,
       message,
@@ -198,7 +188,7 @@ async function ingest(
   } catch (error) {
     // The store's own error can name the account, role and table: for operators' logs only.
     return {
-      response: requestError(
+      response: errorResponse(
         503,
         'key_store_unavailable',
         'the API key could not be checked; nothing was accepted, send the request again after Retry-After seconds',
@@ -353,7 +343,7 @@ async function ingest(
     },
   );
   return {
-    response: respond(statusCode, result, { 'x-evalforge-request-id': header.request_id, ...headers }),
+    response: jsonResponse(statusCode, result, { 'x-evalforge-request-id': header.request_id, ...headers }),
     summary: {
       ...base,
       ...who,

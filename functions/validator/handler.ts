@@ -3,8 +3,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
+import { fromAlbEvent, toAlbResult } from '../shared/alb.js';
 import { observability } from '../shared/observability.js';
-import { fromAlbEvent, toAlbResult } from './alb.js';
 import { handleRequest, type RequestSummary, type ValidatorDeps } from './core.js';
 import { lambdaValidatorDeps } from './deps.js';
 

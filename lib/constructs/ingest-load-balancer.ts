@@ -17,7 +17,7 @@ import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { QUERY_HEALTH_PATH, QUERY_ROUTE_PREFIXES } from '../../functions/query/api.js';
+import { QUERY_HEALTH_PATH, QUERY_ROUTE_PREFIXES } from '../../functions/shared/http.js';
 
 export interface IngestLoadBalancerProps {
   /** The VPC whose public subnets the load balancer lives in. */

@@ -1,9 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/auth/api-keys.js';
 import { decodeStreamRecord } from '../../functions/shared/contract/stream-record.js';
+import type { HttpRequest } from '../../functions/shared/http.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,
-  type HttpRequest,
   handleRequest,
   type ValidatorDeps,
 } from '../../functions/validator/core.js';

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { QUERY_ROUTE_PREFIXES } from '../../functions/query/api.js';
 import type { DeadLetterRow } from '../../functions/query/core.js';
 import { createQueryHandler } from '../../functions/query/handler.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/auth/api-keys.js';
+import { QUERY_ROUTE_PREFIXES } from '../../functions/shared/http.js';
 import { type AlbServer, startAlbServer } from '../../local/alb-server.js';
 import {
   DEAD_LETTERS_USAGE,

@@ -1,12 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  handleQueryRequest,
-  isQueryPath,
-  QUERY_API_LIMITS,
-  QUERY_ROUTE_PREFIXES,
-  type QueryDeps,
-} from '../../../functions/query/api.js';
+import { handleQueryRequest, QUERY_API_LIMITS, type QueryDeps } from '../../../functions/query/api.js';
 import { QUERY_LIMITS } from '../../../functions/query/core.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import {
@@ -14,7 +8,7 @@ import {
   type EventInput,
   type NormalizedEvent,
 } from '../../../functions/shared/contract/event.js';
-import type { HttpRequest } from '../../../functions/validator/core.js';
+import type { HttpRequest } from '../../../functions/shared/http.js';
 import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
@@ -764,29 +758,6 @@ describe('routing', () => {
     expect(status).toBe(405);
     expect(headers.allow).toBe('GET, HEAD');
     expect(body.error.code).toBe('method_not_allowed');
-  });
-
-  it('names the paths it answers, for the load balancer and the local server', () => {
-    expect(QUERY_ROUTE_PREFIXES).toEqual([
-      '/v1/metrics',
-      '/v1/summary',
-      '/v1/models',
-      '/v1/calls',
-      '/v1/traces',
-      '/v1/dead-letters',
-    ]);
-    for (const path of [
-      '/v1/metrics',
-      '/v1/metrics?window=1h',
-      '/v1/calls/slowest',
-      `/v1/traces/${DATA.traceA}`,
-      '/v1/dead-letters?window=24h',
-    ]) {
-      expect(isQueryPath(path)).toBe(true);
-    }
-    for (const path of ['/v1/events', '/v1/health', '/v1/metricsx', '/v1/dead-letter', '/v1', '/']) {
-      expect(isQueryPath(path)).toBe(false);
-    }
   });
 });
 

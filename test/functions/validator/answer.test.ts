@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toAlbResult } from '../../../functions/shared/alb.js';
 import {
   type EventError,
   type EventErrorCode,
@@ -6,9 +7,8 @@ import {
   INGEST_LIMITS,
   type IngestResult,
 } from '../../../functions/shared/contract/ingest-api.js';
-import { toAlbResult } from '../../../functions/validator/alb.js';
+import type { HttpResponse } from '../../../functions/shared/http.js';
 import { capMessage, type IngestOutcome, ingestAnswer } from '../../../functions/validator/answer.js';
-import type { HttpResponse } from '../../../functions/validator/core.js';
 import type { PutOutcome } from '../../../functions/validator/stream-writer.js';
 import { gzip, harness, NOW, ndjson } from '../../helpers/validator-harness.js';
 

@@ -6,7 +6,7 @@ import { SslPolicy } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { isQueryPath, QUERY_ROUTE_PREFIXES } from '../../../functions/query/api.js';
+import { isQueryPath, QUERY_ROUTE_PREFIXES } from '../../../functions/shared/http.js';
 import { AccessLogBucket } from '../../../lib/constructs/access-log-bucket.js';
 import {
   IngestLoadBalancer,

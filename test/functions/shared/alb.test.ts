@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { ALBEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { fromAlbEvent, toAlbResult } from '../../../functions/validator/alb.js';
+import { albPathWithQuery, fromAlbEvent, toAlbResult } from '../../../functions/shared/alb.js';
+import type { HttpResponse } from '../../../functions/shared/http.js';
 import { decodeBody } from '../../../functions/validator/body.js';
-import type { HttpResponse } from '../../../functions/validator/core.js';
 
 function fixture(name: string): ALBEvent {
   return JSON.parse(
@@ -94,6 +94,27 @@ describe('fromAlbEvent', () => {
     expect(request.method).toBe('POST');
     expect(request.headers).toEqual({ authorization: FIXTURE_KEY, 'content-type': 'application/x-ndjson' });
     expect(request.body.length).toBe(0);
+  });
+});
+
+describe('albPathWithQuery', () => {
+  it('puts the query string back on the path, still URL-encoded', () => {
+    const event = fixture('get-query-metrics');
+    expect(
+      albPathWithQuery({ ...event, queryStringParameters: { window: '1h', 'metadata.a': 'x%20y' } }),
+    ).toBe(`${event.path}?window=1h&metadata.a=x%20y`);
+  });
+
+  it('repeats a name once for each of its values when the target group sends multi-value parameters', () => {
+    const event = fixture('get-query-calls-multi-value-headers');
+    expect(
+      albPathWithQuery({ ...event, multiValueQueryStringParameters: { window: ['1h', '2h'], limit: ['5'] } }),
+    ).toBe(`${event.path}?window=1h&window=2h&limit=5`);
+  });
+
+  it('leaves a path without parameters as it is', () => {
+    const event = fixture('get-health');
+    expect(albPathWithQuery({ ...event, queryStringParameters: {} })).toBe(event.path);
   });
 });
 

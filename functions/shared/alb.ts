@@ -1,5 +1,11 @@
 import type { ALBEvent, ALBResult } from 'aws-lambda';
-import type { HttpRequest, HttpResponse } from './core.js';
+import type { HttpRequest, HttpResponse } from './http.js';
+
+/**
+ * The load balancer's Lambda event and result as the cores' request and response, for both
+ * functions behind it. Multi-value headers are off (the load balancer's default) unless the
+ * event carries them; the result answers in the same form.
+ */
 
 const REASONS: Record<number, string> = {
   200: 'OK',
@@ -28,6 +34,21 @@ export function fromAlbEvent(event: ALBEvent): HttpRequest {
   return { method: event.httpMethod.toUpperCase(), path: event.path, headers, body };
 }
 
+/**
+ * The path with its query string, for a core that reads one from the path as a local server's
+ * request line has it. The load balancer passes the query string apart from the path, still
+ * URL-encoded as the client sent it.
+ */
+export function albPathWithQuery(event: ALBEvent): string {
+  const pairs = event.multiValueQueryStringParameters
+    ? Object.entries(event.multiValueQueryStringParameters).flatMap(([name, values]) =>
+        (values ?? []).map((value) => `${name}=${value}`),
+      )
+    : Object.entries(event.queryStringParameters ?? {}).map(([name, value]) => `${name}=${value ?? ''}`);
+  return pairs.length > 0 ? `${event.path}?${pairs.join('&')}` : event.path;
+}
+
+/** The core's response as the load balancer's result, its headers in the form the event came in. */
 export function toAlbResult(response: HttpResponse, multiValueHeaders: boolean): ALBResult {
   const status = `${response.statusCode} ${REASONS[response.statusCode] ?? 'Unknown'}`;
   const common = {
