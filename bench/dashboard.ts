@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { isMainModule } from '../cli/main-module.js';
 import { migrate } from '../clickhouse/migrate.js';
-import { hourStats, minuteStats } from '../functions/query/core.js';
+import { hourStats, minuteStats } from '../functions/query/queries.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse/client.js';
 import { againstLimit, type BenchFigure, formatInteger, verdict } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { HELP_FLAG, parseFlags, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
-import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/core.js';
+import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/queries.js';
 import { API_TARGET_OPTIONS, type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
 import type { TextSink } from './keys-cli.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { HELP_FLAG, parseFlags, readNumber, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
-import type { ModelUsage, Summary } from '../functions/query/core.js';
+import type { ModelUsage, Summary } from '../functions/query/queries.js';
 import { API_TARGET_OPTIONS, type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
 
 /**

@@ -1,6 +1,6 @@
 import { UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
-import type { FailedCall, ModelUsage, Summary } from '../functions/query/core.js';
+import type { FailedCall, ModelUsage, Summary } from '../functions/query/queries.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
 import { readApiKey } from './api-target.js';
 import {

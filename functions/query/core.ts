@@ -1,764 +1,651 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { z } from 'zod';
-import { selectRows } from '../shared/clickhouse/client.js';
-import { EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
-import { describeZodIssues } from '../shared/zod-issues.js';
+import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
+import {
+  errorResponse,
+  type HttpRequest,
+  type HttpResponse,
+  jsonResponse,
+  QUERY_HEALTH_PATH,
+  splitPath,
+} from '../shared/http.js';
+import { escapedBytes, escapedPrefix, fairCap } from './answer-size.js';
+import {
+  callCount,
+  type DeadLetterRow,
+  deadLetters,
+  failedCalls,
+  hourStats,
+  METADATA_FILTER_LIMITS,
+  metadataPathProblem,
+  metadataValueProblem,
+  minuteStats,
+  modelUsage,
+  QUERY_LIMITS,
+  QueryInputError,
+  slowestCalls,
+  summary,
+  traceSpans,
+} from './queries.js';
 
 /**
- * The analytics core behind the local query API and the deployed query function: typed queries
- * over one project's events in a time window [from, to). Every function validates its input
- * before it touches ClickHouse and binds every value as a query parameter: no user string ever
- * becomes SQL text.
- *
- * Dashboard queries (`minuteStats`, `modelUsage`, `summary`) read only the `events_minute`
- * rollup, so their cost follows minutes × models, not events; the call lists and traces read
- * the raw `events` table, lean columns only, except `traceSpans`, which is the one place that
- * returns prompt and response. `callCount` reads the raw table too: it counts rows, duplicates
- * included, which a rollup cannot tell apart. `deadLetters` reads `load_dead_letters`, the events
- * the loader set aside because ClickHouse refused them.
+ * The query API over HTTP: routes, parameters and answers around the query core. Every route
+ * authenticates with the ingest API keys and reads only the key's project; no parameter can
+ * name another one.
  */
 
-/** Input limits, documented with the query API. */
-export const QUERY_LIMITS = {
-  /** The longest window any query may cover. */
-  maxWindowMs: 31 * 24 * 60 * 60 * 1000,
-  maxRows: 1_000,
-  defaultRows: 100,
-} as const;
+export interface QueryDeps {
+  readonly keys: KeyStore;
+  readonly clickhouse: ClickHouseClient;
+  readonly now: () => number;
+}
 
-/** How much of a dead letter's texts a list shows, documented with the query API. */
-export const DEAD_LETTER_LIMITS = {
-  /** A line is cut at 16 KiB: 100 letters of whole lines would not fit in one answer. */
-  maxLineBytes: 16_384,
-  /** An engine message can quote the data it choked on; 4 KiB of it is plenty to read. */
-  maxReasonBytes: 4_096,
-} as const;
-
-/** The rollups' resolutions: dashboard windows start and end on whole minutes (or hours). */
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
-/** From this window length on, totals over whole hours read the hourly rollup. */
-const HOURLY_FROM_MS = 6 * HOUR_MS;
+const DAY_MS = 24 * HOUR_MS;
 
-/** A caller's input that no query may run with; the message names the fields at fault. */
-export class QueryInputError extends Error {
-  override readonly name = 'QueryInputError';
-}
-
-/** A point in time: a `Date`, or an ISO-8601 string with a time zone (`Z` or an offset). */
-export type Instant = Date | string;
-
-export interface WindowParams {
-  readonly projectId: string;
-  /** Inclusive. */
-  readonly from: Instant;
-  /** Exclusive. */
-  readonly to: Instant;
-}
-
-export interface ListParams extends WindowParams {
-  /** 1 to 1,000 rows. @default 100 */
-  readonly limit?: number;
-}
-
-/**
- * Metadata filters: each a path of keys joined by "." (`load_run`, `deploy.id`) and the value
- * the metadata at that path must equal, as a string. All must match.
- */
-export type MetadataFilters = Readonly<Record<string, string>>;
-
-export interface CountParams extends WindowParams {
-  /** Up to 4 filters. @default {} (every call of the window) */
-  readonly metadata?: MetadataFilters;
-}
-
-export interface TraceParams {
-  readonly projectId: string;
-  /** 32 lowercase hex characters, as the contract normalises trace ids. */
-  readonly traceId: string;
-}
-
-/** One minute of one model: the dashboard's time series. Latencies in milliseconds. */
-export interface MinuteStat {
-  /** Start of the minute, ISO-8601 UTC. */
-  readonly minute: string;
-  readonly model: string;
-  readonly requests: number;
-  readonly errors: number;
-  /** errors / requests, 0 to 1. */
-  readonly error_rate: number;
-  readonly latency_ms_avg: number;
-  /** p50/p95/p99 are t-digest estimates, not exact ranks. */
-  readonly latency_ms_p50: number;
-  readonly latency_ms_p95: number;
-  readonly latency_ms_p99: number;
-  readonly latency_ms_max: number;
-}
-
-/** One hour and model: the same figures as a minute's. */
-export type HourStat = Omit<MinuteStat, 'minute'> & {
-  /** Start of the hour, ISO-8601 UTC. */
-  readonly hour: string;
-};
-
-export interface ModelUsage {
-  readonly model: string;
-  readonly requests: number;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  /** The events' `tokens_used`: input + output unless the client reported more. */
-  readonly total_tokens: number;
-  readonly cost_cents: number;
-}
-
-/** Totals over a window. Ratios and latencies are `null` when the window has no requests. */
-export interface Summary {
-  readonly requests: number;
-  readonly errors: number;
-  readonly error_rate: number | null;
-  readonly latency_ms_avg: number | null;
-  /** A t-digest estimate. */
-  readonly latency_ms_p95: number | null;
-  readonly latency_ms_max: number | null;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  readonly total_tokens: number;
-  readonly cost_cents: number;
-}
-
-/** How many calls of a window match; a call stored more than once counts in `calls` each time. */
-export interface CallCount {
-  /** Rows. */
-  readonly calls: number;
-  /** Distinct (trace_id, span_id) among them. */
-  readonly distinct_calls: number;
-  /** calls - distinct_calls: rows that repeat a call already counted. */
-  readonly duplicate_calls: number;
-}
-
-/** What every list of calls shows of a call. */
-interface Call {
-  readonly trace_id: string;
-  readonly span_id: string;
-  /** ISO-8601 UTC with milliseconds. */
-  readonly timestamp: string;
-  readonly model: string;
-  readonly name: string;
-  readonly latency_ms: number;
-}
-
-export interface CallRow extends Call {
-  readonly status: 'ok' | 'error';
-}
-
-export interface FailedCall extends Call {
-  readonly error_message: string;
-}
-
-/**
- * An event the loader set aside because ClickHouse refused it, as the query API lists it. Texts
- * are cut at `DEAD_LETTER_LIMITS`, always on a character boundary.
- */
-export interface DeadLetterRow {
-  /** When the loader wrote it, ISO-8601 UTC with milliseconds. */
-  readonly failed_at: string;
-  /** The stream record it came in: `<stream ARN>/<shard id>:<sequence number>`. */
-  readonly source: string;
-  /** The id of the ingest request that sent the event; '' when unknown. */
-  readonly request_id: string;
-  /** ClickHouse's error code; 0 when the letter did not come from the engine. */
-  readonly engine_code: number;
-  /** Why: the engine's error message. A reason cut short ends in "…". */
-  readonly reason: string;
+export const QUERY_API_LIMITS = {
+  defaultWindow: '1h',
+  /** Longer windows in whole hours default to `step=hour`. */
+  minuteStepUpToMs: 6 * HOUR_MS,
+  /** A per-minute series covers at most a day: 1,440 points per model. */
+  maxMinuteSeriesMs: DAY_MS,
   /**
-   * The event's NDJSON line as its stream record carried it: the client's own line, unless the
-   * validator forwarded the normalised event instead. Its first bytes when `line_truncated`.
+   * The body as a Lambda returns it, a JSON string (every quote escaped), must stay within the
+   * load balancer's 1 MB limit on a Lambda's response; the rest is headroom for the headers.
    */
-  readonly line: string;
-  /** The whole line's length in bytes (UTF-8). */
-  readonly line_bytes: number;
-  /** Whether `line` is only the start of the line. */
-  readonly line_truncated: boolean;
-}
-
-/** One page of a project's dead letters, and how many the window holds in all. */
-export interface DeadLetterPage {
-  readonly total: number;
-  readonly dead_letters: DeadLetterRow[];
-}
-
-export interface TraceSpan {
-  readonly trace_id: string;
-  readonly span_id: string;
-  /** Empty for the root span. */
-  readonly parent_span_id: string;
-  readonly timestamp: string;
-  readonly name: string;
-  readonly model: string;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  readonly total_tokens: number;
-  readonly latency_ms: number;
-  readonly cost_cents: number;
-  readonly status: 'ok' | 'error';
-  readonly error_message: string;
-  readonly user_id: string;
-  readonly session_id: string;
-  readonly tags: string[];
-  /** As stored by the `JSON` column: keys in sorted order, numbers as numbers. */
-  readonly metadata: Record<string, unknown>;
-  readonly prompt: string;
-  readonly response: string;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Input validation
-
-const projectId = z.string({ error: 'must be a string' }).regex(PROJECT_ID_PATTERN, {
-  error: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
-});
-
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
-
-/** Epoch milliseconds of a Date or an ISO-8601 string with a zone. */
-const instant = z.unknown().transform((v, ctx) => {
-  const ms =
-    v instanceof Date
-      ? v.getTime()
-      : typeof v === 'string' && ISO_WITH_ZONE.test(v)
-        ? Date.parse(v)
-        : Number.NaN;
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be a valid Date or an ISO-8601 time with a zone, like 2026-01-31T12:00:00.000Z',
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
-
-const windowShape = { projectId, from: instant, to: instant };
-
-type WindowMs = { projectId: string; from: number; to: number };
-
-function checkWindow(w: WindowMs, ctx: z.RefinementCtx): void {
-  if (w.from >= w.to) {
-    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-  } else if (w.to - w.from > QUERY_LIMITS.maxWindowMs) {
-    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be at most 31 days after from' });
-  }
-}
-
-/** A rollup has one row per bucket, so a window on it must start and end on whole buckets. */
-const rollupWindow = (bucketMs: number, message: string) =>
-  z.strictObject(windowShape).superRefine((w, ctx) => {
-    checkWindow(w, ctx);
-    for (const key of ['from', 'to'] as const) {
-      if (w[key] % bucketMs !== 0) ctx.addIssue({ code: 'custom', path: [key], message });
-    }
-  });
-
-const RollupWindowSchema = rollupWindow(
-  MINUTE_MS,
-  'must be a whole minute (:00.000 seconds): dashboard queries read per-minute rollups',
-);
-const HourWindowSchema = rollupWindow(
-  HOUR_MS,
-  'must be a whole hour (:00:00.000): hourly series read the hourly rollup',
-);
-
-/**
- * Which rollup answers totals over a window: the hourly one when the window is whole hours and
- * long enough for it to matter (fewer latency sketches to merge), else the minute one. Both hold
- * the same counts.
- */
-function rollupFor(w: WindowMs): { table: 'events_minute' | 'events_hour'; column: 'minute' | 'hour' } {
-  const wholeHours = w.from % HOUR_MS === 0 && w.to % HOUR_MS === 0;
-  return wholeHours && w.to - w.from >= HOURLY_FROM_MS
-    ? { table: 'events_hour', column: 'hour' }
-    : { table: 'events_minute', column: 'minute' };
-}
-
-const ListSchema = z
-  .strictObject({
-    ...windowShape,
-    limit: z
-      .number({ error: 'must be a number' })
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'must be at least 1' })
-      .max(QUERY_LIMITS.maxRows, { error: `must be at most ${QUERY_LIMITS.maxRows}` })
-      .default(QUERY_LIMITS.defaultRows),
-  })
-  .superRefine(checkWindow);
-
-/** Limits of `callCount`'s metadata filters, documented with the query API. */
-export const METADATA_FILTER_LIMITS = {
-  maxFilters: 4,
-  /**
-   * Keys in a path: the metadata object is depth 1, so the contract's deepest object holds
-   * values under this many keys.
-   */
-  maxPathKeys: EVENT_LIMITS.metadataMaxDepth,
-  maxKeyChars: 64,
-  maxValueChars: 256,
+  maxEscapedBodyBytes: 990_000,
+  /** Seconds a client is asked to wait when ClickHouse or the key store failed. */
+  retryAfterSec: 5,
 } as const;
 
-/**
- * A path key: plain enough to be written into SQL backquoted, as an identifier cannot be a
- * query parameter. The values are parameters.
- */
-const METADATA_KEY = new RegExp(`^[A-Za-z0-9_-]{1,${METADATA_FILTER_LIMITS.maxKeyChars}}$`);
+export type QueryRoute =
+  | 'metrics'
+  | 'summary'
+  | 'models'
+  | 'calls_slowest'
+  | 'calls_failed'
+  | 'calls_count'
+  | 'trace'
+  | 'dead_letters'
+  | 'health'
+  | 'other';
 
-const quoted = (text: string) => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
-
-/** What is wrong with a metadata filter's path (`deploy.id`), or undefined when it is a valid path. */
-export function metadataPathProblem(path: string): string | undefined {
-  const keys = path.split('.');
-  const bad = keys.find((key) => !METADATA_KEY.test(key));
-  if (bad !== undefined) {
-    return `each key of a metadata path must be 1-${METADATA_FILTER_LIMITS.maxKeyChars} letters, digits, "_" or "-", nested keys joined by "." (metadata.deploy.id); got key ${quoted(bad)}`;
-  }
-  if (keys.length > METADATA_FILTER_LIMITS.maxPathKeys) {
-    return `a metadata path has at most ${METADATA_FILTER_LIMITS.maxPathKeys} keys, as metadata nests at most ${EVENT_LIMITS.metadataMaxDepth} levels deep; got ${keys.length}`;
-  }
-  return undefined;
+/** What one request did, for metrics and logs. */
+export interface QuerySummary {
+  readonly route: QueryRoute;
+  readonly method: string;
+  readonly statusCode: number;
+  readonly projectId?: string;
+  readonly keyId?: string;
+  readonly errorCode?: string;
+  /** Series points, models, calls, spans or dead letters in the answer. */
+  readonly rows?: number;
+  /** ClickHouse's or the key store's own error: for operators' logs only, never sent to the client. */
+  readonly internalError?: string;
 }
 
-/** What is wrong with the value a metadata filter matches, or undefined when it is a valid value. */
-export function metadataValueProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return 'must be a string';
-  if (value.length === 0) return 'must not be empty: give the value the metadata must equal';
-  if (value.length > METADATA_FILTER_LIMITS.maxValueChars) {
-    return `must be at most ${METADATA_FILTER_LIMITS.maxValueChars} characters; got ${value.length}`;
-  }
-  return undefined;
+export type QueryResult = { response: HttpResponse; summary: QuerySummary };
+
+/** Answers read a moving window: no cache may keep one. */
+const NO_STORE = { 'cache-control': 'no-store' };
+
+function respond(statusCode: number, body: unknown): HttpResponse {
+  return jsonResponse(statusCode, body, NO_STORE);
 }
 
-/** Read with Object.entries, not z.record: a `__proto__` key must stay a key like any other. */
-const metadataFilters = z
-  .custom<MetadataFilters>((v) => v !== null && typeof v === 'object' && !Array.isArray(v), {
-    error: 'must be an object of metadata paths and the values they must equal',
-  })
-  .default({})
-  .transform((filters, ctx) => {
-    const entries = Object.entries(filters);
-    if (entries.length > METADATA_FILTER_LIMITS.maxFilters) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must hold at most ${METADATA_FILTER_LIMITS.maxFilters} filters; got ${entries.length}`,
-      });
-      return z.NEVER;
+function failure(statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
+  return errorResponse(statusCode, code, message, { ...NO_STORE, ...headers });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters. Every message starts with the parameter at fault and says what it may be.
+
+type Params = ReadonlyMap<string, string>;
+
+/** Shows a caller's value in a message, cut short: it is echoed back and logged. */
+const got = (value: string) => `got ${JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)}`;
+
+/** A parameter's name at the start of a message, cut short like a value. */
+const named = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}…` : name);
+
+/** How a route lists that it takes `metadata.<path>=<value>` filters, any path. */
+const METADATA_PARAM = 'metadata.<key>';
+const METADATA_PREFIX = 'metadata.';
+
+function readParams(search: string, allowed: readonly string[], routePath: string): Params {
+  const params = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(search)) {
+    const known =
+      allowed.includes(name) || (allowed.includes(METADATA_PARAM) && name.startsWith(METADATA_PREFIX));
+    if (!known) {
+      throw new QueryInputError(
+        `${name.slice(0, 64)}: unknown parameter; ${routePath} takes ${allowed.join(', ')}`,
+      );
     }
-    for (const [path, value] of entries) {
-      const problem = metadataPathProblem(path) ?? metadataValueProblem(value);
-      if (problem) ctx.addIssue({ code: 'custom', path: [path], message: problem });
-    }
-    return entries;
-  });
+    if (params.has(name)) throw new QueryInputError(`${named(name)}: give it once`);
+    params.set(name, value);
+  }
+  return params;
+}
 
-const CountSchema = z.strictObject({ ...windowShape, metadata: metadataFilters }).superRefine(checkWindow);
+const WINDOW = /^(\d{1,9})([mhd])$/;
+const UNIT_MS = { m: MINUTE_MS, h: HOUR_MS, d: DAY_MS } as const;
+const MAX_WINDOW = `${QUERY_LIMITS.maxWindowMs / DAY_MS}d`;
 
-const TraceSchema = z.strictObject({
-  projectId,
-  traceId: z.string({ error: 'must be a string' }).regex(/^[0-9a-f]{32}$/, {
-    error: 'must be 32 lowercase hex characters (a W3C trace id)',
-  }),
-});
+function windowLength(text: string): number {
+  const allowed = `must be a length in minutes, hours or days (15m, 1h, 24h, 7d), from 1m to ${MAX_WINDOW}`;
+  const match = WINDOW.exec(text);
+  if (!match) throw new QueryInputError(`window: ${allowed}; ${got(text)}`);
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+  if (ms === 0 || ms > QUERY_LIMITS.maxWindowMs)
+    throw new QueryInputError(`window: ${allowed}; ${got(text)}`);
+  return ms;
+}
 
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success)
+const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/** Epoch ms of an ISO-8601 time with a zone, or NaN; calendar-checked, where Date.parse would roll 02-30 over. */
+function parseInstant(text: string): number {
+  const m = ISO_WITH_ZONE.exec(text);
+  const ms = m ? Date.parse(text) : Number.NaN;
+  if (!m || Number.isNaN(ms)) return Number.NaN;
+  const offsetMs = (m[1] === '-' ? -1 : 1) * (Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0)) * 60_000;
+  // The local date and time written must be the ones the instant has at that offset.
+  return new Date(ms + offsetMs).toISOString().slice(0, 19) === text.slice(0, 19) ? ms : Number.NaN;
+}
+
+function instant(name: 'from' | 'to', raw: string): number {
+  // An unencoded "+" in a query string reads as a space: `…T12:00:00 02:00` meant `+02:00`.
+  const ms = parseInstant(raw.replace(/ (\d{2}:\d{2})$/, '+$1'));
+  if (Number.isNaN(ms)) {
     throw new QueryInputError(
-      // Paths here are parameter names as sent (`metadata.deploy.id`), joined as they came.
-      `invalid query: ${describeZodIssues(parsed.error, { input, maxIssues: 3 })}`,
+      `${name}: must be an ISO-8601 time with a zone, like 2026-01-31T12:00:00Z (encode "+" as %2B); ${got(raw)}`,
     );
-  return parsed.data;
+  }
+  return ms;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Query helpers
+type Step = 'minute' | 'hour';
 
-/** A DateTime64(3, 'UTC') parameter value: the text form the engine parses, with the zone in the type. */
-function dateTimeParam(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+function stepParam(text: string | undefined): Step | undefined {
+  if (text === undefined || text === 'minute' || text === 'hour') return text;
+  throw new QueryInputError(`step: must be minute or hour; ${got(text)}`);
 }
 
-function windowParams(w: WindowMs): Record<string, string> {
-  return { project: w.projectId, from: dateTimeParam(w.from), to: dateTimeParam(w.to) };
-}
+/** Hourly when the window is longer than 6 hours and in whole hours: at most 744 points. */
+const defaultStep = (lengthMs: number): Step =>
+  lengthMs > QUERY_API_LIMITS.minuteStepUpToMs && lengthMs % HOUR_MS === 0 ? 'hour' : 'minute';
 
-/** JSONEachRow quotes 64-bit integers by default; every number is converted, whichever it got. */
-type Wire<T> = { readonly [K in keyof T]: T[K] extends number ? number | string : T[K] };
-
-function select<Row>(
-  client: ClickHouseClient,
-  query: string,
-  params: Record<string, unknown>,
-): Promise<Wire<Row>[]> {
-  return selectRows<Wire<Row>>(client, query, params);
-}
-
-const num = (v: number | string): number => Number(v);
-const nullableNum = (v: number | string | null): number | null => (v === null ? null : Number(v));
-const isoFromMs = (v: number | string): string => new Date(Number(v)).toISOString();
-
-const rollupWindowSql = (column: 'minute' | 'hour') => `project_id = {project:String}
-  AND ${column} >= {from:DateTime64(3, 'UTC')} AND ${column} < {to:DateTime64(3, 'UTC')}`;
-
-const RAW_WINDOW = `project_id = {project:String}
-  AND timestamp >= {from:DateTime64(3, 'UTC')} AND timestamp < {to:DateTime64(3, 'UTC')}`;
-
-// ---------------------------------------------------------------------------------------------
-// Dashboard queries: the rollup only. Its AggregatingMergeTree may hold rows not yet merged, so
-// every query groups and re-aggregates.
-
-type BucketStat = Omit<MinuteStat, 'minute'> & { readonly bucket: string };
-
-async function bucketStats(
-  client: ClickHouseClient,
-  w: WindowMs,
-  rollup: { table: 'events_minute' | 'events_hour'; column: 'minute' | 'hour' },
-): Promise<BucketStat[]> {
-  const rows = await select<{
-    bucket_s: number;
-    model: string;
-    requests: number;
-    errors: number;
-    latency_sum: number;
-    latency_max: number;
-    latency_q: [number, number, number];
-  }>(
-    client,
-    `SELECT
-       toUnixTimestamp(${rollup.column}) AS bucket_s,
-       model,
-       sum(requests) AS requests,
-       sum(errors) AS errors,
-       sum(latency_ms_sum) AS latency_sum,
-       max(latency_ms_max) AS latency_max,
-       quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles) AS latency_q
-     FROM ${rollup.table}
-     WHERE ${rollupWindowSql(rollup.column)}
-     GROUP BY ${rollup.column}, model
-     ORDER BY ${rollup.column}, model`,
-    windowParams(w),
-  );
-  return rows.map((r) => {
-    const requests = num(r.requests);
-    const errors = num(r.errors);
-    return {
-      bucket: isoFromMs(num(r.bucket_s) * 1000),
-      model: r.model,
-      requests,
-      errors,
-      error_rate: errors / requests,
-      latency_ms_avg: num(r.latency_sum) / requests,
-      latency_ms_p50: num(r.latency_q[0]),
-      latency_ms_p95: num(r.latency_q[1]),
-      latency_ms_p99: num(r.latency_q[2]),
-      latency_ms_max: num(r.latency_max),
-    };
-  });
+interface Window {
+  readonly from: number;
+  readonly to: number;
+  readonly step: Step;
 }
 
 /**
- * Per minute and model: requests, errors, error rate and latency (avg, p50/p95/p99, max),
- * ordered by minute then model — the design document's dashboard query, from the minute rollup.
- * `from` and `to` must be whole minutes.
- */
-export async function minuteStats(client: ClickHouseClient, params: WindowParams): Promise<MinuteStat[]> {
-  const w = parse(RollupWindowSchema, params);
-  const stats = await bucketStats(client, w, { table: 'events_minute', column: 'minute' });
-  return stats.map(({ bucket, ...rest }) => ({ minute: bucket, ...rest }));
-}
-
-/**
- * Per hour and model, the same figures from the hourly rollup: the series for windows of days,
- * where minutes would be thousands of points. `from` and `to` must be whole hours.
- */
-export async function hourStats(client: ClickHouseClient, params: WindowParams): Promise<HourStat[]> {
-  const w = parse(HourWindowSchema, params);
-  const stats = await bucketStats(client, w, { table: 'events_hour', column: 'hour' });
-  return stats.map(({ bucket, ...rest }) => ({ hour: bucket, ...rest }));
-}
-
-/** Per model over the window: requests, tokens and cost, the costliest model first. */
-export async function modelUsage(client: ClickHouseClient, params: WindowParams): Promise<ModelUsage[]> {
-  const w = parse(RollupWindowSchema, params);
-  const rollup = rollupFor(w);
-  const rows = await select<ModelUsage>(
-    client,
-    `SELECT
-       model,
-       sum(requests) AS requests,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(tokens_used) AS total_tokens,
-       sum(cost_cents) AS cost_cents
-     FROM ${rollup.table}
-     WHERE ${rollupWindowSql(rollup.column)}
-     GROUP BY model
-     ORDER BY cost_cents DESC, model`,
-    windowParams(w),
-  );
-  return rows.map((r) => ({
-    model: r.model,
-    requests: num(r.requests),
-    input_tokens: num(r.input_tokens),
-    output_tokens: num(r.output_tokens),
-    total_tokens: num(r.total_tokens),
-    cost_cents: num(r.cost_cents),
-  }));
-}
-
-/** Totals over the window. `from` and `to` must be whole minutes. */
-export async function summary(client: ClickHouseClient, params: WindowParams): Promise<Summary> {
-  const w = parse(RollupWindowSchema, params);
-  const rollup = rollupFor(w);
-  const [row] = await select<{
-    requests: number;
-    errors: number;
-    latency_sum: number;
-    latency_max: number;
-    latency_p95: number | null;
-    input_tokens: number;
-    output_tokens: number;
-    total_tokens: number;
-    cost_cents: number;
-  }>(
-    client,
-    `SELECT
-       sum(requests) AS requests,
-       sum(errors) AS errors,
-       sum(latency_ms_sum) AS latency_sum,
-       max(latency_ms_max) AS latency_max,
-       quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles)[2] AS latency_p95,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(tokens_used) AS total_tokens,
-       sum(cost_cents) AS cost_cents
-     FROM ${rollup.table}
-     WHERE ${rollupWindowSql(rollup.column)}`,
-    windowParams(w),
-  );
-  // An aggregate without GROUP BY always returns one row; an empty window gives zero sums.
-  const requests = row ? num(row.requests) : 0;
-  const errors = row ? num(row.errors) : 0;
-  const any = row !== undefined && requests > 0;
-  return {
-    requests,
-    errors,
-    error_rate: any ? errors / requests : null,
-    latency_ms_avg: any ? num(row.latency_sum) / requests : null,
-    latency_ms_p95: any ? nullableNum(row.latency_p95) : null,
-    latency_ms_max: any ? num(row.latency_max) : null,
-    input_tokens: row ? num(row.input_tokens) : 0,
-    output_tokens: row ? num(row.output_tokens) : 0,
-    total_tokens: row ? num(row.total_tokens) : 0,
-    cost_cents: row ? num(row.cost_cents) : 0,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Raw-row queries: window-bounded, so they read only the window's part of the sort key.
-
-const CALL_COLUMNS =
-  'trace_id, span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, model, name, latency_ms';
-type CallWire = Omit<Call, 'timestamp' | 'latency_ms'> & {
-  timestamp_ms: number | string;
-  latency_ms: number | string;
-};
-
-function call(r: CallWire): Call {
-  return {
-    trace_id: r.trace_id,
-    span_id: r.span_id,
-    timestamp: isoFromMs(r.timestamp_ms),
-    model: r.model,
-    name: r.name,
-    latency_ms: num(r.latency_ms),
-  };
-}
-
-/** The `limit` slowest calls in the window, slowest first (ties: latest first, then by ids). */
-export async function slowestCalls(client: ClickHouseClient, params: ListParams): Promise<CallRow[]> {
-  const w = parse(ListSchema, params);
-  const rows = await selectRows<CallWire & { status: CallRow['status'] }>(
-    client,
-    `SELECT ${CALL_COLUMNS}, status
-     FROM events
-     WHERE ${RAW_WINDOW}
-     ORDER BY latency_ms DESC, timestamp DESC, trace_id, span_id
-     LIMIT {limit:UInt32}`,
-    { ...windowParams(w), limit: w.limit },
-  );
-  return rows.map((r) => ({ ...call(r), status: r.status }));
-}
-
-/** The `limit` most recent failed calls in the window, latest first (ties: by ids). */
-export async function failedCalls(client: ClickHouseClient, params: ListParams): Promise<FailedCall[]> {
-  const w = parse(ListSchema, params);
-  const rows = await selectRows<CallWire & { error_message: string }>(
-    client,
-    `SELECT ${CALL_COLUMNS}, error_message
-     FROM events
-     WHERE ${RAW_WINDOW} AND status = 'error'
-     ORDER BY timestamp DESC, trace_id, span_id
-     LIMIT {limit:UInt32}`,
-    { ...windowParams(w), limit: w.limit },
-  );
-  return rows.map((r) => ({ ...call(r), error_message: r.error_message }));
-}
-
-/**
- * The metadata at a path as a string. A JSON path reads as a `Dynamic` holding whichever type
- * the value was stored as, and `toString` prints it: a string "42" and a number 42 both read
- * '42', `true` reads 'true'. A missing path (or a null, or an object) reads '', which no filter
- * equals, as filter values are never empty. A typed subcolumn (`metadata.a.:String`) would miss
- * the numbers.
- */
-const metadataAt = (path: string) =>
-  `toString(metadata.${path
-    .split('.')
-    .map((key) => `\`${key}\``)
-    .join('.')})`;
-
-/**
- * How many calls of the window match every metadata filter, and how many of those rows repeat a
- * (trace_id, span_id) already counted: `events` is a plain MergeTree, so a call that reached it
- * twice (under two deduplication tokens) stays two rows.
- */
-export async function callCount(client: ClickHouseClient, params: CountParams): Promise<CallCount> {
-  const c = parse(CountSchema, params);
-  const filters = c.metadata.map(([path], i) => ` AND ${metadataAt(path)} = {m${i}:String}`).join('');
-  const values = Object.fromEntries(c.metadata.map(([, value], i) => [`m${i}`, value]));
-  const [row] = await select<{ calls: number; distinct_calls: number }>(
-    client,
-    `SELECT count() AS calls, uniqExact(trace_id, span_id) AS distinct_calls
-     FROM events
-     WHERE ${RAW_WINDOW}${filters}`,
-    { ...windowParams(c), ...values },
-  );
-  const calls = row ? num(row.calls) : 0;
-  const distinct = row ? num(row.distinct_calls) : 0;
-  return { calls, distinct_calls: distinct, duplicate_calls: calls - distinct };
-}
-
-/**
- * Every span of one trace, oldest first (ties: by span id), with prompt and response. Not
- * window-bounded: a trace id is looked up through the bloom filter index on `trace_id`.
- */
-export async function traceSpans(client: ClickHouseClient, params: TraceParams): Promise<TraceSpan[]> {
-  const t = parse(TraceSchema, params);
-  const rows = await select<Omit<TraceSpan, 'timestamp'> & { timestamp_ms: number }>(
-    client,
-    `SELECT trace_id, span_id, parent_span_id, toUnixTimestamp64Milli(timestamp) AS timestamp_ms, name, model,
-            input_tokens, output_tokens, tokens_used AS total_tokens, latency_ms, cost_cents, status,
-            error_message, user_id, session_id, tags, metadata, prompt, response
-     FROM events
-     WHERE project_id = {project:String} AND trace_id = {trace:String}
-     ORDER BY timestamp, span_id`,
-    { project: t.projectId, trace: t.traceId },
-  );
-  return rows.map((r) => ({
-    trace_id: r.trace_id,
-    span_id: r.span_id,
-    parent_span_id: r.parent_span_id,
-    timestamp: isoFromMs(r.timestamp_ms),
-    name: r.name,
-    model: r.model,
-    input_tokens: num(r.input_tokens),
-    output_tokens: num(r.output_tokens),
-    total_tokens: num(r.total_tokens),
-    latency_ms: num(r.latency_ms),
-    cost_cents: num(r.cost_cents),
-    status: r.status,
-    error_message: r.error_message,
-    user_id: r.user_id,
-    session_id: r.session_id,
-    tags: r.tags,
-    metadata: r.metadata,
-    prompt: r.prompt,
-    response: r.response,
-  }));
-}
-
-// ---------------------------------------------------------------------------------------------
-// Dead letters
-
-const DEAD_LETTER_WINDOW = `project_id = {project:String}
-  AND failed_at >= {from:DateTime64(3, 'UTC')} AND failed_at < {to:DateTime64(3, 'UTC')}`;
-
-/** "…" in UTF-8. */
-const ELLIPSIS_BYTES = 3;
-
-/** The longest start of `text` that is whole characters and at most `maxBytes` bytes of UTF-8. */
-export function utf8Prefix(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  const bytes = Buffer.from(text);
-  let end = Math.max(0, maxBytes);
-  // Back off over continuation bytes (10xxxxxx) to the start of the character cut through.
-  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString();
-}
-
-/**
- * The project's dead letters in the window, newest first (ties: by source, then line), up to
- * `limit`, and how many the window holds. Letters of records the loader could not read at all
- * carry no project (`project_id` ''), which no project id matches, so no tenant sees them.
+ * The window a request asks for. `series` is the dashboard's time series, in steps of a minute or
+ * an hour; `totals` reads the same rollups, so its window is aligned the way the series' default
+ * step aligns it; `raw` reads events, to the millisecond.
  *
- * The engine sends at most `DEAD_LETTER_LIMITS` characters of each text, and this cuts them to
- * as many bytes: a page of 1,000 letters of whole 1 MB events never crosses the wire.
+ * A `window` ends with the current minute, so the minute in progress is included; a series by
+ * the hour ends with the current hour.
  */
-export async function deadLetters(client: ClickHouseClient, params: ListParams): Promise<DeadLetterPage> {
-  const w = parse(ListSchema, params);
-  const { maxLineBytes, maxReasonBytes } = DEAD_LETTER_LIMITS;
-  const [rows, counted] = await Promise.all([
-    selectRows<{
-      failed_at_ms: number;
-      source: string;
-      request_id: string;
-      engine_code: number;
-      reason_head: string;
-      reason_bytes: number;
-      line_head: string;
-      line_bytes: number;
-      line_chars: number;
-    }>(
-      client,
-      `SELECT toUnixTimestamp64Milli(failed_at) AS failed_at_ms, source, request_id, engine_code,
-              substringUTF8(reason, 1, {reason_chars:UInt32}) AS reason_head, length(reason) AS reason_bytes,
-              substringUTF8(line, 1, {line_chars:UInt32}) AS line_head, length(line) AS line_bytes,
-              lengthUTF8(line) AS line_chars
-       FROM load_dead_letters
-       WHERE ${DEAD_LETTER_WINDOW}
-       ORDER BY failed_at DESC, source, line_head
-       LIMIT {limit:UInt32}`,
-      { ...windowParams(w), limit: w.limit, reason_chars: maxReasonBytes, line_chars: maxLineBytes },
-    ),
-    select<{ total: number }>(
-      client,
-      `SELECT count() AS total FROM load_dead_letters WHERE ${DEAD_LETTER_WINDOW}`,
-      windowParams(w),
-    ),
-  ]);
-  const dead_letters = rows.map((r): DeadLetterRow => {
-    const reason =
-      num(r.reason_bytes) > maxReasonBytes
-        ? `${utf8Prefix(r.reason_head, maxReasonBytes - ELLIPSIS_BYTES)}…`
-        : r.reason_head;
-    const line = utf8Prefix(r.line_head, maxLineBytes);
-    return {
-      failed_at: isoFromMs(r.failed_at_ms),
-      source: r.source,
-      request_id: r.request_id,
-      engine_code: num(r.engine_code),
-      reason,
-      line,
-      line_bytes: num(r.line_bytes),
-      line_truncated: num(r.line_chars) > maxLineBytes || line.length < r.line_head.length,
-    };
+function resolveWindow(params: Params, now: number, kind: 'series' | 'totals' | 'raw'): Window {
+  const step = kind === 'series' ? stepParam(params.get('step')) : undefined;
+  const windowText = params.get('window');
+  const fromText = params.get('from');
+  const toText = params.get('to');
+  let from: number;
+  let to: number;
+  let resolved: Step;
+  if (fromText === undefined && toText === undefined) {
+    const length = windowLength(windowText ?? QUERY_API_LIMITS.defaultWindow);
+    resolved = step ?? defaultStep(length);
+    if (resolved === 'hour' && length % HOUR_MS !== 0) {
+      throw new QueryInputError(
+        `window: must be whole hours (6h, 24h, 7d) with step=hour; ${got(windowText ?? QUERY_API_LIMITS.defaultWindow)}`,
+      );
+    }
+    const minuteEnd = Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+    to = kind !== 'raw' && resolved === 'hour' ? Math.ceil(minuteEnd / HOUR_MS) * HOUR_MS : minuteEnd;
+    from = to - length;
+  } else {
+    if (windowText !== undefined)
+      throw new QueryInputError('window: give either window or from and to, not both');
+    if (fromText === undefined) throw new QueryInputError('from: is required with to');
+    if (toText === undefined) throw new QueryInputError('to: is required with from');
+    from = instant('from', fromText);
+    to = instant('to', toText);
+    if (from >= to)
+      throw new QueryInputError(`from: must be before to; ${got(fromText)}, to ${toText.slice(0, 64)}`);
+    if (to - from > QUERY_LIMITS.maxWindowMs) {
+      throw new QueryInputError(`to: must be at most ${MAX_WINDOW} after from`);
+    }
+    const wholeHours = from % HOUR_MS === 0 && to % HOUR_MS === 0;
+    resolved = step ?? (wholeHours ? defaultStep(to - from) : 'minute');
+    if (kind !== 'raw') {
+      const [unit, example] = resolved === 'hour' ? [HOUR_MS, '12:00:00Z'] : [MINUTE_MS, '12:34:00Z'];
+      for (const [name, ms, text] of [
+        ['from', from, fromText],
+        ['to', to, toText],
+      ] as const) {
+        if (ms % unit !== 0) {
+          throw new QueryInputError(
+            `${name}: must be a whole ${resolved} (like …T${example}), as this reads the rollup by the ${resolved}; ${got(text)}`,
+          );
+        }
+      }
+    }
+  }
+  if (kind === 'series' && resolved === 'minute' && to - from > QUERY_API_LIMITS.maxMinuteSeriesMs) {
+    throw new QueryInputError(
+      `step: a series by the minute covers at most 24h; use step=hour (with a window of whole hours) for ${(to - from) / HOUR_MS}h`,
+    );
+  }
+  return { from, to, step: resolved };
+}
+
+function limitParam(text: string | undefined): number {
+  if (text === undefined) return QUERY_LIMITS.defaultRows;
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= QUERY_LIMITS.maxRows)) {
+    throw new QueryInputError(
+      `limit: must be a whole number from 1 to ${QUERY_LIMITS.maxRows}; ${got(text)}`,
+    );
+  }
+  return n;
+}
+
+/** The forms the event contract takes a trace id in; stored as 32 lowercase hex. */
+const TRACE_ID = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+function traceIdParam(text: string): string {
+  if (!TRACE_ID.test(text)) {
+    throw new QueryInputError(
+      `trace_id: must be 32 hex characters (a W3C trace id) or a UUID, as it was sent; ${got(text)}`,
+    );
+  }
+  return text.replaceAll('-', '').toLowerCase();
+}
+
+/**
+ * The `metadata.<path>=<value>` parameters, in the order given, as the path each filters on and
+ * its value. A path cannot be given twice: `readParams` takes each name once.
+ */
+function metadataParams(params: Params): Record<string, string> {
+  const filters: [string, string][] = [];
+  for (const [name, value] of params) {
+    if (!name.startsWith(METADATA_PREFIX)) continue;
+    if (filters.length === METADATA_FILTER_LIMITS.maxFilters) {
+      throw new QueryInputError(
+        `${named(name)}: at most ${METADATA_FILTER_LIMITS.maxFilters} metadata filters per request`,
+      );
+    }
+    const path = name.slice(METADATA_PREFIX.length);
+    const problem = metadataPathProblem(path) ?? metadataValueProblem(value);
+    if (problem) throw new QueryInputError(`${named(name)}: ${problem}`);
+    filters.push([path, value]);
+  }
+  // fromEntries defines every key as its own property, `__proto__` too.
+  return Object.fromEntries(filters);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routes
+
+interface Context {
+  readonly client: ClickHouseClient;
+  readonly projectId: string;
+  readonly params: Params;
+  readonly now: number;
+  /** The path segment after the route's prefix: the trace id. */
+  readonly arg: string;
+}
+
+/** A route's answer: 200 and its body, or an error of the route's own (a trace not found). */
+type Answer =
+  | { body: unknown; rows: number }
+  | { error: { statusCode: number; code: string; message: string } };
+
+interface RouteSpec {
+  readonly name: Exclude<QueryRoute, 'other'>;
+  /** As listed to a caller. */
+  readonly path: string;
+  readonly params: readonly string[];
+  run(ctx: Context): Promise<Answer>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const WINDOW_PARAMS = ['window', 'from', 'to', 'project'] as const;
+
+async function callList(ctx: Context, list: typeof slowestCalls | typeof failedCalls): Promise<Answer> {
+  const limit = limitParam(ctx.params.get('limit'));
+  const w = resolveWindow(ctx.params, ctx.now, 'raw');
+  const calls = await list(ctx.client, {
+    projectId: ctx.projectId,
+    from: new Date(w.from),
+    to: new Date(w.to),
+    limit,
   });
-  return { total: num(counted[0]?.total ?? 0), dead_letters };
+  return {
+    body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), limit, calls },
+    rows: calls.length,
+  };
+}
+
+/** "…" is not escaped: its three bytes of UTF-8. */
+const ELLIPSIS_ESCAPED_BYTES = 3;
+
+/**
+ * The letters with their longest texts cut so that the answer `page` makes of them fits the load
+ * balancer's limit: the reasons and lines share what the rest of the answer leaves, the shorter
+ * ones whole and the longer ones cut to an equal share (a cut reason ends in "…", a cut line is
+ * flagged `line_truncated`). A page of any size then fits, however long its events were.
+ */
+export function fitDeadLetters(
+  letters: readonly DeadLetterRow[],
+  page: (letters: readonly DeadLetterRow[]) => unknown,
+): DeadLetterRow[] {
+  const bare = letters.map((letter) => ({ ...letter, reason: '', line: '' }));
+  const budget =
+    QUERY_API_LIMITS.maxEscapedBodyBytes - Buffer.byteLength(JSON.stringify(JSON.stringify(page(bare))));
+  const cap = fairCap(
+    letters.flatMap((letter) => [escapedBytes(letter.reason), escapedBytes(letter.line)]),
+    budget,
+  );
+  if (cap === Number.POSITIVE_INFINITY) return [...letters];
+  return letters.map((letter) => {
+    const reason =
+      escapedBytes(letter.reason) > cap
+        ? `${escapedPrefix(letter.reason, Math.max(0, cap - ELLIPSIS_ESCAPED_BYTES))}…`
+        : letter.reason;
+    return escapedBytes(letter.line) > cap
+      ? { ...letter, reason, line: escapedPrefix(letter.line, cap), line_truncated: true }
+      : { ...letter, reason };
+  });
+}
+
+const ROUTES: readonly RouteSpec[] = [
+  {
+    name: 'metrics',
+    path: '/v1/metrics',
+    params: [...WINDOW_PARAMS, 'step'],
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'series');
+      const window = { projectId: ctx.projectId, from: new Date(w.from), to: new Date(w.to) };
+      const series =
+        w.step === 'hour'
+          ? (await hourStats(ctx.client, window)).map(({ hour, ...rest }) => ({ time: hour, ...rest }))
+          : (await minuteStats(ctx.client, window)).map(({ minute, ...rest }) => ({ time: minute, ...rest }));
+      return {
+        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), step: w.step, series },
+        rows: series.length,
+      };
+    },
+  },
+  {
+    name: 'summary',
+    path: '/v1/summary',
+    params: WINDOW_PARAMS,
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'totals');
+      const totals = await summary(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+      });
+      return { body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), summary: totals }, rows: 1 };
+    },
+  },
+  {
+    name: 'models',
+    path: '/v1/models',
+    params: WINDOW_PARAMS,
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'totals');
+      const models = await modelUsage(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+      });
+      return {
+        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), models },
+        rows: models.length,
+      };
+    },
+  },
+  {
+    name: 'calls_slowest',
+    path: '/v1/calls/slowest',
+    params: [...WINDOW_PARAMS, 'limit'],
+    run: (ctx) => callList(ctx, slowestCalls),
+  },
+  {
+    name: 'calls_failed',
+    path: '/v1/calls/failed',
+    params: [...WINDOW_PARAMS, 'limit'],
+    run: (ctx) => callList(ctx, failedCalls),
+  },
+  {
+    name: 'calls_count',
+    path: '/v1/calls/count',
+    params: [...WINDOW_PARAMS, METADATA_PARAM],
+    async run(ctx) {
+      const w = resolveWindow(ctx.params, ctx.now, 'raw');
+      const metadata = metadataParams(ctx.params);
+      const count = await callCount(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+        metadata,
+      });
+      return {
+        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), metadata, ...count },
+        rows: 1,
+      };
+    },
+  },
+  {
+    name: 'trace',
+    path: '/v1/traces/{trace_id}',
+    params: ['project'],
+    async run(ctx) {
+      const traceId = traceIdParam(ctx.arg);
+      const spans = await traceSpans(ctx.client, { projectId: ctx.projectId, traceId });
+      if (spans.length === 0) {
+        return {
+          error: {
+            statusCode: 404,
+            code: 'trace_not_found',
+            message: `no spans of trace ${traceId} in project "${ctx.projectId}" (a trace is queryable a few seconds after it is sent)`,
+          },
+        };
+      }
+      return { body: { project: ctx.projectId, trace_id: traceId, spans }, rows: spans.length };
+    },
+  },
+  {
+    name: 'dead_letters',
+    path: '/v1/dead-letters',
+    params: [...WINDOW_PARAMS, 'limit'],
+    async run(ctx) {
+      const limit = limitParam(ctx.params.get('limit'));
+      const w = resolveWindow(ctx.params, ctx.now, 'raw');
+      const { total, dead_letters } = await deadLetters(ctx.client, {
+        projectId: ctx.projectId,
+        from: new Date(w.from),
+        to: new Date(w.to),
+        limit,
+      });
+      const page = (letters: readonly DeadLetterRow[]) => ({
+        project: ctx.projectId,
+        from: iso(w.from),
+        to: iso(w.to),
+        limit,
+        total,
+        dead_letters: letters,
+      });
+      const letters = fitDeadLetters(dead_letters, page);
+      return { body: page(letters), rows: letters.length };
+    },
+  },
+];
+
+const ROUTE_LIST = ROUTES.map((r) => r.path).join(', ');
+
+function matchRoute(path: string): { spec: RouteSpec; arg: string } | undefined {
+  const trace = /^\/v1\/traces\/([^/]+)$/.exec(path);
+  if (trace?.[1]) return { spec: ROUTES.find((r) => r.name === 'trace') as RouteSpec, arg: trace[1] };
+  const spec = ROUTES.find((r) => r.name !== 'trace' && r.path === path);
+  return spec ? { spec, arg: '' } : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request
+
+/**
+ * Answers one query request: `GET` (or `HEAD`) on a route of `QUERY_ROUTE_PREFIXES`, with an API
+ * key. `request.path` may carry the query string.
+ */
+export async function handleQueryRequest(request: HttpRequest, deps: QueryDeps): Promise<QueryResult> {
+  const result = await answer(request, deps);
+  // A HEAD answer is the GET answer's status and headers, without its body.
+  return request.method === 'HEAD' ? { ...result, response: { ...result.response, body: '' } } : result;
+}
+
+async function answer(request: HttpRequest, deps: QueryDeps): Promise<QueryResult> {
+  const { method } = request;
+  const { path, search } = splitPath(request.path);
+  if (path === QUERY_HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
+    // The load balancer's health check of this function's target group: no key, no ClickHouse,
+    // so a ClickHouse outage shows in the answers, not as a load balancer taken out of DNS.
+    return {
+      response: respond(200, { status: 'ok' }),
+      summary: { route: 'health', method, statusCode: 200 },
+    };
+  }
+  const matched = matchRoute(path);
+  if (!matched) {
+    return {
+      response: failure(
+        404,
+        'not_found',
+        `no such endpoint: ${method} ${path.slice(0, 200) || '/'}; the query API has GET ${ROUTE_LIST}`,
+      ),
+      summary: { route: 'other', method, statusCode: 404, errorCode: 'not_found' },
+    };
+  }
+  const { spec, arg } = matched;
+  const route = spec.name;
+  const result = (
+    statusCode: number,
+    code: string,
+    message: string,
+    extra: Partial<QuerySummary> = {},
+    headers: Record<string, string> = {},
+  ): QueryResult => ({
+    response: failure(statusCode, code, message, headers),
+    summary: { route, method, statusCode, errorCode: code, ...extra },
+  });
+  if (method !== 'GET' && method !== 'HEAD') {
+    return result(
+      405,
+      'method_not_allowed',
+      `${method} is not allowed on ${spec.path}; use GET`,
+      {},
+      {
+        allow: 'GET, HEAD',
+      },
+    );
+  }
+
+  const retryAfter = { 'retry-after': String(QUERY_API_LIMITS.retryAfterSec) };
+  let auth: Awaited<ReturnType<typeof authenticate>>;
+  try {
+    auth = await authenticate(deps.keys, request.headers.authorization);
+  } catch (error) {
+    return result(
+      503,
+      'key_store_unavailable',
+      'the API key could not be checked; send the request again after Retry-After seconds',
+      { internalError: String(error) },
+      retryAfter,
+    );
+  }
+  if (!auth.ok) return result(401, 'unauthorized', auth.reason, {}, { 'www-authenticate': 'Bearer' });
+  const who = { projectId: auth.projectId, keyId: auth.keyId };
+
+  let routeAnswer: Answer;
+  try {
+    const params = readParams(search, spec.params, spec.path);
+    const project = params.get('project');
+    if (project !== undefined && project !== auth.projectId) {
+      return result(
+        403,
+        'forbidden',
+        `this API key belongs to project "${auth.projectId}" and cannot read project ${JSON.stringify(project.slice(0, 64))}; use a key of that project`,
+        who,
+      );
+    }
+    routeAnswer = await spec.run({
+      client: deps.clickhouse,
+      projectId: auth.projectId,
+      params,
+      now: deps.now(),
+      arg,
+    });
+  } catch (error) {
+    if (error instanceof QueryInputError) return result(400, 'invalid_query', error.message, who);
+    return result(
+      503,
+      'unavailable',
+      'the event store could not be queried; send the request again after Retry-After seconds',
+      { ...who, internalError: String(error) },
+      retryAfter,
+    );
+  }
+
+  if ('error' in routeAnswer) {
+    const { statusCode, code, message } = routeAnswer.error;
+    return result(statusCode, code, message, { ...who, rows: 0 });
+  }
+  const { body, rows } = routeAnswer;
+  const response = respond(200, body);
+  const escapedBytes = Buffer.byteLength(JSON.stringify(response.body));
+  if (escapedBytes > QUERY_API_LIMITS.maxEscapedBodyBytes) {
+    return result(
+      422,
+      'response_too_large',
+      `the answer (${rows} rows, ${escapedBytes} bytes as a Lambda returns it) is over the load balancer's 1 MB limit; ask for a shorter window, a lower limit or step=hour`,
+      { ...who, rows },
+    );
+  }
+  return {
+    response,
+    summary: { route, method, statusCode: 200, ...who, rows },
+  };
+}
+
+/**
+ * The answer when the function could not set up what it queries with (its environment, the
+ * ClickHouse password): 503, the cause for operators' logs only.
+ */
+export function unavailableResult(request: HttpRequest, error: unknown): QueryResult {
+  const route = matchRoute(splitPath(request.path).path)?.spec.name ?? 'other';
+  const response = failure(
+    503,
+    'unavailable',
+    'the query API is not available; send the request again after Retry-After seconds',
+    { 'retry-after': String(QUERY_API_LIMITS.retryAfterSec) },
+  );
+  return {
+    response: request.method === 'HEAD' ? { ...response, body: '' } : response,
+    summary: {
+      route,
+      method: request.method,
+      statusCode: 503,
+      errorCode: 'unavailable',
+      internalError: String(error),
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/auth/lambda-key-store.js';
 import { clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse/env.js';
 import { readEnv } from '../shared/read-env.js';
-import type { QueryDeps } from './api.js';
+import type { QueryDeps } from './core.js';
 
 /** The query function's own variables; the ClickHouse ones are read as the loader reads them. */
 const Env = z.object({ ...KEY_STORE_ENV });

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { albPathWithQuery, fromAlbEvent, toAlbResult } from '../shared/alb.js';
 import { observability } from '../shared/observability.js';
-import { handleQueryRequest, type QueryDeps, type QuerySummary, unavailableResult } from './api.js';
+import { handleQueryRequest, type QueryDeps, type QuerySummary, unavailableResult } from './core.js';
 import { lambdaQueryDeps } from './deps.js';
 
 const { logger, metrics } = observability('query');

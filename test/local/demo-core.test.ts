@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/flags.js';
-import type { ModelUsage, Summary } from '../../functions/query/core.js';
+import type { ModelUsage, Summary } from '../../functions/query/queries.js';
 import {
   curlCommands,
   DEMO_DEFAULTS,

@@ -1,105 +1,52 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../../clickhouse/migrate.js';
-import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
-import {
-  type CallRow,
-  callCount,
-  type FailedCall,
-  failedCalls,
-  hourStats,
-  type MetadataFilters,
-  type MinuteStat,
-  minuteStats,
-  modelUsage,
-  QueryInputError,
-  slowestCalls,
-  summary,
-  type TraceSpan,
-  traceSpans,
-} from '../../../functions/query/core.js';
-import { createClickHouseClient } from '../../../functions/shared/clickhouse/client.js';
+import { handleQueryRequest, QUERY_API_LIMITS, type QueryDeps } from '../../../functions/query/core.js';
+import { QUERY_LIMITS } from '../../../functions/query/queries.js';
+import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import {
   checkEvent,
   type EventInput,
   type NormalizedEvent,
 } from '../../../functions/shared/contract/event.js';
+import type { HttpRequest } from '../../../functions/shared/http.js';
 import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
-import { insertIngestRows } from '../../helpers/clickhouse.js';
+import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**
- * The analytics core against the real embedded engine, migrations applied, events inserted the
- * way the loader inserts them (NDJSON into `events_ingest`). Every number is compared with ground
- * truth computed here from the very events inserted, normalised by the event contract.
+ * The query API against the real embedded engine: events of two projects inserted the way the
+ * loader inserts them, every figure compared with ground truth computed here from those events.
  */
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-// Rows expire 400 days and prompts 90 days after their timestamp, so the data sits a day back
-// from now rather than on a fixed date.
-const FROM = Math.floor(Date.now() / HOUR) * HOUR - DAY;
-const TO = FROM + 10 * MINUTE;
+// Rows expire some days after their timestamp, so the data sits just before the real clock,
+// and the API's clock is held there.
+const NOW = Math.floor(Date.now() / MINUTE) * MINUTE + 17_250;
+/** The end of NOW's minute: where a `window` ends. */
+const MINUTE_END = Math.floor(NOW / MINUTE) * MINUTE + MINUTE;
+/** The end of NOW's hour: where a series by the hour ends. */
+const HOUR_END = Math.ceil(MINUTE_END / HOUR) * HOUR;
 
 const A = 'proj-a';
 const B = 'proj-b';
-/** Valid by the project id pattern, and holds a SQL comment opener: bound, it is only data. */
-const C = 'c--x.y_z';
-const EMPTY = 'proj-empty';
-const MODELS = ['gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4'] as const;
+const MODELS_A = ['gpt-4o-mini', 'gpt-4o', 'claude-sonnet-4'] as const;
+const MODEL_B_ONLY = 'b-private-model';
 
-/**
- * t-digest quantiles are estimates: each must lie between the exact (nearest-rank) quantiles
- * at ranks q - 0.02 and q + 0.02 of the group's latencies.
- */
-const TDIGEST_RANK_TOLERANCE = 0.02;
+const iso = (ms: number) => new Date(ms).toISOString();
+const ms = (text: string) => Date.parse(text);
 
 // ---------------------------------------------------------------------------------------------
-// The data set: seeded, so every run inserts the same events (relative to FROM).
+// The data set
 
-interface Special {
-  /** A span exactly at FROM (in every window starting there) and one 1 ms before (in none). */
-  atFrom: NormalizedEvent;
-  beforeFrom: NormalizedEvent;
-  /** A span exactly at TO (in no window ending there) and one 1 ms before (in it). */
-  atTo: NormalizedEvent;
-  beforeTo: NormalizedEvent;
-  /**
-   * A window on raw rows that is not on whole seconds, and failed spans 1 ms either side of its
-   * bounds and exactly on them: a bound that loses its milliseconds shows.
-   */
-  inner: {
-    from: number;
-    to: number;
-    beforeFrom: NormalizedEvent;
-    atFrom: NormalizedEvent;
-    beforeTo: NormalizedEvent;
-    atTo: NormalizedEvent;
-  };
-  /** A trace of four spans in A. */
-  multiSpanTraceId: string;
-  /** A trace with quotes, backslashes, newlines and emoji in its text. */
-  oddTextTraceId: string;
-  /** A trace id used by spans in both A and B. */
-  sharedTraceId: string;
-  /** A trace of two spans with the same timestamp and latency. */
-  tieTraceId: string;
-}
-
-/** Each event as the client sent it (`raw`) and as the contract normalises it (`event`). */
 interface Sent {
   readonly raw: EventInput;
   readonly event: NormalizedEvent;
 }
 
-function buildDataSet(): { sent: Sent[]; special: Special } {
-  const random = seededRandom(42);
-  const generator = eventGenerator({ seed: 7 });
+function buildDataSet() {
+  const random = seededRandom(11);
+  const generator = eventGenerator({ seed: 5 });
   const sent: Sent[] = [];
-
   const add = (project: string, overrides: Partial<EventInput>): NormalizedEvent => {
     const raw = generator.next({ error_message: undefined, status: 'ok', ...overrides });
     const checked = checkEvent(JSON.parse(JSON.stringify(raw)), project);
@@ -107,991 +54,771 @@ function buildDataSet(): { sent: Sent[]; special: Special } {
     sent.push({ raw, event: checked.event });
     return checked.event;
   };
-  const at = (ms: number) => new Date(ms).toISOString();
-  // Skewed like real latencies, with fractions of a millisecond.
-  const latency = () => Math.round((40 + 6_000 * random() ** 3) * 1_000) / 1_000;
-  const failure = (i: number) =>
-    random() < 0.12 ? { status: 'error' as const, error_message: `upstream 429 after retry ${i}` } : {};
+  const latency = (scale: number) => Math.round((40 + scale * random() ** 3) * 1_000) / 1_000;
+  const failure = (rate: number) =>
+    random() < rate ? { status: 'error' as const, error_message: 'upstream 429' } : {};
 
-  /** A trace: a root span and `children` child spans a quarter second apart. */
-  const trace = (project: string, startMs: number, children: number, traceId?: string): NormalizedEvent => {
-    const model = MODELS[Math.floor(random() * MODELS.length)] as string;
-    const root = add(project, {
-      ...(traceId ? { trace_id: traceId } : {}),
-      model,
-      timestamp: at(startMs),
-      latency_ms: latency(),
-      ...failure(sent.length),
+  // A: 200 calls over the last 50 minutes, up to the current instant.
+  for (let i = 0; i < 200; i++) {
+    add(A, {
+      model: MODELS_A[Math.floor(random() * MODELS_A.length)] as string,
+      timestamp: iso(NOW - Math.floor(random() * 50 * MINUTE)),
+      latency_ms: latency(3_000),
+      ...failure(0.15),
     });
-    for (let c = 1; c <= children; c++) {
-      add(project, {
-        trace_id: root.trace_id,
-        parent_span_id: root.span_id,
-        model: MODELS[Math.floor(random() * MODELS.length)] as string,
-        timestamp: at(startMs + c * 250),
-        latency_ms: latency(),
-        ...failure(sent.length),
-      });
-    }
-    return root;
-  };
-
-  for (const [project, spans] of [
-    [A, 300],
-    [B, 120],
-    [C, 60],
-  ] as const) {
-    const first = sent.length;
-    while (sent.length - first < spans) {
-      trace(project, FROM + Math.floor(random() * 10 * MINUTE), Math.floor(random() * 3));
-    }
   }
-
-  const multiSpanTraceId = trace(A, FROM + 4 * MINUTE + 123, 3).trace_id;
-  const oddText = add(A, {
-    model: 'gpt-4o',
-    timestamp: at(FROM + 2 * MINUTE + 5),
-    latency_ms: 812.25,
-    prompt: `It's a "quote" \\ back\\slash\nnew line\ttab; DROP TABLE events; -- 🚀 ünïcode`,
-    response: { role: 'assistant', content: "'; SELECT 1 --" },
-    tags: ['odd', "it's"],
-  });
-  const sharedTraceId = trace(A, FROM + 6 * MINUTE + 7, 1).trace_id;
-  trace(B, FROM + 6 * MINUTE + 9, 2, sharedTraceId);
-
-  // Ties on latency and timestamp: the documented tie-breaks (trace id, then span id) decide.
-  // The ids are chosen so that any other order of the tie-breaks gives a different list.
-  const tieAt = at(FROM + 5 * MINUTE + 5);
-  const tied = (traceId: string, spanId: string, parentSpanId?: string) =>
-    add(A, {
-      trace_id: traceId,
-      span_id: spanId,
-      ...(parentSpanId ? { parent_span_id: parentSpanId } : {}),
-      model: 'gpt-4o',
-      timestamp: tieAt,
-      latency_ms: 5_000.5,
-      status: 'error',
-      error_message: 'tie',
+  // B: slower, failing more often, one model of its own: any of it leaking into A's answers shows.
+  for (let i = 0; i < 120; i++) {
+    add(B, {
+      model: i % 2 === 0 ? MODEL_B_ONLY : 'gpt-4o',
+      timestamp: iso(NOW - Math.floor(random() * 50 * MINUTE)),
+      latency_ms: 50_000 + latency(3_000),
+      ...failure(0.5),
     });
-  const tie = tied('a'.repeat(32), 'f'.repeat(16));
-  tied(tie.trace_id, 'e'.repeat(16), tie.span_id);
-  tied('b'.repeat(32), '1'.repeat(16));
-
-  // The boundaries, each slower than anything else, so a wrong bound shows at the top of a list.
-  const edge = (ms: number, latencyMs: number) =>
-    add(A, {
-      model: 'gpt-4o-mini',
-      timestamp: at(ms),
-      latency_ms: latencyMs,
-      status: 'error',
-      error_message: `edge at ${at(ms)}`,
-    });
-  const innerFrom = FROM + 2 * MINUTE + 30_500;
-  const innerTo = FROM + 7 * MINUTE + 45_250;
-  const special: Special = {
-    atFrom: edge(FROM, 80_000),
-    beforeFrom: edge(FROM - 1, 90_001),
-    atTo: edge(TO, 90_002),
-    beforeTo: edge(TO - 1, 70_000),
-    inner: {
-      from: innerFrom,
-      to: innerTo,
-      beforeFrom: edge(innerFrom - 1, 60_004),
-      atFrom: edge(innerFrom, 60_003),
-      beforeTo: edge(innerTo - 1, 60_002),
-      atTo: edge(innerTo, 60_001),
-    },
-    multiSpanTraceId,
-    oddTextTraceId: oddText.trace_id,
-    sharedTraceId,
-    tieTraceId: tie.trace_id,
+  }
+  // The bounds of a one-hour window: in it at its first millisecond and in the current minute,
+  // out of it a millisecond before.
+  const edges = {
+    atFrom: add(A, { model: 'gpt-4o', timestamp: iso(MINUTE_END - HOUR), latency_ms: 123.5 }),
+    beforeFrom: add(A, { model: 'gpt-4o', timestamp: iso(MINUTE_END - HOUR - 1), latency_ms: 77 }),
+    now: add(A, { model: 'gpt-4o-mini', timestamp: iso(NOW), latency_ms: 99.25 }),
   };
-  return { sent, special };
+  // Older calls for the hourly series, and one outside a day.
+  for (let h = 3; h <= 5; h++) {
+    add(A, { model: 'gpt-4o', timestamp: iso(NOW - h * HOUR - 5 * MINUTE), latency_ms: 1_000 * h });
+  }
+  const twoDaysAgo = add(A, { model: 'gpt-4o', timestamp: iso(NOW - 48 * HOUR), latency_ms: 10 });
+
+  // A trace of three spans in A, and a trace id used in both projects.
+  const root = add(A, { model: 'gpt-4o', timestamp: iso(NOW - 10 * MINUTE), latency_ms: 500 });
+  for (let c = 1; c <= 2; c++) {
+    add(A, {
+      trace_id: root.trace_id,
+      parent_span_id: root.span_id,
+      model: 'gpt-4o-mini',
+      timestamp: iso(NOW - 10 * MINUTE + c * 100),
+      latency_ms: 100,
+    });
+  }
+  const sharedA = add(A, { model: 'gpt-4o', timestamp: iso(NOW - 20 * MINUTE), latency_ms: 300 });
+  add(B, {
+    trace_id: sharedA.trace_id,
+    model: MODEL_B_ONLY,
+    timestamp: iso(NOW - 20 * MINUTE),
+    latency_ms: 300,
+  });
+  const onlyB = add(B, { model: MODEL_B_ONLY, timestamp: iso(NOW - 30 * MINUTE), latency_ms: 300 });
+
+  // A load run 30 hours back, outside every window the other routes are asked for: five calls
+  // of A, two of them stored twice, and three of B tagged with the same run.
+  const loadRun = { from: NOW - 30 * HOUR, to: NOW - 30 * HOUR + 10 * MINUTE, id: 'run-7f3a' };
+  const runCalls = [A, A, A, A, A, B, B, B].map((project, i) =>
+    add(project, {
+      model: project === A ? 'gpt-4o' : MODEL_B_ONLY,
+      timestamp: iso(loadRun.from + i * MINUTE),
+      latency_ms: 200,
+      metadata: { load_run: loadRun.id, deploy: { id: i % 2 === 0 ? 7 : '8' } },
+    }),
+  );
+  const storedAgain = sent.filter((s) => runCalls.slice(0, 2).includes(s.event));
+  return {
+    sent,
+    loadRun,
+    storedAgain,
+    edges,
+    twoDaysAgo,
+    traceA: root.trace_id,
+    sharedTrace: sharedA.trace_id,
+    traceB: onlyB.trace_id,
+  };
 }
 
-const { sent: SENT, special: SPECIAL } = buildDataSet();
-const EVENTS = SENT.map((s) => s.event);
-
-// ---------------------------------------------------------------------------------------------
-// Ground truth
-
-const ms = (iso: string) => Date.parse(iso);
-const compare = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
-const sum = (values: number[]) => values.reduce((total, v) => total + v, 0);
+const DATA = buildDataSet();
+const EVENTS = DATA.sent.map((s) => s.event);
 
 function within(project: string, from: number, to: number): NormalizedEvent[] {
   return EVENTS.filter((e) => e.project_id === project && ms(e.timestamp) >= from && ms(e.timestamp) < to);
 }
 
-function groupBy(events: NormalizedEvent[], key: (e: NormalizedEvent) => string): NormalizedEvent[][] {
+const sum = (values: number[]) => values.reduce((total, v) => total + v, 0);
+
+/** Ground truth of a series: per bucket and model, ordered as the API orders them. */
+function expectedSeries(events: NormalizedEvent[], bucketMs: number) {
   const groups = new Map<string, NormalizedEvent[]>();
-  for (const e of events) groups.set(key(e), [...(groups.get(key(e)) ?? []), e]);
-  return [...groups.values()];
+  for (const e of events) {
+    const key = `${iso(Math.floor(ms(e.timestamp) / bucketMs) * bucketMs)} ${e.model}`;
+    groups.set(key, [...(groups.get(key) ?? []), e]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, group]) => ({
+      key,
+      requests: group.length,
+      errors: group.filter((e) => e.status === 'error').length,
+      latencySum: sum(group.map((e) => e.latency_ms)),
+      latencyMax: Math.max(...group.map((e) => e.latency_ms)),
+    }));
 }
-
-function nearestRank(sorted: number[], q: number): number {
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1] as number;
-}
-
-function expectQuantile(actual: number | null, latencies: number[], q: number): void {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  expect(actual).toBeGreaterThanOrEqual(nearestRank(sorted, q - TDIGEST_RANK_TOLERANCE));
-  expect(actual).toBeLessThanOrEqual(nearestRank(sorted, q + TDIGEST_RANK_TOLERANCE));
-}
-
-const minuteOf = (e: NormalizedEvent) =>
-  new Date(Math.floor(ms(e.timestamp) / MINUTE) * MINUTE).toISOString();
-const errorsIn = (events: NormalizedEvent[]) => events.filter((e) => e.status === 'error').length;
-const latencies = (events: NormalizedEvent[]) => events.map((e) => e.latency_ms);
-
-function expectedMinuteGroups(events: NormalizedEvent[]) {
-  return groupBy(events, (e) => `${minuteOf(e)} ${e.model}`)
-    .map((group) => ({ minute: minuteOf(group[0] as NormalizedEvent), model: group[0]?.model ?? '', group }))
-    .sort((a, b) => compare(a.minute, b.minute) || compare(a.model, b.model));
-}
-
-const bySlowest = (a: NormalizedEvent, b: NormalizedEvent) =>
-  b.latency_ms - a.latency_ms ||
-  ms(b.timestamp) - ms(a.timestamp) ||
-  compare(a.trace_id, b.trace_id) ||
-  compare(a.span_id, b.span_id);
-
-const byLatest = (a: NormalizedEvent, b: NormalizedEvent) =>
-  ms(b.timestamp) - ms(a.timestamp) || compare(a.trace_id, b.trace_id) || compare(a.span_id, b.span_id);
-
-const callRow = (e: NormalizedEvent): CallRow => ({
-  trace_id: e.trace_id,
-  span_id: e.span_id,
-  timestamp: e.timestamp,
-  model: e.model,
-  name: e.name,
-  latency_ms: e.latency_ms,
-  status: e.status,
-});
-
-const failedCall = (e: NormalizedEvent): FailedCall => ({
-  trace_id: e.trace_id,
-  span_id: e.span_id,
-  timestamp: e.timestamp,
-  model: e.model,
-  name: e.name,
-  latency_ms: e.latency_ms,
-  error_message: e.error_message,
-});
-
-const traceSpan = (e: NormalizedEvent): TraceSpan => ({
-  trace_id: e.trace_id,
-  span_id: e.span_id,
-  parent_span_id: e.parent_span_id,
-  timestamp: e.timestamp,
-  name: e.name,
-  model: e.model,
-  input_tokens: e.input_tokens,
-  output_tokens: e.output_tokens,
-  total_tokens: e.tokens_used,
-  latency_ms: e.latency_ms,
-  cost_cents: e.cost_cents,
-  status: e.status,
-  error_message: e.error_message,
-  user_id: e.user_id,
-  session_id: e.session_id,
-  tags: e.tags,
-  metadata: e.metadata,
-  prompt: e.prompt,
-  response: e.response,
-});
 
 // ---------------------------------------------------------------------------------------------
-// The engine
+// The engine, the keys, and requests
 
-let dir: string;
-let client: ClickHouseClient;
+let engine: Awaited<ReturnType<typeof embeddedClickHouse>>;
+let deps: QueryDeps;
+
+const keyA = newApiKey(A, new Date(NOW - HOUR));
+const keyB = newApiKey(B, new Date(NOW - HOUR));
+const revoked = newApiKey(A, new Date(NOW - HOUR));
+const records = new Map<string, ApiKeyRecord>([
+  [keyA.record.keyId, keyA.record],
+  [keyB.record.keyId, keyB.record],
+  [revoked.record.keyId, { ...revoked.record, revokedAt: iso(NOW - MINUTE) }],
+]);
+const keys: KeyStore = { findByKeyId: async (keyId) => records.get(keyId) };
 
 /** Inserts as the loader does: client events plus the record header's fields, into the Null table. */
-async function insertBatch(batch: Sent[], key: string): Promise<void> {
+async function insert(client: ClickHouseClient, batch: Sent[]): Promise<void> {
   await insertIngestRows(
     client,
     batch.map(({ raw, event }) => ({
       ...raw,
       _project_id: event.project_id,
-      _received_at: new Date(FROM + HOUR).toISOString(),
-      _request_id: `request-${key}`,
-      _request_key: key,
+      _received_at: iso(NOW),
+      _request_id: 'request-1',
+      _request_key: 'key-1',
     })),
   );
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'evalforge-query-core-'));
-  client = await createClickHouseClient({ kind: 'embedded', path: join(dir, 'db') });
-  await migrate(client, { kind: 'single' });
-  // Unmerged rollup rows are the case the queries must handle: keep every insert's rows apart.
-  await client.command({ query: 'SYSTEM STOP MERGES events_minute' });
-  // Three inserts over the whole time range, so most (project, minute, model) keys have several rows.
-  for (let part = 0; part < 3; part++) {
-    await insertBatch(
-      SENT.filter((_, i) => i % 3 === part),
-      `batch-${part}`,
-    );
-  }
+  engine = await embeddedClickHouse();
+  await insert(engine.client, DATA.sent);
+  await insert(engine.client, DATA.storedAgain);
+  deps = { keys, clickhouse: engine.client, now: () => NOW };
 });
 
 afterAll(async () => {
-  await client?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await engine?.close();
 });
 
-describe('the data set', () => {
-  it('has unique span ids, errors, three models, and rollup keys held in several unmerged rows', async () => {
-    expect(new Set(EVENTS.map((e) => `${e.trace_id}/${e.span_id}`)).size).toBe(EVENTS.length);
-    expect(new Set(EVENTS.map((e) => e.span_id)).size).toBe(EVENTS.length);
-    expect(errorsIn(within(A, FROM, TO))).toBeGreaterThan(10);
-    expect(new Set(EVENTS.map((e) => e.model))).toEqual(new Set(MODELS));
+function request(path: string, options: { key?: string | null; method?: string } = {}): HttpRequest {
+  const key = options.key === undefined ? keyA.key : options.key;
+  return {
+    method: options.method ?? 'GET',
+    path,
+    headers: key === null ? {} : { authorization: `Bearer ${key}` },
+    body: Buffer.alloc(0),
+  };
+}
 
-    const result = await client.query({
-      query: `SELECT count() AS rows, uniqExact(minute, model) AS keys FROM events_minute
-              WHERE project_id = {project:String}`,
-      query_params: { project: A },
-      format: 'JSONEachRow',
-    });
-    const [counts] = await result.json<{ rows: string; keys: string }>();
-    expect(Number(counts?.rows)).toBeGreaterThan(Number(counts?.keys));
-  });
-});
+async function get(path: string, options: { key?: string | null; method?: string; with?: QueryDeps } = {}) {
+  const { response, summary } = await handleQueryRequest(request(path, options), options.with ?? deps);
+  // biome-ignore lint/suspicious/noExplicitAny: answers are checked field by field below
+  const body = response.body === '' ? undefined : (JSON.parse(response.body) as any);
+  return { status: response.statusCode, headers: response.headers, body, summary };
+}
 
 // ---------------------------------------------------------------------------------------------
-// Dashboard queries (the rollup)
 
-const ROLLUP_WINDOWS = [
-  { name: `${A}, the whole window`, project: A, from: FROM, to: TO },
-  // Six whole hours: totals come from the hourly rollup.
-  { name: `${A}, six whole hours`, project: A, from: FROM, to: FROM + 6 * HOUR },
-  { name: `${A}, minutes 3 to 7`, project: A, from: FROM + 3 * MINUTE, to: FROM + 7 * MINUTE },
-  { name: `${B}, the whole window`, project: B, from: FROM, to: TO },
-  {
-    name: `${C}, minutes 1 to 9 (a project id holding "--")`,
-    project: C,
-    from: FROM + MINUTE,
-    to: TO - MINUTE,
-  },
-];
+describe('GET /v1/metrics', () => {
+  it('answers per-minute counts and sums equal to ground truth, the current minute included', async () => {
+    const { status, headers, body, summary } = await get('/v1/metrics?window=1h');
 
-describe('minuteStats', () => {
-  it.each(ROLLUP_WINDOWS)(
-    'matches ground truth per minute and model: $name',
-    async ({ project, from, to }) => {
-      const expected = expectedMinuteGroups(within(project, from, to));
-      expect(expected.length).toBeGreaterThan(5);
-
-      const rows = await minuteStats(client, { projectId: project, from: new Date(from), to: new Date(to) });
-
-      expect(rows.map((r) => `${r.minute} ${r.model}`)).toEqual(
-        expected.map((g) => `${g.minute} ${g.model}`),
-      );
-      rows.forEach((row: MinuteStat, i) => {
-        const group = expected[i]?.group ?? [];
-        expect(row).toMatchObject({
-          requests: group.length,
-          errors: errorsIn(group),
-          error_rate: expect.closeTo(errorsIn(group) / group.length, 12),
-          latency_ms_avg: expect.closeTo(sum(latencies(group)) / group.length, 9),
-          latency_ms_max: Math.max(...latencies(group)),
-        });
-        expectQuantile(row.latency_ms_p50, latencies(group), 0.5);
-        expectQuantile(row.latency_ms_p95, latencies(group), 0.95);
-        expectQuantile(row.latency_ms_p99, latencies(group), 0.99);
-      });
-    },
-  );
-
-  it('counts the minute of an event exactly at from and not the minute of one exactly at to', async () => {
-    const rows = await minuteStats(client, { projectId: A, from: new Date(FROM), to: new Date(TO) });
-
-    const first = rows.find((r) => r.minute === new Date(FROM).toISOString() && r.model === 'gpt-4o-mini');
-    expect(first?.latency_ms_max).toBe(SPECIAL.atFrom.latency_ms);
-    expect(rows.map((r) => ms(r.minute))).not.toContain(FROM - MINUTE);
-    expect(rows.map((r) => ms(r.minute))).not.toContain(TO);
-    expect(Math.max(...rows.map((r) => r.latency_ms_max))).toBe(SPECIAL.atFrom.latency_ms);
-  });
-});
-
-const hourOf = (e: NormalizedEvent) => new Date(Math.floor(ms(e.timestamp) / HOUR) * HOUR).toISOString();
-
-describe('hourStats', () => {
-  it.each([
-    { name: `${A}, six hours`, project: A, from: FROM, to: FROM + 6 * HOUR },
-    { name: `${B}, from an hour before the data`, project: B, from: FROM - HOUR, to: FROM + 2 * HOUR },
-  ])('matches ground truth per hour and model: $name', async ({ project, from, to }) => {
-    const expected = groupBy(within(project, from, to), (e) => `${hourOf(e)} ${e.model}`)
-      .map((group) => ({ hour: hourOf(group[0] as NormalizedEvent), model: group[0]?.model ?? '', group }))
-      .sort((a, b) => compare(a.hour, b.hour) || compare(a.model, b.model));
-    expect(expected.length).toBeGreaterThanOrEqual(3);
-
-    const rows = await hourStats(client, { projectId: project, from: new Date(from), to: new Date(to) });
-
-    expect(rows.map((r) => `${r.hour} ${r.model}`)).toEqual(expected.map((g) => `${g.hour} ${g.model}`));
-    rows.forEach((row, i) => {
-      const group = expected[i]?.group ?? [];
-      expect(row).toMatchObject({
-        requests: group.length,
-        errors: errorsIn(group),
-        latency_ms_avg: expect.closeTo(sum(latencies(group)) / group.length, 9),
-        latency_ms_max: Math.max(...latencies(group)),
-      });
-      expectQuantile(row.latency_ms_p95, latencies(group), 0.95);
+    expect(status).toBe(200);
+    expect(headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    expect(body).toMatchObject({
+      project: A,
+      from: iso(MINUTE_END - HOUR),
+      to: iso(MINUTE_END),
+      step: 'minute',
     });
+    const expected = expectedSeries(within(A, MINUTE_END - HOUR, MINUTE_END), MINUTE);
+    expect(expected.length).toBeGreaterThan(50);
+    expect(body.series.map((p: { time: string; model: string }) => `${p.time} ${p.model}`)).toEqual(
+      expected.map((g) => g.key),
+    );
+    body.series.forEach((point: Record<string, number>, i: number) => {
+      const group = expected[i];
+      expect(point.requests).toBe(group?.requests);
+      expect(point.errors).toBe(group?.errors);
+      expect((point.latency_ms_avg ?? 0) * (point.requests ?? 0)).toBeCloseTo(group?.latencySum ?? -1, 6);
+      expect(point.latency_ms_max).toBe(group?.latencyMax);
+    });
+    expect(summary).toMatchObject({ route: 'metrics', statusCode: 200, projectId: A, rows: expected.length });
+
+    // The bounds: the window's first millisecond is in, the one before is out, the current minute is in.
+    const point = (time: number, model: string) =>
+      body.series.find((p: { time: string; model: string }) => p.time === iso(time) && p.model === model);
+    expect(point(MINUTE_END - HOUR, 'gpt-4o')).toBeDefined();
+    expect(body.series.some((p: { time: string }) => ms(p.time) < MINUTE_END - HOUR)).toBe(false);
+    expect(point(MINUTE_END - MINUTE, 'gpt-4o-mini')).toBeDefined();
+    const total = sum(body.series.map((p: { requests: number }) => p.requests));
+    expect(total).toBe(within(A, MINUTE_END - HOUR, MINUTE_END).length);
+    expect(total).toBe(within(A, MINUTE_END - HOUR - 1, MINUTE_END).length - 1);
   });
 
-  it('rejects a window that is not whole hours', async () => {
-    await expect(
-      hourStats(client, { projectId: A, from: new Date(FROM + MINUTE), to: new Date(FROM + HOUR) }),
-    ).rejects.toThrow(/from: must be a whole hour/);
+  it('answers a series by the hour for windows over 6h, ending with the current hour', async () => {
+    const { status, body } = await get('/v1/metrics?window=24h');
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ step: 'hour', from: iso(HOUR_END - 24 * HOUR), to: iso(HOUR_END) });
+    const expected = expectedSeries(within(A, HOUR_END - 24 * HOUR, HOUR_END), HOUR);
+    expect(body.series.map((p: { time: string; model: string }) => `${p.time} ${p.model}`)).toEqual(
+      expected.map((g) => g.key),
+    );
+    expect(body.series.map((p: { requests: number }) => p.requests)).toEqual(expected.map((g) => g.requests));
+    expect(body.series.map((p: { errors: number }) => p.errors)).toEqual(expected.map((g) => g.errors));
+    expect(within(A, HOUR_END - 24 * HOUR, HOUR_END)).not.toContain(DATA.twoDaysAgo);
+  });
+
+  it('takes step=minute up to 24h, step=hour for shorter windows, and explicit from and to', async () => {
+    const byMinute = await get('/v1/metrics?window=12h&step=minute');
+    expect(byMinute.body).toMatchObject({ step: 'minute', from: iso(MINUTE_END - 12 * HOUR) });
+    const byHour = await get('/v1/metrics?window=2h&step=hour');
+    expect(byHour.body).toMatchObject({ step: 'hour', from: iso(HOUR_END - 2 * HOUR), to: iso(HOUR_END) });
+
+    const from = iso(MINUTE_END - 30 * MINUTE);
+    const to = iso(MINUTE_END - 10 * MINUTE);
+    const explicit = await get(`/v1/metrics?from=${from}&to=${to}`);
+    expect(explicit.status).toBe(200);
+    expect(explicit.body).toMatchObject({ from, to, step: 'minute' });
+    expect(sum(explicit.body.series.map((p: { requests: number }) => p.requests))).toBe(
+      within(A, ms(from), ms(to)).length,
+    );
+    // The same instants written with an offset, "+" encoded; and with "+" left as a space.
+    const offset = (t: string) => `${new Date(ms(t) + 2 * HOUR).toISOString().slice(0, 19)}+02:00`;
+    for (const plus of ['%2B', '+']) {
+      const shifted = await get(
+        `/v1/metrics?from=${offset(from).replace('+', plus)}&to=${offset(to).replace('+', plus)}`,
+      );
+      expect(shifted.body).toMatchObject({ from, to, series: explicit.body.series });
+    }
+  });
+
+  it('answers HEAD with the headers of GET and no body', async () => {
+    const { status, headers, body } = await get('/v1/metrics', { method: 'HEAD' });
+    expect(status).toBe(200);
+    expect(headers['content-type']).toBe('application/json');
+    expect(body).toBeUndefined();
   });
 });
 
-describe('modelUsage', () => {
-  it.each(ROLLUP_WINDOWS)(
-    'matches ground truth per model, costliest first: $name',
-    async ({ project, from, to }) => {
-      const groups = groupBy(within(project, from, to), (e) => e.model);
-      expect(groups).toHaveLength(3);
+describe('the other routes', () => {
+  const window = { from: MINUTE_END - HOUR, to: MINUTE_END };
 
-      const rows = await modelUsage(client, { projectId: project, from: new Date(from), to: new Date(to) });
-
-      const expected = groups
-        .map((g) => ({
-          model: g[0]?.model ?? '',
-          requests: g.length,
-          input_tokens: sum(g.map((e) => e.input_tokens)),
-          output_tokens: sum(g.map((e) => e.output_tokens)),
-          total_tokens: sum(g.map((e) => e.tokens_used)),
-          cost_cents: sum(g.map((e) => e.cost_cents)),
-        }))
-        .sort((a, b) => b.cost_cents - a.cost_cents || compare(a.model, b.model));
-      expect(rows).toEqual(expected.map((u) => ({ ...u, cost_cents: expect.closeTo(u.cost_cents, 9) })));
-    },
-  );
-});
-
-describe('summary', () => {
-  it.each(ROLLUP_WINDOWS)('matches ground truth totals: $name', async ({ project, from, to }) => {
-    const events = within(project, from, to);
-    expect(events.length).toBeGreaterThan(30);
-
-    const totals = await summary(client, { projectId: project, from: new Date(from), to: new Date(to) });
-
-    expect(totals).toEqual({
+  it('GET /v1/summary: totals over the window', async () => {
+    const { status, body } = await get('/v1/summary?window=1h');
+    const events = within(A, window.from, window.to);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ project: A, from: iso(window.from), to: iso(window.to) });
+    expect(body.summary).toMatchObject({
       requests: events.length,
-      errors: errorsIn(events),
-      error_rate: expect.closeTo(errorsIn(events) / events.length, 12),
-      latency_ms_avg: expect.closeTo(sum(latencies(events)) / events.length, 9),
-      latency_ms_p95: expect.any(Number),
-      latency_ms_max: Math.max(...latencies(events)),
+      errors: events.filter((e) => e.status === 'error').length,
       input_tokens: sum(events.map((e) => e.input_tokens)),
       output_tokens: sum(events.map((e) => e.output_tokens)),
-      total_tokens: sum(events.map((e) => e.tokens_used)),
-      cost_cents: expect.closeTo(sum(events.map((e) => e.cost_cents)), 9),
+      latency_ms_max: Math.max(...events.map((e) => e.latency_ms)),
     });
-    expectQuantile(totals.latency_ms_p95, latencies(events), 0.95);
+    expect(body.summary.cost_cents).toBeCloseTo(sum(events.map((e) => e.cost_cents)), 6);
   });
 
-  it('accepts ISO-8601 strings with an offset for the window', async () => {
-    const fromIso = new Date(FROM).toISOString().replace('Z', '+00:00');
-    const toIso = new Date(TO).toISOString();
-
-    const totals = await summary(client, { projectId: A, from: fromIso, to: toIso });
-
-    expect(totals.requests).toBe(within(A, FROM, TO).length);
-  });
-
-  it('gives zero totals and null ratios for a project without events', async () => {
-    const totals = await summary(client, { projectId: EMPTY, from: new Date(FROM), to: new Date(TO) });
-
-    expect(totals).toEqual({
-      requests: 0,
-      errors: 0,
-      error_rate: null,
-      latency_ms_avg: null,
-      latency_ms_p95: null,
-      latency_ms_max: null,
-      input_tokens: 0,
-      output_tokens: 0,
-      total_tokens: 0,
-      cost_cents: 0,
-    });
-    expect(await minuteStats(client, { projectId: EMPTY, from: new Date(FROM), to: new Date(TO) })).toEqual(
-      [],
+  it('GET /v1/summary: a window over 6h is aligned as the hourly series is, so their totals agree', async () => {
+    const summary = await get('/v1/summary?window=24h');
+    const series = await get('/v1/metrics?window=24h');
+    expect(summary.body).toMatchObject({ from: series.body.from, to: series.body.to });
+    expect(summary.body.summary.requests).toBe(
+      sum(series.body.series.map((p: { requests: number }) => p.requests)),
     );
-    expect(await modelUsage(client, { projectId: EMPTY, from: new Date(FROM), to: new Date(TO) })).toEqual(
-      [],
-    );
+    expect(summary.body.summary.requests).toBe(within(A, HOUR_END - 24 * HOUR, HOUR_END).length);
   });
 
-  it('accepts a window of exactly 31 days', async () => {
-    const totals = await summary(client, { projectId: A, from: new Date(TO - 31 * DAY), to: new Date(TO) });
-
-    expect(totals.requests).toBe(EVENTS.filter((e) => e.project_id === A && ms(e.timestamp) < TO).length);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// Raw-row queries
-
-const RAW_WINDOWS = [
-  { name: `${A}, the whole window`, project: A, from: FROM, to: TO },
-  // Windows on raw rows need not be whole minutes.
-  {
-    name: `${A}, an inner window in milliseconds`,
-    project: A,
-    from: SPECIAL.inner.from,
-    to: SPECIAL.inner.to,
-  },
-  { name: `${B}, the whole window`, project: B, from: FROM, to: TO },
-  { name: `${C}, the whole window`, project: C, from: FROM, to: TO },
-];
-const LIMITS = [1, 10, 1_000];
-const RAW_CASES = RAW_WINDOWS.flatMap((w) => LIMITS.map((limit) => ({ ...w, limit })));
-
-describe('slowestCalls', () => {
-  it.each(RAW_CASES)(
-    'lists the $limit slowest calls as ground truth orders them: $name',
-    async ({ project, from, to, limit }) => {
-      const events = within(project, from, to);
-      expect(events.length).toBeGreaterThan(limit === 1_000 ? 30 : limit);
-
-      const rows = await slowestCalls(client, {
-        projectId: project,
-        from: new Date(from),
-        to: new Date(to),
-        limit,
+  it('GET /v1/models: requests and tokens per model', async () => {
+    const { status, body } = await get('/v1/models?window=1h');
+    const events = within(A, window.from, window.to);
+    expect(status).toBe(200);
+    const models = new Map(body.models.map((m: { model: string }) => [m.model, m]));
+    expect([...models.keys()].sort()).toEqual([...new Set(events.map((e) => e.model))].sort());
+    for (const [model, usage] of models) {
+      const own = events.filter((e) => e.model === model);
+      expect(usage).toMatchObject({
+        requests: own.length,
+        total_tokens: sum(own.map((e) => e.tokens_used)),
       });
-
-      expect(rows).toEqual(events.sort(bySlowest).slice(0, limit).map(callRow));
-    },
-  );
-
-  it('includes a call exactly at from and excludes calls exactly at to and before from', async () => {
-    const rows = await slowestCalls(client, {
-      projectId: A,
-      from: new Date(FROM),
-      to: new Date(TO),
-      limit: 3,
-    });
-
-    expect(rows.map((r) => r.span_id)).toEqual([
-      SPECIAL.atFrom.span_id,
-      SPECIAL.beforeTo.span_id,
-      expect.any(String),
-    ]);
-  });
-
-  it('bounds an inner window to the millisecond: at from is in, 1 ms before from and at to are out', async () => {
-    const { inner } = SPECIAL;
-
-    const rows = await slowestCalls(client, {
-      projectId: A,
-      from: new Date(inner.from),
-      to: new Date(inner.to),
-      limit: 2,
-    });
-
-    expect(rows.map((r) => r.span_id)).toEqual([inner.atFrom.span_id, inner.beforeTo.span_id]);
-  });
-
-  it('defaults to 100 rows', async () => {
-    const rows = await slowestCalls(client, { projectId: A, from: new Date(FROM), to: new Date(TO) });
-
-    expect(rows).toEqual(within(A, FROM, TO).sort(bySlowest).slice(0, 100).map(callRow));
-  });
-});
-
-describe('failedCalls', () => {
-  it.each(RAW_CASES)(
-    'lists the $limit latest failures as ground truth orders them: $name',
-    async ({ project, from, to, limit }) => {
-      const failures = within(project, from, to).filter((e) => e.status === 'error');
-      expect(failures.length).toBeGreaterThan(limit === 1_000 ? 3 : Math.min(limit, 3));
-
-      const rows = await failedCalls(client, {
-        projectId: project,
-        from: new Date(from),
-        to: new Date(to),
-        limit,
-      });
-
-      expect(rows).toEqual(failures.sort(byLatest).slice(0, limit).map(failedCall));
-    },
-  );
-
-  it.each([
-    ['the whole window', { ...SPECIAL, from: FROM, to: TO }],
-    ['an inner window in milliseconds', SPECIAL.inner],
-  ])('bounds %s: a failure at from is in, at to and 1 ms before from are out', async (_name, edges) => {
-    const rows = await failedCalls(client, {
-      projectId: A,
-      from: new Date(edges.from),
-      to: new Date(edges.to),
-      limit: 1_000,
-    });
-
-    const spans = rows.map((r) => r.span_id);
-    expect(spans[0]).toBe(edges.beforeTo.span_id);
-    expect(spans.at(-1)).toBe(edges.atFrom.span_id);
-    expect(spans).not.toContain(edges.atTo.span_id);
-    expect(spans).not.toContain(edges.beforeFrom.span_id);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-// callCount: rows of its own projects, so the data set above keeps its ground truth.
-
-const COUNT_A = 'count-a';
-const COUNT_B = 'count-b';
-
-/** A row as stored: a call and its metadata as the client sent it. */
-interface StoredRow {
-  readonly event: NormalizedEvent;
-  readonly metadata: Record<string, unknown>;
-}
-
-function buildCountSet() {
-  const random = seededRandom(5);
-  const generator = eventGenerator({ seed: 13 });
-  const sent: Sent[] = [];
-  const add = (project: string, ms: number, metadata: Record<string, unknown>): Sent => {
-    const generated = generator.next({ timestamp: new Date(ms).toISOString() });
-    const raw = { ...generated, metadata: { ...generated.metadata, ...metadata } };
-    const checked = checkEvent(JSON.parse(JSON.stringify(raw)), project);
-    if (!checked.ok) throw new Error(`test event is invalid: ${checked.reason}`);
-    const one = { raw, event: checked.event };
-    sent.push(one);
-    return one;
-  };
-  const anywhere = () => FROM + Math.floor(random() * 10 * MINUTE);
-  // The same text as a number, a string and nearby values; a boolean and its text.
-  const builds = [42, '42', 42.5, '042', true, 'true'];
-  const tagged = (i: number) => ({
-    load_run: i % 4 === 0 ? 'run-2' : 'run-1',
-    deploy: { id: i % 3 === 0 ? 'd-7' : 'd-8', stage: { name: i % 2 === 0 ? 'main' : 'canary' } },
-    build: builds[i % builds.length],
-  });
-  const runA = Array.from({ length: 60 }, (_, i) => add(COUNT_A, anywhere(), tagged(i)));
-  for (let i = 0; i < 20; i++) add(COUNT_B, anywhere(), tagged(i));
-
-  const inner = { from: FROM + 3 * MINUTE + 500, to: FROM + 6 * MINUTE + 250 };
-  // Calls on each bound and 1 ms before it, of the whole window and of the inner one.
-  for (const bound of [FROM, TO, inner.from, inner.to]) {
-    for (const at of [bound - 1, bound]) add(COUNT_A, at, { load_run: 'run-1', edge: 'yes' });
-  }
-  add(COUNT_A, anywhere(), { load_run: null, l1: { l2: { l3: { l4: { l5: 'deep' } } } } });
-  // Keys that name Object.prototype's members, as JSON.parse makes them: keys like any other.
-  // (`__proto__` itself the contract rejects.)
-  add(COUNT_A, anywhere(), JSON.parse('{"constructor": "p", "deploy": {"hasOwnProperty": "q"}}'));
-
-  // Three run-1 calls reach the table again under tokens of their own, the first of them twice.
-  const again = runA.filter((r) => r.raw.metadata?.load_run === 'run-1').slice(0, 3);
-  const duplicates: Sent[][] = [again, again.slice(0, 1)];
-  const stored: StoredRow[] = [...sent, ...duplicates.flat()].map(({ raw, event }) => ({
-    event,
-    metadata: raw.metadata as Record<string, unknown>,
-  }));
-  return { sent, duplicates, stored, inner };
-}
-
-const COUNT_SET = buildCountSet();
-
-/** What `toString` prints of a JSON path: scalars as text, anything else (or nothing) as ''. */
-function metadataText(metadata: Record<string, unknown>, path: string): string {
-  let value: unknown = metadata;
-  for (const key of path.split('.')) {
-    value =
-      value !== null && typeof value === 'object' && Object.hasOwn(value, key)
-        ? (value as Record<string, unknown>)[key]
-        : undefined;
-  }
-  return ['string', 'number', 'boolean'].includes(typeof value) ? String(value) : '';
-}
-
-function expectedCount(project: string, from: number, to: number, filters: MetadataFilters) {
-  const rows = COUNT_SET.stored.filter(
-    ({ event, metadata }) =>
-      event.project_id === project &&
-      ms(event.timestamp) >= from &&
-      ms(event.timestamp) < to &&
-      Object.entries(filters).every(([path, value]) => metadataText(metadata, path) === value),
-  );
-  const distinct = new Set(rows.map(({ event }) => `${event.trace_id}/${event.span_id}`)).size;
-  return { calls: rows.length, distinct_calls: distinct, duplicate_calls: rows.length - distinct };
-}
-
-describe('callCount', () => {
-  const countWindow = { projectId: COUNT_A, from: new Date(FROM), to: new Date(TO) };
-  const count = (metadata: MetadataFilters, window: Partial<typeof countWindow> = {}) =>
-    callCount(client, { ...countWindow, ...window, metadata });
-
-  beforeAll(async () => {
-    const store = new ClickHouseLoaderStore(client);
-    const ndjson = (batch: Sent[]) =>
-      batch
-        .map(({ raw, event }) =>
-          JSON.stringify({
-            ...raw,
-            _project_id: event.project_id,
-            _received_at: new Date(FROM + HOUR).toISOString(),
-            _request_id: 'request-count',
-            _request_key: 'count',
-          }),
-        )
-        .join('\n');
-    await store.insertEvents(ndjson(COUNT_SET.sent), 'count:all');
-    for (const [i, batch] of COUNT_SET.duplicates.entries()) {
-      await store.insertEvents(ndjson(batch), `count:again:${i}`);
     }
-    // A batch sent again under its own token is deduplicated: it adds no row.
-    await store.insertEvents(ndjson(COUNT_SET.sent), 'count:all');
   });
 
-  it.each<[string, MetadataFilters, { project?: string; from?: number; to?: number }]>([
-    ['every call of the window without filters', {}, {}],
-    ['one filter', { load_run: 'run-1' }, {}],
-    ['one filter, another value', { load_run: 'run-2' }, {}],
-    ['two filters, both must match', { load_run: 'run-1', 'deploy.id': 'd-7' }, {}],
-    ['a nested path', { 'deploy.stage.name': 'canary' }, {}],
-    [
-      'four filters',
-      { load_run: 'run-1', 'deploy.id': 'd-8', 'deploy.stage.name': 'canary', build: '42' },
-      {},
-    ],
-    ['a number and a string of the same text', { build: '42' }, {}],
-    ['a boolean and its text', { build: 'true' }, {}],
-    ['a fraction', { build: '42.5' }, {}],
-    ['a generated float on every call', { temperature: '0.7' }, {}],
-    ['an inner window in milliseconds', { load_run: 'run-1' }, COUNT_SET.inner],
-    ['the other project', { load_run: 'run-1' }, { project: COUNT_B }],
-  ])('counts as ground truth does: %s', async (_name, metadata, window) => {
-    const project = window.project ?? COUNT_A;
-    const from = window.from ?? FROM;
-    const to = window.to ?? TO;
-    const expected = expectedCount(project, from, to, metadata);
-    expect(expected.calls).toBeGreaterThan(3);
-
-    const counted = await count(metadata, { projectId: project, from: new Date(from), to: new Date(to) });
-
-    expect(counted).toEqual(expected);
-  });
-
-  it('counts a call stored twice as one distinct call and a duplicate row', async () => {
-    const run1 = await count({ load_run: 'run-1' });
-    const run2 = await count({ load_run: 'run-2' });
-    const sentRun1 = COUNT_SET.sent.filter(
-      ({ event, raw }) =>
-        event.project_id === COUNT_A &&
-        ms(event.timestamp) >= FROM &&
-        ms(event.timestamp) < TO &&
-        raw.metadata?.load_run === 'run-1',
+  it('GET /v1/calls/slowest and /v1/calls/failed: the right calls, in order, up to limit', async () => {
+    const events = within(A, window.from, window.to);
+    const slowest = await get('/v1/calls/slowest?window=1h&limit=5');
+    expect(slowest.status).toBe(200);
+    expect(slowest.body).toMatchObject({ project: A, limit: 5 });
+    const bySlowest = [...events].sort((a, b) => b.latency_ms - a.latency_ms);
+    expect(slowest.body.calls.map((c: { span_id: string }) => c.span_id)).toEqual(
+      bySlowest.slice(0, 5).map((e) => e.span_id),
     );
 
-    // Three calls again, one of them twice more; the batch sent again under its token added none.
-    expect(run1).toEqual({ calls: sentRun1.length + 4, distinct_calls: sentRun1.length, duplicate_calls: 4 });
-    expect(run2.duplicate_calls).toBe(0);
-    expect(run2.calls).toBe(run2.distinct_calls);
+    const failed = await get('/v1/calls/failed?window=1h&limit=1000');
+    const failures = events.filter((e) => e.status === 'error');
+    expect(failures.length).toBeGreaterThan(10);
+    expect(failed.body.calls).toHaveLength(failures.length);
+    expect(new Set(failed.body.calls.map((c: { span_id: string }) => c.span_id))).toEqual(
+      new Set(failures.map((e) => e.span_id)),
+    );
+    const defaultLimit = await get('/v1/calls/slowest?window=1h');
+    expect(defaultLimit.body.calls).toHaveLength(Math.min(QUERY_LIMITS.defaultRows, events.length));
   });
 
-  it('matches a number and a string of the same text, and nothing else', async () => {
-    const exactly = (value: unknown) =>
-      COUNT_SET.stored.filter(
-        ({ event, metadata }) =>
-          event.project_id === COUNT_A && ms(event.timestamp) >= FROM && metadata.build === value,
+  it('GET /v1/traces/<trace_id>: every span of the trace, the id also accepted as a UUID', async () => {
+    const { status, body } = await get(`/v1/traces/${DATA.traceA}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ project: A, trace_id: DATA.traceA });
+    expect(body.spans).toHaveLength(3);
+    expect(body.spans[0]).toHaveProperty('prompt');
+
+    const t = DATA.traceA.toUpperCase();
+    const uuid = `${t.slice(0, 8)}-${t.slice(8, 12)}-${t.slice(12, 16)}-${t.slice(16, 20)}-${t.slice(20)}`;
+    expect((await get(`/v1/traces/${uuid}`)).body.spans).toEqual(body.spans);
+  });
+});
+
+describe('GET /v1/calls/count', () => {
+  const window = { from: MINUTE_END - HOUR, to: MINUTE_END };
+  const { loadRun } = DATA;
+  const runWindow = `from=${iso(loadRun.from)}&to=${iso(loadRun.to)}`;
+  const metadataOf = (e: NormalizedEvent) => e.metadata as Record<string, unknown>;
+
+  it('counts the calls of a load run, each call stored twice counted as a duplicate', async () => {
+    const { status, headers, body, summary } = await get(
+      `/v1/calls/count?${runWindow}&metadata.load_run=run-7f3a`,
+    );
+
+    expect(status).toBe(200);
+    expect(headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
+    expect(body).toEqual({
+      project: A,
+      from: iso(loadRun.from),
+      to: iso(loadRun.to),
+      metadata: { load_run: 'run-7f3a' },
+      calls: 7,
+      distinct_calls: 5,
+      duplicate_calls: 2,
+    });
+    expect(summary).toMatchObject({ route: 'calls_count', statusCode: 200, projectId: A, rows: 1 });
+  });
+
+  it('bounds the window to the millisecond', async () => {
+    // Calls 1 to 3 of the run: call 0 sits 1 ms before from, call 4 at to; call 1 is stored twice.
+    const from = iso(loadRun.from + 1);
+    const to = iso(loadRun.from + 4 * MINUTE);
+    const { body } = await get(`/v1/calls/count?from=${from}&to=${to}&metadata.load_run=run-7f3a`);
+    expect(body).toMatchObject({ from, to, calls: 4, distinct_calls: 3, duplicate_calls: 1 });
+  });
+
+  it('takes a window, and without filters counts every call in it', async () => {
+    const events = within(A, window.from, window.to);
+    const { status, body } = await get('/v1/calls/count?window=1h');
+
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      project: A,
+      from: iso(window.from),
+      to: iso(window.to),
+      metadata: {},
+      calls: events.length,
+      distinct_calls: events.length,
+      duplicate_calls: 0,
+    });
+  });
+
+  it('matches every filter, nested paths, and numbers by their text', async () => {
+    const chat = within(A, window.from, window.to).filter((e) => metadataOf(e).feature === 'chat');
+    const experiment = String(metadataOf(chat[0] as NormalizedEvent).experiment);
+    const both = chat.filter((e) => metadataOf(e).experiment === experiment);
+    expect(chat.length).toBeGreaterThan(both.length);
+    expect(both.length).toBeGreaterThan(0);
+
+    const one = await get('/v1/calls/count?window=1h&metadata.feature=chat');
+    expect(one.body).toMatchObject({ metadata: { feature: 'chat' }, calls: chat.length });
+    const two = await get(
+      `/v1/calls/count?window=1h&metadata.feature=chat&metadata.experiment=${experiment}`,
+    );
+    expect(two.body).toMatchObject({
+      metadata: { feature: 'chat', experiment },
+      calls: both.length,
+      distinct_calls: both.length,
+    });
+    // The generator's temperature is the number 0.7 on every call.
+    const temperature = await get('/v1/calls/count?window=1h&metadata.temperature=0.7');
+    expect(temperature.body.calls).toBe(within(A, window.from, window.to).length);
+    // deploy.id is 7 (a number) on calls 0, 2 and 4 of the run, "8" (a string) on calls 1 and 3.
+    const seven = await get(`/v1/calls/count?${runWindow}&metadata.deploy.id=7&metadata.load_run=run-7f3a`);
+    expect(seven.body).toMatchObject({ metadata: { 'deploy.id': '7', load_run: 'run-7f3a' }, calls: 4 });
+    const eight = await get(`/v1/calls/count?${runWindow}&metadata.deploy.id=8`);
+    expect(eight.body).toMatchObject({ calls: 3, distinct_calls: 2, duplicate_calls: 1 });
+  });
+
+  it('matches nothing at a missing path, and echoes a __proto__ key as a key', async () => {
+    const missing = await get(`/v1/calls/count?${runWindow}&metadata.load_run.id=run-7f3a`);
+    expect(missing.body).toMatchObject({ calls: 0, distinct_calls: 0, duplicate_calls: 0 });
+    const proto = await get(`/v1/calls/count?${runWindow}&metadata.__proto__=x`);
+    expect(proto.status).toBe(200);
+    expect(Object.keys(proto.body.metadata)).toEqual(['__proto__']);
+    expect(proto.body.calls).toBe(0);
+  });
+});
+
+/** Whether an answer holds a figure that only B's calls have: B's own model, or 50 s latency. */
+const showsB = (text: string) =>
+  text.includes(MODEL_B_ONLY) ||
+  [...text.matchAll(/"latency_ms[a-z0-9_]*":([\d.]+)/g)].some((m) => Number(m[1]) >= 50_000);
+
+describe('one project per key', () => {
+  const ROUTES = [
+    '/v1/metrics?window=1h',
+    '/v1/metrics?window=24h',
+    '/v1/summary?window=1h',
+    '/v1/models?window=1h',
+    '/v1/calls/slowest?window=1h&limit=1000',
+    '/v1/calls/failed?window=1h&limit=1000',
+  ];
+
+  it.each(ROUTES)("never shows another project's rows: %s", async (path) => {
+    const a = await get(path);
+    const b = await get(path, { key: keyB.key });
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(a.body.project).toBe(A);
+    expect(b.body.project).toBe(B);
+    const text = JSON.stringify(a.body);
+    for (const e of EVENTS.filter((x) => x.project_id === B)) {
+      expect(text).not.toContain(e.span_id);
+    }
+    // B's calls are slower than 50 s (but two) and some use a model of B's own: the route shows
+    // B's rows to B's key, and A's answer has none of either.
+    expect(showsB(JSON.stringify(b.body))).toBe(true);
+    expect(showsB(text)).toBe(false);
+  });
+
+  it('counts only its own project, whatever metadata the other has', async () => {
+    const run = `/v1/calls/count?from=${iso(DATA.loadRun.from)}&to=${iso(DATA.loadRun.to)}&metadata.load_run=run-7f3a`;
+    const a = await get(run);
+    const b = await get(run, { key: keyB.key });
+    expect(a.body).toMatchObject({ project: A, calls: 7, distinct_calls: 5 });
+    expect(b.body).toMatchObject({ project: B, calls: 3, distinct_calls: 3, duplicate_calls: 0 });
+
+    const chat = (project: string) =>
+      within(project, MINUTE_END - HOUR, MINUTE_END).filter(
+        (e) => (e.metadata as Record<string, unknown>).feature === 'chat',
       ).length;
-    expect(exactly(42)).toBeGreaterThan(0);
-    expect(exactly('42')).toBeGreaterThan(0);
-
-    expect((await count({ build: '42' })).calls).toBe(exactly(42) + exactly('42'));
-    expect((await count({ build: '042' })).calls).toBe(exactly('042'));
-    expect((await count({ build: '42.0' })).calls).toBe(0);
+    expect((await get('/v1/calls/count?window=1h&metadata.feature=chat')).body.calls).toBe(chat(A));
+    expect((await get('/v1/calls/count?window=1h&metadata.feature=chat', { key: keyB.key })).body.calls).toBe(
+      chat(B),
+    );
+    expect(chat(B)).toBeGreaterThan(0);
   });
 
-  it('includes a call exactly at from and excludes calls exactly at to and 1 ms before from', async () => {
-    const { inner } = COUNT_SET;
-    const edges = (from: number, to: number) =>
-      count({ edge: 'yes' }, { from: new Date(from), to: new Date(to) }).then((c) => c.calls);
-
-    // Of the eight: all but 1 ms before FROM and at TO.
-    expect(await edges(FROM, TO)).toBe(6);
-    expect(await edges(FROM - 1, TO + 1)).toBe(8);
-    // At inner.from and 1 ms before inner.to.
-    expect(await edges(inner.from, inner.to)).toBe(2);
-    expect(await edges(inner.from - 1, inner.to + 1)).toBe(4);
+  it('sums only its own project', async () => {
+    const a = await get('/v1/summary?window=1h');
+    const b = await get('/v1/summary?window=1h', { key: keyB.key });
+    expect(a.body.summary.requests).toBe(within(A, MINUTE_END - HOUR, MINUTE_END).length);
+    expect(b.body.summary.requests).toBe(within(B, MINUTE_END - HOUR, MINUTE_END).length);
   });
 
-  it("reads a path as deep as the event contract nests, and keys named after Object.prototype's members", async () => {
-    expect((await count({ 'l1.l2.l3.l4.l5': 'deep' })).calls).toBe(1);
-    expect((await count(Object.fromEntries([['constructor', 'p']]))).calls).toBe(1);
-    expect((await count(Object.fromEntries([['deploy.hasOwnProperty', 'q']]))).calls).toBe(1);
+  it("shows only its own spans of a shared trace id, and none of another project's trace", async () => {
+    const shared = await get(`/v1/traces/${DATA.sharedTrace}`);
+    expect(shared.body.spans.map((s: { model: string }) => s.model)).toEqual(['gpt-4o']);
+    const other = await get(`/v1/traces/${DATA.traceB}`);
+    expect(other.status).toBe(404);
+    expect(other.body.error).toMatchObject({ code: 'trace_not_found' });
+    expect((await get(`/v1/traces/${DATA.traceB}`, { key: keyB.key })).status).toBe(200);
   });
 
-  it('matches no value at a missing path, a null, or an object', async () => {
-    const nowhere: MetadataFilters[] = [
-      { nope: 'x' },
-      { 'load_run.inner': 'run-1' },
-      { deploy: JSON.stringify({ id: 'd-7', stage: { name: 'main' } }) },
-      { 'deploy.stage': '{"name":"main"}' },
-      { l1: 'deep' },
-      { load_run: 'null' },
-    ];
-    for (const metadata of nowhere) {
-      expect(await count(metadata)).toEqual({ calls: 0, distinct_calls: 0, duplicate_calls: 0 });
+  it.each([
+    '/v1/metrics?project=proj-b',
+    '/v1/summary?window=1h&project=proj-b',
+    '/v1/calls/failed?project=proj-b',
+    '/v1/calls/count?metadata.load_run=run-7f3a&project=proj-b',
+    `/v1/traces/${'b'.repeat(32)}?project=proj-b`,
+  ])('rejects ?project= of another project with 403 naming both: %s', async (path) => {
+    const { status, body, summary } = await get(path);
+    expect(status).toBe(403);
+    expect(body.error.code).toBe('forbidden');
+    expect(body.error.message).toContain(`"${A}"`);
+    expect(body.error.message).toContain(`"${B}"`);
+    expect(summary).toMatchObject({ statusCode: 403, projectId: A });
+  });
+
+  it("accepts ?project= of the key's own project", async () => {
+    const { status, body } = await get('/v1/summary?window=1h&project=proj-a');
+    expect(status).toBe(200);
+    expect(body.project).toBe(A);
+  });
+});
+
+describe('authentication', () => {
+  it.each([
+    ['no Authorization header', null, 'missing Authorization header'],
+    ['a malformed key', 'efk_nope', 'malformed'],
+    ['an unknown key', newApiKey(A, new Date(NOW)).key, 'not known'],
+    ['a revoked key', revoked.key, 'revoked'],
+  ])('rejects %s with 401 on every route', async (_, key, reason) => {
+    for (const path of ['/v1/metrics', '/v1/summary', '/v1/calls/slowest', `/v1/traces/${DATA.traceA}`]) {
+      const { status, headers, body, summary } = await get(path, { key });
+      expect(status).toBe(401);
+      expect(headers['www-authenticate']).toBe('Bearer');
+      expect(body.error.code).toBe('unauthorized');
+      expect(body.error.message).toContain(reason);
+      expect(summary.projectId).toBeUndefined();
     }
   });
 
-  it("never counts another project's calls", async () => {
-    const inB = expectedCount(COUNT_B, FROM, TO, { load_run: 'run-1' });
-    const inA = expectedCount(COUNT_A, FROM, TO, { load_run: 'run-1' });
-    expect(inB.calls).toBeGreaterThan(0);
-
-    expect(await count({ load_run: 'run-1' }, { projectId: COUNT_B })).toEqual(inB);
-    expect(await count({ load_run: 'run-1' })).toEqual(inA);
-    expect((await count({ load_run: 'run-1' }, { projectId: EMPTY })).calls).toBe(0);
-    // The main data set's projects have metadata of their own, but no load_run.
-    expect((await count({ load_run: 'run-1' }, { projectId: A })).calls).toBe(0);
+  it('fails with 503 and Retry-After when the key store cannot be read, its error in the summary only', async () => {
+    const broken: KeyStore = {
+      findByKeyId: async () => {
+        throw new Error('DynamoDB table evalforge-keys in 123456789012 is unreachable');
+      },
+    };
+    const { status, headers, body, summary } = await get('/v1/metrics', { with: { ...deps, keys: broken } });
+    expect(status).toBe(503);
+    expect(headers['retry-after']).toBe(String(QUERY_API_LIMITS.retryAfterSec));
+    expect(body.error.code).toBe('key_store_unavailable');
+    expect(body.error.message).not.toContain('123456789012');
+    expect(summary.internalError).toContain('123456789012');
   });
 });
 
-describe('traceSpans', () => {
-  const spansOf = (project: string, traceId: string) =>
-    EVENTS.filter((e) => e.project_id === project && e.trace_id === traceId)
-      .sort((a, b) => ms(a.timestamp) - ms(b.timestamp) || compare(a.span_id, b.span_id))
-      .map(traceSpan);
-
+describe('bad requests', () => {
+  const TRACE = DATA.traceA;
   it.each([
-    ['a four-span trace', A, SPECIAL.multiSpanTraceId, 4],
-    ['a span with quotes, backslashes, newlines and emoji in its text', A, SPECIAL.oddTextTraceId, 1],
-    ['the shared trace id in A', A, SPECIAL.sharedTraceId, 2],
-    ['the shared trace id in B', B, SPECIAL.sharedTraceId, 3],
-    ['a trace whose two spans share a timestamp (ordered by span id)', A, SPECIAL.tieTraceId, 2],
+    ['/v1/metrics?window=0h', 'window'],
+    ['/v1/metrics?window=abc', 'window'],
+    ['/v1/metrics?window=100d', 'window'],
+    ['/v1/metrics?window=32d', 'window'],
+    ['/v1/metrics?window=1w', 'window'],
+    ['/v1/metrics?window=', 'window'],
+    ['/v1/metrics?window=-1h', 'window'],
+    ['/v1/metrics?window=1.5h', 'window'],
+    ['/v1/metrics?step=week', 'step'],
+    ['/v1/metrics?window=90m&step=hour', 'window'],
+    ['/v1/metrics?window=7d&step=minute', 'step'],
+    ['/v1/metrics?window=1h&window=2h', 'window'],
+    ['/v1/metrics?windw=1h', 'windw'],
+    ['/v1/metrics?limit=10', 'limit'],
+    ['/v1/summary?step=hour', 'step'],
+    ['/v1/calls/slowest?limit=0', 'limit'],
+    ['/v1/calls/slowest?limit=100000', 'limit'],
+    ['/v1/calls/failed?limit=1.5', 'limit'],
+    ['/v1/calls/failed?limit=ten', 'limit'],
+    ['/v1/calls/failed?limit=-1', 'limit'],
+    ['/v1/traces/xyz', 'trace_id'],
+    [`/v1/traces/${TRACE.slice(1)}`, 'trace_id'],
+    [`/v1/traces/${TRACE}g`, 'trace_id'],
+    [`/v1/traces/${TRACE}?window=1h`, 'window'],
+    ['/v1/metrics?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
+    ['/v1/metrics?from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'from'],
+    ['/v1/metrics?from=2026-01-01T00:00:00Z', 'to'],
+    ['/v1/metrics?to=2026-01-01T00:00:00Z', 'from'],
+    ['/v1/metrics?window=1h&from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z', 'window'],
+    ['/v1/metrics?from=yesterday&to=2026-01-01T01:00:00Z', 'from'],
+    ['/v1/metrics?from=2026-01-01T00:00:00&to=2026-01-01T01:00:00Z', 'from'],
+    ['/v1/metrics?from=2026-02-30T00:00:00Z&to=2026-03-05T00:00:00Z', 'from'],
+    ['/v1/metrics?from=2026-01-01T00:00:30Z&to=2026-01-01T01:00:00Z', 'from'],
+    ['/v1/metrics?from=2026-01-01T00:00:00Z&to=2026-01-01T10:30:00Z&step=hour', 'to'],
+    ['/v1/metrics?from=2026-01-01T00:00:00Z&to=2026-01-03T00:30:00Z', 'step'],
+    ['/v1/summary?from=2026-01-01T00:00:00.500Z&to=2026-01-01T01:00:00Z', 'from'],
+    ['/v1/models?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
+    ['/v1/calls/slowest?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
+  ])('rejects %s with 400 naming %s', async (path, parameter) => {
+    const { status, body, summary } = await get(path);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('invalid_query');
+    expect(body.error.message).toMatch(new RegExp(`^${parameter}: `));
+    expect(summary).toMatchObject({ statusCode: 400, errorCode: 'invalid_query', projectId: A });
+  });
+
+  const LONG_PATH = `metadata.${'k'.repeat(70)}`;
+  it.each([
     [
-      'a trace of the project whose id holds "--"',
-      C,
-      EVENTS.find((e) => e.project_id === C)?.trace_id ?? '',
-      1,
+      '/v1/calls/count?metadata=x',
+      'metadata',
+      'unknown parameter; /v1/calls/count takes window, from, to, project, metadata.<key>',
     ],
-  ])(
-    'returns every span of %s, oldest first, with prompt and response',
-    async (_name, project, traceId, atLeast) => {
-      const expected = spansOf(project, traceId);
-      expect(expected.length).toBeGreaterThanOrEqual(atLeast);
-
-      const spans = await traceSpans(client, { projectId: project, traceId });
-
-      expect(spans).toEqual(expected);
-    },
-  );
-
-  it('links child spans to their root', async () => {
-    const spans = await traceSpans(client, { projectId: A, traceId: SPECIAL.multiSpanTraceId });
-
-    const [root, ...children] = spans;
-    expect(root?.parent_span_id).toBe('');
-    expect(children.map((s) => s.parent_span_id)).toEqual([root?.span_id, root?.span_id, root?.span_id]);
+    ['/v1/calls/count?limit=5', 'limit', 'unknown parameter'],
+    ['/v1/calls/count?step=hour', 'step', 'unknown parameter'],
+    [
+      '/v1/calls/slowest?metadata.load_run=x',
+      'metadata.load_run',
+      'unknown parameter; /v1/calls/slowest takes window, from, to, project, limit',
+    ],
+    ['/v1/summary?window=1h&metadata.feature=chat', 'metadata.feature', 'unknown parameter'],
+    [`/v1/traces/${TRACE}?metadata.a=b`, 'metadata.a', 'unknown parameter'],
+    [
+      '/v1/calls/count?metadata.a%20b=x',
+      'metadata.a b',
+      'each key of a metadata path must be 1-64 letters, digits, "_" or "-"',
+    ],
+    ['/v1/calls/count?metadata.=x', 'metadata.', 'got key ""'],
+    ['/v1/calls/count?metadata.a..b=x', 'metadata.a..b', 'got key ""'],
+    ['/v1/calls/count?metadata.a.=x', 'metadata.a.', 'got key ""'],
+    [
+      '/v1/calls/count?metadata.a%60)%20OR%201%3D1%20--=x',
+      'metadata.a`) OR 1=1 --',
+      'each key of a metadata path',
+    ],
+    ["/v1/calls/count?metadata.a'b=x", "metadata.a'b", 'each key of a metadata path'],
+    [
+      `/v1/calls/count?metadata.${'k'.repeat(65)}=x`,
+      `metadata.${'k'.repeat(55)}…`,
+      'each key of a metadata path',
+    ],
+    [
+      '/v1/calls/count?metadata.a.b.c.d.e.f=x',
+      'metadata.a.b.c.d.e.f',
+      'a metadata path has at most 5 keys, as metadata nests at most 5 levels deep; got 6',
+    ],
+    [
+      '/v1/calls/count?metadata.a=1&metadata.b=2&metadata.c=3&metadata.d=4&metadata.e=5',
+      'metadata.e',
+      'at most 4 metadata filters per request',
+    ],
+    ['/v1/calls/count?metadata.load_run=', 'metadata.load_run', 'must not be empty'],
+    [
+      `/v1/calls/count?metadata.load_run=${'v'.repeat(257)}`,
+      'metadata.load_run',
+      'must be at most 256 characters; got 257',
+    ],
+    ['/v1/calls/count?metadata.load_run=a&metadata.load_run=b', 'metadata.load_run', 'give it once'],
+    ['/v1/calls/count?metadata.load_run=a&metadata.load%5Frun=a', 'metadata.load_run', 'give it once'],
+    [`/v1/calls/count?${LONG_PATH}=a&${LONG_PATH}=b`, `${LONG_PATH.slice(0, 64)}…`, 'give it once'],
+    ['/v1/calls/count?window=0h&metadata.load_run=x', 'window', 'must be a length'],
+    ['/v1/calls/count?from=2026-01-01T00:00:00Z&metadata.load_run=x', 'to', 'is required with from'],
+    ['/v1/calls/count?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to', 'at most 31d after from'],
+  ])('rejects %s with 400 naming %s', async (path, parameter, message) => {
+    const { status, body, summary } = await get(path);
+    expect(status).toBe(400);
+    expect(body.error.code).toBe('invalid_query');
+    expect(body.error.message.startsWith(`${parameter}: `)).toBe(true);
+    expect(body.error.message).toContain(message);
+    expect(summary).toMatchObject({ statusCode: 400, errorCode: 'invalid_query', projectId: A });
   });
 
-  it('returns nothing for a trace id that no span has, and nothing of another project', async () => {
-    const aTraceOfB = EVENTS.find((e) => e.project_id === B && e.trace_id !== SPECIAL.sharedTraceId);
-
-    expect(await traceSpans(client, { projectId: A, traceId: 'f'.repeat(32) })).toEqual([]);
-    expect(await traceSpans(client, { projectId: A, traceId: aTraceOfB?.trace_id ?? '' })).toEqual([]);
-    expect(await traceSpans(client, { projectId: EMPTY, traceId: SPECIAL.multiSpanTraceId })).toEqual([]);
-  });
-});
-
-describe('tenant isolation', () => {
-  it("never returns another project's calls", async () => {
-    const window = { from: new Date(FROM), to: new Date(TO), limit: 1_000 };
-    for (const project of [A, B, C]) {
-      const own = new Set(EVENTS.filter((e) => e.project_id === project).map((e) => e.span_id));
-      const slow = await slowestCalls(client, { ...window, projectId: project });
-      const failed = await failedCalls(client, { ...window, projectId: project });
-
-      expect(slow.length).toBeGreaterThan(0);
-      expect([...slow, ...failed].every((r) => own.has(r.span_id))).toBe(true);
+  it('takes a metadata value of 256 characters, and any characters in it', async () => {
+    for (const value of ['v'.repeat(256), 'it\'s a "quote"; DROP TABLE events; --', '🚀 ünïcode & = ?']) {
+      const { status, body } = await get(
+        `/v1/calls/count?window=1h&metadata.load_run=${encodeURIComponent(value)}`,
+      );
+      expect(status).toBe(200);
+      expect(body).toMatchObject({ metadata: { load_run: value }, calls: 0 });
     }
   });
+
+  it('takes raw-row windows to the millisecond, unlike rollup windows', async () => {
+    const from = iso(MINUTE_END - 30 * MINUTE + 250);
+    const to = iso(MINUTE_END - 500);
+    const { status, body } = await get(`/v1/calls/failed?from=${from}&to=${to}&limit=1000`);
+    expect(status).toBe(200);
+    expect(body.calls).toHaveLength(within(A, ms(from), ms(to)).filter((e) => e.status === 'error').length);
+  });
 });
 
-// ---------------------------------------------------------------------------------------------
-// Input validation: rejected before the engine is touched
-
-/** A client whose every use throws: a rejection must come before any query. */
-const NO_ENGINE = new Proxy(
-  {},
-  {
-    get(_target, property) {
-      throw new Error(`the client was used (${String(property)}) before the input was checked`);
-    },
-  },
-) as ClickHouseClient;
-
-const GOOD = { projectId: A, from: new Date(FROM), to: new Date(TO) };
-
-describe('input validation', () => {
+describe('routing', () => {
   it.each([
-    [
-      'rejects a project id with a quote',
-      () => summary(NO_ENGINE, { ...GOOD, projectId: "proj-a' OR '1'='1" }),
-      /projectId: must be 1-64/,
-    ],
-    [
-      'rejects a project id with a semicolon and a comment',
-      () => minuteStats(NO_ENGINE, { ...GOOD, projectId: 'a; DROP TABLE events --' }),
-      /projectId/,
-    ],
-    ['rejects an empty project id', () => modelUsage(NO_ENGINE, { ...GOOD, projectId: '' }), /projectId/],
-    [
-      'rejects a project id of 65 characters',
-      () => slowestCalls(NO_ENGINE, { ...GOOD, projectId: 'p'.repeat(65) }),
-      /projectId/,
-    ],
-    [
-      'rejects a window over 31 days',
-      () => summary(NO_ENGINE, { ...GOOD, from: new Date(TO - 31 * DAY - MINUTE) }),
-      /to: must be at most 31 days after from/,
-    ],
-    [
-      'rejects a raw window 1 ms over 31 days',
-      () => failedCalls(NO_ENGINE, { ...GOOD, from: new Date(TO - 31 * DAY - 1) }),
-      /to: must be at most 31 days/,
-    ],
-    [
-      'rejects from equal to to',
-      () => slowestCalls(NO_ENGINE, { ...GOOD, to: new Date(FROM) }),
-      /to: must be after from/,
-    ],
-    [
-      'rejects from after to',
-      () => minuteStats(NO_ENGINE, { ...GOOD, from: new Date(TO), to: new Date(FROM) }),
-      /to: must be after from/,
-    ],
-    [
-      'rejects a from that is not a time',
-      () => summary(NO_ENGINE, { ...GOOD, from: 'yesterday' }),
-      /from: must be a valid Date or an ISO-8601/,
-    ],
-    [
-      'rejects an ISO time without a zone',
-      () => summary(NO_ENGINE, { ...GOOD, to: '2026-01-01T00:00:00' }),
-      /to: must be/,
-    ],
-    [
-      'rejects an invalid Date',
-      () => failedCalls(NO_ENGINE, { ...GOOD, to: new Date(Number.NaN) }),
-      /to: must be/,
-    ],
-    [
-      'rejects a dashboard window not on whole minutes',
-      () => minuteStats(NO_ENGINE, { ...GOOD, from: new Date(FROM + 1) }),
-      /from: must be a whole minute/,
-    ],
-    ['rejects limit 0', () => slowestCalls(NO_ENGINE, { ...GOOD, limit: 0 }), /limit: must be at least 1/],
-    [
-      'rejects limit 1001',
-      () => failedCalls(NO_ENGINE, { ...GOOD, limit: 1_001 }),
-      /limit: must be at most 1000/,
-    ],
-    [
-      'rejects a fractional limit',
-      () => slowestCalls(NO_ENGINE, { ...GOOD, limit: 2.5 }),
-      /limit: must be a whole number/,
-    ],
-    [
-      'rejects a trace id that is not hex',
-      () => traceSpans(NO_ENGINE, { projectId: A, traceId: 'g'.repeat(32) }),
-      /traceId: must be 32 lowercase hex/,
-    ],
-    [
-      'rejects an uppercase trace id',
-      () => traceSpans(NO_ENGINE, { projectId: A, traceId: 'A'.repeat(32) }),
-      /traceId/,
-    ],
-    [
-      'rejects a trace id of 31 characters',
-      () => traceSpans(NO_ENGINE, { projectId: A, traceId: 'a'.repeat(31) }),
-      /traceId/,
-    ],
-    [
-      'rejects a trace id carrying SQL',
-      () => traceSpans(NO_ENGINE, { projectId: A, traceId: "' OR 1=1 --" }),
-      /traceId/,
-    ],
-    [
-      'rejects a metadata path key with a space',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a b': 'x' } }),
-      /metadata\.a b: each key of a metadata path must be 1-64 letters/,
-    ],
-    [
-      'rejects a metadata path key with a backquote',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a`) = 1 OR (`b': 'x' } }),
-      /each key of a metadata path/,
-    ],
-    [
-      'rejects an empty metadata path key',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a..b': 'x' } }),
-      /metadata\.a\.\.b: each key .* got key ""/,
-    ],
-    [
-      'rejects an empty metadata path',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { '': 'x' } }),
-      /each key of a metadata path/,
-    ],
-    [
-      'rejects a metadata path key of 65 characters',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { ['k'.repeat(65)]: 'x' } }),
-      /each key of a metadata path/,
-    ],
-    [
-      'rejects a metadata path of 6 keys',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { 'a.b.c.d.e.f': 'x' } }),
-      /metadata\.a\.b\.c\.d\.e\.f: a metadata path has at most 5 keys/,
-    ],
-    [
-      'rejects 5 metadata filters',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { a: '1', b: '2', c: '3', d: '4', e: '5' } }),
-      /metadata: must hold at most 4 filters; got 5/,
-    ],
-    [
-      'rejects an empty metadata value',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { load_run: '' } }),
-      /metadata\.load_run: must not be empty/,
-    ],
-    [
-      'rejects a metadata value of 257 characters',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { load_run: 'v'.repeat(257) } }),
-      /metadata\.load_run: must be at most 256 characters; got 257/,
-    ],
-    [
-      'rejects a metadata value that is not a string',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: { build: 42 as unknown as string } }),
-      /metadata\.build: must be a string/,
-    ],
-    [
-      'rejects metadata that is not an object',
-      () => callCount(NO_ENGINE, { ...GOOD, metadata: ['a'] as unknown as MetadataFilters }),
-      /metadata: must be an object/,
-    ],
-    [
-      'rejects a count window over 31 days',
-      () => callCount(NO_ENGINE, { ...GOOD, from: new Date(TO - 31 * DAY - 1) }),
-      /to: must be at most 31 days/,
-    ],
-    [
-      'rejects a project id with a quote for a trace',
-      () => traceSpans(NO_ENGINE, { projectId: "a'", traceId: 'a'.repeat(32) }),
-      /projectId/,
-    ],
-  ] as const)('%s', async (_name, run, message) => {
-    const attempt = run();
+    '/v1/nope',
+    '/v1/calls',
+    '/v1/traces',
+    '/v1/traces/a/b',
+    '/v1/metrics/extra',
+    '/v1/dead-letters/extra',
+    '/',
+    '/v1/events',
+  ])('answers %s with 404 naming the routes', async (path) => {
+    const { status, body, summary } = await get(path);
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('not_found');
+    for (const route of [
+      '/v1/metrics',
+      '/v1/summary',
+      '/v1/models',
+      '/v1/calls/slowest',
+      '/v1/calls/failed',
+      '/v1/calls/count',
+      '/v1/dead-letters',
+    ]) {
+      expect(body.error.message).toContain(route);
+    }
+    expect(body.error.message).toContain('/v1/traces/{trace_id}');
+    expect(summary.route).toBe('other');
+  });
 
-    await expect(attempt).rejects.toBeInstanceOf(QueryInputError);
-    await expect(attempt).rejects.toThrow(message);
+  it('takes a trailing slash', async () => {
+    expect((await get('/v1/summary/?window=15m')).status).toBe(200);
+  });
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH'])('answers %s with 405 and Allow', async (method) => {
+    const { status, headers, body } = await get('/v1/metrics', { method });
+    expect(status).toBe(405);
+    expect(headers.allow).toBe('GET, HEAD');
+    expect(body.error.code).toBe('method_not_allowed');
+  });
+});
+
+describe('failures', () => {
+  it('fails with 503 and Retry-After when ClickHouse fails, its error in the summary only', async () => {
+    const failing = {
+      query: async () => {
+        throw new Error('connect ECONNREFUSED 10.0.3.7:8443 (clickhouse-shard-1.internal)');
+      },
+    } as unknown as ClickHouseClient;
+    for (const path of [
+      '/v1/metrics',
+      '/v1/summary',
+      '/v1/models',
+      '/v1/calls/failed',
+      '/v1/calls/count?metadata.load_run=x',
+      `/v1/traces/${DATA.traceA}`,
+    ]) {
+      const { status, headers, body, summary } = await get(path, { with: { ...deps, clickhouse: failing } });
+      expect(status).toBe(503);
+      expect(headers['retry-after']).toBe(String(QUERY_API_LIMITS.retryAfterSec));
+      expect(body.error.code).toBe('unavailable');
+      expect(JSON.stringify(body)).not.toContain('10.0.3.7');
+      expect(summary).toMatchObject({ statusCode: 503, errorCode: 'unavailable', projectId: A });
+      expect(summary.internalError).toContain('ECONNREFUSED 10.0.3.7:8443');
+    }
+  });
+
+  it('fails with 422 when the answer would not fit in a load balancer response', async () => {
+    const big = 'x'.repeat(200_000);
+    const spans = Array.from({ length: 6 }, (_, i) => ({
+      trace_id: DATA.traceA,
+      span_id: String(i).padStart(16, '0'),
+      timestamp_ms: NOW,
+      prompt: big,
+      response: '"quoted"',
+    }));
+    const bulky = {
+      query: async () => ({ json: async () => spans }),
+    } as unknown as ClickHouseClient;
+    const { status, body, summary } = await get(`/v1/traces/${DATA.traceA}`, {
+      with: { ...deps, clickhouse: bulky },
+    });
+    expect(status).toBe(422);
+    expect(body.error.code).toBe('response_too_large');
+    expect(summary.rows).toBe(6);
+  });
+});
+
+describe('the load balancer health check', () => {
+  it.each(['GET', 'HEAD'])('answers %s /v1/health with 200, without a key or ClickHouse', async (method) => {
+    const failing = {
+      keys: { findByKeyId: async () => Promise.reject(new Error('no key store')) },
+      clickhouse: undefined as never,
+      now: () => Date.now(),
+    };
+    const { response, summary } = await handleQueryRequest(
+      { method, path: '/v1/health', headers: {}, body: Buffer.alloc(0) },
+      failing,
+    );
+    expect(response.statusCode).toBe(200);
+    expect(summary.route).toBe('health');
   });
 });

@@ -5,14 +5,14 @@ import {
   handleQueryRequest,
   QUERY_API_LIMITS,
   type QueryDeps,
-} from '../../../functions/query/api.js';
+} from '../../../functions/query/core.js';
 import {
   DEAD_LETTER_LIMITS,
   type DeadLetterRow,
   deadLetters,
   QueryInputError,
   utf8Prefix,
-} from '../../../functions/query/core.js';
+} from '../../../functions/query/queries.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import { type DeadLetterInsert, embeddedClickHouse, insertDeadLetters } from '../../helpers/clickhouse.js';
 

@@ -8,7 +8,7 @@ import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { migrate } from '../../../clickhouse/migrate.js';
-import type { QueryDeps } from '../../../functions/query/api.js';
+import type { QueryDeps } from '../../../functions/query/core.js';
 import { type ApiKeyRecord, newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import { KEY_TABLE_ATTRIBUTES as K } from '../../../functions/shared/auth/key-store-dynamodb.js';
 import { eventGenerator } from '../../../local/event-generator.js';
