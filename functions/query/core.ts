@@ -28,9 +28,10 @@ import {
 } from './queries.js';
 
 /**
- * The query API over HTTP: routes, parameters and answers around the query core. Every route
- * authenticates with the ingest API keys and reads only the key's project; no parameter can
- * name another one.
+ * The query API over HTTP: routes, parameters and answers around the queries (queries.ts). Every
+ * route authenticates with the ingest API keys and reads only the key's project; no parameter can
+ * name another one. The parameters are checked here, the time window's rules included (see
+ * `resolveWindow`): the queries take the window as given.
  */
 
 export interface QueryDeps {

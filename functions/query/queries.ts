@@ -5,17 +5,19 @@ import { EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
 import { describeZodIssues } from '../shared/zod-issues.js';
 
 /**
- * The analytics core behind the local query API and the deployed query function: typed queries
- * over one project's events in a time window [from, to). Every function validates its input
- * before it touches ClickHouse and binds every value as a query parameter: no user string ever
- * becomes SQL text.
+ * The ClickHouse queries behind the query API (its request core is core.ts): typed queries over
+ * one project's events in a time window [from, to). Every function checks its input before it
+ * touches ClickHouse and binds every value as a query parameter: no user string ever becomes SQL
+ * text. The window itself is taken as given: the request core checks a window's rules (from before
+ * to, at most `QUERY_LIMITS.maxWindowMs`, whole buckets for the rollups) once, with the messages
+ * its callers read.
  *
- * Dashboard queries (`minuteStats`, `modelUsage`, `summary`) read only the `events_minute`
- * rollup, so their cost follows minutes × models, not events; the call lists and traces read
- * the raw `events` table, lean columns only, except `traceSpans`, which is the one place that
- * returns prompt and response. `callCount` reads the raw table too: it counts rows, duplicates
- * included, which a rollup cannot tell apart. `deadLetters` reads `load_dead_letters`, the events
- * the loader set aside because ClickHouse refused them.
+ * Dashboard queries (`minuteStats`, `hourStats`, `modelUsage`, `summary`) read only the rollups
+ * (`events_minute`, `events_hour`), so their cost follows buckets × models, not events; the call
+ * lists and traces read the raw `events` table, lean columns only, except `traceSpans`, which is
+ * the one place that returns prompt and response. `callCount` reads the raw table too: it counts
+ * rows, duplicates included, which a rollup cannot tell apart. `deadLetters` reads
+ * `load_dead_letters`, the events the loader set aside because ClickHouse refused them.
  */
 
 /** Input limits, documented with the query API. */
@@ -34,8 +36,6 @@ export const DEAD_LETTER_LIMITS = {
   maxReasonBytes: 4_096,
 } as const;
 
-/** The rollups' resolutions: dashboard windows start and end on whole minutes (or hours). */
-const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 /** From this window length on, totals over whole hours read the hourly rollup. */
 const HOURLY_FROM_MS = 6 * HOUR_MS;
@@ -45,15 +45,16 @@ export class QueryInputError extends Error {
   override readonly name = 'QueryInputError';
 }
 
-/** A point in time: a `Date`, or an ISO-8601 string with a time zone (`Z` or an offset). */
-export type Instant = Date | string;
-
+/**
+ * A project's events in [from, to): `from` before `to`, at most `QUERY_LIMITS.maxWindowMs` apart.
+ * The request core's windows are; a query does not check it again.
+ */
 export interface WindowParams {
   readonly projectId: string;
   /** Inclusive. */
-  readonly from: Instant;
+  readonly from: Date;
   /** Exclusive. */
-  readonly to: Instant;
+  readonly to: Date;
 }
 
 export interface ListParams extends WindowParams {
@@ -218,55 +219,14 @@ const projectId = z.string({ error: 'must be a string' }).regex(PROJECT_ID_PATTE
   error: 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit',
 });
 
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
-
-/** Epoch milliseconds of a Date or an ISO-8601 string with a zone. */
-const instant = z.unknown().transform((v, ctx) => {
-  const ms =
-    v instanceof Date
-      ? v.getTime()
-      : typeof v === 'string' && ISO_WITH_ZONE.test(v)
-        ? Date.parse(v)
-        : Number.NaN;
-  if (Number.isNaN(ms)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'must be a valid Date or an ISO-8601 time with a zone, like 2026-01-31T12:00:00.000Z',
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+/** Epoch milliseconds of a valid Date: an invalid one would bind as no time at all. */
+const instant = z.date({ error: 'must be a valid Date' }).transform((date) => date.getTime());
 
 const windowShape = { projectId, from: instant, to: instant };
 
 type WindowMs = { projectId: string; from: number; to: number };
 
-function checkWindow(w: WindowMs, ctx: z.RefinementCtx): void {
-  if (w.from >= w.to) {
-    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-  } else if (w.to - w.from > QUERY_LIMITS.maxWindowMs) {
-    ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be at most 31 days after from' });
-  }
-}
-
-/** A rollup has one row per bucket, so a window on it must start and end on whole buckets. */
-const rollupWindow = (bucketMs: number, message: string) =>
-  z.strictObject(windowShape).superRefine((w, ctx) => {
-    checkWindow(w, ctx);
-    for (const key of ['from', 'to'] as const) {
-      if (w[key] % bucketMs !== 0) ctx.addIssue({ code: 'custom', path: [key], message });
-    }
-  });
-
-const RollupWindowSchema = rollupWindow(
-  MINUTE_MS,
-  'must be a whole minute (:00.000 seconds): dashboard queries read per-minute rollups',
-);
-const HourWindowSchema = rollupWindow(
-  HOUR_MS,
-  'must be a whole hour (:00:00.000): hourly series read the hourly rollup',
-);
+const WindowSchema = z.strictObject(windowShape);
 
 /**
  * Which rollup answers totals over a window: the hourly one when the window is whole hours and
@@ -280,17 +240,15 @@ function rollupFor(w: WindowMs): { table: 'events_minute' | 'events_hour'; colum
     : { table: 'events_minute', column: 'minute' };
 }
 
-const ListSchema = z
-  .strictObject({
-    ...windowShape,
-    limit: z
-      .number({ error: 'must be a number' })
-      .int({ error: 'must be a whole number' })
-      .min(1, { error: 'must be at least 1' })
-      .max(QUERY_LIMITS.maxRows, { error: `must be at most ${QUERY_LIMITS.maxRows}` })
-      .default(QUERY_LIMITS.defaultRows),
-  })
-  .superRefine(checkWindow);
+const ListSchema = z.strictObject({
+  ...windowShape,
+  limit: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(QUERY_LIMITS.maxRows, { error: `must be at most ${QUERY_LIMITS.maxRows}` })
+    .default(QUERY_LIMITS.defaultRows),
+});
 
 /** Limits of `callCount`'s metadata filters, documented with the query API. */
 export const METADATA_FILTER_LIMITS = {
@@ -357,7 +315,7 @@ const metadataFilters = z
     return entries;
   });
 
-const CountSchema = z.strictObject({ ...windowShape, metadata: metadataFilters }).superRefine(checkWindow);
+const CountSchema = z.strictObject({ ...windowShape, metadata: metadataFilters });
 
 const TraceSchema = z.strictObject({
   projectId,
@@ -465,27 +423,27 @@ async function bucketStats(
 /**
  * Per minute and model: requests, errors, error rate and latency (avg, p50/p95/p99, max),
  * ordered by minute then model — the design document's dashboard query, from the minute rollup.
- * `from` and `to` must be whole minutes.
+ * `from` and `to` are whole minutes: a rollup row is a whole minute's.
  */
 export async function minuteStats(client: ClickHouseClient, params: WindowParams): Promise<MinuteStat[]> {
-  const w = parse(RollupWindowSchema, params);
+  const w = parse(WindowSchema, params);
   const stats = await bucketStats(client, w, { table: 'events_minute', column: 'minute' });
   return stats.map(({ bucket, ...rest }) => ({ minute: bucket, ...rest }));
 }
 
 /**
  * Per hour and model, the same figures from the hourly rollup: the series for windows of days,
- * where minutes would be thousands of points. `from` and `to` must be whole hours.
+ * where minutes would be thousands of points. `from` and `to` are whole hours.
  */
 export async function hourStats(client: ClickHouseClient, params: WindowParams): Promise<HourStat[]> {
-  const w = parse(HourWindowSchema, params);
+  const w = parse(WindowSchema, params);
   const stats = await bucketStats(client, w, { table: 'events_hour', column: 'hour' });
   return stats.map(({ bucket, ...rest }) => ({ hour: bucket, ...rest }));
 }
 
-/** Per model over the window: requests, tokens and cost, the costliest model first. */
+/** Per model over the window (whole minutes): requests, tokens and cost, the costliest model first. */
 export async function modelUsage(client: ClickHouseClient, params: WindowParams): Promise<ModelUsage[]> {
-  const w = parse(RollupWindowSchema, params);
+  const w = parse(WindowSchema, params);
   const rollup = rollupFor(w);
   const rows = await select<ModelUsage>(
     client,
@@ -512,9 +470,9 @@ export async function modelUsage(client: ClickHouseClient, params: WindowParams)
   }));
 }
 
-/** Totals over the window. `from` and `to` must be whole minutes. */
+/** Totals over the window. `from` and `to` are whole minutes. */
 export async function summary(client: ClickHouseClient, params: WindowParams): Promise<Summary> {
-  const w = parse(RollupWindowSchema, params);
+  const w = parse(WindowSchema, params);
   const rollup = rollupFor(w);
   const [row] = await select<{
     requests: number;

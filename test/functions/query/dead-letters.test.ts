@@ -17,7 +17,7 @@ import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/
 import { type DeadLetterInsert, embeddedClickHouse, insertDeadLetters } from '../../helpers/clickhouse.js';
 
 /**
- * The dead letters of `load_dead_letters` through the query core and `GET /v1/dead-letters`,
+ * The dead letters of `load_dead_letters` through the queries and `GET /v1/dead-letters`,
  * against the real embedded engine with rows inserted as the loader writes them: each project
  * sees its own, nobody sees the unreadable records', and a page fits the load balancer's 1 MB
  * however long its events were.
@@ -261,7 +261,6 @@ describe('deadLetters', () => {
   it.each([
     ['rejects limit 0', { ...window, limit: 0 }, /limit: must be at least 1/],
     ['rejects limit 1001', { ...window, limit: 1_001 }, /limit: must be at most 1000/],
-    ['rejects from after to', { ...window, from: window.to, to: window.from }, /to: must be after from/],
     ['rejects a project id with a quote', { ...window, projectId: "a'b" }, /projectId/],
   ])('%s', async (_, params, message) => {
     await expect(deadLetters(engine.client, params)).rejects.toThrow(message);

@@ -442,12 +442,6 @@ describe('hourStats', () => {
       expectQuantile(row.latency_ms_p95, latencies(group), 0.95);
     });
   });
-
-  it('rejects a window that is not whole hours', async () => {
-    await expect(
-      hourStats(client, { projectId: A, from: new Date(FROM + MINUTE), to: new Date(FROM + HOUR) }),
-    ).rejects.toThrow(/from: must be a whole hour/);
-  });
 });
 
 describe('modelUsage', () => {
@@ -494,15 +488,6 @@ describe('summary', () => {
       cost_cents: expect.closeTo(sum(events.map((e) => e.cost_cents)), 9),
     });
     expectQuantile(totals.latency_ms_p95, latencies(events), 0.95);
-  });
-
-  it('accepts ISO-8601 strings with an offset for the window', async () => {
-    const fromIso = new Date(FROM).toISOString().replace('Z', '+00:00');
-    const toIso = new Date(TO).toISOString();
-
-    const totals = await summary(client, { projectId: A, from: fromIso, to: toIso });
-
-    expect(totals.requests).toBe(within(A, FROM, TO).length);
   });
 
   it('gives zero totals and null ratios for a project without events', async () => {
@@ -953,44 +938,14 @@ describe('input validation', () => {
       /projectId/,
     ],
     [
-      'rejects a window over 31 days',
-      () => summary(NO_ENGINE, { ...GOOD, from: new Date(TO - 31 * DAY - MINUTE) }),
-      /to: must be at most 31 days after from/,
-    ],
-    [
-      'rejects a raw window 1 ms over 31 days',
-      () => failedCalls(NO_ENGINE, { ...GOOD, from: new Date(TO - 31 * DAY - 1) }),
-      /to: must be at most 31 days/,
-    ],
-    [
-      'rejects from equal to to',
-      () => slowestCalls(NO_ENGINE, { ...GOOD, to: new Date(FROM) }),
-      /to: must be after from/,
-    ],
-    [
-      'rejects from after to',
-      () => minuteStats(NO_ENGINE, { ...GOOD, from: new Date(TO), to: new Date(FROM) }),
-      /to: must be after from/,
-    ],
-    [
-      'rejects a from that is not a time',
-      () => summary(NO_ENGINE, { ...GOOD, from: 'yesterday' }),
-      /from: must be a valid Date or an ISO-8601/,
-    ],
-    [
-      'rejects an ISO time without a zone',
-      () => summary(NO_ENGINE, { ...GOOD, to: '2026-01-01T00:00:00' }),
-      /to: must be/,
+      'rejects a from that is not a Date',
+      () => summary(NO_ENGINE, { ...GOOD, from: '2026-01-01T00:00:00Z' as unknown as Date }),
+      /from: must be a valid Date/,
     ],
     [
       'rejects an invalid Date',
       () => failedCalls(NO_ENGINE, { ...GOOD, to: new Date(Number.NaN) }),
-      /to: must be/,
-    ],
-    [
-      'rejects a dashboard window not on whole minutes',
-      () => minuteStats(NO_ENGINE, { ...GOOD, from: new Date(FROM + 1) }),
-      /from: must be a whole minute/,
+      /to: must be a valid Date/,
     ],
     ['rejects limit 0', () => slowestCalls(NO_ENGINE, { ...GOOD, limit: 0 }), /limit: must be at least 1/],
     [
@@ -1077,11 +1032,6 @@ describe('input validation', () => {
       'rejects metadata that is not an object',
       () => callCount(NO_ENGINE, { ...GOOD, metadata: ['a'] as unknown as MetadataFilters }),
       /metadata: must be an object/,
-    ],
-    [
-      'rejects a count window over 31 days',
-      () => callCount(NO_ENGINE, { ...GOOD, from: new Date(TO - 31 * DAY - 1) }),
-      /to: must be at most 31 days/,
     ],
     [
       'rejects a project id with a quote for a trace',
