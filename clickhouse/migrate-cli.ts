@@ -4,12 +4,13 @@ import { migrate, type Topology } from './migrate.js';
 
 /**
  * `npm run migrate`: applies the migrations to the embedded engine under the data directory
- * (default), or to a server or cluster over HTTP(S):
+ * (default), or to a server or cluster at a URL. A deployed cluster answers plain HTTP on 8123
+ * inside its VPC only: forward a node's port over Session Manager and name the admin user:
  *   npm run migrate -- [--path .evalforge/clickhouse]
- *   npm run migrate -- --url https://host:8443 --user admin [--cluster evalforge]   (password: CLICKHOUSE_PASSWORD)
+ *   npm run migrate -- --url http://localhost:8123 --user evalforge_admin [--cluster evalforge]   (password: CLICKHOUSE_PASSWORD)
  */
 const USAGE =
-  'usage: npm run migrate -- [--path <dir>] | --url <https://host:8443> [--user <name>] [--cluster <name>]';
+  'usage: npm run migrate -- [--path <dir>] | --url <http://host:8123> [--user <name>] [--cluster <name>]';
 
 async function main(): Promise<number> {
   let values: { path?: string; url?: string; user?: string; cluster?: string };

@@ -43,7 +43,7 @@ export interface MigrationsResponse {
 
 /** What to apply; CloudFormation passes every scalar property as a string. */
 const propertiesSchema = z.object({
-  /** `evalforge` for a replicated cluster, empty for a single node. */
+  /** `evalforge` for a replicated cluster (every tier), empty for one node without Keeper. */
   Cluster: z.union([z.literal(''), z.string().regex(/^[a-z_][a-z0-9_]*$/)]),
   /** The data nodes' names, comma-separated. */
   Nodes: z.string().min(1),
@@ -76,7 +76,8 @@ const topologyOf = (p: Pick<Properties, 'Cluster'>): Topology =>
 
 /**
  * Whether an Update must replay every statement: yes when nodes were added to a cluster. A move
- * between one node and a cluster is refused: its tables would have to be rebuilt and its data moved.
+ * between a node without Keeper and a cluster is refused: its tables would have to be rebuilt and
+ * its data moved.
  */
 function mustReplay(event: CloudFormationCustomResourceEvent, next: Properties): boolean {
   if (event.RequestType !== 'Update') return false;

@@ -17,7 +17,7 @@ import { renderUsersConfig } from './users-config.js';
 // the config renderers as shell expansions (`${PRIVATE_IP}`), and the script writes those files
 // with an unquoted heredoc.
 
-/** The database the functions' client uses (functions/shared/clickhouse.ts) and the migrations fill. */
+/** The database the functions' client uses (functions/shared/clickhouse/client.ts) and the migrations fill. */
 const DATABASE = 'default';
 
 const expand = (variable: string): string => `\${${variable}}`;

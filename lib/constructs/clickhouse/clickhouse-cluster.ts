@@ -74,7 +74,7 @@ const AL2023_X86_64 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-de
  *   secret, stored on the nodes as SHA-256; `default` answers on localhost only. Nodes talk to each
  *   other with a generated cluster secret (Distributed queries carry the initial user).
  * - **Transport: HTTP on 8123 inside the VPC, unencrypted.** The functions' client
- *   (functions/shared/clickhouse.ts) is given no CA, and a certificate generated on a node at boot
+ *   (functions/shared/clickhouse/client.ts) is given no CA, and a certificate generated on a node at boot
  *   is unknown at synth time; HTTPS would need a CA distributed to every client first (a private CA,
  *   or one generated at deploy and read by the clients at start). Until then, passwords (HTTP basic
  *   auth) and rows cross the VPC in clear: c5 is not among the instance types whose traffic AWS
@@ -105,7 +105,7 @@ export class ClickHouseCluster extends Construct {
   readonly clientSecurityGroup: SecurityGroup;
   /** The nodes' own group: ClickHouse's inter-node ports among its members only. */
   readonly nodeSecurityGroup: SecurityGroup;
-  /** The loader's password (a plain string, as functions/shared/clickhouse-env.ts reads it). */
+  /** The loader's password (a plain string, as functions/shared/clickhouse/env.ts reads it). */
   readonly loaderPassword: ISecret;
   /** The query API's password. */
   readonly queryPassword: ISecret;

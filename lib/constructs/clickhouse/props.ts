@@ -28,7 +28,7 @@ export interface ClickHouseClusterProps {
   readonly shards: number;
   /** Replicas per shard; ≥ 1, and > 1 needs Keeper. */
   readonly replicas: number;
-  /** ClickHouse Keeper nodes on their own instances: 0 (a single node) or an odd number (3 for a quorum). */
+  /** ClickHouse Keeper nodes on their own instances: 0 (one data node, plain tables) or an odd number (3 for a quorum). */
   readonly keeperNodes: number;
   /** Keeper instance type; x86_64. */
   readonly keeperInstanceType: string;
