@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { albStringBytes, escapedBytes, escapedPrefix, fairCap } from '../shared/answer-size.js';
 import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
 import {
   errorResponse,
@@ -8,7 +9,6 @@ import {
   QUERY_HEALTH_PATH,
   splitPath,
 } from '../shared/http.js';
-import { escapedBytes, escapedPrefix, fairCap } from './answer-size.js';
 import {
   callCount,
   type DeadLetterRow,
@@ -348,8 +348,7 @@ export function fitDeadLetters(
   page: (letters: readonly DeadLetterRow[]) => unknown,
 ): DeadLetterRow[] {
   const bare = letters.map((letter) => ({ ...letter, reason: '', line: '' }));
-  const budget =
-    QUERY_API_LIMITS.maxEscapedBodyBytes - Buffer.byteLength(JSON.stringify(JSON.stringify(page(bare))));
+  const budget = QUERY_API_LIMITS.maxEscapedBodyBytes - albStringBytes(JSON.stringify(page(bare)));
   const cap = fairCap(
     letters.flatMap((letter) => [escapedBytes(letter.reason), escapedBytes(letter.line)]),
     budget,
@@ -612,12 +611,12 @@ async function answer(request: HttpRequest, deps: QueryDeps): Promise<QueryResul
   }
   const { body, rows } = routeAnswer;
   const response = respond(200, body);
-  const escapedBytes = Buffer.byteLength(JSON.stringify(response.body));
-  if (escapedBytes > QUERY_API_LIMITS.maxEscapedBodyBytes) {
+  const answerBytes = albStringBytes(response.body);
+  if (answerBytes > QUERY_API_LIMITS.maxEscapedBodyBytes) {
     return result(
       422,
       'response_too_large',
-      `the answer (${rows} rows, ${escapedBytes} bytes as a Lambda returns it) is over the load balancer's 1 MB limit; ask for a shorter window, a lower limit or step=hour`,
+      `the answer (${rows} rows, ${answerBytes} bytes as a Lambda returns it) is over the load balancer's 1 MB limit; ask for a shorter window, a lower limit or step=hour`,
       { ...who, rows },
     );
   }

@@ -1,3 +1,4 @@
+import { albBodyBytes } from '../shared/answer-size.js';
 import {
   type EventError,
   type EventErrorCode,
@@ -36,11 +37,6 @@ export interface IngestAnswer {
  * Retry-After), in either header shape. Measured at ~250 bytes.
  */
 const ENVELOPE_BYTES = 4_096;
-
-/** Bytes `value` takes in the ALB result's JSON: serialised, then escaped again as the body string. */
-export function albBodyBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(JSON.stringify(value))) - 2;
-}
 
 /** `message` cut to `maxChars` characters, "…" included, never splitting a surrogate pair. */
 export function capMessage(message: string, maxChars: number): string {

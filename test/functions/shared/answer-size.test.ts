@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  albBodyBytes,
+  albStringBytes,
   escapedBytes,
   escapedCodePointBytes,
   escapedPrefix,
   fairCap,
-} from '../../../functions/query/answer-size.js';
+} from '../../../functions/shared/answer-size.js';
 
 /** A text's size as the handler's 1 MB check measures it: a field of a body, the body a string in JSON. */
 const measured = (text: string) =>
@@ -26,6 +28,19 @@ const texts = (maxParts: number) =>
       { maxLength: maxParts },
     )
     .map((parts) => parts.join(''));
+
+describe('albBodyBytes and albStringBytes', () => {
+  it("measure a body as the load balancer's result carries it", () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), texts(8)), (value) => {
+        const body = JSON.stringify(value);
+        const inResult = (text: string) => Buffer.byteLength(JSON.stringify({ body: text }));
+        expect(albBodyBytes(value)).toBe(inResult(body) - inResult(''));
+        expect(albStringBytes(body)).toBe(albBodyBytes(value) + 2);
+      }),
+    );
+  });
+});
 
 describe('escapedBytes', () => {
   it.each([

@@ -1,14 +1,25 @@
 /**
- * What a text costs in an answer as a Lambda returns it to the load balancer: the answer is JSON,
- * and the Lambda's result carries that JSON as a string inside JSON again, so a text is escaped
- * twice. The load balancer refuses a result over 1 MB, so a list of texts that can be long (the
- * dead letters' event lines) is cut to fit it, the longest texts first.
+ * What an answer costs as a Lambda returns it to the load balancer: the answer is JSON, and the
+ * Lambda's result carries that JSON as a string inside JSON again, so every text in it is escaped
+ * twice. The load balancer refuses a result over 1 MB (it answers 502 instead), so both functions
+ * measure their answers here: the validator its listed errors, the query API its whole answer and
+ * the dead letters' texts, which it cuts to fit, the longest first.
  */
 
-/** The bytes `text` takes inside a JSON string inside a JSON string. */
+/** The bytes `text` takes as a string in the load balancer's result: escaped, quotes included. */
+export function albStringBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text));
+}
+
+/** The bytes `value` takes in a body as the result carries it: its JSON escaped again, without the body's quotes. */
+export function albBodyBytes(value: unknown): number {
+  return albStringBytes(JSON.stringify(value)) - 2;
+}
+
+/** The bytes `text` takes as a string inside a body: escaped twice, without its own quotes. */
 export function escapedBytes(text: string): number {
-  // The two levels of quotes: `"` then `"\"` … `\""`.
-  return Buffer.byteLength(JSON.stringify(JSON.stringify(text))) - 6;
+  // Its quotes are `\"` each once the body is escaped: 4 bytes of the 2 that albBodyBytes counts.
+  return albBodyBytes(text) - 4;
 }
 
 /** The bytes one code point takes escaped twice; a lone surrogate is `\uXXXX`, escaped again. */
