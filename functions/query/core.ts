@@ -319,19 +319,24 @@ interface RouteSpec {
 const iso = (ms: number) => new Date(ms).toISOString();
 const WINDOW_PARAMS = ['window', 'from', 'to', 'project'] as const;
 
+/**
+ * The window a route reads: as the queries take it, and as the answer names it (every answer
+ * starts with `project`, `from` and `to`).
+ */
+function routeWindow(ctx: Context, kind: Parameters<typeof resolveWindow>[2]) {
+  const w = resolveWindow(ctx.params, ctx.now, kind);
+  return {
+    step: w.step,
+    query: { projectId: ctx.projectId, from: new Date(w.from), to: new Date(w.to) },
+    head: { project: ctx.projectId, from: iso(w.from), to: iso(w.to) },
+  };
+}
+
 async function callList(ctx: Context, list: typeof slowestCalls | typeof failedCalls): Promise<Answer> {
   const limit = limitParam(ctx.params.get('limit'));
-  const w = resolveWindow(ctx.params, ctx.now, 'raw');
-  const calls = await list(ctx.client, {
-    projectId: ctx.projectId,
-    from: new Date(w.from),
-    to: new Date(w.to),
-    limit,
-  });
-  return {
-    body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), limit, calls },
-    rows: calls.length,
-  };
+  const { query, head } = routeWindow(ctx, 'raw');
+  const calls = await list(ctx.client, { ...query, limit });
+  return { body: { ...head, limit, calls }, rows: calls.length };
 }
 
 /** "…" is not escaped: its three bytes of UTF-8. */
@@ -371,16 +376,12 @@ const ROUTES: readonly RouteSpec[] = [
     path: '/v1/metrics',
     params: [...WINDOW_PARAMS, 'step'],
     async run(ctx) {
-      const w = resolveWindow(ctx.params, ctx.now, 'series');
-      const window = { projectId: ctx.projectId, from: new Date(w.from), to: new Date(w.to) };
+      const { query, head, step } = routeWindow(ctx, 'series');
       const series =
-        w.step === 'hour'
-          ? (await hourStats(ctx.client, window)).map(({ hour, ...rest }) => ({ time: hour, ...rest }))
-          : (await minuteStats(ctx.client, window)).map(({ minute, ...rest }) => ({ time: minute, ...rest }));
-      return {
-        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), step: w.step, series },
-        rows: series.length,
-      };
+        step === 'hour'
+          ? (await hourStats(ctx.client, query)).map(({ hour, ...rest }) => ({ time: hour, ...rest }))
+          : (await minuteStats(ctx.client, query)).map(({ minute, ...rest }) => ({ time: minute, ...rest }));
+      return { body: { ...head, step, series }, rows: series.length };
     },
   },
   {
@@ -388,13 +389,9 @@ const ROUTES: readonly RouteSpec[] = [
     path: '/v1/summary',
     params: WINDOW_PARAMS,
     async run(ctx) {
-      const w = resolveWindow(ctx.params, ctx.now, 'totals');
-      const totals = await summary(ctx.client, {
-        projectId: ctx.projectId,
-        from: new Date(w.from),
-        to: new Date(w.to),
-      });
-      return { body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), summary: totals }, rows: 1 };
+      const { query, head } = routeWindow(ctx, 'totals');
+      const totals = await summary(ctx.client, query);
+      return { body: { ...head, summary: totals }, rows: 1 };
     },
   },
   {
@@ -402,16 +399,9 @@ const ROUTES: readonly RouteSpec[] = [
     path: '/v1/models',
     params: WINDOW_PARAMS,
     async run(ctx) {
-      const w = resolveWindow(ctx.params, ctx.now, 'totals');
-      const models = await modelUsage(ctx.client, {
-        projectId: ctx.projectId,
-        from: new Date(w.from),
-        to: new Date(w.to),
-      });
-      return {
-        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), models },
-        rows: models.length,
-      };
+      const { query, head } = routeWindow(ctx, 'totals');
+      const models = await modelUsage(ctx.client, query);
+      return { body: { ...head, models }, rows: models.length };
     },
   },
   {
@@ -431,18 +421,10 @@ const ROUTES: readonly RouteSpec[] = [
     path: '/v1/calls/count',
     params: [...WINDOW_PARAMS, METADATA_PARAM],
     async run(ctx) {
-      const w = resolveWindow(ctx.params, ctx.now, 'raw');
+      const { query, head } = routeWindow(ctx, 'raw');
       const metadata = metadataParams(ctx.params);
-      const count = await callCount(ctx.client, {
-        projectId: ctx.projectId,
-        from: new Date(w.from),
-        to: new Date(w.to),
-        metadata,
-      });
-      return {
-        body: { project: ctx.projectId, from: iso(w.from), to: iso(w.to), metadata, ...count },
-        rows: 1,
-      };
+      const count = await callCount(ctx.client, { ...query, metadata });
+      return { body: { ...head, metadata, ...count }, rows: 1 };
     },
   },
   {
@@ -470,21 +452,9 @@ const ROUTES: readonly RouteSpec[] = [
     params: [...WINDOW_PARAMS, 'limit'],
     async run(ctx) {
       const limit = limitParam(ctx.params.get('limit'));
-      const w = resolveWindow(ctx.params, ctx.now, 'raw');
-      const { total, dead_letters } = await deadLetters(ctx.client, {
-        projectId: ctx.projectId,
-        from: new Date(w.from),
-        to: new Date(w.to),
-        limit,
-      });
-      const page = (letters: readonly DeadLetterRow[]) => ({
-        project: ctx.projectId,
-        from: iso(w.from),
-        to: iso(w.to),
-        limit,
-        total,
-        dead_letters: letters,
-      });
+      const { query, head } = routeWindow(ctx, 'raw');
+      const { total, dead_letters } = await deadLetters(ctx.client, { ...query, limit });
+      const page = (letters: readonly DeadLetterRow[]) => ({ ...head, limit, total, dead_letters: letters });
       const letters = fitDeadLetters(dead_letters, page);
       return { body: page(letters), rows: letters.length };
     },
