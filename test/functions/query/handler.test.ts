@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +8,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import { migrate } from '../../../clickhouse/migrate.js';
 import type { QueryDeps } from '../../../functions/query/core.js';
-import { type ApiKeyRecord, newApiKey } from '../../../functions/shared/auth/api-keys.js';
+import { newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import { KEY_TABLE_ATTRIBUTES as K } from '../../../functions/shared/auth/key-store-dynamodb.js';
 import { eventGenerator } from '../../../local/event-generator.js';
+import { albFixture, keyTableItem, withKey } from '../../fixtures/alb-events.js';
 import { insertIngestRows } from '../../helpers/clickhouse.js';
 
 const TABLE = 'evalforge-api-keys-test';
@@ -21,29 +21,6 @@ const MINUTE = 60_000;
 const NOW = Date.now();
 
 const dynamoMock = mockClient(DynamoDBClient);
-
-function fixture(name: string): ALBEvent {
-  return JSON.parse(
-    readFileSync(new URL(`../../fixtures/alb/${name}.json`, import.meta.url), 'utf8'),
-  ) as ALBEvent;
-}
-
-/** A fixture event presenting `key`, in whichever header shape the fixture uses. */
-function withKey(event: ALBEvent, key: string): ALBEvent {
-  if (event.multiValueHeaders) {
-    return { ...event, multiValueHeaders: { ...event.multiValueHeaders, authorization: [`Bearer ${key}`] } };
-  }
-  return { ...event, headers: { ...event.headers, authorization: `Bearer ${key}` } };
-}
-
-function item(record: ApiKeyRecord) {
-  return {
-    [K.keyId]: { S: record.keyId },
-    [K.projectId]: { S: record.projectId },
-    [K.keyHash]: { S: record.keyHash },
-    [K.createdAt]: { S: record.createdAt },
-  };
-}
 
 const context = {
   functionName: 'evalforge-query',
@@ -114,7 +91,7 @@ beforeEach(() => {
     .on(GetItemCommand)
     .resolves({})
     .on(GetItemCommand, { TableName: TABLE, Key: { [K.keyId]: { S: known.record.keyId } } })
-    .resolves({ Item: item(known.record) });
+    .resolves({ Item: keyTableItem(known.record) });
 });
 
 afterAll(async () => {
@@ -147,7 +124,7 @@ async function injected(overrides: Partial<QueryDeps> = {}): Promise<QueryDeps> 
 // The tests run in order: the deployed handler first without its environment, then with it.
 describe('the deployed handler', () => {
   it('reads its environment on its first request, not on import, and answers 503 while it is incomplete', async () => {
-    const result = await handler(withKey(fixture('get-query-metrics'), known.key), context);
+    const result = await handler(withKey(albFixture('get-query-metrics'), known.key), context);
 
     expect(result).toMatchObject({ statusCode: 503, statusDescription: '503 Service Unavailable' });
     expect(result.headers?.['retry-after']).toBe('5');
@@ -171,7 +148,7 @@ describe('the deployed handler', () => {
     await insertEvents(client);
     expect(await lambdaQueryDeps()).toBe(deps);
 
-    const result = await handler(withKey(fixture('get-query-metrics'), known.key), context);
+    const result = await handler(withKey(albFixture('get-query-metrics'), known.key), context);
 
     expect(result).toMatchObject({ statusCode: 200, statusDescription: '200 OK', isBase64Encoded: false });
     expect(result.headers).toMatchObject({ 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -186,7 +163,7 @@ describe('the deployed handler', () => {
 describe('createQueryHandler', () => {
   it('reads the query string of a multi-value event, URL-encoded, and answers in that shape', async () => {
     const query = createQueryHandler(() => injected());
-    const event = withKey(fixture('get-query-calls-multi-value-headers'), known.key);
+    const event = withKey(albFixture('get-query-calls-multi-value-headers'), known.key);
     const end = Math.floor(NOW / MINUTE) * MINUTE + MINUTE;
     // The fixture's encoding, on times the engine still keeps.
     const from = `${new Date(end - 60 * MINUTE).toISOString().slice(0, 23)}+00:00`;
@@ -210,7 +187,7 @@ describe('createQueryHandler', () => {
   it('takes deps that are not a promise', async () => {
     const deps = await injected();
     const query = createQueryHandler(() => deps);
-    const event = withKey(fixture('get-query-metrics'), known.key);
+    const event = withKey(albFixture('get-query-metrics'), known.key);
     event.path = '/v1/calls/failed';
     event.queryStringParameters = { window: '1h' };
 
@@ -222,7 +199,7 @@ describe('createQueryHandler', () => {
 
   it('passes metadata parameters through: GET /v1/calls/count', async () => {
     const query = createQueryHandler(() => injected());
-    const event = withKey(fixture('get-query-metrics'), known.key);
+    const event = withKey(albFixture('get-query-metrics'), known.key);
     event.path = '/v1/calls/count';
     event.queryStringParameters = { window: '1h', 'metadata.feature': 'chat' };
 
@@ -243,7 +220,7 @@ describe('createQueryHandler', () => {
 
   it('rejects a bad parameter with 400 and another project with 403', async () => {
     const query = createQueryHandler(() => injected());
-    const event = withKey(fixture('get-query-metrics'), known.key);
+    const event = withKey(albFixture('get-query-metrics'), known.key);
 
     const bad = await query({ ...event, queryStringParameters: { window: '100d' } }, context);
     expect(bad).toMatchObject({ statusCode: 400, statusDescription: '400 Bad Request' });
@@ -265,7 +242,7 @@ describe('createQueryHandler', () => {
     } as unknown as ClickHouseClient;
     const query = createQueryHandler(() => injected({ clickhouse: failing }));
 
-    const result = await query(withKey(fixture('get-query-metrics'), known.key), context);
+    const result = await query(withKey(albFixture('get-query-metrics'), known.key), context);
 
     expect(result).toMatchObject({ statusCode: 503, statusDescription: '503 Service Unavailable' });
     expect(result.headers?.['retry-after']).toBe('5');
@@ -285,8 +262,8 @@ describe('createQueryHandler', () => {
 
   it('prints one metric set per request, with its route and latency', async () => {
     const query = createQueryHandler(() => injected());
-    await query(withKey(fixture('get-query-metrics'), known.key), context);
-    await query({ ...fixture('get-query-metrics'), path: '/v1/nowhere' }, context);
+    await query(withKey(albFixture('get-query-metrics'), known.key), context);
+    await query({ ...albFixture('get-query-metrics'), path: '/v1/nowhere' }, context);
 
     const blobs = emfBlobs();
     expect(blobs).toHaveLength(2);

@@ -1,22 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { ALBEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { albPathWithQuery, fromAlbEvent, toAlbResult } from '../../../functions/shared/alb.js';
 import type { HttpResponse } from '../../../functions/shared/http.js';
 import { decodeBody } from '../../../functions/validator/body.js';
-
-function fixture(name: string): ALBEvent {
-  return JSON.parse(
-    readFileSync(new URL(`../../fixtures/alb/${name}.json`, import.meta.url), 'utf8'),
-  ) as ALBEvent;
-}
+import { albFixture } from '../../fixtures/alb-events.js';
 
 const FIXTURE_KEY = 'Bearer efk_5f0c2a9e7b3d4c11_q8Vn2LxT0bW7sKdR4mYp9ZcJ3hFa6uGe1oNiXvQwEtS';
 
 describe('fromAlbEvent', () => {
   it('decodes a base64 gzip NDJSON body to the bytes the client sent', () => {
-    const event = fixture('post-events-ndjson-gzip');
+    const event = albFixture('post-events-ndjson-gzip');
 
     const request = fromAlbEvent(event);
 
@@ -44,7 +38,7 @@ describe('fromAlbEvent', () => {
   });
 
   it('reads a plain JSON body as UTF-8', () => {
-    const event = fixture('post-events-json');
+    const event = albFixture('post-events-json');
 
     const request = fromAlbEvent(event);
 
@@ -59,7 +53,7 @@ describe('fromAlbEvent', () => {
   });
 
   it('maps the health check with an empty body', () => {
-    const request = fromAlbEvent(fixture('get-health'));
+    const request = fromAlbEvent(albFixture('get-health'));
 
     expect(request).toMatchObject({ method: 'GET', path: '/v1/health' });
     expect(request.body.length).toBe(0);
@@ -67,7 +61,7 @@ describe('fromAlbEvent', () => {
   });
 
   it('takes the first value of each multi-value header', () => {
-    const event = fixture('post-events-json-multi-value-headers');
+    const event = albFixture('post-events-json-multi-value-headers');
     expect(event.headers).toBeUndefined();
 
     const request = fromAlbEvent(event);
@@ -83,7 +77,7 @@ describe('fromAlbEvent', () => {
 
   it('lowercases header names and the method, and reads a null body as empty', () => {
     const event: ALBEvent = {
-      ...fixture('post-events-json'),
+      ...albFixture('post-events-json'),
       httpMethod: 'post',
       headers: { Authorization: FIXTURE_KEY, 'Content-Type': 'application/x-ndjson' },
       body: null,
@@ -99,21 +93,21 @@ describe('fromAlbEvent', () => {
 
 describe('albPathWithQuery', () => {
   it('puts the query string back on the path, still URL-encoded', () => {
-    const event = fixture('get-query-metrics');
+    const event = albFixture('get-query-metrics');
     expect(
       albPathWithQuery({ ...event, queryStringParameters: { window: '1h', 'metadata.a': 'x%20y' } }),
     ).toBe(`${event.path}?window=1h&metadata.a=x%20y`);
   });
 
   it('repeats a name once for each of its values when the target group sends multi-value parameters', () => {
-    const event = fixture('get-query-calls-multi-value-headers');
+    const event = albFixture('get-query-calls-multi-value-headers');
     expect(
       albPathWithQuery({ ...event, multiValueQueryStringParameters: { window: ['1h', '2h'], limit: ['5'] } }),
     ).toBe(`${event.path}?window=1h&window=2h&limit=5`);
   });
 
   it('leaves a path without parameters as it is', () => {
-    const event = fixture('get-health');
+    const event = albFixture('get-health');
     expect(albPathWithQuery({ ...event, queryStringParameters: {} })).toBe(event.path);
   });
 });

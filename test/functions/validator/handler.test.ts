@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
@@ -10,11 +9,12 @@ import {
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { type ApiKeyRecord, newApiKey } from '../../../functions/shared/auth/api-keys.js';
+import { newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import { KEY_TABLE_ATTRIBUTES as A } from '../../../functions/shared/auth/key-store-dynamodb.js';
 import { canonicalLine, checkEvent } from '../../../functions/shared/contract/event.js';
 import type { IngestResult } from '../../../functions/shared/contract/ingest-api.js';
 import { decodeStreamRecord } from '../../../functions/shared/contract/stream-record.js';
+import { albFixture, keyTableItem, withKey } from '../../fixtures/alb-events.js';
 
 const STREAM = 'evalforge-events-test';
 const TABLE = 'evalforge-api-keys-test';
@@ -25,33 +25,10 @@ const FIXTURE_NOW = new Date('2026-11-26T09:20:00.000Z');
 const kinesisMock = mockClient(KinesisClient);
 const dynamoMock = mockClient(DynamoDBClient);
 
-function fixture(name: string): ALBEvent {
-  return JSON.parse(
-    readFileSync(new URL(`../../fixtures/alb/${name}.json`, import.meta.url), 'utf8'),
-  ) as ALBEvent;
-}
-
 function normalised(line: string | undefined): string {
   const check = checkEvent(JSON.parse(line ?? ''), PROJECT);
   if (!check.ok) throw new Error(check.reason);
   return canonicalLine(check.event);
-}
-
-/** A fixture event presenting `key`, in whichever header shape the fixture uses. */
-function withKey(event: ALBEvent, key: string): ALBEvent {
-  if (event.multiValueHeaders) {
-    return { ...event, multiValueHeaders: { ...event.multiValueHeaders, authorization: [`Bearer ${key}`] } };
-  }
-  return { ...event, headers: { ...event.headers, authorization: `Bearer ${key}` } };
-}
-
-function item(record: ApiKeyRecord) {
-  return {
-    [A.keyId]: { S: record.keyId },
-    [A.projectId]: { S: record.projectId },
-    [A.keyHash]: { S: record.keyHash },
-    [A.createdAt]: { S: record.createdAt },
-  };
 }
 
 const context: Context = {
@@ -128,7 +105,7 @@ beforeEach(() => {
     .on(GetItemCommand)
     .resolves({})
     .on(GetItemCommand, { TableName: TABLE, Key: { [A.keyId]: { S: known.record.keyId } } })
-    .resolves({ Item: item(known.record) });
+    .resolves({ Item: keyTableItem(known.record) });
 });
 
 afterAll(() => {
@@ -141,7 +118,7 @@ afterAll(() => {
 
 describe('handler', () => {
   it('accepts a gzip NDJSON request and forwards its events to the stream', async () => {
-    const event = withKey(fixture('post-events-ndjson-gzip'), known.key);
+    const event = withKey(albFixture('post-events-ndjson-gzip'), known.key);
 
     const result = await handler(event, context);
 
@@ -174,7 +151,7 @@ describe('handler', () => {
   });
 
   it('accepts a JSON request and answers in the multi-value shape it came in', async () => {
-    const event = withKey(fixture('post-events-json-multi-value-headers'), known.key);
+    const event = withKey(albFixture('post-events-json-multi-value-headers'), known.key);
     const { events } = JSON.parse(event.body ?? '') as { events: unknown[] };
 
     const result = await handler(event, context);
@@ -190,7 +167,7 @@ describe('handler', () => {
   });
 
   it('answers the health check without touching the key table or the stream', async () => {
-    const result = await handler(fixture('get-health'), context);
+    const result = await handler(albFixture('get-health'), context);
 
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? '')).toEqual({ status: 'ok' });
@@ -202,7 +179,7 @@ describe('handler', () => {
   it('rejects an unknown key with 401 and writes nothing', async () => {
     const stranger = newApiKey(PROJECT, FIXTURE_NOW);
 
-    const result = await handler(withKey(fixture('post-events-json'), stranger.key), context);
+    const result = await handler(withKey(albFixture('post-events-json'), stranger.key), context);
 
     expect(result.statusCode).toBe(401);
     expect(result.headers?.['www-authenticate']).toBe('Bearer');
@@ -222,7 +199,7 @@ describe('handler', () => {
       .on(GetItemCommand)
       .rejects(Object.assign(new Error(denied), { name: 'AccessDeniedException' }));
 
-    const result = await handler(withKey(fixture('post-events-json'), other.key), context);
+    const result = await handler(withKey(albFixture('post-events-json'), other.key), context);
 
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['retry-after']).toBe('5');
@@ -244,7 +221,7 @@ describe('handler', () => {
       })),
     }));
 
-    const result = await handler(withKey(fixture('post-events-ndjson-gzip'), known.key), context);
+    const result = await handler(withKey(albFixture('post-events-ndjson-gzip'), known.key), context);
 
     expect(result.statusCode).toBe(429);
     expect(result.statusDescription).toBe('429 Too Many Requests');
@@ -267,7 +244,7 @@ describe('handler', () => {
       .on(PutRecordsCommand)
       .rejects(new InternalFailureException({ message: 'Internal service failure.', $metadata: {} }));
 
-    const result = await handler(withKey(fixture('post-events-json'), known.key), context);
+    const result = await handler(withKey(albFixture('post-events-json'), known.key), context);
 
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['retry-after']).toBe('5');
@@ -282,7 +259,7 @@ describe('handler', () => {
   });
 
   it('prints one EMF blob per request, with the request summary', async () => {
-    const event = withKey(fixture('post-events-ndjson-gzip'), known.key);
+    const event = withKey(albFixture('post-events-ndjson-gzip'), known.key);
 
     await handler(event, context);
     expect(emfBlobs()).toHaveLength(1);
