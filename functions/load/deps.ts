@@ -5,9 +5,9 @@ let client: Promise<ClickHouseClient> | undefined;
 
 /**
  * One client per container, created on first use and reused by every invocation: a ClickHouse
- * cluster over HTTPS (AWS) or an embedded engine on a local path, as the environment says. A
- * wrong or missing variable fails the first invocation by name; `npm start` passes its own
- * client to the handler and never reads it.
+ * cluster over HTTP inside the VPC (AWS) or an embedded engine on a local path, as the
+ * environment says. A wrong or missing variable fails the first invocation by name; `npm start`
+ * passes its own client to the handler and never reads it.
  */
 export function clickHouse(): Promise<ClickHouseClient> {
   client ??= Promise.resolve().then(() =>

@@ -1,6 +1,9 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 
-/** Where ClickHouse is: in this process (chDB, for `npm start` and tests) or a server over HTTP(S). */
+/**
+ * Where ClickHouse is: in this process (chDB, for `npm start` and tests) or a server at a URL (in
+ * AWS the cluster, plain HTTP on port 8123 inside its VPC).
+ */
 export type ClickHouseConfig =
   | { readonly kind: 'embedded'; readonly path: string }
   | {

@@ -5,8 +5,9 @@ import { readEnv } from '../read-env.js';
 import { type ClickHouseConfig, createClickHouseClient } from './client.js';
 
 /**
- * Where a function finds ClickHouse, from its environment: a cluster over HTTPS (AWS), with the
- * password in Secrets Manager, or an embedded engine on a local path (`npm start`, tests).
+ * Where a function finds ClickHouse, from its environment: a cluster (AWS), reached over plain
+ * HTTP on port 8123 inside the VPC, with the password in Secrets Manager, or an embedded engine on
+ * a local path (`npm start`, tests).
  * Each function connects as its own user, so `CLICKHOUSE_USER` defaults per function.
  */
 export function clickHouseEnvSchema(defaultUser: string) {

@@ -765,7 +765,7 @@ describe('failures', () => {
   it('fails with 503 and Retry-After when ClickHouse fails, its error in the summary only', async () => {
     const failing = {
       query: async () => {
-        throw new Error('connect ECONNREFUSED 10.0.3.7:8443 (clickhouse-shard-1.internal)');
+        throw new Error('connect ECONNREFUSED 10.0.3.7:8123 (clickhouse-shard-1.internal)');
       },
     } as unknown as ClickHouseClient;
     for (const path of [
@@ -782,7 +782,7 @@ describe('failures', () => {
       expect(body.error.code).toBe('unavailable');
       expect(JSON.stringify(body)).not.toContain('10.0.3.7');
       expect(summary).toMatchObject({ statusCode: 503, errorCode: 'unavailable', projectId: A });
-      expect(summary.internalError).toContain('ECONNREFUSED 10.0.3.7:8443');
+      expect(summary.internalError).toContain('ECONNREFUSED 10.0.3.7:8123');
     }
   });
 

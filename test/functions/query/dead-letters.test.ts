@@ -364,7 +364,7 @@ describe('GET /v1/dead-letters', () => {
   it('fails with 503 and Retry-After when ClickHouse fails, its error in the summary only', async () => {
     const failing = {
       query: async () => {
-        throw new Error('connect ECONNREFUSED 10.0.3.7:8443');
+        throw new Error('connect ECONNREFUSED 10.0.3.7:8123');
       },
     } as unknown as ClickHouseClient;
     const { status, headers, body, summary } = await get('/v1/dead-letters', {

@@ -237,7 +237,7 @@ describe('createQueryHandler', () => {
   it('fails with 503 when ClickHouse fails: its error in the log, one metric set, nothing of it to the client', async () => {
     const failing = {
       query: async () => {
-        throw new Error('Timeout error. (clickhouse-0.evalforge.internal:8443)');
+        throw new Error('Timeout error. (clickhouse-0.evalforge.internal:8123)');
       },
     } as unknown as ClickHouseClient;
     const query = createQueryHandler(() => injected({ clickhouse: failing }));
@@ -247,7 +247,7 @@ describe('createQueryHandler', () => {
     expect(result).toMatchObject({ statusCode: 503, statusDescription: '503 Service Unavailable' });
     expect(result.headers?.['retry-after']).toBe('5');
     expect(result.body).not.toContain('clickhouse-0');
-    expect(errorLines().some((line) => line.includes('clickhouse-0.evalforge.internal:8443'))).toBe(true);
+    expect(errorLines().some((line) => line.includes('clickhouse-0.evalforge.internal:8123'))).toBe(true);
     const blobs = emfBlobs();
     expect(blobs).toHaveLength(1);
     expect(blobs[0]).toMatchObject({
