@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
+import { errorResponse } from '../functions/shared/http.js';
 import { localLambdaContext } from './lambda-context.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_AWS } from './local-aws.js';
 
@@ -174,19 +175,15 @@ export function toAlbEvent(req: IncomingMessage, body: Buffer, targetGroup: stri
 /** The load balancer's own answers that a client should retry in a second. */
 const RETRY_IN_1S = { 'retry-after': '1' } as const;
 
-/** An answer of the load balancer itself, as the API's `{"error":{"code","message"}}`. */
+/** An answer of the load balancer itself, in the API's error shape (`{"error":{"code","message"}}`). */
 function jsonError(
   statusCode: number,
   code: string,
   message: string,
-  headers: Readonly<Record<string, string>> = {},
+  headers?: Readonly<Record<string, string>>,
 ): ALBResult {
-  return {
-    statusCode,
-    statusDescription: `${statusCode} ${STATUS_CODES[statusCode]}`,
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ error: { code, message } }),
-  };
+  const statusDescription = `${statusCode} ${STATUS_CODES[statusCode]}`;
+  return { ...errorResponse(statusCode, code, message, headers), statusDescription };
 }
 
 function send(res: ServerResponse, result: ALBResult): void {
