@@ -31,7 +31,7 @@ import { eventGenerator, seededRandom } from '../../../local/event-generator.js'
 import { insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**
- * The analytics core against the real embedded engine, migrations applied, events inserted the
+ * The queries against the real embedded engine, migrations applied, events inserted the
  * way the loader inserts them (NDJSON into `events_ingest`). Every number is compared with ground
  * truth computed here from the very events inserted, normalised by the event contract.
  */
