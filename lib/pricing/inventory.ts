@@ -4,9 +4,7 @@
  * synthesized and cannot drift from it. Pure: a template in, a list out; no aws-cdk-lib import.
  */
 import type { BillableResource } from './cost-model.js';
-
-/** The cost-allocation tag the stack puts on every resource that takes tags. */
-const COMPONENT_TAG = 'evalforge:component';
+import { COST_TAGS } from './cost-tags.js';
 
 export const COMPONENTS = ['network', 'stream', 'ingest', 'archive', 'analytics', 'loader', 'query'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -451,7 +449,7 @@ export function inventory(template: TemplateJson): BillableResource[] {
     const properties = resource.Properties ?? {};
     const key = constructKey(logicalId, resource.Metadata);
     const component =
-      tagValue(properties, COMPONENT_TAG) ?? byPrefix(COMPONENT_BY_CONSTRUCT, key) ?? 'unknown';
+      tagValue(properties, COST_TAGS.component) ?? byPrefix(COMPONENT_BY_CONSTRUCT, key) ?? 'unknown';
     return [
       {
         type: resource.Type,

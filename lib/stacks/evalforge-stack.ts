@@ -14,6 +14,7 @@ import { QueryFunction } from '../constructs/query-function.js';
 import { RawArchive } from '../constructs/raw-archive.js';
 import { ValidatorFunction } from '../constructs/validator-function.js';
 import { WeightedDns } from '../constructs/weighted-dns.js';
+import { COST_TAGS } from '../pricing/cost-tags.js';
 import type { TierSpec } from '../tiers.js';
 
 export interface EvalForgeStackProps extends StackProps {
@@ -35,9 +36,6 @@ export interface EvalForgeStackProps extends StackProps {
     readonly budgetEmail: string;
   };
 }
-
-/** The tag every resource carries for cost allocation, with its component. */
-export const COST_TAGS = { tier: 'evalforge:tier', component: 'evalforge:component' } as const;
 
 /**
  * One EvalForge region at one tier: composition only. Every construct gets its slice of the

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeTierTemplate } from '../../../lib/app.js';
 import type { BillableResource } from '../../../lib/pricing/cost-model.js';
+import { COST_TAGS } from '../../../lib/pricing/cost-tags.js';
 import {
   BILLABLE_TYPES,
   COMPONENTS,
@@ -12,7 +13,6 @@ import {
   type TemplateJson,
 } from '../../../lib/pricing/inventory.js';
 import { listPrices, pricesFor } from '../../../lib/pricing/prices.js';
-import { COST_TAGS } from '../../../lib/stacks/evalforge-stack.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 
 /** The tier's template as the CLI writes it: with construct paths, without bundling. */
