@@ -16,13 +16,15 @@ import { parseArgs } from 'node:util';
 import { isMainModule } from '../../cli/main-module.js';
 import { synthesizeTierTemplate } from '../app.js';
 import { SIZING_ASSUMPTIONS, TIER_IDS, TIERS, type TierId } from '../tiers.js';
-import { COST_ASSUMPTIONS, type CostLine, type Load, type MonthTotal } from './cost-model.js';
+import { COST_ASSUMPTIONS } from './cost-assumptions.js';
+import type { CostLine } from './cost-line.js';
+import type { MonthTotal } from './cost-model.js';
 import type { TemplateJson } from './inventory.js';
-import { PRICES, type Price, type RegionPrices } from './prices.js';
+import type { Load } from './load.js';
+import { HOURS_PER_MONTH, PRICES, type Price, type RegionPrices } from './prices.js';
 import { ceilingLoad, tierCost } from './tier-cost.js';
 
 const prices = PRICES['us-east-1'] as RegionPrices;
-const HOURS_PER_MONTH = 730;
 
 /** Raised for a bad command line; the message names the flag. */
 export class CostCliError extends Error {

@@ -3,10 +3,13 @@
  * template gives it. The cost model prices this list, so the costs follow the infrastructure as
  * synthesized and cannot drift from it. Pure: a template in, a list out; no aws-cdk-lib import.
  */
-import type { BillableResource } from './cost-model.js';
+import type { BillableResource } from './billable-resource.js';
 import { COST_TAGS } from './cost-tags.js';
+import { BILLING_UNITS } from './prices.js';
 
+/** The components the stack tags its constructs with: the cost report's groups. */
 export const COMPONENTS = ['network', 'stream', 'ingest', 'archive', 'analytics', 'loader', 'query'] as const;
+/** One of `COMPONENTS`. */
 export type Component = (typeof COMPONENTS)[number];
 
 /**
@@ -83,6 +86,7 @@ export const FREE_TYPES = {
   'AWS::Budgets::BudgetsAction': 'billed through its budget, as action-enabled budget-days',
 } as const satisfies Record<string, string>;
 
+/** A type of `BILLABLE_TYPES`. */
 export type BillableType = keyof typeof BILLABLE_TYPES;
 
 /**
@@ -167,7 +171,8 @@ function tagValue(properties: Record<string, unknown>, key: string): string | un
   return undefined;
 }
 
-const num = (value: unknown, fallback: number): number => {
+/** A number or numeric text of the template, or `fallback` (CloudFormation's default). */
+const numberOr = (value: unknown, fallback: number): number => {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   return typeof n === 'number' && Number.isFinite(n) ? n : fallback;
 };
@@ -180,16 +185,19 @@ const obj = (value: unknown): Record<string, unknown> =>
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 /** gp3's baseline, included in its GiB price: IOPS and throughput above these are billed. */
-export const GP3_BASELINE = { iops: 3_000, throughputMiBps: 125 } as const;
+const GP3_BASELINE = {
+  iops: BILLING_UNITS.gp3IncludedIops,
+  throughputMiBps: BILLING_UNITS.gp3IncludedThroughputMbps,
+} as const;
 
 function volumeSize(type: unknown, sizeGiB: unknown, iops: unknown, throughput: unknown): Size {
   const volumeType = typeof type === 'string' ? type : 'gp2';
-  const size: Size = { volumeType, volumeGiB: num(sizeGiB, 0) };
+  const size: Size = { volumeType, volumeGiB: numberOr(sizeGiB, 0) };
   if (volumeType === 'gp3') {
-    size.volumeIops = num(iops, GP3_BASELINE.iops);
-    size.volumeThroughputMiBps = num(throughput, GP3_BASELINE.throughputMiBps);
+    size.volumeIops = numberOr(iops, GP3_BASELINE.iops);
+    size.volumeThroughputMiBps = numberOr(throughput, GP3_BASELINE.throughputMiBps);
   } else if (volumeType === 'io1' || volumeType === 'io2') {
-    size.volumeIops = num(iops, 0);
+    size.volumeIops = numberOr(iops, 0);
   }
   return size;
 }
@@ -338,17 +346,17 @@ function sizeOf(
         ...(others.weights.has(logicalId) ? { weight: others.weights.get(logicalId) as number } : {}),
       };
     case 'AWS::Kinesis::Stream': {
-      const retentionHours = num(p.RetentionPeriodHours, 24);
+      const retentionHours = numberOr(p.RetentionPeriodHours, 24);
       if (obj(p.StreamModeDetails).StreamMode === 'ON_DEMAND') return { mode: 'on-demand', retentionHours };
-      return { mode: 'provisioned', shardCount: num(p.ShardCount, 1), retentionHours };
+      return { mode: 'provisioned', shardCount: numberOr(p.ShardCount, 1), retentionHours };
     }
     case 'AWS::KinesisFirehose::DeliveryStream': {
       const destination = obj(p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration);
       const hints = obj(destination.BufferingHints);
       return {
         source: String(p.DeliveryStreamType ?? 'DirectPut'),
-        bufferSizeMiB: num(hints.SizeInMBs, 5),
-        bufferIntervalSec: num(hints.IntervalInSeconds, 300),
+        bufferSizeMiB: numberOr(hints.SizeInMBs, 5),
+        bufferIntervalSec: numberOr(hints.IntervalInSeconds, 300),
       };
     }
     case 'AWS::Lambda::Function': {
@@ -357,13 +365,13 @@ function sizeOf(
         function: name,
         // The functions the load drives; the others run at deploy time only.
         ...(USAGE_WORKLOADS.has(name) ? { workload: name } : {}),
-        memoryMiB: num(p.MemorySize, 128),
+        memoryMiB: numberOr(p.MemorySize, 128),
         architecture: String(list(p.Architectures)[0] ?? 'x86_64'),
-        ephemeralStorageMiB: num(obj(p.EphemeralStorage).Size, 512),
+        ephemeralStorageMiB: numberOr(obj(p.EphemeralStorage).Size, 512),
         tracing: String(obj(p.TracingConfig).Mode ?? 'PassThrough'),
       };
       if (p.ReservedConcurrentExecutions !== undefined) {
-        size.reservedConcurrency = num(p.ReservedConcurrentExecutions, 0);
+        size.reservedConcurrency = numberOr(p.ReservedConcurrentExecutions, 0);
       }
       return size;
     }
@@ -380,8 +388,8 @@ function sizeOf(
         billingMode,
         ...(billingMode === 'PROVISIONED'
           ? {
-              readCapacityUnits: num(throughput.ReadCapacityUnits, 0),
-              writeCapacityUnits: num(throughput.WriteCapacityUnits, 0),
+              readCapacityUnits: numberOr(throughput.ReadCapacityUnits, 0),
+              writeCapacityUnits: numberOr(throughput.WriteCapacityUnits, 0),
             }
           : {}),
         pointInTimeRecovery:
@@ -395,7 +403,7 @@ function sizeOf(
       const config = obj(p.HealthCheckConfig);
       return {
         checkType: String(config.Type ?? 'HTTP'),
-        requestIntervalSec: num(config.RequestInterval, 30),
+        requestIntervalSec: numberOr(config.RequestInterval, 30),
         measureLatency: config.MeasureLatency === true ? 1 : 0,
       };
     }
@@ -410,7 +418,7 @@ function sizeOf(
     case 'AWS::Logs::LogGroup':
       return {
         // No retention: kept forever, so no `retentionDays`.
-        ...(p.RetentionInDays === undefined ? {} : { retentionDays: num(p.RetentionInDays, 0) }),
+        ...(p.RetentionInDays === undefined ? {} : { retentionDays: numberOr(p.RetentionInDays, 0) }),
         logGroupClass: String(p.LogGroupClass ?? 'STANDARD'),
       };
     case 'AWS::KMS::Key':
@@ -424,7 +432,7 @@ function sizeOf(
         : { certificate: 'private', count: 1 };
     case 'AWS::CloudWatch::Alarm': {
       const metrics = list(p.Metrics).length;
-      return { metrics: metrics > 0 ? metrics : 1, highResolution: num(p.Period, 60) < 60 ? 1 : 0 };
+      return { metrics: metrics > 0 ? metrics : 1, highResolution: numberOr(p.Period, 60) < 60 ? 1 : 0 };
     }
     case 'AWS::Budgets::Budget':
       return others.budgetsWithActions.has(logicalId)
@@ -433,9 +441,9 @@ function sizeOf(
     case 'AWS::Lambda::EventSourceMapping':
       // CloudFormation's defaults for a Kinesis source: 100 records, no window, one batch per shard.
       return {
-        batchSize: num(p.BatchSize, 100),
-        maxBatchingWindowSec: num(p.MaximumBatchingWindowInSeconds, 0),
-        parallelizationFactor: num(p.ParallelizationFactor, 1),
+        batchSize: numberOr(p.BatchSize, 100),
+        maxBatchingWindowSec: numberOr(p.MaximumBatchingWindowInSeconds, 0),
+        parallelizationFactor: numberOr(p.ParallelizationFactor, 1),
         free: 'billed through Lambda invocations and Kinesis reads',
       };
   }
@@ -484,15 +492,45 @@ const S3_CLASS_KEYS: Readonly<Record<string, readonly string[]>> = {
   deepArchiveAfterDays: ['s3.deepArchiveGbMonth', 's3.transitionToDeepArchivePerThousand'],
 };
 
+/** The figures of the types whose price does not depend on their size. */
+const FIXED_PRICE_KEYS = {
+  'AWS::EC2::NatGateway': ['natGateway.hour', 'natGateway.processedGb'],
+  'AWS::EC2::EIP': ['publicIpv4.hour'],
+  'AWS::EC2::VPCEndpoint': ['interfaceEndpoint.azHour', 'interfaceEndpoint.processedGb'],
+  'AWS::KinesisFirehose::DeliveryStream': [
+    'firehose.ingestGbFirst500Tb',
+    'firehose.ingestGbNext1500Tb',
+    'firehose.ingestGbNext3000Tb',
+  ],
+  'AWS::Route53::HostedZone': ['route53.hostedZoneMonth'],
+  'AWS::Route53::HealthCheck': ['route53.healthCheckMonth'],
+  'AWS::Route53::RecordSet': ['route53.queriesPerMillion'],
+  'AWS::SecretsManager::Secret': ['secretsManager.secretMonth', 'secretsManager.apiCallsPer10k'],
+  'AWS::KMS::Key': ['kms.customerManagedKeyMonth', 'kms.requestsPer10k'],
+  'AWS::CertificateManager::Certificate': ['acm.privateCertificateMonth'],
+  'AWS::Budgets::Budget': ['budgets.actionBudgetDay'],
+  // Always marked free: its cost is in the loader's invocations.
+  'AWS::Lambda::EventSourceMapping': [],
+} as const satisfies Partial<Record<BillableType, readonly string[]>>;
+
+type FixedPriceType = keyof typeof FIXED_PRICE_KEYS;
+
+const hasFixedPrice = (type: BillableType): type is FixedPriceType => Object.hasOwn(FIXED_PRICE_KEYS, type);
+
 /**
  * The figures of the price table (`lib/pricing/prices.ts`, as `listPrices` paths such as
  * `ec2.c5.xlarge` or `alb.lcuHour`) that an item is billed at, hourly and by usage. Empty for an item
  * marked `free`. A key the table lacks is a price still to be added, which the tests report.
  */
 export function priceKeys(item: BillableResource): string[] {
-  const s = item.size;
-  if (s.free !== undefined || classify(item.type) !== 'billable') return [];
-  switch (item.type as BillableType) {
+  if (item.size.free !== undefined || classify(item.type) !== 'billable') return [];
+  const type = item.type as BillableType;
+  return hasFixedPrice(type) ? [...FIXED_PRICE_KEYS[type]] : sizedPriceKeys(type, item.size);
+}
+
+/** The figures of the types whose price depends on their size (instance type, mode, class, …). */
+function sizedPriceKeys(type: Exclude<BillableType, FixedPriceType>, s: BillableResource['size']): string[] {
+  switch (type) {
     case 'AWS::EC2::Instance':
       return [
         `ec2.${s.instanceType}`,
@@ -502,12 +540,6 @@ export function priceKeys(item: BillableResource): string[] {
       ];
     case 'AWS::EC2::Volume':
       return ebsKeys(s.volumeType, s.volumeIops, s.volumeThroughputMiBps);
-    case 'AWS::EC2::NatGateway':
-      return ['natGateway.hour', 'natGateway.processedGb'];
-    case 'AWS::EC2::EIP':
-      return ['publicIpv4.hour'];
-    case 'AWS::EC2::VPCEndpoint':
-      return ['interfaceEndpoint.azHour', 'interfaceEndpoint.processedGb'];
     case 'AWS::EC2::FlowLog':
       // Vended logs into CloudWatch Logs: the first band is the ordinary ingestion price.
       return s.destinationType === 'cloud-watch-logs'
@@ -525,8 +557,6 @@ export function priceKeys(item: BillableResource): string[] {
             'kinesis.putPayloadUnitsPerMillion',
             ...(Number(s.retentionHours) > 24 ? ['kinesis.extendedRetentionShardHour'] : []),
           ];
-    case 'AWS::KinesisFirehose::DeliveryStream':
-      return ['firehose.ingestGbFirst500Tb', 'firehose.ingestGbNext1500Tb', 'firehose.ingestGbNext3000Tb'];
     case 'AWS::Lambda::Function':
       return [
         'lambda.requestsPerMillion',
@@ -552,28 +582,11 @@ export function priceKeys(item: BillableResource): string[] {
         'dynamoDb.storageGbMonth',
         ...(s.pointInTimeRecovery === 1 ? ['dynamoDb.pointInTimeRecoveryGbMonth'] : []),
       ];
-    case 'AWS::Route53::HostedZone':
-      return ['route53.hostedZoneMonth'];
-    case 'AWS::Route53::HealthCheck':
-      return ['route53.healthCheckMonth'];
-    case 'AWS::Route53::RecordSet':
-      return ['route53.queriesPerMillion'];
-    case 'AWS::SecretsManager::Secret':
-      return ['secretsManager.secretMonth', 'secretsManager.apiCallsPer10k'];
     case 'AWS::Logs::LogGroup':
       return s.logGroupClass === 'STANDARD'
         ? ['cloudWatch.logsIngestionGb', 'cloudWatch.logsStorageGbMonth']
         : ['cloudWatch.logsInfrequentAccessIngestionGb', 'cloudWatch.logsStorageGbMonth'];
-    case 'AWS::KMS::Key':
-      return ['kms.customerManagedKeyMonth', 'kms.requestsPer10k'];
-    case 'AWS::CertificateManager::Certificate':
-      return ['acm.privateCertificateMonth'];
     case 'AWS::CloudWatch::Alarm':
       return [s.highResolution === 1 ? 'cloudWatch.highResolutionAlarmMonth' : 'cloudWatch.alarmMonth'];
-    case 'AWS::Budgets::Budget':
-      return ['budgets.actionBudgetDay'];
-    case 'AWS::Lambda::EventSourceMapping':
-      // Always marked free above: its cost is in the loader's invocations.
-      return [];
   }
 }

@@ -1,9 +1,19 @@
 /**
  * The price table: list prices by region, every figure with the page it came from and the date it
  * was read, so a changed price is one edit here. us-east-1, on-demand, no free tiers; a month is
- * 730 hours. The figures come from `shared/reference/aws-prices-and-limits.md`, which gathers them
+ * `HOURS_PER_MONTH`. The figures come from `shared/reference/aws-prices-and-limits.md`, which gathers them
  * from the pages named in each `source`; figures it lacks cite their own pricing page.
  */
+
+/** The month the table's monthly figures assume, as AWS's pricing pages count it. */
+export const HOURS_PER_MONTH = 730;
+/** `HOURS_PER_MONTH` in seconds: a steady rate per second times this is a month's usage. */
+export const SECONDS_PER_MONTH = HOURS_PER_MONTH * 3_600;
+/** `HOURS_PER_MONTH` in days (30.42): storage that accumulates is followed day by day. */
+export const DAYS_PER_MONTH = HOURS_PER_MONTH / 24;
+
+/** GB as the prices count it: 10^9 bytes (EBS alone is provisioned in GiB, billed at the GB price). */
+export const BYTES_PER_GB = 1e9;
 
 /** One figure of the table. */
 export interface Price {
@@ -16,6 +26,7 @@ export interface Price {
   readonly asOf: string;
 }
 
+/** A region's list prices, grouped by service. */
 export interface RegionPrices {
   readonly region: string;
   /** On-demand Linux $/h by instance type. */
@@ -120,6 +131,7 @@ const price = (usd: number, unit: string, page: string, viaReference = true): Pr
 
 const ec2 = (usd: number): Price => price(usd, 'instance-h', KARPENTER);
 
+/** The price tables by region. */
 export const PRICES: Readonly<Record<string, RegionPrices>> = {
   'us-east-1': {
     region: 'us-east-1',

@@ -4,18 +4,18 @@
  * assumptions. The CLI, the report and the stack's cost outputs share it.
  */
 import { SIZING_ASSUMPTIONS, TIERS, type TierId } from '../tiers.js';
+import type { CostAssumptions } from './cost-assumptions.js';
+import type { CostLine } from './cost-line.js';
 import {
-  type CostAssumptions,
-  type CostLine,
   costPerMillionEvents,
-  type Load,
   type MonthTotal,
   monthlyCost,
   projection,
   totalMonthlyUsd,
 } from './cost-model.js';
 import { inventory, type TemplateJson } from './inventory.js';
-import { PRICES, type RegionPrices } from './prices.js';
+import type { Load } from './load.js';
+import { pricesFor, type RegionPrices } from './prices.js';
 
 /** The load a tier is sized for: its ceiling, with the sizing assumptions' event and batch. */
 export function ceilingLoad(tier: TierId): Load {
@@ -27,6 +27,7 @@ export function ceilingLoad(tier: TierId): Load {
   };
 }
 
+/** The tier, its template and the load to price. */
 export interface TierCostInput {
   readonly tier: TierId;
   /** @default - the tier's ceiling with `SIZING_ASSUMPTIONS` (`ceilingLoad(tier)`) */
@@ -40,6 +41,7 @@ export interface TierCostInput {
   readonly assumptions?: Partial<CostAssumptions>;
 }
 
+/** A tier's month-1 bill and its projection. */
 export interface TierCost {
   readonly tier: TierId;
   readonly load: Load;
@@ -59,7 +61,7 @@ export interface TierCost {
 export function tierCost(input: TierCostInput): TierCost {
   const { tier, months = 12, assumptions = {} } = input;
   const load = input.load ?? ceilingLoad(tier);
-  const prices = input.prices ?? (PRICES['us-east-1'] as RegionPrices);
+  const prices = input.prices ?? pricesFor('us-east-1');
   const resources = inventory(input.template);
   const lines = monthlyCost({ inventory: resources, load, prices, month: 1, assumptions });
   const byComponent: Record<string, number> = {};

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesizeTierTemplate } from '../../../lib/app.js';
-import type { BillableResource } from '../../../lib/pricing/cost-model.js';
+import type { BillableResource } from '../../../lib/pricing/billable-resource.js';
 import { COST_TAGS } from '../../../lib/pricing/cost-tags.js';
 import {
   BILLABLE_TYPES,

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ALB_LCU, BILLING_UNITS, listPrices, PRICES, pricesFor } from '../../../lib/pricing/prices.js';
+import {
+  ALB_LCU,
+  BILLING_UNITS,
+  DAYS_PER_MONTH,
+  HOURS_PER_MONTH,
+  listPrices,
+  PRICES,
+  pricesFor,
+  SECONDS_PER_MONTH,
+} from '../../../lib/pricing/prices.js';
 import { TIERS } from '../../../lib/tiers.js';
 
 const usEast1 = pricesFor('us-east-1');
@@ -55,5 +64,15 @@ describe('the us-east-1 price table', () => {
   ])('gives %s a source and a date', (_name, source, asOf) => {
     expect(source).not.toBe('');
     expect(asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe('the month the prices assume', () => {
+  it.each([
+    ['hours', HOURS_PER_MONTH, 730],
+    ['seconds', SECONDS_PER_MONTH, 2_628_000],
+    ['days', DAYS_PER_MONTH, 30.416_666_666_666_668],
+  ])('has %s: %d', (_name, actual, expected) => {
+    expect(actual).toBe(expected);
   });
 });

@@ -1,0 +1,120 @@
+import { loaderFigures, validatorFigures } from '../../capacity.js';
+import { type BillableResource, sizeNumber, sizeString } from '../billable-resource.js';
+import { costLine } from '../cost-line.js';
+import { CostModelError } from '../cost-model-error.js';
+import { num } from '../format.js';
+import { BILLING_UNITS, SECONDS_PER_MONTH } from '../prices.js';
+import { perResource, type RuleContext } from './rule.js';
+
+/** The context as it stands before the invocations are counted: all that counting them reads. */
+type WorkloadContext = Omit<RuleContext, 'invocationsByComponent'>;
+
+interface Workload {
+  readonly name: string;
+  readonly perSec: number;
+  /** Wall time of one invocation, before Lambda rounds it up. */
+  readonly durationSec: number;
+  /** How `perSec` was reached. */
+  readonly why: string;
+}
+
+/** The invocations a function's workload makes at the load, from capacity's figures. */
+function workload(
+  r: BillableResource,
+  { load, assumptions: a, tier, capacity }: WorkloadContext,
+): Workload | undefined {
+  const name = sizeString(r, 'workload');
+  if (name === undefined) return undefined;
+  if (name === 'validator') {
+    const v = validatorFigures(tier, capacity);
+    return {
+      name,
+      perSec: v.requestsPerSec,
+      durationSec: v.durationSec,
+      why: `${num(load.eventsPerSec)} events/s ÷ ${num(load.eventsPerRequest)} per request`,
+    };
+  }
+  if (name === 'loader') {
+    const l = loaderFigures(tier, capacity);
+    const shards = tier.stream.mode === 'provisioned' ? tier.stream.shardCount : 0;
+    return {
+      name,
+      perSec: l.insertsPerSec,
+      durationSec: l.durationSec,
+      why: `${num(l.recordsPerSecPerShard, 4)} records/s per shard ÷ ${num(l.recordsPerInvocation)} per invocation × ${shards} shards`,
+    };
+  }
+  if (name === 'query') {
+    return {
+      name,
+      perSec: a.queryRequestsPerSec,
+      durationSec: a.queryDurationSec,
+      why: `assumed ${num(a.queryRequestsPerSec, 4)} query requests/s`,
+    };
+  }
+  throw new CostModelError(`${r.type} ${r.logicalId}: unknown workload ${name}`);
+}
+
+/** Invocations a month of the load-driven `functions`, by component: what their log groups take in. */
+export function invocationsByComponent(
+  functions: readonly BillableResource[],
+  context: WorkloadContext,
+): Map<string, number> {
+  const invocations = new Map<string, number>();
+  for (const r of functions) {
+    const w = workload(r, context);
+    if (w === undefined) continue;
+    invocations.set(r.component, (invocations.get(r.component) ?? 0) + w.perSec * SECONDS_PER_MONTH);
+  }
+  return invocations;
+}
+
+/**
+ * `AWS::Lambda::Function`: requests, GB-seconds and X-Ray traces of the functions the load drives.
+ * Size keys: `workload` (`validator` | `loader` | `query`; none: the function runs at deploy only,
+ * no line), `memoryMiB`, `architecture` (`arm64` | `x86_64`), `tracing` (`Active` | `PassThrough`).
+ */
+export const lambdaRule = perResource((r, context) => {
+  const w = workload(r, context);
+  if (w === undefined) return [];
+  const { prices, assumptions: a } = context;
+  const memoryMiB = sizeNumber(r, 'memoryMiB');
+  const arch = sizeString(r, 'architecture') ?? 'arm64';
+  const invocations = w.perSec * SECONDS_PER_MONTH;
+  const granularity = BILLING_UNITS.lambdaDurationGranularitySec;
+  const billedSec = Math.ceil(w.durationSec / granularity - 1e-9) * granularity;
+  const gbSec = invocations * billedSec * (memoryMiB / 1_024);
+  const p = prices.lambda;
+  const gbPrice = arch === 'x86_64' ? p.gbSecondX86 : p.gbSecondArm64;
+  const lines = [
+    costLine(
+      r,
+      'Lambda requests',
+      invocations / 1e6,
+      p.requestsPerMillion,
+      `${w.why} = ${num(w.perSec, 4)}/s × ${num(SECONDS_PER_MONTH)} s`,
+    ),
+    costLine(
+      r,
+      `Lambda duration (${arch})`,
+      gbSec,
+      gbPrice,
+      `${num(invocations / 1e6)}M invocations × ${num(billedSec * 1_000)} ms (${w.name === 'query' ? 'assumed' : "capacity's"} ${num(w.durationSec * 1_000, 3)} ms, rounded up) × ${num(memoryMiB)} MiB ÷ 1,024`,
+    ),
+  ];
+  if (sizeString(r, 'tracing') === 'Active') {
+    const traced =
+      Math.min(w.perSec, a.xRayReservoirPerSec) +
+      a.xRayFixedRate * Math.max(0, w.perSec - a.xRayReservoirPerSec);
+    lines.push(
+      costLine(
+        r,
+        'X-Ray traces recorded',
+        (traced * SECONDS_PER_MONTH) / 1e6,
+        prices.xRay.tracesRecordedPerMillion,
+        `(min(${num(w.perSec, 4)}/s, ${a.xRayReservoirPerSec}) + ${a.xRayFixedRate} × the rest) × ${num(SECONDS_PER_MONTH)} s`,
+      ),
+    );
+  }
+  return lines;
+});
