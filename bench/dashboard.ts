@@ -11,7 +11,7 @@ import { againstLimit, type BenchFigure, formatInteger, verdict } from './figure
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 
 /**
- * What a dashboard asks, at scale: the query core's rollup reads (functions/query/core.ts, the
+ * What a dashboard asks, at scale: the query core's rollup reads (functions/query/queries.ts, the
  * real code path) against the limit measured in the same run on the same data, the same figures
  * per bucket and model computed from the raw `events` table. Three windows of one project (the
  * biggest), all whole hours ending at the last whole hour before the newest event:

@@ -86,7 +86,7 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
   partitionKeyBytes: {
     what: 'partition key, counted by Kinesis',
     show: bytes,
-    source: 'the request key (functions/shared/stream-record.ts)',
+    source: 'the request key (functions/shared/contract/stream-record.ts)',
   },
   getRecordsPerSecPerConsumer: {
     what: 'GetRecords calls per shard and consumer',

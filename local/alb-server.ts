@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import { errorResponse } from '../functions/shared/http.js';
+import { errorResponse, matchesRoutePrefix } from '../functions/shared/http.js';
 import { localLambdaContext } from './lambda-context.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_AWS } from './local-aws.js';
 
@@ -204,9 +204,7 @@ function send(res: ServerResponse, result: ALBResult): void {
 export async function startAlbServer(options: AlbServerOptions): Promise<AlbServer> {
   const host = options.host ?? '127.0.0.1';
   const routeFor = (path: string) =>
-    options.routes.find((route) =>
-      route.pathPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`)),
-    ) ?? options.defaultRoute;
+    options.routes.find((route) => matchesRoutePrefix(path, route.pathPrefixes)) ?? options.defaultRoute;
 
   const maxResponseBytes = options.maxResponseBytes ?? ALB_MAX_RESPONSE_BYTES;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;

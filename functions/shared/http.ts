@@ -47,10 +47,19 @@ export const QUERY_ROUTE_PREFIXES = [
   '/v1/dead-letters',
 ] as const;
 
+/**
+ * Whether a path matches one of `prefixes` the way the load balancer's rules match them: the
+ * prefix itself or anything under it (`/v1/calls` and `/v1/calls/x`, not `/v1/callsx`). The
+ * query string, if any, is not part of the match.
+ */
+export function matchesRoutePrefix(path: string, prefixes: readonly string[]): boolean {
+  const bare = path.split('?', 1)[0] ?? '';
+  return prefixes.some((prefix) => bare === prefix || bare.startsWith(`${prefix}/`));
+}
+
 /** Whether a request path (with or without its query string) belongs to the query API. */
 export function isQueryPath(path: string): boolean {
-  const bare = path.split('?', 1)[0] ?? '';
-  return QUERY_ROUTE_PREFIXES.some((prefix) => bare === prefix || bare.startsWith(`${prefix}/`));
+  return matchesRoutePrefix(path, QUERY_ROUTE_PREFIXES);
 }
 
 /** A request's path without its query string and trailing slashes (`/v1/events/` is `/v1/events`), and the query string. */

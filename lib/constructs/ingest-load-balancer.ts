@@ -17,7 +17,7 @@ import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { QUERY_HEALTH_PATH, QUERY_ROUTE_PREFIXES } from '../../functions/shared/http.js';
+import { HEALTH_PATH, QUERY_HEALTH_PATH, QUERY_ROUTE_PREFIXES } from '../../functions/shared/http.js';
 
 export interface IngestLoadBalancerProps {
   /** The VPC whose public subnets the load balancer lives in. */
@@ -52,7 +52,6 @@ export interface IngestLoadBalancerProps {
  */
 const MAX_CONDITION_VALUES = 5;
 const FIRST_QUERY_RULE_PRIORITY = 10;
-const HEALTH_PATH = '/v1/health';
 
 /**
  * One internet-facing Application Load Balancer in front of the two Lambda functions: HTTPS on
@@ -109,7 +108,7 @@ export class IngestLoadBalancer extends Construct {
     });
     this.loadBalancer.logAccessLogs(props.accessLogs, props.accessLogPrefix);
 
-    // Multi-value headers stay off (the ALB default), as the functions expect (functions/validator/alb.ts).
+    // Multi-value headers stay off (the ALB default), as the functions expect (functions/shared/alb.ts).
     this.validatorTargets = new ApplicationTargetGroup(this, 'ValidatorTargets', {
       targets: [new LambdaTarget(props.validator)],
       multiValueHeadersEnabled: false,

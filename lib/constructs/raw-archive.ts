@@ -95,7 +95,7 @@ function checkProps(props: RawArchiveProps): void {
 
 /**
  * The raw archive: every stream record, as the client sent it, in S3 under the key layout of
- * `functions/shared/archive-layout.ts`, delivered by a Firehose delivery stream that reads the
+ * `functions/shared/contract/archive-layout.ts`, delivered by a Firehose delivery stream that reads the
  * event stream. It is the system's record of truth: ClickHouse can be rebuilt from it.
  *
  * The bucket blocks public access, refuses plain HTTP, encrypts with S3-managed keys, logs access
