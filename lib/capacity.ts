@@ -7,7 +7,9 @@
  * `tierReport` gathers all figures, the checks against AWS's limits and the flags for the docs
  * (`lib/capacity-report.ts` renders `docs/capacity.md` from it) and for the tests.
  */
+
 import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/contract/stream-record.js';
+import { GP3_LIMITS } from './gp3-limits.js';
 import { SIZING_ASSUMPTIONS, type TierSpec } from './tiers.js';
 
 const MiB = 1_048_576;
@@ -55,14 +57,14 @@ export const AWS_LIMITS = {
   firehoseRecordBytes: 1_024_000,
   /** S3 moves objects to Standard-IA no earlier than 30 days after creation. */
   s3MinDaysToInfrequentAccess: 30,
-  gp3MinGiB: 1,
-  gp3MaxGiB: 16_384,
-  gp3MinThroughputMiBps: 125,
-  gp3MaxThroughputMiBps: 1_000,
-  gp3MaxThroughputMiBpsPerIops: 0.25,
-  gp3MinIops: 3_000,
-  gp3MaxIops: 16_000,
-  gp3MaxIopsPerGiB: 500,
+  gp3MinGiB: GP3_LIMITS.minGiB,
+  gp3MaxGiB: GP3_LIMITS.maxGiB,
+  gp3MinThroughputMiBps: GP3_LIMITS.minThroughputMiBps,
+  gp3MaxThroughputMiBps: GP3_LIMITS.maxThroughputMiBps,
+  gp3MaxThroughputMiBpsPerIops: GP3_LIMITS.maxThroughputMiBpsPerIops,
+  gp3MinIops: GP3_LIMITS.minIops,
+  gp3MaxIops: GP3_LIMITS.maxIops,
+  gp3MaxIopsPerGiB: GP3_LIMITS.maxIopsPerGiB,
   /**
    * Not a hard limit: ClickHouse recommends about one insert per second per table, ten at most;
    * every insert is a part that merges must fold in again.

@@ -1,17 +1,6 @@
 import { InstanceArchitecture, InstanceType, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { GP3_LIMITS } from '../../gp3-limits.js';
 import type { ClusterLayout } from './cluster-layout.js';
-
-/** The gp3 limits as EC2 documents them (and aws-cdk-lib's `Volume` checks them). */
-export const GP3_LIMITS = {
-  minGiB: 1,
-  maxGiB: 65_536,
-  minIops: 3_000,
-  maxIops: 80_000,
-  maxIopsPerGiB: 500,
-  minThroughputMiBps: 125,
-  maxThroughputMiBps: 2_000,
-  maxThroughputMiBpsPerIops: 0.25,
-} as const;
 
 /** Props the cluster cannot be built from; the message names the prop and what it must be. */
 export class ClickHouseClusterPropsError extends Error {
