@@ -1,0 +1,29 @@
+import { num, perMillion, usd0 } from '../format.js';
+import type { TierReport } from '../report.js';
+import { markdownTable } from './tables.js';
+
+/**
+ * The tiers side by side: ceiling, month-1 and month-12 totals, the cost per million events and the
+ * design document's figure. docs/cost-report.md opens with it; the README shows it in whole dollars.
+ */
+export function summaryTable(
+  reports: readonly TierReport[],
+  { money, perMillionHead }: { readonly money: (usd: number) => string; readonly perMillionHead: string },
+): string {
+  return markdownTable(
+    ['Tier', 'Ceiling (events/s)', 'Month 1', 'Month 12', perMillionHead, 'Design document'],
+    reports.map((r) => [
+      String(r.tier),
+      num(r.load.eventsPerSec),
+      money(r.totalUsd),
+      r.month12Usd === null ? '–' : money(r.month12Usd),
+      perMillion(r.perMillionUsd),
+      usd0(r.designDoc.usd),
+    ]),
+    [1, 2, 3, 4, 5],
+  );
+}
+
+/** The README's cost table. */
+export const renderReadmeTable = (reports: readonly TierReport[]): string =>
+  summaryTable(reports, { money: usd0, perMillionHead: 'Per million events' });

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { COST_ASSUMPTIONS } from '../../../../lib/pricing/cost-assumptions.js';
+import { renderMarkdown } from '../../../../lib/pricing/render/markdown.js';
+import { sensitivity } from '../../../../lib/pricing/report.js';
+import { SMALL_TEMPLATE } from '../small-template.js';
+import { SMALL_REPORTS } from './small-reports.js';
+
+describe('renderMarkdown', () => {
+  const markdown = renderMarkdown(SMALL_REPORTS, sensitivity(3, SMALL_TEMPLATE));
+
+  it('renders the summary, the assumptions, each tier and the tier-3 sensitivity', () => {
+    for (const heading of [
+      '## Summary',
+      '## Assumptions',
+      '## Tier 1: up to 1,000 events/s',
+      '## Tier 4: 50,000 to 200,000 events/s',
+      '## Sensitivity: tier 3',
+    ]) {
+      expect(markdown).toContain(`\n${heading}\n`);
+    }
+    for (const row of ['| events per request | 50 |', '| compression | 5:1 |', '| event size | 10.6 KB |']) {
+      expect(markdown).toContain(row);
+    }
+  });
+
+  it('lists every cost assumption with its value', () => {
+    for (const [key, value] of Object.entries(COST_ASSUMPTIONS)) {
+      expect(markdown).toContain(`- \`${key}\`: ${value.toLocaleString('en-US')}.`);
+    }
+  });
+
+  it("gives each tier's summary row its ceiling and the design document's figure", () => {
+    expect(markdown).toMatch(/\n\| 1 \| 1,000 \| \$[\d,.]+ \| \$[\d,.]+ \| \$[\d.]+ \| \$98 \|\n/);
+    expect(markdown).toMatch(/\n\| 4 \| 200,000 \| \$[\d,.]+ \| \$[\d,.]+ \| \$[\d.]+ \| \$28,450 \|\n/);
+  });
+
+  it('compares each sensitivity row with the baseline', () => {
+    expect(markdown).toMatch(/\n\| baseline \| [^|]+ \| \$[\d,.]+ \| \$[\d,.]+ \| \+0\.0% \|/);
+    expect(markdown).toMatch(/\n\| event size \| 2\.6 KB \| \$[\d,.]+ \| \$[\d,.]+ \| −\d+\.\d% \|/);
+  });
+});
