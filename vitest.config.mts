@@ -21,7 +21,6 @@ const SYNTH = [
   'test/lib/cdk-synth.test.ts',
   'test/lib/pricing/inventory.test.ts',
   'test/lib/pricing/tier-cost.test.ts',
-  'test/lib/pricing/tier-costs.test.ts',
   'test/lib/pricing/cost-cli.test.ts',
 ];
 const INTEGRATION = [
@@ -31,6 +30,7 @@ const INTEGRATION = [
   'test/local/event-source.test.ts',
   'test/local/firehose.test.ts',
   'test/load-tests/runner.test.ts',
+  'test/cli/typescript-process.test.ts',
 ];
 
 export default defineConfig({
@@ -48,6 +48,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
+          isolate: false,
+          setupFiles: ['test/setup/fresh-modules.ts'],
           include: ['test/**/*.test.ts'],
           exclude: [...ENGINE, ...SYNTH, ...INTEGRATION],
           // A unit test that needs more than this is not one: it shows instead of slowing the loop.
@@ -58,7 +60,14 @@ export default defineConfig({
       { extends: true, test: { name: 'engine', include: ENGINE } },
       {
         extends: true,
-        test: { name: 'synth', include: SYNTH, globalSetup: ['test/setup/tier-templates-dir.ts'] },
+        test: {
+          name: 'synth',
+          include: SYNTH,
+          globalSetup: ['test/setup/tier-templates-dir.ts'],
+          // aws-cdk-lib takes seconds to load: once per worker, as in the unit project.
+          isolate: false,
+          setupFiles: ['test/setup/fresh-modules.ts'],
+        },
       },
       { extends: true, test: { name: 'integration', include: INTEGRATION } },
     ],

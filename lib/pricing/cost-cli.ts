@@ -125,6 +125,9 @@ export function loadFor(tier: TierId, options: Partial<CostOptions> = {}): Load 
   };
 }
 
+/** Where each tier's template comes from: synthesized here, or given by the caller (the tests share one synthesis per run). */
+export type TemplateSource = (tier: TierId) => TemplateJson;
+
 const templates = new Map<TierId, TemplateJson>();
 /** Each tier's template, synthesized once per process. */
 export function templateFor(tier: TierId): TemplateJson {
@@ -137,12 +140,15 @@ export function templateFor(tier: TierId): TemplateJson {
 }
 
 /** The reports the options ask for. */
-export function costReports(options: Partial<CostOptions> = {}): TierReport[] {
+export function costReports(
+  options: Partial<CostOptions> = {},
+  templateOf: TemplateSource = templateFor,
+): TierReport[] {
   const tiers = options.tier === undefined ? TIER_IDS : [options.tier];
   return tiers.map((tier) =>
     tierReport({
       tier,
-      template: templateFor(tier),
+      template: templateOf(tier),
       load: loadFor(tier, options),
       months: options.months ?? 12,
       prices,
@@ -155,10 +161,14 @@ export const REPORT_PATH = new URL('../../docs/cost-report.md', import.meta.url)
 export const CHART_PATH = new URL('../../docs/cost-chart.svg', import.meta.url);
 
 /** The committed files' contents: all four tiers at their ceilings, whatever the flags. */
-export function renderFiles(): { markdown: string; svg: string; readmeTable: string } {
-  const reports = costReports();
+export function renderFiles(templateOf: TemplateSource = templateFor): {
+  markdown: string;
+  svg: string;
+  readmeTable: string;
+} {
+  const reports = costReports({}, templateOf);
   return {
-    markdown: renderMarkdown(reports, sensitivity(3, templateFor(3), prices)),
+    markdown: renderMarkdown(reports, sensitivity(3, templateOf(3), prices)),
     svg: renderSvg(reports),
     readmeTable: renderReadmeTable(reports),
   };
@@ -168,6 +178,7 @@ export function renderFiles(): { markdown: string; svg: string; readmeTable: str
 export function main(
   argv: readonly string[],
   write: (text: string) => void = (t) => process.stdout.write(t),
+  templateOf: TemplateSource = templateFor,
 ): number {
   let options: CostOptions;
   try {
@@ -178,13 +189,13 @@ export function main(
     return 2;
   }
   if (options.readmeTable) {
-    write(`${renderReadmeTable(costReports())}\n`);
+    write(`${renderReadmeTable(costReports({}, templateOf))}\n`);
     return 0;
   }
-  const reports = costReports(options);
+  const reports = costReports(options, templateOf);
   write(options.json ? renderJson(prices.region, reports) : renderText(reports));
   if (options.write) {
-    const files = renderFiles();
+    const files = renderFiles(templateOf);
     writeFileSync(REPORT_PATH, files.markdown);
     writeFileSync(CHART_PATH, files.svg);
     if (!options.json)

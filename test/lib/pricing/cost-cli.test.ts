@@ -9,15 +9,21 @@ import {
   REPORT_PATH,
   renderFiles,
 } from '../../../lib/pricing/cost-cli.js';
+import type { TemplateJson } from '../../../lib/pricing/inventory.js';
 import type { TierReport } from '../../../lib/pricing/report.js';
-import { TIER_IDS } from '../../../lib/tiers.js';
+import { TIER_IDS, type TierId } from '../../../lib/tiers.js';
+import { tierTemplateJson } from '../../helpers/tier-templates.js';
 
 let reports: TierReport[];
 let files: ReturnType<typeof renderFiles>;
-beforeAll(() => {
-  reports = costReports();
-  files = renderFiles();
-}, 120_000);
+/** The run's shared tier templates (test/helpers/tier-templates.ts), for every report and command below. */
+const templates = new Map<TierId, TemplateJson>();
+const templateOf = (tier: TierId) => templates.get(tier) as TemplateJson;
+beforeAll(async () => {
+  for (const tier of TIER_IDS) templates.set(tier, await tierTemplateJson(tier));
+  reports = costReports({}, templateOf);
+  files = renderFiles(templateOf);
+}, 240_000);
 
 describe('the report', () => {
   it('covers the four tiers at their ceilings', () => {
@@ -147,9 +153,13 @@ describe('the command line', () => {
   it('prints JSON that parses, one tier at the load the flags give', () => {
     let out = '';
     expect(
-      main(['--json', '--no-write', '--tier', '2', '--events-per-sec', '5000', '--months', '3'], (t) => {
-        out += t;
-      }),
+      main(
+        ['--json', '--no-write', '--tier', '2', '--events-per-sec', '5000', '--months', '3'],
+        (t) => {
+          out += t;
+        },
+        templateOf,
+      ),
     ).toBe(0);
     const parsed = JSON.parse(out) as { region: string; tiers: TierReport[] };
     expect(parsed.region).toBe('us-east-1');
@@ -181,18 +191,26 @@ describe('the command line', () => {
   it("prints the README's table with --readme-table, whatever the other flags", () => {
     let out = '';
     expect(
-      main(['--readme-table', '--tier', '2'], (t) => {
-        out += t;
-      }),
+      main(
+        ['--readme-table', '--tier', '2'],
+        (t) => {
+          out += t;
+        },
+        templateOf,
+      ),
     ).toBe(0);
     expect(out).toBe(`${files.readmeTable}\n`);
   });
 
   it('prints the component table, the total, the cost per million and the design document', () => {
     let out = '';
-    main(['--no-write', '--tier', '1'], (t) => {
-      out += t;
-    });
+    main(
+      ['--no-write', '--tier', '1'],
+      (t) => {
+        out += t;
+      },
+      templateOf,
+    );
     expect(out).toContain('component  monthly USD');
     expect(out).toContain('total, month 1:');
     expect(out).toContain('per million events:');

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { synthesizeTierTemplate } from '../../../lib/app.js';
 import type { BillableResource } from '../../../lib/pricing/billable-resource.js';
 import { COST_TAGS } from '../../../lib/pricing/cost-tags.js';
 import {
@@ -14,14 +13,13 @@ import {
 } from '../../../lib/pricing/inventory.js';
 import { listPrices, pricesFor } from '../../../lib/pricing/prices.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
+import { tierTemplateJson } from '../../helpers/tier-templates.js';
 
-/** The tier's template as the CLI writes it: with construct paths, without bundling. */
-const synth = (tier: TierId): TemplateJson => synthesizeTierTemplate(tier);
-
+/** Each tier's template as the CLI prices it (with construct paths, without bundling), shared by the run. */
 const templates = new Map<TierId, TemplateJson>();
-beforeAll(() => {
-  for (const id of TIER_IDS) templates.set(id, synth(id));
-}, 120_000);
+beforeAll(async () => {
+  for (const id of TIER_IDS) templates.set(id, await tierTemplateJson(id));
+}, 240_000);
 const template = (id: TierId) => templates.get(id) as TemplateJson;
 
 const ofType = (items: BillableResource[], type: keyof typeof BILLABLE_TYPES) =>

@@ -3,19 +3,18 @@ import { synthesizeTierTemplate } from '../../../lib/app.js';
 import { COMPONENTS, type TemplateJson } from '../../../lib/pricing/inventory.js';
 import { ceilingLoad, type TierCost, tierCost } from '../../../lib/pricing/tier-cost.js';
 import { SIZING_ASSUMPTIONS, TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
+import { tierTemplateJson } from '../../helpers/tier-templates.js';
 
-/** The tier's template as the CLI writes it: with construct paths, without bundling. */
-const synth = (tier: TierId): TemplateJson => synthesizeTierTemplate(tier);
-
+/** Each tier's template as the CLI prices it (with construct paths, without bundling), shared by the run. */
 const templates = new Map<TierId, TemplateJson>();
 const costs = new Map<TierId, TierCost>();
-beforeAll(() => {
+beforeAll(async () => {
   for (const id of TIER_IDS) {
-    const template = synth(id);
+    const template = await tierTemplateJson(id);
     templates.set(id, template);
     costs.set(id, tierCost({ tier: id, template }));
   }
-}, 120_000);
+}, 240_000);
 const cost = (id: TierId) => costs.get(id) as TierCost;
 
 describe('ceilingLoad', () => {
