@@ -19,6 +19,7 @@ const SYNTH = [
   'test/lib/constructs/**/*.test.ts',
   'test/lib/stacks/**/*.test.ts',
   'test/lib/cdk-synth.test.ts',
+  'test/lib/docs-drift.test.ts',
   'test/lib/pricing/inventory.test.ts',
   'test/lib/pricing/tier-cost.test.ts',
   'test/lib/pricing/cost-cli.test.ts',
