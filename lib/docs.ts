@@ -6,6 +6,8 @@
  * Prints each file it changed; `--check` changes nothing and exits 1 naming the files that differ.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { relative as relativePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMainModule } from '../cli/main-module.js';
 import { renderCapacityReport } from './capacity-report.js';
 import {
@@ -114,7 +116,8 @@ export function staleFiles(files: readonly GeneratedFile[]): GeneratedFile[] {
   });
 }
 
-const relative = (path: URL) => path.pathname.slice(new URL('..', import.meta.url).pathname.length);
+const relative = (path: URL) =>
+  relativePath(fileURLToPath(new URL('..', import.meta.url)), fileURLToPath(path));
 
 /** Runs the command; returns the exit code. */
 export function main(argv: readonly string[], write: (text: string) => void): number {

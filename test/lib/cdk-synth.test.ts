@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TIERS } from '../../lib/tiers.js';
 
@@ -9,7 +10,7 @@ import { TIERS } from '../../lib/tiers.js';
  * What a platform engineer runs, offline: the cdk CLI, cdk.json's app command and context, and
  * real bundling of every function by the local esbuild. No AWS credentials are visible to it.
  */
-const ROOT = new URL('../..', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'evalforge-cdk-out-'));
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
