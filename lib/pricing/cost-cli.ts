@@ -12,7 +12,7 @@
  * the flags, so the committed report is reproducible. Exit 2 on a bad flag.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseFlags, stringFlags, UsageError } from '../../cli/flags.js';
 import { isMainModule } from '../../cli/main-module.js';
 import { synthesizeTierTemplate } from '../app.js';
 import { TIER_IDS, type TierId } from '../tiers.js';
@@ -28,11 +28,6 @@ import { sensitivity, type TierReport, tierReport } from './report.js';
 import { ceilingLoad } from './tier-cost.js';
 
 const prices = pricesFor('us-east-1');
-
-/** Raised for a bad command line; the message names the flag. */
-export class CostCliError extends Error {
-  override name = 'CostCliError';
-}
 
 /** What the command line asks for. */
 export interface CostOptions {
@@ -64,37 +59,30 @@ function numberFlag(
     (!check.integer || Number.isInteger(value)) &&
     (check.minExclusive ? value > check.min : value >= check.min) &&
     (check.max === undefined || value <= check.max);
-  if (!ok) throw new CostCliError(`--${flag} must be ${what}, got ${JSON.stringify(raw)}`);
+  if (!ok) throw new UsageError(`--${flag} must be ${what}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
-/** Reads the command line; throws `CostCliError` naming the flag for anything it cannot use. */
+/** Reads the command line; throws a `UsageError` naming the flag for anything it cannot use. */
 export function parseCostArgs(argv: readonly string[]): CostOptions {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        tier: { type: 'string' },
-        'events-per-sec': { type: 'string' },
-        'event-kb': { type: 'string' },
-        compression: { type: 'string' },
-        batch: { type: 'string' },
-        months: { type: 'string' },
-        json: { type: 'boolean' },
-        'no-write': { type: 'boolean' },
-        'readme-table': { type: 'boolean' },
-      },
-    }));
-  } catch (error) {
-    throw new CostCliError((error as Error).message);
-  }
-  const str = (key: string): string | undefined => values[key] as string | undefined;
+  const { values } = parseFlags({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      ...stringFlags('tier', 'events-per-sec', 'event-kb', 'compression', 'batch', 'months'),
+      json: { type: 'boolean' },
+      'no-write': { type: 'boolean' },
+      'readme-table': { type: 'boolean' },
+    },
+  });
+  const str = (key: keyof typeof values): string | undefined => {
+    const value = values[key];
+    return typeof value === 'string' ? value : undefined;
+  };
   const tierRaw = str('tier');
   if (tierRaw !== undefined && !/^[1-4]$/.test(tierRaw)) {
-    throw new CostCliError(`--tier must be 1, 2, 3 or 4, got ${JSON.stringify(tierRaw)}`);
+    throw new UsageError(`--tier must be 1, 2, 3 or 4, got ${JSON.stringify(tierRaw)}`);
   }
   const eventsPerSec = numberFlag('events-per-sec', str('events-per-sec'), { min: 0, minExclusive: true });
   const eventKb = numberFlag('event-kb', str('event-kb'), { min: 0, minExclusive: true, max: 1_000 });
@@ -184,7 +172,7 @@ export function main(
   try {
     options = parseCostArgs(argv);
   } catch (error) {
-    if (!(error instanceof CostCliError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`cost: ${error.message}\n`);
     return 2;
   }

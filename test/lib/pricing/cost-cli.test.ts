@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../../cli/flags.js';
 import {
   CHART_PATH,
-  CostCliError,
   costReports,
   main,
   parseCostArgs,
@@ -131,7 +131,7 @@ describe('the command line', () => {
     [['--bogus'], '--bogus'],
     [['--tier'], '--tier'],
   ])('rejects %j, naming %s', (argv, flag) => {
-    expect(() => parseCostArgs(argv)).toThrow(CostCliError);
+    expect(() => parseCostArgs(argv)).toThrow(UsageError);
     expect(() => parseCostArgs(argv)).toThrow(flag);
   });
 
