@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { HELP_FLAG, parseFlags, readNumber, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
+import { shellWord } from '../cli/shell-word.js';
 import type { ModelUsage, Summary } from '../functions/query/queries.js';
 import { API_TARGET_OPTIONS, type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
 
@@ -165,11 +166,6 @@ export function keyReference(key: KeySource): string {
     case 'flag':
       return key.key;
   }
-}
-
-/** `text` as one shell word inside double quotes' `$(…)`: bare when safe, else single-quoted. */
-function shellWord(text: string): string {
-  return /^[\w./@%+=:,-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Where the key came from, for the header and for messages. */

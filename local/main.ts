@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { shellWord } from '../cli/shell-word.js';
 import { onStopSignals } from '../cli/stop-signals.js';
 import { describeZodIssues } from '../functions/shared/zod-issues.js';
 import { READY_LINE, seconds, statusLine, stoppedLine } from './status-line.js';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     log,
   });
   const { url, devKey } = pipeline;
-  const curlAuth = `-H "Authorization: Bearer $(cat ${devKey.file})"`;
+  const curlAuth = `-H "Authorization: Bearer $(cat ${shellWord(devKey.file)})"`;
   console.log(`
 ${READY_LINE}.
   API (ingest + query)  ${url}      POST /v1/events · GET /v1/metrics?window=1h · GET /v1/health
