@@ -12,7 +12,12 @@ const { logger, metrics } = observability('ingest-validator');
 
 /** One set of metrics per request, never per event: 50K events/s must not become 250K metrics/s. */
 function record(summary: RequestSummary): void {
-  if (summary.route !== 'events') return;
+  if (summary.route !== 'events') {
+    // Health checks (the load balancer's, every few seconds) and stray paths are counted too: an
+    // invocation that publishes no metric makes Powertools log a warning line every time.
+    metrics.addMetric(summary.route === 'health' ? 'HealthChecks' : 'OtherRequests', MetricUnit.Count, 1);
+    return;
+  }
   metrics.addMetric('Requests', MetricUnit.Count, 1);
   metrics.addMetric('EventsAccepted', MetricUnit.Count, summary.eventsAccepted);
   metrics.addMetric('EventsRejected', MetricUnit.Count, summary.eventsRejected);

@@ -173,7 +173,6 @@ describe('handler', () => {
     expect(JSON.parse(result.body ?? '')).toEqual({ status: 'ok' });
     expect(kinesisMock.commandCalls(PutRecordsCommand)).toHaveLength(0);
     expect(dynamoMock.commandCalls(GetItemCommand)).toHaveLength(0);
-    expect(emfBlobs()).toHaveLength(0);
   });
 
   it('rejects an unknown key with 401 and writes nothing', async () => {
@@ -256,6 +255,14 @@ describe('handler', () => {
     expect(
       warnings.some((line) => line.includes('InternalFailureException: Internal service failure.')),
     ).toBe(true);
+  });
+
+  it('counts a health check in its own metric, so no invocation flushes an empty set (a warning line each)', async () => {
+    vi.mocked(console.warn).mockClear();
+    await handler(albFixture('get-health'), context);
+    expect(emfBlobs()).toEqual([expect.objectContaining({ service: 'ingest-validator', HealthChecks: 1 })]);
+    const warnings = vi.mocked(console.warn).mock.calls.map(([line]) => String(line));
+    expect(warnings.filter((line) => line.includes('No application metrics to publish'))).toEqual([]);
   });
 
   it('prints one EMF blob per request, with the request summary', async () => {
