@@ -14,6 +14,7 @@ const ENGINE = [
   'test/functions/query/**/*.test.ts',
   'test/bench/dashboard.test.ts',
   'test/bench/benchmark-figures.test.ts',
+  'test/bench/storage.test.ts',
 ];
 const SYNTH = [
   'test/lib/constructs/**/*.test.ts',

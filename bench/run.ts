@@ -16,7 +16,7 @@ import { JSON_OUT_FLAG, readFiguresFile } from './figures-file.js';
 import { benchValidator, printValidator, validatorFigures } from './validator.js';
 
 /**
- * `npm run bench [-- validator loader query end-to-end] [--check] [--json]`: every benchmark, each
+ * `npm run bench [-- validator loader query end-to-end storage] [--check] [--json]`: every benchmark, each
  * figure as a ratio against a limit measured in the same run, then one table of them all.
  * Targets come from the issues; a miss is shown, and `--check` turns it into exit code 1. With
  * `--json`, stdout carries only the JSON document and everything else goes to stderr.
@@ -30,6 +30,7 @@ const CHILD_SCRIPTS: Readonly<Record<Exclude<BenchmarkName, 'validator'>, string
   loader: 'loader.ts',
   query: 'dashboard.ts',
   'end-to-end': 'pipeline.ts',
+  storage: 'storage.ts',
 };
 
 function machine(): BenchMachine {

@@ -9,7 +9,7 @@ import { UsageError } from '../../cli/flags.js';
 
 describe('parseBenchArgs', () => {
   it.each([
-    [[], ['validator', 'loader', 'query', 'end-to-end']],
+    [[], ['validator', 'loader', 'query', 'end-to-end', 'storage']],
     [
       ['loader', 'validator'],
       ['loader', 'validator'],
@@ -33,7 +33,7 @@ describe('parseBenchArgs', () => {
   it('rejects an unknown benchmark, naming it and every valid name', () => {
     expect(() => parseBenchArgs(['validator', 'querry'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['querry', 'e2e'])).toThrow(
-      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end ' +
+      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end, storage ' +
         '(or dashboard = query, pipeline = end-to-end)',
     );
   });
