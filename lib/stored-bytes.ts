@@ -1,8 +1,9 @@
 /**
- * What one event costs on ClickHouse's disks, measured: the figures the capacity model's bytes per
- * day on each volume are computed from. Data only; `npm run bench -- storage` (bench/storage.ts)
- * measures them on the real migrations, rows inserted as the loader inserts them and merged to one
- * part, and docs/benchmarks.md records the run.
+ * What one event costs on ClickHouse's disks, measured: the figures to compute the bytes per day on
+ * each volume from. Not yet read by the capacity model: `lib/capacity.ts` still computes them from
+ * its own `clickHouseTextBytesPerEvent` and `clickHouseLeanBytesPerEvent`. Data only;
+ * `npm run bench -- storage` (bench/storage.ts) measures them on the real migrations, rows inserted
+ * as the loader inserts them and merged to one part, and docs/benchmarks.md records the run.
  *
  * Every figure is bytes on disk after ClickHouse's compression (the columns' codecs), per stored row.
  */

@@ -71,6 +71,10 @@ export const DEFAULT_MOVE_FACTOR = 0.25;
 /**
  * A `config.d/` file: an S3 disk, a filesystem cache over it on the data disk, and the `tiered`
  * policy whose `hot` volume is the `default` disk and whose `cold` volume is the cached S3 disk.
+ *
+ * Not yet used by `ClickHouseCluster`: its nodes boot without it (one `default` disk, no bucket),
+ * and no migration names the `tiered` policy. The tests and the tiered-storage integration test
+ * render it; wiring it in needs a bucket, the nodes' grant on it and the tables' `SETTINGS`.
  */
 export function renderStorageConfig(options: StorageConfigOptions): string {
   validate(options);
