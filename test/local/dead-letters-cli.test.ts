@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../../cli/free-port.js';
 import { createQueryHandler } from '../../functions/query/handler.js';
 import type { DeadLetterRow } from '../../functions/query/queries.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/auth/api-keys.js';
@@ -99,15 +100,6 @@ async function run(argv: string[], env: Record<string, string> = {}, options: { 
     timeoutMs: 5_000,
   });
   return { code, stdout, stderr };
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +264,7 @@ describe('npm run dead-letters', () => {
   });
 
   it('says where it looked when nothing answers, or when there is no key file', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const down = await run(['--url', url, '--api-key', KEY]);
     expect(down.code).toBe(1);
     expect(down.stderr).toContain(`no EvalForge API answers at ${url} (from --url)`);

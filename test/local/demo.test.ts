@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../cli/free-port.js';
 import { newApiKey } from '../../functions/shared/auth/api-keys.js';
 import { type DemoIo, runDemo } from '../../local/demo.js';
 import type { DemoOptions } from '../../local/demo-core.js';
@@ -57,15 +57,6 @@ async function eventsInClickHouse(): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 describe('npm run demo', () => {
   it('sends 300 events/s for 3 s through the SDK and reports what ClickHouse then holds', async () => {
     const { sink, lines, errors } = io();
@@ -111,7 +102,7 @@ describe('npm run demo', () => {
   }, 20_000);
 
   it('fails with a message to run npm start when no API answers', async () => {
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
     const { sink, lines, errors } = io();
     const result = await runDemo(options({ url, urlSource: 'PORT' }), sink);
     expect(result).toEqual({ exitCode: 1 });
