@@ -6,22 +6,22 @@ import {
   isQueryPath,
   jsonResponse,
   QUERY_HEALTH_PATH,
-  QUERY_ROUTE_PREFIXES,
   splitPath,
 } from '../../../functions/shared/http.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('routes', () => {
-  it('names the paths the query API answers, for the load balancer and the local server', () => {
-    expect(QUERY_ROUTE_PREFIXES).toEqual([
-      '/v1/metrics',
-      '/v1/summary',
-      '/v1/models',
-      '/v1/calls',
-      '/v1/traces',
-      '/v1/dead-letters',
-    ]);
+  it.each(['/v1/metrics', '/v1/summary', '/v1/models', '/v1/calls', '/v1/traces', '/v1/dead-letters'])(
+    'sends %s and every path under it to the query API, for the load balancer and the local server',
+    (prefix) => {
+      for (const path of [prefix, `${prefix}?window=1h`, `${prefix}/x`]) expect(isQueryPath(path)).toBe(true);
+      expect(isQueryPath(`${prefix}x`)).toBe(false);
+      expect(isQueryPath(prefix.slice(0, -1))).toBe(false);
+    },
+  );
+
+  it('matches paths the way the load balancer does: a prefix and what is under it', () => {
     for (const path of [
       '/v1/metrics',
       '/v1/metrics?window=1h',
