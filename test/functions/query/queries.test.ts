@@ -1,9 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../../clickhouse/migrate.js';
 import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import {
   type CallRow,
@@ -21,14 +17,13 @@ import {
   type TraceSpan,
   traceSpans,
 } from '../../../functions/query/queries.js';
-import { createClickHouseClient } from '../../../functions/shared/clickhouse/client.js';
 import {
   checkEvent,
   type EventInput,
   type NormalizedEvent,
 } from '../../../functions/shared/contract/event.js';
 import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
-import { insertIngestRows } from '../../helpers/clickhouse.js';
+import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**
  * The queries against the real embedded engine, migrations applied, events inserted the
@@ -305,7 +300,7 @@ const traceSpan = (e: NormalizedEvent): TraceSpan => ({
 // ---------------------------------------------------------------------------------------------
 // The engine
 
-let dir: string;
+let engine: Awaited<ReturnType<typeof embeddedClickHouse>>;
 let client: ClickHouseClient;
 
 /** Inserts as the loader does: client events plus the record header's fields, into the Null table. */
@@ -323,9 +318,8 @@ async function insertBatch(batch: Sent[], key: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'evalforge-query-core-'));
-  client = await createClickHouseClient({ kind: 'embedded', path: join(dir, 'db') });
-  await migrate(client, { kind: 'single' });
+  engine = await embeddedClickHouse();
+  client = engine.client;
   // Unmerged rollup rows are the case the queries must handle: keep every insert's rows apart.
   await client.command({ query: 'SYSTEM STOP MERGES events_minute' });
   // Three inserts over the whole time range, so most (project, minute, model) keys have several rows.
@@ -338,8 +332,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await engine?.close();
 });
 
 describe('the data set', () => {
