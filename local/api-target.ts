@@ -109,3 +109,14 @@ export async function readApiKey(
     };
   }
 }
+
+/**
+ * Why a request to the API got no answer, as messages say it after the request: `timed out`, or
+ * `failed (ECONNREFUSED)` with what failed (fetch's own message is only "fetch failed").
+ */
+export function fetchFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError') return 'timed out';
+  const cause = error.cause as NodeJS.ErrnoException | undefined;
+  return `failed (${cause?.code ?? cause?.message ?? error.message})`;
+}

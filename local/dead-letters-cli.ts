@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import { HELP_FLAG, parseFlags, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/queries.js';
-import { API_TARGET_OPTIONS, type ApiTarget, readApiKey, resolveApiTarget } from './api-target.js';
+import {
+  API_TARGET_OPTIONS,
+  type ApiTarget,
+  fetchFailure,
+  readApiKey,
+  resolveApiTarget,
+} from './api-target.js';
 import type { TextSink } from './keys-cli.js';
 
 /**
@@ -129,7 +135,7 @@ export async function runDeadLettersCommand(
     });
   } catch (error) {
     return fail(
-      `no EvalForge API answers at ${options.url} (${describeUrlSource(options)}): GET /v1/dead-letters ${reasonOf(error)}. Start it with npm start, or pass --url`,
+      `no EvalForge API answers at ${options.url} (${describeUrlSource(options)}): GET /v1/dead-letters ${fetchFailure(error)}. Start it with npm start, or pass --url`,
     );
   }
   const text = await response.text().catch(() => '');
@@ -254,14 +260,6 @@ function describeUrlSource(options: Pick<Options, 'urlSource'>): string {
 
 // ---------------------------------------------------------------------------------------------
 // Answers
-
-function reasonOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.name === 'TimeoutError') return 'timed out';
-  // fetch's own message is "fetch failed"; what failed is in its cause.
-  const cause = error.cause as NodeJS.ErrnoException | undefined;
-  return `failed (${cause?.code ?? cause?.message ?? error.message})`;
-}
 
 /** The API's `{"error":{"code","message"}}`, or nothing when the body is not one. */
 function errorOf(text: string): { code?: string; message?: string } {

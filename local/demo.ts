@@ -2,7 +2,7 @@ import { UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import type { FailedCall, ModelUsage, Summary } from '../functions/query/queries.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
-import { readApiKey } from './api-target.js';
+import { fetchFailure, readApiKey } from './api-target.js';
 import {
   curlCommands,
   DEMO_DEFAULTS,
@@ -55,13 +55,6 @@ type Answer<T> =
   | { readonly ok: true; readonly body: T }
   | { readonly ok: false; readonly status?: number; readonly message: string };
 
-function reasonOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (error.name === 'TimeoutError') return 'timed out';
-  return code ? `failed (${code})` : `failed (${error.message})`;
-}
-
 /** GET of a query route; an error answer's message is the API's own. */
 async function getJson<T>(url: string, apiKey: string, path: string): Promise<Answer<T>> {
   let response: Response;
@@ -71,7 +64,7 @@ async function getJson<T>(url: string, apiKey: string, path: string): Promise<An
       signal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
     });
   } catch (error) {
-    return { ok: false, message: `GET ${path.split('?')[0]} ${reasonOf(error)}` };
+    return { ok: false, message: `GET ${path.split('?')[0]} ${fetchFailure(error)}` };
   }
   const text = await response.text();
   if (response.ok) return { ok: true, body: JSON.parse(text) as T };
@@ -104,7 +97,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       return { exitCode: 1 };
     }
   } catch (error) {
-    io.err(notRunningMessage(options, reasonOf(error)));
+    io.err(notRunningMessage(options, fetchFailure(error)));
     return { exitCode: 1 };
   }
   const key = await readApiKey(options.key);
