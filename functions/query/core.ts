@@ -25,6 +25,7 @@ import {
   slowestCalls,
   summary,
   traceSpans,
+  type WindowParams,
 } from './queries.js';
 
 /**
@@ -370,6 +371,25 @@ export function fitDeadLetters(
   });
 }
 
+/** A route of totals over the window from the rollups: one query, its result named as the route. */
+function totalsRoute<T>(
+  name: 'summary' | 'models',
+  path: string,
+  read: (client: ClickHouseClient, query: WindowParams) => Promise<T>,
+  rows: (result: T) => number,
+): RouteSpec {
+  return {
+    name,
+    path,
+    params: WINDOW_PARAMS,
+    async run(ctx) {
+      const { query, head } = routeWindow(ctx, 'totals');
+      const result = await read(ctx.client, query);
+      return { body: { ...head, [name]: result }, rows: rows(result) };
+    },
+  };
+}
+
 const ROUTES: readonly RouteSpec[] = [
   {
     name: 'metrics',
@@ -384,26 +404,8 @@ const ROUTES: readonly RouteSpec[] = [
       return { body: { ...head, step, series }, rows: series.length };
     },
   },
-  {
-    name: 'summary',
-    path: '/v1/summary',
-    params: WINDOW_PARAMS,
-    async run(ctx) {
-      const { query, head } = routeWindow(ctx, 'totals');
-      const totals = await summary(ctx.client, query);
-      return { body: { ...head, summary: totals }, rows: 1 };
-    },
-  },
-  {
-    name: 'models',
-    path: '/v1/models',
-    params: WINDOW_PARAMS,
-    async run(ctx) {
-      const { query, head } = routeWindow(ctx, 'totals');
-      const models = await modelUsage(ctx.client, query);
-      return { body: { ...head, models }, rows: models.length };
-    },
-  },
+  totalsRoute('summary', '/v1/summary', summary, () => 1),
+  totalsRoute('models', '/v1/models', modelUsage, (models) => models.length),
   {
     name: 'calls_slowest',
     path: '/v1/calls/slowest',
