@@ -1,9 +1,9 @@
 /**
  * THE sizing table: the four tiers of the design document (`scaling-analysis.md`) as typed data.
- * Stacks pass each construct its slice; constructs never read this file. Every number carries its
- * unit in its name. Where a figure departs from the design document, the reason is beside it;
- * `lib/capacity.ts` computes what each sized part carries, and its tests hold every tier to its
- * ceiling with headroom and to AWS's limits.
+ * Stacks pass each construct its slice; constructs never read `TIERS` (a slice's type is fine).
+ * Every number carries its unit in its name. Where a figure departs from the design document, the
+ * reason is beside it; `lib/capacity.ts` computes what each sized part carries, and its tests hold
+ * every tier to its ceiling with headroom and to AWS's limits.
  */
 
 export type TierId = 1 | 2 | 3 | 4;
@@ -64,6 +64,29 @@ export interface FunctionSpec {
   readonly timeoutSec: number;
 }
 
+/**
+ * A ClickHouse cluster's shape and disks: the props the ClickHouse construct is sized by
+ * (`ClickHouseClusterProps` extends this type; it never reads `TIERS`).
+ */
+export interface ClickHouseSpec {
+  /** Data node instance type; x86_64 (the AMI is Amazon Linux 2023 x86_64), e.g. `c5.4xlarge`. */
+  readonly instanceType: string;
+  /** Shards, each a `Distributed` slice by `cityHash64(project_id)`; ≥ 1. */
+  readonly shards: number;
+  /** Replicas per shard; ≥ 1, and > 1 needs Keeper. */
+  readonly replicas: number;
+  /** ClickHouse Keeper nodes on their own instances: 0 (one data node, plain tables) or an odd number (3 for a quorum). */
+  readonly keeperNodes: number;
+  /** Keeper instance type; x86_64. */
+  readonly keeperInstanceType: string;
+  /** Each data node's gp3 data volume, GiB (1–65,536). */
+  readonly volumeGiB: number;
+  /** Its throughput, MiB/s (125–2,000, at most 0.25 per provisioned IOPS). */
+  readonly volumeThroughputMiBps: number;
+  /** Its IOPS (3,000–80,000, at most 500 per GiB). */
+  readonly volumeIops: number;
+}
+
 export interface TierSpec {
   readonly id: TierId;
   readonly name: string;
@@ -104,18 +127,10 @@ export interface TierSpec {
     readonly maxRecordAgeSec: number;
   };
   readonly query: FunctionSpec & { readonly reservedConcurrency: number };
-  readonly clickhouse: {
-    readonly instanceType: string;
+  readonly clickhouse: ClickHouseSpec & {
+    /** The data node instance type's vCPUs and memory, for the capacity and cost models. */
     readonly vcpus: number;
     readonly memoryGiB: number;
-    readonly shards: number;
-    readonly replicas: number;
-    /** ClickHouse Keeper nodes (0 or an odd number ≥ 3); they run on their own instances. */
-    readonly keeperNodes: number;
-    readonly keeperInstanceType: string;
-    readonly volumeGiB: number;
-    readonly volumeThroughputMiBps: number;
-    readonly volumeIops: number;
   };
 }
 

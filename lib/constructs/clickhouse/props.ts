@@ -1,5 +1,6 @@
 import { InstanceArchitecture, InstanceType, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { GP3_LIMITS } from '../../gp3-limits.js';
+import type { ClickHouseSpec } from '../../tiers.js';
 import type { ClusterLayout } from './cluster-layout.js';
 
 /** Props the cluster cannot be built from; the message names the prop and what it must be. */
@@ -8,25 +9,9 @@ export class ClickHouseClusterPropsError extends Error {
 }
 
 /** The cluster's size and placement: a stack passes its tier's `clickhouse` slice and the VPC. */
-export interface ClickHouseClusterProps {
+export interface ClickHouseClusterProps extends ClickHouseSpec {
   /** The VPC; nodes go in its private subnets with egress (the package repository is reached through NAT). */
   readonly vpc: IVpc;
-  /** Data node instance type; x86_64 (the AMI is Amazon Linux 2023 x86_64), e.g. `c5.4xlarge`. */
-  readonly instanceType: string;
-  /** Shards, each a `Distributed` slice by `cityHash64(project_id)`; ≥ 1. */
-  readonly shards: number;
-  /** Replicas per shard; ≥ 1, and > 1 needs Keeper. */
-  readonly replicas: number;
-  /** ClickHouse Keeper nodes on their own instances: 0 (one data node, plain tables) or an odd number (3 for a quorum). */
-  readonly keeperNodes: number;
-  /** Keeper instance type; x86_64. */
-  readonly keeperInstanceType: string;
-  /** Each data node's gp3 data volume, GiB (1–65,536). */
-  readonly volumeGiB: number;
-  /** Its throughput, MiB/s (125–2,000, at most 0.25 per provisioned IOPS). */
-  readonly volumeThroughputMiBps: number;
-  /** Its IOPS (3,000–80,000, at most 500 per GiB). */
-  readonly volumeIops: number;
   /**
    * Where the nodes and the migration function go.
    * @default - the VPC's private subnets with egress
