@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readWholeNumber, stringFlags } from '../cli/flags.js';
+import { DEV_KEY_FILE } from './dev-key.js';
 
 /**
  * Which EvalForge API a local command talks to, and with which key: `--url`, else
@@ -83,7 +84,7 @@ export function resolveApiTarget(
   } else if (envKey !== undefined) {
     key = { kind: 'env', key: envKey };
   } else {
-    key = { kind: 'file', path: join(env.EVALFORGE_DATA_DIR || defaults.dataDir, 'dev-api-key') };
+    key = { kind: 'file', path: join(env.EVALFORGE_DATA_DIR || defaults.dataDir, DEV_KEY_FILE) };
   }
   return { url, urlSource, key };
 }

@@ -3,6 +3,7 @@ import { HELP_FLAG, parseFlags, readNumber, readWholeNumber, stringFlags, UsageE
 import { shellWord } from '../cli/shell-word.js';
 import type { ModelUsage, Summary } from '../functions/query/queries.js';
 import { API_TARGET_OPTIONS, type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
+import { DEV_KEY_FILE } from './dev-key.js';
 
 /**
  * The pure part of `npm run demo`: its arguments, its send schedule and what it prints. The
@@ -301,7 +302,7 @@ export function unauthorizedMessage(key: KeySource, url: string, reason: string)
       : [
           'Start npm start with the same EVALFORGE_API_KEY (it registers that key), or create a key with',
           'npm run keys -- create --project dev, or leave EVALFORGE_API_KEY unset to use the key npm start',
-          `wrote to ${join(DEMO_DEFAULTS.dataDir, 'dev-api-key')}.`,
+          `wrote to ${join(DEMO_DEFAULTS.dataDir, DEV_KEY_FILE)}.`,
         ];
   return [`The API at ${url} refused the API key (${describeKeySource(key)}): ${reason}`, ...fix].join('\n');
 }

@@ -10,6 +10,9 @@ import {
 /** The project the development key writes to and reads from. */
 export const DEV_PROJECT = 'dev';
 
+/** The file in `npm start`'s data directory that holds the development key, for local tools to read. */
+export const DEV_KEY_FILE = 'dev-api-key';
+
 export interface DevKey {
   readonly key: string;
   readonly projectId: string;

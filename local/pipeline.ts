@@ -22,7 +22,7 @@ import { kinesisPutRecords } from '../functions/validator/kinesis-put.js';
 import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import { type AlbServer, startAlbServer } from './alb-server.js';
 import { CheckpointStore } from './checkpoints.js';
-import { type DevKey, ensureDevKey } from './dev-key.js';
+import { DEV_KEY_FILE, type DevKey, ensureDevKey } from './dev-key.js';
 import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from './event-source.js';
 import { LocalFirehose } from './firehose.js';
 import { FirehoseSource } from './firehose-source.js';
@@ -155,7 +155,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     await ensureBucket(s3.client, LOCAL_NAMES.bucket);
 
     const keyFile = new FileKeyStore(join(dataDir, 'keys.json'));
-    const devKey = await ensureDevKey(keyFile, join(dataDir, 'dev-api-key'), options.apiKey, new Date());
+    const devKey = await ensureDevKey(keyFile, join(dataDir, DEV_KEY_FILE), options.apiKey, new Date());
     // Keys revoked with `npm run keys` stop working within seconds, as with the deployed cache.
     const keys = new CachedKeyStore(keyFile, {
       positiveTtlMs: 5_000,
