@@ -482,7 +482,7 @@ export class EvalForgeClient {
     // forward the line as sent rather than compress it again: chat messages as their JSON text,
     // and metadata in the store's model (dotted keys as paths, no nulls), which the contract's
     // own normalisation gives and which normalises to itself.
-    const line = JSON.stringify(asWireEvent(filled, parsed.data.metadata));
+    const line = JSON.stringify(asWireEvent(filled, parsed.data));
     const bytes = Buffer.byteLength(line) + 1;
     const { maxQueueEvents, maxQueueBytes } = this.#options;
     if (bytes > maxQueueBytes || bytes > INGEST_LIMITS.maxDecompressedBytes) {
@@ -782,24 +782,30 @@ export class EvalForgeClient {
   }
 }
 
+/** Text as the contract takes it as is: a string, or nothing. */
+const isText = (value: unknown): boolean =>
+  value === undefined || value === null || typeof value === 'string';
+
 /**
  * The event as sent: prompt and response that are not text (chat messages, say) as their JSON
- * text, and metadata as the contract normalised it (the same object when it was already so).
+ * text, and metadata, both as the contract's parse made them (the same metadata object when it
+ * was already in the store's model).
  */
 function asWireEvent<E extends { prompt?: unknown; response?: unknown; metadata?: unknown }>(
   event: E,
-  metadata: Record<string, unknown>,
+  parsed: { readonly prompt: string; readonly response: string; readonly metadata: Record<string, unknown> },
 ): E {
-  const text = (value: unknown) =>
-    value === undefined || value === null || typeof value === 'string' ? value : JSON.stringify(value);
-  const sameText =
-    (event.prompt === undefined || event.prompt === null || typeof event.prompt === 'string') &&
-    (event.response === undefined || event.response === null || typeof event.response === 'string');
-  const sameMetadata = event.metadata === undefined || event.metadata === metadata;
+  const sameText = isText(event.prompt) && isText(event.response);
+  const sameMetadata = event.metadata === undefined || event.metadata === parsed.metadata;
   if (sameText && sameMetadata) return event;
   return {
     ...event,
-    ...(sameText ? {} : { prompt: text(event.prompt), response: text(event.response) }),
-    ...(sameMetadata ? {} : { metadata }),
+    ...(sameText
+      ? {}
+      : {
+          prompt: isText(event.prompt) ? event.prompt : parsed.prompt,
+          response: isText(event.response) ? event.response : parsed.response,
+        }),
+    ...(sameMetadata ? {} : { metadata: parsed.metadata }),
   };
 }
