@@ -1,6 +1,7 @@
 import { HELP_FLAG, parseFlags, readNumber, stringFlags, UsageError } from '../cli/flags.js';
 import { INGEST_LIMITS } from '../functions/shared/contract/ingest-api.js';
 import { SIZING_ASSUMPTIONS, TIERS, type TierId } from '../lib/tiers.js';
+import { NPM_START_DEFAULTS } from '../local/api-target.js';
 import { CLIENT_DEFAULTS } from '../sdk/client.js';
 import type { BatchLimits } from './planner.js';
 import {
@@ -211,7 +212,12 @@ export function parseLoadOptions(argv: readonly string[]): LoadOptions | 'help' 
     if (v['data-dir'] !== undefined) throw new UsageError('--data-dir: only for --target local');
     target = { kind: 'url', url: baseUrl(v.url), apiKeys };
   } else if (v.url !== undefined) {
-    target = { kind: 'running', url: baseUrl(v.url), apiKeys, dataDir: v['data-dir'] ?? '.evalforge' };
+    target = {
+      kind: 'running',
+      url: baseUrl(v.url),
+      apiKeys,
+      dataDir: v['data-dir'] ?? NPM_START_DEFAULTS.dataDir,
+    };
   } else {
     if (apiKeys.length > 0)
       throw new UsageError(

@@ -10,6 +10,9 @@ import { DEV_KEY_FILE } from './dev-key.js';
  * One reading for every command (`npm run demo`, `npm run dead-letters`), so they agree.
  */
 
+/** Where `npm start` listens and keeps its data (and its dev key) unless PORT and EVALFORGE_DATA_DIR say otherwise. */
+export const NPM_START_DEFAULTS = { port: 8080, dataDir: '.evalforge' } as const;
+
 /** The flags every such command takes, for `parseArgs`; `resolveApiTarget` reads them. */
 export const API_TARGET_OPTIONS = stringFlags('url', 'api-key');
 
@@ -50,7 +53,6 @@ function baseUrl(name: string, text: string, invalid: InvalidTarget): string {
 export function resolveApiTarget(
   flags: { readonly url?: string; readonly apiKey?: string },
   env: Readonly<Record<string, string | undefined>>,
-  defaults: { readonly port: number; readonly dataDir: string },
   invalid: InvalidTarget,
 ): ApiTarget {
   let url: string;
@@ -71,7 +73,7 @@ export function resolveApiTarget(
     url = `http://127.0.0.1:${port}`;
     urlSource = 'PORT';
   } else {
-    url = `http://127.0.0.1:${defaults.port}`;
+    url = `http://127.0.0.1:${NPM_START_DEFAULTS.port}`;
     urlSource = 'default';
   }
 
@@ -84,7 +86,7 @@ export function resolveApiTarget(
   } else if (envKey !== undefined) {
     key = { kind: 'env', key: envKey };
   } else {
-    key = { kind: 'file', path: join(env.EVALFORGE_DATA_DIR || defaults.dataDir, DEV_KEY_FILE) };
+    key = { kind: 'file', path: join(env.EVALFORGE_DATA_DIR || NPM_START_DEFAULTS.dataDir, DEV_KEY_FILE) };
   }
   return { url, urlSource, key };
 }

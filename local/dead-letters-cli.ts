@@ -6,6 +6,7 @@ import {
   API_TARGET_OPTIONS,
   type ApiTarget,
   fetchFailure,
+  NPM_START_DEFAULTS,
   readApiKey,
   resolveApiTarget,
 } from './api-target.js';
@@ -20,8 +21,7 @@ import type { TextSink } from './keys-cli.js';
 export const DEAD_LETTERS_DEFAULTS = {
   window: '24h',
   limit: 100,
-  port: 8080,
-  dataDir: '.evalforge',
+  ...NPM_START_DEFAULTS,
   /** Characters a printed row may take when the output is not a terminal. */
   columns: 120,
   timeoutMs: 30_000,
@@ -232,7 +232,6 @@ export function parseDeadLettersArgs(
   const target = resolveApiTarget(
     { url: values.url, apiKey: values['api-key'] },
     env,
-    DEAD_LETTERS_DEFAULTS,
     (name, problem) => new UsageError(`${name}: ${problem}`),
   );
   // A key file is named as the command reads it: from where it runs.

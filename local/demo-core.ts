@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { HELP_FLAG, parseFlags, readNumber, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
 import { shellWord } from '../cli/shell-word.js';
 import type { ModelUsage, Summary } from '../functions/query/queries.js';
-import { API_TARGET_OPTIONS, type ApiTarget, type KeySource, resolveApiTarget } from './api-target.js';
+import {
+  API_TARGET_OPTIONS,
+  type ApiTarget,
+  type KeySource,
+  NPM_START_DEFAULTS,
+  resolveApiTarget,
+} from './api-target.js';
 import { DEV_KEY_FILE } from './dev-key.js';
 
 /**
@@ -13,8 +19,7 @@ import { DEV_KEY_FILE } from './dev-key.js';
 export const DEMO_DEFAULTS = {
   ratePerSec: 200,
   durationSec: 60,
-  port: 8080,
-  dataDir: '.evalforge',
+  ...NPM_START_DEFAULTS,
   /** How often a progress line is printed. */
   progressIntervalMs: 5_000,
   /** Events are captured in slices this far apart, so the rate is smooth. */
@@ -116,7 +121,6 @@ export function parseDemoArgs(
   const target = resolveApiTarget(
     { url: values.url, apiKey: values['api-key'] },
     env,
-    DEMO_DEFAULTS,
     (name, problem) => new UsageError(`${name} ${problem}`),
   );
   const options: DemoOptions = { ...target, ratePerSec, durationSec };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { shellWord } from '../cli/shell-word.js';
 import { onStopSignals } from '../cli/stop-signals.js';
 import { describeZodIssues } from '../functions/shared/zod-issues.js';
+import { NPM_START_DEFAULTS } from './api-target.js';
 import { READY_LINE, seconds, statusLine, stoppedLine } from './status-line.js';
 
 /**
@@ -11,13 +12,13 @@ import { READY_LINE, seconds, statusLine, stoppedLine } from './status-line.js';
  * EVALFORGE_DATA_DIR (default ./.evalforge), PORT (default 8080), EVALFORGE_API_KEY (optional).
  */
 const Env = z.object({
-  EVALFORGE_DATA_DIR: z.string().min(1).default('.evalforge'),
+  EVALFORGE_DATA_DIR: z.string().min(1).default(NPM_START_DEFAULTS.dataDir),
   PORT: z.coerce
     .number({ error: 'PORT must be a port number' })
     .int('PORT must be a whole number')
     .min(0, 'PORT must be 0–65535')
     .max(65_535, 'PORT must be 0–65535')
-    .default(8080),
+    .default(NPM_START_DEFAULTS.port),
   EVALFORGE_API_KEY: z.string().min(1).optional(),
   EVALFORGE_SHARDS: z.coerce.number().int().min(1).max(16).default(4),
   /** Seconds between status lines. */
