@@ -19,12 +19,8 @@ import {
 } from './pricing/cost-cli.js';
 import { renderTierTable } from './tier-table.js';
 
-export const README_PATH = new URL('../README.md', import.meta.url);
-export const CAPACITY_PATH = new URL('../docs/capacity.md', import.meta.url);
-
-/** The README's generated blocks, each between `<!-- generated: NAME -->` and `<!-- end generated -->`. */
-export const README_BLOCKS = ['tiers', 'cost'] as const;
-export type ReadmeBlock = (typeof README_BLOCKS)[number];
+const README_PATH = new URL('../README.md', import.meta.url);
+const CAPACITY_PATH = new URL('../docs/capacity.md', import.meta.url);
 
 export interface GeneratedFile {
   readonly path: URL;
@@ -89,14 +85,8 @@ export function renderGeneratedFiles(
   readme: string = readFileSync(README_PATH, 'utf8'),
 ): GeneratedFile[] {
   const cost = renderFiles(templateOf);
-  const blocks: Record<ReadmeBlock, string> = {
-    tiers: alignMarkdownTable(renderTierTable()),
-    cost: alignMarkdownTable(cost.readmeTable),
-  };
-  const newReadme = README_BLOCKS.reduce(
-    (text, name) => replaceGeneratedBlock(text, name, blocks[name]),
-    readme,
-  );
+  const withTiers = replaceGeneratedBlock(readme, 'tiers', alignMarkdownTable(renderTierTable()));
+  const newReadme = replaceGeneratedBlock(withTiers, 'cost', alignMarkdownTable(cost.readmeTable));
   return [
     { path: CAPACITY_PATH, content: renderCapacityReport() },
     { path: REPORT_PATH, content: cost.markdown },
