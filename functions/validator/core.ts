@@ -234,7 +234,7 @@ async function ingest(
     }
     const check = checkEvent(item.value, auth.projectId);
     if (!check.ok) {
-      invalid(check.reason.startsWith('project_id "') ? 'project_mismatch' : 'invalid_event', check.reason);
+      invalid(check.code, check.reason);
       continue;
     }
     const { event } = check;

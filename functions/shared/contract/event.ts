@@ -323,7 +323,12 @@ export type EventCheck =
        */
       verbatim: boolean;
     }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      /** `project_mismatch` when the event names a project other than the API key's. */
+      code: 'invalid_event' | 'project_mismatch';
+      reason: string;
+    };
 
 const TEXT_FIELDS = [
   'name',
@@ -382,22 +387,27 @@ export function describeIssues(error: z.ZodError, raw?: unknown): string {
  */
 export function checkEvent(raw: unknown, projectId: string): EventCheck {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { ok: false, reason: 'event must be a JSON object' };
+    return { ok: false, code: 'invalid_event', reason: 'event must be a JSON object' };
   }
   let parsed: ReturnType<typeof EventSchema.safeParse>;
   try {
     parsed = EventSchema.safeParse(raw);
   } catch (error) {
     // Only objects built in code get here (a getter that throws): parsed JSON cannot.
-    return { ok: false, reason: `event could not be read: ${(error as Error).message}` };
+    return {
+      ok: false,
+      code: 'invalid_event',
+      reason: `event could not be read: ${(error as Error).message}`,
+    };
   }
   if (!parsed.success) {
-    return { ok: false, reason: describeIssues(parsed.error, raw) };
+    return { ok: false, code: 'invalid_event', reason: describeIssues(parsed.error, raw) };
   }
   const event = parsed.data;
   if (event.project_id !== undefined && event.project_id !== projectId) {
     return {
       ok: false,
+      code: 'project_mismatch',
       reason: `project_id "${event.project_id}" is not the API key's project "${projectId}"; use a key of that project or omit project_id`,
     };
   }

@@ -135,6 +135,7 @@ describe('the event contract rejects what cannot be JSON', () => {
     const result = checkEvent({ ...base, ...overrides }, 'proj-a');
     expect(result.ok).toBe(false);
     expect(result.ok ? '' : result.reason).toMatch(reason);
+    expect(result.ok ? '' : result.code).toBe('invalid_event');
   });
 
   it('rejects metadata that refers to itself', () => {
@@ -142,5 +143,21 @@ describe('the event contract rejects what cannot be JSON', () => {
     metadata.self = metadata;
     const result = checkEvent({ ...base, metadata }, 'proj-a');
     expect(result.ok ? '' : result.reason).toMatch(/^metadata: /);
+  });
+});
+
+describe('the event contract tells a project mismatch from an invalid event', () => {
+  it.each([
+    [
+      'another project',
+      { project_id: 'proj-b' },
+      'project_mismatch',
+      /^project_id "proj-b" is not the API key's project "proj-a"/,
+    ],
+    ['a project id that is not one', { project_id: 'no/such' }, 'invalid_event', /^project_id: /],
+  ])('names %s with its own code', (_name, overrides, code, reason) => {
+    const result = checkEvent({ ...base, ...overrides }, 'proj-a');
+    expect(result.ok ? '' : result.code).toBe(code);
+    expect(result.ok ? '' : result.reason).toMatch(reason);
   });
 });
