@@ -24,12 +24,12 @@ import { JSON_OUT_FLAG, writeFiguresFile } from './figures-file.js';
  */
 
 /** The tables the loader's inserts write: `events` through `events_ingest_mv`, the rollups through their views. */
-export const STORED_TABLES = ['events', 'events_minute', 'events_hour'] as const;
+const STORED_TABLES = ['events', 'events_minute', 'events_hour'] as const;
 export type StoredTable = (typeof STORED_TABLES)[number];
 
 /** The columns of `events` by what sizes them: the text (with a TTL of its own), the metadata, the rest. */
-export const BODY_COLUMNS: readonly string[] = ['prompt', 'response'];
-export const METADATA_COLUMNS: readonly string[] = ['metadata'];
+const BODY_COLUMNS: readonly string[] = ['prompt', 'response'];
+const METADATA_COLUMNS: readonly string[] = ['metadata'];
 
 export interface Bytes {
   readonly compressed: number;
@@ -419,11 +419,7 @@ export function storageFigures(r: StorageResult): BenchFigure[] {
 /** `SIZING_ASSUMPTIONS.gzipRatio` in lib/tiers.ts, for the comparison printed with the figures. */
 const SIZING_GZIP_RATIO = 3;
 
-export function printStorage(
-  r: StorageResult,
-  cores: number,
-  say: (line: string) => void = console.log,
-): void {
+function printStorage(r: StorageResult, cores: number, say: (line: string) => void = console.log): void {
   const p = storagePerRow(r);
   const n = r.events;
   const row = (name: string, b: Bytes, rows: number) =>
@@ -461,7 +457,7 @@ export function printStorage(
 }
 
 /** The command: a migrated engine of its own in a temporary directory. */
-export async function benchStorage(events: number): Promise<StorageResult> {
+async function benchStorage(events: number): Promise<StorageResult> {
   const dir = await mkdtemp(join(tmpdir(), 'evalforge-bench-storage-'));
   const client = await createClickHouseClient({ kind: 'embedded', path: join(dir, 'db') });
   try {
@@ -473,7 +469,7 @@ export async function benchStorage(events: number): Promise<StorageResult> {
   }
 }
 
-export const DEFAULT_STORAGE_EVENTS = 200_000;
+const DEFAULT_STORAGE_EVENTS = 200_000;
 
 if (isMainModule(import.meta.url)) {
   const main = async () => {
