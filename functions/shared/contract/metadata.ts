@@ -1,4 +1,4 @@
-import { describePath, type JsonPath } from './json-text.js';
+import type { JsonPath } from './json-text.js';
 
 /**
  * Metadata as the store keeps it. ClickHouse's `JSON` column reads an object as a set of paths:
@@ -18,7 +18,7 @@ import { describePath, type JsonPath } from './json-text.js';
  */
 
 /** Magnitudes from here on are past the engine's Int64 and would be refused or rounded. */
-export const METADATA_NUMBER_LIMIT = 2 ** 63;
+const METADATA_NUMBER_LIMIT = 2 ** 63;
 
 export type MetadataResult =
   | {
@@ -207,9 +207,4 @@ export function normaliseMetadata(metadata: Record<string, unknown>): MetadataRe
     if (error instanceof MetadataProblem) return { ok: false, path: error.path, message: error.message };
     throw error;
   }
-}
-
-/** `metadata.a.b: message`, for a metadata problem. */
-export function describeMetadataProblem(problem: { path: JsonPath; message: string }): string {
-  return `${describePath(['metadata', ...problem.path])}: ${problem.message}`;
 }

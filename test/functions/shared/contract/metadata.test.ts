@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  describeMetadataProblem,
-  normaliseMetadata,
-} from '../../../../functions/shared/contract/metadata.js';
+import { describePath, type JsonPath } from '../../../../functions/shared/contract/json-text.js';
+import { normaliseMetadata } from '../../../../functions/shared/contract/metadata.js';
+
+/** `metadata.a.b: message`, as an event's reason names a metadata problem. */
+const describeMetadataProblem = (problem: { path: JsonPath; message: string }) =>
+  `${describePath(['metadata', ...problem.path])}: ${problem.message}`;
 
 const normalised = (metadata: Record<string, unknown>) => {
   const result = normaliseMetadata(metadata);
