@@ -1,7 +1,7 @@
 import { chmod, mkdir, stat } from 'node:fs/promises';
 
 /** Mode of a directory only its owner may enter, read or write. */
-export const PRIVATE_DIR_MODE = 0o700;
+const PRIVATE_DIR_MODE = 0o700;
 
 /**
  * Makes `path` (and any missing parent) a directory only its owner can use: it holds API keys (the
