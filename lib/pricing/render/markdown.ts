@@ -72,6 +72,8 @@ export function renderMarkdown(
       '',
     );
   }
+  // The first case is the baseline the others are measured against.
+  const baseline = sensitivities[0]?.month1Usd ?? 0;
   out.push(
     '## Sensitivity: tier 3',
     '',
@@ -84,7 +86,7 @@ export function renderMarkdown(
         s.value,
         usd(s.month1Usd),
         usd(s.month12Usd),
-        `${s.month1Usd >= (sensitivities[0]?.month1Usd ?? 0) ? '+' : '−'}${pct(Math.abs(s.month1Usd / (sensitivities[0]?.month1Usd ?? 1) - 1))}`,
+        `${s.month1Usd >= baseline ? '+' : '−'}${pct(Math.abs(s.month1Usd / baseline - 1))}`,
         s.note,
       ]),
       [2, 3, 4],
