@@ -355,17 +355,23 @@ export function fitDeadLetters(
 ): DeadLetterRow[] {
   const bare = letters.map((letter) => ({ ...letter, reason: '', line: '' }));
   const budget = QUERY_API_LIMITS.maxEscapedBodyBytes - albStringBytes(JSON.stringify(page(bare)));
+  // Each text is measured once: a page holds up to 1,000 letters of lines up to 16 KiB.
+  const measured = letters.map((letter) => ({
+    letter,
+    reasonBytes: escapedBytes(letter.reason),
+    lineBytes: escapedBytes(letter.line),
+  }));
   const cap = fairCap(
-    letters.flatMap((letter) => [escapedBytes(letter.reason), escapedBytes(letter.line)]),
+    measured.flatMap((m) => [m.reasonBytes, m.lineBytes]),
     budget,
   );
   if (cap === Number.POSITIVE_INFINITY) return [...letters];
-  return letters.map((letter) => {
+  return measured.map(({ letter, reasonBytes, lineBytes }) => {
     const reason =
-      escapedBytes(letter.reason) > cap
+      reasonBytes > cap
         ? `${escapedPrefix(letter.reason, Math.max(0, cap - ELLIPSIS_ESCAPED_BYTES))}…`
         : letter.reason;
-    return escapedBytes(letter.line) > cap
+    return lineBytes > cap
       ? { ...letter, reason, line: escapedPrefix(letter.line, cap), line_truncated: true }
       : { ...letter, reason };
   });
