@@ -9,14 +9,13 @@
  */
 
 import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/contract/stream-record.js';
-import { GP3_LIMITS } from './gp3-limits.js';
 import { SIZING_ASSUMPTIONS, type TierSpec } from './tiers.js';
 
 const MiB = 1_048_576;
 const GiB = 1_073_741_824;
 const DAY_SEC = 86_400;
 
-/** The limits the tiers are held to: AWS's quotas and defaults unless noted. */
+/** The limits the tiers are held to: AWS's quotas and defaults unless noted (gp3's: `GP3_LIMITS`). */
 export const AWS_LIMITS = {
   /** A provisioned shard takes 1 MiB/s of data and partition keys, and 1,000 records/s. */
   kinesisShardWriteBytesPerSec: MiB,
@@ -57,14 +56,6 @@ export const AWS_LIMITS = {
   firehoseRecordBytes: 1_024_000,
   /** S3 moves objects to Standard-IA no earlier than 30 days after creation. */
   s3MinDaysToInfrequentAccess: 30,
-  gp3MinGiB: GP3_LIMITS.minGiB,
-  gp3MaxGiB: GP3_LIMITS.maxGiB,
-  gp3MinThroughputMiBps: GP3_LIMITS.minThroughputMiBps,
-  gp3MaxThroughputMiBps: GP3_LIMITS.maxThroughputMiBps,
-  gp3MaxThroughputMiBpsPerIops: GP3_LIMITS.maxThroughputMiBpsPerIops,
-  gp3MinIops: GP3_LIMITS.minIops,
-  gp3MaxIops: GP3_LIMITS.maxIops,
-  gp3MaxIopsPerGiB: GP3_LIMITS.maxIopsPerGiB,
   /**
    * Not a hard limit: ClickHouse recommends about one insert per second per table, ten at most;
    * every insert is a part that merges must fold in again.

@@ -1,7 +1,7 @@
 /**
  * The limits of an EBS gp3 volume, as EC2 documents them since gp3 grew to 64 TiB, 80,000 IOPS
- * and 2,000 MiB/s (and as aws-cdk-lib's `Volume` checks them): the sizing table's checks
- * (lib/capacity.ts) and the ClickHouse construct's props read this one table.
+ * and 2,000 MiB/s (and as aws-cdk-lib's `Volume` checks them): the sizing table's tests
+ * (test/lib/tiers.test.ts) and the ClickHouse construct's props read this one table.
  * https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html#gp3-ebs-volume-type
  */
 export const GP3_LIMITS = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AWS_LIMITS as L } from '../../lib/capacity.js';
+import { GP3_LIMITS as G } from '../../lib/gp3-limits.js';
 import { TIER_IDS, TIERS, type TierId, type TierSpec, tierById } from '../../lib/tiers.js';
 
 /** vCPUs and memory of the instance types the tiers use, as EC2 lists them. */
@@ -57,11 +58,11 @@ describe.each(TIER_IDS)('tier %i', (id) => {
 
   it('sizes gp3 volumes within gp3: size, throughput, IOPS and their ratios', () => {
     const { volumeGiB, volumeThroughputMiBps, volumeIops } = tier.clickhouse;
-    expect(isIntegerIn(volumeGiB, L.gp3MinGiB, L.gp3MaxGiB)).toBe(true);
-    expect(isIntegerIn(volumeThroughputMiBps, L.gp3MinThroughputMiBps, L.gp3MaxThroughputMiBps)).toBe(true);
-    expect(isIntegerIn(volumeIops, L.gp3MinIops, L.gp3MaxIops)).toBe(true);
-    expect(volumeThroughputMiBps).toBeLessThanOrEqual(volumeIops * L.gp3MaxThroughputMiBpsPerIops);
-    expect(volumeIops).toBeLessThanOrEqual(volumeGiB * L.gp3MaxIopsPerGiB);
+    expect(isIntegerIn(volumeGiB, G.minGiB, G.maxGiB)).toBe(true);
+    expect(isIntegerIn(volumeThroughputMiBps, G.minThroughputMiBps, G.maxThroughputMiBps)).toBe(true);
+    expect(isIntegerIn(volumeIops, G.minIops, G.maxIops)).toBe(true);
+    expect(volumeThroughputMiBps).toBeLessThanOrEqual(volumeIops * G.maxThroughputMiBpsPerIops);
+    expect(volumeIops).toBeLessThanOrEqual(volumeGiB * G.maxIopsPerGiB);
   });
 
   it('moves archive objects to IA after ≥ 30 days, then to Glacier, then expires them, in that order', () => {
