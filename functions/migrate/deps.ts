@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { createClient } from '@clickhouse/client';
 import { z } from 'zod';
+import { passwordFromSecret } from '../shared/clickhouse/env.js';
 import { observability } from '../shared/observability.js';
 import { readEnv } from '../shared/read-env.js';
 import type { MigrateDeps } from './core.js';
@@ -26,10 +26,7 @@ type MigrateEnv = z.output<typeof Env>;
 
 /** The password from its secret, at every deployment: a secret updated since the last one is used. */
 async function connector(env: MigrateEnv) {
-  const password = await getSecret(env.CLICKHOUSE_PASSWORD_SECRET_ARN);
-  if (typeof password !== 'string' || password.length === 0) {
-    throw new Error(`secret ${env.CLICKHOUSE_PASSWORD_SECRET_ARN} holds no password string`);
-  }
+  const password = await passwordFromSecret(env.CLICKHOUSE_PASSWORD_SECRET_ARN);
   return (url: string) =>
     createClient({
       url,

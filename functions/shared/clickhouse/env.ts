@@ -44,11 +44,20 @@ export function readClickHouseEnv(
 /** The connection settings the environment names, with the password read from its secret. */
 export async function clickHouseConfig(env: ClickHouseEnv): Promise<ClickHouseConfig> {
   if (env.CLICKHOUSE_EMBEDDED_PATH) return { kind: 'embedded', path: env.CLICKHOUSE_EMBEDDED_PATH };
-  const password = await getSecret(env.CLICKHOUSE_PASSWORD_SECRET_ARN ?? '', { maxAge: 300 });
-  if (typeof password !== 'string' || password.length === 0) {
-    throw new Error(`secret ${env.CLICKHOUSE_PASSWORD_SECRET_ARN} holds no password string`);
-  }
+  const password = await passwordFromSecret(env.CLICKHOUSE_PASSWORD_SECRET_ARN ?? '', { maxAge: 300 });
   return { kind: 'http', url: env.CLICKHOUSE_URL ?? '', username: env.CLICKHOUSE_USER, password };
+}
+
+/**
+ * A ClickHouse password held in a Secrets Manager secret; a secret that holds no password string
+ * fails by name. `maxAge` is how many seconds a value read before is used again.
+ */
+export async function passwordFromSecret(secretArn: string, options?: { maxAge?: number }): Promise<string> {
+  const password = await getSecret(secretArn, options);
+  if (typeof password !== 'string' || password.length === 0) {
+    throw new Error(`secret ${secretArn} holds no password string`);
+  }
+  return password;
 }
 
 /** A client for the ClickHouse the environment names. */
