@@ -9,11 +9,11 @@ export function renderTierTable(): string {
     const t = TIERS[id];
     const stream = t.stream.mode === 'provisioned' ? `${n(t.stream.shardCount)} shards` : 'on-demand';
     const clickhouse = `${t.clickhouse.shards * t.clickhouse.replicas} × ${t.clickhouse.instanceType} (${t.clickhouse.shards} shard${t.clickhouse.shards > 1 ? 's' : ''} × ${t.clickhouse.replicas} replica${t.clickhouse.replicas > 1 ? 's' : ''})${t.clickhouse.keeperNodes > 0 ? ` + ${t.clickhouse.keeperNodes} × ${t.clickhouse.keeperInstanceType} Keeper` : ''}`;
-    return `| ${id} | ${n(t.floorEventsPerSec)}–${n(t.ceilingEventsPerSec)} | ${t.ingest.albCount} | ${n(t.ingest.validator.reservedConcurrency)} × ${n(t.ingest.validator.memoryMiB)} MiB | ${stream} | ${clickhouse} | ${n(t.clickhouse.volumeGiB)} GiB gp3, ${n(t.clickhouse.volumeThroughputMiBps)} MiB/s | ${t.archive.lifecycle.infrequentAccessAfterDays} / ${t.archive.lifecycle.glacierAfterDays} / ${t.archive.lifecycle.expireAfterDays} d |`;
+    return `| ${id} | ${n(t.floorEventsPerSec)}–${n(t.ceilingEventsPerSec)} | ${t.ingest.albCount} | ${n(t.ingest.validator.reservedConcurrency)} × ${n(t.ingest.validator.memoryMiB)} MiB | ${stream} | ${clickhouse} | ${n(t.clickhouse.volumeGiB)} GiB gp3, ${n(t.clickhouse.volumeThroughputMiBps)} MiB/s | ${t.archive.lifecycle.infrequentAccessAfterDays} / ${t.archive.lifecycle.deepArchiveAfterDays} / ${t.archive.lifecycle.expireAfterDays} d |`;
   });
   return [
-    '| tier | events/s | ALBs | validators (max × memory) | stream | ClickHouse | volume per node | archive: IA / Glacier / expiry |',
-    '| ---- | -------- | ---- | ------------------------- | ------ | ---------- | --------------- | ------------------------------ |',
+    '| tier | events/s | ALBs | validators (max × memory) | stream | ClickHouse | volume per node | archive: IA / Deep Archive / expiry |',
+    '| ---- | -------- | ---- | ------------------------- | ------ | ---------- | --------------- | ------------------------------------ |',
     ...rows,
   ].join('\n');
 }

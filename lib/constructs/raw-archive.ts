@@ -33,9 +33,11 @@ import {
  */
 export const LAMBDA_ON_FAILURE_PREFIX = 'aws/lambda/';
 
-/** Transition days Amazon S3 accepts: Standard-IA from day 30, Glacier 30 days after Standard-IA. */
+/** Transition days Amazon S3 accepts: Standard-IA from day 30, Deep Archive 30 days after Standard-IA. */
 const MIN_INFREQUENT_ACCESS_DAYS = 30;
 const MIN_DAYS_IN_INFREQUENT_ACCESS = 30;
+/** S3 Glacier Deep Archive bills an object for at least 180 days: deleting it sooner costs the rest anyway. */
+const MIN_DAYS_IN_DEEP_ARCHIVE = 180;
 /** Firehose buffering hints for an S3 destination without format conversion or dynamic partitioning. */
 const BUFFER_SIZE_MIB = { min: 1, max: 128 } as const;
 const BUFFER_INTERVAL_SEC = { min: 0, max: 900 } as const;
@@ -56,11 +58,14 @@ export interface RawArchiveProps {
   /** Days after creation an object moves from Standard to Standard-IA: an integer from 30 (S3 refuses fewer). */
   readonly infrequentAccessAfterDays: number;
   /**
-   * Days after creation an object moves on to Glacier Flexible Retrieval: at least 30 days after
+   * Days after creation an object moves on to S3 Glacier Deep Archive: at least 30 days after
    * `infrequentAccessAfterDays` (S3 refuses fewer).
    */
-  readonly glacierAfterDays: number;
-  /** Days after creation an object is deleted: after `glacierAfterDays`. */
+  readonly deepArchiveAfterDays: number;
+  /**
+   * Days after creation an object is deleted: at least 180 days after `deepArchiveAfterDays`,
+   * Deep Archive's minimum storage duration (an earlier deletion is charged the remaining days).
+   */
   readonly expireAfterDays: number;
 }
 
@@ -79,16 +84,16 @@ function checkProps(props: RawArchiveProps): void {
     BUFFER_INTERVAL_SEC.min,
     BUFFER_INTERVAL_SEC.max,
   );
-  const { infrequentAccessAfterDays: ia, glacierAfterDays: glacier, expireAfterDays: expire } = props;
+  const { infrequentAccessAfterDays: ia, deepArchiveAfterDays: deep, expireAfterDays: expire } = props;
   checkInteger('infrequentAccessAfterDays', ia, MIN_INFREQUENT_ACCESS_DAYS);
-  if (!Number.isInteger(glacier) || glacier < ia + MIN_DAYS_IN_INFREQUENT_ACCESS) {
+  if (!Number.isInteger(deep) || deep < ia + MIN_DAYS_IN_INFREQUENT_ACCESS) {
     throw new Error(
-      `glacierAfterDays must be an integer at least ${MIN_DAYS_IN_INFREQUENT_ACCESS} days after infrequentAccessAfterDays (${ia}), got ${glacier}`,
+      `deepArchiveAfterDays must be an integer at least ${MIN_DAYS_IN_INFREQUENT_ACCESS} days after infrequentAccessAfterDays (${ia}), got ${deep}`,
     );
   }
-  if (!Number.isInteger(expire) || expire <= glacier) {
+  if (!Number.isInteger(expire) || expire < deep + MIN_DAYS_IN_DEEP_ARCHIVE) {
     throw new Error(
-      `expireAfterDays must be an integer greater than glacierAfterDays (${glacier}), got ${expire}`,
+      `expireAfterDays must be an integer at least ${MIN_DAYS_IN_DEEP_ARCHIVE} days after deepArchiveAfterDays (${deep}), Deep Archive's minimum storage duration (an earlier deletion is charged the rest), got ${expire}`,
     );
   }
 }
@@ -155,8 +160,9 @@ export class RawArchive extends Construct {
               transitionAfter: Duration.days(props.infrequentAccessAfterDays),
             },
             {
-              storageClass: StorageClass.GLACIER,
-              transitionAfter: Duration.days(props.glacierAfterDays),
+              // Read only to rebuild or replay, which can wait the up to 48 hours of a restore.
+              storageClass: StorageClass.DEEP_ARCHIVE,
+              transitionAfter: Duration.days(props.deepArchiveAfterDays),
             },
           ],
           expiration: Duration.days(props.expireAfterDays),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderTierTable } from '../../lib/tier-table.js';
-import { TIER_IDS } from '../../lib/tiers.js';
+import { TIER_IDS, TIERS } from '../../lib/tiers.js';
 
 /** A markdown table row as its cells, so column alignment (the formatter's) does not matter. */
 const cells = (row: string) =>
@@ -28,5 +28,17 @@ describe('README tier table', () => {
       .map(cells);
     expect(rendered).toHaveLength(TIER_IDS.length);
     expect(readmeRows).toEqual(rendered);
+  });
+
+  it('names the archive path Standard-IA / Deep Archive / expiry, with each tier’s days', () => {
+    const [header, , ...rows] = renderTierTable().split('\n');
+    expect(cells(header ?? '').at(-1)).toBe('archive: IA / Deep Archive / expiry');
+    expect(rows.map((row) => cells(row).at(-1))).toEqual(
+      TIER_IDS.map((id) => {
+        const { infrequentAccessAfterDays, deepArchiveAfterDays, expireAfterDays } =
+          TIERS[id].archive.lifecycle;
+        return `${infrequentAccessAfterDays} / ${deepArchiveAfterDays} / ${expireAfterDays} d`;
+      }),
+    );
   });
 });

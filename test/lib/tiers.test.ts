@@ -65,11 +65,12 @@ describe.each(TIER_IDS)('tier %i', (id) => {
     expect(volumeIops).toBeLessThanOrEqual(volumeGiB * G.maxIopsPerGiB);
   });
 
-  it('moves archive objects to IA after ≥ 30 days, then to Glacier, then expires them, in that order', () => {
-    const { infrequentAccessAfterDays, glacierAfterDays, expireAfterDays } = tier.archive.lifecycle;
+  it('moves archive objects to IA after ≥ 30 days, to Deep Archive ≥ 30 days later, and expires them ≥ 180 days after that', () => {
+    const { infrequentAccessAfterDays, deepArchiveAfterDays, expireAfterDays } = tier.archive.lifecycle;
     expect(infrequentAccessAfterDays).toBeGreaterThanOrEqual(L.s3MinDaysToInfrequentAccess);
-    expect(glacierAfterDays).toBeGreaterThan(infrequentAccessAfterDays);
-    expect(expireAfterDays).toBeGreaterThan(glacierAfterDays);
+    // Standard-IA's and Deep Archive's minimum storage durations: 30 and 180 days.
+    expect(deepArchiveAfterDays).toBeGreaterThanOrEqual(infrequentAccessAfterDays + 30);
+    expect(expireAfterDays).toBeGreaterThanOrEqual(deepArchiveAfterDays + 180);
   });
 
   it('buffers Firehose within 1–128 MiB and 0–900 s', () => {

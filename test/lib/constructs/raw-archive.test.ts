@@ -119,8 +119,8 @@ describe.each(TIER_IDS)('RawArchive, tier %i', (tierId) => {
     });
   });
 
-  it('moves archive objects to Standard-IA, then Glacier, then deletes them, on the tier’s days', () => {
-    const { infrequentAccessAfterDays, glacierAfterDays, expireAfterDays } = sizing;
+  it('moves archive objects to Standard-IA, then Deep Archive, then deletes them, on the tier’s days', () => {
+    const { infrequentAccessAfterDays, deepArchiveAfterDays, expireAfterDays } = sizing;
     expect(template.toJSON().Resources[bucketId].Properties.LifecycleConfiguration).toEqual({
       Rules: [
         {
@@ -128,7 +128,7 @@ describe.each(TIER_IDS)('RawArchive, tier %i', (tierId) => {
           Status: 'Enabled',
           Transitions: [
             { StorageClass: 'STANDARD_IA', TransitionInDays: infrequentAccessAfterDays },
-            { StorageClass: 'GLACIER', TransitionInDays: glacierAfterDays },
+            { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: deepArchiveAfterDays },
           ],
           ExpirationInDays: expireAfterDays,
           AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
@@ -233,19 +233,24 @@ describe('RawArchive props', () => {
     ['a buffer interval over 900 s', { bufferIntervalSec: 901 }, /bufferIntervalSec/],
     ['Standard-IA before day 30', { infrequentAccessAfterDays: 29 }, /infrequentAccessAfterDays/],
     [
-      'Glacier no later than Standard-IA',
-      { infrequentAccessAfterDays: 60, glacierAfterDays: 60, expireAfterDays: 365 },
-      /glacierAfterDays/,
+      'Deep Archive no later than Standard-IA',
+      { infrequentAccessAfterDays: 60, deepArchiveAfterDays: 60, expireAfterDays: 365 },
+      /^deepArchiveAfterDays must be an integer at least 30 days after infrequentAccessAfterDays \(60\), got 60$/,
     ],
     [
-      'Glacier under 30 days after Standard-IA',
-      { infrequentAccessAfterDays: 30, glacierAfterDays: 59, expireAfterDays: 365 },
-      /glacierAfterDays/,
+      'Deep Archive under 30 days after Standard-IA',
+      { infrequentAccessAfterDays: 30, deepArchiveAfterDays: 59, expireAfterDays: 365 },
+      /^deepArchiveAfterDays .* got 59$/,
     ],
     [
-      'expiry no later than Glacier',
-      { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 90 },
-      /expireAfterDays/,
+      'expiry no later than Deep Archive',
+      { infrequentAccessAfterDays: 30, deepArchiveAfterDays: 90, expireAfterDays: 90 },
+      /^expireAfterDays must be an integer at least 180 days after deepArchiveAfterDays \(90\)/,
+    ],
+    [
+      'expiry before Deep Archive’s 180-day minimum',
+      { infrequentAccessAfterDays: 30, deepArchiveAfterDays: 90, expireAfterDays: 269 },
+      /^expireAfterDays .*minimum storage duration.* got 269$/,
     ],
   ])('rejects %s', (_name, override, message) => {
     expect(() => build({ ...TIER_1, ...override })).toThrow(message);
@@ -253,13 +258,13 @@ describe('RawArchive props', () => {
 
   it.each<[string, Sizing]>([
     [
-      '1 MiB and 0 s, Glacier 30 days after Standard-IA',
+      '1 MiB and 0 s, Deep Archive 30 days after Standard-IA, expiry 180 days after it',
       {
         bufferSizeMiB: 1,
         bufferIntervalSec: 0,
         infrequentAccessAfterDays: 30,
-        glacierAfterDays: 60,
-        expireAfterDays: 61,
+        deepArchiveAfterDays: 60,
+        expireAfterDays: 240,
       },
     ],
     ['128 MiB and 900 s', { ...TIER_1, bufferSizeMiB: 128, bufferIntervalSec: 900 }],
