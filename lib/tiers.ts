@@ -50,13 +50,51 @@ export type StreamSpec =
       readonly reason: string;
     };
 
+/**
+ * The raw archive's path: Standard → Standard-IA → S3 Glacier Deep Archive → expiry. The archive
+ * is the full record (every event as sent), read only to rebuild or replay, so its cold class is
+ * the cheapest one whose restore (up to 48 hours) a rebuild can wait for.
+ */
 export interface LifecycleSpec {
   /** Standard → Standard-IA (S3 requires ≥ 30). */
   readonly infrequentAccessAfterDays: number;
-  /** → Glacier Flexible Retrieval. */
-  readonly glacierAfterDays: number;
-  /** Objects are deleted after this many days. */
+  /** → S3 Glacier Deep Archive (≥ 30 days after Standard-IA, whose minimum is 30 days). */
+  readonly deepArchiveAfterDays: number;
+  /** Objects are deleted after this many days (≥ 180 after Deep Archive, its minimum). */
   readonly expireAfterDays: number;
+}
+
+/**
+ * How long ClickHouse keeps what (`clickhouse/retention.ts` renders it into table TTLs): rows on
+ * the hot volume (the node's gp3 disk), then on the warm volume (the S3 disk), then gone; bodies
+ * and rollups by their own TTLs. The raw archive keeps every event beyond all of them.
+ */
+export interface RetentionSpec {
+  /** Days a row's part stays on the gp3 data volume before it moves to the S3 disk. */
+  readonly hotDays: number;
+  /** Days a row then stays on the S3 disk, still queryable; rows are deleted at `hotDays + warmDays`. */
+  readonly warmDays: number;
+  /** Days prompt and response stay in ClickHouse (≤ `hotDays + warmDays`); the archive keeps them after. */
+  readonly bodiesDays: number;
+  /** Days the per-minute rollup (`events_minute`) keeps a minute: the dashboards' fine windows. */
+  readonly minuteRollupDays: number;
+  /** Days the per-hour rollup (`events_hour`) keeps an hour: the dashboards' long windows. */
+  readonly hourRollupDays: number;
+  /**
+   * Seconds between TTL merges of one `events` partition, which empty expired bodies; each
+   * rewrites at most a largest part, so the rate decides how many a day keep up with the rows.
+   */
+  readonly ttlMergeTimeoutSec: number;
+  /** Why each value is what it is. */
+  readonly why: {
+    readonly [K in
+      | 'hotDays'
+      | 'warmDays'
+      | 'bodiesDays'
+      | 'minuteRollupDays'
+      | 'hourRollupDays'
+      | 'ttlMergeTimeoutSec']: string;
+  };
 }
 
 export interface FunctionSpec {
@@ -85,6 +123,11 @@ export interface ClickHouseSpec {
   readonly volumeThroughputMiBps: number;
   /** Its IOPS (3,000–80,000, at most 500 per GiB). */
   readonly volumeIops: number;
+  /**
+   * The S3 disk's local cache on the data volume, GiB: parts read from the warm volume are kept
+   * here, so a dashboard's second look at last week does not go to S3 again.
+   */
+  readonly coldCacheGiB: number;
 }
 
 export interface TierSpec {
@@ -127,6 +170,7 @@ export interface TierSpec {
     readonly maxRecordAgeSec: number;
   };
   readonly query: FunctionSpec & { readonly reservedConcurrency: number };
+  readonly retention: RetentionSpec;
   readonly clickhouse: ClickHouseSpec & {
     /** The data node instance type's vCPUs and memory, for the capacity and cost models. */
     readonly vcpus: number;
@@ -135,6 +179,28 @@ export interface TierSpec {
 }
 
 const DAY_SEC = 86_400;
+
+/**
+ * Every tier's archive: 30 days in Standard (replays of the last weeks read it at once), 60 in
+ * Standard-IA, then S3 Glacier Deep Archive until two years: at $0.00099 per GB-month rather than
+ * Glacier Flexible Retrieval's $0.0036, it is what keeps two years of tier 4's ~38 TB a day
+ * bounded; a rebuild from it waits up to 48 hours for the restore.
+ */
+const ARCHIVE_LIFECYCLE: LifecycleSpec = {
+  infrequentAccessAfterDays: 30,
+  deepArchiveAfterDays: 90,
+  expireAfterDays: 730,
+};
+
+/** The rollups are small (rows a day follow projects × models, not events): every tier keeps them alike. */
+const ROLLUP_DAYS = {
+  minuteRollupDays: 35,
+  hourRollupDays: 400,
+} as const;
+const ROLLUP_WHY = {
+  minuteRollupDays: 'a month of minute-level dashboards, and the days a month-boundary window reaches back',
+  hourRollupDays: 'a year of hourly trends plus a month, to compare a month with the same month last year',
+} as const;
 
 export const TIERS = {
   1: {
@@ -152,7 +218,7 @@ export const TIERS = {
     archive: {
       bufferSizeMiB: 64,
       bufferIntervalSec: 300,
-      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+      lifecycle: ARCHIVE_LIFECYCLE,
     },
     loader: {
       memoryMiB: 1_024,
@@ -164,6 +230,24 @@ export const TIERS = {
       maxRecordAgeSec: DAY_SEC,
     },
     query: { memoryMiB: 1_024, timeoutSec: 30, reservedConcurrency: 20 },
+    retention: {
+      hotDays: 5,
+      warmDays: 395,
+      bodiesDays: 30,
+      ...ROLLUP_DAYS,
+      ttlMergeTimeoutSec: 14_400,
+      why: {
+        hotDays:
+          'five days of full rows on local disk, where trace lookups and body searches are fastest: 5 days of 176 GiB (at 1,250 events/s) fit the 2,000 GiB volume with its merge space',
+        warmDays:
+          'rows to 400 days as the schema always kept them: at 62 stored bytes a row they cost ~$0.15 a month per day kept at the ceiling',
+        bodiesDays:
+          'a month of prompts and responses to debug with: 25 days of them on the S3 disk cost ~$105 a month at the ceiling',
+        ttlMergeTimeoutSec:
+          "ClickHouse's own 4 hours: a day's 176 GiB of rows needs 2 TTL merges of at most 150 GiB, and 6 fit",
+        ...ROLLUP_WHY,
+      },
+    },
     clickhouse: {
       // The design document's t3.large sustains only its 30% baseline per vCPU (0.6 vCPU, ~940
       // events/s by its own per-vCPU figure) once CPU credits run out: below the 1,250 events/s
@@ -179,9 +263,10 @@ export const TIERS = {
       // without Keeper has plain MergeTree tables, which cannot grow into a cluster.
       keeperNodes: 3,
       keeperInstanceType: 't3.small',
-      volumeGiB: 1_000,
+      volumeGiB: 2_000,
       volumeThroughputMiBps: 125,
       volumeIops: 3_000,
+      coldCacheGiB: 100,
     },
   },
   2: {
@@ -202,7 +287,7 @@ export const TIERS = {
     archive: {
       bufferSizeMiB: 128,
       bufferIntervalSec: 120,
-      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+      lifecycle: ARCHIVE_LIFECYCLE,
     },
     loader: {
       memoryMiB: 1_769,
@@ -214,6 +299,23 @@ export const TIERS = {
       maxRecordAgeSec: DAY_SEC,
     },
     query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 50 },
+    retention: {
+      hotDays: 2,
+      warmDays: 178,
+      bodiesDays: 14,
+      ...ROLLUP_DAYS,
+      ttlMergeTimeoutSec: 3_600,
+      why: {
+        hotDays:
+          'yesterday and today on local disk: at 12,500 events/s a day of full rows is 1,762 GiB, and each further day on gp3 costs ~$150 a month where the S3 disk costs ~$43',
+        warmDays:
+          'rows to 180 days: two quarters of per-call detail beyond the rollups, ~$1.55 a month per day kept at the ceiling',
+        bodiesDays: 'two weeks of prompts and responses: ~$520 a month on the S3 disk at the ceiling',
+        ttlMergeTimeoutSec:
+          "hourly: a day's 1,762 GiB of rows needs 12 TTL merges of at most 150 GiB; 24 fit, and a part (~2 hours of rows) is rewritten once or twice",
+        ...ROLLUP_WHY,
+      },
+    },
     clickhouse: {
       // 8 vCPU × 1,562.5 = 12,500 events/s: exactly 10,000 + 25%, the tightest part of this tier.
       instanceType: 'c5.2xlarge',
@@ -227,9 +329,10 @@ export const TIERS = {
       // without Keeper has plain MergeTree tables, which cannot grow into a cluster.
       keeperNodes: 3,
       keeperInstanceType: 't3.small',
-      volumeGiB: 4_000,
+      volumeGiB: 6_000,
       volumeThroughputMiBps: 250,
       volumeIops: 6_000,
+      coldCacheGiB: 300,
     },
   },
   3: {
@@ -248,7 +351,7 @@ export const TIERS = {
     archive: {
       bufferSizeMiB: 128,
       bufferIntervalSec: 60,
-      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+      lifecycle: ARCHIVE_LIFECYCLE,
     },
     loader: {
       memoryMiB: 1_769,
@@ -260,6 +363,23 @@ export const TIERS = {
       maxRecordAgeSec: DAY_SEC,
     },
     query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 100 },
+    retention: {
+      hotDays: 2,
+      warmDays: 88,
+      bodiesDays: 7,
+      ...ROLLUP_DAYS,
+      ttlMergeTimeoutSec: 1_800,
+      why: {
+        hotDays:
+          'yesterday and today on local disk: 2,937 GiB a day per shard at 62,500 events/s; each further day on gp3 costs ~$750 a month for the three shards',
+        warmDays: 'rows to 90 days, a quarter of per-call detail: ~$7.70 a month per day kept at the ceiling',
+        bodiesDays:
+          'a week of prompts and responses: 5 days on the S3 disk cost ~$1,050 a month at the ceiling; the archive has them after',
+        ttlMergeTimeoutSec:
+          "every 30 minutes: a day's 2,937 GiB per shard needs 20 TTL merges of at most 150 GiB; 48 fit",
+        ...ROLLUP_WHY,
+      },
+    },
     clickhouse: {
       // The design document's 3 × c5.4xlarge, as 3 shards of one replica: 3 × 25,000 events/s
       // carries 62,500 (50,000 + 25%); replicating them would need 6 nodes.
@@ -270,9 +390,10 @@ export const TIERS = {
       replicas: 1,
       keeperNodes: 3,
       keeperInstanceType: 't3.small',
-      volumeGiB: 8_000,
+      volumeGiB: 10_000,
       volumeThroughputMiBps: 500,
       volumeIops: 10_000,
+      coldCacheGiB: 400,
     },
   },
   4: {
@@ -298,7 +419,7 @@ export const TIERS = {
     archive: {
       bufferSizeMiB: 128,
       bufferIntervalSec: 60,
-      lifecycle: { infrequentAccessAfterDays: 30, glacierAfterDays: 90, expireAfterDays: 730 },
+      lifecycle: ARCHIVE_LIFECYCLE,
     },
     loader: {
       memoryMiB: 1_769,
@@ -310,6 +431,24 @@ export const TIERS = {
       maxRecordAgeSec: DAY_SEC,
     },
     query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 200 },
+    retention: {
+      hotDays: 7,
+      warmDays: 83,
+      bodiesDays: 1,
+      ...ROLLUP_DAYS,
+      ttlMergeTimeoutSec: 900,
+      why: {
+        hotDays:
+          'yesterday and today on local disk: 5,874 GiB a day per shard at 250,000 events/s, twice over with two replicas',
+        warmDays:
+          'rows to 90 days, a quarter of per-call detail: ~$62 a month per day kept at the ceiling (two replicas each keep a copy)',
+        bodiesDays:
+          'a day, emptied while the part is still hot (a part moves when its newest row is 2 days old): each day of bodies on the S3 disk would cost ~$1,700 a month (36 TB a day, twice over), and emptying them there rewrites every part through S3; the archive keeps them',
+        ttlMergeTimeoutSec:
+          "every 15 minutes: a day's 5,874 GiB per shard needs 40 TTL merges of at most 150 GiB; 96 fit",
+        ...ROLLUP_WHY,
+      },
+    },
     clickhouse: {
       // The design document's 12 × c5.9xlarge, in one region here: 6 shards × 2 replicas.
       instanceType: 'c5.9xlarge',
@@ -319,9 +458,10 @@ export const TIERS = {
       replicas: 2,
       keeperNodes: 3,
       keeperInstanceType: 't3.medium',
-      volumeGiB: 16_000,
+      volumeGiB: 12_000,
       volumeThroughputMiBps: 1_000,
       volumeIops: 16_000,
+      coldCacheGiB: 800,
     },
   },
 } as const satisfies Record<TierId, TierSpec>;

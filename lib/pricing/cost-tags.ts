@@ -1,5 +1,14 @@
 /**
  * The cost-allocation tags: the stack puts them on every resource that takes tags, and the pricing
- * inventory reads the component from them, so both sides name the same key.
+ * inventory reads the component from them, so both sides name the same key. `workload` marks a
+ * resource whose bill follows the load in a way its template cannot show (the ClickHouse nodes'
+ * S3 disk: `clickhouse-cold`).
  */
-export const COST_TAGS = { tier: 'evalforge:tier', component: 'evalforge:component' } as const;
+export const COST_TAGS = {
+  tier: 'evalforge:tier',
+  component: 'evalforge:component',
+  workload: 'evalforge:workload',
+} as const;
+
+/** The `workload` tag's value on the bucket behind the ClickHouse nodes' S3 disk. */
+export const CLICKHOUSE_COLD_WORKLOAD = 'clickhouse-cold';
