@@ -8,6 +8,7 @@ import {
   type TierReport,
   tierReport,
 } from './capacity.js';
+import { MEASURED_STORED_BYTES } from './stored-bytes.js';
 import { TIER_IDS, TIERS } from './tiers.js';
 
 /**
@@ -33,6 +34,7 @@ const n = formatNumber;
 type Assumption = { readonly what: string; readonly show: (v: number) => string; readonly source: string };
 
 const bytes = (v: number) => `${n(v)} bytes`;
+const gib = (v: number) => `${n(v / 1_073_741_824)} GiB`;
 const micro = (v: number) => `${n(v * 1e6)} µs`;
 const milli = (v: number) => `${n(v * 1e3)} ms`;
 
@@ -124,16 +126,35 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
     show: (v) => `${n(v)} MiB`,
     source: 'loader benchmark: 382 MiB peak at 2,180 events',
   },
-  clickHouseTextBytesPerEvent: {
-    what: 'ClickHouse on disk per event: prompt and response',
+  clickHouseBodiesBytesPerRow: {
+    what: 'ClickHouse on disk per row: prompt and response',
     show: bytes,
-    source:
-      'measured: 1,702 bytes with ZSTD(6) on 100,000 load-test events, real schema, chDB 3.4.0 (not the ~1.4 KB often quoted: this text compresses ~3:1)',
+    source: `measured (\`${MEASURED_STORED_BYTES.measuredWith}\`, ${MEASURED_STORED_BYTES.date}): ZSTD(6) on text drawn word by word, ${n(MEASURED_STORED_BYTES.compressionRatio.bodies)}:1`,
   },
-  clickHouseLeanBytesPerEvent: {
-    what: 'ClickHouse on disk per event: the rest of the row',
+  clickHouseMetadataBytesPerRow: {
+    what: 'ClickHouse on disk per row: the metadata JSON column',
     show: bytes,
-    source: 'measured: 64 bytes; rounded up for rollups and load bookkeeping',
+    source: `measured, ${n(MEASURED_STORED_BYTES.compressionRatio.metadata)}:1`,
+  },
+  clickHouseRestBytesPerRow: {
+    what: 'ClickHouse on disk per row: every other column, marks and indexes',
+    show: bytes,
+    source: `measured: ${n(MEASURED_STORED_BYTES.restBytesPerRow)} bytes of columns + ${n(MEASURED_STORED_BYTES.marksAndIndexesBytesPerRow)} of marks, primary key and bloom filter`,
+  },
+  clickHouseMinuteRollupBytesPerRow: {
+    what: 'ClickHouse on disk per minute-rollup row',
+    show: bytes,
+    source: 'measured; rows a day are series × 1,440',
+  },
+  clickHouseHourRollupBytesPerRow: {
+    what: 'ClickHouse on disk per hour-rollup row',
+    show: bytes,
+    source: "measured (its t-digest merges 60 minutes'); rows a day are series × 24",
+  },
+  clickHouseRollupSeries: {
+    what: '(project, model) series with a call every minute',
+    show: n,
+    source: 'estimate of a large deployment: 500 projects × 4 models',
   },
   clickHouseMergeWriteAmplification: {
     what: 'bytes written per byte inserted (merges)',
@@ -141,20 +162,46 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
     source:
       "ClickHouse's merge selector joins parts at a base of 5: log5(150 GiB largest part ÷ ~5 MiB first part) ≈ 6.4 rewrites, plus the insert",
   },
-  clickHouseUsableDiskFraction: {
-    what: 'share of a volume that may hold data',
+  clickHouseLargestPartBytes: {
+    what: 'largest part a merge makes',
+    show: gib,
+    source: "`max_bytes_to_merge_at_max_space_in_pool`, ClickHouse's default",
+  },
+  clickHouseMoveFactor: {
+    what: "hot volume's free share the mover keeps",
     show: (v) => `${n(v * 100)}%`,
-    source: 'merges need free space as large as the parts they join',
+    source:
+      '`DEFAULT_MOVE_FACTOR` (lib/constructs/clickhouse/storage-config.ts): a merge needs free space as large as its new part',
   },
-  clickHouseFullTextTtlDays: {
-    what: 'prompt and response kept in ClickHouse',
-    show: (v) => `${n(v)} days`,
-    source: 'clickhouse/migrations/0001_events.sql',
+  clickHouseOtherHotBytes: {
+    what: 'data volume taken by other tables',
+    show: gib,
+    source: 'estimate: system log tables under their TTLs, load bookkeeping, dead letters',
   },
-  clickHouseRowTtlDays: {
-    what: 'rows kept in ClickHouse',
-    show: (v) => `${n(v)} days`,
-    source: 'clickhouse/migrations/0001_events.sql',
+  clickHouseObjectsPerPart: {
+    what: 'S3 objects per part on the S3 disk',
+    show: n,
+    source: 'one per file of a wide part of `events`, rounded up',
+  },
+  clickHouseColdPartBytes: {
+    what: 'average part the mover sends to S3',
+    show: gib,
+    source: 'estimate: most bytes sit in the largest parts',
+  },
+  clickHouseS3UploadPartBytes: {
+    what: 'S3 upload part',
+    show: (v) => `${n(v / 1_048_576)} MiB`,
+    source: "`s3_min_upload_part_size`, ClickHouse's default",
+  },
+  clickHouseColdReadSharePerDay: {
+    what: "share of the S3 disk's bytes read back a day past its cache",
+    show: (v) => `${n(v * 100)}%`,
+    source: 'estimate: dashboards read the rollups, which stay on the hot volume',
+  },
+  clickHouseS3GetBytes: {
+    what: 'bytes per GET when reading the S3 disk',
+    show: (v) => `${n(v / 1_048_576)} MiB`,
+    source: "estimate of ClickHouse's ranged reads",
   },
 };
 
@@ -197,14 +244,66 @@ function tierSection(report: TierReport, commonFlags: readonly CapacityFlag[]): 
       `the loader takes ${n(c.loader.recordsPerInvocation)} records (${n(c.loader.eventsPerInvocation)} events) ` +
       `per invocation in ~${n(c.loader.durationSec)} s, ${n(c.loader.insertsPerSec)} inserts/s in all; ` +
       `Firehose writes a ${n(c.firehose.objectMiB)} MiB object every ${n(c.firehose.secondsPerObject)} s; ` +
-      `a ClickHouse node stores ${n(c.clickhouse.bytesPerDayPerNode / 1e9)} GB a day and its volume holds ` +
-      `${n(c.clickhouse.fullTextDaysHeld)} days of full rows; Lambda concurrency in the account: ` +
+      `a ClickHouse node stores ${n(c.clickhouse.bytesPerDayPerNode / 1e9)} GB a day; Lambda concurrency in the account: ` +
       `${n(report.account.total)} of 1,000.`,
     '',
     ...table(['part', 'measure', 'at the ceiling', 'limit', 'headroom'], report.checks.map(checkRow)),
     '',
     `Tightest part (${n(report.tightest.headroom)}× headroom over the ceiling): ${tightestParts(report)}.`,
     ...(own.length > 0 ? ['', ...own.map((flag) => `- **${flag.part}**: ${flag.message}`)] : []),
+    '',
+    ...storageSection(report),
+  ];
+}
+
+const gb = (bytes: number) => `${n(bytes / 1e9)} GB`;
+const tb = (bytes: number) => `${n(bytes / 1e12)} TB`;
+const days = (value: number) => `${n(value)} d`;
+
+/** Each volume of a data node under the tier's retention, at the load the tier is sized for. */
+function storageSection(report: TierReport): string[] {
+  const { tier } = report;
+  const r = tier.retention;
+  const s = report.atLoad.clickhouse.storage;
+  const ch = tier.clickhouse;
+  const nodes = ch.shards * ch.replicas;
+  const byGroup = s.bytesPerDayByGroup;
+  const bands = s.coldBands.map(
+    (band) =>
+      `${band.rows === 'full' ? 'full rows' : 'rows without bodies'} aged ${days(band.fromDay)}–${days(band.toDay)}: ${gb(band.bytesPerDayPerNode)} a day`,
+  );
+  return [
+    `### Storage at ${n(report.atLoad.eventsPerSec)} events/s, per data node`,
+    '',
+    `Retention (lib/tiers.ts): rows ${days(r.hotDays)} on the gp3 volume, then ${days(r.warmDays)} on the S3 disk ` +
+      `(deleted at ${days(r.hotDays + r.warmDays)}); prompt and response ${days(r.bodiesDays)}; minute rollups ` +
+      `${days(r.minuteRollupDays)}, hour rollups ${days(r.hourRollupDays)}; TTL merges at most every ${n(r.ttlMergeTimeoutSec)} s. ` +
+      `A node writes ${n(s.rowsPerDayPerNode / 1e6)} million rows a day: bodies ${gb(byGroup.bodies)}, ` +
+      `metadata ${gb(byGroup.metadata)}, the rest ${gb(byGroup.rest)} (${n(s.fullRowBytes)} bytes a full row, ` +
+      `${n(s.leanRowBytes)} without bodies).`,
+    '',
+    ...table(
+      ['volume', 'holds', 'size'],
+      [
+        [
+          `hot: gp3, ${n(ch.volumeGiB)} GiB`,
+          `rows for ${days(s.hotWindowDays)} (${days(r.hotDays)} + a part's span of ${days(s.partSpanDays)}): ${gib(s.hotRowBytes)}; ` +
+            `the S3 disk's cache ${gib(s.hotCacheBytes)}; rollups ${gib(s.hotRollupBytes)}; other tables ${gib(s.hotOtherBytes)}`,
+          `${gib(s.hotFillBytes)} below the move factor: ${gib(s.hotRowCapacityBytes)} for rows, ${days(s.hotDaysHeld)} of them`,
+        ],
+        [
+          'hot: kept free',
+          `merges: the largest writes a new part of ${gib(s.largestMergeBytes)} before it deletes the parts it joins`,
+          `${gib(s.mergeFreeBytes)} (move factor ${n(report.assumptions.clickHouseMoveFactor * 100)}%)`,
+        ],
+        [
+          'warm: S3 disk',
+          bands.length > 0 ? bands.join('; ') : 'nothing: rows are deleted before they would move',
+          `${tb(s.coldBytesHeldPerNode)} per node at steady state, ${tb(s.coldBytesHeldPerCluster)} over ${nodes} node${nodes === 1 ? '' : 's'}; ` +
+            `${n(s.s3PutsPerDayPerNode)} PUTs and ${n(s.s3GetsPerDayPerNode)} GETs a day per node`,
+        ],
+      ],
+    ),
     '',
   ];
 }

@@ -9,6 +9,8 @@
  */
 
 import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/contract/stream-record.js';
+import { DEFAULT_MOVE_FACTOR } from './constructs/clickhouse/storage-config.js';
+import { MEASURED_STORED_BYTES } from './stored-bytes.js';
 import { SIZING_ASSUMPTIONS, type TierSpec } from './tiers.js';
 
 const MiB = 1_048_576;
@@ -99,27 +101,58 @@ export const CAPACITY_ASSUMPTIONS = {
   /** Loader memory per event of a batch: the loader benchmark's 382 MiB peak at 2,180 events. */
   loaderMiBPerEvent: 0.18,
   /**
-   * ClickHouse on-disk bytes per event of prompt and response (ZSTD(6)): measured 1,702 on 100,000
-   * events of the load-test generator, whose text gzips ~3:1, with the real schema (chDB 3.4.0).
+   * ClickHouse on disk per row, by column group (`MEASURED_STORED_BYTES`, lib/stored-bytes.ts):
+   * prompt and response (ZSTD(6), text whose words are drawn one by one, 2.97:1)…
    */
-  clickHouseTextBytesPerEvent: 1_700,
+  clickHouseBodiesBytesPerRow: MEASURED_STORED_BYTES.bodiesBytesPerRow,
+  /** …the `metadata` JSON column… */
+  clickHouseMetadataBytesPerRow: MEASURED_STORED_BYTES.metadataBytesPerRow,
+  /** …and every other column with the part's marks, primary key and bloom filter. */
+  clickHouseRestBytesPerRow:
+    MEASURED_STORED_BYTES.restBytesPerRow + MEASURED_STORED_BYTES.marksAndIndexesBytesPerRow,
+  /** One `events_minute` row: rows a day are series × 1,440, whatever the event rate. */
+  clickHouseMinuteRollupBytesPerRow: MEASURED_STORED_BYTES.minuteRollupBytesPerRow,
+  /** One `events_hour` row: series × 24 a day. */
+  clickHouseHourRollupBytesPerRow: MEASURED_STORED_BYTES.hourRollupBytesPerRow,
   /**
-   * The rest of a row: measured 64 bytes; rounded up for the rollups and load bookkeeping, which
-   * grow per minute, model and request rather than per event.
+   * Rollup series: (project, model) pairs with a call every minute, over the cluster. An estimate
+   * of a large deployment (500 projects × 4 models); the rollups' bytes follow it, not the events.
    */
-  clickHouseLeanBytesPerEvent: 70,
+  clickHouseRollupSeries: 2_000,
   /**
    * Bytes written per byte inserted: the insert and its rewrites by merges, rounded up. ClickHouse's
    * merge selector joins parts of similar size at a base of 5 (`SimpleMergeSelector`), so a row is
    * rewritten about log5(150 GiB largest part / ~5 MiB first part) ≈ 6.4 times.
    */
   clickHouseMergeWriteAmplification: 8,
-  /** Share of a volume that may hold data: merges need free space as large as the parts they join. */
-  clickHouseUsableDiskFraction: 0.8,
-  /** `clickhouse/migrations/0001_events.sql`: prompt and response are dropped after 90 days… */
-  clickHouseFullTextTtlDays: 90,
-  /** …and rows after 400. */
-  clickHouseRowTtlDays: 400,
+  /**
+   * The largest part a merge makes (`max_bytes_to_merge_at_max_space_in_pool`, 150 GiB): the free
+   * space a merge needs at most, what a TTL merge rewrites at most, and how many hours of rows a
+   * part spans (a part moves when its newest row reaches `hotDays`).
+   */
+  clickHouseLargestPartBytes: 150 * GiB,
+  /**
+   * The hot volume's free share the mover keeps (`move_factor` of the `tiered` policy,
+   * `DEFAULT_MOVE_FACTOR`): below it, parts move to S3 early, oldest first.
+   */
+  clickHouseMoveFactor: DEFAULT_MOVE_FACTOR,
+  /** The data volume's other tenants: system log tables (with their TTLs), load bookkeeping, dead letters. */
+  clickHouseOtherHotBytes: 50 * GiB,
+  /**
+   * A part's objects on the S3 disk: one per file of a wide part (data and marks of 23 columns and
+   * the JSON column's paths, checksums, columns, count, primary key, index), rounded up.
+   */
+  clickHouseObjectsPerPart: 100,
+  /** The average part the mover sends to S3: most bytes sit in the largest parts (an estimate). */
+  clickHouseColdPartBytes: 16 * GiB,
+  /** ClickHouse uploads larger files in parts of 16 MiB (`s3_min_upload_part_size`): one PUT each. */
+  clickHouseS3UploadPartBytes: 16 * MiB,
+  /**
+   * Share of the S3 disk's bytes read back a day past its cache (queries over warm days), in GETs
+   * of ~1 MiB (`clickHouseS3GetBytes`): an estimate; dashboards read the rollups, on the hot volume.
+   */
+  clickHouseColdReadSharePerDay: 0.01,
+  clickHouseS3GetBytes: MiB,
 } as const;
 
 export type CapacityAssumptions = {
@@ -356,17 +389,10 @@ export interface ClickHouseFigures {
   readonly clusterEventsPerSec: number;
   /** `eventsPerSec ÷ shards`: every replica of a shard stores all of that shard's rows. */
   readonly eventsPerSecPerShard: number;
-  /** `clickHouseTextBytesPerEvent + clickHouseLeanBytesPerEvent`. */
+  /** A full row on disk: bodies + metadata + the rest (`clickHouseStorageFigures`'s `fullRowBytes`). */
   readonly bytesPerEvent: number;
-  /** `eventsPerSecPerShard × bytesPerEvent × 86,400`. */
+  /** `eventsPerSecPerShard × bytesPerEvent × 86,400`: full rows a node writes a day. */
   readonly bytesPerDayPerNode: number;
-  /** `volumeGiB × GiB × clickHouseUsableDiskFraction ÷ bytesPerDayPerNode`. */
-  readonly fullTextDaysHeld: number;
-  /**
-   * `eventsPerSecPerShard × 86,400 × (bytesPerEvent × fullTextTtl + lean × (rowTtl − fullTextTtl))
-   * ÷ usable fraction`: the volume the schema's TTLs need at this load.
-   */
-  readonly volumeGiBForTtls: number;
   /** `eventsPerSecPerShard × bytesPerEvent × clickHouseMergeWriteAmplification`, against the volume's throughput. */
   readonly diskWriteMiBps: number;
   /**
@@ -375,6 +401,173 @@ export interface ClickHouseFigures {
    * Each table fed by the insert (events and its rollups) gets as many.
    */
   readonly insertsPerSecPerTablePerNode: number;
+  /** Each volume's bytes, days and requests under the tier's retention. */
+  readonly storage: ClickHouseStorageFigures;
+}
+
+/** Bytes a day arriving on the S3 disk at one age band, per node: what the cost model accumulates. */
+export interface ColdBand {
+  /** The rows' age, in days, when they reach the band (the move, or the bodies' TTL)… */
+  readonly fromDay: number;
+  /** …and when they leave it (the bodies' TTL, or the rows' delete). */
+  readonly toDay: number;
+  /** Bytes a day of rows of this band, per node. */
+  readonly bytesPerDayPerNode: number;
+  /** Full rows (with bodies) or lean ones. */
+  readonly rows: 'full' | 'lean';
+}
+
+/**
+ * A data node's two volumes under the tier's retention (`tier.retention`), per node, at the load:
+ * what the hot volume (gp3) holds and how long, the free space kept for merges, what the warm
+ * volume (the S3 disk) holds at steady state and the requests it makes.
+ */
+export interface ClickHouseStorageFigures {
+  /** Rows a node stores a day: `eventsPerSecPerShard × 86,400`. */
+  readonly rowsPerDayPerNode: number;
+  /** `bodies + metadata + rest` bytes of a stored row. */
+  readonly fullRowBytes: number;
+  /** `metadata + rest`: a row once its bodies are emptied. */
+  readonly leanRowBytes: number;
+  /** Bytes of each column group a node writes a day: the measured per-row bytes × rows a day. */
+  readonly bytesPerDayByGroup: { readonly bodies: number; readonly metadata: number; readonly rest: number };
+  /**
+   * `clickHouseLargestPartBytes ÷ full bytes a day`, in days (at most a month, a partition): a part
+   * moves when its newest row reaches `hotDays`, so its oldest rows stay hot this much longer.
+   */
+  readonly partSpanDays: number;
+  /**
+   * Days after `bodiesDays` until a row's body is emptied: a partition's TTL merges run at most
+   * every `ttlMergeTimeoutSec`, each emptying every body expired by then.
+   */
+  readonly bodiesLagDays: number;
+  /** `hotDays + partSpanDays`: how long the hot volume must hold a day of rows. */
+  readonly hotWindowDays: number;
+  /** `volumeGiB × (1 − moveFactor)`: what the mover lets the volume fill to. */
+  readonly hotFillBytes: number;
+  /** Of it, not rows: the S3 disk's cache, the rollups at their TTLs, the other tables. */
+  readonly hotCacheBytes: number;
+  readonly hotRollupBytes: number;
+  readonly hotOtherBytes: number;
+  /** `hotFillBytes − cache − rollups − other`: what rows may fill. */
+  readonly hotRowCapacityBytes: number;
+  /** Bytes of rows the hot window holds: full rows until the bodies go, lean after. */
+  readonly hotRowBytes: number;
+  /** Days of rows `hotRowCapacityBytes` holds: must reach `hotWindowDays`. */
+  readonly hotDaysHeld: number;
+  /** `volumeGiB × moveFactor`: free space the mover keeps for merges. */
+  readonly mergeFreeBytes: number;
+  /** `clickHouseLargestPartBytes`: the largest merge's new part, which needs that much free space. */
+  readonly largestMergeBytes: number;
+  /** TTL merges a day one partition needs to empty a day's bodies: full bytes a day ÷ largest part. */
+  readonly ttlMergesNeededPerDay: number;
+  /** `86,400 ÷ ttlMergeTimeoutSec`: TTL merges a day one partition may run. */
+  readonly ttlMergesAllowedPerDay: number;
+  /** What arrives on the S3 disk, by age band (full rows when bodies outlive the hot days). */
+  readonly coldBands: readonly ColdBand[];
+  /** Bytes the S3 disk holds per node once every band is full (at the rows' delete age). */
+  readonly coldBytesHeldPerNode: number;
+  /** `coldBytesHeldPerNode × nodes`: replicas each keep their own copy. */
+  readonly coldBytesHeldPerCluster: number;
+  /** Bytes written to S3 a day per node: parts moved, and parts rewritten when their bodies expire there. */
+  readonly coldBytesWrittenPerDayPerNode: number;
+  /** PUTs a day per node: an upload part per 16 MiB and a few per object, for moves and rewrites. */
+  readonly s3PutsPerDayPerNode: number;
+  /** GETs a day per node: reads past the cache, and the reads of the parts a bodies TTL rewrites. */
+  readonly s3GetsPerDayPerNode: number;
+}
+
+export function clickHouseStorageFigures(
+  tier: TierSpec,
+  options: CapacityOptions = {},
+): ClickHouseStorageFigures {
+  const { a, eventsPerSec } = resolve(tier, options);
+  const ch = tier.clickhouse;
+  const r = tier.retention;
+  const rowsPerDayPerNode = (eventsPerSec / ch.shards) * DAY_SEC;
+  const fullRowBytes =
+    a.clickHouseBodiesBytesPerRow + a.clickHouseMetadataBytesPerRow + a.clickHouseRestBytesPerRow;
+  const leanRowBytes = a.clickHouseMetadataBytesPerRow + a.clickHouseRestBytesPerRow;
+  const fullPerDay = rowsPerDayPerNode * fullRowBytes;
+  const leanPerDay = rowsPerDayPerNode * leanRowBytes;
+  const partSpanDays = fullPerDay === 0 ? 31 : Math.min(31, a.clickHouseLargestPartBytes / fullPerDay);
+  const bodiesLagDays = r.ttlMergeTimeoutSec / DAY_SEC;
+  const hotWindowDays = r.hotDays + partSpanDays;
+  // Full rows while their bodies last (on this volume), lean ones for the rest of the window.
+  const bodiesGoneDays = r.bodiesDays + bodiesLagDays;
+  const fullDaysHot = Math.min(bodiesGoneDays, hotWindowDays);
+  const hotRowBytes = fullPerDay * fullDaysHot + leanPerDay * (hotWindowDays - fullDaysHot);
+  const volumeBytes = ch.volumeGiB * GiB;
+  const hotFillBytes = volumeBytes * (1 - a.clickHouseMoveFactor);
+  const seriesPerNode = a.clickHouseRollupSeries / ch.shards;
+  const hotRollupBytes =
+    seriesPerNode *
+    (1_440 * a.clickHouseMinuteRollupBytesPerRow * r.minuteRollupDays +
+      24 * a.clickHouseHourRollupBytesPerRow * r.hourRollupDays);
+  const hotCacheBytes = ch.coldCacheGiB * GiB;
+  const hotOtherBytes = a.clickHouseOtherHotBytes;
+  const hotRowCapacityBytes = hotFillBytes - hotCacheBytes - hotRollupBytes - hotOtherBytes;
+  // The days of rows that capacity holds: full rows first, then lean ones.
+  const hotDaysHeld =
+    fullPerDay === 0
+      ? Number.POSITIVE_INFINITY
+      : hotRowCapacityBytes <= fullPerDay * bodiesGoneDays
+        ? Math.max(0, hotRowCapacityBytes) / fullPerDay
+        : bodiesGoneDays + (hotRowCapacityBytes - fullPerDay * bodiesGoneDays) / leanPerDay;
+  const rowsDays = r.hotDays + r.warmDays;
+  const coldBands: ColdBand[] = [];
+  if (r.bodiesDays > r.hotDays) {
+    coldBands.push({ fromDay: r.hotDays, toDay: r.bodiesDays, bytesPerDayPerNode: fullPerDay, rows: 'full' });
+  }
+  const leanFrom = Math.max(r.hotDays, r.bodiesDays);
+  if (rowsDays > leanFrom) {
+    coldBands.push({ fromDay: leanFrom, toDay: rowsDays, bytesPerDayPerNode: leanPerDay, rows: 'lean' });
+  }
+  const coldBytesHeldPerNode = coldBands.reduce(
+    (sum, band) => sum + band.bytesPerDayPerNode * (band.toDay - band.fromDay),
+    0,
+  );
+  // A day's rows move once; when bodies expire on S3 their parts are read and written again, lean.
+  const movedPerDay = coldBands[0]?.bytesPerDayPerNode ?? 0;
+  const rewrittenPerDay = r.bodiesDays > r.hotDays && rowsDays > r.bodiesDays ? leanPerDay : 0;
+  const rewriteReadPerDay = rewrittenPerDay > 0 ? fullPerDay : 0;
+  const uploads = (bytes: number) =>
+    bytes === 0
+      ? 0
+      : bytes / a.clickHouseS3UploadPartBytes +
+        (bytes / a.clickHouseColdPartBytes) * a.clickHouseObjectsPerPart * 3;
+  return {
+    rowsPerDayPerNode,
+    fullRowBytes,
+    leanRowBytes,
+    bytesPerDayByGroup: {
+      bodies: rowsPerDayPerNode * a.clickHouseBodiesBytesPerRow,
+      metadata: rowsPerDayPerNode * a.clickHouseMetadataBytesPerRow,
+      rest: rowsPerDayPerNode * a.clickHouseRestBytesPerRow,
+    },
+    partSpanDays,
+    bodiesLagDays,
+    hotWindowDays,
+    hotFillBytes,
+    hotCacheBytes,
+    hotRollupBytes,
+    hotOtherBytes,
+    hotRowCapacityBytes,
+    hotRowBytes,
+    hotDaysHeld,
+    mergeFreeBytes: volumeBytes * a.clickHouseMoveFactor,
+    largestMergeBytes: a.clickHouseLargestPartBytes,
+    ttlMergesNeededPerDay: fullPerDay / a.clickHouseLargestPartBytes,
+    ttlMergesAllowedPerDay: DAY_SEC / r.ttlMergeTimeoutSec,
+    coldBands,
+    coldBytesHeldPerNode,
+    coldBytesHeldPerCluster: coldBytesHeldPerNode * ch.shards * ch.replicas,
+    coldBytesWrittenPerDayPerNode: movedPerDay + rewrittenPerDay,
+    // Three requests an object (create, part, complete) for the small ones, one per upload part.
+    s3PutsPerDayPerNode: uploads(movedPerDay) + uploads(rewrittenPerDay),
+    s3GetsPerDayPerNode:
+      (coldBytesHeldPerNode * a.clickHouseColdReadSharePerDay + rewriteReadPerDay) / a.clickHouseS3GetBytes,
+  };
 }
 
 export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {}): ClickHouseFigures {
@@ -383,12 +576,8 @@ export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {})
   const eventsPerSecPerNode = a.clickHouseEventsPerSecPerVcpu * ch.vcpus;
   const replication = ch.replicas > 1 ? 1 - a.clickHouseReplicationOverhead : 1;
   const eventsPerSecPerShard = eventsPerSec / ch.shards;
-  const bytesPerEvent = a.clickHouseTextBytesPerEvent + a.clickHouseLeanBytesPerEvent;
-  const bytesPerDayPerNode = eventsPerSecPerShard * bytesPerEvent * DAY_SEC;
-  const usableBytes = ch.volumeGiB * GiB * a.clickHouseUsableDiskFraction;
-  const bytesKeptPerDailyEvent =
-    bytesPerEvent * a.clickHouseFullTextTtlDays +
-    a.clickHouseLeanBytesPerEvent * (a.clickHouseRowTtlDays - a.clickHouseFullTextTtlDays);
+  const storage = clickHouseStorageFigures(tier, options);
+  const bytesPerEvent = storage.fullRowBytes;
   const loader = loaderFigures(tier, options);
   const touched = 1 - (1 - 1 / ch.shards) ** loader.recordsPerInvocation;
   return {
@@ -397,12 +586,10 @@ export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {})
     clusterEventsPerSec: ch.shards * eventsPerSecPerNode * replication,
     eventsPerSecPerShard,
     bytesPerEvent,
-    bytesPerDayPerNode,
-    fullTextDaysHeld: bytesPerDayPerNode === 0 ? Number.POSITIVE_INFINITY : usableBytes / bytesPerDayPerNode,
-    volumeGiBForTtls:
-      (eventsPerSecPerShard * DAY_SEC * bytesKeptPerDailyEvent) / a.clickHouseUsableDiskFraction / GiB,
+    bytesPerDayPerNode: eventsPerSecPerShard * bytesPerEvent * DAY_SEC,
     diskWriteMiBps: (eventsPerSecPerShard * bytesPerEvent * a.clickHouseMergeWriteAmplification) / MiB,
     insertsPerSecPerTablePerNode: loader.insertsPerSec * touched,
+    storage,
   };
 }
 
@@ -694,6 +881,39 @@ export function tierReport(tier: TierSpec, assumptions: Partial<CapacityAssumpti
       tier.clickhouse.volumeThroughputMiBps,
       'volumeThroughputMiBps',
     ),
+    scaling(
+      'ClickHouse hot volume',
+      'days of rows held (gp3)',
+      // Inverted: the volume's days must reach the window, so the check compares need ÷ held.
+      (f) => f.clickhouse.storage.hotWindowDays / f.clickhouse.storage.hotDaysHeld,
+      1,
+      `hot window (retention.hotDays ${tier.retention.hotDays} + a part's span) ÷ days the volume holds below its move_factor`,
+    ),
+    fixed(
+      'ClickHouse hot volume',
+      'free space kept for merges, GiB',
+      c.clickhouse.storage.largestMergeBytes / GiB,
+      c.clickhouse.storage.mergeFreeBytes / GiB,
+      `volumeGiB × move_factor ${a.clickHouseMoveFactor}, against the largest merge's new part`,
+    ),
+    scaling(
+      'ClickHouse node',
+      'TTL merges a day per partition',
+      (f) => f.clickhouse.storage.ttlMergesNeededPerDay,
+      c.clickhouse.storage.ttlMergesAllowedPerDay,
+      `86,400 ÷ retention.ttlMergeTimeoutSec ${tier.retention.ttlMergeTimeoutSec}`,
+    ),
+    ...(tier.retention.bodiesDays <= tier.retention.hotDays
+      ? [
+          fixed(
+            'ClickHouse node',
+            "days until a row's bodies are emptied",
+            tier.retention.bodiesDays + c.clickhouse.storage.bodiesLagDays,
+            tier.retention.hotDays,
+            'retention.hotDays: emptied while hot, not rewritten through S3',
+          ),
+        ]
+      : []),
     fixed(
       'Firehose',
       'record, KiB',
@@ -714,15 +934,6 @@ export function tierReport(tier: TierSpec, assumptions: Partial<CapacityAssumpti
         `${L.clickHouseMaxInsertsPerSecPerTable} ClickHouse recommends at most. The 6 MB payload caps an ` +
         `insert at ${c.loader.recordsPerPayload} records (${fmt(c.loader.recordsPerPayload * a.eventsPerRequest)} events), ` +
         'so only merging inserts on the server (async_insert) or a stage that gathers larger ones lowers it.',
-    });
-  }
-  if (c.clickhouse.volumeGiBForTtls > tier.clickhouse.volumeGiB) {
-    flags.push({
-      part: 'ClickHouse node',
-      message:
-        `a ${fmt(tier.clickhouse.volumeGiB)} GiB volume holds ${c.clickhouse.fullTextDaysHeld.toFixed(1)} days ` +
-        `of full rows at the ceiling; the schema keeps prompt and response ${a.clickHouseFullTextTtlDays} days ` +
-        `and rows ${a.clickHouseRowTtlDays}, which needs ${fmt(c.clickhouse.volumeGiBForTtls)} GiB per node.`,
     });
   }
   if (MAX_STREAM_RECORD_BYTES > L.firehoseRecordBytes) {

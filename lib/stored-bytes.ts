@@ -1,7 +1,6 @@
 /**
- * What one event costs on ClickHouse's disks, measured: the figures to compute the bytes per day on
- * each volume from. Not yet read by the capacity model: `lib/capacity.ts` still computes them from
- * its own `clickHouseTextBytesPerEvent` and `clickHouseLeanBytesPerEvent`. Data only;
+ * What one event costs on ClickHouse's disks, measured: the figures `lib/capacity.ts` computes the
+ * bytes per day on each volume from (its `clickHouse…BytesPerRow` assumptions). Data only;
  * `npm run bench -- storage` (bench/storage.ts) measures them on the real migrations, rows inserted
  * as the loader inserts them and merged to one part, and docs/benchmarks.md records the run.
  *
@@ -9,8 +8,8 @@
  */
 export const MEASURED_STORED_BYTES = {
   /**
-   * `prompt` and `response` of one `events` row (2,000 + 3,000 characters, ZSTD(6)): the hot
-   * volume holds them for their 90-day column TTL. Measured on text whose words are drawn one by
+   * `prompt` and `response` of one `events` row (2,000 + 3,000 characters, ZSTD(6)), kept for
+   * the tier's `retention.bodiesDays`. Measured on text whose words are drawn one by
    * one from the event generator's vocabulary (2.97:1, gzip 2.92:1, like prose), not on the
    * generator's own text: that is cut from one 1 MiB corpus, so ZSTD's blocks find the same
    * passages many times over and it stores in 1,141 bytes (4.40:1), a flattered figure.
@@ -22,7 +21,7 @@ export const MEASURED_STORED_BYTES = {
   metadataBytesPerRow: 8.31,
   /**
    * Every other column of `events`: ids, timestamps, model, tokens, latency, cost, status, user,
-   * session, tags, request id (~183 bytes raw; 3.53:1). Kept for the row's 400-day TTL.
+   * session, tags, request id (~183 bytes raw; 3.53:1). Kept for the rows' `hotDays + warmDays`.
    */
   restBytesPerRow: 51.7,
   /** The part's marks, primary key, trace-id bloom filter and checksums, beyond the columns. */

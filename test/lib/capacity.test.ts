@@ -7,6 +7,7 @@ import {
   type CapacityCheck,
   checkHeadroom,
   clickHouseFigures,
+  clickHouseStorageFigures,
   firehoseFigures,
   lambdaCpuShare,
   loaderFigures,
@@ -131,18 +132,65 @@ describe('the formulas, worked on paper', () => {
     expect(clickHouseFigures(TIERS[3]).clusterEventsPerSec).toBe(75_000);
   });
 
-  it('tier 1 ClickHouse at its ceiling: 153 GB a day fills 80% of 1,000 GiB in 5.6 days', () => {
-    // 1,000 events/s × (1,700 + 70) bytes × 86,400 s = 152,928,000,000 bytes a day.
-    // 1,000 × 1,073,741,824 × 0.8 = 858,993,459,200 usable bytes ÷ 152.928 GB = 5.617 days.
-    // For the schema's TTLs: 86,400,000 × (1,770 × 90 + 70 × 310) ÷ 0.8 ÷ GiB = 18,205 GiB.
+  it('tier 1 ClickHouse at its ceiling: 1,000 events/s store 151 GB of full rows a day', () => {
+    // A full row: 1,691 (bodies) + 8.31 (metadata) + 51.7 + 2 (the rest, marks) = 1,753.01 bytes;
+    // 86,400,000 rows a day × 1,753.01 = 151,460,064,000 bytes.
     const c = clickHouseFigures(TIERS[1], { eventsPerSec: 1_000 });
-    expect(c.bytesPerDayPerNode).toBe(152_928_000_000);
-    expect(c.fullTextDaysHeld).toBeCloseTo(5.617, 3);
-    expect(c.volumeGiBForTtls).toBeCloseTo((86_400_000 * (1_770 * 90 + 70 * 310)) / 0.8 / GiB, 6);
+    expect(c.bytesPerEvent).toBeCloseTo(1_753.01, 9);
+    expect(c.bytesPerDayPerNode).toBeCloseTo(151_460_064_000, 0);
   });
 
-  it('tier 2 ClickHouse disk: 12,500 × 1,770 bytes × 8 = 168.8 MiB/s of writes', () => {
-    expect(clickHouseFigures(TIERS[2]).diskWriteMiBps).toBeCloseTo((12_500 * 1_770 * 8) / MiB, 9);
+  it("tier 1's volumes at 1,250 events/s: 7.5 days of rows on 2,000 GiB, 7.2 TB on the S3 disk", () => {
+    const s = clickHouseStorageFigures(TIERS[1]);
+    // 108,000,000 rows a day: 189.3 GB of full rows (176.3 GiB), 6.69 GB without bodies.
+    const full = 108_000_000 * 1_753.01;
+    const lean = 108_000_000 * 62.01;
+    expect(s.rowsPerDayPerNode).toBe(108_000_000);
+    expect(s.leanRowBytes).toBeCloseTo(62.01, 9);
+    // A part of at most 150 GiB spans 150 GiB ÷ 176.3 GiB a day = 0.851 days.
+    expect(s.partSpanDays).toBeCloseTo((150 * GiB) / full, 9);
+    expect(s.hotWindowDays).toBeCloseTo(5 + (150 * GiB) / full, 9);
+    // 2,000 GiB × 0.75 = 1,500 GiB, less the 100 GiB cache, 50 GiB of other tables and the rollups:
+    // 2,000 series × (1,440 × 87.6 × 35 + 24 × 1,244 × 400) = 32.7 GB (30.5 GiB).
+    const rollups = 2_000 * (1_440 * 87.6 * 35 + 24 * 1_244 * 400);
+    expect(s.hotRollupBytes).toBeCloseTo(rollups, 3);
+    const capacity = 1_500 * GiB - 100 * GiB - 50 * GiB - rollups;
+    expect(s.hotRowCapacityBytes).toBeCloseTo(capacity, 3);
+    // Bodies last 30 days, past the hot window: the hot volume holds full rows only.
+    expect(s.hotDaysHeld).toBeCloseTo(capacity / full, 9);
+    expect(s.hotDaysHeld).toBeGreaterThan(7.4);
+    expect(s.mergeFreeBytes).toBe(500 * GiB);
+    // The S3 disk: full rows aged 5–30 days, then rows without bodies to 400 days.
+    expect(s.coldBands).toEqual([
+      { fromDay: 5, toDay: 30, bytesPerDayPerNode: expect.closeTo(full, 0), rows: 'full' },
+      { fromDay: 30, toDay: 400, bytesPerDayPerNode: expect.closeTo(lean, 0), rows: 'lean' },
+    ]);
+    expect(s.coldBytesHeldPerNode).toBeCloseTo(25 * full + 370 * lean, 0);
+    expect(s.coldBytesHeldPerCluster).toBe(s.coldBytesHeldPerNode);
+  });
+
+  it("tier 4's bodies go while hot: the S3 disk gets rows without bodies only, twice over", () => {
+    const s = clickHouseStorageFigures(TIERS[4]);
+    // 250,000 events/s over 6 shards: 3.6 billion rows a day per node.
+    expect(s.rowsPerDayPerNode).toBeCloseTo(3_600_000_000, 3);
+    expect(s.coldBands).toEqual([
+      { fromDay: 7, toDay: 90, bytesPerDayPerNode: expect.closeTo(3_600_000_000 * 62.01, -1), rows: 'lean' },
+    ]);
+    // Rows move without bodies: nothing is rewritten on S3, so no GETs beyond the reads.
+    expect(s.coldBytesWrittenPerDayPerNode).toBeCloseTo(3_600_000_000 * 62.01, 0);
+    expect(s.coldBytesHeldPerCluster).toBeCloseTo(12 * 83 * 3_600_000_000 * 62.01, -3);
+    // A day of bodies at 1,753 bytes a row, then six days without them: 5,877 + 6 × 208 GiB.
+    expect(s.hotDaysHeld).toBeGreaterThan(s.hotWindowDays);
+  });
+
+  it('counts TTL merges against a day of rows: 150 GiB each', () => {
+    const s = clickHouseStorageFigures(TIERS[4]);
+    expect(s.ttlMergesNeededPerDay).toBeCloseTo((3_600_000_000 * 1_753.01) / (150 * GiB), 9);
+    expect(s.ttlMergesAllowedPerDay).toBe(96);
+  });
+
+  it('tier 2 ClickHouse disk: 12,500 × 1,753.01 bytes × 8 = 167.2 MiB/s of writes', () => {
+    expect(clickHouseFigures(TIERS[2]).diskWriteMiBps).toBeCloseTo((12_500 * 1_753.01 * 8) / MiB, 9);
   });
 
   it('tier 3 ClickHouse parts: 25 inserts/s × (1 − (2/3)^5) = 21.7 per table on each node', () => {
@@ -216,11 +264,34 @@ describe('what the model refuses or flags', () => {
     expect(inserts(2)).toHaveLength(0);
   });
 
-  it("flags volumes that cannot hold the schema's TTLs, and not volumes that can", () => {
-    const ttl = (id: TierId, days: { clickHouseFullTextTtlDays: number; clickHouseRowTtlDays: number }) =>
-      tierReport(TIERS[id], days).flags.filter((f) => f.message.includes('GiB per node'));
-    expect(ttl(1, { clickHouseFullTextTtlDays: 90, clickHouseRowTtlDays: 400 })).toHaveLength(1);
-    expect(ttl(1, { clickHouseFullTextTtlDays: 3, clickHouseRowTtlDays: 30 })).toHaveLength(0);
+  it('fails the hot volume when it would fill before its hot window ends', () => {
+    const hot = (tier: TierSpec) =>
+      tierReport(tier).checks.find(
+        (check) => check.part === 'ClickHouse hot volume' && check.measure.startsWith('days'),
+      );
+    // Tier 2 holds 2 hot days at 12,500 events/s; a week of them needs ~3.5× its volume.
+    const week = withTier(2, (t) => ({ retention: { ...t.retention, hotDays: 7, warmDays: 173 } }));
+    const check = hot(week);
+    expect(check?.atLoad).toBeGreaterThan(check?.limit ?? Number.NaN);
+    const fits = hot(TIERS[2]);
+    expect(fits?.atLoad).toBeLessThanOrEqual(fits?.limit ?? Number.NaN);
+  });
+
+  it('fails a volume whose free quarter is smaller than the largest merge', () => {
+    const small = withTier(1, (t) => ({ clickhouse: { ...t.clickhouse, volumeGiB: 500, coldCacheGiB: 10 } }));
+    const merges = tierReport(small).checks.find((check) => check.measure.startsWith('free space kept'));
+    // 500 GiB × 0.25 = 125 GiB free, below a 150 GiB part.
+    expect(merges?.limit).toBe(125);
+    expect(merges?.atLoad).toBe(150);
+  });
+
+  it('fails TTL merges too rare for a day of rows, and bodies that would go after their part moves', () => {
+    const rare = withTier(4, (t) => ({ retention: { ...t.retention, ttlMergeTimeoutSec: 14_400 } }));
+    const ttl = tierReport(rare).checks.find((check) => check.measure === 'TTL merges a day per partition');
+    expect(ttl?.atLoad).toBeGreaterThan(ttl?.limit ?? Number.NaN);
+    const late = withTier(4, (t) => ({ retention: { ...t.retention, bodiesDays: 7 } }));
+    const bodies = tierReport(late).checks.find((check) => check.measure.startsWith('days until'));
+    expect(bodies?.atLoad).toBeGreaterThan(bodies?.limit ?? Number.NaN);
   });
 });
 
@@ -243,6 +314,7 @@ describe.each(TIER_IDS)('tier %i', (id) => {
         'loader',
         'ClickHouse cluster',
         'ClickHouse node',
+        'ClickHouse hot volume',
         'Firehose',
       ]),
     );
