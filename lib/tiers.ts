@@ -242,7 +242,7 @@ export const TIERS = {
         warmDays:
           'rows to 400 days as the schema always kept them: at 62 stored bytes a row they cost ~$0.15 a month per day kept at the ceiling',
         bodiesDays:
-          'a month of prompts and responses to debug with: 25 days of them on the S3 disk cost ~$105 a month at the ceiling',
+          'a month of prompts and responses to debug with: 25 days of them on the S3 disk cost ~$110 a month at the ceiling × 1.25',
         ttlMergeTimeoutSec:
           "ClickHouse's own 4 hours: a day's 176 GiB of rows needs 2 TTL merges of at most 150 GiB, and 6 fit",
         ...ROLLUP_WHY,
@@ -307,7 +307,7 @@ export const TIERS = {
       ttlMergeTimeoutSec: 3_600,
       why: {
         hotDays:
-          'yesterday and today on local disk: at 12,500 events/s a day of full rows is 1,762 GiB, and each further day on gp3 costs ~$150 a month where the S3 disk costs ~$43',
+          'yesterday and today on local disk: at 12,500 events/s a day of full rows is 1,762 GiB, and each further day on gp3 costs ~$190 a month (with the quarter kept free) where the S3 disk costs ~$43',
         warmDays:
           'rows to 180 days: two quarters of per-call detail beyond the rollups, ~$1.55 a month per day kept at the ceiling',
         bodiesDays: 'two weeks of prompts and responses: ~$520 a month on the S3 disk at the ceiling',
@@ -371,10 +371,10 @@ export const TIERS = {
       ttlMergeTimeoutSec: 1_800,
       why: {
         hotDays:
-          'yesterday and today on local disk: 2,937 GiB a day per shard at 62,500 events/s; each further day on gp3 costs ~$750 a month for the three shards',
+          'yesterday and today on local disk: 2,937 GiB a day per shard at 62,500 events/s; each further day on gp3 costs ~$940 a month for the three shards',
         warmDays: 'rows to 90 days, a quarter of per-call detail: ~$7.70 a month per day kept at the ceiling',
         bodiesDays:
-          'a week of prompts and responses: 5 days on the S3 disk cost ~$1,050 a month at the ceiling; the archive has them after',
+          'a week of prompts and responses: 5 days on the S3 disk cost ~$1,090 a month at the ceiling × 1.25; the archive has them after',
         ttlMergeTimeoutSec:
           "every 30 minutes: a day's 2,937 GiB per shard needs 20 TTL merges of at most 150 GiB; 48 fit",
         ...ROLLUP_WHY,
@@ -439,11 +439,11 @@ export const TIERS = {
       ttlMergeTimeoutSec: 900,
       why: {
         hotDays:
-          'yesterday and today on local disk: 5,874 GiB a day per shard at 250,000 events/s, twice over with two replicas',
+          'a week on local disk: bodies go after a day, so six of the seven days are rows without bodies (208 GiB a day per node, against 5,877 GiB with them), and 12,000 GiB hold them with the merge space',
         warmDays:
           'rows to 90 days, a quarter of per-call detail: ~$62 a month per day kept at the ceiling (two replicas each keep a copy)',
         bodiesDays:
-          'a day, emptied while the part is still hot (a part moves when its newest row is 2 days old): each day of bodies on the S3 disk would cost ~$1,700 a month (36 TB a day, twice over), and emptying them there rewrites every part through S3; the archive keeps them',
+          'a day, emptied while the part is still hot (a part moves when its newest row is 7 days old): each day of bodies on the S3 disk would cost ~$1,700 a month (36 TB a day, twice over), and emptying them there rewrites every part through S3; the archive keeps them',
         ttlMergeTimeoutSec:
           "every 15 minutes: a day's 5,874 GiB per shard needs 40 TTL merges of at most 150 GiB; 96 fit",
         ...ROLLUP_WHY,
