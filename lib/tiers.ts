@@ -240,9 +240,9 @@ export const TIERS = {
         hotDays:
           'five days of full rows on local disk, where trace lookups and body searches are fastest: 5 days of 176 GiB (at 1,250 events/s) fit the 2,000 GiB volume with its merge space',
         warmDays:
-          'rows to 400 days as the schema always kept them: at 62 stored bytes a row they cost ~$0.15 a month per day kept at the ceiling',
+          'rows to 400 days as the schema always kept them: at 62 stored bytes a row they cost ~$0.15 a month per day kept at the sized load',
         bodiesDays:
-          'a month of prompts and responses to debug with: 25 days of them on the S3 disk cost ~$110 a month at the ceiling × 1.25',
+          'a month of prompts and responses to debug with: 25 days of them on the S3 disk cost ~$110 a month at the sized load (ceiling × 1.25)',
         ttlMergeTimeoutSec:
           "ClickHouse's own 4 hours: a day's 176 GiB of rows needs 2 TTL merges of at most 150 GiB, and 6 fit",
         ...ROLLUP_WHY,
@@ -309,8 +309,8 @@ export const TIERS = {
         hotDays:
           'yesterday and today on local disk: at 12,500 events/s a day of full rows is 1,762 GiB, and each further day on gp3 costs ~$190 a month (with the quarter kept free) where the S3 disk costs ~$43',
         warmDays:
-          'rows to 180 days: two quarters of per-call detail beyond the rollups, ~$1.55 a month per day kept at the ceiling',
-        bodiesDays: 'two weeks of prompts and responses: ~$520 a month on the S3 disk at the ceiling',
+          'rows to 180 days: two quarters of per-call detail beyond the rollups, ~$1.55 a month per day kept at the sized load',
+        bodiesDays: 'two weeks of prompts and responses: ~$520 a month on the S3 disk at the sized load',
         ttlMergeTimeoutSec:
           "hourly: a day's 1,762 GiB of rows needs 12 TTL merges of at most 150 GiB; 24 fit, and a part (~2 hours of rows) is rewritten once or twice",
         ...ROLLUP_WHY,
@@ -372,9 +372,10 @@ export const TIERS = {
       why: {
         hotDays:
           'yesterday and today on local disk: 2,937 GiB a day per shard at 62,500 events/s; each further day on gp3 costs ~$940 a month for the three shards',
-        warmDays: 'rows to 90 days, a quarter of per-call detail: ~$7.70 a month per day kept at the ceiling',
+        warmDays:
+          'rows to 90 days, a quarter of per-call detail: ~$7.70 a month per day kept at the sized load',
         bodiesDays:
-          'a week of prompts and responses: 5 days on the S3 disk cost ~$1,090 a month at the ceiling × 1.25; the archive has them after',
+          'a week of prompts and responses: 5 days on the S3 disk cost ~$1,090 a month at the sized load (ceiling × 1.25); the archive has them after',
         ttlMergeTimeoutSec:
           "every 30 minutes: a day's 2,937 GiB per shard needs 20 TTL merges of at most 150 GiB; 48 fit",
         ...ROLLUP_WHY,
@@ -441,7 +442,7 @@ export const TIERS = {
         hotDays:
           'a week on local disk: bodies go after a day, so six of the seven days are rows without bodies (208 GiB a day per node, against 5,877 GiB with them), and 12,000 GiB hold them with the merge space',
         warmDays:
-          'rows to 90 days, a quarter of per-call detail: ~$62 a month per day kept at the ceiling (two replicas each keep a copy)',
+          'rows to 90 days, a quarter of per-call detail: ~$62 a month per day kept at the sized load (two replicas each keep a copy)',
         bodiesDays:
           'a day, emptied while the part is still hot (a part moves when its newest row is 7 days old): each day of bodies on the S3 disk would cost ~$1,700 a month (36 TB a day, twice over), and emptying them there rewrites every part through S3; the archive keeps them',
         ttlMergeTimeoutSec:
