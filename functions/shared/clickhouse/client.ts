@@ -5,7 +5,17 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
  * AWS the cluster, plain HTTP on port 8123 inside its VPC).
  */
 export type ClickHouseConfig =
-  | { readonly kind: 'embedded'; readonly path: string }
+  | {
+      readonly kind: 'embedded';
+      /** The data directory; one per process. */
+      readonly path: string;
+      /**
+       * A server configuration file (`config.d` XML: disks, storage policies) the engine loads
+       * when it opens `path`, e.g. the tiered storage of `npm start`.
+       * @default - none: the engine's defaults, one `default` disk
+       */
+      readonly configFile?: string;
+    }
   | {
       readonly kind: 'http';
       readonly url: string;
@@ -33,7 +43,31 @@ export async function createClickHouseClient(config: ClickHouseConfig): Promise<
   const { createChdbConnection } = await import('chdb/connection');
   // chDB types its connection against its own copy of @clickhouse/client-common; the shapes match.
   type Connection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
-  return createClient({ connection: createChdbConnection({ path: config.path }) as unknown as Connection });
+  if (config.configFile === undefined) {
+    return createClient({ connection: createChdbConnection({ path: config.path }) as unknown as Connection });
+  }
+  // chDB reads a configuration file only from the arguments of the first connection to open a
+  // data directory, and the client's connection takes none; later connections to the same
+  // directory share that engine. So a session opened with the file comes first, and stays open
+  // for the client's life: closing the last connection shuts the engine down.
+  const { Session } = await import('chdb');
+  const session = new Session(config.path, { connectionArgs: [`--config-file=${config.configFile}`] });
+  let connection: Connection;
+  try {
+    connection = createChdbConnection({ path: config.path }) as unknown as Connection;
+  } catch (error) {
+    session.close();
+    throw error;
+  }
+  const closeConnection = connection.close.bind(connection);
+  connection.close = async () => {
+    try {
+      await closeConnection();
+    } finally {
+      session.close();
+    }
+  };
+  return createClient({ connection });
 }
 
 /** The rows of a parameterised query, 64-bit integers as JSON numbers (every count here is far below 2^53). */
