@@ -99,9 +99,11 @@ export function retentionStatements(retention: TableRetention, topology: Topolog
   const at = (column: string, days: number) => `${column} + INTERVAL ${days} DAY`;
   const eventTime = 'toDateTime(timestamp)';
   const settings = [
-    // Expired rows go a part at a time once all of a part's rows expire: on the S3 disk that is a
-    // delete of its objects, where deleting rows would rewrite the part through S3.
-    'ttl_only_drop_parts = 1',
+    // Not `ttl_only_drop_parts = 1`, though dropping whole expired parts would spare rewriting
+    // parts on the S3 disk: with it the engine schedules no TTL merge but the drop of a part whose
+    // rows have all expired, so the bodies' column TTLs would never be applied (measured on the
+    // embedded engine: bodies past bodiesDays stayed). Set to 0 explicitly, for tables it was set on.
+    'ttl_only_drop_parts = 0',
     // A changed TTL recomputes each part's TTL bounds (a small file per part) rather than
     // rewriting every part; the next TTL merge removes what has expired.
     'materialize_ttl_recalculate_only = 1',
