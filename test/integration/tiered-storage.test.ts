@@ -4,46 +4,37 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWithParent, spawnTypeScript } from '../../cli/typescript-process.js';
-import {
-  DEFAULT_MOVE_FACTOR,
-  renderStorageConfig,
-  STORAGE_NAMES,
-} from '../../lib/constructs/clickhouse/storage-config.js';
+import { renderStorageConfig, STORAGE_NAMES } from '../../lib/constructs/clickhouse/storage-config.js';
+import { withDefaultHotVolume } from '../../local/cold-storage.js';
 import { ensureBucket, type LocalS3, startLocalS3 } from '../../local/s3.js';
+import type { FillReport, ReopenReport } from './tiered-storage-engine.js';
 
 /**
- * The rendered storage configuration on the real engine: chDB loads it, with its cold disk on the
- * local S3 API. The engine runs in child processes (tiered-storage-engine.ts): it binds one data
- * directory and configuration per process and blocks its process while a query runs, so the S3
- * API, here in the test's process, must be elsewhere to answer it.
+ * The rendered storage configuration, the real migrations and `applyRetention` on the real
+ * engine, with the cold disk on the local S3 API. The engine runs in child processes
+ * (tiered-storage-engine.ts): a restart is a new process on the same data directory, and the S3
+ * API stays here, in the test's process, across both. The rows go in as the loader inserts them;
+ * the answers are the dashboard's queries on `events`.
+ *
+ * Ages and retention (tiered-storage-engine.ts): rows 1, 40, 120 and 400 days old, first under a
+ * retention that keeps everything hot, then hot 30 days, bodies 90, rows 365; then hot 0 days.
  */
 
 const ENGINE_SCRIPT = join(import.meta.dirname, 'tiered-storage-engine.ts');
 const BUCKET = 'evalforge-cold';
 const PREFIX = 'clickhouse/node-1/';
-
-interface Answers {
-  kept: { age: number; rows: number; ids: string }[];
-  byAge: { age: number; rows: number; bodyBytes: string }[];
-  parts: { age: number; disk: string }[];
-}
-interface Fill {
-  disks: { name: string; type: string }[];
-  policy: { volume: string; disks: string[]; move_factor: number }[];
-  before: Answers;
-  after: Answers;
-}
+const COLD = STORAGE_NAMES.cacheDisk;
 
 let dir: string;
 let s3: LocalS3;
-let fill: Fill;
-let reopened: Answers;
+let fill: FillReport;
+let reopen: ReopenReport;
+let objectsAfterFill = 0;
 
 /** Runs the engine script for `phase` to its end; its one line of JSON. */
-async function engine<T>(phase: 'fill' | 'reopen'): Promise<T> {
-  const child = spawnTypeScript(ENGINE_SCRIPT, [join(dir, 'data'), join(dir, 'storage.xml'), phase], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function engine<T>(phase: 'fill' | 'reopen', now: number): Promise<T> {
+  const args = [join(dir, 'data'), join(dir, 'storage.xml'), phase, String(now)];
+  const child = spawnTypeScript(ENGINE_SCRIPT, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   killWithParent(child);
   let out = '';
   let err = '';
@@ -58,6 +49,11 @@ async function engine<T>(phase: 'fill' | 'reopen'): Promise<T> {
   return JSON.parse(out) as T;
 }
 
+async function coldObjects(): Promise<number> {
+  const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: PREFIX }));
+  return listed.KeyCount ?? 0;
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'evalforge-tiered-'));
   s3 = await startLocalS3({ path: join(dir, 's3') });
@@ -69,63 +65,95 @@ beforeAll(async () => {
     cachePath: 'cold/',
     cacheMaxSizeBytes: 64 * 1024 ** 2,
   });
-  await writeFile(join(dir, 'storage.xml'), config);
-  fill = await engine<Fill>('fill');
+  await writeFile(join(dir, 'storage.xml'), withDefaultHotVolume(config));
+  const now = Date.now();
+  fill = await engine<FillReport>('fill', now);
+  objectsAfterFill = await coldObjects();
   // A restart: a new process on the same data directory and configuration.
-  reopened = (await engine<{ after: Answers }>('reopen')).after;
-}, 120_000);
+  reopen = await engine<ReopenReport>('reopen', now);
+}, 60_000);
 
 afterAll(async () => {
   await s3?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('tiered storage on the embedded engine', () => {
+const byAge = (answers: FillReport['before']) => new Map(answers.byAge.map((row) => [row.age, row]));
+
+describe('tiered storage on the embedded engine, with the migrated tables and applyRetention', () => {
   it('loads the S3 disk, its cache and the tiered policy from the rendered file', () => {
     expect(fill.disks.map((disk) => disk.name)).toEqual([STORAGE_NAMES.s3Disk, STORAGE_NAMES.cacheDisk]);
     expect(fill.policy).toEqual([
-      { volume: STORAGE_NAMES.hotVolume, disks: ['default'], move_factor: DEFAULT_MOVE_FACTOR },
-      {
-        volume: STORAGE_NAMES.coldVolume,
-        disks: [STORAGE_NAMES.cacheDisk],
-        move_factor: DEFAULT_MOVE_FACTOR,
-      },
+      { volume: 'default', disks: ['default'] },
+      { volume: STORAGE_NAMES.coldVolume, disks: [COLD] },
     ]);
   });
 
-  it('moves the parts older than the move TTL to the cold disk, and their objects to S3', async () => {
+  it('gives events the policy and the TTLs', () => {
+    expect(fill.createTableQuery).toContain("storage_policy = 'tiered'");
+    expect(fill.createTableQuery).toContain(
+      "TTL toDateTime(timestamp) + toIntervalDay(0) TO VOLUME 'cold', toDateTime(timestamp) + toIntervalDay(365)",
+    );
+    expect(fill.createTableQuery).toContain(
+      '`prompt` String CODEC(ZSTD(6)) TTL toDateTime(timestamp) + toIntervalDay(90)',
+    );
+  });
+
+  it('keeps every part on the hot disk while the retention keeps them hot', () => {
     expect(fill.before.parts).toEqual([
       { age: 1, disk: 'default' },
       { age: 40, disk: 'default' },
-      { age: 100, disk: 'default' },
+      { age: 120, disk: 'default' },
       { age: 400, disk: 'default' },
     ]);
+    for (const row of fill.before.byAge) {
+      expect(row.calls).toBe(30);
+      expect(row.bodyBytes).toBeGreaterThan(0);
+    }
+  });
+
+  it('moves the parts past hotDays to the cold disk, and their objects to S3', () => {
     expect(fill.after.parts).toEqual([
       { age: 1, disk: 'default' },
-      { age: 40, disk: STORAGE_NAMES.cacheDisk },
-      { age: 100, disk: STORAGE_NAMES.cacheDisk },
+      { age: 40, disk: COLD },
+      { age: 120, disk: COLD },
     ]);
-    const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: PREFIX }));
-    expect(listed.KeyCount).toBeGreaterThan(0);
+    expect(objectsAfterFill).toBeGreaterThan(0);
   });
 
-  it('answers the same before and after the move', () => {
-    expect(fill.before.kept.map((row) => row.age)).toEqual([1, 40, 100]);
-    expect(fill.after.kept).toEqual(fill.before.kept);
+  it('answers the dashboard queries the same before and after the move', () => {
+    const before = byAge(fill.before);
+    const after = byAge(fill.after);
+    for (const age of [1, 40, 120]) {
+      expect(after.get(age)?.calls, `age ${age}`).toBe(before.get(age)?.calls);
+      expect(after.get(age)?.slowest, `age ${age}`).toBe(before.get(age)?.slowest);
+      expect(after.get(age)?.trace, `age ${age}`).toBe(before.get(age)?.trace);
+    }
   });
 
-  it('empties the bodies at the column TTL and deletes the rows at the table TTL', () => {
-    const before = new Map(fill.before.byAge.map((row) => [row.age, row]));
-    expect([...before.keys()]).toEqual([1, 40, 100, 400]);
-    for (const row of before.values()) expect(Number(row.bodyBytes)).toBeGreaterThan(0);
-    expect(fill.after.byAge).toEqual([
-      before.get(1),
-      before.get(40),
-      { age: 100, rows: before.get(100)?.rows, bodyBytes: '0' },
+  it('empties the bodies at bodiesDays and deletes the rows at hotDays + warmDays', () => {
+    const before = byAge(fill.before);
+    const after = byAge(fill.after);
+    expect(after.get(1)?.bodyBytes).toBe(before.get(1)?.bodyBytes);
+    expect(after.get(40)?.bodyBytes).toBe(before.get(40)?.bodyBytes);
+    expect(after.get(120)?.bodyBytes).toBe(0);
+    expect(after.get(400)).toMatchObject({ calls: 0, slowest: '[]', trace: '[]', bodyBytes: 0 });
+  });
+
+  it('applies the same retention once, and a shorter hotDays moves the hot parts too', () => {
+    expect(fill.again.applied).toBe(false);
+    expect(fill.changed.applied).toBe(true);
+    expect(fill.afterChange.parts).toEqual([
+      { age: 1, disk: COLD },
+      { age: 40, disk: COLD },
+      { age: 120, disk: COLD },
     ]);
+    expect(fill.afterChange.byAge).toEqual(fill.after.byAge);
   });
 
-  it('finds the moved parts on the cold disk after a restart, with the same answers', () => {
-    expect(reopened).toEqual(fill.after);
+  it('finds the moved parts on the cold disk after a restart, with the same answers', async () => {
+    expect(reopen.answers).toEqual(fill.afterChange);
+    expect(reopen.reapplied.applied).toBe(false);
+    expect(await coldObjects()).toBeGreaterThanOrEqual(objectsAfterFill);
   });
 });
