@@ -469,11 +469,14 @@ export interface ClickHouseStorageFigures {
   readonly coldBytesHeldPerNode: number;
   /** `coldBytesHeldPerNode × nodes`: replicas each keep their own copy. */
   readonly coldBytesHeldPerCluster: number;
-  /** Bytes written to S3 a day per node: parts moved, and parts rewritten when their bodies expire there. */
+  /**
+   * Bytes written to S3 a day per node: parts moved, and parts TTL merges rewrite there (when their
+   * bodies expire on the S3 disk, and when their oldest rows are deleted).
+   */
   readonly coldBytesWrittenPerDayPerNode: number;
   /** PUTs a day per node: an upload part per 16 MiB and a few per object, for moves and rewrites. */
   readonly s3PutsPerDayPerNode: number;
-  /** GETs a day per node: reads past the cache, and the reads of the parts a bodies TTL rewrites. */
+  /** GETs a day per node: reads past the cache, and the reads of the parts TTL merges rewrite. */
   readonly s3GetsPerDayPerNode: number;
 }
 
@@ -527,10 +530,17 @@ export function clickHouseStorageFigures(
     (sum, band) => sum + band.bytesPerDayPerNode * (band.toDay - band.fromDay),
     0,
   );
-  // A day's rows move once; when bodies expire on S3 their parts are read and written again, lean.
+  // A day's rows move once. On the S3 disk, TTL merges then rewrite parts: when bodies expire there
+  // (read full, written lean) and when rows are deleted (a part whose oldest rows expired is
+  // rewritten without them). A partition gets a TTL merge per timeout, so a part spanning more
+  // than one timeout is rewritten about span ÷ timeout times, shrinking: half its bytes each time.
+  const rewritesPerPart = Math.max(1, (partSpanDays * DAY_SEC) / r.ttlMergeTimeoutSec / 2);
   const movedPerDay = coldBands[0]?.bytesPerDayPerNode ?? 0;
-  const rewrittenPerDay = r.bodiesDays > r.hotDays && rowsDays > r.bodiesDays ? leanPerDay : 0;
-  const rewriteReadPerDay = rewrittenPerDay > 0 ? fullPerDay : 0;
+  const bodiesOnCold = r.bodiesDays > r.hotDays && rowsDays > r.bodiesDays;
+  const rewrittenPerDay =
+    rewritesPerPart * ((bodiesOnCold ? leanPerDay : 0) + (rowsDays > r.hotDays ? leanPerDay : 0));
+  const rewriteReadPerDay =
+    rewritesPerPart * ((bodiesOnCold ? fullPerDay : 0) + (rowsDays > r.hotDays ? leanPerDay : 0));
   const uploads = (bytes: number) =>
     bytes === 0
       ? 0
