@@ -14,7 +14,7 @@ import { QueryFunction } from '../constructs/query-function.js';
 import { RawArchive } from '../constructs/raw-archive.js';
 import { ValidatorFunction } from '../constructs/validator-function.js';
 import { WeightedDns } from '../constructs/weighted-dns.js';
-import { COST_TAGS } from '../pricing/cost-tags.js';
+import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from '../pricing/cost-tags.js';
 import type { TierSpec } from '../tiers.js';
 
 export interface EvalForgeStackProps extends StackProps {
@@ -68,8 +68,14 @@ export class EvalForgeStack extends Stack {
     });
     component(archive, 'archive');
 
-    const clickhouse = new ClickHouseCluster(this, 'ClickHouse', { vpc: network.vpc, ...tier.clickhouse });
+    const clickhouse = new ClickHouseCluster(this, 'ClickHouse', {
+      vpc: network.vpc,
+      ...tier.clickhouse,
+      retention: tier.retention,
+    });
     component(clickhouse, 'analytics');
+    // Its bill follows how much the TTLs move to S3 and how often the nodes read it back.
+    Tags.of(clickhouse.coldBucket).add(COST_TAGS.workload, CLICKHOUSE_COLD_WORKLOAD);
 
     const loader = new LoaderFunction(this, 'Loader', {
       vpc: network.vpc,
@@ -141,6 +147,11 @@ export class EvalForgeStack extends Stack {
     new CfnOutput(this, 'RawArchiveBucketName', {
       value: archive.bucket.bucketName,
       description: 'Every accepted event, as delivered by Firehose (events/year=…/month=…/day=…/hour=…/)',
+    });
+    new CfnOutput(this, 'ClickHouseColdBucketName', {
+      value: clickhouse.coldBucket.bucketName,
+      description:
+        "The ClickHouse nodes' S3 disk: parts past the retention's hot days, under clickhouse/<node>/ (retained)",
     });
     new CfnOutput(this, 'ClickHouseUrl', {
       value: clickhouse.url,

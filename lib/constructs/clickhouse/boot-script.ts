@@ -10,6 +10,7 @@ import {
 } from './cluster-layout.js';
 import { renderKeeperConfig } from './keeper-config.js';
 import { renderServerConfig } from './server-config.js';
+import { renderStorageConfig } from './storage-config.js';
 import { renderUsersConfig } from './users-config.js';
 
 // The user data of the nodes, rendered at synth time. Pure: it returns text, so tests read what a
@@ -114,9 +115,20 @@ export interface NodeUserDataOptions {
   };
   /** CIDRs the application users may connect from (the VPC's). */
   readonly clientNetworks: readonly string[];
+  /** The node's S3 disk: its own prefix of the cold bucket, and the cache on the data volume. */
+  readonly coldStorage: {
+    /** `https://<bucket regional domain>/clickhouse/<node>/`. */
+    readonly endpoint: string;
+    /** The bucket's region. */
+    readonly region: string;
+    /** The cache's size on the data volume, GiB. */
+    readonly cacheGiB: number;
+  };
   readonly signal: SignalTarget;
   readonly clickhouseVersion?: string;
 }
+
+const GIB = 1024 ** 3;
 
 /** The shell script a data node runs at boot: data volume, ClickHouse, its config, the signal. */
 export function renderNodeUserData(options: NodeUserDataOptions): string {
@@ -161,6 +173,18 @@ export function renderNodeUserData(options: NodeUserDataOptions): string {
     writeFileCommand(
       '/etc/clickhouse-server/config.d/evalforge.xml',
       renderServerConfig(layout, node, { listenHost: SHELL.privateIp, clusterSecret: SHELL.clusterSecret }),
+    ),
+    // The S3 disk and the `tiered` policy; the node signs with its instance role, and the cache
+    // and the disk's metadata stay on the data volume (relative paths under /var/lib/clickhouse).
+    writeFileCommand(
+      '/etc/clickhouse-server/config.d/storage.xml',
+      renderStorageConfig({
+        endpoint: options.coldStorage.endpoint,
+        region: options.coldStorage.region,
+        credentials: { source: 'instance-role' },
+        cachePath: 'cold/',
+        cacheMaxSizeBytes: options.coldStorage.cacheGiB * GIB,
+      }),
     ),
     writeFileCommand(
       '/etc/clickhouse-server/users.d/evalforge.xml',

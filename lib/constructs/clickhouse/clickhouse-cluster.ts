@@ -27,6 +27,7 @@ import {
 } from 'aws-cdk-lib/aws-ec2';
 import { type IRole, ManagedPolicy, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { ARecord, type IPrivateHostedZone, PrivateHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EVERY_BOOT, renderKeeperUserData, renderNodeUserData, type SignalTarget } from './boot-script.js';
@@ -38,6 +39,7 @@ import {
   keeperNodeName,
   keeperServerIds,
 } from './cluster-layout.js';
+import { ColdStorage } from './cold-storage.js';
 import { addMigrationsResource } from './migration.js';
 import { managedPolicyFinding } from './nag-findings.js';
 import {
@@ -81,12 +83,19 @@ const AL2023_X86_64 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-de
  *   encrypts automatically. Exposure is limited to the VPC and to members of
  *   {@link clientSecurityGroup}: no other source can reach 8123, and the inter-node ports (9000,
  *   9009, 9181, 9234) are open only among the nodes.
+ * - **Cold storage.** Every data node has an S3 disk (storage-config.ts) on its own prefix,
+ *   `clickhouse/<node>/`, of one bucket (cold-storage.ts; encrypted, TLS only, no public access, no
+ *   versioning, retained), behind a `coldCacheGiB` cache on its data volume; the role of the data
+ *   nodes may read, write, delete and list under `clickhouse/` only. Parts move there at the
+ *   retention's `hotDays` (the `tiered` policy's `cold` volume) or when the volume runs short.
  * - **Migrations** run at deploy: a custom resource (migration.ts) runs clickhouse/migrate.ts against
  *   the cluster as `evalforge_admin` after every node has signalled, and again whenever a migration
  *   file changes or nodes are added (new nodes get every table). Every tier has Keeper (tiers 1–2
  *   are one shard of one replica beside three Keeper nodes), so a tier change keeps the tables; a
  *   move between a cluster without Keeper and one with it fails the deployment: the tables differ
- *   and this construct does not move data.
+ *   and this construct does not move data. The same resource then applies `retention`
+ *   (clickhouse/retention.ts: storage policy, TTL moves, deletes, column and rollup TTLs) by
+ *   `ALTER TABLE`, again whenever it changes (a tier change): tables are altered, never recreated.
  *
  * Growing a cluster adds nodes and rewrites every node's configuration; CloudFormation then stops
  * and starts the existing nodes (in parallel), so plan the change for a quiet hour. Data already on
@@ -123,6 +132,8 @@ export class ClickHouseCluster extends Construct {
   readonly hostedZone: IPrivateHostedZone;
   /** The custom resource that applies the migrations; depend on it to wait for the schema. */
   readonly migrations: CustomResource;
+  /** The bucket behind the data nodes' S3 disk (`clickhouse/<node>/`), retained like the volumes. */
+  readonly coldBucket: Bucket;
 
   constructor(scope: Construct, id: string, props: ClickHouseClusterProps) {
     super(scope, id);
@@ -188,11 +199,14 @@ export class ClickHouseCluster extends Construct {
 
     const nodeRole = this.instanceRole(
       'NodeRole',
-      'ClickHouse data nodes: Session Manager, password secrets',
+      'ClickHouse data nodes: Session Manager, password secrets, the S3 disk',
     );
     for (const secret of [this.loaderPassword, this.queryPassword, this.adminPassword, clusterSecret]) {
       secret.grantRead(nodeRole);
     }
+    const cold = new ColdStorage(this, 'ColdStorage');
+    cold.grantNodes(nodeRole);
+    this.coldBucket = cold.bucket;
     const keeperRole = this.instanceRole('KeeperRole', 'ClickHouse Keeper nodes: Session Manager');
 
     this.hostedZone = new PrivateHostedZone(this, 'Zone', { zoneName: layout.domainName, vpc: props.vpc });
@@ -327,6 +341,11 @@ export class ClickHouseCluster extends Construct {
             cluster: clusterSecret.secretArn,
           },
           clientNetworks: [props.vpc.vpcCidrBlock],
+          coldStorage: {
+            endpoint: cold.endpoint(dataNodeName(d.node)),
+            region: stack.region,
+            cacheGiB: props.coldCacheGiB,
+          },
           signal,
           ...(props.clickhouseVersion ? { clickhouseVersion: props.clickhouseVersion } : {}),
         }),
@@ -354,6 +373,7 @@ export class ClickHouseCluster extends Construct {
       ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
       clientSecurityGroup: this.clientSecurityGroup,
       adminPassword: this.adminPassword,
+      retention: props.retention,
     });
     this.migrations.node.addDependency(...this.instances, ...this.keeperInstances, ...records);
   }

@@ -5,6 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { migrationsHash, readMigrations } from '../../../clickhouse/migrate.js';
+import type { TableRetention } from '../../../clickhouse/retention.js';
 import { EvalForgeFunction } from '../evalforge-function.js';
 import {
   type ClusterLayout,
@@ -31,12 +32,32 @@ export interface MigrationsResourceOptions {
   readonly clientSecurityGroup: ISecurityGroup;
   /** The admin user's password: the statements run as that user. */
   readonly adminPassword: ISecret;
+  /** How long the tables keep what: applied after the migrations, and again when it changes. */
+  readonly retention: TableRetention;
+}
+
+/**
+ * The `Retention` property: `retention` as CloudFormation passes it (every scalar a string; no
+ * `hotDays`, one disk, as ''), and only its six values, so a changed explanation in the sizing
+ * table does not update the resource.
+ */
+export function retentionProperty(retention: TableRetention): Record<string, string> {
+  return {
+    HotDays: retention.hotDays === null ? '' : String(retention.hotDays),
+    WarmDays: String(retention.warmDays),
+    BodiesDays: String(retention.bodiesDays),
+    MinuteRollupDays: String(retention.minuteRollupDays),
+    HourRollupDays: String(retention.hourRollupDays),
+    TtlMergeTimeoutSec: String(retention.ttlMergeTimeoutSec),
+  };
 }
 
 /**
  * The custom resource that applies clickhouse/migrations at deploy, through functions/migrate:
  * the migration files go in its properties as synthesized, so what runs is exactly what this
- * commit holds, and a new migration, a topology change or added nodes each re-run it.
+ * commit holds, and a new migration, a topology change or added nodes each re-run it. The tier's
+ * retention goes with them (`Retention`): a tier change updates the resource, which alters the
+ * tables to the new TTLs.
  *
  * Its constructs (`MigrationFunction`, `MigrationProvider`, `MigrationProviderLogs`,
  * `Migrations`) are children of `scope`, the cluster, and not of a construct of their own: that
@@ -103,6 +124,7 @@ export function addMigrationsResource(scope: Construct, options: MigrationsResou
       MigrationsSha256: migrationsHash(migrations),
       // About 10 KB today; a custom resource request may carry up to 256 KB.
       Migrations: migrations.map((m) => ({ Version: String(m.version), Name: m.name, Sql: m.sql })),
+      Retention: retentionProperty(options.retention),
     },
   });
 }

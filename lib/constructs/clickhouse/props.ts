@@ -1,4 +1,5 @@
 import { InstanceArchitecture, InstanceType, type IVpc, type SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { type TableRetention, validateRetention } from '../../../clickhouse/retention.js';
 import { GP3_LIMITS } from '../../gp3-limits.js';
 import type { ClickHouseSpec } from '../../tiers.js';
 import type { ClusterLayout } from './cluster-layout.js';
@@ -12,6 +13,12 @@ export class ClickHouseClusterPropsError extends Error {
 export interface ClickHouseClusterProps extends ClickHouseSpec {
   /** The VPC; nodes go in its private subnets with egress (the package repository is reached through NAT). */
   readonly vpc: IVpc;
+  /**
+   * How long the tables keep what (the tier's `retention`): the migrations custom resource applies
+   * it after the migrations and again whenever it changes. `hotDays` is when parts move from the
+   * gp3 volume to the S3 disk; `null` keeps every part on the volume.
+   */
+  readonly retention: TableRetention;
   /**
    * Where the nodes and the migration function go.
    * @default - the VPC's private subnets with egress
@@ -64,6 +71,13 @@ function requireX86(name: string, type: string): void {
   }
 }
 
+/**
+ * The most of the data volume the S3 disk's cache may take: the mover keeps a quarter of the
+ * volume free for merges (storage-config.ts), and the cache must leave most of the rest to the
+ * hot parts it competes with.
+ */
+export const MAX_COLD_CACHE_FRACTION = 0.1;
+
 /** Fails with a message naming the prop on anything the cluster cannot be built from. */
 export function validateClusterProps(props: Omit<ClickHouseClusterProps, 'vpc' | 'vpcSubnets'>): void {
   requireInteger('shards', props.shards, 1);
@@ -103,6 +117,17 @@ export function validateClusterProps(props: Omit<ClickHouseClusterProps, 'vpc' |
     throw new ClickHouseClusterPropsError(
       `volumeThroughputMiBps ${props.volumeThroughputMiBps} exceeds gp3's ${GP3_LIMITS.maxThroughputMiBpsPerIops} MiB/s per IOPS of volumeIops ${props.volumeIops}`,
     );
+  }
+  requireInteger('coldCacheGiB', props.coldCacheGiB, 1);
+  if (props.coldCacheGiB > props.volumeGiB * MAX_COLD_CACHE_FRACTION) {
+    throw new ClickHouseClusterPropsError(
+      `coldCacheGiB ${props.coldCacheGiB} exceeds ${MAX_COLD_CACHE_FRACTION * 100}% of volumeGiB ${props.volumeGiB}: the S3 disk's cache shares the data volume with the hot parts and the quarter kept free for merges`,
+    );
+  }
+  try {
+    validateRetention(props.retention);
+  } catch (error) {
+    throw new ClickHouseClusterPropsError((error as Error).message);
   }
   if (props.rootVolumeGiB !== undefined) requireInteger('rootVolumeGiB', props.rootVolumeGiB, 8, 16_384);
   if (props.clusterName !== undefined && !/^[a-z_][a-z0-9_]*$/.test(props.clusterName)) {

@@ -1,3 +1,5 @@
+import { Token, Tokenization } from 'aws-cdk-lib';
+
 /** Storage options the configuration cannot be rendered from; the message names the option. */
 export class StorageConfigError extends Error {
   override readonly name = 'StorageConfigError';
@@ -29,10 +31,11 @@ export interface StorageConfigOptions {
   /**
    * The S3 prefix the cold disk writes under, as an http(s) URL ending with '/', e.g.
    * `https://bucket.s3.eu-west-1.amazonaws.com/clickhouse/node-1/`. Each node needs its own prefix:
-   * its objects are named by its local metadata only.
+   * its objects are named by its local metadata only. Its host may be a CDK token (the bucket's
+   * domain name, known at deploy): the URL is then checked around it.
    */
   readonly endpoint: string;
-  /** The bucket's region, e.g. `eu-west-1`. */
+  /** The bucket's region, e.g. `eu-west-1`, or a CDK token (the stack's region). */
   readonly region: string;
   /** How the node signs its S3 requests. */
   readonly credentials: StorageCredentials;
@@ -72,9 +75,10 @@ export const DEFAULT_MOVE_FACTOR = 0.25;
  * A `config.d/` file: an S3 disk, a filesystem cache over it on the data disk, and the `tiered`
  * policy whose `hot` volume is the `default` disk and whose `cold` volume is the cached S3 disk.
  *
- * Not yet used by `ClickHouseCluster`: its nodes boot without it (one `default` disk, no bucket),
- * and no migration names the `tiered` policy. The tests and the tiered-storage integration test
- * render it; wiring it in needs a bucket, the nodes' grant on it and the tables' `SETTINGS`.
+ * `ClickHouseCluster`'s data nodes get it at every boot (boot-script.ts), each with its own prefix
+ * of the cluster's cold bucket (cold-storage.ts); the migrations custom resource then sets the
+ * tables' policy and TTLs from the tier's retention (clickhouse/retention.ts). The tiered-storage
+ * integration test renders it for the embedded engine against the local S3 API.
  */
 export function renderStorageConfig(options: StorageConfigOptions): string {
   validate(options);
@@ -134,16 +138,20 @@ function validate(options: StorageConfigOptions): void {
       `${option} must be ${must}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`,
     );
   };
+  // A token stands for a value CloudFormation fills in; the URL must be one with any such value.
+  const endpoint: string = Tokenization.reverseString(options.endpoint)
+    .mapTokens({ mapToken: () => 'deploy-time-value' })
+    .join({ join: (left: unknown, right: unknown) => `${String(left)}${String(right)}` });
   let url: URL | undefined;
   try {
-    url = new URL(options.endpoint);
+    url = new URL(endpoint);
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !options.endpoint.endsWith('/')) {
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !endpoint.endsWith('/')) {
     fail('endpoint', "an http(s) URL ending with '/'", options.endpoint);
   }
-  if (!/^[a-z]{2}(-[a-z0-9]+)+$/.test(options.region)) {
+  if (!Token.isUnresolved(options.region) && !/^[a-z]{2}(-[a-z0-9]+)+$/.test(options.region)) {
     fail('region', 'an AWS region name such as eu-west-1', options.region);
   }
   if (options.credentials.source === 'keys') {

@@ -65,7 +65,10 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         ExpirationInDays: tier.archive.lifecycle.expireAfterDays,
         Transitions: expect.arrayContaining([
           expect.objectContaining({ TransitionInDays: tier.archive.lifecycle.infrequentAccessAfterDays }),
-          expect.objectContaining({ TransitionInDays: tier.archive.lifecycle.glacierAfterDays }),
+          expect.objectContaining({
+            StorageClass: 'DEEP_ARCHIVE',
+            TransitionInDays: tier.archive.lifecycle.deepArchiveAfterDays,
+          }),
         ]),
       }),
     );
@@ -87,13 +90,60 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
       ).toBe(true);
     }
   });
+
+  it("tags the ClickHouse nodes' cold bucket with its workload, beside the tier and the analytics component", () => {
+    const buckets = Object.values(template(id).findResources('AWS::S3::Bucket'));
+    const cold = buckets.filter((b) =>
+      (b.Properties.Tags as { Key: string; Value: string }[] | undefined)?.some(
+        (t) => t.Key === 'evalforge:workload',
+      ),
+    );
+    expect(cold).toHaveLength(1);
+    expect(cold[0]?.Properties.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'evalforge:workload', Value: 'clickhouse-cold' },
+        { Key: 'evalforge:tier', Value: String(id) },
+        { Key: 'evalforge:component', Value: 'analytics' },
+      ]),
+    );
+    expect(cold[0]?.DeletionPolicy).toBe('Retain');
+  });
+
+  it("gives the migrations the tier's retention and the nodes its cold cache", () => {
+    const t = template(id);
+    const r = tier.retention;
+    t.hasResourceProperties('Custom::ClickHouseMigrations', {
+      Retention: {
+        HotDays: String(r.hotDays),
+        WarmDays: String(r.warmDays),
+        BodiesDays: String(r.bodiesDays),
+        MinuteRollupDays: String(r.minuteRollupDays),
+        HourRollupDays: String(r.hourRollupDays),
+        TtlMergeTimeoutSec: String(r.ttlMergeTimeoutSec),
+      },
+    });
+    const data = Object.values(t.findResources('AWS::EC2::Instance')).filter(
+      (i) => i.Properties.InstanceType === tier.clickhouse.instanceType,
+    );
+    for (const instance of data) {
+      expect(JSON.stringify(instance.Properties.UserData)).toContain(
+        `<max_size>${tier.clickhouse.coldCacheGiB * 1024 ** 3}</max_size>`,
+      );
+    }
+  });
 });
 
 describe('outputs', () => {
   it('names the endpoint clients send to, the key table and the archive bucket', () => {
     const outputs = template(1).findOutputs('*');
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['IngestEndpoint', 'ApiKeyTableName', 'RawArchiveBucketName', 'ClickHouseUrl']),
+      expect.arrayContaining([
+        'IngestEndpoint',
+        'ApiKeyTableName',
+        'RawArchiveBucketName',
+        'ClickHouseColdBucketName',
+        'ClickHouseUrl',
+      ]),
     );
     expect(JSON.stringify(outputs.IngestEndpoint?.Value)).toContain('https://ingest.');
   });
@@ -123,6 +173,17 @@ describe('moving between tiers', () => {
 });
 
 describe('growing ClickHouse with the tier', () => {
+  it('changes the retention of the same migrations resource between tiers, so the tables are altered in place', () => {
+    const migrations = TIER_IDS.map((id) => {
+      const found = template(id).findResources('Custom::ClickHouseMigrations');
+      const [logicalId] = Object.keys(found);
+      return { logicalId, retention: JSON.stringify(found[logicalId ?? '']?.Properties.Retention) };
+    });
+    expect(new Set(migrations.map((m) => m.logicalId)).size).toBe(1);
+    // Tier 1 keeps 5 hot days and tier 2 two: the move between them is an Update with new values.
+    expect(migrations[0]?.retention).not.toBe(migrations[1]?.retention);
+  });
+
   it('runs the cluster schema (Replicated tables behind Distributed ones, with Keeper) in every tier, so a bigger tier adds nodes to the same tables', () => {
     const clusters = TIER_IDS.map((id) => {
       const [migrations] = Object.values(template(id).findResources('Custom::ClickHouseMigrations'));

@@ -19,6 +19,11 @@ describe.each(SHAPES)('renderNodeUserData, $label', (shape) => {
       volumeId: 'vol-0123456789abcdef0',
       secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', cluster: 'arn:c' },
       clientNetworks: ['10.0.0.0/16'],
+      coldStorage: {
+        endpoint: `https://evalforge-cold.s3.eu-west-1.amazonaws.com/clickhouse/${dataNodeName({ shard: shape.shards, replica: shape.replicas })}/`,
+        region: 'eu-west-1',
+        cacheGiB: shape.coldCacheGiB,
+      },
       signal,
     });
     expect(Buffer.byteLength(script)).toBeLessThan(12_000);
@@ -36,8 +41,40 @@ describe('renderNodeUserData', () => {
     volumeId: 'vol-0123456789abcdef0',
     secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', cluster: 'arn:c' },
     clientNetworks: ['10.0.0.0/16'],
+    coldStorage: {
+      endpoint: 'https://evalforge-cold.s3.eu-west-1.amazonaws.com/clickhouse/s1r1/',
+      region: 'eu-west-1',
+      cacheGiB: 100,
+    },
     signal: { stackName: 'Analytics', logicalId: 'ClickHouseShard1Replica1', region: 'eu-west-1' },
   };
+
+  it("writes the S3 disk and the tiered policy into config.d: the node's own prefix, its role, the cache on the data volume", () => {
+    const script = renderNodeUserData(options);
+    const start = script.indexOf('cat > /etc/clickhouse-server/config.d/storage.xml <<EVALFORGE_EOF');
+    expect(start).toBeGreaterThan(-1);
+    const file = script.slice(start, script.indexOf('\nEVALFORGE_EOF', start));
+    expect(file).toContain(
+      '<endpoint>https://evalforge-cold.s3.eu-west-1.amazonaws.com/clickhouse/s1r1/</endpoint>',
+    );
+    expect(file).toContain('<region>eu-west-1</region>');
+    expect(file).toContain('<use_environment_credentials>true</use_environment_credentials>');
+    expect(file).not.toMatch(/access_key_id|secret_access_key/);
+    expect(file).toContain('<path>cold/</path>');
+    expect(file).toContain(`<max_size>${100 * 1024 ** 3}</max_size>`);
+    expect(file).toMatch(/<tiered>[\s\S]*<cold>\s*<disk>cold_cache<\/disk>/);
+    // Written before the server (re)starts, so every boot runs with it.
+    expect(start).toBeLessThan(script.indexOf('systemctl restart clickhouse-server'));
+  });
+
+  it('rejects a cold endpoint that is not an https URL ending with /', () => {
+    expect(() =>
+      renderNodeUserData({
+        ...options,
+        coldStorage: { ...options.coldStorage, endpoint: 'evalforge-cold/clickhouse' },
+      }),
+    ).toThrow(/^endpoint must be an http\(s\) URL ending with '\/'/);
+  });
 
   it("writes the configs with the node's address and the passwords' hashes, expanded on the node", () => {
     const script = renderNodeUserData(options);

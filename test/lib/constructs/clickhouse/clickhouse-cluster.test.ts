@@ -45,6 +45,21 @@ type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?:
   unknown
 >;
 
+/** A resolved value as text: `Fn::Join` flattened, references and attributes as `{Ref X}`, `{X.Attr}`. */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(text).join('');
+  const v = value as Record<string, unknown>;
+  if (v['Fn::Base64'] !== undefined) return text(v['Fn::Base64']);
+  if (v['Fn::Join'] !== undefined) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(text).join(separator);
+  }
+  if (v.Ref !== undefined) return `{Ref ${String(v.Ref)}}`;
+  if (v['Fn::GetAtt'] !== undefined) return `{${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+  return JSON.stringify(value);
+}
+
 describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
   const { stack, cluster } = build(shape);
   const template = Template.fromStack(stack);
@@ -199,6 +214,110 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
     }
   });
 
+  const bucketId = logicalId(stack, cluster.coldBucket.node.defaultChild as CfnElement);
+
+  it("keeps the S3 disk's bucket private, TLS-only, SSE-S3, unversioned and retained; aborts stale uploads after a day", () => {
+    const buckets = template.findResources('AWS::S3::Bucket') as Record<string, Resource>;
+    expect(Object.keys(buckets)).toEqual([bucketId]);
+    const bucket = buckets[bucketId];
+    expect(bucket?.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'abort-incomplete-uploads',
+            Status: 'Enabled',
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          },
+        ],
+      },
+    });
+    // ClickHouse deletes the objects of dropped parts; versions would keep billing them.
+    expect(bucket?.Properties.VersioningConfiguration).toBeUndefined();
+    expect(bucket?.DeletionPolicy).toBe('Retain');
+    expect(bucket?.UpdateReplacePolicy).toBe('Retain');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('lets the data nodes read, write, delete and list objects under clickhouse/ only, and Keeper nothing', () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>);
+    const s3 = policies.flatMap((policy) => {
+      const document = policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] };
+      return document.Statement.filter((st) =>
+        [st.Action].flat().some((a) => String(a).startsWith('s3:')),
+      ).map((st) => ({ roles: policy.Properties.Roles, statement: st }));
+    });
+    const nodeRoleRef = [
+      { Ref: logicalId(stack, cluster.node.findChild('NodeRole').node.defaultChild as CfnElement) },
+    ];
+    expect(s3.length).toBeGreaterThan(0);
+    for (const { roles } of s3) expect(roles).toEqual(nodeRoleRef);
+    const actions = s3.flatMap(({ statement }) => [statement.Action].flat());
+    for (const action of ['s3:GetObject*', 's3:List*', 's3:PutObject', 's3:Abort*', 's3:DeleteObject*']) {
+      expect(actions).toContain(action);
+    }
+    const objectResources = s3
+      .flatMap(({ statement }) => [statement.Resource].flat())
+      .map(text)
+      .filter((r) => r.includes('/'));
+    expect(objectResources.length).toBeGreaterThan(0);
+    for (const resource of objectResources) expect(resource).toBe(`{${bucketId}.Arn}/clickhouse/*`);
+    for (const { statement } of s3) {
+      if ([statement.Action].flat().some((a) => /^s3:(Put|Delete)/.test(String(a)))) {
+        expect([statement.Resource].flat().map(text)).toEqual([`{${bucketId}.Arn}/clickhouse/*`]);
+      }
+    }
+  });
+
+  it("writes each data node's S3 disk into config.d, on its own prefix of the bucket, with the cache on the data volume", () => {
+    dataNodes(shape).forEach((node, i) => {
+      const script = text(instances[dataIds[i] ?? '']?.Properties.UserData);
+      expect(script).toContain('cat > /etc/clickhouse-server/config.d/storage.xml <<EVALFORGE_EOF');
+      expect(script).toContain(
+        `<endpoint>https://{${bucketId}.RegionalDomainName}/clickhouse/${dataNodeName(node)}/</endpoint>`,
+      );
+      expect(script).toContain('<region>{Ref AWS::Region}</region>');
+      expect(script).toContain('<use_environment_credentials>true</use_environment_credentials>');
+      expect(script).toContain(`<max_size>${shape.coldCacheGiB * 1024 ** 3}</max_size>`);
+      // EC2 refuses user data over 16 KB; the bucket's name is resolved at deploy (~60 bytes more).
+      expect(Buffer.byteLength(script)).toBeLessThan(15_000);
+    });
+    for (const id of keeperIds) expect(text(instances[id]?.Properties.UserData)).not.toContain('storage.xml');
+  });
+
+  it("gives the migrations the shape's retention, to apply after them", () => {
+    const r = shape.retention;
+    template.hasResourceProperties('Custom::ClickHouseMigrations', {
+      Retention: {
+        HotDays: r.hotDays === null ? '' : String(r.hotDays),
+        WarmDays: String(r.warmDays),
+        BodiesDays: String(r.bodiesDays),
+        MinuteRollupDays: String(r.minuteRollupDays),
+        HourRollupDays: String(r.hourRollupDays),
+        TtlMergeTimeoutSec: String(r.ttlMergeTimeoutSec),
+      },
+    });
+  });
+
   it('migrates after every node signalled, from the client group, as the admin user', () => {
     const [resource] = Object.values(
       template.findResources('Custom::ClickHouseMigrations') as Record<string, Resource>,
@@ -223,7 +342,7 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
 });
 
 describe('ClickHouseCluster across shapes', () => {
-  it('keeps the logical IDs of Shard1Replica1, its data volume and interface, and the secrets, in every shape', () => {
+  it('keeps the logical IDs of Shard1Replica1, its data volume and interface, the secrets and the cold bucket, in every shape', () => {
     const ids = SHAPES.map((shape) => {
       const { stack, cluster } = build(shape);
       const first = cluster.instances[0];
@@ -233,6 +352,7 @@ describe('ClickHouseCluster across shapes', () => {
         instance: logicalId(stack, first.instance),
         volume: logicalId(stack, volume.node.defaultChild as CfnElement),
         interface: logicalId(stack, cluster.node.findChild('Shard1Replica1Interface') as CfnElement),
+        coldBucket: logicalId(stack, cluster.coldBucket.node.defaultChild as CfnElement),
         secrets: [cluster.loaderPassword, cluster.queryPassword, cluster.adminPassword].map((s) =>
           logicalId(stack, s.node.defaultChild as CfnElement),
         ),

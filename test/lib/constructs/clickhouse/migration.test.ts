@@ -8,13 +8,15 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrationsHash, readMigrations } from '../../../../clickhouse/migrate.js';
+import type { TableRetention } from '../../../../clickhouse/retention.js';
 import type { ClusterLayout } from '../../../../lib/constructs/clickhouse/cluster-layout.js';
 import { addMigrationsResource } from '../../../../lib/constructs/clickhouse/migration.js';
+import { TIER_IDS, TIERS } from '../../../../lib/tiers.js';
 
 type Resource = { Properties: Record<string, unknown> };
 
 /** The resource on a bare construct named as the cluster is; bundled only when `outdir` is given. */
-function build(layout: ClusterLayout, outdir?: string) {
+function build(layout: ClusterLayout, outdir?: string, retention: TableRetention = TIERS[1].retention) {
   const app = new App({
     ...(outdir ? { outdir } : { context: { 'aws:cdk:bundling-stacks': [] } }),
   });
@@ -26,6 +28,7 @@ function build(layout: ClusterLayout, outdir?: string) {
     vpc,
     clientSecurityGroup: new SecurityGroup(stack, 'Clients', { vpc }),
     adminPassword: new Secret(stack, 'AdminPassword'),
+    retention,
   });
   return { app, stack, scope, resource, template: Template.fromStack(stack) };
 }
@@ -57,6 +60,34 @@ describe('addMigrationsResource', () => {
       Migrations: files.map((m) => ({ Version: String(m.version), Name: m.name, Sql: m.sql })),
     });
     expect(resource?.Properties.MigrationsSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it.each(TIER_IDS)(
+    "carries tier %i's retention as strings, as CloudFormation passes them, without its reasons",
+    (id) => {
+      const r = TIERS[id].retention;
+      const [resource] = Object.values(
+        build(CLUSTER, undefined, r).template.findResources('Custom::ClickHouseMigrations') as Record<
+          string,
+          Resource
+        >,
+      );
+      expect(resource?.Properties.Retention).toEqual({
+        HotDays: String(r.hotDays),
+        WarmDays: String(r.warmDays),
+        BodiesDays: String(r.bodiesDays),
+        MinuteRollupDays: String(r.minuteRollupDays),
+        HourRollupDays: String(r.hourRollupDays),
+        TtlMergeTimeoutSec: String(r.ttlMergeTimeoutSec),
+      });
+    },
+  );
+
+  it('passes no hot days as an empty string: the nodes have one disk and nothing moves', () => {
+    const { template: oneDisk } = build(CLUSTER, undefined, { ...TIERS[1].retention, hotDays: null });
+    oneDisk.hasResourceProperties('Custom::ClickHouseMigrations', {
+      Retention: Match.objectLike({ HotDays: '' }),
+    });
   });
 
   it('names no cluster for nodes without Keeper: the statements render for a single node', () => {

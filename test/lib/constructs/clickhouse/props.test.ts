@@ -14,7 +14,9 @@ describe('validateClusterProps', () => {
   });
 
   it.each(TIER_IDS)("accepts tier %i's slice of the sizing table", (id) => {
-    expect(() => validateClusterProps(TIERS[id].clickhouse)).not.toThrow();
+    expect(() =>
+      validateClusterProps({ ...TIERS[id].clickhouse, retention: TIERS[id].retention }),
+    ).not.toThrow();
   });
 
   const base = SHAPES[2] as Shape;
@@ -57,6 +59,22 @@ describe('validateClusterProps', () => {
       /^instanceType large is not an instance type/,
     ],
     ['a root volume under 8 GiB', { rootVolumeGiB: 4 }, /^rootVolumeGiB must be an integer 8–16384, got 4$/],
+    ['no cold cache', { coldCacheGiB: 0 }, /^coldCacheGiB must be an integer ≥ 1, got 0$/],
+    [
+      'a cold cache over a tenth of the volume',
+      { volumeGiB: 2_000, coldCacheGiB: 201 },
+      /^coldCacheGiB 201 exceeds 10% of volumeGiB 2000: /,
+    ],
+    [
+      'bodies kept longer than their rows',
+      { retention: { ...base.retention, hotDays: 2, warmDays: 5, bodiesDays: 8 } },
+      /^retention bodiesDays 8 must not exceed the rows' 7 days/,
+    ],
+    [
+      'a fractional hot day count',
+      { retention: { ...base.retention, hotDays: 1.5 } },
+      /^retention hotDays must be a whole number of days/,
+    ],
     ['a cluster name SQL cannot name', { clusterName: 'eval-forge' }, /^clusterName must match/],
     [
       'a domain name with capitals',

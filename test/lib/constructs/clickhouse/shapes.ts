@@ -10,6 +10,7 @@ function tierShape(id: TierId): Shape {
   return {
     label: `tier ${id}: ${props.shards} × ${props.replicas}, ${props.keeperNodes} Keepers`,
     ...props,
+    retention: TIERS[id].retention,
   };
 }
 
@@ -28,6 +29,16 @@ export const SHAPES: readonly Shape[] = [
     volumeGiB: 1_000,
     volumeThroughputMiBps: 125,
     volumeIops: 3_000,
+    coldCacheGiB: 50,
+    // No cold volume: every part stays on the node's disk (the bucket exists, unused).
+    retention: {
+      hotDays: null,
+      warmDays: 30,
+      bodiesDays: 7,
+      minuteRollupDays: 35,
+      hourRollupDays: 400,
+      ttlMergeTimeoutSec: 14_400,
+    },
   },
   tierShape(1),
   tierShape(3),
