@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { type Migration, migrate, renderMigration, type Topology } from '../../clickhouse/migrate.js';
+import { applyRetention, type TableRetention, validateRetention } from '../../clickhouse/retention.js';
 import { describeZodIssues } from '../shared/zod-issues.js';
 
 /**
@@ -9,8 +10,11 @@ import { describeZodIssues } from '../shared/zod-issues.js';
  * it waits until every node answers (and reaches Keeper, for a cluster), then applies the
  * migrations the resource carries (clickhouse/migrations as synthesized) through `migrate`. When
  * an Update adds nodes, every statement is first run again `ON CLUSTER` (they are idempotent), so
- * the new nodes get the tables that `schema_migrations` already records. Delete leaves the schema
- * alone: the data volumes are retained, and so is what they hold.
+ * the new nodes get the tables that `schema_migrations` already records. Then it gives the tables
+ * the resource's `Retention` (clickhouse/retention.ts) unless it is the one last applied; after a
+ * replay always, since the new nodes' tables have only the migrations' TTLs. A tier change brings
+ * new retention values: the tables are altered, never recreated, so the data stays. Delete leaves
+ * the schema alone: the data volumes and the cold bucket are retained, and so is what they hold.
  */
 
 /** Where the core writes what it is waiting for and what it did. */
@@ -38,8 +42,16 @@ export interface MigrateDeps {
 /** The answer to CloudFormation: the resource's id and, on Create and Update, what was applied. */
 export interface MigrationsResponse {
   readonly PhysicalResourceId: string;
-  readonly Data?: { readonly Applied: string; readonly AlreadyApplied: string };
+  readonly Data?: {
+    readonly Applied: string;
+    readonly AlreadyApplied: string;
+    /** 'true' when the retention's statements ran, 'false' when it was the one last applied. */
+    readonly RetentionApplied: 'true' | 'false';
+  };
 }
+
+/** A count of days as CloudFormation passes it: a string of a whole number. */
+const days = z.coerce.number().int().nonnegative();
 
 /** What to apply; CloudFormation passes every scalar property as a string. */
 const propertiesSchema = z.object({
@@ -52,6 +64,16 @@ const propertiesSchema = z.object({
       z.object({ Version: z.coerce.number().int().positive(), Name: z.string().min(1), Sql: z.string() }),
     )
     .min(1),
+  /** The tier's retention (lib/constructs/clickhouse/migration.ts `retentionProperty`). */
+  Retention: z.object({
+    /** '' when the nodes have no cold volume: nothing moves. */
+    HotDays: z.union([z.literal('').transform(() => null), days]),
+    WarmDays: days,
+    BodiesDays: days,
+    MinuteRollupDays: days,
+    HourRollupDays: days,
+    TtlMergeTimeoutSec: z.coerce.number().int().positive(),
+  }),
 });
 
 type Properties = z.output<typeof propertiesSchema>;
@@ -70,6 +92,15 @@ function parseProperties(value: unknown): Properties {
   }
   return parsed.data;
 }
+
+const retentionOf = ({ Retention: r }: Pick<Properties, 'Retention'>): TableRetention => ({
+  hotDays: r.HotDays,
+  warmDays: r.WarmDays,
+  bodiesDays: r.BodiesDays,
+  minuteRollupDays: r.MinuteRollupDays,
+  hourRollupDays: r.HourRollupDays,
+  ttlMergeTimeoutSec: r.TtlMergeTimeoutSec,
+});
 
 const topologyOf = (p: Pick<Properties, 'Cluster'>): Topology =>
   p.Cluster ? { kind: 'cluster', cluster: p.Cluster } : { kind: 'single' };
@@ -139,6 +170,9 @@ export async function onMigrationsEvent(
     name: m.Name,
     sql: m.Sql,
   }));
+  const retention = retentionOf(properties);
+  // Before any node is touched: days the tables cannot be given fail the request by name.
+  validateRetention(retention);
   const replayAll = mustReplay(event, properties);
   const connect = await connector();
   const nodes = new Map(nodeUrls.map((nodeUrl) => [nodeUrl, connect(nodeUrl)]));
@@ -158,9 +192,15 @@ export async function onMigrationsEvent(
     }
     const result = await migrate(client, topology, migrations, { now });
     log.info('migrations applied', { topology: topology.kind, replayed: replayAll, ...result });
+    const { applied } = await applyRetention(client, topology, retention, { force: replayAll, now });
+    log.info(applied ? 'retention applied' : 'retention unchanged', { retention, forced: replayAll });
     return {
       PhysicalResourceId: PHYSICAL_ID,
-      Data: { Applied: result.applied.join(' '), AlreadyApplied: result.alreadyApplied.join(' ') },
+      Data: {
+        Applied: result.applied.join(' '),
+        AlreadyApplied: result.alreadyApplied.join(' '),
+        RetentionApplied: applied ? 'true' : 'false',
+      },
     };
   } finally {
     await Promise.all([client, ...nodes.values()].map((c) => c.close()));

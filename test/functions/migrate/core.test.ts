@@ -3,6 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { MigrationError } from '../../../clickhouse/migrate.js';
+import { retentionStatements } from '../../../clickhouse/retention.js';
 import {
   MIGRATION_BUDGET_MS,
   type MigrateDeps,
@@ -11,9 +12,33 @@ import {
   POLL_MS,
 } from '../../../functions/migrate/core.js';
 
-const CREATE = JSON.parse(
+const FIXTURE = JSON.parse(
   readFileSync(new URL('../../fixtures/cloudformation/migrations-create.json', import.meta.url), 'utf8'),
 ) as CloudFormationCustomResourceEvent & { RequestType: 'Create' };
+
+/** The `Retention` property as CloudFormation passes it: strings (tier 2's values). */
+const RETENTION_PROPERTY = {
+  HotDays: '2',
+  WarmDays: '178',
+  BodiesDays: '14',
+  MinuteRollupDays: '35',
+  HourRollupDays: '400',
+  TtlMergeTimeoutSec: '3600',
+};
+const RETENTION = {
+  hotDays: 2,
+  warmDays: 178,
+  bodiesDays: 14,
+  minuteRollupDays: 35,
+  hourRollupDays: 400,
+  ttlMergeTimeoutSec: 3_600,
+};
+const CLUSTER = { kind: 'cluster', cluster: 'evalforge' } as const;
+
+const CREATE = {
+  ...FIXTURE,
+  ResourceProperties: { ...FIXTURE.ResourceProperties, Retention: RETENTION_PROPERTY },
+};
 
 const URLS = [
   'http://s1r1.clickhouse.evalforge.internal:8123',
@@ -25,7 +50,7 @@ const ZOOKEEPER = "SELECT count() FROM system.zookeeper WHERE path = '/'";
 const T0 = Date.parse('2026-02-01T10:00:00Z');
 
 function update(
-  properties: Partial<typeof CREATE.ResourceProperties>,
+  properties: Record<string, unknown>,
   old: Record<string, unknown>,
 ): CloudFormationCustomResourceEvent {
   return {
@@ -44,14 +69,21 @@ interface Recorded {
   applied_at: number;
 }
 
+interface RetentionRecord {
+  applied_at: number;
+  checksum: string;
+  retention: string;
+}
+
 /**
- * A cluster in memory, as far as the core and `migrate` use it: every statement is kept with the
- * node it was sent to, `schema_migrations` is shared (it is replicated), a node can refuse the
- * first pings, and a statement can fail.
+ * A cluster in memory, as far as the core, `migrate` and `applyRetention` use it: every statement
+ * is kept with the node it was sent to, `schema_migrations` and `schema_retention` are shared
+ * (they are replicated), a node can refuse the first pings, and a statement can fail.
  */
 function fakeCluster(options: { downForPolls?: Record<string, number>; failing?: RegExp } = {}) {
   const statements: [string, string][] = [];
   const recorded: Recorded[] = [];
+  const retentions: RetentionRecord[] = [];
   const closed: string[] = [];
   const logs: string[] = [];
   const sleeps: number[] = [];
@@ -69,10 +101,17 @@ function fakeCluster(options: { downForPolls?: Record<string, number>; failing?:
         if (options.failing?.test(query)) throw new Error('Code: 62. DB::Exception: Syntax error');
         return {};
       },
-      query: async () => ({ json: async () => recorded.map(({ applied_at: _, ...r }) => r) }),
-      insert: async ({ table, values }: { table: string; values: Recorded[] }) => {
+      query: async ({ query }: { query: string }) => ({
+        json: async () =>
+          /FROM schema_retention/.test(query)
+            ? // ORDER BY applied_at DESC LIMIT 1
+              retentions.slice(-1).map(({ checksum }) => ({ checksum }))
+            : recorded.map(({ applied_at: _, ...r }) => r),
+      }),
+      insert: async ({ table, values }: { table: string; values: unknown[] }) => {
         statements.push([url, `INSERT INTO ${table}`]);
-        recorded.push(...values);
+        if (table === 'schema_retention') retentions.push(...(values as RetentionRecord[]));
+        else recorded.push(...(values as Recorded[]));
         return {};
       },
       close: async () => {
@@ -94,12 +133,17 @@ function fakeCluster(options: { downForPolls?: Record<string, number>; failing?:
     log: { info: (message) => logs.push(message) },
   };
   const sentTo = (url: string) => statements.filter(([u]) => u === url).map(([, s]) => s);
+  const isRetention = (s: string) => /schema_retention/.test(s) || retentionDdl.includes(s);
   return {
     deps: () => deps,
     statements,
     sentTo,
-    ddl: () => sentTo(FIRST).filter((s) => /^(CREATE|ALTER)/.test(s)),
+    /** The migrations' statements on the first node. */
+    ddl: () => sentTo(FIRST).filter((s) => /^(CREATE|ALTER)/.test(s) && !isRetention(s)),
+    /** The retention's ALTER statements on the first node. */
+    retentionDdl: () => sentTo(FIRST).filter((s) => retentionDdl.includes(s)),
     recorded,
+    retentions,
     closed,
     logs,
     sleeps,
@@ -110,13 +154,16 @@ function fakeCluster(options: { downForPolls?: Record<string, number>; failing?:
 /** Time enough for the wait and the migrations: the wait may use all but the budget. */
 const REMAINING_MS = MIGRATION_BUDGET_MS + 10 * POLL_MS;
 
+/** What `applyRetention` runs for {@link RETENTION} on the fixture's cluster. */
+const retentionDdl = retentionStatements(RETENTION, CLUSTER);
+
 describe('onMigrationsEvent', () => {
   it('applies every migration on the first node, ON CLUSTER, once every node answers and reaches Keeper', async () => {
     const cluster = fakeCluster();
     const response = await onMigrationsEvent(CREATE, REMAINING_MS, cluster.deps);
     expect(response).toEqual({
       PhysicalResourceId: PHYSICAL_ID,
-      Data: { Applied: '0001_events 0002_events_ttl', AlreadyApplied: '' },
+      Data: { Applied: '0001_events 0002_events_ttl', AlreadyApplied: '', RetentionApplied: 'true' },
     });
     for (const url of URLS) expect(cluster.sentTo(url).slice(0, 2)).toEqual(['SELECT 1', ZOOKEEPER]);
     expect(cluster.ddl()).toEqual([
@@ -201,7 +248,7 @@ describe('onMigrationsEvent', () => {
     );
     expect(response).toEqual({
       PhysicalResourceId: PHYSICAL_ID,
-      Data: { Applied: '', AlreadyApplied: '0001_events 0002_events_ttl' },
+      Data: { Applied: '', AlreadyApplied: '0001_events 0002_events_ttl', RetentionApplied: 'true' },
     });
     expect(cluster.ddl().slice(created)).toEqual([
       expect.stringMatching(/^CREATE TABLE IF NOT EXISTS events_local ON CLUSTER evalforge /),
@@ -248,6 +295,129 @@ describe('onMigrationsEvent', () => {
     await expect(onMigrationsEvent(event, REMAINING_MS, cluster.deps)).rejects.toThrow(message);
     expect(cluster.connections()).toBe(0);
   });
+
+  it('applies the retention after the migrations, ON CLUSTER on the first node, and records it', async () => {
+    const cluster = fakeCluster();
+    await onMigrationsEvent(CREATE, REMAINING_MS, cluster.deps);
+    const first = cluster.sentTo(FIRST);
+    expect(cluster.retentionDdl()).toEqual(retentionDdl);
+    expect(retentionDdl).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^ALTER TABLE events_local ON CLUSTER evalforge MODIFY SETTING storage_policy = 'tiered'/,
+        ),
+        expect.stringMatching(/INTERVAL 2 DAY TO VOLUME 'cold', .*INTERVAL 180 DAY DELETE$/),
+      ]),
+    );
+    // After the last migration is recorded: the tables exist when they are altered.
+    expect(first.indexOf(retentionDdl[0] as string)).toBeGreaterThan(
+      first.lastIndexOf('INSERT INTO schema_migrations'),
+    );
+    expect(cluster.sentTo(SECOND).filter((s) => retentionDdl.includes(s))).toEqual([]);
+    expect(cluster.retentions).toHaveLength(1);
+    expect(cluster.retentions[0]?.applied_at).toBe(T0);
+    expect(JSON.parse(cluster.retentions[0]?.retention ?? '{}')).toEqual(RETENTION);
+    expect(cluster.logs).toContain('retention applied');
+  });
+
+  it('leaves the retention alone when an Update carries the one last applied and keeps the nodes', async () => {
+    const cluster = fakeCluster();
+    await onMigrationsEvent(CREATE, REMAINING_MS, cluster.deps);
+    const applied = cluster.retentionDdl().length;
+    const response = await onMigrationsEvent(update({}, {}), REMAINING_MS, cluster.deps);
+    expect(response.Data?.RetentionApplied).toBe('false');
+    expect(cluster.retentionDdl()).toHaveLength(applied);
+    expect(cluster.retentions).toHaveLength(1);
+  });
+
+  it('alters the tables to a new tier’s retention on Update, recreating nothing', async () => {
+    const cluster = fakeCluster();
+    await onMigrationsEvent(CREATE, REMAINING_MS, cluster.deps);
+    const before = cluster.sentTo(FIRST).length;
+    const tier3 = { ...RETENTION_PROPERTY, WarmDays: '88', BodiesDays: '7', TtlMergeTimeoutSec: '1800' };
+    const response = await onMigrationsEvent(
+      update({ Retention: tier3 }, { Retention: RETENTION_PROPERTY }),
+      REMAINING_MS,
+      cluster.deps,
+    );
+    expect(response.Data?.RetentionApplied).toBe('true');
+    const sent = cluster.sentTo(FIRST).slice(before);
+    expect(sent.filter((s) => /^CREATE TABLE IF NOT EXISTS events/.test(s))).toEqual([]);
+    expect(sent.filter((s) => /DROP|RENAME/.test(s))).toEqual([]);
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/INTERVAL 2 DAY TO VOLUME 'cold', .*INTERVAL 90 DAY DELETE$/),
+        expect.stringMatching(/MODIFY COLUMN prompt TTL .*INTERVAL 7 DAY/),
+        expect.stringMatching(/merge_with_ttl_timeout = 1800/),
+      ]),
+    );
+    expect(cluster.retentions).toHaveLength(2);
+  });
+
+  it('applies the same retention again when an Update adds nodes: their tables have only the migrations’ TTLs', async () => {
+    const cluster = fakeCluster();
+    await onMigrationsEvent(CREATE, REMAINING_MS, cluster.deps);
+    const response = await onMigrationsEvent(
+      update({ Nodes: 's1r1,s2r1,s3r1' }, { Nodes: 's1r1,s2r1' }),
+      REMAINING_MS,
+      cluster.deps,
+    );
+    expect(response.Data?.RetentionApplied).toBe('true');
+    expect(cluster.retentionDdl()).toEqual([...retentionDdl, ...retentionDdl]);
+    expect(cluster.retentions).toHaveLength(2);
+  });
+
+  it('moves nothing to a cold volume when the retention has no hot days, and alters plain tables on a single node', async () => {
+    const cluster = fakeCluster();
+    const event = {
+      ...CREATE,
+      ResourceProperties: {
+        ...CREATE.ResourceProperties,
+        Cluster: '',
+        Nodes: 's1r1',
+        Retention: { ...RETENTION_PROPERTY, HotDays: '' },
+      },
+    };
+    const response = await onMigrationsEvent(event, REMAINING_MS, cluster.deps);
+    expect(response.Data?.RetentionApplied).toBe('true');
+    const alters = cluster
+      .sentTo(FIRST)
+      .filter((s) => /^ALTER TABLE (events|events_minute|events_hour) /.test(s));
+    expect(alters.length).toBeGreaterThan(0);
+    expect(alters.join('\n')).not.toMatch(/storage_policy|TO VOLUME|ON CLUSTER/);
+    expect(JSON.parse(cluster.retentions[0]?.retention ?? '{}')).toMatchObject({
+      hotDays: null,
+      warmDays: 178,
+    });
+  });
+
+  it.each<[string, Record<string, unknown> | undefined, RegExp]>([
+    ['no Retention', undefined, /^invalid migrations resource properties: Retention: /],
+    [
+      'days that are not a number',
+      { ...RETENTION_PROPERTY, WarmDays: 'ninety' },
+      /^invalid migrations resource properties: Retention\.WarmDays: /,
+    ],
+    [
+      'a fractional TTL merge timeout',
+      { ...RETENTION_PROPERTY, TtlMergeTimeoutSec: '90.5' },
+      /^invalid migrations resource properties: Retention\.TtlMergeTimeoutSec: /,
+    ],
+    [
+      'bodies kept past their rows',
+      { ...RETENTION_PROPERTY, HotDays: '2', WarmDays: '5', BodiesDays: '8' },
+      /^retention bodiesDays 8 must not exceed the rows' 7 days/,
+    ],
+  ])(
+    'rejects a Retention property with %s before connecting, naming the field',
+    async (_name, retention, message) => {
+      const cluster = fakeCluster();
+      const { Retention: _, ...rest } = CREATE.ResourceProperties;
+      const event = { ...CREATE, ResourceProperties: retention ? { ...rest, Retention: retention } : rest };
+      await expect(onMigrationsEvent(event, REMAINING_MS, cluster.deps)).rejects.toThrow(message);
+      expect(cluster.connections()).toBe(0);
+    },
+  );
 
   it('leaves the schema alone on Delete, without reading its environment', async () => {
     const event: CloudFormationCustomResourceEvent = {
