@@ -41,4 +41,15 @@ describe('README tier table', () => {
       }),
     );
   });
+
+  it('shows each tier’s retention: hot and warm days of rows, bodies, rollups', () => {
+    const [header, , ...rows] = renderTierTable().split('\n');
+    expect(cells(header ?? '').at(-2)).toBe('ClickHouse retention');
+    expect(rows.map((row) => cells(row).at(-2))).toEqual([
+      'rows 5 d gp3 + 395 d S3; bodies 30 d; rollups 35 / 400 d',
+      'rows 2 d gp3 + 178 d S3; bodies 14 d; rollups 35 / 400 d',
+      'rows 2 d gp3 + 88 d S3; bodies 7 d; rollups 35 / 400 d',
+      'rows 7 d gp3 + 83 d S3; bodies 1 d; rollups 35 / 400 d',
+    ]);
+  });
 });
