@@ -4,7 +4,7 @@
  * synthesized and cannot drift from it. Pure: a template in, a list out; no aws-cdk-lib import.
  */
 import type { BillableResource } from './billable-resource.js';
-import { COST_TAGS } from './cost-tags.js';
+import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from './cost-tags.js';
 import { BILLING_UNITS } from './prices.js';
 
 /** The components the stack tags its constructs with: the cost report's groups. */
@@ -250,7 +250,35 @@ interface Related {
   readonly logRetentionDays: ReadonlyMap<string, number>;
   /** Logical IDs of the budgets a budget action names: action-enabled budgets. */
   readonly budgetsWithActions: ReadonlySet<string>;
+  /**
+   * The ClickHouse tables' retention in days (and the TTL merge timeout), from the migrations
+   * custom resource's `Retention`: what the nodes' S3 disk holds follows it. Empty without one.
+   */
+  readonly clickHouseRetention: Readonly<Record<string, number>>;
 }
+
+/** The custom resource that applies the ClickHouse migrations and the tables' retention. */
+const CLICKHOUSE_MIGRATIONS_TYPE = 'Custom::ClickHouseMigrations';
+
+/**
+ * Its `Retention` property's keys (lib/constructs/clickhouse/migration.ts), by the size key the
+ * S3 disk's bucket takes each as (`tier.retention`'s names). An empty `HotDays` (one disk, nothing
+ * moves) gives no `hotDays`.
+ */
+const RETENTION_KEYS: Readonly<Record<string, string>> = {
+  HotDays: 'hotDays',
+  WarmDays: 'warmDays',
+  BodiesDays: 'bodiesDays',
+  MinuteRollupDays: 'minuteRollupDays',
+  HourRollupDays: 'hourRollupDays',
+  TtlMergeTimeoutSec: 'ttlMergeTimeoutSec',
+};
+
+/**
+ * A ClickHouse data node's volume (`ClickHouse/Shard<s>Replica<r>Data`): its shard and replica,
+ * from which the cost model counts the nodes.
+ */
+const DATA_VOLUME = /^ClickHouseShard(\d+)Replica(\d+)Data/;
 
 /** The logical ID an `Fn::GetAtt` names. */
 const getAttTarget = (value: unknown): string | undefined => {
@@ -269,7 +297,14 @@ function related(resources: TemplateJson['Resources']): Related {
   const firehoseBuckets = new Set<string>();
   const logRetentionDays = new Map<string, number>();
   const budgetsWithActions = new Set<string>();
+  const clickHouseRetention: Record<string, number> = {};
   for (const [logicalId, { Type, Properties: p = {} }] of Object.entries(resources)) {
+    if (Type === CLICKHOUSE_MIGRATIONS_TYPE) {
+      for (const [property, key] of Object.entries(RETENTION_KEYS)) {
+        const days = numberOr(obj(p.Retention)[property], Number.NaN);
+        if (!Number.isNaN(days)) clickHouseRetention[key] = days;
+      }
+    }
     if (Type === 'AWS::Logs::LogGroup' && typeof p.RetentionInDays === 'number') {
       logRetentionDays.set(logicalId, p.RetentionInDays);
     }
@@ -287,7 +322,7 @@ function related(resources: TemplateJson['Resources']): Related {
       if (bucket !== undefined) firehoseBuckets.add(bucket);
     }
   }
-  return { weights, firehoseBuckets, logRetentionDays, budgetsWithActions };
+  return { weights, firehoseBuckets, logRetentionDays, budgetsWithActions, clickHouseRetention };
 }
 
 /** The size of one resource of a billable type, with CloudFormation's defaults where it omits one. */
@@ -317,8 +352,13 @@ function sizeOf(
         blockDeviceVolumes: root.length,
       };
     }
-    case 'AWS::EC2::Volume':
-      return volumeSize(p.VolumeType, p.Size, p.Iops, p.Throughput);
+    case 'AWS::EC2::Volume': {
+      const node = DATA_VOLUME.exec(key);
+      return {
+        ...volumeSize(p.VolumeType, p.Size, p.Iops, p.Throughput),
+        ...(node && { clickHouseShard: Number(node[1]), clickHouseReplica: Number(node[2]) }),
+      };
+    }
     case 'AWS::EC2::NatGateway':
       return { count: 1, connectivity: String(p.ConnectivityType ?? 'public') };
     case 'AWS::EC2::EIP':
@@ -375,12 +415,17 @@ function sizeOf(
       }
       return size;
     }
-    case 'AWS::S3::Bucket':
+    case 'AWS::S3::Bucket': {
+      // The tag names what the template cannot show; else the bucket Firehose writes to is the archive.
+      const workload =
+        tagValue(p, COST_TAGS.workload) ?? (others.firehoseBuckets.has(logicalId) ? 'archive' : undefined);
       return {
-        ...(others.firehoseBuckets.has(logicalId) ? { workload: 'archive' } : {}),
+        ...(workload === undefined ? {} : { workload }),
+        ...(workload === CLICKHOUSE_COLD_WORKLOAD ? others.clickHouseRetention : {}),
         ...lifecycleSize(p.LifecycleConfiguration),
         versioned: obj(p.VersioningConfiguration).Status === 'Enabled' ? 1 : 0,
       };
+    }
     case 'AWS::DynamoDB::Table': {
       const billingMode = String(p.BillingMode ?? 'PROVISIONED');
       const throughput = obj(p.ProvisionedThroughput);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BillableResource } from '../../../lib/pricing/billable-resource.js';
-import { COST_TAGS } from '../../../lib/pricing/cost-tags.js';
+import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from '../../../lib/pricing/cost-tags.js';
 import {
   BILLABLE_TYPES,
   COMPONENTS,
@@ -75,8 +75,26 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         volumeGiB: clickhouse.volumeGiB,
         volumeIops: clickhouse.volumeIops,
         volumeThroughputMiBps: clickhouse.volumeThroughputMiBps,
+        clickHouseShard: expect.any(Number),
+        clickHouseReplica: expect.any(Number),
       });
     }
+    // Every shard and replica once: the cost model counts the nodes from them.
+    expect(new Set(volumes.map((v) => `${v.size.clickHouseShard}/${v.size.clickHouseReplica}`)).size).toBe(
+      volumes.length,
+    );
+    expect(Math.max(...volumes.map((v) => Number(v.size.clickHouseShard)))).toBe(clickhouse.shards);
+    expect(Math.max(...volumes.map((v) => Number(v.size.clickHouseReplica)))).toBe(clickhouse.replicas);
+  });
+
+  it("lists the nodes' S3 disk bucket by its workload tag, with the tier's retention", () => {
+    const cold = ofType(inventory(template(id)), 'AWS::S3::Bucket').filter(
+      (b) => b.size.workload === CLICKHOUSE_COLD_WORKLOAD,
+    );
+    const { why: _why, ...days } = tier.retention;
+    expect(cold).toEqual([
+      expect.objectContaining({ component: 'analytics', size: expect.objectContaining(days) }),
+    ]);
   });
 
   it("lists one stream with the tier's shards and retention", () => {
@@ -303,6 +321,89 @@ describe('inventory of hand-built templates', () => {
       glacierAfterDays: 90,
       versioned: 0,
     });
+  });
+
+  it("takes a bucket's workload from its tag, and the S3 disk's retention from the migrations resource", () => {
+    const items = inventory({
+      Resources: {
+        Cold: {
+          Type: 'AWS::S3::Bucket',
+          Properties: { Tags: [{ Key: COST_TAGS.workload, Value: CLICKHOUSE_COLD_WORKLOAD }] },
+        },
+        Migrations: {
+          Type: 'Custom::ClickHouseMigrations',
+          Properties: {
+            Retention: {
+              HotDays: '2',
+              WarmDays: '88',
+              BodiesDays: '7',
+              MinuteRollupDays: '35',
+              HourRollupDays: '400',
+              TtlMergeTimeoutSec: '1800',
+            },
+          },
+        },
+        Logs: { Type: 'AWS::S3::Bucket', Properties: {} },
+      },
+    });
+    expect(items.map((i) => [i.logicalId, i.size])).toEqual([
+      [
+        'Cold',
+        {
+          workload: CLICKHOUSE_COLD_WORKLOAD,
+          hotDays: 2,
+          warmDays: 88,
+          bodiesDays: 7,
+          minuteRollupDays: 35,
+          hourRollupDays: 400,
+          ttlMergeTimeoutSec: 1_800,
+          versioned: 0,
+        },
+      ],
+      ['Logs', { versioned: 0 }],
+    ]);
+  });
+
+  it("names a ClickHouse data node's volume by its shard and replica, and no other volume", () => {
+    const items = inventory({
+      Resources: {
+        ClickHouseShard2Replica1DataA02C0313: {
+          Type: 'AWS::EC2::Volume',
+          Properties: { VolumeType: 'gp3', Size: 10 },
+        },
+        OtherVolume: { Type: 'AWS::EC2::Volume', Properties: { VolumeType: 'gp3', Size: 10 } },
+      },
+    });
+    expect(items.map((i) => [i.size.clickHouseShard, i.size.clickHouseReplica])).toEqual([
+      [2, 1],
+      [undefined, undefined],
+    ]);
+  });
+
+  it('maps a Deep Archive transition to deepArchiveAfterDays and its prices', () => {
+    const bucket = one('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Status: 'Enabled',
+            ExpirationInDays: 730,
+            Transitions: [
+              { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+              { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 90 },
+            ],
+          },
+        ],
+      },
+    });
+    expect(bucket.size).toEqual({
+      expireAfterDays: 730,
+      infrequentAccessAfterDays: 30,
+      deepArchiveAfterDays: 90,
+      versioned: 0,
+    });
+    expect(priceKeys(bucket)).toEqual(
+      expect.arrayContaining(['s3.deepArchiveGbMonth', 's3.transitionToDeepArchivePerThousand']),
+    );
   });
 
   it('gives a log group kept forever no retentionDays', () => {
