@@ -68,13 +68,13 @@ export function monthContext(input: MonthlyCostInput): RuleContext {
   return { ...context, invocationsByComponent: invocationsByComponent(functions, context) };
 }
 
-/** The bill for one month at a load, one line per priced item, grouped by component. */
-export function monthlyCost(input: MonthlyCostInput): CostLine[] {
+/** The month's lines of each resource of the inventory, in its order (none for one marked free). */
+export function linesByResource(input: MonthlyCostInput): (readonly CostLine[])[] {
   const context = monthContext(input);
   const priced = input.inventory
     .map((resource, index) => ({ resource, index }))
     .filter(({ resource }) => isPriced(resource));
-  const linesOf: (readonly CostLine[])[] = [];
+  const linesOf: (readonly CostLine[])[] = input.inventory.map(() => []);
   for (const type of new Set(priced.map(({ resource }) => resource.type))) {
     const rule = ruleFor(type);
     if (rule === undefined) continue;
@@ -87,6 +87,15 @@ export function monthlyCost(input: MonthlyCostInput): CostLine[] {
       linesOf[index] = lines[i] ?? [];
     });
   }
+  return linesOf;
+}
+
+/** The bill for one month at a load, one line per priced item, grouped by component. */
+export function monthlyCost(input: MonthlyCostInput): CostLine[] {
+  const linesOf = linesByResource(input);
+  const priced = input.inventory
+    .map((resource, index) => ({ resource, index }))
+    .filter(({ resource }) => isPriced(resource));
   const last = priced.filter(({ resource }) => LINES_LAST.has(resource.type));
   const lines = [...priced.filter((p) => !last.includes(p)), ...last].flatMap(
     ({ index }) => linesOf[index] ?? [],
