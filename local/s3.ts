@@ -1,7 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import {
   BucketAlreadyExists,
   BucketAlreadyOwnedByYou,
@@ -13,22 +11,6 @@ import { LOCAL_AWS, type LocalService, localService } from './local-aws.js';
 
 /** The S3 API on loopback, and its client. */
 export type LocalS3 = LocalService<S3Client>;
-
-/** The part of s3rver 3.7 this module uses; the package ships no types. */
-interface S3rverServer {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  readonly httpServer?: Server;
-}
-type S3rverConstructor = new (options: {
-  address: string;
-  port: number;
-  directory: string;
-  silent: boolean;
-}) => S3rverServer;
-
-const require = createRequire(import.meta.url);
-const S3rver = require('s3rver') as S3rverConstructor;
 
 /** s3rver knows one access key and answers InvalidAccessKeyId to any other. */
 const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
@@ -51,20 +33,32 @@ export function localS3Client(endpoint: string): S3Client {
 
 /**
  * Starts the S3 API on loopback (s3rver), keeping buckets and objects as files under `path` so
- * they survive a restart. Port 0 picks a free port.
+ * they survive a restart. Port 0 picks a free port. It runs in a worker thread: the service is a
+ * separate machine in AWS, and here it must answer while the caller's thread is blocked, as the
+ * embedded ClickHouse blocks it reading its cold disk when it opens.
  */
 export async function startLocalS3(options: { path: string; port?: number }): Promise<LocalS3> {
   await mkdir(options.path, { recursive: true });
-  const server = new S3rver({
-    address: '127.0.0.1',
-    port: options.port ?? 0,
-    directory: options.path,
-    silent: true,
+  const worker = new Worker(new URL('./s3-worker.js', import.meta.url), {
+    workerData: { path: options.path, port: options.port ?? 0 },
   });
-  const { port } = await server.run();
+  const port = await new Promise<number>((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    const exited = (code: number) => reject(new Error(`the local S3 API stopped at start (exit ${code})`));
+    worker.once('error', failed);
+    worker.once('exit', exited);
+    worker.once('message', (message: { port?: number; error?: string }) => {
+      worker.off('error', failed);
+      worker.off('exit', exited);
+      if (message.port === undefined) reject(new Error(`the local S3 API did not start: ${message.error}`));
+      else resolve(message.port);
+    });
+  });
   return localService(port, localS3Client, async () => {
-    server.httpServer?.closeAllConnections();
-    await server.close();
+    const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()));
+    worker.postMessage('close');
+    await closed;
+    await worker.terminate();
   });
 }
 
