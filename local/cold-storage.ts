@@ -1,4 +1,9 @@
-import type { TableRetention } from '../clickhouse/retention.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { readWholeNumber, UsageError } from '../cli/flags.js';
+import { MAX_RETENTION_DAYS, rowsDays, type TableRetention } from '../clickhouse/retention.js';
+import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
 import { renderStorageConfig, STORAGE_NAMES } from '../lib/constructs/clickhouse/storage-config.js';
 import { TIERS } from '../lib/tiers.js';
 
@@ -39,6 +44,20 @@ export function localStorageConfig(s3Endpoint: string): string {
 }
 
 /**
+ * The embedded engine on `npm start`'s data directory (`<dataDir>/clickhouse`), with its cold
+ * volume on the local S3 API at `s3Endpoint`, which must be running (and answering from another
+ * thread: the engine reads the cold disk as it opens). Once `events` is on the tiered policy the
+ * engine cannot open the directory without it. The file is written at each open: the local S3
+ * API's port is new each time, and the cold disk names its objects relative to its endpoint, so
+ * the parts moved in an earlier run are found again.
+ */
+export async function openLocalClickHouse(dataDir: string, s3Endpoint: string): Promise<ClickHouseClient> {
+  const configFile = join(dataDir, 'clickhouse-storage.xml');
+  await writeFile(configFile, localStorageConfig(s3Endpoint));
+  return createClickHouseClient({ kind: 'embedded', path: join(dataDir, 'clickhouse'), configFile });
+}
+
+/**
  * The rendered policy with its hot volume named `default`. A table's storage policy can only be
  * changed to one holding every volume of its current one, by name, and the migrated tables are
  * on the `default` policy, whose one volume is `default`: with another name the engine refuses
@@ -49,4 +68,58 @@ export function withDefaultHotVolume(config: string): string {
   const hot: string = STORAGE_NAMES.hotVolume;
   if (hot === 'default') return config;
   return config.replaceAll(`<${hot}>`, '<default>').replaceAll(`</${hot}>`, '</default>');
+}
+
+/** `npm start`'s flags for the retention, each the field it sets. */
+export const RETENTION_FLAGS = {
+  'hot-days': 'hotDays',
+  'warm-days': 'warmDays',
+  'bodies-days': 'bodiesDays',
+  'minute-rollup-days': 'minuteRollupDays',
+  'hour-rollup-days': 'hourRollupDays',
+} as const satisfies Record<string, keyof TableRetention>;
+export type RetentionFlag = keyof typeof RETENTION_FLAGS;
+
+/**
+ * The retention the flags set, the rest from `defaults`; a UsageError naming the flag when one is
+ * not a whole number of days, or when the bodies would outlive their rows.
+ */
+export function retentionFromFlags(
+  flags: Readonly<Partial<Record<RetentionFlag, string>>>,
+  defaults: TableRetention = LOCAL_RETENTION,
+): TableRetention {
+  const retention: { -readonly [K in keyof TableRetention]: TableRetention[K] } = { ...defaults };
+  for (const [flag, field] of Object.entries(RETENTION_FLAGS) as [
+    RetentionFlag,
+    (typeof RETENTION_FLAGS)[RetentionFlag],
+  ][]) {
+    const text = flags[flag];
+    if (text === undefined) continue;
+    const min = field === 'minuteRollupDays' || field === 'hourRollupDays' ? 1 : 0;
+    const days = readWholeNumber(text, min, MAX_RETENTION_DAYS);
+    if (days === undefined) {
+      throw new UsageError(
+        `--${flag} must be a whole number of days from ${min} to ${MAX_RETENTION_DAYS}, got ${JSON.stringify(text)}`,
+      );
+    }
+    retention[field] = days;
+  }
+  const rows = rowsDays(retention);
+  if (rows < 1 || rows > MAX_RETENTION_DAYS) {
+    throw new UsageError(
+      `--hot-days + --warm-days must be from 1 to ${MAX_RETENTION_DAYS} days (rows are deleted then), got ${retention.hotDays} + ${retention.warmDays}`,
+    );
+  }
+  if (retention.bodiesDays > rows) {
+    throw new UsageError(
+      `--bodies-days ${retention.bodiesDays} must not exceed --hot-days + --warm-days (${rows}): bodies go with their rows`,
+    );
+  }
+  return retention;
+}
+
+/** One line on where rows go and when, for the startup log. */
+export function describeRetention(retention: TableRetention): string {
+  const hot = retention.hotDays ?? 0;
+  return `events hot ${hot} day${hot === 1 ? '' : 's'}, then cold (bucket ${LOCAL_COLD_STORAGE.bucket} on the local S3 API) until deleted at ${rowsDays(retention)} days; prompt and response emptied at ${retention.bodiesDays} days; rollups kept ${retention.minuteRollupDays} days (per minute) and ${retention.hourRollupDays} days (per hour)`;
 }

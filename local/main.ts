@@ -1,15 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { HELP_FLAG, parseFlags, stringFlags, UsageError } from '../cli/flags.js';
 import { shellWord } from '../cli/shell-word.js';
 import { onStopSignals } from '../cli/stop-signals.js';
 import { describeZodIssues } from '../functions/shared/zod-issues.js';
 import { NPM_START_DEFAULTS } from './api-target.js';
+import {
+  LOCAL_COLD_STORAGE,
+  LOCAL_RETENTION,
+  RETENTION_FLAGS,
+  type RetentionFlag,
+  retentionFromFlags,
+} from './cold-storage.js';
 import { READY_LINE, seconds, statusLine, stoppedLine } from './status-line.js';
 
 /**
  * `npm start`: EvalForge on one machine, with no AWS account. Settings come from the environment:
- * EVALFORGE_DATA_DIR (default ./.evalforge), PORT (default 8080), EVALFORGE_API_KEY (optional).
+ * EVALFORGE_DATA_DIR (default ./.evalforge), PORT (default 8080), EVALFORGE_API_KEY (optional);
+ * ClickHouse's retention from flags (`npm start -- --hot-days 0`).
  */
 const Env = z.object({
   EVALFORGE_DATA_DIR: z.string().min(1).default(NPM_START_DEFAULTS.dataDir),
@@ -25,11 +34,31 @@ const Env = z.object({
   EVALFORGE_STATUS_INTERVAL: z.coerce.number().min(1).default(10),
 });
 
+const USAGE = `usage: npm start [-- options]
+
+ClickHouse keeps events on its hot volume (the data directory), then on its cold volume (bucket
+${LOCAL_COLD_STORAGE.bucket} of the local S3 API), then deletes them. Defaults are tier 1's.
+  --hot-days N            days on the hot volume (default ${LOCAL_RETENTION.hotDays}; 0 moves every part at once)
+  --warm-days N           days on the cold volume after that (default ${LOCAL_RETENTION.warmDays})
+  --bodies-days N         days prompt and response are kept (default ${LOCAL_RETENTION.bodiesDays})
+  --minute-rollup-days N  days the per-minute rollup keeps (default ${LOCAL_RETENTION.minuteRollupDays})
+  --hour-rollup-days N    days the per-hour rollup keeps (default ${LOCAL_RETENTION.hourRollupDays})
+Environment: EVALFORGE_DATA_DIR, PORT, EVALFORGE_API_KEY, EVALFORGE_SHARDS, EVALFORGE_STATUS_INTERVAL.`;
+
 function log(line: string): void {
   console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 }
 
 async function main(): Promise<void> {
+  const { values: flags } = parseFlags({
+    options: { ...HELP_FLAG, ...stringFlags(...(Object.keys(RETENTION_FLAGS) as RetentionFlag[])) },
+    allowPositionals: false,
+  });
+  if (flags.help) {
+    console.log(USAGE);
+    return;
+  }
+  const retention = retentionFromFlags(flags);
   const parsed = Env.safeParse(process.env);
   if (!parsed.success) {
     throw new Error(describeZodIssues(parsed.error));
@@ -49,6 +78,7 @@ async function main(): Promise<void> {
     port: env.PORT,
     shards: env.EVALFORGE_SHARDS,
     apiKey: env.EVALFORGE_API_KEY,
+    retention,
     log,
   });
   const { url, devKey } = pipeline;
@@ -58,7 +88,8 @@ ${READY_LINE}.
   API (ingest + query)  ${url}      POST /v1/events · GET /v1/metrics?window=1h · GET /v1/health
   Local Kinesis API     ${pipeline.kinesisEndpoint}   stream evalforge-events
   Local S3 API          ${pipeline.s3Endpoint}   bucket evalforge-archive (raw archive)
-  ClickHouse            embedded, in ${pipeline.dataDir}/clickhouse
+  ClickHouse            embedded, in ${pipeline.dataDir}/clickhouse; parts older than ${pipeline.retention.hotDays ?? 0} days move to
+                        bucket ${pipeline.coldStorage.bucket} (${pipeline.coldStorage.prefix}) of the local S3 API
   Data directory        ${pipeline.dataDir}
 
 API key for project "${devKey.projectId}" (${devKey.source === 'new' ? 'created now' : devKey.source === 'env' ? 'from EVALFORGE_API_KEY' : 'from an earlier start'}), saved in ${devKey.file}:
@@ -108,6 +139,10 @@ Or send realistic traffic for a minute: npm run demo.   Ctrl-C stops, after load
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`evalforge: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     console.error(
       `evalforge: port ${process.env.PORT ?? 8080} is in use (another npm start?); stop that process or set PORT to a free port`,

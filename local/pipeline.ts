@@ -5,12 +5,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { ensurePrivateDir } from '../cli/private-dir.js';
 import { migrate } from '../clickhouse/migrate.js';
+import { applyRetention, type TableRetention } from '../clickhouse/retention.js';
 import type { LoadSummary } from '../functions/load/core.js';
 import { createLoaderHandler } from '../functions/load/handler.js';
 import { createQueryHandler } from '../functions/query/handler.js';
 import { CachedKeyStore } from '../functions/shared/auth/api-keys.js';
 import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
-import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
 import { QUERY_ROUTE_PREFIXES } from '../functions/shared/http.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,
@@ -22,6 +22,12 @@ import { kinesisPutRecords } from '../functions/validator/kinesis-put.js';
 import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import { type AlbServer, startAlbServer } from './alb-server.js';
 import { CheckpointStore } from './checkpoints.js';
+import {
+  describeRetention,
+  LOCAL_COLD_STORAGE,
+  LOCAL_RETENTION,
+  openLocalClickHouse,
+} from './cold-storage.js';
 import { DEV_KEY_FILE, type DevKey, ensureDevKey } from './dev-key.js';
 import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from './event-source.js';
 import { LocalFirehose } from './firehose.js';
@@ -61,6 +67,12 @@ export interface PipelineOptions {
   /** A key to use instead of the one in `<data dir>/dev-api-key` (EVALFORGE_API_KEY). */
   readonly apiKey?: string;
   /**
+   * How long ClickHouse keeps what, on its hot volume (the data directory) and its cold one (a
+   * bucket of the local S3 API), applied at each start.
+   * @default LOCAL_RETENTION (tier 1's)
+   */
+  readonly retention?: TableRetention;
+  /**
    * Ingest requests handled at once, as the validator's reserved concurrency; more are answered
    * 503 with Retry-After, so an overload costs neither memory nor the latency of what is taken.
    */
@@ -93,6 +105,10 @@ export interface Pipeline {
   readonly devKey: DevKey;
   readonly kinesisEndpoint: string;
   readonly s3Endpoint: string;
+  /** Where ClickHouse's cold parts go: a bucket and prefix of the local S3 API. */
+  readonly coldStorage: { readonly bucket: string; readonly prefix: string };
+  /** The retention applied at start. */
+  readonly retention: TableRetention;
   readonly clickhouse: ClickHouseClient;
   readonly s3: S3Client;
   stats(): PipelineStats;
@@ -125,17 +141,26 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
   };
 
   try {
-    const clickhouse = await createClickHouseClient({
-      kind: 'embedded',
-      path: join(dataDir, 'clickhouse'),
-    }).catch((error: unknown) => {
+    // First: ClickHouse's cold volume is a bucket of it.
+    const s3: LocalS3 = await startLocalS3({ path: join(dataDir, 's3') });
+    started.push(s3);
+    await ensureBucket(s3.client, LOCAL_NAMES.bucket);
+    await ensureBucket(s3.client, LOCAL_COLD_STORAGE.bucket);
+
+    const clickhouse = await openLocalClickHouse(dataDir, s3.endpoint).catch((error: unknown) => {
       throw new Error(
         `cannot open the embedded ClickHouse in ${join(dataDir, 'clickhouse')}: another EvalForge process is probably using ${dataDir} (one process per data directory); stop it, or set EVALFORGE_DATA_DIR to another directory (${(error as Error).message})`,
       );
     });
     started.push({ close: () => clickhouse.close() });
-    const applied = await migrate(clickhouse, { kind: 'single' });
+    const single = { kind: 'single' } as const;
+    const applied = await migrate(clickhouse, single);
     if (applied.applied.length > 0) log(`ClickHouse: applied migrations ${applied.applied.join(', ')}`);
+    const retention = options.retention ?? LOCAL_RETENTION;
+    const retained = await applyRetention(clickhouse, single, retention);
+    log(
+      `ClickHouse: ${retained.applied ? 'applied retention' : 'retention'}: ${describeRetention(retention)}`,
+    );
 
     const kinesis: LocalKinesis = await startLocalKinesis({ path: join(dataDir, 'kinesis') });
     started.push(kinesis);
@@ -149,10 +174,6 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         }),
       )
       .catch(() => undefined);
-
-    const s3: LocalS3 = await startLocalS3({ path: join(dataDir, 's3') });
-    started.push(s3);
-    await ensureBucket(s3.client, LOCAL_NAMES.bucket);
 
     const keyFile = new FileKeyStore(join(dataDir, 'keys.json'));
     const devKey = await ensureDevKey(keyFile, join(dataDir, DEV_KEY_FILE), options.apiKey, new Date());
@@ -289,6 +310,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       devKey,
       kinesisEndpoint: kinesis.endpoint,
       s3Endpoint: s3.endpoint,
+      coldStorage: { bucket: LOCAL_COLD_STORAGE.bucket, prefix: LOCAL_COLD_STORAGE.prefix },
+      retention,
       clickhouse,
       s3: s3.client,
       stats,

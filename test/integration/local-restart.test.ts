@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../cli/free-port.js';
+import { openLocalClickHouse } from '../../local/cold-storage.js';
 import { type EvalForgeProcess, startEvalForgeProcess } from '../../local/evalforge-process.js';
 import { eventGenerator } from '../../local/event-generator.js';
 import { LOCAL_NAMES } from '../../local/pipeline.js';
 import { startLocalS3 } from '../../local/s3.js';
 import { EvalForgeClient } from '../../sdk/index.js';
 import { archivedSpans } from '../helpers/archive.js';
-import { embeddedClickHouseAt, rows } from '../helpers/clickhouse.js';
+import { rows } from '../helpers/clickhouse.js';
 
 /**
  * `npm start` killed with SIGKILL while SDK clients are sending, then started again on the same
@@ -93,21 +94,21 @@ describe('npm start, killed under load', () => {
     second.child.kill('SIGINT');
     expect(await second.exited()).toBe(0);
 
-    const clickhouse = await embeddedClickHouseAt(join(dir, 'data', 'clickhouse'));
-    try {
-      const [counts] = await rows<{ events: number; distinct: number }>(
-        clickhouse.client,
-        'SELECT count() AS events, uniqExact(span_id) AS distinct FROM events',
-      );
-      expect(counts).toEqual({ events: 4_000, distinct: 4_000 });
-      const loaded = await rows<{ span_id: string }>(clickhouse.client, 'SELECT span_id FROM events');
-      expect(new Set(loaded.map((r) => r.span_id))).toEqual(spans);
-    } finally {
-      await clickhouse.close();
-    }
-
+    // The engine opens the data directory with its cold volume, on the local S3 API.
     const s3 = await startLocalS3({ path: join(dir, 'data', 's3') });
     try {
+      const clickhouse = await openLocalClickHouse(join(dir, 'data'), s3.endpoint);
+      try {
+        const [counts] = await rows<{ events: number; distinct: number }>(
+          clickhouse,
+          'SELECT count() AS events, uniqExact(span_id) AS distinct FROM events',
+        );
+        expect(counts).toEqual({ events: 4_000, distinct: 4_000 });
+        const loaded = await rows<{ span_id: string }>(clickhouse, 'SELECT span_id FROM events');
+        expect(new Set(loaded.map((r) => r.span_id))).toEqual(spans);
+      } finally {
+        await clickhouse.close();
+      }
       const archived = await archivedSpans(s3.client, LOCAL_NAMES.bucket);
       expect(new Set(archived.get('dev')?.keys())).toEqual(spans);
     } finally {
