@@ -14,6 +14,7 @@ import type { TemplateJson } from './inventory.js';
 import type { Load } from './load.js';
 import { HOURS_PER_MONTH, pricesFor, type RegionPrices } from './prices.js';
 import { ceilingLoad, tierCost } from './tier-cost.js';
+import type { VolumeName } from './volumes.js';
 
 /** Identical lines (same component, item, formula and price: e.g. three shards' instances) as one. */
 export interface ReportLine {
@@ -41,12 +42,35 @@ export interface TierReport {
   /** Every line of month 1, identical ones together, largest first. */
   readonly lines: readonly ReportLine[];
   readonly projection: readonly MonthTotal[];
+  /** The first month from which every month bills the same; `null` when something is kept forever. */
+  readonly steadyStateMonth: number | null;
+  /** That month's total. */
+  readonly steadyStateUsd: number | null;
+  /** The longest time, in days, storage accumulates for (the archive's expiry, the S3 disk's delete, …). */
+  readonly steadyStateHorizonDays: number | null;
+  /** Where the events are kept, hottest first: what each volume holds and its lines in month 1 and at steady state. */
+  readonly volumes: readonly VolumeReport[];
   readonly designDoc: {
     readonly usd: number;
     readonly listPriceUsd: number;
     readonly differenceUsd: number;
     readonly explanation: string;
   };
+}
+
+/** One volume's lines in a month, identical ones together, and their sum. */
+export interface VolumeMonth {
+  readonly monthlyUsd: number;
+  readonly lines: readonly ReportLine[];
+}
+
+/** A volume (hot: the data nodes' gp3; warm: their S3 disk; archive: the raw archive) in a tier's report. */
+export interface VolumeReport {
+  readonly volume: VolumeName;
+  readonly holds: string;
+  readonly month1: VolumeMonth;
+  /** `null` without a steady state. */
+  readonly steadyState: VolumeMonth | null;
 }
 
 /** The tier, its template and the load to report on. */
@@ -80,6 +104,10 @@ function groupLines(lines: readonly CostLine[]): ReportLine[] {
   return [...groups.values()].sort((a, b) => b.monthlyUsd - a.monthlyUsd);
 }
 
+function volumeMonth(lines: readonly CostLine[]): VolumeMonth {
+  return { monthlyUsd: lines.reduce((sum, l) => sum + l.monthlyUsd, 0), lines: groupLines(lines) };
+}
+
 /** Month-1 dollars by item across the tier (all EBS volumes together, …), largest first. */
 function byItem(lines: readonly CostLine[]): { item: string; monthlyUsd: number }[] {
   const items = new Map<string, number>();
@@ -93,7 +121,13 @@ function byItem(lines: readonly CostLine[]): { item: string; monthlyUsd: number 
 }
 
 /** Why our month-1 bill and the design document's figure differ, in words. */
-function explain(tier: TierId, lines: readonly CostLine[], total: number, month12: number | null): string {
+function explain(
+  tier: TierId,
+  lines: readonly CostLine[],
+  total: number,
+  month12: number | null,
+  steady: { readonly month: number; readonly total: number } | null,
+): string {
   const doc = DESIGN_DOC[tier];
   const list = designDocListPrice(tier);
   const parts = doc.items
@@ -110,7 +144,10 @@ function explain(tier: TierId, lines: readonly CostLine[], total: number, month1
   const growth =
     month12 === null
       ? ''
-      : ` Its storage figures ignore that the archive accumulates: ours reaches ${usd(month12)} in month 12.`;
+      : ` Its storage figures ignore that the archive accumulates: ours reaches ${usd(month12)} in month 12` +
+        (steady === null || steady.month <= 12
+          ? '.'
+          : ` and ${usd(steady.total)} from month ${steady.month} on, once the oldest writes leave every store.`);
   return (
     `The design document's ${usd0(doc.usd)} is ${relation} the list price of what it names: ${parts} = ` +
     `${usd(list)} a month at ${HOURS_PER_MONTH} h${unpriced}. It leaves out ${doc.leavesOut}, and assumes ` +
@@ -139,11 +176,20 @@ export function tierReport(input: TierReportInput): TierReport {
     })),
     lines: groupLines(cost.lines),
     projection: cost.projection,
+    steadyStateMonth: cost.steadyState?.month ?? null,
+    steadyStateUsd: cost.steadyState?.total ?? null,
+    steadyStateHorizonDays: cost.steadyState?.horizonDays ?? null,
+    volumes: cost.volumes.map((v) => ({
+      volume: v.volume,
+      holds: v.holds,
+      month1: volumeMonth(v.month1),
+      steadyState: v.steadyState === null ? null : volumeMonth(v.steadyState),
+    })),
     designDoc: {
       usd: DESIGN_DOC[tier].usd,
       listPriceUsd: designDocListPrice(tier),
       differenceUsd: cost.total - DESIGN_DOC[tier].usd,
-      explanation: explain(tier, cost.lines, cost.total, month12),
+      explanation: explain(tier, cost.lines, cost.total, month12, cost.steadyState),
     },
   };
 }

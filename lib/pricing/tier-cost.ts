@@ -8,7 +8,9 @@ import type { CostAssumptions } from './cost-assumptions.js';
 import type { CostLine } from './cost-line.js';
 import {
   costPerMillionEvents,
+  linesByResource,
   type MonthTotal,
+  monthContext,
   monthlyCost,
   projection,
   totalMonthlyUsd,
@@ -16,6 +18,8 @@ import {
 import { inventory, type TemplateJson } from './inventory.js';
 import type { Load } from './load.js';
 import { pricesFor, type RegionPrices } from './prices.js';
+import { steadyState } from './steady-state.js';
+import { type VolumeName, volumeLines } from './volumes.js';
 
 /** The load a tier is sized for: its ceiling, with the sizing assumptions' event and batch. */
 export function ceilingLoad(tier: TierId): Load {
@@ -55,6 +59,25 @@ export interface TierCost {
   readonly byComponent: Record<string, number>;
   /** Month-by-month totals as storage accumulates, month 1 first. */
   readonly projection: readonly MonthTotal[];
+  /**
+   * The first month from which every month bills the same (`lib/pricing/steady-state.ts`), its
+   * lines and total; `null` when something is kept forever.
+   */
+  readonly steadyState: {
+    readonly month: number;
+    /** The longest accumulation, in days, that decides the month. */
+    readonly horizonDays: number;
+    readonly lines: readonly CostLine[];
+    readonly total: number;
+  } | null;
+  /** Each volume (hot, warm, archive) the template has: what it holds, its lines in month 1 and at steady state. */
+  readonly volumes: readonly {
+    readonly volume: VolumeName;
+    readonly holds: string;
+    readonly month1: readonly CostLine[];
+    /** `null` without a steady state. */
+    readonly steadyState: readonly CostLine[] | null;
+  }[];
 }
 
 /** What a tier costs a month at a load (by default its ceiling), line by line and by component. */
@@ -63,7 +86,14 @@ export function tierCost(input: TierCostInput): TierCost {
   const load = input.load ?? ceilingLoad(tier);
   const prices = input.prices ?? pricesFor('us-east-1');
   const resources = inventory(input.template);
-  const lines = monthlyCost({ inventory: resources, load, prices, month: 1, assumptions });
+  const month1 = { inventory: resources, load, prices, month: 1, assumptions };
+  const lines = monthlyCost(month1);
+  const steady = steadyState(resources, load, prices, assumptions);
+  const steadyInput = steady && { ...month1, month: steady.month };
+  const steadyLines = steadyInput && monthlyCost(steadyInput);
+  const context = monthContext(month1);
+  const volumesMonth1 = volumeLines(resources, linesByResource(month1), context);
+  const volumesSteady = steadyInput && volumeLines(resources, linesByResource(steadyInput), context);
   const byComponent: Record<string, number> = {};
   for (const line of lines)
     byComponent[line.component] = (byComponent[line.component] ?? 0) + line.monthlyUsd;
@@ -75,5 +105,13 @@ export function tierCost(input: TierCostInput): TierCost {
     perMillion: load.eventsPerSec > 0 ? costPerMillionEvents(lines, load) : Number.NaN,
     byComponent,
     projection: projection(resources, load, prices, months, assumptions),
+    steadyState:
+      steady && steadyLines ? { ...steady, lines: steadyLines, total: totalMonthlyUsd(steadyLines) } : null,
+    volumes: volumesMonth1.map((v, i) => ({
+      volume: v.volume,
+      holds: v.holds,
+      month1: v.lines,
+      steadyState: volumesSteady?.[i]?.lines ?? null,
+    })),
   };
 }

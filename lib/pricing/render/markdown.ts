@@ -2,7 +2,7 @@ import { SIZING_ASSUMPTIONS } from '../../tiers.js';
 import { COST_ASSUMPTIONS } from '../cost-assumptions.js';
 import { describeLoad, num, pct, perMillion, usd, usd0 } from '../format.js';
 import { HOURS_PER_MONTH } from '../prices.js';
-import type { Sensitivity, TierReport } from '../report.js';
+import type { Sensitivity, TierReport, VolumeMonth } from '../report.js';
 import { lineLabel, mainLines } from './main-lines.js';
 import { summaryTable } from './summary-table.js';
 import { markdownTable } from './tables.js';
@@ -24,14 +24,14 @@ export function renderMarkdown(
     '',
     '## Summary',
     '',
-    summaryTable(reports, { money: usd, perMillionHead: 'Per million events (month 1)' }),
+    summaryTable(reports, { money: usd, perMillionHead: 'Per million events (month 1)', steadyState: true }),
     '',
     '## Assumptions',
     '',
     `- Each tier at its ceiling: ${reports.map((r) => `tier ${r.tier} ${num(r.load.eventsPerSec)}`).join(', ')} events/s.`,
     `- Events of ${num(SIZING_ASSUMPTIONS.eventBytes)} B (the design document's 5.3 KB), sent ${SIZING_ASSUMPTIONS.eventsPerRequest} to a request (the SDK's batch), gzip ${SIZING_ASSUMPTIONS.gzipRatio}:1 (measured; the design document assumes 5:1).`,
     `- A month is ${HOURS_PER_MONTH} h; on-demand list prices, no free tiers, no savings plans or reserved instances.`,
-    '- Storage accumulates: month N bills the archive as it stands in month N, through its lifecycle classes (Standard-IA after 30 days, Glacier after 90, deleted after 730).',
+    "- Storage accumulates: month N bills the archive and the ClickHouse nodes' S3 disk as they stand in month N, the archive through its lifecycle classes and the S3 disk by the age of its rows (each tier's volumes table says what they hold). From the steady-state month on, the oldest writes have left every store (the archive's expiry, the S3 disk's delete, log groups' retention), and every month bills the same.",
     ...Object.entries(COST_ASSUMPTIONS).map(([key, value]) => `- \`${key}\`: ${num(value, 4)}.`),
     '',
   ];
@@ -62,12 +62,9 @@ export function renderMarkdown(
       '',
       'As storage accumulates:',
       '',
-      markdownTable(
-        ['Month', ...r.projection.map((m) => String(m.month))],
-        [['Total', ...r.projection.map((m) => usd0(m.totalUsd))]],
-        r.projection.map((_, i) => i + 1),
-      ),
+      projectionTable(r),
       '',
+      ...volumesTable(r),
       `Design document: ${usd0(r.designDoc.usd)}. ${r.designDoc.explanation}`,
       '',
     );
@@ -94,4 +91,39 @@ export function renderMarkdown(
     '',
   );
   return out.join('\n');
+}
+
+/** The months of the projection, and the steady-state month beside them when it comes later. */
+function projectionTable(r: TierReport): string {
+  const last = r.projection[r.projection.length - 1]?.month ?? 0;
+  const steady =
+    r.steadyStateMonth !== null && r.steadyStateUsd !== null && r.steadyStateMonth > last
+      ? [{ head: `Steady (month ${r.steadyStateMonth})`, usd: r.steadyStateUsd }]
+      : [];
+  const cells = [...r.projection.map((m) => ({ head: String(m.month), usd: m.totalUsd })), ...steady];
+  return markdownTable(
+    ['Month', ...cells.map((c) => c.head)],
+    [['Total', ...cells.map((c) => usd0(c.usd))]],
+    cells.map((_, i) => i + 1),
+  );
+}
+
+/** A volume's month: its lines' sum. */
+const volumeCell = (month: VolumeMonth | null): string => (month === null ? '–' : usd0(month.monthlyUsd));
+
+/** Each volume: what it holds, and what it costs in month 1 and at steady state. */
+function volumesTable(r: TierReport): string[] {
+  if (r.volumes.length === 0) return [];
+  const steadyHead =
+    r.steadyStateMonth === null ? 'Steady state' : `Steady state (month ${r.steadyStateMonth})`;
+  return [
+    'Where the events are kept:',
+    '',
+    markdownTable(
+      ['Volume', 'Holds', 'Month 1', steadyHead],
+      r.volumes.map((v) => [v.volume, v.holds, volumeCell(v.month1), volumeCell(v.steadyState)]),
+      [],
+    ),
+    '',
+  ];
 }

@@ -3,24 +3,41 @@ import type { TierReport } from '../report.js';
 import { markdownTable } from './tables.js';
 
 /**
- * The tiers side by side: ceiling, month-1 and month-12 totals, the cost per million events and the
- * design document's figure. docs/cost-report.md opens with it; the README shows it in whole dollars.
+ * The tiers side by side: ceiling, month-1 and month-12 totals (and, with `steadyState`, the
+ * steady-state month and its total), the cost per million events and the design document's figure.
+ * docs/cost-report.md opens with it; the README shows it in whole dollars.
  */
 export function summaryTable(
   reports: readonly TierReport[],
-  { money, perMillionHead }: { readonly money: (usd: number) => string; readonly perMillionHead: string },
+  {
+    money,
+    perMillionHead,
+    steadyState = false,
+  }: {
+    readonly money: (usd: number) => string;
+    readonly perMillionHead: string;
+    readonly steadyState?: boolean;
+  },
 ): string {
+  const steady = (r: TierReport): string[] => {
+    if (!steadyState) return [];
+    return r.steadyStateMonth === null || r.steadyStateUsd === null
+      ? ['–', '–']
+      : [String(r.steadyStateMonth), money(r.steadyStateUsd)];
+  };
+  const head = steadyState ? ['Steady-state month', 'Steady state'] : [];
   return markdownTable(
-    ['Tier', 'Ceiling (events/s)', 'Month 1', 'Month 12', perMillionHead, 'Design document'],
+    ['Tier', 'Ceiling (events/s)', 'Month 1', 'Month 12', ...head, perMillionHead, 'Design document'],
     reports.map((r) => [
       String(r.tier),
       num(r.load.eventsPerSec),
       money(r.totalUsd),
       r.month12Usd === null ? '–' : money(r.month12Usd),
+      ...steady(r),
       perMillion(r.perMillionUsd),
       usd0(r.designDoc.usd),
     ]),
-    [1, 2, 3, 4, 5],
+    steadyState ? [1, 2, 3, 4, 5, 6, 7] : [1, 2, 3, 4, 5],
   );
 }
 

@@ -30,6 +30,11 @@ export function renderText(reports: readonly TierReport[]): string {
       `total, month 1:           ${usd(r.totalUsd)}`,
       `per million events:       ${perMillion(r.perMillionUsd)}`,
       `projection (storage accumulates): ${r.projection.map((m) => `m${m.month} ${usd0(m.totalUsd)}`).join(', ')}`,
+      `steady state:             ${r.steadyStateMonth === null || r.steadyStateUsd === null ? 'none (something is kept forever)' : `month ${r.steadyStateMonth}, ${usd0(r.steadyStateUsd)}`}`,
+      ...r.volumes.map(
+        (v) =>
+          `  ${`${v.volume}:`.padEnd(9)}${usd0(v.month1.monthlyUsd)} in month 1, ${v.steadyState === null ? '–' : usd0(v.steadyState.monthlyUsd)} at steady state: ${v.holds}`,
+      ),
       `design document:          ${usd0(r.designDoc.usd)}`,
       `  ${r.designDoc.explanation}`,
       '',

@@ -176,8 +176,12 @@ describe('the command line', () => {
         'name',
         'perMillionUsd',
         'projection',
+        'steadyStateHorizonDays',
+        'steadyStateMonth',
+        'steadyStateUsd',
         'tier',
         'totalUsd',
+        'volumes',
       ].sort(),
     );
     expect(tier?.projection).toHaveLength(3);
@@ -186,6 +190,39 @@ describe('the command line', () => {
       tier?.lines.reduce((sum, l) => sum + l.monthlyUsd, 0) ?? Number.NaN,
       6,
     );
+  });
+
+  it("gives in JSON each tier's steady-state month and total, and its volumes' lines at month 1 and at steady state", () => {
+    let out = '';
+    expect(main(['--json', '--no-write'], (t) => (out += t), templateOf)).toBe(0);
+    const parsed = JSON.parse(out) as { tiers: TierReport[] };
+    for (const tier of parsed.tiers) {
+      // Every tier's archive expires at 730 days, the longest horizon: 730 ÷ 30.4167 = 24 months.
+      expect(tier).toMatchObject({ steadyStateMonth: 25, steadyStateHorizonDays: 730 });
+      expect(tier.steadyStateUsd).toBeGreaterThan(tier.month12Usd ?? Number.POSITIVE_INFINITY);
+      expect(tier.volumes.map((v) => v.volume)).toEqual(['hot', 'warm', 'archive']);
+      for (const v of tier.volumes) {
+        expect(v).toEqual({
+          volume: v.volume,
+          holds: expect.any(String),
+          month1: { monthlyUsd: expect.any(Number), lines: expect.any(Array) },
+          steadyState: { monthlyUsd: expect.any(Number), lines: expect.any(Array) },
+        });
+        expect(v.month1.lines[0]).toEqual(
+          expect.objectContaining({
+            item: expect.any(String),
+            formula: expect.any(String),
+            monthlyUsd: expect.any(Number),
+          }),
+        );
+      }
+      const [hot, warm, archive] = tier.volumes;
+      expect(hot?.month1.lines.map((l) => l.item)).toContain('EBS gp3 storage');
+      expect(warm?.steadyState?.lines.map((l) => l.item)).toEqual(
+        expect.arrayContaining(['S3 disk storage (S3 Standard)', 'S3 disk PUTs', 'S3 disk GETs']),
+      );
+      expect(archive?.steadyState?.lines.map((l) => l.item)).toContain('S3 Glacier Deep Archive storage');
+    }
   });
 
   it("prints the README's table with --readme-table, whatever the other flags", () => {

@@ -58,6 +58,50 @@ describe('tierReport', () => {
     expect(text).toContain('= $129.79 a month at 730 h');
     expect(text).toContain(`its largest lines: ${report.lines[0]?.item}`);
     expect(text).toContain('ours reaches');
+    expect(text).toMatch(/and \$[\d,.]+ from month 25 on, once the oldest writes leave every store\.$/);
+  });
+});
+
+describe('tierReport: steady state and volumes', () => {
+  it('gives the steady-state month (the archive expires at 730 days: month 25) and its total', () => {
+    const long = tierReport({ tier: 1, template: SMALL_TEMPLATE, months: 26 });
+    expect(report).toMatchObject({ steadyStateMonth: 25, steadyStateHorizonDays: 730 });
+    expect(report.steadyStateUsd).toBeCloseTo(long.projection[24]?.totalUsd ?? 0, 6);
+    expect(long.projection[25]?.totalUsd).toBeCloseTo(report.steadyStateUsd ?? 0, 6);
+    expect(report.steadyStateUsd).toBeGreaterThan(report.month12Usd ?? Number.POSITIVE_INFINITY);
+  });
+
+  it('lists the hot, warm and archive volumes, each with its lines in month 1 and at steady state', () => {
+    expect(report.volumes.map((v) => v.volume)).toEqual(['hot', 'warm', 'archive']);
+    const [hot, warm, archive] = report.volumes;
+    expect(hot?.month1.lines.map((l) => [l.item, l.count])).toEqual([['EBS gp3 storage', 2]]);
+    // 2 × 2,000 GiB at $0.08.
+    expect(hot?.steadyState?.monthlyUsd).toBeCloseTo(320, 9);
+    expect(hot?.holds).toMatch(/^2 × 2,000 GiB gp3: rows for 2–/);
+    expect(warm?.month1.lines.map((l) => l.item)).toEqual(
+      expect.arrayContaining(['S3 disk storage (S3 Standard)', 'S3 disk PUTs', 'S3 disk GETs']),
+    );
+    expect(warm?.holds).toMatch(/^rows aged 2–90 d \(bodies to 7 d\)/);
+    expect(archive?.holds).toBe(
+      'every event as sent (gzip): Standard to 30 d, Standard-IA to 90 d, Glacier Deep Archive to 730 d',
+    );
+    expect(archive?.month1.lines.some((l) => l.item.includes('Deep Archive'))).toBe(false);
+    expect(archive?.steadyState?.lines.map((l) => l.item)).toEqual(
+      expect.arrayContaining(['S3 Glacier Deep Archive storage', 'S3 transitions to Glacier Deep Archive']),
+    );
+    for (const v of report.volumes) {
+      for (const month of [v.month1, v.steadyState]) {
+        expect(month?.monthlyUsd).toBeCloseTo(sum(month?.lines.map((l) => l.monthlyUsd) ?? []), 9);
+      }
+    }
+  });
+
+  it("bills the volumes' month-1 lines among the tier's", () => {
+    const volumeUsd = sum(report.volumes.map((v) => v.month1.monthlyUsd));
+    const analyticsAndArchive = sum(
+      report.lines.filter((l) => /^(EBS gp3|S3 )/.test(l.item)).map((l) => l.monthlyUsd),
+    );
+    expect(volumeUsd).toBeCloseTo(analyticsAndArchive, 9);
   });
 });
 

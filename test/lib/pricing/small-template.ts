@@ -2,7 +2,7 @@
  * A hand-built template with a few resources of each priced kind, tagged as the stack tags them:
  * fast to price at any tier's ceiling, for the report and renderer tests (no synthesis).
  */
-import { COST_TAGS } from '../../../lib/pricing/cost-tags.js';
+import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from '../../../lib/pricing/cost-tags.js';
 import type { TemplateJson } from '../../../lib/pricing/inventory.js';
 
 const tags = (component: string) => [{ Key: COST_TAGS.component, Value: component }];
@@ -42,7 +42,7 @@ export const SMALL_TEMPLATE: TemplateJson = {
               ExpirationInDays: 730,
               Transitions: [
                 { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
-                { StorageClass: 'GLACIER', TransitionInDays: 90 },
+                { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 90 },
               ],
             },
           ],
@@ -52,5 +52,34 @@ export const SMALL_TEMPLATE: TemplateJson = {
     },
     Node1: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'c5.xlarge', Tags: tags('analytics') } },
     Node2: { Type: 'AWS::EC2::Instance', Properties: { InstanceType: 'c5.xlarge', Tags: tags('analytics') } },
+    // Each node's data volume (the hot volume): two shards of one replica.
+    ClickHouseShard1Replica1Data: {
+      Type: 'AWS::EC2::Volume',
+      Properties: { VolumeType: 'gp3', Size: 2_000, Tags: tags('analytics') },
+    },
+    ClickHouseShard2Replica1Data: {
+      Type: 'AWS::EC2::Volume',
+      Properties: { VolumeType: 'gp3', Size: 2_000, Tags: tags('analytics') },
+    },
+    // Their S3 disk (the warm volume), and the retention the migrations resource applies.
+    ColdBucket: {
+      Type: 'AWS::S3::Bucket',
+      Properties: {
+        Tags: [...tags('analytics'), { Key: COST_TAGS.workload, Value: CLICKHOUSE_COLD_WORKLOAD }],
+      },
+    },
+    Migrations: {
+      Type: 'Custom::ClickHouseMigrations',
+      Properties: {
+        Retention: {
+          HotDays: '2',
+          WarmDays: '88',
+          BodiesDays: '7',
+          MinuteRollupDays: '35',
+          HourRollupDays: '400',
+          TtlMergeTimeoutSec: '1800',
+        },
+      },
+    },
   },
 };

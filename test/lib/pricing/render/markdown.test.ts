@@ -29,9 +29,24 @@ describe('renderMarkdown', () => {
     }
   });
 
-  it("gives each tier's summary row its ceiling and the design document's figure", () => {
-    expect(markdown).toMatch(/\n\| 1 \| 1,000 \| \$[\d,.]+ \| \$[\d,.]+ \| \$[\d.]+ \| \$98 \|\n/);
-    expect(markdown).toMatch(/\n\| 4 \| 200,000 \| \$[\d,.]+ \| \$[\d,.]+ \| \$[\d.]+ \| \$28,450 \|\n/);
+  it("gives each tier's summary row its ceiling, the steady-state month beside month 12, and the design document's figure", () => {
+    expect(markdown).toContain(
+      '| Tier | Ceiling (events/s) | Month 1 | Month 12 | Steady-state month | Steady state | Per million events (month 1) | Design document |',
+    );
+    expect(markdown).toMatch(
+      /\n\| 1 \| 1,000 \| \$[\d,.]+ \| \$[\d,.]+ \| 25 \| \$[\d,.]+ \| \$[\d.]+ \| \$98 \|\n/,
+    );
+    expect(markdown).toMatch(
+      /\n\| 4 \| 200,000 \| \$[\d,.]+ \| \$[\d,.]+ \| 25 \| \$[\d,.]+ \| \$[\d.]+ \| \$28,450 \|\n/,
+    );
+  });
+
+  it("puts the steady-state month after each tier's projection, and a table of its volumes", () => {
+    expect(markdown).toMatch(/\n\| Month \| 1 \| 2 \|[^\n]*\| 12 \| Steady \(month 25\) \|\n/);
+    expect(markdown).toContain('| Volume | Holds | Month 1 | Steady state (month 25) |');
+    for (const volume of ['hot', 'warm', 'archive']) {
+      expect(markdown).toMatch(new RegExp(`\\n\\| ${volume} \\| [^|]+ \\| \\$[\\d,]+ \\| \\$[\\d,]+ \\|\\n`));
+    }
   });
 
   it('compares each sensitivity row with the baseline', () => {

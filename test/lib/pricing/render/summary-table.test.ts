@@ -16,6 +16,23 @@ describe('the summary table', () => {
     expect(rows[5]).toMatch(/^\| 4 \| 200,000 \| \$[\d,]+ \| \$[\d,]+ \| \$\d+\.\d{4} \| \$28,450 \|$/);
   });
 
+  it('adds the steady-state month and its total beside month 12 when asked, and the README keeps its columns', () => {
+    const [first] = SMALL_REPORTS;
+    if (first === undefined) throw new Error('no report');
+    const rows = summaryTable([first], {
+      money: usd,
+      perMillionHead: 'Per million',
+      steadyState: true,
+    }).split('\n');
+    expect(rows[0]).toBe(
+      '| Tier | Ceiling (events/s) | Month 1 | Month 12 | Steady-state month | Steady state | Per million | Design document |',
+    );
+    expect(rows[2]).toMatch(
+      /^\| 1 \| 1,000 \| \$[\d,.]+ \| \$[\d,.]+ \| 25 \| \$[\d,.]+ \| \$\d+\.\d{4} \| \$98 \|$/,
+    );
+    expect(renderReadmeTable([first])).not.toContain('Steady');
+  });
+
   it('shows no month 12 for a shorter projection', () => {
     const short = tierReport({ tier: 2, template: SMALL_TEMPLATE, months: 3 });
     expect(renderReadmeTable([short]).split('\n')[2]).toMatch(/^\| 2 \| 10,000 \| \$[\d,]+ \| – \|/);

@@ -16,6 +16,8 @@ describe('renderText', () => {
     expect(text).toContain('per million events:       $');
     expect(text).toContain('projection (storage accumulates): m1 $');
     expect(text).toContain('design document:          $98');
+    expect(text).toMatch(/\nsteady state: {13}month 25, \$[\d,]+\n/);
+    expect(text).toMatch(/\n {2}archive: \$[\d,]+ in month 1, \$[\d,]+ at steady state: every event as sent/);
     expect(text.endsWith('\n')).toBe(true);
   });
 
