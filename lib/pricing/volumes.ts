@@ -40,8 +40,10 @@ export function volumeHolds(
   switch (volume) {
     case 'hot': {
       const gib = resources[0] === undefined ? 0 : sizeNumber(resources[0], 'volumeGiB');
+      const window = num(s.hotWindowDays, 1);
+      const days = window === num(r.hotDays, 1) ? window : `${r.hotDays}–${window}`;
       return (
-        `${resources.length} × ${num(gib)} GiB gp3: rows for ${r.hotDays}–${num(s.hotWindowDays, 1)} d (a part moves ` +
+        `${resources.length} × ${num(gib)} GiB gp3: rows for ${days} d (a part moves ` +
         `when its newest row is ${r.hotDays} d old), ${num(s.hotRowBytes / GiB, 0)} GiB per node, beside the S3 disk's cache and the rollups`
       );
     }
