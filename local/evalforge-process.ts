@@ -21,6 +21,8 @@ export interface EvalForgeProcess {
 export async function startEvalForgeProcess(options: {
   readonly dataDir: string;
   readonly port: number;
+  /** `npm start`'s flags, e.g. `['--hot-days', '0']`. @default - none */
+  readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
   /**
@@ -30,7 +32,7 @@ export async function startEvalForgeProcess(options: {
    */
   readonly ownProcessGroup?: boolean;
 }): Promise<EvalForgeProcess> {
-  const child = spawnTypeScript('local/main.ts', [], {
+  const child = spawnTypeScript('local/main.ts', options.args ?? [], {
     cwd: ROOT,
     env: { ...process.env, ...options.env, EVALFORGE_DATA_DIR: options.dataDir, PORT: String(options.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
