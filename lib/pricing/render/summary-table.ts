@@ -41,6 +41,6 @@ export function summaryTable(
   );
 }
 
-/** The README's cost table. */
+/** The README's cost table: with the steady state, the month FinOps budgets for once storage stops growing. */
 export const renderReadmeTable = (reports: readonly TierReport[]): string =>
-  summaryTable(reports, { money: usd0, perMillionHead: 'Per million events' });
+  summaryTable(reports, { money: usd0, perMillionHead: 'Per million events', steadyState: true });

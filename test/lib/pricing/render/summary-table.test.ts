@@ -6,17 +6,19 @@ import { SMALL_TEMPLATE } from '../small-template.js';
 import { SMALL_REPORTS } from './small-reports.js';
 
 describe('the summary table', () => {
-  it("gives each tier a row: ceiling, months 1 and 12, per million, the design document's figure", () => {
+  it("gives each tier a row: ceiling, months 1 and 12, the steady state, per million, the design document's figure", () => {
     const rows = renderReadmeTable(SMALL_REPORTS).split('\n');
     expect(rows.slice(0, 2)).toEqual([
-      '| Tier | Ceiling (events/s) | Month 1 | Month 12 | Per million events | Design document |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      '| Tier | Ceiling (events/s) | Month 1 | Month 12 | Steady-state month | Steady state | Per million events | Design document |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ]);
     expect(rows.slice(2).map((row) => row.split(' | ')[0])).toEqual(['| 1', '| 2', '| 3', '| 4']);
-    expect(rows[5]).toMatch(/^\| 4 \| 200,000 \| \$[\d,]+ \| \$[\d,]+ \| \$\d+\.\d{4} \| \$28,450 \|$/);
+    expect(rows[5]).toMatch(
+      /^\| 4 \| 200,000 \| \$[\d,]+ \| \$[\d,]+ \| 25 \| \$[\d,]+ \| \$\d+\.\d{4} \| \$28,450 \|$/,
+    );
   });
 
-  it('adds the steady-state month and its total beside month 12 when asked, and the README keeps its columns', () => {
+  it('adds the steady-state month and its total beside month 12 when asked', () => {
     const [first] = SMALL_REPORTS;
     if (first === undefined) throw new Error('no report');
     const rows = summaryTable([first], {
@@ -30,7 +32,7 @@ describe('the summary table', () => {
     expect(rows[2]).toMatch(
       /^\| 1 \| 1,000 \| \$[\d,.]+ \| \$[\d,.]+ \| 25 \| \$[\d,.]+ \| \$\d+\.\d{4} \| \$98 \|$/,
     );
-    expect(renderReadmeTable([first])).not.toContain('Steady');
+    expect(summaryTable([first], { money: usd, perMillionHead: 'Per million' })).not.toContain('Steady');
   });
 
   it('shows no month 12 for a shorter projection', () => {
