@@ -4,7 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { readWholeNumber, UsageError } from '../cli/flags.js';
 import { MAX_RETENTION_DAYS, rowsDays, type TableRetention } from '../clickhouse/retention.js';
 import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
-import { renderStorageConfig, STORAGE_NAMES } from '../lib/constructs/clickhouse/storage-config.js';
+import { renderStorageConfig } from '../lib/constructs/clickhouse/storage-config.js';
 import { TIERS } from '../lib/tiers.js';
 
 /**
@@ -33,14 +33,13 @@ export const LOCAL_RETENTION: TableRetention = (() => {
  */
 export function localStorageConfig(s3Endpoint: string): string {
   const { bucket, prefix, cachePath, cacheMaxSizeBytes } = LOCAL_COLD_STORAGE;
-  const rendered = renderStorageConfig({
+  return renderStorageConfig({
     endpoint: `${s3Endpoint}/${bucket}/${prefix}`,
     region: 'us-east-1',
     credentials: { source: 'keys', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     cachePath,
     cacheMaxSizeBytes,
   });
-  return withDefaultHotVolume(rendered);
 }
 
 /**
@@ -55,19 +54,6 @@ export async function openLocalClickHouse(dataDir: string, s3Endpoint: string): 
   const configFile = join(dataDir, 'clickhouse-storage.xml');
   await writeFile(configFile, localStorageConfig(s3Endpoint));
   return createClickHouseClient({ kind: 'embedded', path: join(dataDir, 'clickhouse'), configFile });
-}
-
-/**
- * The rendered policy with its hot volume named `default`. A table's storage policy can only be
- * changed to one holding every volume of its current one, by name, and the migrated tables are
- * on the `default` policy, whose one volume is `default`: with another name the engine refuses
- * `MODIFY SETTING storage_policy` ("New storage policy `tiered` shall contain volumes of the old
- * storage policy `default`"). A no-op once storage-config.ts names its hot volume `default`.
- */
-export function withDefaultHotVolume(config: string): string {
-  const hot: string = STORAGE_NAMES.hotVolume;
-  if (hot === 'default') return config;
-  return config.replaceAll(`<${hot}>`, '<default>').replaceAll(`</${hot}>`, '</default>');
 }
 
 /** `npm start`'s flags for the retention, each the field it sets. */

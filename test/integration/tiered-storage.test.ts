@@ -5,7 +5,6 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWithParent, spawnTypeScript } from '../../cli/typescript-process.js';
 import { renderStorageConfig, STORAGE_NAMES } from '../../lib/constructs/clickhouse/storage-config.js';
-import { withDefaultHotVolume } from '../../local/cold-storage.js';
 import { ensureBucket, type LocalS3, startLocalS3 } from '../../local/s3.js';
 import type { FillReport, ReopenReport } from './tiered-storage-engine.js';
 
@@ -65,7 +64,7 @@ beforeAll(async () => {
     cachePath: 'cold/',
     cacheMaxSizeBytes: 64 * 1024 ** 2,
   });
-  await writeFile(join(dir, 'storage.xml'), withDefaultHotVolume(config));
+  await writeFile(join(dir, 'storage.xml'), config);
   const now = Date.now();
   fill = await engine<FillReport>('fill', now);
   objectsAfterFill = await coldObjects();

@@ -9,8 +9,13 @@ export class StorageConfigError extends Error {
 export const STORAGE_NAMES = {
   /** The policy a table names in `SETTINGS storage_policy = …`. */
   policy: 'tiered',
-  /** The first volume: the `default` disk, on the node's gp3 data volume. */
-  hotVolume: 'hot',
+  /**
+   * The first volume: the `default` disk, on the node's gp3 data volume. Named `default` because a
+   * table's policy may only change to one holding every volume of its current one, by name: the
+   * migrated tables are on the `default` policy, whose one volume is `default`, and with any other
+   * name ClickHouse refuses `MODIFY SETTING storage_policy = 'tiered'`.
+   */
+  hotVolume: 'default',
   /** The second volume: the S3 disk behind its local cache. */
   coldVolume: 'cold',
   /** The S3 disk itself. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TIERED_STORAGE } from '../../../../clickhouse/retention.js';
 import {
   DEFAULT_MOVE_FACTOR,
   renderStorageConfig,
@@ -48,7 +49,7 @@ describe('renderStorageConfig', () => {
     expect(inside(xml, STORAGE_NAMES.hotVolume, 'disk')).toBe('default');
     const volumes = /<volumes>([\s\S]*)<\/volumes>/.exec(xml)?.[1] ?? '';
     expect([...volumes.matchAll(/<(\w+)>\s*<disk>(\w+)<\/disk>/g)].map((m) => [m[1], m[2]])).toEqual([
-      ['hot', 'default'],
+      ['default', 'default'],
       ['cold', 'cold_cache'],
     ]);
     expect(inside(xml, STORAGE_NAMES.policy, 'move_factor')).toBe(
@@ -130,5 +131,11 @@ describe('renderStorageConfig', () => {
         credentials: { source: 'keys', accessKeyId: 'x', secretAccessKey: ' ' },
       });
     expect(render).toThrow('credentials.secretAccessKey must be non-empty, got ""');
+  });
+});
+
+describe('the names the retention statements use', () => {
+  it('are the ones the configuration defines: the policy, and the volume parts move to', () => {
+    expect(TIERED_STORAGE).toEqual({ policy: STORAGE_NAMES.policy, coldVolume: STORAGE_NAMES.coldVolume });
   });
 });
