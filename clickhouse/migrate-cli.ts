@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
 import { migrate, type Topology } from './migrate.js';
@@ -39,6 +41,17 @@ async function main(): Promise<number> {
   const topology: Topology = values.cluster
     ? { kind: 'cluster', cluster: values.cluster }
     : { kind: 'single' };
+  const path = values.path ?? `${process.env.EVALFORGE_DATA_DIR ?? '.evalforge'}/clickhouse`;
+  // `npm start` writes its storage configuration beside the engine's directory: its tables are on
+  // the tiered policy, whose cold volume is on the local S3 API, and the engine cannot open them
+  // without both. `npm start` applies the migrations and the retention itself at every start.
+  const storageConfig = join(dirname(path), 'clickhouse-storage.xml');
+  if (!values.url && existsSync(storageConfig)) {
+    console.error(
+      `${path} is npm start's engine: its tables keep cold parts on the local S3 API (${storageConfig}), which only npm start runs; npm start applies the migrations at every start, so start it instead`,
+    );
+    return 2;
+  }
   const client = await createClickHouseClient(
     values.url
       ? {
@@ -47,10 +60,7 @@ async function main(): Promise<number> {
           username: values.user ?? 'default',
           password: process.env.CLICKHOUSE_PASSWORD ?? '',
         }
-      : {
-          kind: 'embedded',
-          path: values.path ?? `${process.env.EVALFORGE_DATA_DIR ?? '.evalforge'}/clickhouse`,
-        },
+      : { kind: 'embedded', path },
   );
   try {
     const result = await migrate(client, topology);
