@@ -53,7 +53,7 @@ const update = (
   RequestType: 'Update',
   PhysicalResourceId: PHYSICAL_ID,
   ResourceProperties: { ...CERTIFICATES_CREATE.ResourceProperties, ...properties },
-  OldResourceProperties: old,
+  OldResourceProperties: old as CloudFormationCustomResourceEvent['ResourceProperties'],
 });
 
 describe('onCertificatesEvent, Create', async () => {
