@@ -255,6 +255,8 @@ interface Related {
    * custom resource's `Retention`: what the nodes' S3 disk holds follows it. Empty without one.
    */
   readonly clickHouseRetention: Readonly<Record<string, number>>;
+  /** Availability zones the VPC's subnets span: the share of traffic between a node and its clients that crosses one. */
+  readonly availabilityZones: number;
 }
 
 /** The custom resource that applies the ClickHouse migrations and the tables' retention. */
@@ -280,6 +282,9 @@ const RETENTION_KEYS: Readonly<Record<string, string>> = {
  */
 const DATA_VOLUME = /^ClickHouseShard(\d+)Replica(\d+)Data/;
 
+/** A ClickHouse data node's instance (`ClickHouse/Shard<s>Replica<r>`): its shard and replica. */
+const DATA_NODE = /^ClickHouseShard(\d+)Replica(\d+)(Resource)?$/;
+
 /** The logical ID an `Fn::GetAtt` names. */
 const getAttTarget = (value: unknown): string | undefined => {
   const target = list(obj(value)['Fn::GetAtt'])[0];
@@ -298,7 +303,11 @@ function related(resources: TemplateJson['Resources']): Related {
   const logRetentionDays = new Map<string, number>();
   const budgetsWithActions = new Set<string>();
   const clickHouseRetention: Record<string, number> = {};
+  const zones = new Set<string>();
   for (const [logicalId, { Type, Properties: p = {} }] of Object.entries(resources)) {
+    if (Type === 'AWS::EC2::Subnet' && p.AvailabilityZone !== undefined) {
+      zones.add(JSON.stringify(p.AvailabilityZone));
+    }
     if (Type === CLICKHOUSE_MIGRATIONS_TYPE) {
       for (const [property, key] of Object.entries(RETENTION_KEYS)) {
         const days = numberOr(obj(p.Retention)[property], Number.NaN);
@@ -322,7 +331,14 @@ function related(resources: TemplateJson['Resources']): Related {
       if (bucket !== undefined) firehoseBuckets.add(bucket);
     }
   }
-  return { weights, firehoseBuckets, logRetentionDays, budgetsWithActions, clickHouseRetention };
+  return {
+    weights,
+    firehoseBuckets,
+    logRetentionDays,
+    budgetsWithActions,
+    clickHouseRetention,
+    availabilityZones: Math.max(1, zones.size),
+  };
 }
 
 /** The size of one resource of a billable type, with CloudFormation's defaults where it omits one. */
@@ -338,10 +354,16 @@ function sizeOf(
       const root = list(p.BlockDeviceMappings)
         .map((m) => obj(obj(m).Ebs))
         .filter((ebs) => Object.keys(ebs).length > 0);
+      const node = DATA_NODE.exec(key);
       const size = {
         instanceType: String(p.InstanceType ?? 'm1.small'),
         count: 1,
         detailedMonitoring: p.Monitoring === true ? 1 : 0,
+        ...(node && {
+          clickHouseShard: Number(node[1]),
+          clickHouseReplica: Number(node[2]),
+          availabilityZones: others.availabilityZones,
+        }),
       };
       // Block-device volumes are billed like AWS::EC2::Volume; the stack gives each instance one.
       const [first] = root;
@@ -582,6 +604,8 @@ function sizedPriceKeys(type: Exclude<BillableType, FixedPriceType>, s: Billable
         ...(s.volumeType === undefined ? [] : ebsKeys(s.volumeType, s.volumeIops, s.volumeThroughputMiBps)),
         // Detailed monitoring is billed as custom metrics (seven per instance).
         ...(s.detailedMonitoring === 1 ? ['cloudWatch.customMetricMonth'] : []),
+        // A data node's inserts and replica fetches cross availability zones.
+        ...(s.clickHouseShard === undefined ? [] : ['dataTransfer.interAzGb']),
       ];
     case 'AWS::EC2::Volume':
       return ebsKeys(s.volumeType, s.volumeIops, s.volumeThroughputMiBps);

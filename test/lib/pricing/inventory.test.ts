@@ -87,6 +87,18 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     expect(Math.max(...volumes.map((v) => Number(v.size.clickHouseReplica)))).toBe(clickhouse.replicas);
   });
 
+  it('marks each data node instance with its shard, replica and the zones its traffic may cross', () => {
+    const nodes = ofType(inventory(template(id)), 'AWS::EC2::Instance').filter(
+      (r) => r.size.clickHouseShard !== undefined,
+    );
+    const { clickhouse } = tier;
+    expect(nodes).toHaveLength(clickhouse.shards * clickhouse.replicas);
+    for (const node of nodes) expect(node.size.availabilityZones).toBe(tier.network.maxAzs);
+    expect(new Set(nodes.map((n) => `${n.size.clickHouseShard}/${n.size.clickHouseReplica}`)).size).toBe(
+      nodes.length,
+    );
+  });
+
   it("lists the nodes' S3 disk bucket by its workload tag, with the tier's retention", () => {
     const cold = ofType(inventory(template(id)), 'AWS::S3::Bucket').filter(
       (b) => b.size.workload === CLICKHOUSE_COLD_WORKLOAD,

@@ -30,4 +30,55 @@ describe('ec2InstanceRule', () => {
       /x9\.huge.*us-east-1/,
     );
   });
+
+  describe('a ClickHouse data node', () => {
+    const node = (replica: number) =>
+      res(
+        'AWS::EC2::Instance',
+        `Shard1Replica${replica}`,
+        { instanceType: 'c5.xlarge', clickHouseShard: 1, clickHouseReplica: replica, availabilityZones: 3 },
+        'clickhouse',
+      );
+    const volume = (replica: number) =>
+      res(
+        'AWS::EC2::Volume',
+        `Shard1Replica${replica}Data`,
+        { volumeType: 'gp3', volumeGiB: 1_000, clickHouseShard: 1, clickHouseReplica: replica },
+        'clickhouse',
+      );
+    const inventory = [node(1), node(2), volume(1), volume(2)];
+    const interAz = (lines: readonly { item: string; monthlyUsd: number }[] | undefined) =>
+      (lines ?? []).filter((l) => l.item.startsWith('Inter-AZ')).map((l) => [l.item, l.monthlyUsd]);
+
+    it('pays for the inserts from other zones and for the parts its peer replica inserted', () => {
+      const [first] = priceWith(ec2InstanceRule, [node(1)], { inventory });
+      // 50,000 events/s on one shard, inserted on either replica: 25,000 a node, 5,300 ÷ 5 = 1,060
+      // gzip bytes each, 2 of 3 zones elsewhere: 17,666,666.7 B/s × 2,628,000 s = 46,428 GB, billed
+      // on both sides at $0.01: $928.56.
+      const inserts = (25_000 * 1_060 * (2 / 3) * 2_628_000) / 1e9;
+      // Half the shard's rows were inserted on the other replica: 25,000 × 1,753.01 stored bytes
+      // = 43,825,250 B/s = 115,172.8 GB a month, both sides: $2,303.46.
+      const fetched = (25_000 * 1_753.01 * 2_628_000) / 1e9;
+      expect(interAz(first)).toEqual([
+        ['Inter-AZ: loader inserts', expect.closeTo(inserts * 2 * 0.01, 6)],
+        ['Inter-AZ: replica fetches', expect.closeTo(fetched * 2 * 0.01, 6)],
+      ]);
+    });
+
+    it('has no replica fetches with one replica, and no inter-AZ lines in one zone', () => {
+      const alone = res('AWS::EC2::Instance', 'Shard1Replica1', {
+        instanceType: 'c5.xlarge',
+        clickHouseShard: 1,
+        clickHouseReplica: 1,
+        availabilityZones: 1,
+      });
+      const [lines] = priceWith(ec2InstanceRule, [alone], { inventory: [alone, volume(1)] });
+      expect(interAz(lines)).toEqual([]);
+    });
+
+    it('costs nothing to cross at idle', () => {
+      const [lines] = priceWith(ec2InstanceRule, [node(1)], { inventory, load: idle });
+      expect(interAz(lines)).toEqual([]);
+    });
+  });
 });
