@@ -9,6 +9,7 @@ import {
   QUERY_HEALTH_PATH,
   splitPath,
 } from '../shared/http.js';
+import { limitExceeded, QUERY_SETTINGS, type QueryLimitSettings } from './limits.js';
 import {
   callCount,
   type DeadLetterRow,
@@ -39,6 +40,11 @@ export interface QueryDeps {
   readonly keys: KeyStore;
   readonly clickhouse: ClickHouseClient;
   readonly now: () => number;
+  /**
+   * What each query may cost the store, sent with every query.
+   * @default - QUERY_SETTINGS, the values of the cluster's query profile
+   */
+  readonly limits?: QueryLimitSettings;
 }
 
 const MINUTE_MS = 60_000;
@@ -91,8 +97,8 @@ export type QueryResult = { response: HttpResponse; summary: QuerySummary };
 /** Answers read a moving window: no cache may keep one. */
 const NO_STORE = { 'cache-control': 'no-store' };
 
-function respond(statusCode: number, body: unknown): HttpResponse {
-  return jsonResponse(statusCode, body, NO_STORE);
+function respond(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return jsonResponse(statusCode, body, { ...NO_STORE, ...headers });
 }
 
 function failure(statusCode: number, code: string, message: string, headers: Record<string, string> = {}) {
@@ -302,6 +308,7 @@ interface Context {
   readonly now: number;
   /** The path segment after the route's prefix: the trace id. */
   readonly arg: string;
+  readonly limits: QueryLimitSettings;
 }
 
 /** A route's answer: 200 and its body, or an error of the route's own (a trace not found). */
@@ -314,6 +321,8 @@ interface RouteSpec {
   /** As listed to a caller. */
   readonly path: string;
   readonly params: readonly string[];
+  /** What a caller can ask for instead when a query of the route goes over a limit. */
+  readonly narrower: string;
   run(ctx: Context): Promise<Answer>;
 }
 
@@ -336,7 +345,7 @@ function routeWindow(ctx: Context, kind: Parameters<typeof resolveWindow>[2]) {
 async function callList(ctx: Context, list: typeof slowestCalls | typeof failedCalls): Promise<Answer> {
   const limit = limitParam(ctx.params.get('limit'));
   const { query, head } = routeWindow(ctx, 'raw');
-  const calls = await list(ctx.client, { ...query, limit });
+  const calls = await list(ctx.client, { ...query, limit }, ctx.limits);
   return { body: { ...head, limit, calls }, rows: calls.length };
 }
 
@@ -381,16 +390,17 @@ export function fitDeadLetters(
 function totalsRoute<T>(
   name: 'summary' | 'models',
   path: string,
-  read: (client: ClickHouseClient, query: WindowParams) => Promise<T>,
+  read: (client: ClickHouseClient, query: WindowParams, limits: QueryLimitSettings) => Promise<T>,
   rows: (result: T) => number,
 ): RouteSpec {
   return {
     name,
     path,
     params: WINDOW_PARAMS,
+    narrower: 'ask for a shorter window',
     async run(ctx) {
       const { query, head } = routeWindow(ctx, 'totals');
-      const result = await read(ctx.client, query);
+      const result = await read(ctx.client, query, ctx.limits);
       return { body: { ...head, [name]: result }, rows: rows(result) };
     },
   };
@@ -401,12 +411,19 @@ const ROUTES: readonly RouteSpec[] = [
     name: 'metrics',
     path: '/v1/metrics',
     params: [...WINDOW_PARAMS, 'step'],
+    narrower: 'ask for a shorter window, or step=hour',
     async run(ctx) {
       const { query, head, step } = routeWindow(ctx, 'series');
       const series =
         step === 'hour'
-          ? (await hourStats(ctx.client, query)).map(({ hour, ...rest }) => ({ time: hour, ...rest }))
-          : (await minuteStats(ctx.client, query)).map(({ minute, ...rest }) => ({ time: minute, ...rest }));
+          ? (await hourStats(ctx.client, query, ctx.limits)).map(({ hour, ...rest }) => ({
+              time: hour,
+              ...rest,
+            }))
+          : (await minuteStats(ctx.client, query, ctx.limits)).map(({ minute, ...rest }) => ({
+              time: minute,
+              ...rest,
+            }));
       return { body: { ...head, step, series }, rows: series.length };
     },
   },
@@ -416,22 +433,25 @@ const ROUTES: readonly RouteSpec[] = [
     name: 'calls_slowest',
     path: '/v1/calls/slowest',
     params: [...WINDOW_PARAMS, 'limit'],
+    narrower: 'ask for a shorter window',
     run: (ctx) => callList(ctx, slowestCalls),
   },
   {
     name: 'calls_failed',
     path: '/v1/calls/failed',
     params: [...WINDOW_PARAMS, 'limit'],
+    narrower: 'ask for a shorter window',
     run: (ctx) => callList(ctx, failedCalls),
   },
   {
     name: 'calls_count',
     path: '/v1/calls/count',
     params: [...WINDOW_PARAMS, METADATA_PARAM],
+    narrower: 'ask for a shorter window (the count reads every call of its window, filters or not)',
     async run(ctx) {
       const { query, head } = routeWindow(ctx, 'raw');
       const metadata = metadataParams(ctx.params);
-      const count = await callCount(ctx.client, { ...query, metadata });
+      const count = await callCount(ctx.client, { ...query, metadata }, ctx.limits);
       return { body: { ...head, metadata, ...count }, rows: 1 };
     },
   },
@@ -439,9 +459,11 @@ const ROUTES: readonly RouteSpec[] = [
     name: 'trace',
     path: '/v1/traces/{trace_id}',
     params: ['project'],
+    // A trace has no window to narrow: its spans and texts are what they are.
+    narrower: 'this trace is more than one request may read',
     async run(ctx) {
       const traceId = traceIdParam(ctx.arg);
-      const spans = await traceSpans(ctx.client, { projectId: ctx.projectId, traceId });
+      const spans = await traceSpans(ctx.client, { projectId: ctx.projectId, traceId }, ctx.limits);
       if (spans.length === 0) {
         return {
           error: {
@@ -458,10 +480,11 @@ const ROUTES: readonly RouteSpec[] = [
     name: 'dead_letters',
     path: '/v1/dead-letters',
     params: [...WINDOW_PARAMS, 'limit'],
+    narrower: 'ask for a shorter window or a lower limit',
     async run(ctx) {
       const limit = limitParam(ctx.params.get('limit'));
       const { query, head } = routeWindow(ctx, 'raw');
-      const { total, dead_letters } = await deadLetters(ctx.client, { ...query, limit });
+      const { total, dead_letters } = await deadLetters(ctx.client, { ...query, limit }, ctx.limits);
       const page = (letters: readonly DeadLetterRow[]) => ({ ...head, limit, total, dead_letters: letters });
       const letters = fitDeadLetters(dead_letters, page);
       return { body: page(letters), rows: letters.length };
@@ -553,6 +576,7 @@ async function answer(request: HttpRequest, deps: QueryDeps): Promise<QueryResul
   if (!auth.ok) return result(401, 'unauthorized', auth.reason, {}, { 'www-authenticate': 'Bearer' });
   const who = { projectId: auth.projectId, keyId: auth.keyId };
 
+  const limits = deps.limits ?? QUERY_SETTINGS;
   let routeAnswer: Answer;
   try {
     const params = readParams(search, spec.params, spec.path);
@@ -571,9 +595,32 @@ async function answer(request: HttpRequest, deps: QueryDeps): Promise<QueryResul
       params,
       now: deps.now(),
       arg,
+      limits,
     });
   } catch (error) {
     if (error instanceof QueryInputError) return result(400, 'invalid_query', error.message, who);
+    const over = limitExceeded(error, limits);
+    if (over) {
+      const message = over.statusCode === 429 ? over.message : `${over.message}; ${spec.narrower}`;
+      const headers: Record<string, string> =
+        over.retryAfterSec === undefined ? {} : { 'retry-after': String(over.retryAfterSec) };
+      return {
+        // The error names the limit for programs too, beside the usual code and message.
+        response: respond(
+          over.statusCode,
+          { error: { code: over.code, message, limit: over.limit } },
+          headers,
+        ),
+        summary: {
+          route,
+          method,
+          statusCode: over.statusCode,
+          errorCode: over.code,
+          ...who,
+          internalError: String(error),
+        },
+      };
+    }
     return result(
       503,
       'unavailable',

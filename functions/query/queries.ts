@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { selectRows } from '../shared/clickhouse/client.js';
 import { EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
 import { describeZodIssues } from '../shared/zod-issues.js';
+import { QUERY_SETTINGS, type QueryLimitSettings, settingsClause } from './limits.js';
 
 /**
  * The ClickHouse queries behind the query API (its request core is core.ts): typed queries over
@@ -349,12 +350,27 @@ function windowParams(w: WindowMs): Record<string, string> {
 /** JSONEachRow quotes 64-bit integers by default; every number is converted, whichever it got. */
 type Wire<T> = { readonly [K in keyof T]: T[K] extends number ? number | string : T[K] };
 
+/**
+ * A query's rows, within `limits`: sent as the query's own SETTINGS clause, not beside it, as the
+ * embedded engine turns settings sent beside a query into a SET that its later queries (a
+ * loader's insert among them) would keep.
+ */
+function bounded<Row>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown>,
+  limits: QueryLimitSettings,
+): Promise<Row[]> {
+  return selectRows<Row>(client, `${query}\n${settingsClause(limits)}`, params);
+}
+
 function select<Row>(
   client: ClickHouseClient,
   query: string,
   params: Record<string, unknown>,
+  limits: QueryLimitSettings,
 ): Promise<Wire<Row>[]> {
-  return selectRows<Wire<Row>>(client, query, params);
+  return bounded<Wire<Row>>(client, query, params, limits);
 }
 
 const num = (v: number | string): number => Number(v);
@@ -377,6 +393,7 @@ async function bucketStats(
   client: ClickHouseClient,
   w: WindowMs,
   rollup: { table: 'events_minute' | 'events_hour'; column: 'minute' | 'hour' },
+  limits: QueryLimitSettings,
 ): Promise<BucketStat[]> {
   const rows = await select<{
     bucket_s: number;
@@ -401,6 +418,7 @@ async function bucketStats(
      GROUP BY ${rollup.column}, model
      ORDER BY ${rollup.column}, model`,
     windowParams(w),
+    limits,
   );
   return rows.map((r) => {
     const requests = num(r.requests);
@@ -425,9 +443,13 @@ async function bucketStats(
  * ordered by minute then model — the design document's dashboard query, from the minute rollup.
  * `from` and `to` are whole minutes: a rollup row is a whole minute's.
  */
-export async function minuteStats(client: ClickHouseClient, params: WindowParams): Promise<MinuteStat[]> {
+export async function minuteStats(
+  client: ClickHouseClient,
+  params: WindowParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<MinuteStat[]> {
   const w = parse(WindowSchema, params);
-  const stats = await bucketStats(client, w, { table: 'events_minute', column: 'minute' });
+  const stats = await bucketStats(client, w, { table: 'events_minute', column: 'minute' }, limits);
   return stats.map(({ bucket, ...rest }) => ({ minute: bucket, ...rest }));
 }
 
@@ -435,14 +457,22 @@ export async function minuteStats(client: ClickHouseClient, params: WindowParams
  * Per hour and model, the same figures from the hourly rollup: the series for windows of days,
  * where minutes would be thousands of points. `from` and `to` are whole hours.
  */
-export async function hourStats(client: ClickHouseClient, params: WindowParams): Promise<HourStat[]> {
+export async function hourStats(
+  client: ClickHouseClient,
+  params: WindowParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<HourStat[]> {
   const w = parse(WindowSchema, params);
-  const stats = await bucketStats(client, w, { table: 'events_hour', column: 'hour' });
+  const stats = await bucketStats(client, w, { table: 'events_hour', column: 'hour' }, limits);
   return stats.map(({ bucket, ...rest }) => ({ hour: bucket, ...rest }));
 }
 
 /** Per model over the window (whole minutes): requests, tokens and cost, the costliest model first. */
-export async function modelUsage(client: ClickHouseClient, params: WindowParams): Promise<ModelUsage[]> {
+export async function modelUsage(
+  client: ClickHouseClient,
+  params: WindowParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<ModelUsage[]> {
   const w = parse(WindowSchema, params);
   const rollup = rollupFor(w);
   const rows = await select<ModelUsage>(
@@ -459,6 +489,7 @@ export async function modelUsage(client: ClickHouseClient, params: WindowParams)
      GROUP BY model
      ORDER BY cost_cents DESC, model`,
     windowParams(w),
+    limits,
   );
   return rows.map((r) => ({
     model: r.model,
@@ -471,7 +502,11 @@ export async function modelUsage(client: ClickHouseClient, params: WindowParams)
 }
 
 /** Totals over the window. `from` and `to` are whole minutes. */
-export async function summary(client: ClickHouseClient, params: WindowParams): Promise<Summary> {
+export async function summary(
+  client: ClickHouseClient,
+  params: WindowParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<Summary> {
   const w = parse(WindowSchema, params);
   const rollup = rollupFor(w);
   const [row] = await select<{
@@ -499,6 +534,7 @@ export async function summary(client: ClickHouseClient, params: WindowParams): P
      FROM ${rollup.table}
      WHERE ${rollupWindowSql(rollup.column)}`,
     windowParams(w),
+    limits,
   );
   // An aggregate without GROUP BY always returns one row; an empty window gives zero sums.
   const requests = row ? num(row.requests) : 0;
@@ -540,9 +576,13 @@ function call(r: CallWire): Call {
 }
 
 /** The `limit` slowest calls in the window, slowest first (ties: latest first, then by ids). */
-export async function slowestCalls(client: ClickHouseClient, params: ListParams): Promise<CallRow[]> {
+export async function slowestCalls(
+  client: ClickHouseClient,
+  params: ListParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<CallRow[]> {
   const w = parse(ListSchema, params);
-  const rows = await selectRows<CallWire & { status: CallRow['status'] }>(
+  const rows = await bounded<CallWire & { status: CallRow['status'] }>(
     client,
     `SELECT ${CALL_COLUMNS}, status
      FROM events
@@ -550,14 +590,19 @@ export async function slowestCalls(client: ClickHouseClient, params: ListParams)
      ORDER BY latency_ms DESC, timestamp DESC, trace_id, span_id
      LIMIT {limit:UInt32}`,
     { ...windowParams(w), limit: w.limit },
+    limits,
   );
   return rows.map((r) => ({ ...call(r), status: r.status }));
 }
 
 /** The `limit` most recent failed calls in the window, latest first (ties: by ids). */
-export async function failedCalls(client: ClickHouseClient, params: ListParams): Promise<FailedCall[]> {
+export async function failedCalls(
+  client: ClickHouseClient,
+  params: ListParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<FailedCall[]> {
   const w = parse(ListSchema, params);
-  const rows = await selectRows<CallWire & { error_message: string }>(
+  const rows = await bounded<CallWire & { error_message: string }>(
     client,
     `SELECT ${CALL_COLUMNS}, error_message
      FROM events
@@ -565,6 +610,7 @@ export async function failedCalls(client: ClickHouseClient, params: ListParams):
      ORDER BY timestamp DESC, trace_id, span_id
      LIMIT {limit:UInt32}`,
     { ...windowParams(w), limit: w.limit },
+    limits,
   );
   return rows.map((r) => ({ ...call(r), error_message: r.error_message }));
 }
@@ -587,7 +633,11 @@ const metadataAt = (path: string) =>
  * (trace_id, span_id) already counted: `events` is a plain MergeTree, so a call that reached it
  * twice (under two deduplication tokens) stays two rows.
  */
-export async function callCount(client: ClickHouseClient, params: CountParams): Promise<CallCount> {
+export async function callCount(
+  client: ClickHouseClient,
+  params: CountParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<CallCount> {
   const c = parse(CountSchema, params);
   const filters = c.metadata.map(([path], i) => ` AND ${metadataAt(path)} = {m${i}:String}`).join('');
   const values = Object.fromEntries(c.metadata.map(([, value], i) => [`m${i}`, value]));
@@ -597,6 +647,7 @@ export async function callCount(client: ClickHouseClient, params: CountParams): 
      FROM events
      WHERE ${RAW_WINDOW}${filters}`,
     { ...windowParams(c), ...values },
+    limits,
   );
   const calls = row ? num(row.calls) : 0;
   const distinct = row ? num(row.distinct_calls) : 0;
@@ -607,7 +658,11 @@ export async function callCount(client: ClickHouseClient, params: CountParams): 
  * Every span of one trace, oldest first (ties: by span id), with prompt and response. Not
  * window-bounded: a trace id is looked up through the bloom filter index on `trace_id`.
  */
-export async function traceSpans(client: ClickHouseClient, params: TraceParams): Promise<TraceSpan[]> {
+export async function traceSpans(
+  client: ClickHouseClient,
+  params: TraceParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<TraceSpan[]> {
   const t = parse(TraceSchema, params);
   const rows = await select<Omit<TraceSpan, 'timestamp'> & { timestamp_ms: number }>(
     client,
@@ -618,6 +673,7 @@ export async function traceSpans(client: ClickHouseClient, params: TraceParams):
      WHERE project_id = {project:String} AND trace_id = {trace:String}
      ORDER BY timestamp, span_id`,
     { project: t.projectId, trace: t.traceId },
+    limits,
   );
   return rows.map((r) => ({
     trace_id: r.trace_id,
@@ -669,11 +725,15 @@ export function utf8Prefix(text: string, maxBytes: number): string {
  * The engine sends at most `DEAD_LETTER_LIMITS` characters of each text, and this cuts them to
  * as many bytes: a page of 1,000 letters of whole 1 MB events never crosses the wire.
  */
-export async function deadLetters(client: ClickHouseClient, params: ListParams): Promise<DeadLetterPage> {
+export async function deadLetters(
+  client: ClickHouseClient,
+  params: ListParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<DeadLetterPage> {
   const w = parse(ListSchema, params);
   const { maxLineBytes, maxReasonBytes } = DEAD_LETTER_LIMITS;
   const [rows, counted] = await Promise.all([
-    selectRows<{
+    bounded<{
       failed_at_ms: number;
       source: string;
       request_id: string;
@@ -694,11 +754,13 @@ export async function deadLetters(client: ClickHouseClient, params: ListParams):
        ORDER BY failed_at DESC, source, line_head
        LIMIT {limit:UInt32}`,
       { ...windowParams(w), limit: w.limit, reason_chars: maxReasonBytes, line_chars: maxLineBytes },
+      limits,
     ),
     select<{ total: number }>(
       client,
       `SELECT count() AS total FROM load_dead_letters WHERE ${DEAD_LETTER_WINDOW}`,
       windowParams(w),
+      limits,
     ),
   ]);
   const dead_letters = rows.map((r): DeadLetterRow => {
