@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
+import { renderMigration, type Topology } from '../../clickhouse/migrate.js';
 import { type DeadLetter, type EventKey, eventId, type LoaderStore } from './core.js';
 
 /**
@@ -24,18 +25,94 @@ export const INGEST_SETTINGS: ClickHouseSettings = {
   deduplicate_blocks_in_dependent_materialized_views: 1,
 };
 
-const SETTINGS_CLAUSE = Object.entries(INGEST_SETTINGS)
-  .map(([name, value]) => `${name} = ${Number(value)}`)
-  .join(', ');
+/**
+ * How often a shard node flushes the loader's asynchronous inserts into one part per table, and
+ * the most it buffers before flushing early: at every tier's ceiling × 1.25 a node receives less
+ * than this in a second (lib/capacity.ts checks it), so each table gets about one part a second.
+ */
+export const ASYNC_INSERT_FLUSH = { intervalMs: 1_000, maxBytes: 512 * 1024 * 1024 } as const;
+
+/**
+ * Where the store writes and reads:
+ * - `node`: one ClickHouse with the plain tables (the embedded engine of `npm start` and the tests,
+ *   or a cluster reached through its Distributed tables when no shard URLs are given).
+ * - `shard`: one node of the shard that owns the rows, with the shard's local tables
+ *   (`events_ingest_local`…), `replicas` replicas in the shard.
+ */
+export type LoaderTarget = { readonly kind: 'node' } | { readonly kind: 'shard'; readonly replicas: number };
+
+/** A table's name on a target, as clickhouse/migrate.ts renders it (`x` on one node, `x_local` on a shard). */
+export function tableOn(target: LoaderTarget, name: string): string {
+  // Any cluster name renders the same local table; only the migration renderer knows the convention.
+  const topology: Topology = target.kind === 'shard' ? { kind: 'cluster', cluster: 'c' } : { kind: 'single' };
+  const [statement] = renderMigration(`SELECT 1 FROM {{table ${name}}}`, topology);
+  return statement?.slice('SELECT 1 FROM '.length) ?? name;
+}
+
+/**
+ * The settings of the loader's inserts on a target, beside the token:
+ * - on a shard, asynchronous inserts: the node gathers the loader's concurrent inserts into one
+ *   part per table a second (`ASYNC_INSERT_FLUSH`), and the loader still waits until its rows are
+ *   in a part (`wait_for_async_insert`), so an acknowledged batch is stored. Deduplication is kept:
+ *   each insert's token is checked on its own inside the flush (`async_insert_deduplicate`), and
+ *   the views below `events_ingest` deduplicate with it (allowed with asynchronous inserts since
+ *   ClickHouse 24.x when `throw_if_deduplication_in_dependent_materialized_views_enabled_with_async_insert`
+ *   is 0, its default from 25.x).
+ * - on a replicated shard, `insert_quorum` = every replica: an insert is acknowledged only once
+ *   every replica has its part, so whichever replica answers the dedup reads next has it.
+ *   `insert_quorum_parallel` stays 1: ClickHouse refuses asynchronous inserts with a sequential
+ *   quorum.
+ * - on one node, plain synchronous inserts, as before.
+ */
+export function insertSettings(target: LoaderTarget): Readonly<Record<string, number>> {
+  if (target.kind === 'node') return {};
+  return {
+    async_insert: 1,
+    wait_for_async_insert: 1,
+    async_insert_deduplicate: 1,
+    throw_if_deduplication_in_dependent_materialized_views_enabled_with_async_insert: 0,
+    async_insert_use_adaptive_busy_timeout: 0,
+    async_insert_busy_timeout_max_ms: ASYNC_INSERT_FLUSH.intervalMs,
+    async_insert_max_data_size: ASYNC_INSERT_FLUSH.maxBytes,
+    ...(target.replicas > 1 ? { insert_quorum: target.replicas, insert_quorum_parallel: 1 } : {}),
+  };
+}
+
+const clause = (settings: Readonly<Record<string, unknown>>) =>
+  Object.entries(settings)
+    .map(([name, value]) => `${name} = ${Number(value)}, `)
+    .join('');
 const TOKEN = /^[0-9a-z:]{1,200}$/;
 
-/** The loader's store over any `@clickhouse/client`: embedded chDB locally, a cluster in AWS. */
+/**
+ * The loader's store over any `@clickhouse/client`: embedded chDB locally, a cluster in AWS (one
+ * store per shard, on a node of that shard, when the loader routes rows itself).
+ */
 export class ClickHouseLoaderStore implements LoaderStore {
-  constructor(private readonly client: ClickHouseClient) {}
+  private readonly tables: {
+    readonly ingest: string;
+    readonly deadLetters: string;
+    readonly loaded: string;
+    readonly events: string;
+  };
+  private readonly settings: string;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    readonly target: LoaderTarget = { kind: 'node' },
+  ) {
+    this.tables = {
+      ingest: tableOn(target, 'events_ingest'),
+      deadLetters: tableOn(target, 'load_dead_letters'),
+      loaded: tableOn(target, 'loaded_requests'),
+      events: tableOn(target, 'events'),
+    };
+    this.settings = clause(insertSettings(target));
+  }
 
   async loadedRequestKeys(keys: readonly string[]): Promise<Set<string>> {
     const result = await this.client.query({
-      query: 'SELECT DISTINCT request_key FROM loaded_requests WHERE request_key IN {keys:Array(String)}',
+      query: `SELECT DISTINCT request_key FROM ${this.tables.loaded} WHERE request_key IN {keys:Array(String)}`,
       query_params: { keys },
       format: 'JSONEachRow',
     });
@@ -47,7 +124,7 @@ export class ClickHouseLoaderStore implements LoaderStore {
     // The sort key (project, minute, trace_id, span_id) narrows the read to the events' minutes.
     const minutes = [...new Set(events.map((e) => Math.floor(e.timestampMs / 60_000) * 60))];
     const result = await this.client.query({
-      query: `SELECT DISTINCT trace_id, span_id, toUnixTimestamp(toStartOfMinute(timestamp)) AS minute FROM events
+      query: `SELECT DISTINCT trace_id, span_id, toUnixTimestamp(toStartOfMinute(timestamp)) AS minute FROM ${this.tables.events}
               WHERE project_id = {project:String}
                 AND timestamp >= fromUnixTimestamp64Milli({from:Int64}, 'UTC')
                 AND timestamp < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
@@ -73,14 +150,20 @@ export class ClickHouseLoaderStore implements LoaderStore {
   }
 
   insertEvents(ndjson: string, deduplicationToken: string): Promise<void> {
-    return this.insert('events_ingest', ndjson, deduplicationToken, `${SETTINGS_CLAUSE}, `);
+    return this.insert(
+      this.tables.ingest,
+      ndjson,
+      deduplicationToken,
+      `${clause(INGEST_SETTINGS)}${this.settings}`,
+    );
   }
 
   insertDeadLetters(letters: readonly DeadLetter[], deduplicationToken: string): Promise<void> {
     return this.insert(
-      'load_dead_letters',
+      this.tables.deadLetters,
       letters.map((letter) => JSON.stringify(letter)).join('\n'),
       deduplicationToken,
+      this.settings,
     );
   }
 

@@ -334,25 +334,44 @@ function eventLetter(batch: LoadBatch, refusal: Refusal, now: number): DeadLette
   };
 }
 
-/** Loads one batch: decode, skip what was loaded before, insert the rest, dead letters for what cannot load. */
-export async function loadBatch(
-  batch: LoadBatch,
-  deps: { store: LoaderStore; now: () => number },
-): Promise<LoadSummary> {
-  const now = deps.now();
-  const { store } = deps;
-  const { good, dead } = decodeBatch(batch, now);
-  const deadRecords = dead.length;
+/**
+ * The shards of a cluster, each with the store of a node that owns its rows: a project's rows,
+ * its `loaded_requests` and its `events` all live on the shard `shardOf(project_id)` names.
+ */
+export interface ShardedStore {
+  readonly shards: readonly LoaderStore[];
+  /** The index in `shards` of the shard that owns a project (as the Distributed tables pick it). */
+  shardOf(projectId: string): number;
+}
 
-  const keys = [...new Set(good.map((r) => r.header.request_key))];
+const isSharded = (store: LoaderStore | ShardedStore): store is ShardedStore => 'shards' in store;
+
+interface ShardOutcome {
+  readonly inserted: number;
+  readonly refused: Refusal[];
+  readonly skipped: number;
+  readonly emptyRecords: number;
+}
+
+/**
+ * Loads the records one shard owns through that shard's store: the dedup reads and the insert
+ * agree because both see the one shard that holds the project. A request and its resend name the
+ * same project, so they meet on the same shard.
+ */
+async function loadShard(
+  records: readonly GoodRecord[],
+  source: string,
+  store: LoaderStore,
+): Promise<ShardOutcome> {
+  const keys = [...new Set(records.map((r) => r.header.request_key))];
   const loaded = keys.length > 0 ? await store.loadedRequestKeys(keys) : new Set<string>();
   // A request key met twice in one batch (a quick resend) is a resend from its second record on;
   // its first record's events are remembered so that the second skips them.
   const counts = new Map<string, number>();
-  for (const r of good) counts.set(r.header.request_key, (counts.get(r.header.request_key) ?? 0) + 1);
+  for (const r of records) counts.set(r.header.request_key, (counts.get(r.header.request_key) ?? 0) + 1);
   const fresh: PendingLine[] = [];
   const checked: GoodRecord[] = [];
-  for (const record of good) {
+  for (const record of records) {
     const key = record.header.request_key;
     if (loaded.has(key) || (counts.get(key) ?? 0) > 1) checked.push(record);
     else
@@ -370,24 +389,67 @@ export async function loadBatch(
     // Enough to reach a few bad lines at the front of the batch and find a good one after them.
     unprovenBudget: 2 * Math.ceil(Math.log2(pending.length + 1)) + 4,
   };
-  await insertIsolating(pending, batch.source, store, outcome);
-  if (outcome.refused.length > 0) {
-    // A code that does not name the data is set aside only when other events went in, which
-    // shows the refusal is about these events and not about the engine.
-    const unproven = outcome.refused.find((r) => r.kind === 'unknown');
-    if (unproven && outcome.inserted === 0) throw unproven.error;
-    dead.push(...outcome.refused.map((r) => eventLetter(batch, r, now)));
+  await insertIsolating(pending, source, store, outcome);
+  // A code that does not name the data is set aside only when other events went in, which
+  // shows the refusal is about these events and not about the engine.
+  const unproven = outcome.refused.find((r) => r.kind === 'unknown');
+  if (unproven && outcome.inserted === 0) throw unproven.error;
+  return {
+    inserted: outcome.inserted,
+    refused: outcome.refused,
+    skipped: resent.skipped,
+    emptyRecords: resent.emptyRecords,
+  };
+}
+
+/**
+ * Loads one batch: decode, skip what was loaded before, insert the rest, dead letters for what
+ * cannot load. With a `ShardedStore`, the records are split by the shard that owns their project
+ * and each shard's part loads on its own (one insert per shard, in parallel); a shard that cannot
+ * take its insert fails the batch, and the retry finds the other shards' rows loaded.
+ */
+export async function loadBatch(
+  batch: LoadBatch,
+  deps: { store: LoaderStore | ShardedStore; now: () => number },
+): Promise<LoadSummary> {
+  const now = deps.now();
+  const sharded: ShardedStore = isSharded(deps.store)
+    ? deps.store
+    : { shards: [deps.store], shardOf: () => 0 };
+  const storeOf = (projectId: string): LoaderStore => {
+    const index = sharded.shards.length === 1 ? 0 : sharded.shardOf(projectId);
+    const store = sharded.shards[index];
+    if (!store) throw new Error(`no store for shard ${index} of ${sharded.shards.length}`);
+    return store;
+  };
+  const { good, dead } = decodeBatch(batch, now);
+  const deadRecords = dead.length;
+
+  const byStore = new Map<LoaderStore, GoodRecord[]>();
+  for (const record of good) {
+    const store = storeOf(record.header.project_id);
+    byStore.set(store, [...(byStore.get(store) ?? []), record]);
   }
+  const settled = await Promise.allSettled(
+    [...byStore].map(([store, records]) => loadShard(records, batch.source, store)),
+  );
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  const outcomes = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  dead.push(...outcomes.flatMap((o) => o.refused.map((r) => eventLetter(batch, r, now))));
   if (dead.length > 0) {
     const hash = createHash('sha256').update(deduplicationToken(batch));
     for (const letter of dead) hash.update(`\n${letter.source}:${letter.line.length}:${letter.reason}`);
-    await store.insertDeadLetters(dead, `dead:${hash.digest('hex')}`);
+    // One insert, on the shard of the first letter's project: the same batch picks the same shard
+    // and token again, so a retry is dropped as a repeat (`load_dead_letters` is spread by rand()).
+    await storeOf(dead[0]?.project_id ?? '').insertDeadLetters(dead, `dead:${hash.digest('hex')}`);
   }
+  const sum = (pick: (o: ShardOutcome) => number) => outcomes.reduce((n, o) => n + pick(o), 0);
   return {
     records: batch.records.length,
-    events: outcome.inserted,
-    duplicateRecords: resent.emptyRecords,
-    duplicateEvents: resent.skipped,
+    events: sum((o) => o.inserted),
+    duplicateRecords: sum((o) => o.emptyRecords),
+    duplicateEvents: sum((o) => o.skipped),
     deadLetters: dead.length,
     deadRecords,
     bytes: batch.records.reduce((n, r) => n + r.data.length, 0),

@@ -6,8 +6,8 @@ import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { observability } from '../shared/observability.js';
 import { ClickHouseLoaderStore } from './clickhouse-store.js';
-import { type LoadBatch, type LoadSummary, loadBatch } from './core.js';
-import { clickHouse } from './deps.js';
+import { type LoadBatch, type LoadSummary, loadBatch, type ShardedStore } from './core.js';
+import { clickHouse, shardedStore } from './deps.js';
 
 const { logger, metrics } = observability('loader');
 
@@ -33,17 +33,21 @@ export function toBatches(event: KinesisStreamEvent): LoadBatch[] {
  * refuses for their data, and records that cannot be read, go to the dead-letter table inside
  * `loadBatch` and are acknowledged, so no data stalls a shard. `client` is the Lambda's cluster
  * client, or the embedded engine when `npm start` drives this same handler; `onSummary` lets it
- * count what each batch did.
+ * count what each batch did. `shards`, when it gives stores, routes each project's rows to the
+ * shard that owns it instead (a cluster's `CLICKHOUSE_SHARD_URLS`).
  */
 export function createLoaderHandler(
   client: () => Promise<ClickHouseClient>,
-  options: { readonly onSummary?: (summary: LoadSummary) => void } = {},
+  options: {
+    readonly onSummary?: (summary: LoadSummary) => void;
+    readonly shards?: () => Promise<ShardedStore | undefined>;
+  } = {},
 ) {
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
     .handler(async (event) => {
-      const store = new ClickHouseLoaderStore(await client());
+      const store = (await options.shards?.()) ?? new ClickHouseLoaderStore(await client());
       for (const batch of toBatches(event)) {
         const summary = await loadBatch(batch, { store, now: Date.now });
         options.onSummary?.(summary);
@@ -64,4 +68,4 @@ export function createLoaderHandler(
     });
 }
 
-export const handler = createLoaderHandler(clickHouse);
+export const handler = createLoaderHandler(clickHouse, { shards: shardedStore });
