@@ -2,7 +2,7 @@ import { type ClickHouseClient, createClient } from '@clickhouse/client';
 
 /**
  * Where ClickHouse is: in this process (chDB, for `npm start` and tests) or a server at a URL (in
- * AWS the cluster, plain HTTP on port 8123 inside its VPC).
+ * AWS the cluster, HTTPS on port 8443 inside its VPC, verified against the cluster's CA).
  */
 export type ClickHouseConfig =
   | {
@@ -22,6 +22,11 @@ export type ClickHouseConfig =
       readonly username: string;
       readonly password: string;
       readonly database?: string;
+      /**
+       * The CA (PEM) an https server's certificate must chain to, instead of the system's.
+       * @default - the system's CAs (and none for http)
+       */
+      readonly caCertificate?: string;
     };
 
 /**
@@ -38,6 +43,7 @@ export async function createClickHouseClient(config: ClickHouseConfig): Promise<
       database: config.database ?? 'default',
       request_timeout: 30_000,
       compression: { request: true, response: true },
+      ...tlsOptions(config.caCertificate),
     });
   }
   const { createChdbConnection } = await import('chdb/connection');
@@ -68,6 +74,14 @@ export async function createClickHouseClient(config: ClickHouseConfig): Promise<
     }
   };
   return createClient({ connection });
+}
+
+/**
+ * The client's TLS settings for a CA certificate (PEM): the server's certificate must chain to it
+ * (Node also checks that it names the URL's host). None without one.
+ */
+export function tlsOptions(caCertificate: string | undefined): { tls?: { ca_cert: Buffer } } {
+  return caCertificate === undefined ? {} : { tls: { ca_cert: Buffer.from(caCertificate) } };
 }
 
 /** The rows of a parameterised query, 64-bit integers as JSON numbers (every count here is far below 2^53). */

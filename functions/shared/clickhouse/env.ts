@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
@@ -5,9 +6,24 @@ import { readEnv } from '../read-env.js';
 import { type ClickHouseConfig, createClickHouseClient } from './client.js';
 
 /**
- * Where a function finds ClickHouse, from its environment: a cluster (AWS), reached over plain
- * HTTP on port 8123 inside the VPC, with the password in Secrets Manager, or an embedded engine on
- * a local path (`npm start`, tests).
+ * A CA certificate as the stack passes it (`CLICKHOUSE_CA_CERT`): DER in base64 on one line, as
+ * the certificates custom resource answers it; parsed to PEM, the form TLS takes. Anything that
+ * is not a certificate fails by name.
+ */
+export const caCertificateSchema = z.string().transform((value, ctx) => {
+  try {
+    return new X509Certificate(Buffer.from(value, 'base64')).toString();
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'not a certificate (DER in base64 expected)' });
+    return z.NEVER;
+  }
+});
+
+/**
+ * Where a function finds ClickHouse, from its environment: a cluster (AWS), reached over HTTPS on
+ * port 8443 inside the VPC, its certificates verified against the cluster's own CA
+ * (`CLICKHOUSE_CA_CERT`), with the password in Secrets Manager; or an embedded engine on a local
+ * path (`npm start`, tests).
  * Each function connects as its own user, so `CLICKHOUSE_USER` defaults per function.
  */
 export function clickHouseEnvSchema(defaultUser: string) {
@@ -17,6 +33,8 @@ export function clickHouseEnvSchema(defaultUser: string) {
       CLICKHOUSE_USER: z.string().min(1).default(defaultUser),
       /** Secrets Manager secret holding the password; read through Powertools, cached. */
       CLICKHOUSE_PASSWORD_SECRET_ARN: z.string().min(1).optional(),
+      /** The CA the cluster's certificates chain to; without it, the system's CAs. */
+      CLICKHOUSE_CA_CERT: caCertificateSchema.optional(),
       CLICKHOUSE_EMBEDDED_PATH: z.string().min(1).optional(),
     })
     .refine((env) => (env.CLICKHOUSE_URL === undefined) !== (env.CLICKHOUSE_EMBEDDED_PATH === undefined), {
@@ -25,6 +43,9 @@ export function clickHouseEnvSchema(defaultUser: string) {
     })
     .refine((env) => env.CLICKHOUSE_URL === undefined || env.CLICKHOUSE_PASSWORD_SECRET_ARN !== undefined, {
       message: 'CLICKHOUSE_URL needs CLICKHOUSE_PASSWORD_SECRET_ARN',
+    })
+    .refine((env) => env.CLICKHOUSE_CA_CERT === undefined || env.CLICKHOUSE_URL?.startsWith('https:'), {
+      message: 'CLICKHOUSE_CA_CERT is for an https CLICKHOUSE_URL',
     });
 }
 
@@ -45,7 +66,13 @@ export function readClickHouseEnv(
 export async function clickHouseConfig(env: ClickHouseEnv): Promise<ClickHouseConfig> {
   if (env.CLICKHOUSE_EMBEDDED_PATH) return { kind: 'embedded', path: env.CLICKHOUSE_EMBEDDED_PATH };
   const password = await passwordFromSecret(env.CLICKHOUSE_PASSWORD_SECRET_ARN ?? '', { maxAge: 300 });
-  return { kind: 'http', url: env.CLICKHOUSE_URL ?? '', username: env.CLICKHOUSE_USER, password };
+  return {
+    kind: 'http',
+    url: env.CLICKHOUSE_URL ?? '',
+    username: env.CLICKHOUSE_USER,
+    password,
+    ...(env.CLICKHOUSE_CA_CERT ? { caCertificate: env.CLICKHOUSE_CA_CERT } : {}),
+  };
 }
 
 /**
