@@ -121,6 +121,11 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
     show: milli,
     source: 'estimate: the loaded-keys lookup and round trips',
   },
+  loaderInsertBytesPerEvent: {
+    what: 'insert body per event, as a node buffers it',
+    show: bytes,
+    source: "the event's line with the record header's four fields in front (functions/load/core.ts)",
+  },
   loaderMiBPerEvent: {
     what: 'loader memory per event of a batch',
     show: (v) => `${n(v)} MiB`,

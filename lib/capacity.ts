@@ -8,6 +8,7 @@
  * (`lib/capacity-report.ts` renders `docs/capacity.md` from it) and for the tests.
  */
 
+import { ASYNC_INSERT_FLUSH } from '../functions/load/insert-path.js';
 import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/contract/stream-record.js';
 import { DEFAULT_MOVE_FACTOR } from './constructs/clickhouse/storage-config.js';
 import { MEASURED_STORED_BYTES } from './stored-bytes.js';
@@ -59,10 +60,12 @@ export const AWS_LIMITS = {
   /** S3 moves objects to Standard-IA no earlier than 30 days after creation. */
   s3MinDaysToInfrequentAccess: 30,
   /**
-   * Not a hard limit: ClickHouse recommends about one insert per second per table, ten at most;
-   * every insert is a part that merges must fold in again.
+   * Not a hard limit: ClickHouse's guidance is about one insert, so one new part, a second per
+   * table; each part is one merges must fold in again, and parts they cannot absorb end in
+   * TOO_MANY_PARTS. The loader inserts asynchronously so that each node flushes one part per table
+   * a second (`ASYNC_INSERT_FLUSH`, functions/load/insert-path.ts).
    */
-  clickHouseMaxInsertsPerSecPerTable: 10,
+  clickHouseMaxPartsPerSecPerTable: 1,
   /** Not an AWS limit: the design document's "real world" new connections per second per ALB. */
   albNewConnectionsPerSec: 10_000,
 } as const;
@@ -100,6 +103,11 @@ export const CAPACITY_ASSUMPTIONS = {
   loaderWaitSecPerInvocation: 0.05,
   /** Loader memory per event of a batch: the loader benchmark's 382 MiB peak at 2,180 events. */
   loaderMiBPerEvent: 0.18,
+  /**
+   * Insert body per event, uncompressed as a node buffers it: the event's line with the record
+   * header's four fields in front (`ingestLine`, functions/load/core.ts), ~5.7 KB.
+   */
+  loaderInsertBytesPerEvent: 5_700,
   /**
    * ClickHouse on disk per row, by column group (`MEASURED_STORED_BYTES`, lib/stored-bytes.ts):
    * prompt and response (ZSTD(6), text whose words are drawn one by one, 2.97:1)…
@@ -396,11 +404,19 @@ export interface ClickHouseFigures {
   /** `eventsPerSecPerShard × bytesPerEvent × clickHouseMergeWriteAmplification`, against the volume's throughput. */
   readonly diskWriteMiBps: number;
   /**
-   * `loader insertsPerSec × (1 − (1 − 1/shards)^recordsPerInvocation)`: each insert is split by
-   * project over the shards; a shard gets a part when one of the insert's records hashes to it.
-   * Each table fed by the insert (events and its rollups) gets as many.
+   * `loader insertsPerSec × (1 − (1 − 1/shards)^recordsPerInvocation)`: the loader splits each
+   * batch by the shard that owns each project and sends a shard its part in one insert, to the
+   * shard's first replica; a shard gets an insert when one of the batch's records hashes to it.
    */
   readonly insertsPerSecPerTablePerNode: number;
+  /** `eventsPerSecPerShard × loaderInsertBytesPerEvent`: what a node's insert buffer takes a second. */
+  readonly insertBytesPerSecPerNode: number;
+  /**
+   * Parts a node makes per table a second: one per flush of its asynchronous insert buffer, which
+   * flushes every `ASYNC_INSERT_FLUSH.intervalMs`, or earlier when a flush's bytes or inserts
+   * reach `maxBytes` or `maxQueries`; never more than the inserts it receives.
+   */
+  readonly partsPerSecPerTablePerNode: number;
   /** Each volume's bytes, days and requests under the tier's retention. */
   readonly storage: ClickHouseStorageFigures;
 }
@@ -580,6 +596,17 @@ export function clickHouseStorageFigures(
   };
 }
 
+/** Parts per table a second from a node's asynchronous insert buffer (see `partsPerSecPerTablePerNode`). */
+export function partsPerSec(insertsPerSec: number, bytesPerSec: number, flush = ASYNC_INSERT_FLUSH): number {
+  if (insertsPerSec === 0) return 0;
+  const flushes = Math.max(
+    1_000 / flush.intervalMs,
+    bytesPerSec / flush.maxBytes,
+    insertsPerSec / flush.maxQueries,
+  );
+  return Math.min(insertsPerSec, flushes);
+}
+
 export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {}): ClickHouseFigures {
   const { a, eventsPerSec } = resolve(tier, options);
   const ch = tier.clickhouse;
@@ -590,6 +617,8 @@ export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {})
   const bytesPerEvent = storage.fullRowBytes;
   const loader = loaderFigures(tier, options);
   const touched = 1 - (1 - 1 / ch.shards) ** loader.recordsPerInvocation;
+  const inserts = loader.insertsPerSec * touched;
+  const insertBytes = eventsPerSecPerShard * a.loaderInsertBytesPerEvent;
   return {
     nodes: ch.shards * ch.replicas,
     eventsPerSecPerNode,
@@ -598,7 +627,9 @@ export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {})
     bytesPerEvent,
     bytesPerDayPerNode: eventsPerSecPerShard * bytesPerEvent * DAY_SEC,
     diskWriteMiBps: (eventsPerSecPerShard * bytesPerEvent * a.clickHouseMergeWriteAmplification) / MiB,
-    insertsPerSecPerTablePerNode: loader.insertsPerSec * touched,
+    insertsPerSecPerTablePerNode: inserts,
+    insertBytesPerSecPerNode: insertBytes,
+    partsPerSecPerTablePerNode: partsPerSec(inserts, insertBytes),
     storage,
   };
 }
@@ -892,6 +923,28 @@ export function tierReport(tier: TierSpec, assumptions: Partial<CapacityAssumpti
       'volumeThroughputMiBps',
     ),
     scaling(
+      'ClickHouse node',
+      'parts created per table, /s',
+      (f) => f.clickhouse.partsPerSecPerTablePerNode,
+      L.clickHouseMaxPartsPerSecPerTable,
+      `ClickHouse: about 1 insert (1 part) a second per table; async_insert flushes every ${ASYNC_INSERT_FLUSH.intervalMs / 1_000} s`,
+      false,
+    ),
+    scaling(
+      'ClickHouse node',
+      'loader inserts per table, /s',
+      (f) => f.clickhouse.insertsPerSecPerTablePerNode,
+      (ASYNC_INSERT_FLUSH.maxQueries * 1_000) / ASYNC_INSERT_FLUSH.intervalMs,
+      `async_insert_max_query_number ${ASYNC_INSERT_FLUSH.maxQueries} per ${ASYNC_INSERT_FLUSH.intervalMs / 1_000} s flush: more flush early, more parts`,
+    ),
+    scaling(
+      'ClickHouse node',
+      'insert buffer per flush, MiB',
+      (f) => (f.clickhouse.insertBytesPerSecPerNode * ASYNC_INSERT_FLUSH.intervalMs) / 1_000 / MiB,
+      ASYNC_INSERT_FLUSH.maxBytes / MiB,
+      'async_insert_max_data_size: a fuller buffer flushes early, more parts',
+    ),
+    scaling(
       'ClickHouse hot volume',
       'days of rows held (gp3)',
       // Inverted: the volume's days must reach the window, so the check compares need ÷ held.
@@ -934,18 +987,6 @@ export function tierReport(tier: TierSpec, assumptions: Partial<CapacityAssumpti
   ];
 
   const flags: CapacityFlag[] = [];
-  const inserts = c.clickhouse.insertsPerSecPerTablePerNode;
-  if (l.clickhouse.insertsPerSecPerTablePerNode > L.clickHouseMaxInsertsPerSecPerTable) {
-    flags.push({
-      part: 'ClickHouse node',
-      message:
-        `${inserts.toFixed(1)} inserts/s per table on each node at the ceiling ` +
-        `(${l.clickhouse.insertsPerSecPerTablePerNode.toFixed(1)} at the sized load), above the ` +
-        `${L.clickHouseMaxInsertsPerSecPerTable} ClickHouse recommends at most. The 6 MB payload caps an ` +
-        `insert at ${c.loader.recordsPerPayload} records (${fmt(c.loader.recordsPerPayload * a.eventsPerRequest)} events), ` +
-        'so only merging inserts on the server (async_insert) or a stage that gathers larger ones lowers it.',
-    });
-  }
   if (MAX_STREAM_RECORD_BYTES > L.firehoseRecordBytes) {
     flags.push({
       part: 'Firehose',

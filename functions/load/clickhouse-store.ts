@@ -2,6 +2,9 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { renderMigration, type Topology } from '../../clickhouse/migrate.js';
 import { type DeadLetter, type EventKey, eventId, type LoaderStore } from './core.js';
+import { ASYNC_INSERT_FLUSH } from './insert-path.js';
+
+export { ASYNC_INSERT_FLUSH };
 
 /**
  * How `events_ingest` reads the lines the validator forwards. A timestamp in epoch milliseconds
@@ -24,13 +27,6 @@ export const INGEST_SETTINGS: ClickHouseSettings = {
   // Views fed by a deduplicated block are deduplicated too: the rollups count a batch once.
   deduplicate_blocks_in_dependent_materialized_views: 1,
 };
-
-/**
- * How often a shard node flushes the loader's asynchronous inserts into one part per table, and
- * the most it buffers before flushing early: at every tier's ceiling × 1.25 a node receives less
- * than this in a second (lib/capacity.ts checks it), so each table gets about one part a second.
- */
-export const ASYNC_INSERT_FLUSH = { intervalMs: 1_000, maxBytes: 512 * 1024 * 1024 } as const;
 
 /**
  * Where the store writes and reads:
@@ -74,6 +70,7 @@ export function insertSettings(target: LoaderTarget): Readonly<Record<string, nu
     async_insert_use_adaptive_busy_timeout: 0,
     async_insert_busy_timeout_max_ms: ASYNC_INSERT_FLUSH.intervalMs,
     async_insert_max_data_size: ASYNC_INSERT_FLUSH.maxBytes,
+    async_insert_max_query_number: ASYNC_INSERT_FLUSH.maxQueries,
     ...(target.replicas > 1 ? { insert_quorum: target.replicas, insert_quorum_parallel: 1 } : {}),
   };
 }

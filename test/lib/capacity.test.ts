@@ -11,6 +11,7 @@ import {
   firehoseFigures,
   lambdaCpuShare,
   loaderFigures,
+  partsPerSec,
   requestFigures,
   streamFigures,
   tierReport,
@@ -197,9 +198,30 @@ describe('the formulas, worked on paper', () => {
     expect(clickHouseFigures(TIERS[2]).diskWriteMiBps).toBeCloseTo((12_500 * 1_753.01 * 8) / MiB, 9);
   });
 
-  it('tier 3 ClickHouse parts: 25 inserts/s × (1 − (2/3)^5) = 21.7 per table on each node', () => {
+  it('tier 3 ClickHouse inserts: 25 inserts/s × (1 − (2/3)^5) = 21.7 per table on each node, one per shard a batch touches', () => {
     expect(clickHouseFigures(TIERS[3]).insertsPerSecPerTablePerNode).toBeCloseTo(25 * (1 - 32 / 243), 9);
   });
+
+  it('tier 4 ClickHouse parts: 59.8 inserts/s and 226.5 MiB/s per node gathered into 1 part a second per table', () => {
+    // 100 invocations/s × (1 − (5/6)^5); 250,000 ÷ 6 shards × 5,700 bytes.
+    const f = clickHouseFigures(TIERS[4]);
+    expect(f.insertsPerSecPerTablePerNode).toBeCloseTo(100 * (1 - (5 / 6) ** 5), 9);
+    expect(f.insertBytesPerSecPerNode).toBeCloseTo((250_000 / 6) * 5_700, 6);
+    expect(f.partsPerSecPerTablePerNode).toBe(1);
+  });
+
+  it.each([
+    [0, 0, 0],
+    [0.6, 1_000, 0.6],
+    [60, 226 * MiB, 1],
+    [60, 1_024 * MiB, 2],
+    [900, MiB, 2],
+  ])(
+    'partsPerSec(%f inserts/s, %f bytes/s) = %f: a flush a second, earlier when full, never more than the inserts',
+    (inserts, bytes, parts) => {
+      expect(partsPerSec(inserts, bytes)).toBeCloseTo(parts, 9);
+    },
+  );
 
   it('tier 1 Firehose: 2.1 MiB/s fills 64 MiB in 30.4 s, before the 300 s interval', () => {
     // 2.5 records/s × 883,533.33 bytes = 2,208,833 bytes/s = 2.1065 MiB/s; 64 ÷ 2.1065 = 30.38 s.
@@ -261,11 +283,26 @@ describe('what the model refuses or flags', () => {
     ).toContain('ask AWS to raise the 1,000');
   });
 
-  it('flags ClickHouse inserts above 10/s per table on tier 4, not on tier 2', () => {
-    const inserts = (id: TierId) =>
-      tierReport(TIERS[id]).flags.filter((f) => f.message.includes('inserts/s'));
-    expect(inserts(4)).toHaveLength(1);
-    expect(inserts(2)).toHaveLength(0);
+  it('fails a node that gets more insert bytes a second than one flush holds: it flushes early, more parts', () => {
+    // Tier 4's 250,000 events/s on one shard: 250,000 × 5,700 bytes = 1,359 MiB/s, 2.65 flushes of 512 MiB.
+    const one = withTier(4, (t) => ({ clickhouse: { ...t.clickhouse, shards: 1 } }));
+    const parts = tierReport(one).checks.find((check) => check.measure === 'parts created per table, /s');
+    expect(parts?.atLoad).toBeCloseTo((250_000 * 5_700) / (512 * MiB), 9);
+    expect(parts?.atLoad).toBeGreaterThan(parts?.limit ?? Number.NaN);
+    const buffer = tierReport(one).checks.find((check) => check.measure === 'insert buffer per flush, MiB');
+    expect(buffer?.atLoad).toBeGreaterThan(buffer?.limit ?? Number.NaN);
+  });
+
+  it('fails a node that gets more inserts per flush than async_insert_max_query_number', () => {
+    // 1,000 inserts/s, 1 MiB/s: 1,000 ÷ 450 = 2.2 flushes a second.
+    expect(partsPerSec(1_000, MiB)).toBeCloseTo(1_000 / 450, 9);
+    // Tier 4 on one shard with one record per invocation: 500 inserts/s, all to the one node.
+    const slow = withTier(4, (t) => ({
+      loader: { ...t.loader, batchSize: 1 },
+      clickhouse: { ...t.clickhouse, shards: 1 },
+    }));
+    const inserts = tierReport(slow).checks.find((check) => check.measure === 'loader inserts per table, /s');
+    expect(inserts?.atLoad).toBeGreaterThan(inserts?.limit ?? Number.NaN);
   });
 
   it('fails the hot volume when it would fill before its hot window ends', () => {
