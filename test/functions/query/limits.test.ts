@@ -158,3 +158,25 @@ describe('QUERY_SETTINGS', () => {
     );
   });
 });
+
+describe('docs/api.md', () => {
+  it('shows the limits and the quota the code has', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+    const shown = {
+      max_execution_time: `${QUERY_SETTINGS.max_execution_time} s`,
+      max_memory_usage: `${QUERY_SETTINGS.max_memory_usage / 1024 ** 3} GiB`,
+      max_rows_to_read: `${QUERY_SETTINGS.max_rows_to_read / 1e9} billion`,
+      max_bytes_to_read: `${QUERY_SETTINGS.max_bytes_to_read / 1024 ** 3} GiB`,
+      max_result_rows: QUERY_SETTINGS.max_result_rows.toLocaleString('en-US'),
+      max_result_bytes: `${QUERY_SETTINGS.max_result_bytes / 1024 ** 2} MiB`,
+    };
+    for (const [name, value] of Object.entries(shown)) {
+      expect(doc).toMatch(new RegExp(`\\| \`${name}\` +\\| ${value} +\\|`));
+    }
+    expect(doc).toContain(
+      `per ${QUERY_QUOTA.intervalSec} s, ${QUERY_QUOTA.queries.toLocaleString('en-US')} queries, ${QUERY_QUOTA.errors.toLocaleString('en-US')}\nerrors, ${QUERY_QUOTA.executionTimeSec.toLocaleString('en-US')} s of execution and ${QUERY_QUOTA.readRows / 1e9} billion rows read`,
+    );
+    expect(doc).toContain(`Retry-After: ${QUERY_QUOTA.intervalSec}`);
+  });
+});
