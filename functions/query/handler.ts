@@ -17,6 +17,10 @@ function record(summary: QuerySummary, latencyMs: number): void {
   metrics.addMetric('QueryLatency', MetricUnit.Milliseconds, latencyMs);
   if (summary.statusCode >= 400) metrics.addMetric(`Status${summary.statusCode}`, MetricUnit.Count, 1);
   if (summary.statusCode >= 500) logger.error('query request failed', { summary });
+  // A 4xx for the client, but operators see who meets the limits and with what, to tune them.
+  if (summary.errorCode === 'query_limit_exceeded' || summary.errorCode === 'query_quota_exceeded') {
+    logger.warn('query over a limit', { summary });
+  }
 }
 
 /** The query API behind the load balancer, over whatever dependencies `deps` gives. */

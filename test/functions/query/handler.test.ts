@@ -70,6 +70,8 @@ beforeAll(async () => {
   // Dev mode sends logs and metrics to the global console, where the test can capture them.
   vi.stubEnv('POWERTOOLS_DEV', 'true');
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+  // Warnings too: an answer over a query limit is one.
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
   for (const name of ['API_KEYS_TABLE_NAME', 'CLICKHOUSE_URL', 'CLICKHOUSE_EMBEDDED_PATH']) {
     vi.stubEnv(name, undefined);
   }
@@ -258,6 +260,25 @@ describe('createQueryHandler', () => {
       QueryLatency: expect.any(Number),
       _aws: { CloudWatchMetrics: [{ Namespace: 'EvalForge' }] },
     });
+  });
+
+  it("answers 422 naming the limit a query went over, with the engine's error in a warning only", async () => {
+    const warnings = vi.mocked(console.warn);
+    warnings.mockClear();
+    const { QUERY_SETTINGS } = await import('../../../functions/query/limits.js');
+    const query = createQueryHandler(() => injected({ limits: { ...QUERY_SETTINGS, max_rows_to_read: 1 } }));
+
+    const result = await query(withKey(albFixture('get-query-metrics'), known.key), context);
+
+    expect(result).toMatchObject({ statusCode: 422 });
+    expect(json(result).error).toMatchObject({ code: 'query_limit_exceeded', limit: 'max_rows_to_read' });
+    expect(result.body).not.toContain('current rows');
+    const warned = warnings.mock.calls.map(([line]) => String(line));
+    expect(warned.some((line) => line.includes('query over a limit') && line.includes('current rows'))).toBe(
+      true,
+    );
+    expect(errorLines()).toEqual([]);
+    expect(emfBlobs()[0]).toMatchObject({ route: 'metrics', Status422: 1 });
   });
 
   it('prints one metric set per request, with its route and latency', async () => {
