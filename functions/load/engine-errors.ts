@@ -44,6 +44,7 @@ export const DATA_ERROR_CODES: ReadonlySet<number> = new Set([
 /** Codes that say the engine cannot take an insert now, whatever its rows. */
 export const UNAVAILABLE_ERROR_CODES: ReadonlySet<number> = new Set([
   3, // UNEXPECTED_END_OF_FILE (a connection cut mid-answer)
+  48, // NOT_IMPLEMENTED (the statement's settings: asynchronous inserts with a sequential quorum)
   16, // NO_SUCH_COLUMN_IN_TABLE (a migration not yet applied)
   47, // UNKNOWN_IDENTIFIER
   60, // UNKNOWN_TABLE
@@ -66,6 +67,7 @@ export const UNAVAILABLE_ERROR_CODES: ReadonlySet<number> = new Set([
   285, // TOO_FEW_LIVE_REPLICAS
   286, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE
   319, // UNKNOWN_STATUS_OF_INSERT
+  344, // SUPPORT_IS_DISABLED (the statement's settings: async inserts with view deduplication before 25.x)
   394, // QUERY_WAS_CANCELLED
   425, // SYSTEM_ERROR
   439, // CANNOT_SCHEDULE_TASK
