@@ -25,6 +25,11 @@ import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './en
  *   what is missing; each insert also carries an insert_deduplication_token derived from exactly
  *   the lines it holds, so ClickHouse drops a block it already has.
  *
+ * On a cluster the records are split by the shard that owns their project (`cityHash64(project_id)
+ * % shards`, as the Distributed tables pick it) and each shard's part is checked and inserted on a
+ * node of that shard: a request, its resend and its events all live on one shard, so the dedup
+ * reads and the insert see the same data (docs/store.md, "Exactly once with replicas").
+ *
  * Nothing in the data can stall a shard. A record that cannot be read (not gzip, not our format)
  * is a dead letter. When ClickHouse refuses an insert for its data, the insert is split until
  * the refused events are found; those go to `load_dead_letters` with the engine's code and
