@@ -72,6 +72,8 @@ export class EvalForgeStack extends Stack {
       vpc: network.vpc,
       ...tier.clickhouse,
       retention: tier.retention,
+      // The cluster's CA and node certificates: increment to re-issue them all (docs/deploy.md).
+      certificateGeneration: 1,
     });
     component(clickhouse, 'analytics');
     // Its bill follows how much the TTLs move to S3 and how often the nodes read it back.
@@ -87,6 +89,8 @@ export class EvalForgeStack extends Stack {
       ...tier.loader,
     });
     component(loader, 'loader');
+    // HTTPS inside the VPC: the functions verify the nodes against the cluster's own CA.
+    loader.function.addEnvironment('CLICKHOUSE_CA_CERT', clickhouse.caCertificate);
 
     const validator = new ValidatorFunction(this, 'Validator', {
       stream: stream.stream,
@@ -104,6 +108,7 @@ export class EvalForgeStack extends Stack {
       ...tier.query,
     });
     component(query, 'query');
+    query.function.addEnvironment('CLICKHOUSE_CA_CERT', clickhouse.caCertificate);
 
     const zone = HostedZone.fromHostedZoneAttributes(this, 'Zone', {
       hostedZoneId: props.hostedZoneId,
@@ -155,7 +160,8 @@ export class EvalForgeStack extends Stack {
     });
     new CfnOutput(this, 'ClickHouseUrl', {
       value: clickhouse.url,
-      description: 'ClickHouse inside the VPC (reachable from the loader and query functions only)',
+      description:
+        "ClickHouse inside the VPC, HTTPS with the cluster's own CA (reachable from the loader and query functions only)",
     });
 
     const estimate = props.costEstimate;

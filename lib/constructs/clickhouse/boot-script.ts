@@ -7,9 +7,10 @@ import {
   fqdn,
   keeperNodeName,
   keeperServerIds,
+  tlsFiles,
 } from './cluster-layout.js';
-import { renderKeeperConfig } from './keeper-config.js';
-import { renderServerConfig } from './server-config.js';
+import { KEEPER_TLS_DIRECTORY, renderKeeperConfig } from './keeper-config.js';
+import { renderServerConfig, SERVER_TLS_DIRECTORY } from './server-config.js';
 import { renderStorageConfig } from './storage-config.js';
 import { renderUsersConfig } from './users-config.js';
 
@@ -34,7 +35,11 @@ export const SHELL = {
 
 const HEREDOC = 'EVALFORGE_EOF';
 
-/** Writes `content` to `path` (owner clickhouse, mode 0640) expanding only `${VARIABLE}`s. */
+/**
+ * Writes `content` to `path` (owner clickhouse, mode 0640) expanding only `${VARIABLE}`s. Lines
+ * lose their indentation, which XML does not need: EC2 caps user data at 16 KB, and the largest
+ * tier's indentation alone is about 4 KB.
+ */
 function writeFileCommand(path: string, content: string): string {
   if (content.includes(HEREDOC) || /[`\\]|\$\(/.test(content)) {
     throw new Error(`${path}: the rendered text would not survive the shell heredoc`);
@@ -42,7 +47,7 @@ function writeFileCommand(path: string, content: string): string {
   return [
     `install -m 0640 -o clickhouse -g clickhouse /dev/null ${path}`,
     `cat > ${path} <<${HEREDOC}`,
-    content.trimEnd(),
+    content.trimEnd().replace(/^ +/gm, ''),
     HEREDOC,
   ].join('\n');
 }
@@ -66,6 +71,47 @@ function preamble(signal: SignalTarget): string[] {
     'rpm -q aws-cfn-bootstrap >/dev/null || retry dnf install -y aws-cfn-bootstrap',
     'IMDS_TOKEN=$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")',
     'PRIVATE_IP=$(curl -fsS -H "X-aws-ec2-metadata-token: $IMDS_TOKEN" http://169.254.169.254/latest/meta-data/local-ipv4)',
+  ];
+}
+
+/** `secret <arn>`: a secret's string, with the instance role. */
+const secretFunction = (region: string) =>
+  `secret() { aws secretsmanager get-secret-value --region '${region}' --secret-id "$1" --query SecretString --output text; }`;
+
+/** Where a node's certificate comes from (lib/constructs/clickhouse/certificates.ts issues it). */
+export interface NodeTlsOptions {
+  /** The node's own secret: its private key and certificate, PEM, key first. */
+  readonly nodeSecretArn: string;
+  /** The CA certificate's secret (PEM). */
+  readonly caSecretArn: string;
+  /**
+   * The certificates' generation: a new one re-issues every certificate, and changes this user
+   * data, so CloudFormation restarts the node, which then reads its new certificate.
+   */
+  readonly generation: string;
+}
+
+/**
+ * `tls <dir> <node secret> <CA secret>`, then the call: the node's key (mode 0600, owner
+ * clickhouse), its certificate and the CA, from Secrets Manager, at every boot. The key goes from
+ * the API's answer to the file through a pipe, nowhere else.
+ */
+function tlsCommands(directory: string, tls: NodeTlsOptions): string[] {
+  const files = tlsFiles(directory);
+  const block = (label: string) => `sed -n '/-BEGIN ${label}-/,/-END ${label}-/p'`;
+  return [
+    `CERTIFICATES_GENERATION='${tls.generation}'`,
+    'tls() {',
+    '  install -d -m 0750 -o clickhouse -g clickhouse "$1"',
+    `  install -m 0600 -o clickhouse -g clickhouse /dev/null ${files.key}`,
+    `  install -m 0644 -o clickhouse -g clickhouse /dev/null ${files.certificate}`,
+    `  install -m 0644 -o clickhouse -g clickhouse /dev/null ${files.ca}`,
+    `  secret "$2" | ${block('PRIVATE KEY')} > ${files.key}`,
+    `  secret "$2" | ${block('CERTIFICATE')} > ${files.certificate}`,
+    `  secret "$3" > ${files.ca}`,
+    `  [ -s ${files.key} ] && [ -s ${files.certificate} ] || { echo "no key and certificate in $2 ($CERTIFICATES_GENERATION)" >&2; exit 1; }`,
+    '}',
+    `tls ${directory} '${tls.nodeSecretArn}' '${tls.caSecretArn}'`,
   ];
 }
 
@@ -124,6 +170,8 @@ export interface NodeUserDataOptions {
     /** The cache's size on the data volume, GiB. */
     readonly cacheGiB: number;
   };
+  /** Its key and certificate, and the CA. */
+  readonly tls: NodeTlsOptions;
   readonly signal: SignalTarget;
   readonly clickhouseVersion?: string;
 }
@@ -133,6 +181,7 @@ const GIB = 1024 ** 3;
 /** The shell script a data node runs at boot: data volume, ClickHouse, its config, the signal. */
 export function renderNodeUserData(options: NodeUserDataOptions): string {
   const { layout, node } = options;
+  const url = `https://${fqdn(layout, dataNodeName(node))}:${CLICKHOUSE_PORTS.https}`;
   const peers = [
     ...dataNodes(layout).map((n) => fqdn(layout, dataNodeName(n))),
     ...keeperServerIds(layout).map((id) => fqdn(layout, keeperNodeName(id))),
@@ -160,7 +209,7 @@ export function renderNodeUserData(options: NodeUserDataOptions): string {
     'mkdir -p /etc/systemd/system/clickhouse-server.service.d',
     "printf '[Unit]\\nRequiresMountsFor=/var/lib/clickhouse\\n' > /etc/systemd/system/clickhouse-server.service.d/evalforge.conf",
     // Passwords and the cluster secret from Secrets Manager; only their hashes reach the disk.
-    `secret() { aws secretsmanager get-secret-value --region '${options.region}' --secret-id "$1" --query SecretString --output text; }`,
+    secretFunction(options.region),
     "sha256() { printf '%s' \"$1\" | sha256sum | cut -d' ' -f1; }",
     `LOADER_PASSWORD=$(secret '${options.secrets.loader}')`,
     `QUERY_PASSWORD=$(secret '${options.secrets.query}')`,
@@ -170,6 +219,7 @@ export function renderNodeUserData(options: NodeUserDataOptions): string {
     'QUERY_PASSWORD_SHA256=$(sha256 "$QUERY_PASSWORD")',
     'ADMIN_PASSWORD_SHA256=$(sha256 "$ADMIN_PASSWORD")',
     'unset LOADER_PASSWORD QUERY_PASSWORD ADMIN_PASSWORD',
+    ...tlsCommands(SERVER_TLS_DIRECTORY, options.tls),
     writeFileCommand(
       '/etc/clickhouse-server/config.d/evalforge.xml',
       renderServerConfig(layout, node, { listenHost: SHELL.privateIp, clusterSecret: SHELL.clusterSecret }),
@@ -198,9 +248,10 @@ export function renderNodeUserData(options: NodeUserDataOptions): string {
     'systemctl daemon-reload',
     'systemctl enable clickhouse-server',
     'systemctl restart clickhouse-server',
-    // Up when it answers on the VPC address, where clients and peers reach it.
-    `for _ in $(seq 1 120); do curl -fsS "http://$PRIVATE_IP:${CLICKHOUSE_PORTS.http}/ping" && exit 0; sleep 5; done`,
-    `echo "ClickHouse does not answer on $PRIVATE_IP:${CLICKHOUSE_PORTS.http}" >&2`,
+    // Up when it answers HTTPS at its name, as clients and peers reach it: the certificate names
+    // it and chains to the CA.
+    `for _ in $(seq 1 120); do curl -fsS --cacert ${tlsFiles(SERVER_TLS_DIRECTORY).ca} "${url}/ping" && exit 0; sleep 5; done`,
+    `echo "ClickHouse does not answer at ${url}" >&2`,
     'exit 1',
   ].join('\n');
 }
@@ -210,11 +261,14 @@ export interface KeeperUserDataOptions {
   readonly layout: ClusterLayout;
   /** The raft server id, 1..keeperNodes. */
   readonly serverId: number;
+  readonly region: string;
+  /** Its key and certificate, and the CA. */
+  readonly tls: NodeTlsOptions;
   readonly signal: SignalTarget;
   readonly clickhouseVersion?: string;
 }
 
-/** The shell script a Keeper node runs at boot: clickhouse-keeper, its raft config, the signal. */
+/** The shell script a Keeper node runs at boot: clickhouse-keeper, its certificate, its raft config, the signal. */
 export function renderKeeperUserData(options: KeeperUserDataOptions): string {
   const { layout } = options;
   const peers = keeperServerIds(layout).map((id) => fqdn(layout, keeperNodeName(id)));
@@ -224,6 +278,8 @@ export function renderKeeperUserData(options: KeeperUserDataOptions): string {
     `rpm -q clickhouse-keeper >/dev/null || retry dnf install -y ${packages(['clickhouse-keeper'], options.clickhouseVersion)}`,
     'mkdir -p /var/lib/clickhouse/coordination',
     'chown -R clickhouse:clickhouse /var/lib/clickhouse',
+    secretFunction(options.region),
+    ...tlsCommands(KEEPER_TLS_DIRECTORY, options.tls),
     writeFileCommand(
       '/etc/clickhouse-keeper/keeper_config.xml',
       renderKeeperConfig(layout, options.serverId, { listenHost: SHELL.privateIp }),
@@ -232,7 +288,8 @@ export function renderKeeperUserData(options: KeeperUserDataOptions): string {
     'systemctl daemon-reload',
     'systemctl enable clickhouse-keeper',
     'systemctl restart clickhouse-keeper',
-    // Up when it answers `ruok` on the VPC address; the quorum forms once a majority is up.
+    // Up when it answers `ruok` on the VPC address (the plain client port, which only the node
+    // itself reaches); the quorum forms once a majority is up.
     'for _ in $(seq 1 120); do',
     `  reply=$( (exec 3<>"/dev/tcp/$PRIVATE_IP/${CLICKHOUSE_PORTS.keeperClient}"; printf ruok >&3; timeout 5 cat <&3) 2>/dev/null || true)`,
     '  [ "$reply" = imok ] && exit 0',

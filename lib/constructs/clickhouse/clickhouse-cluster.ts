@@ -31,11 +31,13 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EVERY_BOOT, renderKeeperUserData, renderNodeUserData, type SignalTarget } from './boot-script.js';
+import { addCertificatesResource } from './certificates.js';
 import {
   CLICKHOUSE_PORTS,
   dataNodeName,
   dataNodes,
-  httpUrl,
+  fqdn,
+  httpsUrl,
   keeperNodeName,
   keeperServerIds,
 } from './cluster-layout.js';
@@ -75,14 +77,17 @@ const AL2023_X86_64 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-de
  *   `evalforge_admin` (DDL, used by the migrations), each with a generated password in its own
  *   secret, stored on the nodes as SHA-256; `default` answers on localhost only. Nodes talk to each
  *   other with a generated cluster secret (Distributed queries carry the initial user).
- * - **Transport: HTTP on 8123 inside the VPC, unencrypted.** The functions' client
- *   (functions/shared/clickhouse/client.ts) is given no CA, and a certificate generated on a node at boot
- *   is unknown at synth time; HTTPS would need a CA distributed to every client first (a private CA,
- *   or one generated at deploy and read by the clients at start). Until then, passwords (HTTP basic
- *   auth) and rows cross the VPC in clear: c5 is not among the instance types whose traffic AWS
- *   encrypts automatically. Exposure is limited to the VPC and to members of
- *   {@link clientSecurityGroup}: no other source can reach 8123, and the inter-node ports (9000,
- *   9009, 9181, 9234) are open only among the nodes.
+ * - **Transport: TLS everywhere inside the VPC.** A custom resource (certificates.ts,
+ *   functions/certificates) issues the cluster's own CA and a certificate per node at deploy, into
+ *   Secrets Manager; each node's role reads its own key and certificate and the CA certificate,
+ *   nothing else of it, and the nodes boot after the resource. Clients reach HTTPS on 8443 and
+ *   verify the node against the CA ({@link caCertificate}, passed to the functions in
+ *   `CLICKHOUSE_CA_CERT`); nodes talk to each other on the secure native port (9440) and
+ *   interserver HTTPS (9010), to Keeper on its secure client port (9281), and Keeper nodes run raft
+ *   over TLS (9234), each verifying its peer against the CA. Plain HTTP is not served; the plain
+ *   native and Keeper client ports remain for the node's own tools and checks, and no security
+ *   group admits them. Only {@link clientSecurityGroup} reaches 8443; the inter-node ports are
+ *   open only among the nodes. A new `certificateGeneration` re-issues everything (rotation).
  * - **Cold storage.** Every data node has an S3 disk (storage-config.ts) on its own prefix,
  *   `clickhouse/<node>/`, of one bucket (cold-storage.ts; encrypted, TLS only, no public access, no
  *   versioning, retained), behind a `coldCacheGiB` cache on its data volume; the role of the data
@@ -103,14 +108,14 @@ const AL2023_X86_64 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-de
  */
 export class ClickHouseCluster extends Construct {
   /**
-   * `http://<domainName>:8123`: a name listing every data node. Any node accepts the loader's
-   * inserts (into the Distributed `events_ingest`, which splits rows to their shards by
-   * `cityHash64(project_id)`) and the query API's reads (Distributed tables), so clients need no
-   * node of their own; a kept-alive connection stays on the node it resolved to, and Lambda
-   * containers spread over the nodes.
+   * `https://<domainName>:8443`: a name listing every data node, and named in every data node's
+   * certificate. Any node accepts the loader's inserts (into the Distributed `events_ingest`,
+   * which splits rows to their shards by `cityHash64(project_id)`) and the query API's reads
+   * (Distributed tables), so clients need no node of their own; a kept-alive connection stays on
+   * the node it resolved to, and Lambda containers spread over the nodes.
    */
   readonly url: string;
-  /** Put the clients (the loader and query functions) in it; only it reaches the HTTP port. */
+  /** Put the clients (the loader and query functions) in it; only it reaches the HTTPS port. */
   readonly clientSecurityGroup: SecurityGroup;
   /** The nodes' own group: ClickHouse's inter-node ports among its members only. */
   readonly nodeSecurityGroup: SecurityGroup;
@@ -132,6 +137,13 @@ export class ClickHouseCluster extends Construct {
   readonly hostedZone: IPrivateHostedZone;
   /** The custom resource that applies the migrations; depend on it to wait for the schema. */
   readonly migrations: CustomResource;
+  /** The custom resource that issues the CA and the node certificates; every node depends on it. */
+  readonly certificates: CustomResource;
+  /**
+   * The cluster's CA certificate, DER in base64 (a token, public): what clients verify the nodes
+   * against; set it as their `CLICKHOUSE_CA_CERT`.
+   */
+  readonly caCertificate: string;
   /** The bucket behind the data nodes' S3 disk (`clickhouse/<node>/`), retained like the volumes. */
   readonly coldBucket: Bucket;
 
@@ -157,27 +169,30 @@ export class ClickHouseCluster extends Construct {
 
     this.nodeSecurityGroup = new SecurityGroup(this, 'NodeSecurityGroup', {
       vpc: props.vpc,
-      description: 'ClickHouse and Keeper nodes: inter-node ports among themselves, HTTP from clients',
+      description: 'ClickHouse and Keeper nodes: inter-node TLS ports among themselves, HTTPS from clients',
       allowAllOutbound: true,
     });
     this.clientSecurityGroup = new SecurityGroup(this, 'ClientSecurityGroup', {
       vpc: props.vpc,
-      description: 'Clients of ClickHouse: the only source allowed to its HTTP port',
+      description: 'Clients of ClickHouse: the only source allowed to its HTTPS port',
       allowAllOutbound: true,
     });
     const nodePorts: [number, string][] = [
-      [CLICKHOUSE_PORTS.native, 'ClickHouse native protocol between nodes (Distributed queries and inserts)'],
-      [CLICKHOUSE_PORTS.interserver, 'ClickHouse interserver HTTP (replica fetches)'],
-      [CLICKHOUSE_PORTS.keeperClient, 'ClickHouse Keeper client port'],
-      [CLICKHOUSE_PORTS.keeperRaft, 'ClickHouse Keeper raft'],
+      [
+        CLICKHOUSE_PORTS.nativeSecure,
+        'ClickHouse native protocol over TLS between nodes (Distributed queries and inserts)',
+      ],
+      [CLICKHOUSE_PORTS.interserverHttps, 'ClickHouse interserver HTTPS (replica fetches)'],
+      [CLICKHOUSE_PORTS.keeperClientSecure, 'ClickHouse Keeper client port, TLS'],
+      [CLICKHOUSE_PORTS.keeperRaft, 'ClickHouse Keeper raft, TLS'],
     ];
     for (const [port, description] of nodePorts) {
       this.nodeSecurityGroup.addIngressRule(this.nodeSecurityGroup, Port.tcp(port), description);
     }
     this.nodeSecurityGroup.addIngressRule(
       this.clientSecurityGroup,
-      Port.tcp(CLICKHOUSE_PORTS.http),
-      'ClickHouse HTTP from its clients',
+      Port.tcp(CLICKHOUSE_PORTS.https),
+      'ClickHouse HTTPS from its clients',
     );
 
     const password = (name: string, description: string) => {
@@ -197,17 +212,8 @@ export class ClickHouseCluster extends Construct {
     this.adminPassword = password('AdminPassword', `ClickHouse user ${CLICKHOUSE_USERS.admin}`);
     const clusterSecret = password('ClusterSecret', 'ClickHouse inter-server secret');
 
-    const nodeRole = this.instanceRole(
-      'NodeRole',
-      'ClickHouse data nodes: Session Manager, password secrets, the S3 disk',
-    );
-    for (const secret of [this.loaderPassword, this.queryPassword, this.adminPassword, clusterSecret]) {
-      secret.grantRead(nodeRole);
-    }
     const cold = new ColdStorage(this, 'ColdStorage');
-    cold.grantNodes(nodeRole);
     this.coldBucket = cold.bucket;
-    const keeperRole = this.instanceRole('KeeperRole', 'ClickHouse Keeper nodes: Session Manager');
 
     this.hostedZone = new PrivateHostedZone(this, 'Zone', { zoneName: layout.domainName, vpc: props.vpc });
     // An interface per node, created before its instance: its address is known to the records
@@ -245,6 +251,39 @@ export class ClickHouseCluster extends Construct {
       ttl: Duration.seconds(60),
     });
     const records = [...data.map((d) => d.record), ...keepers.map((k) => k.record), clusterRecord];
+
+    const generation = props.certificateGeneration ?? 1;
+    const certificates = addCertificatesResource(this, {
+      caName: `EvalForge ClickHouse CA (${layout.domainName})`,
+      generation,
+      nodes: [
+        // A data node answers to its own name and to the cluster's, which lists every data node.
+        ...data.map((d) => ({
+          nodeId: d.nodeId,
+          name: dataNodeName(d.node),
+          dnsNames: [fqdn(layout, dataNodeName(d.node)), layout.domainName],
+        })),
+        ...keepers.map((k) => ({
+          nodeId: k.nodeId,
+          name: keeperNodeName(k.serverId),
+          dnsNames: [fqdn(layout, keeperNodeName(k.serverId))],
+        })),
+      ],
+    });
+    this.certificates = certificates.resource;
+    this.caCertificate = certificates.caCertificate;
+    // A role per node: each reads its own key and certificate, and the CA certificate.
+    const tlsOf = (nodeId: string, role: IRole) => {
+      const nodeSecret = certificates.nodeSecrets.get(nodeId);
+      if (!nodeSecret) throw new Error(`no certificate secret for ${nodeId}`);
+      nodeSecret.grantRead(role);
+      certificates.caCertificateSecret.grantRead(role);
+      return {
+        nodeSecretArn: nodeSecret.secretArn,
+        caSecretArn: certificates.caCertificateSecret.secretArn,
+        generation: String(generation),
+      };
+    };
 
     const instance = (
       nodeId: string,
@@ -299,7 +338,8 @@ export class ClickHouseCluster extends Construct {
       cfn.subnetId = undefined;
       cfn.securityGroupIds = undefined;
       cfn.networkInterfaces = [{ deviceIndex: '0', networkInterfaceId: eni.ref }];
-      node.node.addDependency(selection.internetConnectivityEstablished, ...records);
+      // Its certificate is in its secret before it boots.
+      node.node.addDependency(selection.internetConnectivityEstablished, ...records, certificates.resource);
       shell.addCommands(
         script({ stackName: Aws.STACK_NAME, logicalId: stack.getLogicalId(cfn), region: Aws.REGION }),
       );
@@ -328,6 +368,15 @@ export class ClickHouseCluster extends Construct {
         encrypted: true,
         removalPolicy: RemovalPolicy.RETAIN,
       });
+      const nodeRole = this.instanceRole(
+        `${d.nodeId}Role`,
+        `ClickHouse ${dataNodeName(d.node)}: Session Manager, password secrets, its certificate, the S3 disk`,
+      );
+      for (const secret of [this.loaderPassword, this.queryPassword, this.adminPassword, clusterSecret]) {
+        secret.grantRead(nodeRole);
+      }
+      cold.grantNodes(nodeRole);
+      const tls = tlsOf(d.nodeId, nodeRole);
       const node = instance(d.nodeId, d.subnetIndex, d.eni, props.instanceType, nodeRole, (signal) =>
         renderNodeUserData({
           layout,
@@ -346,6 +395,7 @@ export class ClickHouseCluster extends Construct {
             region: stack.region,
             cacheGiB: props.coldCacheGiB,
           },
+          tls,
           signal,
           ...(props.clickhouseVersion ? { clickhouseVersion: props.clickhouseVersion } : {}),
         }),
@@ -355,24 +405,32 @@ export class ClickHouseCluster extends Construct {
       this.instances.push(node);
       this.dataVolumes.push(volume);
     }
-    this.keeperInstances = keepers.map((k) =>
-      instance(k.nodeId, k.subnetIndex, k.eni, props.keeperInstanceType, keeperRole, (signal) =>
+    this.keeperInstances = keepers.map((k) => {
+      const keeperRole = this.instanceRole(
+        `${k.nodeId}Role`,
+        `ClickHouse ${keeperNodeName(k.serverId)}: Session Manager, its certificate`,
+      );
+      const tls = tlsOf(k.nodeId, keeperRole);
+      return instance(k.nodeId, k.subnetIndex, k.eni, props.keeperInstanceType, keeperRole, (signal) =>
         renderKeeperUserData({
           layout,
           serverId: k.serverId,
+          region: Aws.REGION,
+          tls,
           signal,
           ...(props.clickhouseVersion ? { clickhouseVersion: props.clickhouseVersion } : {}),
         }),
-      ),
-    );
+      );
+    });
 
-    this.url = httpUrl(layout.domainName);
+    this.url = httpsUrl(layout.domainName);
     this.migrations = addMigrationsResource(this, {
       layout,
       vpc: props.vpc,
       ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
       clientSecurityGroup: this.clientSecurityGroup,
       adminPassword: this.adminPassword,
+      caCertificate: this.caCertificate,
       retention: props.retention,
     });
     this.migrations.node.addDependency(...this.instances, ...this.keeperInstances, ...records);

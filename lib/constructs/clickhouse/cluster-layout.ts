@@ -1,16 +1,33 @@
-/** The ports the nodes listen on; only `http` is open to clients (see the construct's security groups). */
+/**
+ * The ports the nodes listen on. Inside the VPC every connection is TLS: clients on `https`, nodes
+ * among themselves on `nativeSecure`, `interserverHttps` and `keeperClientSecure`, Keeper nodes on
+ * `keeperRaft` (secure raft). The plain ports left (`native`, `keeperClient`) serve the node's own
+ * checks and tools, and no security group admits them; plain HTTP is not served at all.
+ */
 export const CLICKHOUSE_PORTS = {
-  /** The client port: plain HTTP inside the VPC. */
-  http: 8123,
-  /** Native protocol between nodes: Distributed queries and inserts. */
+  /** The client port: HTTPS, the only one open to the clients' security group. */
+  https: 8443,
+  /** Native protocol, plain: clickhouse-client on the node itself. */
   native: 9000,
-  /** Interserver HTTP: replicas fetch parts from each other. */
-  interserver: 9009,
-  /** Keeper's client port, which data nodes connect to. */
+  /** Native protocol over TLS between nodes: Distributed queries and inserts. */
+  nativeSecure: 9440,
+  /** Interserver HTTPS: replicas fetch parts from each other. */
+  interserverHttps: 9010,
+  /** Keeper's plain client port: the Keeper node's own health check. */
   keeperClient: 9181,
-  /** Keeper's raft port, among Keeper nodes. */
+  /** Keeper's client port over TLS, which data nodes connect to. */
+  keeperClientSecure: 9281,
+  /** Keeper's raft port among Keeper nodes, TLS (`raft_configuration` `secure`). */
   keeperRaft: 9234,
 } as const;
+
+/**
+ * Where a node keeps its TLS files (written at boot from Secrets Manager): its key (mode 0600),
+ * its certificate, and the cluster's CA certificate that every peer is verified against.
+ */
+export function tlsFiles(directory: string): { key: string; certificate: string; ca: string } {
+  return { key: `${directory}/node.key`, certificate: `${directory}/node.crt`, ca: `${directory}/ca.crt` };
+}
 
 /** The cluster's shape, as the config renderers need it. */
 export interface ClusterLayout {
@@ -54,9 +71,9 @@ export function fqdn(layout: Pick<ClusterLayout, 'domainName'>, label: string): 
   return `${label}.${layout.domainName}`;
 }
 
-/** `http://<host>:8123`: where a client reaches a node, or the zone apex that lists them all. */
-export function httpUrl(host: string): string {
-  return `http://${host}:${CLICKHOUSE_PORTS.http}`;
+/** `https://<host>:8443`: where a client reaches a node, or the zone apex that lists them all. */
+export function httpsUrl(host: string): string {
+  return `https://${host}:${CLICKHOUSE_PORTS.https}`;
 }
 
 /** The topology the migrations render for: Replicated engines and `ON CLUSTER` need Keeper. */

@@ -12,7 +12,7 @@ import {
   dataNodeName,
   dataNodes,
   fqdn,
-  httpUrl,
+  httpsUrl,
   isReplicatedCluster,
 } from './cluster-layout.js';
 import { managedPolicyFinding } from './nag-findings.js';
@@ -28,10 +28,12 @@ export interface MigrationsResourceOptions {
    * @default - the VPC's private subnets with egress
    */
   readonly vpcSubnets?: SubnetSelection;
-  /** The group the nodes admit to their HTTP port. */
+  /** The group the nodes admit to their HTTPS port. */
   readonly clientSecurityGroup: ISecurityGroup;
   /** The admin user's password: the statements run as that user. */
   readonly adminPassword: ISecret;
+  /** The cluster's CA certificate, DER in base64: the function verifies the nodes against it. */
+  readonly caCertificate: string;
   /** How long the tables keep what: applied after the migrations, and again when it changes. */
   readonly retention: TableRetention;
 }
@@ -65,7 +67,7 @@ export function retentionProperty(retention: TableRetention): Record<string, str
  */
 export function addMigrationsResource(scope: Construct, options: MigrationsResourceOptions): CustomResource {
   const { layout } = options;
-  const nodeUrls = dataNodes(layout).map((n) => httpUrl(fqdn(layout, dataNodeName(n))));
+  const nodeUrls = dataNodes(layout).map((n) => httpsUrl(fqdn(layout, dataNodeName(n))));
   const [firstNode] = nodeUrls;
   if (firstNode === undefined) throw new Error('a cluster has at least one data node');
   const fn = new EvalForgeFunction(scope, 'MigrationFunction', {
@@ -83,6 +85,7 @@ export function addMigrationsResource(scope: Construct, options: MigrationsResou
       CLICKHOUSE_NODE_URLS: nodeUrls.join(','),
       CLICKHOUSE_USER: CLICKHOUSE_USERS.admin,
       CLICKHOUSE_PASSWORD_SECRET_ARN: options.adminPassword.secretArn,
+      CLICKHOUSE_CA_CERT: options.caCertificate,
     },
   });
   options.adminPassword.grantRead(fn);

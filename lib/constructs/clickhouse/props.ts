@@ -46,6 +46,13 @@ export interface ClickHouseClusterProps extends ClickHouseSpec {
    * @default 30
    */
   readonly rootVolumeGiB?: number;
+  /**
+   * The generation of the cluster's CA and node certificates (certificates.ts): a new value issues
+   * a new CA and a new certificate for every node, and restarts every node to load them. Rotate
+   * by incrementing it.
+   * @default 1
+   */
+  readonly certificateGeneration?: number;
 }
 
 function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
@@ -141,6 +148,14 @@ export function validateClusterProps(props: Omit<ClickHouseClusterProps, 'vpc' |
   ) {
     throw new ClickHouseClusterPropsError(
       `domainName must be a lower-case DNS name, got "${props.domainName}"`,
+    );
+  }
+  if (
+    props.certificateGeneration !== undefined &&
+    (!Number.isInteger(props.certificateGeneration) || props.certificateGeneration < 1)
+  ) {
+    throw new ClickHouseClusterPropsError(
+      `certificateGeneration must be a whole number from 1, got ${props.certificateGeneration}`,
     );
   }
   if (props.clickhouseVersion !== undefined && !/^\d+\.\d+(\.\d+){0,2}$/.test(props.clickhouseVersion)) {

@@ -6,11 +6,19 @@ import {
   fqdn,
   keeperNodeName,
   keeperServerIds,
+  tlsFiles,
 } from './cluster-layout.js';
+import { renderOpenSslConfig } from './tls-config.js';
+
+/** Where a data node keeps its key, certificate and the CA (the boot script writes them). */
+export const SERVER_TLS_DIRECTORY = '/etc/clickhouse-server/tls';
 
 /**
  * `config.d/evalforge.xml` of one data node: where it listens, its macros, the whole cluster by
- * the nodes' private names, and the Keeper ensemble (replicated clusters only).
+ * the nodes' private names, and the Keeper ensemble (replicated clusters only). Every port it
+ * serves to the VPC is TLS (HTTPS for clients, secure native and interserver HTTPS for peers) and
+ * it reaches its peers and Keeper over TLS, verifying them against the cluster's CA; plain HTTP
+ * and interserver HTTP are switched off.
  */
 export function renderServerConfig(
   layout: ClusterLayout,
@@ -22,7 +30,8 @@ export function renderServerConfig(
       [
         '                <replica>',
         `                    <host>${fqdn(layout, dataNodeName({ shard: s + 1, replica: r + 1 }))}</host>`,
-        `                    <port>${CLICKHOUSE_PORTS.native}</port>`,
+        `                    <port>${CLICKHOUSE_PORTS.nativeSecure}</port>`,
+        '                    <secure>1</secure>',
         '                </replica>',
       ].join('\n'),
     );
@@ -38,7 +47,8 @@ export function renderServerConfig(
     [
       '        <node>',
       `            <host>${fqdn(layout, keeperNodeName(id))}</host>`,
-      `            <port>${CLICKHOUSE_PORTS.keeperClient}</port>`,
+      `            <port>${CLICKHOUSE_PORTS.keeperClientSecure}</port>`,
+      '            <secure>1</secure>',
       '        </node>',
     ].join('\n'),
   );
@@ -47,6 +57,12 @@ export function renderServerConfig(
     '<clickhouse>',
     `    <listen_host>${options.listenHost}</listen_host>`,
     '    <listen_host>127.0.0.1</listen_host>',
+    '    <http_port remove="1"/>',
+    `    <https_port>${CLICKHOUSE_PORTS.https}</https_port>`,
+    `    <tcp_port_secure>${CLICKHOUSE_PORTS.nativeSecure}</tcp_port_secure>`,
+    '    <interserver_http_port remove="1"/>',
+    `    <interserver_https_port>${CLICKHOUSE_PORTS.interserverHttps}</interserver_https_port>`,
+    ...renderOpenSslConfig(tlsFiles(SERVER_TLS_DIRECTORY), { systemCasToo: true }),
     `    <interserver_http_host>${fqdn(layout, name)}</interserver_http_host>`,
     '    <interserver_http_credentials>',
     '        <user>evalforge_interserver</user>',

@@ -133,6 +133,31 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
   });
 });
 
+describe.each(TIER_IDS)('ClickHouse over TLS, tier %i', (id) => {
+  it('gives the loader, the query API and the migrations the HTTPS URL and the CA the certificates resource issues', () => {
+    const resources = template(id).toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+    >;
+    const [certificatesId] = Object.entries(resources).find(
+      ([, r]) => r.Type === 'Custom::ClickHouseCertificates',
+    ) ?? [''];
+    const clients = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.CLICKHOUSE_URL,
+    );
+    expect(clients.map((r) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
+      'load',
+      'migrate',
+      'query',
+    ]);
+    for (const fn of clients) {
+      const variables = fn.Properties.Environment?.Variables ?? {};
+      expect(variables.CLICKHOUSE_URL).toMatch(/^https:\/\/[a-z0-9.]+:8443$/);
+      expect(variables.CLICKHOUSE_CA_CERT).toEqual({ 'Fn::GetAtt': [certificatesId, 'CaCertificate'] });
+    }
+  });
+});
+
 describe('outputs', () => {
   it('names the endpoint clients send to, the key table and the archive bucket', () => {
     const outputs = template(1).findOutputs('*');

@@ -7,6 +7,8 @@ import {
 import { dataNodeName, dataNodes } from '../../../../lib/constructs/clickhouse/cluster-layout.js';
 import { layoutOf, SHAPES, type Shape, ZONE } from './shapes.js';
 
+const TLS = { nodeSecretArn: 'arn:node-cert', caSecretArn: 'arn:ca-cert', generation: '3' };
+
 describe.each(SHAPES)('renderNodeUserData, $label', (shape) => {
   const layout = layoutOf(shape);
 
@@ -24,9 +26,10 @@ describe.each(SHAPES)('renderNodeUserData, $label', (shape) => {
         region: 'eu-west-1',
         cacheGiB: shape.coldCacheGiB,
       },
+      tls: TLS,
       signal,
     });
-    expect(Buffer.byteLength(script)).toBeLessThan(12_000);
+    expect(Buffer.byteLength(script)).toBeLessThan(14_000);
     const waitLine = script.split('\n').find((l) => l.startsWith('for host in')) ?? '';
     for (const peer of dataNodes(shape)) expect(waitLine).toContain(`${dataNodeName(peer)}.${ZONE}`);
     for (let k = 1; k <= shape.keeperNodes; k++) expect(waitLine).toContain(`keeper${k}.${ZONE}`);
@@ -46,6 +49,7 @@ describe('renderNodeUserData', () => {
       region: 'eu-west-1',
       cacheGiB: 100,
     },
+    tls: TLS,
     signal: { stackName: 'Analytics', logicalId: 'ClickHouseShard1Replica1', region: 'eu-west-1' },
   };
 
@@ -99,10 +103,33 @@ describe('renderNodeUserData', () => {
     );
   });
 
-  it('signals its own resource, and only once the server answers on its VPC address', () => {
+  it('signals its own resource, and only once the server answers HTTPS at its name with a certificate of the CA', () => {
     const script = renderNodeUserData(options);
     expect(script).toContain("--resource 'ClickHouseShard1Replica1' --region 'eu-west-1'");
-    expect(script).toContain('curl -fsS "http://$PRIVATE_IP:8123/ping" && exit 0');
+    expect(script).toContain(
+      `curl -fsS --cacert /etc/clickhouse-server/tls/ca.crt "https://s1r1.${ZONE}:8443/ping" && exit 0`,
+    );
+    expect(script).not.toContain(':8123');
+  });
+
+  it('writes its key (0600, owner clickhouse), certificate and the CA from their secrets before the server starts', () => {
+    const script = renderNodeUserData(options);
+    const lines = script.split('\n');
+    const key = '/etc/clickhouse-server/tls/node.key';
+    const created = lines.indexOf(`  install -m 0600 -o clickhouse -g clickhouse /dev/null ${key}`);
+    const written = lines.findIndex((l) => l.endsWith(`> ${key}`));
+    expect(created).toBeGreaterThan(-1);
+    expect(written).toBeGreaterThan(created);
+    expect(lines[written]).toBe(
+      `  secret "$2" | sed -n '/-BEGIN PRIVATE KEY-/,/-END PRIVATE KEY-/p' > ${key}`,
+    );
+    const call = lines.indexOf("tls /etc/clickhouse-server/tls 'arn:node-cert' 'arn:ca-cert'");
+    expect(call).toBeGreaterThan(written);
+    expect(call).toBeLessThan(lines.indexOf('systemctl restart clickhouse-server'));
+    expect(script).toContain('  secret "$3" > /etc/clickhouse-server/tls/ca.crt');
+    // A new generation changes the user data, so the node restarts and reads its new certificate.
+    expect(script).toContain("CERTIFICATES_GENERATION='3'");
+    expect(script).not.toMatch(/BEGIN (PRIVATE KEY|CERTIFICATE)-----\n/);
   });
 
   it('fails on text that would run as a command inside the heredoc', () => {
@@ -117,6 +144,8 @@ describe('renderKeeperUserData', () => {
     const script = renderKeeperUserData({
       layout: { clusterName: 'evalforge', domainName: ZONE, shards: 3, replicas: 1, keeperNodes: 3 },
       serverId: 2,
+      region: 'eu-west-1',
+      tls: TLS,
       signal: { stackName: 'Analytics', logicalId: 'ClickHouseKeeper2', region: 'eu-west-1' },
       clickhouseVersion: '25.8.2.29',
     });
@@ -124,5 +153,29 @@ describe('renderKeeperUserData', () => {
     expect(script).toContain('<server_id>2</server_id>');
     expect(script).toContain("--resource 'ClickHouseKeeper2'");
     expect(script).toContain(`for host in keeper1.${ZONE} keeper2.${ZONE} keeper3.${ZONE}; do`);
+  });
+});
+
+describe('renderKeeperUserData, TLS', () => {
+  const script = renderKeeperUserData({
+    layout: { clusterName: 'evalforge', domainName: ZONE, shards: 1, replicas: 1, keeperNodes: 3 },
+    serverId: 1,
+    region: 'eu-west-1',
+    tls: TLS,
+    signal: { stackName: 'Analytics', logicalId: 'ClickHouseKeeper1', region: 'eu-west-1' },
+  });
+
+  it("writes the Keeper node's key and certificate from its own secret, and the CA, before Keeper starts", () => {
+    const lines = script.split('\n');
+    expect(lines).toContain(
+      'secret() { aws secretsmanager get-secret-value --region \'eu-west-1\' --secret-id "$1" --query SecretString --output text; }',
+    );
+    expect(lines).toContain(
+      '  install -m 0600 -o clickhouse -g clickhouse /dev/null /etc/clickhouse-keeper/tls/node.key',
+    );
+    const call = lines.indexOf("tls /etc/clickhouse-keeper/tls 'arn:node-cert' 'arn:ca-cert'");
+    expect(call).toBeGreaterThan(-1);
+    expect(call).toBeLessThan(lines.indexOf('systemctl restart clickhouse-keeper'));
+    expect(script).toContain('<tcp_port_secure>9281</tcp_port_secure>');
   });
 });

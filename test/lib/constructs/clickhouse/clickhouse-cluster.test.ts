@@ -139,13 +139,17 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
         },
       ],
     });
-    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
-    template.allResourcesProperties('AWS::SecretsManager::Secret', {
-      GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 40 },
-    });
+    // Four passwords; the CA's key, its certificate and one per node (certificates.ts).
+    template.resourceCountIs('AWS::SecretsManager::Secret', 4 + 2 + nodes + shape.keeperNodes);
+    for (const password of [cluster.loaderPassword, cluster.queryPassword, cluster.adminPassword]) {
+      expect(
+        template.toJSON().Resources[logicalId(stack, password.node.defaultChild as CfnElement)].Properties
+          .GenerateSecretString,
+      ).toEqual({ ExcludePunctuation: true, PasswordLength: 40 });
+    }
   });
 
-  it('opens the inter-node ports among the nodes only and the HTTP port to the client group only; no SSH', () => {
+  it('opens the inter-node TLS ports among the nodes only and the HTTPS port to the client group only; no plain port, no SSH', () => {
     const nodeGroup = logicalId(stack, cluster.nodeSecurityGroup.node.defaultChild as CfnElement);
     const clientGroup = logicalId(stack, cluster.clientSecurityGroup.node.defaultChild as CfnElement);
     const ingress = Object.values(
@@ -158,10 +162,10 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
         .filter((rule) => source(rule) === nodeGroup)
         .map((rule) => rule.FromPort)
         .sort(),
-    ).toEqual([9000, 9009, 9181, 9234]);
+    ).toEqual([9010, 9234, 9281, 9440]);
     expect(
       ingress.filter((rule) => source(rule) === clientGroup).map((rule) => [rule.FromPort, rule.ToPort]),
-    ).toEqual([[CLICKHOUSE_PORTS.http, CLICKHOUSE_PORTS.http]]);
+    ).toEqual([[CLICKHOUSE_PORTS.https, CLICKHOUSE_PORTS.https]]);
     for (const rule of ingress) {
       expect(rule.GroupId).toEqual({ 'Fn::GetAtt': [nodeGroup, 'GroupId'] });
       expect(rule.CidrIp).toBeUndefined();
@@ -188,7 +192,7 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
     expect(names).toEqual(expected);
     const apex = records.find((r) => r.Properties.Name === `${ZONE}.`);
     expect(apex?.Properties.ResourceRecords).toHaveLength(nodes);
-    expect(cluster.url).toBe(`http://${ZONE}:8123`);
+    expect(cluster.url).toBe(`https://${ZONE}:8443`);
 
     const interfaces = template.findResources('AWS::EC2::NetworkInterface') as Record<string, Resource>;
     const subnetOf = (instanceId: string) => {
@@ -266,11 +270,12 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
         [st.Action].flat().some((a) => String(a).startsWith('s3:')),
       ).map((st) => ({ roles: policy.Properties.Roles, statement: st }));
     });
-    const nodeRoleRef = [
-      { Ref: logicalId(stack, cluster.node.findChild('NodeRole').node.defaultChild as CfnElement) },
-    ];
+    const dataRoleRefs = cluster.instances.map((i) => [
+      { Ref: logicalId(stack, i.role.node.defaultChild as CfnElement) },
+    ]);
     expect(s3.length).toBeGreaterThan(0);
-    for (const { roles } of s3) expect(roles).toEqual(nodeRoleRef);
+    for (const { roles } of s3) expect(dataRoleRefs).toContainEqual(roles);
+    expect(new Set(s3.map(({ roles }) => JSON.stringify(roles))).size).toBe(nodes);
     const actions = s3.flatMap(({ statement }) => [statement.Action].flat());
     for (const action of ['s3:GetObject*', 's3:List*', 's3:PutObject', 's3:Abort*', 's3:DeleteObject*']) {
       expect(actions).toContain(action);
@@ -302,6 +307,100 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
       expect(Buffer.byteLength(script)).toBeLessThan(15_000);
     });
     for (const id of keeperIds) expect(text(instances[id]?.Properties.UserData)).not.toContain('storage.xml');
+  });
+
+  const certificatesId = logicalId(stack, cluster.certificates.node.defaultChild as CfnElement);
+  const secretId = (id: string) =>
+    logicalId(stack, cluster.node.findChild(id).node.defaultChild as CfnElement);
+  const allNodeIds = [...cluster.instances, ...cluster.keeperInstances].map((i) => i.node.id);
+
+  it('issues a certificate per node at deploy, for its name (and the cluster name, for data nodes), into its own secret', () => {
+    const resource = template.toJSON().Resources[certificatesId] as Resource;
+    expect(resource.Type).toBe('Custom::ClickHouseCertificates');
+    expect(resource.Properties).toMatchObject({
+      Generation: '1',
+      CaName: `EvalForge ClickHouse CA (${ZONE})`,
+      CaKeySecretArn: { Ref: secretId('CaKey') },
+      CaCertificateSecretArn: { Ref: secretId('CaCertificate') },
+    });
+    expect(resource.Properties.Nodes).toEqual([
+      ...dataNodes(shape).map((n) => ({
+        Name: dataNodeName(n),
+        DnsNames: [`${dataNodeName(n)}.${ZONE}`, ZONE],
+        SecretArn: { Ref: secretId(`Shard${n.shard}Replica${n.replica}Certificate`) },
+      })),
+      ...Array.from({ length: shape.keeperNodes }, (_, k) => ({
+        Name: `keeper${k + 1}`,
+        DnsNames: [`keeper${k + 1}.${ZONE}`],
+        SecretArn: { Ref: secretId(`Keeper${k + 1}Certificate`) },
+      })),
+    ]);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/-----BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)-----/);
+  });
+
+  it('boots every node after its certificate is issued', () => {
+    for (const instance of Object.values(instances)) expect(instance.DependsOn).toContain(certificatesId);
+  });
+
+  it("lets each node's role read its own key and certificate and the CA certificate, and no other node's", () => {
+    const policies = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>);
+    const readable = (roleId: string) =>
+      policies
+        .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+        .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement)
+        .filter((st) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .flatMap((st) => [st.Resource].flat().map((r) => (r as { Ref: string }).Ref));
+    const certificateSecrets = new Set([
+      secretId('CaKey'),
+      ...allNodeIds.map((id) => secretId(`${id}Certificate`)),
+    ]);
+    for (const node of [...cluster.instances, ...cluster.keeperInstances]) {
+      const read = readable(logicalId(stack, node.role.node.defaultChild as CfnElement));
+      expect(read).toContain(secretId(`${node.node.id}Certificate`));
+      expect(read).toContain(secretId('CaCertificate'));
+      expect(read.filter((id) => certificateSecrets.has(id))).toEqual([
+        secretId(`${node.node.id}Certificate`),
+      ]);
+    }
+  });
+
+  it('lets the certificates function write every certificate secret and read the CA key only', () => {
+    const fn = cluster.node.findChild('CertificateFunction') as unknown as {
+      role: { node: { defaultChild: CfnElement } };
+    };
+    const roleId = logicalId(stack, fn.role.node.defaultChild);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy') as Record<string, Resource>)
+      .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap((p) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement);
+    const refsOf = (action: string) =>
+      statements
+        .filter((st) => [st.Action].flat().includes(action))
+        .flatMap((st) => [st.Resource].flat().map((r) => (r as { Ref: string }).Ref))
+        .sort();
+    expect(refsOf('secretsmanager:PutSecretValue')).toEqual(
+      [
+        secretId('CaKey'),
+        secretId('CaCertificate'),
+        ...allNodeIds.map((id) => secretId(`${id}Certificate`)),
+      ].sort(),
+    );
+    expect(refsOf('secretsmanager:GetSecretValue')).toEqual([secretId('CaKey')]);
+    const fnResource =
+      template.toJSON().Resources[
+        logicalId(stack, (fn as unknown as { node: { defaultChild: CfnElement } }).node.defaultChild)
+      ];
+    expect(fnResource.Properties.VpcConfig).toBeUndefined();
+  });
+
+  it('gives every node its secrets and the generation in its user data, and its key to no one else', () => {
+    [...cluster.instances, ...cluster.keeperInstances].forEach((node) => {
+      const script = text(instances[logicalId(stack, node.instance)]?.Properties.UserData);
+      const dir = cluster.keeperInstances.includes(node) ? 'clickhouse-keeper' : 'clickhouse-server';
+      expect(script).toContain(
+        `tls /etc/${dir}/tls '{Ref ${secretId(`${node.node.id}Certificate`)}}' '{Ref ${secretId('CaCertificate')}}'`,
+      );
+      expect(script).toContain("CERTIFICATES_GENERATION='1'");
+    });
   });
 
   it("gives the migrations the shape's retention, to apply after them", () => {
@@ -338,6 +437,12 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
     expect(properties.Environment.Variables.CLICKHOUSE_PASSWORD_SECRET_ARN).toEqual({
       Ref: logicalId(stack, cluster.adminPassword.node.defaultChild as CfnElement),
     });
+    // Over HTTPS, verifying the nodes against the CA the certificates resource answers.
+    expect(properties.Environment.Variables.CLICKHOUSE_URL).toBe(`https://s1r1.${ZONE}:8443`);
+    expect(properties.Environment.Variables.CLICKHOUSE_CA_CERT).toEqual({
+      'Fn::GetAtt': [certificatesId, 'CaCertificate'],
+    });
+    expect(stack.resolve(cluster.caCertificate)).toEqual({ 'Fn::GetAtt': [certificatesId, 'CaCertificate'] });
   });
 });
 
@@ -383,5 +488,25 @@ describe('ClickHouseCluster and cdk-nag', () => {
   it.each(SHAPES)('has no unacknowledged AwsSolutions findings ($label)', (shape) => {
     const { app } = build(shape, { nag: true });
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('ClickHouseCluster certificate generation', () => {
+  const shape = SHAPES[1] as Shape;
+
+  it('passes a new generation to the resource and to every node, which then restarts with its new certificate', () => {
+    const { stack, cluster } = build({ ...shape, certificateGeneration: 2 });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::ClickHouseCertificates', { Generation: '2' });
+    for (const node of [...cluster.instances, ...cluster.keeperInstances]) {
+      const userData = template.toJSON().Resources[logicalId(stack, node.instance)].Properties.UserData;
+      expect(text(userData)).toContain("CERTIFICATES_GENERATION='2'");
+    }
+  });
+
+  it.each([0, 1.5])('rejects generation %s', (generation) => {
+    expect(() => build({ ...shape, certificateGeneration: generation })).toThrow(
+      /^certificateGeneration must be a whole number from 1/,
+    );
   });
 });

@@ -3,7 +3,7 @@ import {
   dataNodeName,
   dataNodes,
   fqdn,
-  httpUrl,
+  httpsUrl,
   isReplicatedCluster,
   keeperNodeName,
   keeperServerIds,
@@ -28,10 +28,10 @@ describe('cluster layout', () => {
     expect(keeperServerIds({ keeperNodes }).map(keeperNodeName)).toEqual(names);
   });
 
-  it('addresses a node by its name in the zone, over HTTP on the client port', () => {
+  it('addresses a node by its name in the zone, over HTTPS on the client port', () => {
     const host = fqdn({ domainName: 'clickhouse.evalforge.internal' }, 's2r1');
     expect(host).toBe('s2r1.clickhouse.evalforge.internal');
-    expect(httpUrl(host)).toBe('http://s2r1.clickhouse.evalforge.internal:8123');
+    expect(httpsUrl(host)).toBe('https://s2r1.clickhouse.evalforge.internal:8443');
   });
 
   it.each([

@@ -18,3 +18,28 @@ describe.each(SHAPES.filter((shape) => shape.keeperNodes > 0))('renderKeeperConf
     }
   });
 });
+
+describe('renderKeeperConfig, TLS', () => {
+  const xml = renderKeeperConfig(
+    { clusterName: 'evalforge', domainName: ZONE, shards: 1, replicas: 1, keeperNodes: 3 },
+    2,
+    { listenHost: '10.0.2.7' },
+  );
+  const section = (name: string) => new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)?.[1] ?? '';
+
+  it('runs raft over TLS and serves the data nodes on the secure client port', () => {
+    expect(section('raft_configuration')).toMatch(/^\s*<secure>true<\/secure>/);
+    expect(section('keeper_server')).toContain('<tcp_port_secure>9281</tcp_port_secure>');
+  });
+
+  it('serves its own key and certificate and verifies its raft peers against the CA only', () => {
+    const server = section('server');
+    expect(server).toContain('<certificateFile>/etc/clickhouse-keeper/tls/node.crt</certificateFile>');
+    expect(server).toContain('<privateKeyFile>/etc/clickhouse-keeper/tls/node.key</privateKeyFile>');
+    expect(server).toContain('<caConfig>/etc/clickhouse-keeper/tls/ca.crt</caConfig>');
+    const client = section('client');
+    expect(client).toContain('<caConfig>/etc/clickhouse-keeper/tls/ca.crt</caConfig>');
+    expect(client).toContain('<verificationMode>strict</verificationMode>');
+    expect(client).toContain('<loadDefaultCAFile>false</loadDefaultCAFile>');
+  });
+});

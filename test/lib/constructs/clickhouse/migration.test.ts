@@ -28,6 +28,7 @@ function build(layout: ClusterLayout, outdir?: string, retention: TableRetention
     vpc,
     clientSecurityGroup: new SecurityGroup(stack, 'Clients', { vpc }),
     adminPassword: new Secret(stack, 'AdminPassword'),
+    caCertificate: 'TUlJQ0FURVNU',
     retention,
   });
   return { app, stack, scope, resource, template: Template.fromStack(stack) };
@@ -100,12 +101,13 @@ describe('addMigrationsResource', () => {
         Variables: {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'migrate',
-          CLICKHOUSE_URL: 'http://s1r1.ch.example.internal:8123',
+          CLICKHOUSE_URL: 'https://s1r1.ch.example.internal:8443',
           CLICKHOUSE_NODE_URLS: ['s1r1', 's1r2', 's2r1', 's2r2']
-            .map((n) => `http://${n}.ch.example.internal:8123`)
+            .map((n) => `https://${n}.ch.example.internal:8443`)
             .join(','),
           CLICKHOUSE_USER: 'evalforge_admin',
           CLICKHOUSE_PASSWORD_SECRET_ARN: { Ref: Match.stringLikeRegexp('^AdminPassword') },
+          CLICKHOUSE_CA_CERT: 'TUlJQ0FURVNU',
         },
       },
       Timeout: 900,
