@@ -13,7 +13,10 @@ import { describeZodIssues } from '../shared/zod-issues.js';
  * - **Create** (and an Update that changes `Generation`, the CA's secrets or its name): a new CA and
  *   a certificate for every node. The CA's key and certificate go to the CA key secret (read by
  *   this function only), its certificate alone to the CA certificate secret (read by the nodes),
- *   each node's key and certificate to that node's secret (read by that node only).
+ *   each node's key and certificate to that node's secret (read by that node only). The CA key
+ *   secret keeps the previous generation's CA too: when CloudFormation rolls a rotation back (an
+ *   Update back to the old `Generation`), that CA comes back instead of a third one, so nodes that
+ *   never restarted still hold certificates the functions accept.
  * - **Update** otherwise: only nodes that are new, or whose names or secret changed, get a
  *   certificate, signed by the CA already stored; every other node keeps its own, so a deploy that
  *   adds a shard does not cut the running nodes off from each other.
@@ -152,6 +155,26 @@ async function authorityPem(authority: Authority): Promise<string> {
   return `${await privateKeyPem(authority.privateKey)}\n${authority.certificate.toString('pem')}\n`;
 }
 
+/** What the CA key secret holds: the current generation's CA first, then the one before it. */
+const storedSchema = z.object({
+  authorities: z.array(z.object({ generation: z.string(), name: z.string(), pem: z.string() })),
+});
+type StoredAuthority = z.output<typeof storedSchema>['authorities'][number];
+/** Generations kept: the current one and the one a rollback returns to. */
+const KEPT_AUTHORITIES = 2;
+
+/** The CAs the secret holds; none when it holds anything else (the value it was created with). */
+async function storedAuthorities(secrets: SecretStore, secretArn: string): Promise<StoredAuthority[]> {
+  const value = await secrets.get(secretArn);
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    return [];
+  }
+  return storedSchema.safeParse(json).data?.authorities ?? [];
+}
+
 async function readAuthority(pem: string): Promise<Authority> {
   const key = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----/.exec(pem)?.[0];
   const cert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
@@ -204,8 +227,8 @@ const sameNode = (a: NodeRequest, b: NodeRequest) =>
   a.SecretArn === b.SecretArn && a.DnsNames.join(',') === b.DnsNames.join(',');
 
 /**
- * What an Update must issue: `all` (a new CA) when the CA's identity changed, else the nodes
- * that are new or changed.
+ * What an Update must issue: `all` (the generation's CA, and every node) when the CA's identity
+ * changed, else the nodes that are new or changed.
  */
 function updatePlan(event: CloudFormationCustomResourceEvent, next: Properties): 'all' | NodeRequest[] {
   if (event.RequestType !== 'Update') return 'all';
@@ -236,21 +259,42 @@ export async function onCertificatesEvent(
   const { secrets, now, log } = deps();
   const at = now();
   const plan = updatePlan(event, properties);
+  const stored = await storedAuthorities(secrets, properties.CaKeySecretArn);
+  const kept = stored.find((a) => a.generation === properties.Generation && a.name === properties.CaName);
   let authority: Authority;
   let nodes: readonly NodeRequest[];
   if (plan === 'all') {
-    authority = await newAuthority(properties.CaName, at);
-    // The key first: a failure after it leaves a CA that a retry re-creates, never nodes signed
-    // by a CA that was not kept.
-    await secrets.put(properties.CaKeySecretArn, await authorityPem(authority));
+    if (kept) {
+      authority = await readAuthority(kept.pem);
+      log.info('certificate authority of this generation restored', { generation: properties.Generation });
+    } else {
+      authority = await newAuthority(properties.CaName, at);
+      const current = { generation: properties.Generation, name: properties.CaName };
+      // The key first: a failure after it leaves a CA that a retry re-uses, never nodes signed by
+      // a CA that was not kept.
+      await secrets.put(
+        properties.CaKeySecretArn,
+        JSON.stringify({
+          authorities: [{ ...current, pem: await authorityPem(authority) }, ...stored].slice(
+            0,
+            KEPT_AUTHORITIES,
+          ),
+        }),
+      );
+      log.info('new certificate authority', {
+        generation: properties.Generation,
+        notAfter: authority.certificate.notAfter.toISOString(),
+      });
+    }
     await secrets.put(properties.CaCertificateSecretArn, `${authority.certificate.toString('pem')}\n`);
     nodes = properties.Nodes;
-    log.info('new certificate authority', {
-      generation: properties.Generation,
-      notAfter: authority.certificate.notAfter.toISOString(),
-    });
   } else {
-    authority = await readAuthority(await secrets.get(properties.CaKeySecretArn));
+    if (!kept) {
+      throw new Error(
+        `the CA key secret holds no CA of generation ${properties.Generation}; set a new certificateGeneration to issue one`,
+      );
+    }
+    authority = await readAuthority(kept.pem);
     nodes = plan;
   }
   for (const node of nodes) {

@@ -152,14 +152,13 @@ describe('each bundled function, called as Lambda calls it', () => {
     expect(outcome).toEqual({ result: { PhysicalResourceId: 'clickhouse-migrations' } });
   });
 
-  it('the certificates function answers a Delete, and on a Create issues the CA before it reaches Secrets Manager', () => {
+  it('the certificates function answers a Delete, and on a Create reaches for Secrets Manager', () => {
     const bundle = bundleOf('ClickHouseCertificateFunction');
     const create = fixture('cloudformation/certificates-create.json');
     expect(
       invoke(bundle, { ...create, RequestType: 'Delete', PhysicalResourceId: 'clickhouse-certificates' }, {}),
     ).toEqual({ result: { PhysicalResourceId: 'clickhouse-certificates' } });
-    // Nothing listens there: the key pair and the CA certificate are made in the bundle, the
-    // first write is refused.
+    // Nothing listens there: the properties pass, and the first call (the CA key secret) is refused.
     const outcome = invoke(bundle, create, { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' });
     expect(outcome.error).toMatch(/ECONNREFUSED/);
   });

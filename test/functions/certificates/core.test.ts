@@ -13,17 +13,16 @@ import { CERTIFICATES_CREATE } from './fixture.js';
 const NOW = new Date('2026-03-01T12:00:00Z');
 const DAY_MS = 86_400_000;
 
-/** Secrets as a map, every write recorded in order. */
+/**
+ * Secrets as a map, every write recorded in order; a secret never written holds a random string,
+ * as one CloudFormation creates does.
+ */
 function fakeDeps(initial: Record<string, string> = {}) {
   const values = new Map(Object.entries(initial));
   const writes: string[] = [];
   const deps: CertificatesDeps = {
     secrets: {
-      get: async (arn) => {
-        const value = values.get(arn);
-        if (value === undefined) throw new Error(`no secret ${arn}`);
-        return value;
-      },
+      get: async (arn) => values.get(arn) ?? 'Zx8pQ2generated',
       put: async (arn, value) => {
         writes.push(arn);
         values.set(arn, value);
@@ -97,10 +96,17 @@ describe('onCertificatesEvent, Create', async () => {
     expect(new Set(keys).size).toBe(3);
   });
 
-  it('keeps the CA key in the CA key secret only, and the CA certificate secret public', () => {
-    expect(values.get('arn:ca-key')).toContain('PRIVATE KEY');
+  it('keeps the CA key in the CA key secret only, with its generation, and the CA certificate secret public', () => {
+    const stored = JSON.parse(values.get('arn:ca-key') ?? '') as {
+      authorities: { generation: string; name: string; pem: string }[];
+    };
+    expect(stored.authorities).toHaveLength(1);
+    expect(stored.authorities[0]).toMatchObject({ generation: '1', name: 'EvalForge ClickHouse CA' });
+    expect(pemBlock(stored.authorities[0]?.pem ?? '', 'PRIVATE KEY')).not.toBe('');
+    expect(new X509Certificate(pemBlock(stored.authorities[0]?.pem ?? '', 'CERTIFICATE')).raw).toEqual(
+      ca.raw,
+    );
     expect(values.get('arn:ca-cert')).not.toContain('PRIVATE KEY');
-    expect(new X509Certificate(pemBlock(values.get('arn:ca-key') ?? '', 'CERTIFICATE')).raw).toEqual(ca.raw);
   });
 
   it('answers with the CA certificate (DER, base64) and the nodes issued, never a key', () => {
@@ -109,11 +115,13 @@ describe('onCertificatesEvent, Create', async () => {
     expect(Buffer.from(response.Data?.CaCertificate ?? '', 'base64')).toEqual(ca.raw);
     const answer = JSON.stringify(response);
     expect(answer).not.toMatch(/PRIVATE KEY/);
-    for (const arn of ['arn:ca-key', 'arn:s1r1', 'arn:s2r1', 'arn:keeper1']) {
-      const key = pemBlock(values.get(arn) ?? '', 'PRIVATE KEY')
-        .split('\n')
-        .slice(1, -1)
-        .join('');
+    const caKey = JSON.parse(values.get('arn:ca-key') ?? '').authorities[0].pem as string;
+    for (const pem of [
+      caKey,
+      ...['arn:s1r1', 'arn:s2r1', 'arn:keeper1'].map((arn) => values.get(arn) ?? ''),
+    ]) {
+      const key = pemBlock(pem, 'PRIVATE KEY').split('\n').slice(1, -1).join('');
+      expect(key.length).toBeGreaterThan(40);
       expect(answer).not.toContain(key.slice(0, 40));
     }
   });
@@ -182,10 +190,41 @@ describe('onCertificatesEvent, Update', () => {
     expect(nodeSecret(created.values, 'arn:s3r1').cert.validTo).toBe(ca.validTo);
   });
 
-  it('fails when the CA key secret holds no CA, naming it', async () => {
+  it('brings the previous CA back when a rotation is rolled back, and re-issues the nodes with it', async () => {
+    const created = fakeDeps();
+    await onCertificatesEvent(CERTIFICATES_CREATE, () => created.deps);
+    const first = caOf(created.values);
+    const rotated = update({ Generation: '2' });
+    await onCertificatesEvent(rotated, () => created.deps);
+    expect(caOf(created.values).raw).not.toEqual(first.raw);
+    created.writes.length = 0;
+    // CloudFormation's rollback: an Update from the new properties back to the old ones.
+    const rollback = update({ Generation: '1' }, rotated.ResourceProperties);
+    const response = await onCertificatesEvent(rollback, () => created.deps);
+    expect(created.writes).toEqual(['arn:ca-cert', 'arn:s1r1', 'arn:s2r1', 'arn:keeper1']);
+    expect(caOf(created.values).raw).toEqual(first.raw);
+    expect(Buffer.from(response.Data?.CaCertificate ?? '', 'base64')).toEqual(first.raw);
+    expect(nodeSecret(created.values, 'arn:s2r1').cert.verify(first.publicKey)).toBe(true);
+  });
+
+  it('keeps two generations of CA: a third rotation forgets the first', async () => {
+    const created = fakeDeps();
+    await onCertificatesEvent(CERTIFICATES_CREATE, () => created.deps);
+    await onCertificatesEvent(update({ Generation: '2' }), () => created.deps);
+    await onCertificatesEvent(
+      update({ Generation: '3' }, { ...CERTIFICATES_CREATE.ResourceProperties, Generation: '2' }),
+      () => created.deps,
+    );
+    const stored = JSON.parse(created.values.get('arn:ca-key') ?? '') as {
+      authorities: { generation: string }[];
+    };
+    expect(stored.authorities.map((a) => a.generation)).toEqual(['3', '2']);
+  });
+
+  it('fails an Update that adds a node when the CA key secret holds no CA of the generation, naming the way out', async () => {
     const { deps } = fakeDeps({ 'arn:ca-key': 'placeholder' });
     await expect(onCertificatesEvent(update({}), () => deps)).rejects.toThrow(
-      'the CA key secret holds no key and certificate',
+      'the CA key secret holds no CA of generation 1; set a new certificateGeneration to issue one',
     );
   });
 });
