@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { passwordFromSecret } from '../shared/clickhouse/env.js';
+import { tlsOptions } from '../shared/clickhouse/client.js';
+import { caCertificateSchema, passwordFromSecret } from '../shared/clickhouse/env.js';
 import { observability } from '../shared/observability.js';
 import { readEnv } from '../shared/read-env.js';
 import type { MigrateDeps } from './core.js';
@@ -20,6 +21,8 @@ const Env = z.object({
     .pipe(z.array(z.url()).min(1)),
   CLICKHOUSE_USER: z.string().min(1),
   CLICKHOUSE_PASSWORD_SECRET_ARN: z.string().min(1),
+  /** The cluster's CA (base64 DER): the nodes' HTTPS certificates must chain to it. */
+  CLICKHOUSE_CA_CERT: caCertificateSchema.optional(),
 });
 
 type MigrateEnv = z.output<typeof Env>;
@@ -36,6 +39,7 @@ async function connector(env: MigrateEnv) {
       // An ON CLUSTER statement returns once every node ran it.
       request_timeout: 300_000,
       clickhouse_settings: { distributed_ddl_task_timeout: '240' },
+      ...tlsOptions(env.CLICKHOUSE_CA_CERT),
     });
 }
 

@@ -128,6 +128,8 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
   Query: 'query',
   ClickHouseMigrationFunction: 'migrate',
   ClickHouseMigrationProvider: 'custom-resource-framework',
+  ClickHouseCertificateFunction: 'certificates',
+  ClickHouseCertificateProvider: 'custom-resource-framework',
   CustomVpcRestrictDefaultSGCustomResourceProvider: 'custom-resource',
 };
 

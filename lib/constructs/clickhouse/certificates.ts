@@ -4,7 +4,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { EvalForgeFunction, type EvalForgeFunctionProps } from '../evalforge-function.js';
+import { EvalForgeFunction } from '../evalforge-function.js';
 import { managedPolicyFinding } from './nag-findings.js';
 
 /** A node that gets a certificate: its construct id, its label and the names it answers to. */
@@ -69,9 +69,7 @@ export function addCertificatesResource(scope: Construct, options: CertificatesO
   );
 
   const fn = new EvalForgeFunction(scope, 'CertificateFunction', {
-    // The wrapper's list of function folders does not name this one yet; the entry is
-    // functions/certificates/handler.ts either way.
-    name: 'certificates' as EvalForgeFunctionProps['name'],
+    name: 'certificates',
     memoryMiB: 256,
     timeoutSec: 120,
   });

@@ -143,9 +143,17 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     const functions = ofType(inventory(template(id)), 'AWS::Lambda::Function');
     const byName = Object.fromEntries(functions.map((f) => [f.size.function, f]));
     expect(Object.keys(byName).sort()).toEqual(
-      ['custom-resource', 'custom-resource-framework', 'loader', 'migrate', 'query', 'validator'].sort(),
+      [
+        'certificates',
+        'custom-resource',
+        'custom-resource-framework',
+        'loader',
+        'migrate',
+        'query',
+        'validator',
+      ].sort(),
     );
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(8);
     expect(byName.validator?.size).toMatchObject({
       memoryMiB: tier.ingest.validator.memoryMiB,
       architecture: 'arm64',
