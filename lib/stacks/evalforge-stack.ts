@@ -91,6 +91,9 @@ export class EvalForgeStack extends Stack {
     component(loader, 'loader');
     // HTTPS inside the VPC: the functions verify the nodes against the cluster's own CA.
     loader.function.addEnvironment('CLICKHOUSE_CA_CERT', clickhouse.caCertificate);
+    // Each project's rows go to the shard that owns it, on its local tables: no hop through
+    // another node, and asynchronous inserts gather a node's parts (functions/load/deps.ts).
+    loader.function.addEnvironment('CLICKHOUSE_SHARD_URLS', JSON.stringify(clickhouse.shardUrls));
 
     const validator = new ValidatorFunction(this, 'Validator', {
       stream: stream.stream,

@@ -109,12 +109,17 @@ const AL2023_X86_64 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-de
 export class ClickHouseCluster extends Construct {
   /**
    * `https://<domainName>:8443`: a name listing every data node, and named in every data node's
-   * certificate. Any node accepts the loader's inserts (into the Distributed `events_ingest`,
-   * which splits rows to their shards by `cityHash64(project_id)`) and the query API's reads
-   * (Distributed tables), so clients need no node of their own; a kept-alive connection stays on
-   * the node it resolved to, and Lambda containers spread over the nodes.
+   * certificate. Any node answers the query API's reads (Distributed tables), so clients need no
+   * node of their own; a kept-alive connection stays on the node it resolved to, and Lambda
+   * containers spread over the nodes.
    */
   readonly url: string;
+  /**
+   * Each shard's data nodes, `https://s<shard>r<replica>.<domainName>:8443`, shards in the order
+   * of `remote_servers` (the order the Distributed tables number them), replicas in order: the
+   * loader's `CLICKHOUSE_SHARD_URLS`, so it inserts each project's rows on the shard that owns it.
+   */
+  readonly shardUrls: readonly (readonly string[])[];
   /** Put the clients (the loader and query functions) in it; only it reaches the HTTPS port. */
   readonly clientSecurityGroup: SecurityGroup;
   /** The nodes' own group: ClickHouse's inter-node ports among its members only. */
@@ -424,6 +429,11 @@ export class ClickHouseCluster extends Construct {
     });
 
     this.url = httpsUrl(layout.domainName);
+    this.shardUrls = Array.from({ length: layout.shards }, (_, s) =>
+      dataNodes(layout)
+        .filter((node) => node.shard === s + 1)
+        .map((node) => httpsUrl(fqdn(layout, dataNodeName(node)))),
+    );
     this.migrations = addMigrationsResource(this, {
       layout,
       vpc: props.vpc,

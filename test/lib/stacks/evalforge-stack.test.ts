@@ -158,6 +158,31 @@ describe.each(TIER_IDS)('ClickHouse over TLS, tier %i', (id) => {
   });
 });
 
+describe.each(TIER_IDS)('the insert path, tier %i', (id) => {
+  it("gives the loader every shard's nodes in remote_servers order, so it inserts on the shard that owns a project", () => {
+    const resources = template(id).toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+    >;
+    const loaders = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'load',
+    );
+    expect(loaders).toHaveLength(1);
+    const urls = JSON.parse(String(loaders[0]?.Properties.Environment?.Variables?.CLICKHOUSE_SHARD_URLS));
+    const { shards, replicas } = TIERS[id].clickhouse;
+    expect(urls).toEqual(
+      Array.from({ length: shards }, (_, s) =>
+        Array.from(
+          { length: replicas },
+          (_, r) => `https://s${s + 1}r${r + 1}.clickhouse.evalforge.internal:8443`,
+        ),
+      ),
+    );
+  });
+});
+
 describe('outputs', () => {
   it('names the endpoint clients send to, the key table and the archive bucket', () => {
     const outputs = template(1).findOutputs('*');
