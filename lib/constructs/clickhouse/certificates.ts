@@ -1,11 +1,9 @@
-import { type CfnElement, CustomResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { EvalForgeFunction } from '../evalforge-function.js';
-import { managedPolicyFinding } from './nag-findings.js';
+import { customResourceProvider } from './custom-resource-provider.js';
 
 /** A node that gets a certificate: its construct id, its label and the names it answers to. */
 export interface CertificateNode {
@@ -79,33 +77,7 @@ export function addCertificatesResource(scope: Construct, options: CertificatesO
     actions: ['secretsmanager:PutSecretValue'],
     resourceArns: [caKey, caCertificate, ...nodeSecrets.values()].map((s) => s.secretArn),
   });
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-L1',
-    reason:
-      "The runtime is the function wrapper's (lib/constructs/evalforge-function.ts), the same for every function.",
-  });
-  const provider = new Provider(scope, 'CertificateProvider', {
-    onEventHandler: fn,
-    logGroup: new LogGroup(scope, 'CertificateProviderLogs', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    }),
-  });
-  Validations.of(provider).acknowledge({
-    id: managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
-    reason: "The custom resource framework's own function logs through AWSLambdaBasicExecutionRole.",
-  });
-  const stack = Stack.of(scope);
-  const fnLogicalId = stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement));
-  Validations.of(provider).acknowledge({
-    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-    reason:
-      "The custom resource framework may invoke any version of the certificates function (`<function arn>:*`); the policy is aws-cdk-lib's own.",
-  });
-  Validations.of(provider).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-L1',
-    reason: "The custom resource framework's runtime is chosen by aws-cdk-lib.",
-  });
+  const provider = customResourceProvider(scope, 'CertificateProvider', fn, 'certificates');
   const resource = new CustomResource(scope, 'Certificates', {
     serviceToken: provider.serviceToken,
     resourceType: 'Custom::ClickHouseCertificates',

@@ -1,8 +1,6 @@
-import { type CfnElement, CustomResource, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Provider } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { migrationsHash, readMigrations } from '../../../clickhouse/migrate.js';
 import type { TableRetention } from '../../../clickhouse/retention.js';
@@ -15,7 +13,7 @@ import {
   httpsUrl,
   isReplicatedCluster,
 } from './cluster-layout.js';
-import { managedPolicyFinding } from './nag-findings.js';
+import { customResourceProvider } from './custom-resource-provider.js';
 import { CLICKHOUSE_USERS } from './users-config.js';
 
 /** What the migrations need of the cluster. */
@@ -90,33 +88,7 @@ export function addMigrationsResource(scope: Construct, options: MigrationsResou
   });
   options.adminPassword.grantRead(fn);
   // The wrapper acknowledges the findings every function raises (its managed policies, X-Ray's "*").
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-L1',
-    reason:
-      "The runtime is the function wrapper's (lib/constructs/evalforge-function.ts), the same for every function.",
-  });
-  const provider = new Provider(scope, 'MigrationProvider', {
-    onEventHandler: fn,
-    logGroup: new LogGroup(scope, 'MigrationProviderLogs', {
-      retention: RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    }),
-  });
-  Validations.of(provider).acknowledge({
-    id: managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
-    reason: "The custom resource framework's own function logs through AWSLambdaBasicExecutionRole.",
-  });
-  const stack = Stack.of(scope);
-  const fnLogicalId = stack.resolve(stack.getLogicalId(fn.node.defaultChild as CfnElement));
-  Validations.of(provider).acknowledge({
-    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-    reason:
-      "The custom resource framework may invoke any version of the migration function (`<function arn>:*`); the policy is aws-cdk-lib's own.",
-  });
-  Validations.of(provider).acknowledge({
-    id: 'AwsSolutions::AwsSolutions-L1',
-    reason: "The custom resource framework's runtime is chosen by aws-cdk-lib.",
-  });
+  const provider = customResourceProvider(scope, 'MigrationProvider', fn, 'migration');
   const migrations = readMigrations();
   return new CustomResource(scope, 'Migrations', {
     serviceToken: provider.serviceToken,
