@@ -1,8 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 
-/** The metrics namespace every EvalForge function writes to. */
-export const METRICS_NAMESPACE = 'EvalForge';
+import { METRICS_NAMESPACE } from './metrics-catalog.js';
+
+export { METRICS_NAMESPACE };
 
 /** One logger and one metrics instance per function, at module scope. */
 export function observability(serviceName: string): { logger: Logger; metrics: Metrics } {
