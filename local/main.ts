@@ -90,6 +90,7 @@ ${READY_LINE}.
   Local S3 API          ${pipeline.s3Endpoint}   bucket evalforge-archive (raw archive)
   ClickHouse            embedded, in ${pipeline.dataDir}/clickhouse; parts older than ${pipeline.retention.hotDays ?? 0} days move to
                         bucket ${pipeline.coldStorage.bucket} (${pipeline.coldStorage.prefix}) of the local S3 API
+  Pipeline figures      ${url}/metrics   Prometheus text format, with an API key as bearer token
   Data directory        ${pipeline.dataDir}
 
 API key for project "${devKey.projectId}" (${devKey.source === 'new' ? 'created now' : devKey.source === 'env' ? 'from EVALFORGE_API_KEY' : 'from an earlier start'}), saved in ${devKey.file}:

@@ -33,6 +33,7 @@ import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from '
 import { LocalFirehose } from './firehose.js';
 import { FirehoseSource } from './firehose-source.js';
 import { ensureStream, type LocalKinesis, startLocalKinesis } from './kinesis.js';
+import { METRICS_PATH, metricsAnswer } from './prometheus.js';
 import { ensureBucket, type LocalS3, startLocalS3 } from './s3.js';
 
 /** Names shared with the deployed stacks, so local data looks like the real thing. */
@@ -268,6 +269,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       host: options.host,
       maxBodyBytes: DEFAULT_VALIDATOR_LIMITS.maxBodyBytes,
       routes: [
+        {
+          functionName: 'metrics',
+          pathPrefixes: [METRICS_PATH],
+          handler: (event) => metricsAnswer(event, keys, () => stats()),
+        },
         {
           functionName: LOCAL_NAMES.query,
           pathPrefixes: QUERY_ROUTE_PREFIXES,

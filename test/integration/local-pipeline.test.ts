@@ -186,6 +186,23 @@ describe('npm start pipeline, end to end', () => {
     }
   });
 
+  it('serves its running figures at GET /metrics in the Prometheus text format, to an API key only', async () => {
+    const scrape = await fetch(`${pipeline.url}/metrics`, {
+      headers: { authorization: `Bearer ${keys.get('acme')}` },
+    });
+    expect(scrape.status).toBe(200);
+    expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await scrape.text();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const stats = pipeline.stats();
+    expect(value('evalforge_events_loaded_total')).toBe(stats.eventsLoaded);
+    expect(value('evalforge_events_loaded_total')).toBeGreaterThanOrEqual(TOTAL);
+    expect(value('evalforge_events_accepted_total')).toBe(stats.eventsAccepted);
+    expect(text).toContain('# TYPE evalforge_loader_lag_seconds gauge');
+    const anonymous = await fetch(`${pipeline.url}/metrics`);
+    expect(anonymous.status).toBe(401);
+  });
+
   it("keeps tenants apart: a project's key can neither write to nor read another project", async () => {
     const acme = keys.get('acme') ?? '';
     const write = await fetch(`${pipeline.url}/v1/events`, {
