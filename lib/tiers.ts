@@ -130,6 +130,25 @@ export interface ClickHouseSpec {
   readonly coldCacheGiB: number;
 }
 
+/**
+ * AWS WAF's limits at the edge, per 5-minute window (WAF's default evaluation window; a rate-based
+ * rule's limit is at least 10). WAF counts requests, not events: a request is a batch of up to
+ * `SIZING_ASSUMPTIONS.eventsPerRequest` events, but a client with little traffic sends its partial
+ * batch every `flushIntervalMs` (1 s in the SDK), so every limit leaves room for partial batches.
+ */
+export interface WafLimitsSpec {
+  /** Requests in 5 minutes per `Authorization` header value: what one API key may send. */
+  readonly perKeyRequestsPer5Min: number;
+  /** Requests in 5 minutes per client IP, among those without a `Bearer efk_…` key. */
+  readonly perIpRequestsPer5Min: number;
+  /** The `Retry-After` of WAF's 429 answer, seconds. */
+  readonly retryAfterSec: number;
+  /** Why each value is what it is. */
+  readonly why: {
+    readonly [K in 'perKeyRequestsPer5Min' | 'perIpRequestsPer5Min' | 'retryAfterSec']: string;
+  };
+}
+
 export interface TierSpec {
   readonly id: TierId;
   readonly name: string;
@@ -151,6 +170,8 @@ export interface TierSpec {
       /** Concurrent validators at most; beyond it the ALB answers 503 and clients retry. */
       readonly reservedConcurrency: number;
     };
+    /** AWS WAF's rate limits on every load balancer. */
+    readonly waf: WafLimitsSpec;
   };
   readonly stream: StreamSpec;
   readonly archive: {
@@ -192,6 +213,24 @@ const ARCHIVE_LIFECYCLE: LifecycleSpec = {
   expireAfterDays: 730,
 };
 
+/**
+ * The least one key may send in any tier: 10 SDK processes sharing a key, each sending its partial
+ * batch once a second (the SDK's `flushIntervalMs`), are 3,000 requests in 5 minutes.
+ */
+export const WAF_PER_KEY_FLOOR = 3_000;
+
+/** What every tier answers requests without a key with: they do not grow with the tier. */
+const WAF_UNAUTHENTICATED = {
+  perIpRequestsPer5Min: 100,
+  retryAfterSec: 60,
+} as const;
+const WAF_UNAUTHENTICATED_WHY = {
+  perIpRequestsPer5Min:
+    'requests without a `Bearer efk_` key only earn a 401 (the SDK never retries one), so a client sends them by mistake or by hand: a monitor checking every 5 s is 60 in 5 minutes; a flood from one address stops at 100 before it costs validator invocations',
+  retryAfterSec:
+    "WAF re-counts its window about every 10 s and lifts a block within ~30 s of the rate falling under the limit: 60 s lets that happen, and the SDK's 5 retries then span the 5-minute window",
+} as const;
+
 /** The rollups are small (rows a day follow projects × models, not events): every tier keeps them alike. */
 const ROLLUP_DAYS = {
   minuteRollupDays: 35,
@@ -213,6 +252,15 @@ export const TIERS = {
       albCount: 1,
       albWeights: [100],
       validator: { memoryMiB: 1_024, timeoutSec: 10, reservedConcurrency: 20 },
+      waf: {
+        perKeyRequestsPer5Min: 3_000,
+        ...WAF_UNAUTHENTICATED,
+        why: {
+          perKeyRequestsPer5Min:
+            "the floor of every tier (10 SDK processes flushing partial batches once a second); half of the ceiling's 600 (2 requests/s of 500 events) would be 300. A key at it in full batches could send 5,000 events/s, more than the tier carries: in tier 1 the validator's reserved concurrency and the stream's 429 bound one key, not WAF",
+          ...WAF_UNAUTHENTICATED_WHY,
+        },
+      },
     },
     stream: { mode: 'provisioned', shardCount: 3, retentionHours: 24 },
     archive: {
@@ -279,6 +327,15 @@ export const TIERS = {
       albCount: 1,
       albWeights: [100],
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 100 },
+      waf: {
+        perKeyRequestsPer5Min: 3_000,
+        ...WAF_UNAUTHENTICATED,
+        why: {
+          perKeyRequestsPer5Min:
+            'half the ceiling: 10,000 events/s are 20 requests/s of 500 events, 6,000 in 5 minutes, and one key may take at most 50% of them, 3,000 (also the floor of every tier)',
+          ...WAF_UNAUTHENTICATED_WHY,
+        },
+      },
     },
     // 25, not 22 (sized by bytes: 12,500 × 5,300 ÷ 3 bytes/s ÷ 1 MiB/s = 21.1). A record is one
     // request of ~0.84 MiB and a shard's 1 MiB is per second, so a shard takes one record a second:
@@ -345,6 +402,15 @@ export const TIERS = {
       albCount: 2,
       albWeights: [50, 50],
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
+      waf: {
+        perKeyRequestsPer5Min: 7_500,
+        ...WAF_UNAUTHENTICATED,
+        why: {
+          perKeyRequestsPer5Min:
+            'a quarter of the ceiling: 50,000 events/s are 100 requests/s of 500 events, 30,000 in 5 minutes, and one key may take at most 25% of them, 7,500 (12,500 events/s in full batches)',
+          ...WAF_UNAUTHENTICATED_WHY,
+        },
+      },
     },
     // 125, not 106: 62,500 events/s are 125 records/s of ~0.84 MiB, one a second per shard.
     stream: { mode: 'provisioned', shardCount: 125, retentionHours: 24 },
@@ -414,6 +480,15 @@ export const TIERS = {
       // still 10× the need. The design document's 20 × c5.2xlarge (160 vCPU) follow from its
       // 0.5 ms per event; ~12 vCPU suffice.
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
+      waf: {
+        perKeyRequestsPer5Min: 12_000,
+        ...WAF_UNAUTHENTICATED,
+        why: {
+          perKeyRequestsPer5Min:
+            'a tenth of the ceiling: 200,000 events/s are 400 requests/s of 500 events, 120,000 in 5 minutes, and one key may take at most 10% of them, 12,000 (20,000 events/s in full batches)',
+          ...WAF_UNAUTHENTICATED_WHY,
+        },
+      },
     },
     // 500, not 422: 250,000 events/s are 500 records/s of ~0.84 MiB, one a second per shard.
     stream: { mode: 'provisioned', shardCount: 500, retentionHours: 24 },

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { AWS_LIMITS as L } from '../../lib/capacity.js';
 import { GP3_LIMITS as G } from '../../lib/gp3-limits.js';
-import { TIER_IDS, TIERS, type TierId, type TierSpec, tierById } from '../../lib/tiers.js';
+import {
+  SIZING_ASSUMPTIONS,
+  TIER_IDS,
+  TIERS,
+  type TierId,
+  type TierSpec,
+  tierById,
+  WAF_PER_KEY_FLOOR,
+} from '../../lib/tiers.js';
+import { MAX_RETRY_AFTER_MS } from '../../sdk/backoff.js';
 
 /** vCPUs and memory of the instance types the tiers use, as EC2 lists them. */
 const INSTANCE_TYPES: Record<string, { vcpus: number; memoryGiB: number }> = {
@@ -12,6 +21,13 @@ const INSTANCE_TYPES: Record<string, { vcpus: number; memoryGiB: number }> = {
   'c5.4xlarge': { vcpus: 16, memoryGiB: 32 },
   'c5.9xlarge': { vcpus: 36, memoryGiB: 72 },
 };
+
+/** A rate-based rule's limit, per evaluation window (https://docs.aws.amazon.com/waf/latest/developerguide/waf-rule-statement-type-rate-based-high-level-settings.html). */
+const WAF_RATE_LIMIT = { min: 10, max: 2_000_000_000 } as const;
+/** WAF's default evaluation window, which the limits' names assume. */
+const WAF_WINDOW_SEC = 300;
+/** The share of a tier's ceiling one key may use, as each tier's `why` gives it. */
+const PER_KEY_SHARE_OF_CEILING: Record<TierId, number> = { 1: 0.5, 2: 0.5, 3: 0.25, 4: 0.1 };
 
 const isIntegerIn = (value: number, min: number, max: number) =>
   Number.isInteger(value) && value >= min && value <= max;
@@ -116,6 +132,25 @@ describe.each(TIER_IDS)('tier %i', (id) => {
   it('reserves a whole, positive concurrency for the validator and the query', () => {
     expect(isIntegerIn(tier.ingest.validator.reservedConcurrency, 1, L.lambdaAccountConcurrency)).toBe(true);
     expect(isIntegerIn(tier.query.reservedConcurrency, 1, L.lambdaAccountConcurrency)).toBe(true);
+  });
+
+  it("sets WAF's rate limits within WAF's bounds (10 to 2,000,000,000 a window) and a whole Retry-After", () => {
+    const { perKeyRequestsPer5Min, perIpRequestsPer5Min, retryAfterSec } = tier.ingest.waf;
+    expect(isIntegerIn(perKeyRequestsPer5Min, WAF_RATE_LIMIT.min, WAF_RATE_LIMIT.max)).toBe(true);
+    expect(isIntegerIn(perIpRequestsPer5Min, WAF_RATE_LIMIT.min, WAF_RATE_LIMIT.max)).toBe(true);
+    // The SDK clamps a longer Retry-After to 5 minutes (sdk/backoff.ts).
+    expect(isIntegerIn(retryAfterSec, 1, MAX_RETRY_AFTER_MS / 1_000)).toBe(true);
+  });
+
+  it('lets one key send at least the floor, and beyond it no more than its share of the ceiling', () => {
+    const { perKeyRequestsPer5Min } = tier.ingest.waf;
+    const ceilingRequestsPer5Min =
+      (tier.ceilingEventsPerSec / SIZING_ASSUMPTIONS.eventsPerRequest) * WAF_WINDOW_SEC;
+    expect(perKeyRequestsPer5Min).toBe(
+      Math.max(WAF_PER_KEY_FLOOR, PER_KEY_SHARE_OF_CEILING[id] * ceilingRequestsPer5Min),
+    );
+    // A request without a key earns a 401: an address gets far fewer of them than a key gets requests.
+    expect(tier.ingest.waf.perIpRequestsPer5Min).toBeLessThan(perKeyRequestsPer5Min / 10);
   });
 });
 
