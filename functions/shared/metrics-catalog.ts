@@ -16,17 +16,30 @@ export const METRIC_SERVICES = {
 
 /** The validator: one set per request. */
 export const VALIDATOR_METRICS = {
+  /** The load balancer's health checks, counted so that no invocation publishes an empty set. */
+  healthChecks: 'HealthChecks',
+  /** Requests to no route (404). */
+  otherRequests: 'OtherRequests',
   requests: 'Requests',
   eventsAccepted: 'EventsAccepted',
   eventsRejected: 'EventsRejected',
   eventsRetryable: 'EventsRetryable',
+  /**
+   * Events not accepted, by why: one value per distinct `reason` (dimension) the request had, an
+   * `EventErrorCode` of the ingest contract, a closed set of seven; the retryable ones
+   * (`throttled`, `unavailable`) included, so its sum is `EventsRejected` + `EventsRetryable`.
+   */
+  eventsRejectedByReason: 'EventsRejectedByReason',
   requestBytes: 'RequestBytes',
   streamRecords: 'StreamRecords',
   /** `Status<code>` for each answer of 400 and above, e.g. `Status429`, `Status503`. */
   statusPrefix: 'Status',
 } as const;
 
-/** The loader: one set per batch. */
+/** The dimension of `EventsRejectedByReason`. */
+export const REJECTION_REASON_DIMENSION = 'reason';
+
+/** The loader: one set per invocation, summed over its batches (one per shard). */
 export const LOADER_METRICS = {
   recordsLoaded: 'RecordsLoaded',
   eventsLoaded: 'EventsLoaded',
@@ -34,6 +47,11 @@ export const LOADER_METRICS = {
   duplicateEvents: 'DuplicateEvents',
   deadLetters: 'DeadLetters',
   bytesLoaded: 'BytesLoaded',
+  /**
+   * How long the invocation's oldest record waited between reaching the stream and being loaded
+   * (milliseconds): the dashboard reads its Maximum. Absent when the invocation had no record.
+   */
+  loadLag: 'LoadLagMs',
 } as const;
 
 /** The query API: one set per request, with the dimension `route`. */
@@ -42,3 +60,26 @@ export const QUERY_METRICS = {
   latency: 'QueryLatency',
   statusPrefix: 'Status',
 } as const;
+
+/**
+ * ClickHouse's own health, read from each data node's system tables every minute by
+ * functions/health: one set per node (dimension `node`) and one per local disk (`node`, `disk`).
+ */
+export const CLICKHOUSE_METRICS = {
+  /** 1 when the node did not answer; its other metrics are then absent. */
+  nodeUnreachable: 'NodeUnreachable',
+  /** `free_space / total_space` of a local disk (per disk); remote (object storage) disks are left out. */
+  diskFreeRatio: 'DiskFreeRatio',
+  /** The most active parts of any one partition of any table: inserts fail at `parts_to_throw_insert`. */
+  maxPartsPerPartition: 'MaxPartsPerPartition',
+  mergesRunning: 'MergesRunning',
+  replicationQueueSize: 'ReplicationQueueSize',
+  /** Seconds since the oldest replication queue entry was created; 0 when the queue is empty. */
+  replicationQueueOldestSec: 'ReplicationQueueOldestAgeSec',
+  /** Failed inserts since the previous reading (`system.events` FailedInsertQuery, a delta). */
+  failedInserts: 'FailedInsertQueries',
+  /** Failed selects since the previous reading (`system.events` FailedSelectQuery, a delta). */
+  failedSelects: 'FailedSelectQueries',
+} as const;
+
+export const CLICKHOUSE_DIMENSIONS = { node: 'node', disk: 'disk' } as const;

@@ -1,30 +1,70 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { fromAlbEvent, toAlbResult } from '../shared/alb.js';
-import { observability } from '../shared/observability.js';
+import type { EventErrorCode, IngestResult } from '../shared/contract/ingest-api.js';
+import type { HttpResponse } from '../shared/http.js';
+import {
+  VALIDATOR_METRICS as M,
+  METRIC_SERVICES,
+  REJECTION_REASON_DIMENSION,
+} from '../shared/metrics-catalog.js';
+import { observability, publishCountsBy } from '../shared/observability.js';
 import { handleRequest, type RequestSummary, type ValidatorDeps } from './core.js';
 import { lambdaValidatorDeps } from './deps.js';
 
-const { logger, metrics } = observability('ingest-validator');
+const { logger, metrics } = observability(METRIC_SERVICES.validator);
 
-/** One set of metrics per request, never per event: 50K events/s must not become 250K metrics/s. */
-function record(summary: RequestSummary): void {
+/**
+ * How many of a request's events were not accepted, by code, read back from its answer: every
+ * error is listed there, or (when the listing is cut short) counted in `error_counts`. An answer
+ * that is not an ingest result (a whole-request rejection: 401, 413, …) has none.
+ */
+export function rejectionsByCode(response: HttpResponse): Partial<Record<EventErrorCode, number>> {
+  let result: Partial<IngestResult>;
+  try {
+    result = JSON.parse(response.body) as Partial<IngestResult>;
+  } catch {
+    return {};
+  }
+  if (result.error_counts !== undefined) return { ...result.error_counts };
+  const counts: Partial<Record<EventErrorCode, number>> = {};
+  for (const error of result.errors ?? []) counts[error.code] = (counts[error.code] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * One set of metrics per request, never per event: 50K events/s must not become 250K metrics/s.
+ * It is printed here, then one line per distinct rejection reason (seven at most): a line has one
+ * set of dimensions, so each reason takes its own.
+ */
+function record(summary: RequestSummary, response: HttpResponse): void {
   if (summary.route !== 'events') {
     // Health checks (the load balancer's, every few seconds) and stray paths are counted too: an
     // invocation that publishes no metric makes Powertools log a warning line every time.
-    metrics.addMetric(summary.route === 'health' ? 'HealthChecks' : 'OtherRequests', MetricUnit.Count, 1);
+    metrics.addMetric(summary.route === 'health' ? M.healthChecks : M.otherRequests, MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
     return;
   }
-  metrics.addMetric('Requests', MetricUnit.Count, 1);
-  metrics.addMetric('EventsAccepted', MetricUnit.Count, summary.eventsAccepted);
-  metrics.addMetric('EventsRejected', MetricUnit.Count, summary.eventsRejected);
-  metrics.addMetric('EventsRetryable', MetricUnit.Count, summary.eventsRetryable);
-  metrics.addMetric('RequestBytes', MetricUnit.Bytes, summary.bodyBytes);
-  metrics.addMetric('StreamRecords', MetricUnit.Count, summary.records);
-  if (summary.statusCode >= 400) metrics.addMetric(`Status${summary.statusCode}`, MetricUnit.Count, 1);
+  metrics.addMetric(M.requests, MetricUnit.Count, 1);
+  metrics.addMetric(M.eventsAccepted, MetricUnit.Count, summary.eventsAccepted);
+  metrics.addMetric(M.eventsRejected, MetricUnit.Count, summary.eventsRejected);
+  metrics.addMetric(M.eventsRetryable, MetricUnit.Count, summary.eventsRetryable);
+  metrics.addMetric(M.requestBytes, MetricUnit.Bytes, summary.bodyBytes);
+  metrics.addMetric(M.streamRecords, MetricUnit.Count, summary.records);
+  if (summary.statusCode >= 400)
+    metrics.addMetric(`${M.statusPrefix}${summary.statusCode}`, MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+  // Only a request with rejected events has an answer worth reading back.
+  if (summary.eventsRejected + summary.eventsRetryable > 0) {
+    publishCountsBy(
+      metrics,
+      M.eventsRejectedByReason,
+      REJECTION_REASON_DIMENSION,
+      rejectionsByCode(response),
+    );
+  }
   if (summary.statusCode !== 200) logger.warn('request not fully accepted', { summary });
 }
 
@@ -39,10 +79,9 @@ export function createValidatorHandler(
 ) {
   return middy<ALBEvent, ALBResult>()
     .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
     .handler(async (event) => {
       const { response, summary } = await handleRequest(fromAlbEvent(event), deps());
-      record(summary);
+      record(summary, response);
       options.onSummary?.(summary);
       return toAlbResult(response, event.multiValueHeaders !== undefined);
     });
