@@ -4,12 +4,62 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ClickHouseClient } from '@clickhouse/client';
 import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { LOADER_METRICS as M, METRIC_SERVICES } from '../shared/metrics-catalog.js';
 import { observability } from '../shared/observability.js';
 import { ClickHouseLoaderStore } from './clickhouse-store.js';
 import { type LoadBatch, type LoadSummary, loadBatch, type ShardedStore } from './core.js';
 import { clickHouse, shardedStore } from './deps.js';
 
-const { logger, metrics } = observability('loader');
+const { logger, metrics } = observability(METRIC_SERVICES.loader);
+
+/**
+ * How long the oldest of `event`'s records waited between reaching the stream (its approximate
+ * arrival time, seconds since the epoch) and `now` (milliseconds); undefined for no records.
+ */
+export function loadLagMs(event: KinesisStreamEvent, now: number): number | undefined {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const record of event.Records) {
+    oldest = Math.min(oldest, record.kinesis.approximateArrivalTimestamp * 1000);
+  }
+  return Number.isFinite(oldest) ? Math.max(0, Math.round(now - oldest)) : undefined;
+}
+
+/** One set of metrics per invocation, whatever its number of batches and records. */
+function record(summaries: readonly LoadSummary[], lagMs: number | undefined): void {
+  const sum = (field: (summary: LoadSummary) => number) =>
+    summaries.reduce((total, summary) => total + field(summary), 0);
+  metrics.addMetric(
+    M.recordsLoaded,
+    MetricUnit.Count,
+    sum((s) => s.records - s.duplicateRecords - s.deadRecords),
+  );
+  metrics.addMetric(
+    M.eventsLoaded,
+    MetricUnit.Count,
+    sum((s) => s.events),
+  );
+  metrics.addMetric(
+    M.duplicateRecords,
+    MetricUnit.Count,
+    sum((s) => s.duplicateRecords),
+  );
+  metrics.addMetric(
+    M.duplicateEvents,
+    MetricUnit.Count,
+    sum((s) => s.duplicateEvents),
+  );
+  metrics.addMetric(
+    M.deadLetters,
+    MetricUnit.Count,
+    sum((s) => s.deadLetters),
+  );
+  metrics.addMetric(
+    M.bytesLoaded,
+    MetricUnit.Bytes,
+    sum((s) => s.bytes),
+  );
+  if (lagMs !== undefined) metrics.addMetric(M.loadLag, MetricUnit.Milliseconds, lagMs);
+}
 
 /** The event source's records, grouped by shard: a shard's sequence numbers name its batch. */
 export function toBatches(event: KinesisStreamEvent): LoadBatch[] {
@@ -48,21 +98,21 @@ export function createLoaderHandler(
     .use(logMetrics(metrics))
     .handler(async (event) => {
       const store = (await options.shards?.()) ?? new ClickHouseLoaderStore(await client());
-      for (const batch of toBatches(event)) {
-        const summary = await loadBatch(batch, { store, now: Date.now });
-        options.onSummary?.(summary);
-        metrics.addMetric(
-          'RecordsLoaded',
-          MetricUnit.Count,
-          summary.records - summary.duplicateRecords - summary.deadRecords,
-        );
-        metrics.addMetric('EventsLoaded', MetricUnit.Count, summary.events);
-        metrics.addMetric('DuplicateRecords', MetricUnit.Count, summary.duplicateRecords);
-        metrics.addMetric('DuplicateEvents', MetricUnit.Count, summary.duplicateEvents);
-        metrics.addMetric('DeadLetters', MetricUnit.Count, summary.deadLetters);
-        metrics.addMetric('BytesLoaded', MetricUnit.Bytes, summary.bytes);
-        if (summary.deadLetters > 0)
-          logger.error('events or records written to load_dead_letters', { source: batch.source, summary });
+      const summaries: LoadSummary[] = [];
+      let lagMs: number | undefined;
+      try {
+        for (const batch of toBatches(event)) {
+          const summary = await loadBatch(batch, { store, now: Date.now });
+          options.onSummary?.(summary);
+          summaries.push(summary);
+          if (summary.deadLetters > 0)
+            logger.error('events or records written to load_dead_letters', { source: batch.source, summary });
+        }
+        // Measured once everything is loaded: the lag runs until the events can be queried.
+        lagMs = loadLagMs(event, Date.now());
+      } finally {
+        // Batches loaded before a failure are counted; the retry counts them again as duplicates.
+        record(summaries, lagMs);
       }
       return { batchItemFailures: [] };
     });
