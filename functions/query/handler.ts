@@ -4,18 +4,20 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { albPathWithQuery, fromAlbEvent, toAlbResult } from '../shared/alb.js';
+import { QUERY_METRICS as M, METRIC_SERVICES } from '../shared/metrics-catalog.js';
 import { observability } from '../shared/observability.js';
 import { handleQueryRequest, type QueryDeps, type QuerySummary, unavailableResult } from './core.js';
 import { lambdaQueryDeps } from './deps.js';
 
-const { logger, metrics } = observability('query');
+const { logger, metrics } = observability(METRIC_SERVICES.query);
 
 /** One set of metrics per request. */
 function record(summary: QuerySummary, latencyMs: number): void {
   metrics.addDimension('route', summary.route);
-  metrics.addMetric('QueryRequests', MetricUnit.Count, 1);
-  metrics.addMetric('QueryLatency', MetricUnit.Milliseconds, latencyMs);
-  if (summary.statusCode >= 400) metrics.addMetric(`Status${summary.statusCode}`, MetricUnit.Count, 1);
+  metrics.addMetric(M.requests, MetricUnit.Count, 1);
+  metrics.addMetric(M.latency, MetricUnit.Milliseconds, latencyMs);
+  if (summary.statusCode >= 400)
+    metrics.addMetric(`${M.statusPrefix}${summary.statusCode}`, MetricUnit.Count, 1);
   if (summary.statusCode >= 500) logger.error('query request failed', { summary });
   // A 4xx for the client, but operators see who meets the limits and with what, to tune them.
   if (summary.errorCode === 'query_limit_exceeded' || summary.errorCode === 'query_quota_exceeded') {
