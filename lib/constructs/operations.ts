@@ -24,6 +24,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
+  CLICKHOUSE_DIMENSIONS,
+  CLICKHOUSE_METRICS,
   LOADER_METRICS,
   METRIC_SERVICES,
   METRICS_NAMESPACE,
@@ -35,17 +37,10 @@ import type { TierSpec } from '../tiers.js';
 import type { IngestLoadBalancer } from './ingest-load-balancer.js';
 
 /**
- * What the ClickHouse health function publishes for each data node (namespace `EvalForge`,
- * dimensions `service` = `clickhouse-health` and `node` = the node's name, e.g. `s1r1`).
+ * The data nodes' local disk on their gp3 data volume: ClickHouse's `default` disk (the `tiered`
+ * policy's hot volume, lib/constructs/clickhouse/storage-config.ts), the one that fills.
  */
-export const CLICKHOUSE_HEALTH_METRICS = {
-  /** Free share of the node's data volume, 0–1. */
-  diskFreeRatio: 'DiskFreeRatio',
-  /** Active parts in the node's fullest partition: TOO_MANY_PARTS comes from here. */
-  maxPartsInPartition: 'MaxPartsInPartition',
-  /** Entries waiting in the node's replication queue. */
-  replicationQueueSize: 'ReplicationQueueSize',
-} as const;
+const DATA_DISK = 'default';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -205,15 +200,18 @@ export class Operations extends Construct {
     alarm('firehoseDeliverySuccess', delivered);
 
     // ClickHouse: one disk alarm per data node.
-    const health = (metricName: string, node: string) =>
+    const health = (metricName: string, node: string, disk?: string) =>
       new Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: METRIC_SERVICES.clickhouse, node },
+        dimensionsMap: {
+          service: METRIC_SERVICES.clickhouse,
+          [CLICKHOUSE_DIMENSIONS.node]: node,
+          ...(disk === undefined ? {} : { [CLICKHOUSE_DIMENSIONS.disk]: disk }),
+        },
       });
-    for (const node of props.clickhouseNodes) {
-      alarm('clickhouseDiskFree', health(CLICKHOUSE_HEALTH_METRICS.diskFreeRatio, node), node);
-    }
+    const diskFree = (node: string) => health(CLICKHOUSE_METRICS.diskFreeRatio, node, DATA_DISK);
+    for (const node of props.clickhouseNodes) alarm('clickhouseDiskFree', diskFree(node), node);
 
     // The query API, per load balancer.
     props.loadBalancers.forEach((alb, i) => {
@@ -333,7 +331,18 @@ export class Operations extends Construct {
         props.loader.metricThrottles({ statistic: 'Sum' }),
         fiveMin(deadLetters, 'Sum'),
       ]),
-      graph('Loader: lag (iterator age, ms)', [props.loader.metric('IteratorAge', { statistic: 'Maximum' })]),
+      graph('Loader: lag (ms)', [
+        props.loader.metric('IteratorAge', { statistic: 'Maximum', label: 'iterator age' }),
+        fiveMin(
+          new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: LOADER_METRICS.loadLag,
+            dimensionsMap: { service: METRIC_SERVICES.loader },
+            label: 'stream to ClickHouse',
+          }),
+          'Maximum',
+        ),
+      ]),
     );
     this.dashboard.addWidgets(
       graph('Archive: Firehose freshness (s)', [fiveMin(freshness, 'Maximum')], {
@@ -345,23 +354,24 @@ export class Operations extends Construct {
         width: 12,
       }),
     );
-    const perNode = (metricName: string, statistic: string) =>
-      props.clickhouseNodes.map((node) => fiveMin(health(metricName, node), statistic).with({ label: node }));
+    const perNode = (metric: (node: string) => Metric, statistic: string) =>
+      props.clickhouseNodes.map((node) => fiveMin(metric(node), statistic).with({ label: node }));
+    const nodeMetric = (metricName: string) => (node: string) => health(metricName, node);
     this.dashboard.addWidgets(
-      graph('ClickHouse: disk free (share)', perNode(CLICKHOUSE_HEALTH_METRICS.diskFreeRatio, 'Minimum'), {
+      graph('ClickHouse: disk free (share)', perNode(diskFree, 'Minimum'), {
         threshold: 'clickhouseDiskFree',
         width: 6,
       }),
       graph(
         'ClickHouse: parts in the fullest partition',
-        perNode(CLICKHOUSE_HEALTH_METRICS.maxPartsInPartition, 'Maximum'),
+        perNode(nodeMetric(CLICKHOUSE_METRICS.maxPartsPerPartition), 'Maximum'),
         {
           width: 6,
         },
       ),
       graph(
         'ClickHouse: replication queue',
-        perNode(CLICKHOUSE_HEALTH_METRICS.replicationQueueSize, 'Maximum'),
+        perNode(nodeMetric(CLICKHOUSE_METRICS.replicationQueueSize), 'Maximum'),
         {
           width: 6,
         },

@@ -128,6 +128,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
       Namespace: 'EvalForge',
       MetricName: 'DiskFreeRatio',
       Dimensions: Match.arrayWith([
+        { Name: 'disk', Value: 'default' },
         { Name: 'node', Value: 's1r1' },
         { Name: 'service', Value: 'clickhouse-health' },
       ]),
@@ -162,6 +163,8 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
       'DeliveryToS3.DataFreshness',
       'DiskFreeRatio',
       'ReplicationQueueSize',
+      'MaxPartsPerPartition',
+      'LoadLagMs',
       'QueryLatency',
     ]) {
       expect(body).toContain(metric);
