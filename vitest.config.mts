@@ -12,6 +12,7 @@ const ENGINE = [
   'test/clickhouse/**/*.test.ts',
   'test/functions/load/**/*.test.ts',
   'test/functions/query/**/*.test.ts',
+  'test/functions/health/engine.test.ts',
   'test/bench/dashboard.test.ts',
   'test/bench/benchmark-figures.test.ts',
   'test/bench/storage.test.ts',
