@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { alarmThresholds } from '../../lib/alarm-thresholds.js';
 import { AWS_LIMITS, streamFigures } from '../../lib/capacity.js';
@@ -96,5 +97,27 @@ describe('alarmThresholds of a stream without shards', () => {
       stream: { mode: 'on-demand', retentionHours: 24, reason: 'test' },
     };
     expect(() => alarmThresholds(onDemand)).toThrow(/on-demand/);
+  });
+});
+
+describe('the runbook (docs/operations.md)', () => {
+  const runbook = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+  const row = (name: string) => runbook.split('\n').find((line) => line.startsWith(`| \`${name}\``)) ?? '';
+
+  it('has a section for every alarm and for the composite, which the alarm descriptions link to', () => {
+    for (const name of [...Object.keys(alarmThresholds(TIERS[1])), 'ingestUnhealthy']) {
+      expect(runbook).toContain(`\n## \`${name}\`\n`);
+    }
+  });
+
+  it("gives each tier's stream, validator and Firehose thresholds as alarmThresholds computes them", () => {
+    const figures = (name: 'streamIncomingBytes' | 'streamIncomingRecords' | 'validatorConcurrency') =>
+      TIER_IDS.map((id) => alarmThresholds(TIERS[id])[name].threshold.toLocaleString('en-US'));
+    for (const name of ['streamIncomingBytes', 'streamIncomingRecords'] as const) {
+      expect(row(name)).toContain(`| ${figures(name).join(' | ')} |`);
+    }
+    expect(row('validatorConcurrency')).toContain(`| > ${figures('validatorConcurrency').join(' | > ')} |`);
+    const freshness = TIER_IDS.map((id) => `> ${alarmThresholds(TIERS[id]).firehoseFreshness.threshold} s`);
+    expect(row('firehoseFreshness')).toContain(`| ${freshness.join(' | ')} |`);
   });
 });
