@@ -30,6 +30,11 @@ export const COST_ASSUMPTIONS = {
   queryRequestsPerSec: 0,
   /** Billed duration of one query request (a ClickHouse round trip and the JSON answer). */
   queryDurationSec: 0.5,
+  /**
+   * Billed duration of one run of a scheduled function (a health check: a query to each ClickHouse
+   * node and a few metrics).
+   */
+  scheduledDurationSec: 1,
   /** X-Ray's default sampling rule: the first request each second, then 5% of the rest. */
   xRayReservoirPerSec: 1,
   xRayFixedRate: 0.05,

@@ -6,7 +6,7 @@
 import { albRule } from './rules/alb.js';
 import { budgetRule } from './rules/budget.js';
 import { certificateRule } from './rules/certificate.js';
-import { alarmRule, dashboardRule } from './rules/cloudwatch.js';
+import { alarmRule, compositeAlarmRule, dashboardRule } from './rules/cloudwatch.js';
 import { dynamoDbTableRule } from './rules/dynamodb.js';
 import { ebsVolumeRule } from './rules/ebs.js';
 import { ec2InstanceRule } from './rules/ec2.js';
@@ -23,6 +23,7 @@ import { type CostRule, noLines } from './rules/rule.js';
 import { s3BucketRule } from './rules/s3.js';
 import { secretRule } from './rules/secrets-manager.js';
 import { vpcEndpointRule } from './rules/vpc-endpoint.js';
+import { webAclRule } from './rules/waf.js';
 
 /** The rule of each priced type; types priced through others have `noLines`. */
 export const COST_RULES: Readonly<Record<string, CostRule>> = {
@@ -44,7 +45,9 @@ export const COST_RULES: Readonly<Record<string, CostRule>> = {
   'AWS::S3::Bucket': s3BucketRule,
   'AWS::Logs::LogGroup': logGroupRule,
   'AWS::CloudWatch::Alarm': alarmRule,
+  'AWS::CloudWatch::CompositeAlarm': compositeAlarmRule,
   'AWS::CloudWatch::Dashboard': dashboardRule,
+  'AWS::WAFv2::WebACL': webAclRule,
   'AWS::SecretsManager::Secret': secretRule,
   'AWS::KMS::Key': kmsKeyRule,
   'AWS::DynamoDB::Table': dynamoDbTableRule,

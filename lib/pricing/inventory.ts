@@ -5,10 +5,20 @@
  */
 import type { BillableResource } from './billable-resource.js';
 import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from './cost-tags.js';
+import { publishesCustomMetrics } from './custom-metrics.js';
 import { BILLING_UNITS } from './prices.js';
 
 /** The components the stack tags its constructs with: the cost report's groups. */
-export const COMPONENTS = ['network', 'stream', 'ingest', 'archive', 'analytics', 'loader', 'query'] as const;
+export const COMPONENTS = [
+  'network',
+  'stream',
+  'ingest',
+  'archive',
+  'analytics',
+  'loader',
+  'query',
+  'operations',
+] as const;
 /** One of `COMPONENTS`. */
 export type Component = (typeof COMPONENTS)[number];
 
@@ -50,7 +60,12 @@ export const BILLABLE_TYPES = {
   'AWS::Logs::LogGroup': 'GB ingested and GB-month stored up to its retention',
   'AWS::KMS::Key': 'key-month and requests',
   'AWS::CertificateManager::Certificate': 'public certificates are free; private-CA certificates are not',
-  'AWS::CloudWatch::Alarm': 'alarm metric-month, high resolution costs more',
+  'AWS::CloudWatch::Alarm':
+    'alarm metric-month (a metric-math alarm: each metric of its expression), high resolution costs more',
+  'AWS::CloudWatch::CompositeAlarm': 'composite alarm-month',
+  'AWS::CloudWatch::Dashboard':
+    'dashboard-month (the free tier’s 3 per account are not counted: free tiers are ignored)',
+  'AWS::WAFv2::WebACL': 'web ACL-month, rule-month (a managed rule group is one rule) and requests inspected',
   'AWS::Budgets::Budget':
     'free without actions; action-enabled budget-days beyond the first two budgets a month',
   'AWS::Lambda::EventSourceMapping':
@@ -84,6 +99,13 @@ export const FREE_TYPES = {
   'AWS::Logs::LogStream': 'billed through its log group',
   'AWS::S3::BucketPolicy': 'bucket policies are free',
   'AWS::Budgets::BudgetsAction': 'billed through its budget, as action-enabled budget-days',
+  'AWS::WAFv2::WebACLAssociation': 'billed through its web ACL, as the requests it inspects',
+  'AWS::SNS::Topic':
+    'a topic is free; the alarm notifications it sends (a few a month) are within the free million publishes and 1,000 e-mails',
+  'AWS::SNS::TopicPolicy': 'topic policies are free',
+  'AWS::SNS::Subscription': 'subscriptions are free; deliveries are billed as the topic’s usage',
+  'AWS::Events::Rule':
+    'EventBridge rules are free (a schedule, or AWS service events on the default bus); the function a schedule runs is billed',
 } as const satisfies Record<string, string>;
 
 /** A type of `BILLABLE_TYPES`. */
@@ -115,10 +137,15 @@ export const COMPONENT_BY_CONSTRUCT: Readonly<Record<string, Component>> = {
   AlbAccessLogs: 'ingest',
   Certificate: 'ingest',
   Dns: 'ingest',
+  // The web ACL in front of the load balancers (lib/constructs/ingest-firewall.ts).
+  Firewall: 'ingest',
+  IngestFirewall: 'ingest',
   RawArchive: 'archive',
   ClickHouse: 'analytics',
   Loader: 'loader',
   Query: 'query',
+  // Alarms, their topic and the dashboard (lib/constructs/operations.ts).
+  Operations: 'operations',
 };
 
 /** Which function a Lambda function is, by the same prefix matching as components. */
@@ -131,6 +158,9 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
   ClickHouseCertificateFunction: 'certificates',
   ClickHouseCertificateProvider: 'custom-resource-framework',
   CustomVpcRestrictDefaultSGCustomResourceProvider: 'custom-resource',
+  // The scheduled ClickHouse health function (functions/health).
+  ClickHouseHealth: 'health',
+  Health: 'health',
 };
 
 /** The functions whose invocations follow the load: the cost model's `workload`. */
@@ -259,6 +289,34 @@ interface Related {
   readonly clickHouseRetention: Readonly<Record<string, number>>;
   /** Availability zones the VPC's subnets span: the share of traffic between a node and its clients that crosses one. */
   readonly availabilityZones: number;
+  /** Logical IDs of the load balancers each web ACL is associated with, by the web ACL's. */
+  readonly webAclLoadBalancers: ReadonlyMap<string, readonly string[]>;
+  /** Logical IDs of every load balancer: the web ACLs' share of the requests is theirs. */
+  readonly loadBalancers: readonly string[];
+  /** Invocations per second by the logical ID of a function an enabled EventBridge schedule runs. */
+  readonly scheduledPerSec: ReadonlyMap<string, number>;
+}
+
+const SECONDS_PER_UNIT: Readonly<Record<string, number>> = { minute: 60, hour: 3_600, day: 86_400 };
+
+/**
+ * The runs per second of an EventBridge schedule: `rate(N unit)` exactly; `cron(…)` with a
+ * minute field of `*`, `*\/N`, `0/N` or one minute, every other field `*` or `?` but the hours
+ * (`*` or one hour); any other cron expression as once a minute, the most a cron can run.
+ */
+export function scheduleRunsPerSec(expression: string): number {
+  const rate = /^rate\(\s*(\d+)\s+(minute|hour|day)s?\s*\)$/.exec(expression.trim());
+  if (rate) return 1 / (Number(rate[1]) * (SECONDS_PER_UNIT[rate[2] as string] as number));
+  const cron = /^cron\((.*)\)$/.exec(expression.trim());
+  const fields = cron?.[1]?.trim().split(/\s+/) ?? [];
+  const [minute = '', hour = '', ...rest] = fields;
+  const everyDay = fields.length === 6 && rest.every((f) => f === '*' || f === '?');
+  const step = /^(?:\*|0)\/(\d+)$/.exec(minute);
+  const perHour =
+    minute === '*' ? 60 : step ? Math.ceil(60 / Number(step[1])) : /^\d+$/.test(minute) ? 1 : undefined;
+  const hours = hour === '*' ? 24 : /^\d+$/.test(hour) ? 1 : undefined;
+  if (!everyDay || perHour === undefined || hours === undefined) return 1 / 60;
+  return (perHour * hours) / 86_400;
 }
 
 /** The custom resource that applies the ClickHouse migrations and the tables' retention. */
@@ -306,7 +364,27 @@ function related(resources: TemplateJson['Resources']): Related {
   const budgetsWithActions = new Set<string>();
   const clickHouseRetention: Record<string, number> = {};
   const zones = new Set<string>();
+  const webAclLoadBalancers = new Map<string, string[]>();
+  const loadBalancers: string[] = [];
+  const scheduledPerSec = new Map<string, number>();
   for (const [logicalId, { Type, Properties: p = {} }] of Object.entries(resources)) {
+    if (Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') loadBalancers.push(logicalId);
+    if (Type === 'AWS::WAFv2::WebACLAssociation') {
+      const acl = getAttTarget(p.WebACLArn);
+      const alb = refTarget(p.ResourceArn);
+      if (acl !== undefined && alb !== undefined) {
+        webAclLoadBalancers.set(acl, [...(webAclLoadBalancers.get(acl) ?? []), alb]);
+      }
+    }
+    if (Type === 'AWS::Events::Rule' && typeof p.ScheduleExpression === 'string' && p.State !== 'DISABLED') {
+      const perSec = scheduleRunsPerSec(p.ScheduleExpression);
+      for (const target of list(p.Targets).map(obj)) {
+        const fn = getAttTarget(target.Arn);
+        if (fn !== undefined && resources[fn]?.Type === 'AWS::Lambda::Function') {
+          scheduledPerSec.set(fn, (scheduledPerSec.get(fn) ?? 0) + perSec);
+        }
+      }
+    }
     if (Type === 'AWS::EC2::Subnet' && p.AvailabilityZone !== undefined) {
       zones.add(JSON.stringify(p.AvailabilityZone));
     }
@@ -340,6 +418,9 @@ function related(resources: TemplateJson['Resources']): Related {
     budgetsWithActions,
     clickHouseRetention,
     availabilityZones: Math.max(1, zones.size),
+    webAclLoadBalancers,
+    loadBalancers,
+    scheduledPerSec,
   };
 }
 
@@ -437,6 +518,8 @@ function sizeOf(
       if (p.ReservedConcurrentExecutions !== undefined) {
         size.reservedConcurrency = numberOr(p.ReservedConcurrentExecutions, 0);
       }
+      const scheduled = others.scheduledPerSec.get(logicalId);
+      if (scheduled !== undefined) size.scheduledPerSec = scheduled;
       return size;
     }
     case 'AWS::S3::Bucket': {
@@ -500,8 +583,33 @@ function sizeOf(
         ? { certificate: 'public', free: 'public ACM certificates are free' }
         : { certificate: 'private', count: 1 };
     case 'AWS::CloudWatch::Alarm': {
-      const metrics = list(p.Metrics).length;
-      return { metrics: metrics > 0 ? metrics : 1, highResolution: numberOr(p.Period, 60) < 60 ? 1 : 0 };
+      // A metric-math alarm is billed per metric it reads (its expressions are free); an anomaly
+      // detection band adds two (its upper and lower bound), as AWS bills such an alarm as three.
+      const queries = list(p.Metrics).map(obj);
+      const stats = queries.map((q) => obj(q.MetricStat)).filter((stat) => Object.keys(stat).length > 0);
+      const bands = queries.filter((q) =>
+        String(q.Expression ?? '').includes('ANOMALY_DETECTION_BAND'),
+      ).length;
+      const periods = [p.Period, ...stats.map((stat) => stat.Period)].filter((v) => v !== undefined);
+      return {
+        metrics: Math.max(1, stats.length + 2 * bands),
+        highResolution: periods.some((period) => numberOr(period, 60) < 60) ? 1 : 0,
+      };
+    }
+    case 'AWS::CloudWatch::CompositeAlarm':
+    case 'AWS::CloudWatch::Dashboard':
+      return { count: 1 };
+    case 'AWS::WAFv2::WebACL': {
+      const albs = others.webAclLoadBalancers.get(logicalId) ?? [];
+      const weight = (alb: string) => others.weights.get(alb) ?? 1;
+      const total = others.loadBalancers.reduce((sum, alb) => sum + weight(alb), 0);
+      const mine = albs.reduce((sum, alb) => sum + weight(alb), 0);
+      return {
+        rules: list(p.Rules).length,
+        loadBalancers: albs.length,
+        // The share of the requests it inspects: its load balancers' Route 53 weights over all.
+        requestShare: total > 0 ? mine / total : 0,
+      };
     }
     case 'AWS::Budgets::Budget':
       return others.budgetsWithActions.has(logicalId)
@@ -578,6 +686,9 @@ const FIXED_PRICE_KEYS = {
   'AWS::KMS::Key': ['kms.customerManagedKeyMonth', 'kms.requestsPer10k'],
   'AWS::CertificateManager::Certificate': ['acm.privateCertificateMonth'],
   'AWS::Budgets::Budget': ['budgets.actionBudgetDay'],
+  'AWS::CloudWatch::CompositeAlarm': ['cloudWatch.compositeAlarmMonth'],
+  'AWS::CloudWatch::Dashboard': ['cloudWatch.dashboardMonth'],
+  'AWS::WAFv2::WebACL': ['waf.webAclMonth', 'waf.ruleMonth', 'waf.requestsPerMillion'],
   // Always marked free: its cost is in the loader's invocations.
   'AWS::Lambda::EventSourceMapping': [],
 } as const satisfies Partial<Record<BillableType, readonly string[]>>;
@@ -633,6 +744,7 @@ function sizedPriceKeys(type: Exclude<BillableType, FixedPriceType>, s: Billable
         'lambda.requestsPerMillion',
         s.architecture === 'arm64' ? 'lambda.gbSecondArm64' : 'lambda.gbSecondX86',
         ...(s.tracing === 'Active' ? ['xRay.tracesRecordedPerMillion'] : []),
+        ...(publishesCustomMetrics(String(s.function)) ? ['cloudWatch.customMetricMonth'] : []),
       ];
     case 'AWS::S3::Bucket':
       return [

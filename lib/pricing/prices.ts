@@ -93,9 +93,21 @@ export interface RegionPrices {
   readonly cloudWatch: {
     readonly logsIngestionGb: Price;
     readonly logsStorageGbMonth: Price;
+    /** Per metric-month, the first 10,000 a month: each name and set of dimensions is a metric. */
     readonly customMetricMonth: Price;
+    /** Per metric an alarm watches (a metric-math alarm, each metric of its expression), standard resolution… */
     readonly alarmMonth: Price;
+    /** …and high resolution (a period under 60 s). */
+    readonly highResolutionAlarmMonth: Price;
+    readonly compositeAlarmMonth: Price;
     readonly dashboardMonth: Price;
+  };
+  readonly waf: {
+    readonly webAclMonth: Price;
+    /** Each rule of a web ACL, a managed rule group counting as one. */
+    readonly ruleMonth: Price;
+    /** Requests a web ACL inspects, up to 1,500 WCUs (more WCUs cost more per request). */
+    readonly requestsPerMillion: Price;
   };
   readonly secretsManager: { readonly secretMonth: Price; readonly apiCallsPer10k: Price };
   readonly dynamoDb: {
@@ -265,8 +277,19 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
       logsIngestionGb: price(0.5, 'GB ingested', 'https://aws.amazon.com/cloudwatch/pricing/'),
       logsStorageGbMonth: price(0.03, 'GB-mo archived', 'https://aws.amazon.com/cloudwatch/pricing/', false),
       customMetricMonth: price(0.3, 'metric-mo (first 10,000)', 'https://aws.amazon.com/cloudwatch/pricing/'),
-      alarmMonth: price(0.1, 'standard alarm-mo', 'https://aws.amazon.com/cloudwatch/pricing/'),
+      alarmMonth: price(0.1, 'standard alarm metric-mo', 'https://aws.amazon.com/cloudwatch/pricing/'),
+      highResolutionAlarmMonth: price(
+        0.3,
+        'high-resolution alarm metric-mo',
+        'https://aws.amazon.com/cloudwatch/pricing/',
+      ),
+      compositeAlarmMonth: price(0.5, 'composite alarm-mo', 'https://aws.amazon.com/cloudwatch/pricing/'),
       dashboardMonth: price(3, 'dashboard-mo', 'https://aws.amazon.com/cloudwatch/pricing/'),
+    },
+    waf: {
+      webAclMonth: price(5, 'web ACL-mo', 'https://aws.amazon.com/waf/pricing/'),
+      ruleMonth: price(1, 'rule-mo (a managed rule group is one)', 'https://aws.amazon.com/waf/pricing/'),
+      requestsPerMillion: price(0.6, '1M requests (≤ 1,500 WCUs)', 'https://aws.amazon.com/waf/pricing/'),
     },
     secretsManager: {
       secretMonth: price(0.4, 'secret-mo', 'https://aws.amazon.com/secrets-manager/pricing/', false),

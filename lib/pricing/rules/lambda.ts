@@ -1,7 +1,8 @@
 import { loaderFigures, validatorFigures } from '../../capacity.js';
 import { type BillableResource, sizeNumber, sizeString } from '../billable-resource.js';
-import { costLine } from '../cost-line.js';
+import { type CostLine, costLine } from '../cost-line.js';
 import { CostModelError } from '../cost-model-error.js';
+import { customMetricsOf } from '../custom-metrics.js';
 import { num } from '../format.js';
 import { BILLING_UNITS, SECONDS_PER_MONTH } from '../prices.js';
 import { perResource, type RuleContext } from './rule.js';
@@ -24,7 +25,16 @@ function workload(
   { load, assumptions: a, tier, capacity }: WorkloadContext,
 ): Workload | undefined {
   const name = sizeString(r, 'workload');
-  if (name === undefined) return undefined;
+  if (name === undefined) {
+    if (r.size.scheduledPerSec === undefined) return undefined;
+    const perSec = sizeNumber(r, 'scheduledPerSec');
+    return {
+      name: 'schedule',
+      perSec,
+      durationSec: a.scheduledDurationSec,
+      why: `an EventBridge schedule, ${num(perSec * 3_600, 4)} runs an hour`,
+    };
+  }
   if (name === 'validator') {
     const v = validatorFigures(tier, capacity);
     return {
@@ -71,12 +81,16 @@ export function invocationsByComponent(
 
 /**
  * `AWS::Lambda::Function`: requests, GB-seconds and X-Ray traces of the functions the load drives.
- * Size keys: `workload` (`validator` | `loader` | `query`; none: the function runs at deploy only,
- * no line), `memoryMiB`, `architecture` (`arm64` | `x86_64`), `tracing` (`Active` | `PassThrough`).
+ * Size keys: `workload` (`validator` | `loader` | `query`), else `scheduledPerSec` (an EventBridge
+ * schedule's runs, each `scheduledDurationSec` long); with neither the function runs at deploy only
+ * and has no usage line. `memoryMiB`, `architecture` (`arm64` | `x86_64`), `tracing` (`Active` |
+ * `PassThrough`). A function that publishes custom metrics (`function`, see
+ * `lib/pricing/custom-metrics.ts`) also gets their month.
  */
 export const lambdaRule = perResource((r, context) => {
+  const metrics = customMetricLines(r, context);
   const w = workload(r, context);
-  if (w === undefined) return [];
+  if (w === undefined) return metrics;
   const { prices, assumptions: a } = context;
   const memoryMiB = sizeNumber(r, 'memoryMiB');
   const arch = sizeString(r, 'architecture') ?? 'arm64';
@@ -99,7 +113,7 @@ export const lambdaRule = perResource((r, context) => {
       `Lambda duration (${arch})`,
       gbSec,
       gbPrice,
-      `${num(invocations / 1e6)}M invocations × ${num(billedSec * 1_000)} ms (${w.name === 'query' ? 'assumed' : "capacity's"} ${num(w.durationSec * 1_000, 3)} ms, rounded up) × ${num(memoryMiB)} MiB ÷ 1,024`,
+      `${num(invocations / 1e6)}M invocations × ${num(billedSec * 1_000)} ms (${w.name === 'query' || w.name === 'schedule' ? 'assumed' : "capacity's"} ${num(w.durationSec * 1_000, 3)} ms, rounded up) × ${num(memoryMiB)} MiB ÷ 1,024`,
     ),
   ];
   if (sizeString(r, 'tracing') === 'Active') {
@@ -116,5 +130,20 @@ export const lambdaRule = perResource((r, context) => {
       ),
     );
   }
-  return lines;
+  return [...lines, ...metrics];
 });
+
+/** The custom metrics a function publishes (`lib/pricing/custom-metrics.ts`), a flat month each. */
+function customMetricLines(r: BillableResource, { prices, tier, assumptions }: RuleContext): CostLine[] {
+  const metrics = customMetricsOf(sizeString(r, 'function') ?? '', tier, assumptions.queryRequestsPerSec);
+  if (metrics === undefined) return [];
+  return [
+    costLine(
+      r,
+      'CloudWatch custom metrics (EMF)',
+      metrics.count,
+      prices.cloudWatch.customMetricMonth,
+      `${metrics.count} metrics: ${metrics.why}`,
+    ),
+  ];
+}

@@ -9,6 +9,7 @@ import {
   FREE_TYPES,
   inventory,
   priceKeys,
+  scheduleRunsPerSec,
   type TemplateJson,
 } from '../../../lib/pricing/inventory.js';
 import { listPrices, pricesFor } from '../../../lib/pricing/prices.js';
@@ -452,6 +453,153 @@ describe('inventory of hand-built templates', () => {
       parallelizationFactor: 1,
       free: expect.any(String),
     });
+  });
+
+  it("sizes a web ACL by its rules and its load balancers' share of the Route 53 weights", () => {
+    const alb = { Type: 'AWS::ElasticLoadBalancingV2::LoadBalancer', Properties: {} };
+    const record = (target: string, weight: number) => ({
+      Type: 'AWS::Route53::RecordSet',
+      Properties: {
+        Weight: weight,
+        AliasTarget: { HostedZoneId: { 'Fn::GetAtt': [target, 'CanonicalHostedZoneID'] } },
+      },
+    });
+    const association = (acl: string, target: string) => ({
+      Type: 'AWS::WAFv2::WebACLAssociation',
+      Properties: { WebACLArn: { 'Fn::GetAtt': [acl, 'Arn'] }, ResourceArn: { Ref: target } },
+    });
+    const items = inventory({
+      Resources: {
+        Alb1: alb,
+        Alb2: alb,
+        Alb3: alb,
+        R1: record('Alb1', 50),
+        R2: record('Alb2', 25),
+        R3: record('Alb3', 25),
+        Acl: { Type: 'AWS::WAFv2::WebACL', Properties: { Rules: [{}, {}, {}, {}, {}] } },
+        Alone: { Type: 'AWS::WAFv2::WebACL', Properties: { Rules: [{}] } },
+        A1: association('Acl', 'Alb1'),
+        A2: association('Acl', 'Alb2'),
+      },
+    });
+    expect(ofType(items, 'AWS::WAFv2::WebACL').map((i) => [i.logicalId, i.size])).toEqual([
+      ['Acl', { rules: 5, loadBalancers: 2, requestShare: 0.75 }],
+      ['Alone', { rules: 1, loadBalancers: 0, requestShare: 0 }],
+    ]);
+    expect(priceKeys(items.find((i) => i.logicalId === 'Acl') as BillableResource)).toEqual([
+      'waf.webAclMonth',
+      'waf.ruleMonth',
+      'waf.requestsPerMillion',
+    ]);
+  });
+
+  it.each([
+    [
+      'one metric at the default period',
+      { MetricName: 'Errors', Period: 60 },
+      { metrics: 1, highResolution: 0 },
+    ],
+    ['one metric every 10 s', { MetricName: 'Errors', Period: 10 }, { metrics: 1, highResolution: 1 }],
+    [
+      'metric math over two metrics (the expression is free)',
+      {
+        Metrics: [
+          { Id: 'e', Expression: 'a / b' },
+          { Id: 'a', MetricStat: { Metric: {}, Period: 60, Stat: 'Sum' }, ReturnData: false },
+          { Id: 'b', MetricStat: { Metric: {}, Period: 60, Stat: 'Sum' }, ReturnData: false },
+        ],
+      },
+      { metrics: 2, highResolution: 0 },
+    ],
+    [
+      'metric math with a 30 s metric',
+      {
+        Metrics: [
+          { Id: 'e', Expression: 'a * 2' },
+          { Id: 'a', MetricStat: { Metric: {}, Period: 30, Stat: 'Sum' } },
+        ],
+      },
+      { metrics: 1, highResolution: 1 },
+    ],
+    [
+      'an anomaly detection band: three metrics',
+      {
+        ThresholdMetricId: 'band',
+        Metrics: [
+          { Id: 'm', MetricStat: { Metric: {}, Period: 300, Stat: 'Average' } },
+          { Id: 'band', Expression: 'ANOMALY_DETECTION_BAND(m, 2)' },
+        ],
+      },
+      { metrics: 3, highResolution: 0 },
+    ],
+  ])('sizes an alarm on %s', (_name, properties, size) => {
+    const item = one('AWS::CloudWatch::Alarm', properties);
+    expect(item.size).toEqual(size);
+    expect(priceKeys(item)).toEqual([
+      size.highResolution ? 'cloudWatch.highResolutionAlarmMonth' : 'cloudWatch.alarmMonth',
+    ]);
+  });
+
+  it.each([
+    ['rate(1 minute)', 1 / 60],
+    ['rate(5 minutes)', 1 / 300],
+    ['rate(2 hours)', 1 / 7_200],
+    ['rate(1 day)', 1 / 86_400],
+    ['cron(* * * * ? *)', 1 / 60],
+    ['cron(0/5 * * * ? *)', 1 / 300],
+    ['cron(*/15 * * * ? *)', 1 / 900],
+    ['cron(30 * * * ? *)', 1 / 3_600],
+    ['cron(0 4 * * ? *)', 1 / 86_400],
+    // Weekdays only: counted as once a minute, the most a cron can run.
+    ['cron(0 4 ? * MON-FRI *)', 1 / 60],
+  ])('reads the schedule %s as its runs a second', (expression, perSec) => {
+    expect(scheduleRunsPerSec(expression)).toBeCloseTo(perSec, 12);
+  });
+
+  it('gives a function an enabled schedule runs its runs a second, and none to a disabled one', () => {
+    const fn = { Type: 'AWS::Lambda::Function', Properties: { MemorySize: 256 } };
+    const rule = (target: string, state = 'ENABLED') => ({
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        ScheduleExpression: 'rate(1 minute)',
+        State: state,
+        Targets: [{ Arn: { 'Fn::GetAtt': [target, 'Arn'] }, Id: 't' }],
+      },
+    });
+    const items = inventory({
+      Resources: {
+        Health: fn,
+        Other: fn,
+        Every: rule('Health'),
+        Off: rule('Other', 'DISABLED'),
+      },
+    });
+    expect(items.map((i) => [i.logicalId, i.size.function, i.size.scheduledPerSec])).toEqual([
+      ['Health', 'health', 1 / 60],
+      ['Other', 'Other', undefined],
+    ]);
+  });
+
+  it('lists composite alarms and dashboards at a flat month, and the alarm topic, its policy and the web ACL association as free', () => {
+    const items = inventory({
+      Resources: {
+        Composite: { Type: 'AWS::CloudWatch::CompositeAlarm', Properties: {} },
+        Board: { Type: 'AWS::CloudWatch::Dashboard', Properties: {} },
+        Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
+        Policy: { Type: 'AWS::SNS::TopicPolicy', Properties: {} },
+        Association: { Type: 'AWS::WAFv2::WebACLAssociation', Properties: {} },
+      },
+    });
+    expect(items.map((i) => [i.logicalId, priceKeys(i)])).toEqual([
+      ['Composite', ['cloudWatch.compositeAlarmMonth']],
+      ['Board', ['cloudWatch.dashboardMonth']],
+    ]);
+  });
+
+  it('places the firewall in ingest and the alarms and dashboard in operations', () => {
+    expect(componentFromPath('EvalForge/Firewall/WebAcl')).toBe('ingest');
+    expect(componentFromPath('EvalForge/IngestFirewall/WebAcl')).toBe('ingest');
+    expect(componentFromPath('EvalForge/Operations/Dashboard/Resource')).toBe('operations');
   });
 
   it('leaves free and unclassified types out', () => {

@@ -111,4 +111,68 @@ describe('invocationsByComponent', () => {
       ['ingest', expect.closeTo(2 * 262.8e6, 3)],
     ]);
   });
+
+  it.each([
+    // The catalog's 9 names less EventsRejectedByReason, which is 7 (one per reason), + 8 Status<code>.
+    ['validator', 'ingest', 23],
+    // RecordsLoaded … LoadLagMs.
+    ['loader', 'loader', 7],
+    // No query traffic is assumed: QueryRequests and QueryLatency of the health route.
+    ['query', 'query', 2],
+  ])('bills the %s its custom metrics, $0.30 a month each', (fn, component, count) => {
+    const r = res(FN, 'Fn', { memoryMiB: 1_024, architecture: 'arm64', function: fn }, component);
+    const [lines] = priceWith(lambdaRule, [r]);
+    expect(summary(lines ?? [])).toEqual([
+      ['CloudWatch custom metrics (EMF)', count, expect.closeTo(count * 0.3, 9)],
+    ]);
+  });
+
+  it("bills the query's metrics per route and error status once query traffic is assumed", () => {
+    // (2 names + 7 statuses) × 10 routes = 90 × $0.30 = $27.
+    const r = res(FN, 'Query', { memoryMiB: 1_024, function: 'query' }, 'query');
+    const [lines] = priceWith(lambdaRule, [r], { assumptions: { queryRequestsPerSec: 1 } });
+    expect(summary(lines ?? [])).toEqual([['CloudWatch custom metrics (EMF)', 90, expect.closeTo(27, 9)]]);
+  });
+
+  it("bills the health function's metrics per ClickHouse data node of the inventory", () => {
+    // 2 shards × 2 replicas = 4 nodes × (7 per node + DiskFreeRatio of 1 disk) = 32 × $0.30 = $9.60.
+    const volumes = [1, 2].flatMap((shard) =>
+      [1, 2].map((replica) =>
+        res('AWS::EC2::Volume', `V${shard}${replica}`, {
+          volumeType: 'gp3',
+          volumeGiB: 100,
+          clickHouseShard: shard,
+          clickHouseReplica: replica,
+        }),
+      ),
+    );
+    const health = res(
+      FN,
+      'Health',
+      { memoryMiB: 256, architecture: 'arm64', function: 'health' },
+      'analytics',
+    );
+    const [lines] = priceWith(lambdaRule, [health], { inventory: [health, ...volumes] });
+    expect(summary(lines ?? [])).toEqual([['CloudWatch custom metrics (EMF)', 32, expect.closeTo(9.6, 9)]]);
+  });
+
+  it('bills a scheduled function its runs at the assumed duration', () => {
+    // Once a minute: 1/60 per s × 2,628,000 s = 43,800 runs × $0.20/M = $0.00876;
+    // 43,800 × 1 s × 256/1,024 GB = 10,950 GB-s × $0.0000133334.
+    const r = res(FN, 'Sched', {
+      memoryMiB: 256,
+      architecture: 'arm64',
+      function: 'other',
+      scheduledPerSec: 1 / 60,
+    });
+    expect(summary(priceWith(lambdaRule, [r])[0] ?? [])).toEqual([
+      ['Lambda requests', expect.closeTo(0.0438, 9), expect.closeTo(0.008_76, 9)],
+      ['Lambda duration (arm64)', expect.closeTo(10_950, 6), expect.closeTo(10_950 * 0.000_013_333_4, 9)],
+    ]);
+  });
+
+  it('bills nothing for a function that runs only at deploy and publishes no metrics', () => {
+    const r = res(FN, 'Deploy', { memoryMiB: 128, architecture: 'x86_64', function: 'migrate' });
+    expect(priceWith(lambdaRule, [r])).toEqual([[]]);
+  });
 });
