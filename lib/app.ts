@@ -11,6 +11,7 @@ import { type TierId, tierById } from './tiers.js';
  * (bin/evalforge.ts runs it):
  *   npx cdk synth  -c tier=N [-c domain=example.com -c hostedZoneId=Z…]
  *   npx cdk deploy -c tier=N  -c domain=<your zone>  -c hostedZoneId=<its id>  -c budgetEmail=<you>
+ *                  [-c alarmEmail=<on call>]
  * Without credentials, synth uses the account and region below, whose availability zones are
  * recorded in cdk.context.json, so it works offline.
  */
@@ -39,6 +40,13 @@ export function buildApp(app: App, options: { readonly costEstimate?: boolean } 
     return String(value);
   };
   const tier = tierById(context('tier'));
+  // No default: without it the alarm topic has no subscription (docs/operations.md).
+  const alarmEmail: unknown = app.node.tryGetContext('alarmEmail');
+  if (alarmEmail !== undefined && typeof alarmEmail !== 'string') {
+    throw new Error(
+      `context alarmEmail must be an e-mail address (-c alarmEmail=…), got ${JSON.stringify(alarmEmail)}`,
+    );
+  }
   // Priced from the template of this very app (its context: tier, account, region…), built once
   // more without the cost outputs and budget, which add nothing billable.
   const cost = options.costEstimate
@@ -56,6 +64,7 @@ export function buildApp(app: App, options: { readonly costEstimate?: boolean } 
     tier,
     domainName: context('domain'),
     hostedZoneId: context('hostedZoneId'),
+    alarmEmail,
     env: {
       account: process.env.CDK_DEFAULT_ACCOUNT ?? context('account'),
       region: process.env.CDK_DEFAULT_REGION ?? context('region'),

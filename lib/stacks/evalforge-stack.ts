@@ -5,11 +5,13 @@ import type { Construct } from 'constructs';
 import { AccessLogBucket } from '../constructs/access-log-bucket.js';
 import { ApiKeyTable } from '../constructs/api-key-table.js';
 import { ClickHouseCluster } from '../constructs/clickhouse/clickhouse-cluster.js';
+import { dataNodeName, dataNodes } from '../constructs/clickhouse/cluster-layout.js';
 import { CostBudget } from '../constructs/cost-budget.js';
 import { EventStream } from '../constructs/event-stream.js';
 import { IngestLoadBalancer } from '../constructs/ingest-load-balancer.js';
 import { LoaderFunction } from '../constructs/loader-function.js';
 import { Network } from '../constructs/network.js';
+import { Operations } from '../constructs/operations.js';
 import { QueryFunction } from '../constructs/query-function.js';
 import { RawArchive } from '../constructs/raw-archive.js';
 import { ValidatorFunction } from '../constructs/validator-function.js';
@@ -24,6 +26,11 @@ export interface EvalForgeStackProps extends StackProps {
   readonly domainName: string;
   /** The Route 53 hosted zone of `domainName`. */
   readonly hostedZoneId: string;
+  /**
+   * Who is e-mailed when an alarm changes state (docs/operations.md).
+   * @default - no subscription: the alarm topic is there to subscribe to
+   */
+  readonly alarmEmail?: string;
   /**
    * The tier's estimated monthly cost at its ceiling, priced from this stack's own template
    * (`lib/pricing`): each component's figure becomes an output, the total a budget.
@@ -133,15 +140,30 @@ export class EvalForgeStack extends Stack {
         accessLogPrefix: `alb-${i + 1}`,
       });
       component(alb, 'ingest');
-      return alb.loadBalancer;
+      return alb;
     });
     const dns = new WeightedDns(this, 'Dns', {
       zone,
       recordName: this.endpointName,
-      loadBalancers,
+      loadBalancers: loadBalancers.map((alb) => alb.loadBalancer),
       weights: [...tier.ingest.albWeights],
     });
     for (const part of [certificate, accessLogs, dns]) component(part, 'ingest');
+
+    // Alarms at the tier's own thresholds, to a topic, and a dashboard that shows the cost estimate.
+    const operations = new Operations(this, 'Operations', {
+      tier,
+      stream: stream.stream,
+      validator: validator.function,
+      loader: loader.function,
+      query: query.function,
+      loadBalancers,
+      deliveryStream: archive.deliveryStream,
+      clickhouseNodes: dataNodes(tier.clickhouse).map(dataNodeName),
+      alarmEmail: props.alarmEmail,
+      costEstimate: props.costEstimate,
+    });
+    component(operations, 'operations');
 
     // What a platform engineer needs after a deploy: where clients send, where keys and data live.
     new CfnOutput(this, 'IngestEndpoint', {
@@ -160,6 +182,11 @@ export class EvalForgeStack extends Stack {
       value: clickhouse.coldBucket.bucketName,
       description:
         "The ClickHouse nodes' S3 disk: parts past the retention's hot days, under clickhouse/<node>/ (retained)",
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: operations.topic.topicArn,
+      description:
+        'Every alarm and "ingest unhealthy" notify here (docs/operations.md); subscribe with -c alarmEmail=…',
     });
     new CfnOutput(this, 'ClickHouseUrl', {
       value: clickhouse.url,

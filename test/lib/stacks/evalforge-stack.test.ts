@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { alarmThresholds } from '../../../lib/alarm-thresholds.js';
 import { buildApp, cdkJsonContext } from '../../../lib/app.js';
 import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 import { tierTemplate } from '../../helpers/tier-templates.js';
@@ -183,6 +184,33 @@ describe.each(TIER_IDS)('the insert path, tier %i', (id) => {
   });
 });
 
+describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('operations, tier %i', (id, tier) => {
+  it("holds the dashboard, the alarm topic and the alarms at the tier's thresholds", () => {
+    const t = template(id);
+    t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    t.resourceCountIs('AWS::SNS::Topic', 1);
+    t.resourceCountIs('AWS::CloudWatch::CompositeAlarm', 1);
+    // Without -c alarmEmail the topic has no subscriber.
+    t.resourceCountIs('AWS::SNS::Subscription', 0);
+    const thresholds = alarmThresholds(tier);
+    const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).filter((r) =>
+      String(r.Properties.AlarmName).startsWith('EvalForge-'),
+    );
+    const nodes = tier.clickhouse.shards * tier.clickhouse.replicas;
+    expect(alarms).toHaveLength(Object.keys(thresholds).length - 3 + 2 * tier.ingest.albCount + nodes);
+    for (const alarm of alarms) {
+      const name = String(alarm.Properties.AlarmName).split('-')[1] as keyof typeof thresholds;
+      expect([name, alarm.Properties.Threshold]).toEqual([name, thresholds[name].threshold]);
+    }
+    if (tier.stream.mode === 'provisioned') {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'EvalForge-streamIncomingBytes',
+        Threshold: 0.8 * tier.stream.shardCount * 1_048_576 * 60,
+      });
+    }
+  });
+});
+
 describe('outputs', () => {
   it('names the endpoint clients send to, the key table and the archive bucket', () => {
     const outputs = template(1).findOutputs('*');
@@ -193,6 +221,7 @@ describe('outputs', () => {
         'RawArchiveBucketName',
         'ClickHouseColdBucketName',
         'ClickHouseUrl',
+        'AlarmTopicArn',
       ]),
     );
     expect(JSON.stringify(outputs.IngestEndpoint?.Value)).toContain('https://ingest.');
@@ -309,6 +338,9 @@ describe('cost outputs and the budget', () => {
         },
       ],
     });
+    // The dashboard shows the same estimate, not one of its own.
+    const [dashboard] = Object.values(t.findResources('AWS::CloudWatch::Dashboard'));
+    expect(JSON.stringify(dashboard?.Properties.DashboardBody)).toContain(total);
   }, 60_000);
 
   it('rejects a budget address that is not one, naming it', () => {
@@ -319,6 +351,32 @@ describe('cost outputs and the budget', () => {
       /notifyEmail must be an e-mail address, got "nobody"/,
     );
   }, 60_000);
+});
+
+describe('the alarm e-mail', () => {
+  it('subscribes -c alarmEmail to the alarm topic', () => {
+    const app = new App({
+      context: {
+        ...CDK_JSON_CONTEXT,
+        tier: '1',
+        alarmEmail: 'oncall@acme.test',
+        'aws:cdk:bundling-stacks': [],
+      },
+    });
+    const stack = buildApp(app);
+    app.synth();
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@acme.test',
+    });
+  }, 60_000);
+
+  it('rejects an alarm address that is not one, naming it and the context', () => {
+    const app = new App({
+      context: { ...CDK_JSON_CONTEXT, tier: '1', alarmEmail: 'oncall', 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(() => buildApp(app)).toThrow(/alarmEmail must be an e-mail address \(-c alarmEmail=.*"oncall"/);
+  });
 });
 
 describe('the app', () => {
