@@ -1,4 +1,9 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
+import { ApplicationLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { IngestFirewall } from '../../../lib/constructs/ingest-firewall.js';
 import type { BillableResource } from '../../../lib/pricing/billable-resource.js';
 import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from '../../../lib/pricing/cost-tags.js';
 import {
@@ -593,6 +598,19 @@ describe('inventory of hand-built templates', () => {
     expect(items.map((i) => [i.logicalId, priceKeys(i)])).toEqual([
       ['Composite', ['cloudWatch.compositeAlarmMonth']],
       ['Board', ['cloudWatch.dashboardMonth']],
+    ]);
+  });
+
+  it('reads the IngestFirewall as synthesized: its rules, and all the requests of the load balancers it guards', () => {
+    const stack = new Stack(new App(), 'Test', { env: { region: 'eu-west-1' } });
+    const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+    const loadBalancers = [1, 2].map(
+      (i) => new ApplicationLoadBalancer(stack, `Alb${i}`, { vpc, internetFacing: true }),
+    );
+    new IngestFirewall(stack, 'Firewall', { loadBalancers, limits: TIERS[3].ingest.waf });
+    const items = inventory(Template.fromStack(stack).toJSON() as TemplateJson);
+    expect(ofType(items, 'AWS::WAFv2::WebACL').map((i) => [i.component, i.size])).toEqual([
+      ['ingest', { rules: 5, loadBalancers: 2, requestShare: 1 }],
     ]);
   });
 
