@@ -21,7 +21,7 @@ export interface ClickHouseHealthProps {
   readonly nodeUrls: readonly string[];
   /** The password of `user`, a user that may read `system.*`. */
   readonly passwordSecret: ISecret;
-  /** @default CLICKHOUSE_USERS.admin - the only user granted SELECT on system.* today */
+  /** @default CLICKHOUSE_USERS.monitor - SELECT on the system tables it reads, nothing else */
   readonly user?: string;
   /**
    * The cluster's CA certificate, DER in base64: the function verifies the nodes against it.
@@ -58,7 +58,7 @@ export class ClickHouseHealth extends Construct {
       securityGroups: [props.clientSecurityGroup],
       environment: {
         CLICKHOUSE_NODE_URLS: props.nodeUrls.join(','),
-        CLICKHOUSE_USER: props.user ?? CLICKHOUSE_USERS.admin,
+        CLICKHOUSE_USER: props.user ?? CLICKHOUSE_USERS.monitor,
         CLICKHOUSE_PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
         ...(props.caCertificate ? { CLICKHOUSE_CA_CERT: props.caCertificate } : {}),
       },

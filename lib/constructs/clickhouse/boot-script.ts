@@ -31,6 +31,7 @@ export const SHELL = {
   loaderSha256: expand('LOADER_PASSWORD_SHA256'),
   querySha256: expand('QUERY_PASSWORD_SHA256'),
   adminSha256: expand('ADMIN_PASSWORD_SHA256'),
+  monitorSha256: expand('MONITOR_PASSWORD_SHA256'),
 } as const;
 
 const HEREDOC = 'EVALFORGE_EOF';
@@ -152,11 +153,12 @@ export interface NodeUserDataOptions {
   readonly region: string;
   /** The data volume attached as /dev/sdf. */
   readonly volumeId: string;
-  /** Secret ARNs: the three users' passwords and the cluster's inter-server secret. */
+  /** Secret ARNs: the four users' passwords and the cluster's inter-server secret. */
   readonly secrets: {
     readonly loader: string;
     readonly query: string;
     readonly admin: string;
+    readonly monitor: string;
     readonly cluster: string;
   };
   /** CIDRs the application users may connect from (the VPC's). */
@@ -214,11 +216,13 @@ export function renderNodeUserData(options: NodeUserDataOptions): string {
     `LOADER_PASSWORD=$(secret '${options.secrets.loader}')`,
     `QUERY_PASSWORD=$(secret '${options.secrets.query}')`,
     `ADMIN_PASSWORD=$(secret '${options.secrets.admin}')`,
+    `MONITOR_PASSWORD=$(secret '${options.secrets.monitor}')`,
     `CLUSTER_SECRET=$(secret '${options.secrets.cluster}')`,
     'LOADER_PASSWORD_SHA256=$(sha256 "$LOADER_PASSWORD")',
     'QUERY_PASSWORD_SHA256=$(sha256 "$QUERY_PASSWORD")',
     'ADMIN_PASSWORD_SHA256=$(sha256 "$ADMIN_PASSWORD")',
-    'unset LOADER_PASSWORD QUERY_PASSWORD ADMIN_PASSWORD',
+    'MONITOR_PASSWORD_SHA256=$(sha256 "$MONITOR_PASSWORD")',
+    'unset LOADER_PASSWORD QUERY_PASSWORD ADMIN_PASSWORD MONITOR_PASSWORD',
     ...tlsCommands(SERVER_TLS_DIRECTORY, options.tls),
     writeFileCommand(
       '/etc/clickhouse-server/config.d/evalforge.xml',
@@ -241,7 +245,12 @@ export function renderNodeUserData(options: NodeUserDataOptions): string {
       renderUsersConfig({
         database: DATABASE,
         clientNetworks: options.clientNetworks,
-        passwordSha256: { loader: SHELL.loaderSha256, query: SHELL.querySha256, admin: SHELL.adminSha256 },
+        passwordSha256: {
+          loader: SHELL.loaderSha256,
+          query: SHELL.querySha256,
+          admin: SHELL.adminSha256,
+          monitor: SHELL.monitorSha256,
+        },
       }),
     ),
     waitForNames(peers),

@@ -130,6 +130,8 @@ export class ClickHouseCluster extends Construct {
   readonly queryPassword: ISecret;
   /** The admin user's password: migrations and operators. */
   readonly adminPassword: ISecret;
+  /** The health function's password: its user reads a few system tables only. */
+  readonly monitorPassword: ISecret;
   /** Data nodes, shard by shard (`s1r1`, `s1r2`, `s2r1`, …). */
   readonly instances: Instance[];
   /** Their data volumes, in the same order. */
@@ -215,6 +217,7 @@ export class ClickHouseCluster extends Construct {
     this.loaderPassword = password('LoaderPassword', `ClickHouse user ${CLICKHOUSE_USERS.loader}`);
     this.queryPassword = password('QueryPassword', `ClickHouse user ${CLICKHOUSE_USERS.query}`);
     this.adminPassword = password('AdminPassword', `ClickHouse user ${CLICKHOUSE_USERS.admin}`);
+    this.monitorPassword = password('MonitorPassword', `ClickHouse user ${CLICKHOUSE_USERS.monitor}`);
     const clusterSecret = password('ClusterSecret', 'ClickHouse inter-server secret');
 
     const cold = new ColdStorage(this, 'ColdStorage');
@@ -377,7 +380,13 @@ export class ClickHouseCluster extends Construct {
         `${d.nodeId}Role`,
         `ClickHouse ${dataNodeName(d.node)}: Session Manager, password secrets, its certificate, the S3 disk`,
       );
-      for (const secret of [this.loaderPassword, this.queryPassword, this.adminPassword, clusterSecret]) {
+      for (const secret of [
+        this.loaderPassword,
+        this.queryPassword,
+        this.adminPassword,
+        this.monitorPassword,
+        clusterSecret,
+      ]) {
         secret.grantRead(nodeRole);
       }
       cold.grantNodes(nodeRole);
@@ -392,6 +401,7 @@ export class ClickHouseCluster extends Construct {
             loader: this.loaderPassword.secretArn,
             query: this.queryPassword.secretArn,
             admin: this.adminPassword.secretArn,
+            monitor: this.monitorPassword.secretArn,
             cluster: clusterSecret.secretArn,
           },
           clientNetworks: [props.vpc.vpcCidrBlock],

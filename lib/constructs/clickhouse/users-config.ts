@@ -13,7 +13,15 @@ export const CLICKHOUSE_USERS = {
   query: 'evalforge_query',
   /** Schema changes: the migrations custom resource, and operators over Session Manager. */
   admin: 'evalforge_admin',
+  /** The health function: reads the system tables it publishes from, and nothing else. */
+  monitor: 'evalforge_monitor',
 } as const;
+
+/**
+ * The system tables the health function (functions/health/core.ts) reads. `system.parts` lists
+ * only the parts of tables the user may see, hence its `SHOW TABLES` on the database.
+ */
+export const MONITOR_SYSTEM_TABLES = ['disks', 'parts', 'merges', 'replication_queue', 'events'] as const;
 
 /**
  * The loader's grants, table by table: it inserts into `events_ingest` and `load_dead_letters`;
@@ -29,7 +37,7 @@ export const LOADER_TABLES = {
 } as const;
 
 /**
- * `users.d/evalforge.xml`: the loader, the query API and the admin user, each from the client
+ * `users.d/evalforge.xml`: the loader, the query API, the admin and the monitor user, each from the client
  * networks only and with its password's SHA-256; `default` answers on localhost only. The query
  * user's profile holds the query API's per-query limits (functions/query/limits.ts) as its
  * defaults and, as constraints, as the most a client may set; its quota bounds all its queries
@@ -38,7 +46,12 @@ export const LOADER_TABLES = {
 export function renderUsersConfig(options: {
   readonly database: string;
   readonly clientNetworks: readonly string[];
-  readonly passwordSha256: { readonly loader: string; readonly query: string; readonly admin: string };
+  readonly passwordSha256: {
+    readonly loader: string;
+    readonly query: string;
+    readonly admin: string;
+    readonly monitor: string;
+  };
   /** @default - QUERY_SETTINGS, what the query API sends with every query */
   readonly queryLimits?: QueryLimitSettings;
   /** @default - QUERY_QUOTA */
@@ -105,6 +118,12 @@ export function renderUsersConfig(options: {
     ]),
     '            </constraints>',
     `        </${CLICKHOUSE_USERS.query}>`,
+    `        <${CLICKHOUSE_USERS.monitor}>`,
+    '            <profile>default</profile>',
+    // Reads only, and settings only as the profile has them; each reading is a few small queries.
+    '            <readonly>1</readonly>',
+    '            <max_execution_time>10</max_execution_time>',
+    `        </${CLICKHOUSE_USERS.monitor}>`,
     '    </profiles>',
     '    <quotas>',
     `        <${CLICKHOUSE_USERS.query}>`,
@@ -143,6 +162,10 @@ export function renderUsersConfig(options: {
       [`GRANT ALL ON ${db}.*`, 'GRANT CLUSTER ON *.*', 'GRANT SELECT ON system.*'],
       ['::1', '127.0.0.1'],
     ),
+    ...user(CLICKHOUSE_USERS.monitor, options.passwordSha256.monitor, CLICKHOUSE_USERS.monitor, [
+      ...MONITOR_SYSTEM_TABLES.map((table) => `GRANT SELECT ON system.${table}`),
+      `GRANT SHOW TABLES ON ${db}.*`,
+    ]),
     '    </users>',
     '</clickhouse>',
     '',

@@ -46,7 +46,12 @@ beforeAll(async () => {
     renderUsersConfig({
       database: 'default',
       clientNetworks: ['10.0.0.0/16'],
-      passwordSha256: { loader: 'a'.repeat(64), query: 'b'.repeat(64), admin: 'c'.repeat(64) },
+      passwordSha256: {
+        loader: 'a'.repeat(64),
+        query: 'b'.repeat(64),
+        admin: 'c'.repeat(64),
+        monitor: 'd'.repeat(64),
+      },
     }),
   );
   await writeFile(

@@ -41,7 +41,7 @@ describe('ClickHouseHealth', () => {
       Environment: {
         Variables: Match.objectLike({
           CLICKHOUSE_NODE_URLS: NODES.join(','),
-          CLICKHOUSE_USER: 'evalforge_admin',
+          CLICKHOUSE_USER: 'evalforge_monitor',
           CLICKHOUSE_PASSWORD_SECRET_ARN: stack.resolve(passwordSecret.secretArn),
           CLICKHOUSE_CA_CERT: 'TUlJQ0FURVNU',
           POWERTOOLS_SERVICE_NAME: 'health',

@@ -19,7 +19,7 @@ describe.each(SHAPES)('renderNodeUserData, $label', (shape) => {
       node: { shard: shape.shards, replica: shape.replicas },
       region: 'eu-west-1',
       volumeId: 'vol-0123456789abcdef0',
-      secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', cluster: 'arn:c' },
+      secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', monitor: 'arn:m', cluster: 'arn:c' },
       clientNetworks: ['10.0.0.0/16'],
       coldStorage: {
         endpoint: `https://evalforge-cold.s3.eu-west-1.amazonaws.com/clickhouse/${dataNodeName({ shard: shape.shards, replica: shape.replicas })}/`,
@@ -42,7 +42,7 @@ describe('renderNodeUserData', () => {
     node: { shard: 1, replica: 1 },
     region: 'eu-west-1',
     volumeId: 'vol-0123456789abcdef0',
-    secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', cluster: 'arn:c' },
+    secrets: { loader: 'arn:l', query: 'arn:q', admin: 'arn:a', monitor: 'arn:m', cluster: 'arn:c' },
     clientNetworks: ['10.0.0.0/16'],
     coldStorage: {
       endpoint: 'https://evalforge-cold.s3.eu-west-1.amazonaws.com/clickhouse/s1r1/',

@@ -139,9 +139,15 @@ describe.each(SHAPES)('ClickHouseCluster, $label', (shape) => {
         },
       ],
     });
-    // Four passwords; the CA's key, its certificate and one per node (certificates.ts).
-    template.resourceCountIs('AWS::SecretsManager::Secret', 4 + 2 + nodes + shape.keeperNodes);
-    for (const password of [cluster.loaderPassword, cluster.queryPassword, cluster.adminPassword]) {
+    // Four users' passwords and the cluster secret; the CA's key, its certificate and one per node
+    // (certificates.ts).
+    template.resourceCountIs('AWS::SecretsManager::Secret', 5 + 2 + nodes + shape.keeperNodes);
+    for (const password of [
+      cluster.loaderPassword,
+      cluster.queryPassword,
+      cluster.adminPassword,
+      cluster.monitorPassword,
+    ]) {
       expect(
         template.toJSON().Resources[logicalId(stack, password.node.defaultChild as CfnElement)].Properties
           .GenerateSecretString,

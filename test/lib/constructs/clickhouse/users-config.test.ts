@@ -10,7 +10,7 @@ describe('renderUsersConfig', () => {
   const xml = renderUsersConfig({
     database: 'default',
     clientNetworks: ['10.0.0.0/16'],
-    passwordSha256: { loader: 'aa11', query: 'bb22', admin: 'cc33' },
+    passwordSha256: { loader: 'aa11', query: 'bb22', admin: 'cc33', monitor: 'dd44' },
   });
   const section = (name: string, within: string) =>
     new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(within)?.[1] ?? '';
@@ -22,7 +22,7 @@ describe('renderUsersConfig', () => {
     const again = renderUsersConfig({
       database: 'default',
       clientNetworks: ['10.0.0.0/16'],
-      passwordSha256: { loader: 'aa11', query: 'bb22', admin: 'cc33' },
+      passwordSha256: { loader: 'aa11', query: 'bb22', admin: 'cc33', monitor: 'dd44' },
     });
     expect(again).toBe(xml);
     const open: string[] = [];
@@ -117,7 +117,7 @@ describe('renderUsersConfig', () => {
     const custom = renderUsersConfig({
       database: 'evalforge',
       clientNetworks: ['10.0.0.0/16'],
-      passwordSha256: { loader: 'aa11', query: 'bb22', admin: 'cc33' },
+      passwordSha256: { loader: 'aa11', query: 'bb22', admin: 'cc33', monitor: 'dd44' },
       queryLimits: { ...QUERY_SETTINGS, max_rows_to_read: 7 },
       queryQuota: { ...QUERY_QUOTA, queries: 3 },
     });
@@ -136,13 +136,36 @@ describe('renderUsersConfig', () => {
     expect(xml).not.toMatch(/<password>/);
   });
 
-  it('defines the three users of CLICKHOUSE_USERS beside default, and no other', () => {
+  it('defines the four users of CLICKHOUSE_USERS beside default, and no other', () => {
     const users = xml.split('<users>')[1]?.split('</users>')[0] ?? '';
     expect([...users.matchAll(/^ {8}<(\w+)>$/gm)].map((m) => m[1])).toEqual([
       'default',
       CLICKHOUSE_USERS.loader,
       CLICKHOUSE_USERS.query,
       CLICKHOUSE_USERS.admin,
+      CLICKHOUSE_USERS.monitor,
     ]);
+  });
+
+  it('gives the monitor user a read-only profile and SELECT on the system tables the health function reads, nothing of the data', () => {
+    const xml = renderUsersConfig({
+      database: 'evalforge',
+      clientNetworks: ['10.0.0.0/16'],
+      passwordSha256: { loader: 'aa11', query: 'bb22', admin: 'cc33', monitor: 'dd44' },
+    });
+    const monitor = /<users>[\s\S]*<evalforge_monitor>([\s\S]*?)<\/evalforge_monitor>/.exec(xml)?.[1] ?? '';
+    expect(monitor).toContain('<password_sha256_hex>dd44</password_sha256_hex>');
+    const grants = [...monitor.matchAll(/<query>([^<]+)<\/query>/g)].map((m) => m[1]);
+    expect(grants).toEqual([
+      'GRANT SELECT ON system.disks',
+      'GRANT SELECT ON system.parts',
+      'GRANT SELECT ON system.merges',
+      'GRANT SELECT ON system.replication_queue',
+      'GRANT SELECT ON system.events',
+      'GRANT SHOW TABLES ON evalforge.*',
+    ]);
+    const profile =
+      /<profiles>[\s\S]*?<evalforge_monitor>([\s\S]*?)<\/evalforge_monitor>/.exec(xml)?.[1] ?? '';
+    expect(profile).toContain('<readonly>1</readonly>');
   });
 });
