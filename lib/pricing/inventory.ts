@@ -144,8 +144,10 @@ export const COMPONENT_BY_CONSTRUCT: Readonly<Record<string, Component>> = {
   ClickHouse: 'analytics',
   Loader: 'loader',
   Query: 'query',
-  // Alarms, their topic and the dashboard (lib/constructs/operations.ts).
+  // Alarms, their topic and the dashboard (lib/constructs/operations.ts), and the function that
+  // publishes ClickHouse's health (lib/constructs/clickhouse-health.ts).
   Operations: 'operations',
+  ClickHouseHealth: 'operations',
 };
 
 /** Which function a Lambda function is, by the same prefix matching as components. */

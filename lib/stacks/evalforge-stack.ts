@@ -6,8 +6,11 @@ import { AccessLogBucket } from '../constructs/access-log-bucket.js';
 import { ApiKeyTable } from '../constructs/api-key-table.js';
 import { ClickHouseCluster } from '../constructs/clickhouse/clickhouse-cluster.js';
 import { dataNodeName, dataNodes } from '../constructs/clickhouse/cluster-layout.js';
+import { CLICKHOUSE_USERS } from '../constructs/clickhouse/users-config.js';
+import { ClickHouseHealth } from '../constructs/clickhouse-health.js';
 import { CostBudget } from '../constructs/cost-budget.js';
 import { EventStream } from '../constructs/event-stream.js';
+import { IngestFirewall } from '../constructs/ingest-firewall.js';
 import { IngestLoadBalancer } from '../constructs/ingest-load-balancer.js';
 import { LoaderFunction } from '../constructs/loader-function.js';
 import { Network } from '../constructs/network.js';
@@ -149,6 +152,24 @@ export class EvalForgeStack extends Stack {
       weights: [...tier.ingest.albWeights],
     });
     for (const part of [certificate, accessLogs, dns]) component(part, 'ingest');
+
+    // Per-key fairness at the edge: one web ACL on every ingest load balancer, limits from the tier.
+    const firewall = new IngestFirewall(this, 'Firewall', {
+      loadBalancers: loadBalancers.map((alb) => alb.loadBalancer),
+      limits: tier.ingest.waf,
+    });
+    component(firewall, 'ingest');
+
+    // ClickHouse's own health (disks, parts, merges, replication, failed queries) every minute.
+    const health = new ClickHouseHealth(this, 'ClickHouseHealth', {
+      vpc: network.vpc,
+      clientSecurityGroup: clickhouse.clientSecurityGroup,
+      nodeUrls: clickhouse.shardUrls.flat(),
+      passwordSecret: clickhouse.monitorPassword,
+      user: CLICKHOUSE_USERS.monitor,
+      caCertificate: clickhouse.caCertificate,
+    });
+    component(health, 'operations');
 
     // Alarms at the tier's own thresholds, to a topic, and a dashboard that shows the cost estimate.
     const operations = new Operations(this, 'Operations', {

@@ -152,6 +152,22 @@ describe('each bundled function, called as Lambda calls it', () => {
     expect(outcome).toEqual({ result: { PhysicalResourceId: 'clickhouse-migrations' } });
   });
 
+  it('the ClickHouse health function fails a scheduled run by the variable it lacks', () => {
+    const scheduled = {
+      version: '0',
+      id: '00000000-0000-4000-8000-000000000001',
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '111111111111',
+      time: '2026-12-02T00:00:00Z',
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:111111111111:rule/health'],
+      detail: {},
+    };
+    const outcome = invoke(bundleOf('ClickHouseHealthFunction'), scheduled, {});
+    expect(outcome.error).toMatch(/^clickhouse-health environment is invalid: .*CLICKHOUSE_NODE_URLS/);
+  });
+
   it('the certificates function answers a Delete, and on a Create reaches for Secrets Manager', () => {
     const bundle = bundleOf('ClickHouseCertificateFunction');
     const create = fixture('cloudformation/certificates-create.json');

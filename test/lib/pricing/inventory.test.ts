@@ -153,13 +153,14 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         'certificates',
         'custom-resource',
         'custom-resource-framework',
+        'health',
         'loader',
         'migrate',
         'query',
         'validator',
       ].sort(),
     );
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     expect(byName.validator?.size).toMatchObject({
       memoryMiB: tier.ingest.validator.memoryMiB,
       architecture: 'arm64',

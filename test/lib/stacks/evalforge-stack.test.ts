@@ -211,6 +211,40 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('operations, tier 
   });
 });
 
+describe.each(TIER_IDS)('operations at the edge and on the nodes, tier %i', (id) => {
+  it('puts one web ACL on every ingest load balancer', () => {
+    const t = template(id);
+    t.resourceCountIs('AWS::WAFv2::WebACL', 1);
+    const associations = t.findResources('AWS::WAFv2::WebACLAssociation');
+    expect(Object.keys(associations)).toHaveLength(TIERS[id].ingest.albCount);
+    const albs = new Set(Object.values(associations).map((a) => JSON.stringify(a.Properties?.ResourceArn)));
+    expect(albs.size).toBe(TIERS[id].ingest.albCount);
+  });
+
+  it('reads every data node each minute as the monitor user, whose password only the nodes and it read', () => {
+    const resources = template(id).toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+    const health = Object.values(resources).filter(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+          ?.CLICKHOUSE_NODE_URLS !== undefined &&
+        (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.CLICKHOUSE_USER ===
+          'evalforge_monitor',
+    );
+    expect(health).toHaveLength(1);
+    const { shards, replicas } = TIERS[id].clickhouse;
+    const variables = (health[0]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(String(variables.CLICKHOUSE_NODE_URLS).split(',')).toHaveLength(shards * replicas);
+    const schedules = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression === 'rate(1 minute)',
+    );
+    expect(schedules).toHaveLength(1);
+  });
+});
+
 describe('outputs', () => {
   it('names the endpoint clients send to, the key table and the archive bucket', () => {
     const outputs = template(1).findOutputs('*');
