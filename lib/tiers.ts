@@ -141,11 +141,21 @@ export interface WafLimitsSpec {
   readonly perKeyRequestsPer5Min: number;
   /** Requests in 5 minutes per client IP, among those without a `Bearer efk_…` key. */
   readonly perIpRequestsPer5Min: number;
+  /**
+   * Requests in 5 minutes per client IP, whatever their key: each `Authorization` value has its
+   * own per-key counter, so a flood inventing a new `Bearer efk_…` value per request passes both
+   * rules above; this one stops it.
+   */
+  readonly perAddressRequestsPer5Min: number;
   /** The `Retry-After` of WAF's 429 answer, seconds. */
   readonly retryAfterSec: number;
   /** Why each value is what it is. */
   readonly why: {
-    readonly [K in 'perKeyRequestsPer5Min' | 'perIpRequestsPer5Min' | 'retryAfterSec']: string;
+    readonly [K in
+      | 'perKeyRequestsPer5Min'
+      | 'perIpRequestsPer5Min'
+      | 'perAddressRequestsPer5Min'
+      | 'retryAfterSec']: string;
   };
 }
 
@@ -224,7 +234,10 @@ const WAF_UNAUTHENTICATED = {
   perIpRequestsPer5Min: 100,
   retryAfterSec: 60,
 } as const;
+/** Every address may send four keys' worth: see `perAddressRequestsPer5Min`. */
+const WAF_KEYS_PER_ADDRESS = 4;
 const WAF_UNAUTHENTICATED_WHY = {
+  perAddressRequestsPer5Min: `${WAF_KEYS_PER_ADDRESS} keys' worth from one address: a tenant running several keys behind one NAT passes, a flood that invents a new key value per request (each with its own per-key counter, none of them known) stops here`,
   perIpRequestsPer5Min:
     'requests without a `Bearer efk_` key only earn a 401 (the SDK never retries one), so a client sends them by mistake or by hand: a monitor checking every 5 s is 60 in 5 minutes; a flood from one address stops at 100 before it costs validator invocations',
   retryAfterSec:
@@ -254,6 +267,7 @@ export const TIERS = {
       validator: { memoryMiB: 1_024, timeoutSec: 10, reservedConcurrency: 20 },
       waf: {
         perKeyRequestsPer5Min: 3_000,
+        perAddressRequestsPer5Min: WAF_KEYS_PER_ADDRESS * 3_000,
         ...WAF_UNAUTHENTICATED,
         why: {
           perKeyRequestsPer5Min:
@@ -329,6 +343,7 @@ export const TIERS = {
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 100 },
       waf: {
         perKeyRequestsPer5Min: 3_000,
+        perAddressRequestsPer5Min: WAF_KEYS_PER_ADDRESS * 3_000,
         ...WAF_UNAUTHENTICATED,
         why: {
           perKeyRequestsPer5Min:
@@ -404,6 +419,7 @@ export const TIERS = {
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
       waf: {
         perKeyRequestsPer5Min: 7_500,
+        perAddressRequestsPer5Min: WAF_KEYS_PER_ADDRESS * 7_500,
         ...WAF_UNAUTHENTICATED,
         why: {
           perKeyRequestsPer5Min:
@@ -482,6 +498,7 @@ export const TIERS = {
       validator: { memoryMiB: 1_769, timeoutSec: 10, reservedConcurrency: 300 },
       waf: {
         perKeyRequestsPer5Min: 12_000,
+        perAddressRequestsPer5Min: WAF_KEYS_PER_ADDRESS * 12_000,
         ...WAF_UNAUTHENTICATED,
         why: {
           perKeyRequestsPer5Min:

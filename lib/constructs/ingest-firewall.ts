@@ -20,6 +20,7 @@ export const INGEST_FIREWALL_METRICS = {
   ipReputation: 'AmazonIpReputation',
   keylessPerIp: 'KeylessPerIp',
   perKey: 'PerApiKey',
+  perAddress: 'PerAddress',
   common: 'CommonRuleSet',
   knownBadInputs: 'KnownBadInputs',
 } as const;
@@ -111,7 +112,9 @@ const n = (value: number) => value.toLocaleString('en-US');
  * AWS WAF in front of the ingest load balancers: one regional web ACL associated with each of them.
  * In order: Amazon's IP reputation list; a rate limit per address on requests without a
  * `Bearer efk_` key; a rate limit per API key (the `Authorization` header's value, so one tenant
- * cannot take the tier's capacity from the others); the common and known-bad-inputs rule sets,
+ * cannot take the tier's capacity from the others); a higher one per address whatever the key (a
+ * flood that invents a key value per request gets a counter per value above); the common and
+ * known-bad-inputs rule sets,
  * with the rules that inspect the body set to count (`BODY_RULES_COUNTED`). A rate-limited request
  * gets a 429 with `Retry-After` and the API's error body, which the SDK retries after that delay.
  *
@@ -142,6 +145,9 @@ export class IngestFirewall extends Construct {
       customResponseBodies: {
         'key-rate-limited': errorBody(
           `more than ${n(limits.perKeyRequestsPer5Min)} requests in 5 minutes with this API key; retry after Retry-After seconds`,
+        ),
+        'address-rate-limited': errorBody(
+          `more than ${n(limits.perAddressRequestsPer5Min)} requests in 5 minutes from this address; retry after Retry-After seconds`,
         ),
         'ip-rate-limited': errorBody(
           `more than ${n(limits.perIpRequestsPer5Min)} requests in 5 minutes from this address without an API key; send "Authorization: Bearer <api key>"`,
@@ -180,8 +186,21 @@ export class IngestFirewall extends Construct {
           },
           visibilityConfig: visibility(INGEST_FIREWALL_METRICS.perKey),
         },
-        managedRuleGroup('AWSManagedRulesCommonRuleSet', 3, INGEST_FIREWALL_METRICS.common),
-        managedRuleGroup('AWSManagedRulesKnownBadInputsRuleSet', 4, INGEST_FIREWALL_METRICS.knownBadInputs),
+        {
+          name: 'PerAddress',
+          priority: 3,
+          action: tooManyRequests('address-rate-limited', limits.retryAfterSec),
+          statement: {
+            rateBasedStatement: {
+              limit: limits.perAddressRequestsPer5Min,
+              evaluationWindowSec: 300,
+              aggregateKeyType: 'IP',
+            },
+          },
+          visibilityConfig: visibility(INGEST_FIREWALL_METRICS.perAddress),
+        },
+        managedRuleGroup('AWSManagedRulesCommonRuleSet', 4, INGEST_FIREWALL_METRICS.common),
+        managedRuleGroup('AWSManagedRulesKnownBadInputsRuleSet', 5, INGEST_FIREWALL_METRICS.knownBadInputs),
       ],
     });
 

@@ -141,13 +141,20 @@ describe.each(TIER_IDS)('IngestFirewall in tier %i', (tierId) => {
   it("answers a limited client with the API's error body, naming the limit, which the SDK retries after Retry-After", () => {
     const { stack, tier } = build(tierId);
     const bodies = webAcl(stack).CustomResponseBodies;
-    expect(Object.keys(bodies).sort()).toEqual(['ip-rate-limited', 'key-rate-limited']);
+    expect(Object.keys(bodies).sort()).toEqual([
+      'address-rate-limited',
+      'ip-rate-limited',
+      'key-rate-limited',
+    ]);
     const key = bodies['key-rate-limited'];
     expect(key?.ContentType).toBe('APPLICATION_JSON');
     const parsed = JSON.parse(key?.Content ?? '') as { error: { code: string; message: string } };
     expect(Object.keys(parsed)).toEqual(['error']);
     expect(parsed.error.code).toBe(RATE_LIMITED_CODE);
     expect(parsed.error.message).toContain(tier.ingest.waf.perKeyRequestsPer5Min.toLocaleString('en-US'));
+    expect(bodies['address-rate-limited']?.Content).toContain(
+      tier.ingest.waf.perAddressRequestsPer5Min.toLocaleString('en-US'),
+    );
     for (const body of Object.values(bodies)) {
       const verdict = judgeResponse(
         { status: 429, body: body.Content, retryAfter: String(tier.ingest.waf.retryAfterSec) },
@@ -164,13 +171,14 @@ describe.each(TIER_IDS)('IngestFirewall in tier %i', (tierId) => {
 });
 
 describe('IngestFirewall', () => {
-  it('runs the IP reputation list first, then the two rate limits, then the common and known-bad-inputs rule sets', () => {
+  it('runs the IP reputation list first, then the three rate limits, then the common and known-bad-inputs rule sets', () => {
     const { stack } = build(3);
     const rules = [...webAcl(stack).Rules].sort((a, b) => a.Priority - b.Priority);
     expect(rules.map((r) => r.Name)).toEqual([
       'AWSManagedRulesAmazonIpReputationList',
       'KeylessPerIp',
       'PerApiKey',
+      'PerAddress',
       'AWSManagedRulesCommonRuleSet',
       'AWSManagedRulesKnownBadInputsRuleSet',
     ]);
@@ -240,4 +248,21 @@ describe('IngestFirewall', () => {
     expect(report).toMatch(/AwsSolutions-S1\b/);
     expect(report).not.toMatch(/Firewall/);
   });
+});
+
+describe('the limit per address, whatever the key', () => {
+  it.each(TIER_IDS)(
+    'tier %i: counts every request of an address, at four keys worth, answering 429',
+    (id) => {
+      const { stack, tier } = build(id);
+      const perAddress = rule(stack, 'PerAddress');
+      expect(perAddress.Statement.RateBasedStatement).toEqual({
+        Limit: tier.ingest.waf.perAddressRequestsPer5Min,
+        EvaluationWindowSec: 300,
+        AggregateKeyType: 'IP',
+      });
+      expect(tier.ingest.waf.perAddressRequestsPer5Min).toBe(4 * tier.ingest.waf.perKeyRequestsPer5Min);
+      expect(perAddress.Action).toMatchObject({ Block: { CustomResponse: { ResponseCode: 429 } } });
+    },
+  );
 });

@@ -611,7 +611,7 @@ describe('inventory of hand-built templates', () => {
     new IngestFirewall(stack, 'Firewall', { loadBalancers, limits: TIERS[3].ingest.waf });
     const items = inventory(Template.fromStack(stack).toJSON() as TemplateJson);
     expect(ofType(items, 'AWS::WAFv2::WebACL').map((i) => [i.component, i.size])).toEqual([
-      ['ingest', { rules: 5, loadBalancers: 2, requestShare: 1 }],
+      ['ingest', { rules: 6, loadBalancers: 2, requestShare: 1 }],
     ]);
   });
 
