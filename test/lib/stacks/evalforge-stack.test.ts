@@ -226,17 +226,17 @@ describe.each(TIER_IDS)('operations at the edge and on the nodes, tier %i', (id)
       string,
       { Type: string; Properties: Record<string, unknown> }
     >;
+    const variablesOf = (r: { Properties: Record<string, unknown> }) =>
+      (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const health = Object.values(resources).filter(
       (r) =>
         r.Type === 'AWS::Lambda::Function' &&
-        (r.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
-          ?.CLICKHOUSE_NODE_URLS !== undefined &&
-        (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables.CLICKHOUSE_USER ===
-          'evalforge_monitor',
+        variablesOf(r).CLICKHOUSE_NODE_URLS !== undefined &&
+        variablesOf(r).CLICKHOUSE_USER === 'evalforge_monitor',
     );
     expect(health).toHaveLength(1);
     const { shards, replicas } = TIERS[id].clickhouse;
-    const variables = (health[0]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const variables = health[0] ? variablesOf(health[0]) : {};
     expect(String(variables.CLICKHOUSE_NODE_URLS).split(',')).toHaveLength(shards * replicas);
     const schedules = Object.values(resources).filter(
       (r) => r.Type === 'AWS::Events::Rule' && r.Properties.ScheduleExpression === 'rate(1 minute)',
