@@ -57,6 +57,7 @@ export type AlarmName =
   | 'firehoseFreshness'
   | 'firehoseDeliverySuccess'
   | 'clickhouseDiskFree'
+  | 'clickhouseNodeUnreachable'
   | 'query5xxRate';
 
 export type AlarmThresholds = Readonly<Record<AlarmName, AlarmThreshold>>;
@@ -167,6 +168,17 @@ export function alarmThresholds(tier: TierSpec): AlarmThresholds {
       evaluationPeriods: 1,
       missingData: 'missing',
       meaning: `a ClickHouse data volume has less than ${MIN_DISK_FREE_RATIO * 100}% free`,
+    },
+    clickhouseNodeUnreachable: {
+      comparison: 'above',
+      threshold: 0,
+      statistic: 'Minimum',
+      periodSec: 60,
+      // Three readings in a row: a restart or a deploy's rolling reboot takes a minute or two.
+      evaluationPeriods: 3,
+      // No reading at all is the health function not running: its own errors show it.
+      missingData: 'missing',
+      meaning: 'the health function could not read a ClickHouse data node for 3 minutes in a row',
     },
     query5xxRate: {
       comparison: 'above',

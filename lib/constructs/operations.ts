@@ -212,6 +212,10 @@ export class Operations extends Construct {
       });
     const diskFree = (node: string) => health(CLICKHOUSE_METRICS.diskFreeRatio, node, DATA_DISK);
     for (const node of props.clickhouseNodes) alarm('clickhouseDiskFree', diskFree(node), node);
+    // And one per data node the health function cannot read: its disk alarm then has no data.
+    for (const node of props.clickhouseNodes) {
+      alarm('clickhouseNodeUnreachable', health(CLICKHOUSE_METRICS.nodeUnreachable, node), node);
+    }
 
     // The query API, per load balancer.
     props.loadBalancers.forEach((alb, i) => {

@@ -83,7 +83,12 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))(
 
     it('treats a period without data as not breaching for counts, and as missing for gauges', () => {
       for (const [name, alarm] of Object.entries(t)) {
-        const gauge = ['streamIteratorAge', 'firehoseFreshness', 'clickhouseDiskFree'].includes(name);
+        const gauge = [
+          'streamIteratorAge',
+          'firehoseFreshness',
+          'clickhouseDiskFree',
+          'clickhouseNodeUnreachable',
+        ].includes(name);
         expect([name, alarm.missingData]).toEqual([name, gauge ? 'missing' : 'notBreaching']);
       }
     });

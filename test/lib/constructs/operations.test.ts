@@ -80,7 +80,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
     }
   });
 
-  it('has every alarm of alarmThresholds: one per load balancer for 5xx, one per data node for disk', () => {
+  it('has every alarm of alarmThresholds: one per load balancer for 5xx, one per data node for disk and reachability', () => {
     const counts = alarms.reduce<Record<string, number>>((c, a) => {
       const name = thresholdName(a.AlarmName);
       c[name] = (c[name] ?? 0) + 1;
@@ -93,7 +93,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
           name,
           name === 'alb5xxRate' || name === 'query5xxRate'
             ? tier.ingest.albCount
-            : name === 'clickhouseDiskFree'
+            : name === 'clickhouseDiskFree' || name === 'clickhouseNodeUnreachable'
               ? nodes
               : 1,
         ]),

@@ -197,7 +197,9 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('operations, tier 
       String(r.Properties.AlarmName).startsWith('EvalForge-'),
     );
     const nodes = tier.clickhouse.shards * tier.clickhouse.replicas;
-    expect(alarms).toHaveLength(Object.keys(thresholds).length - 3 + 2 * tier.ingest.albCount + nodes);
+    // One of each, but one per load balancer for the two 5xx rates and one per data node for its
+    // disk and its reachability.
+    expect(alarms).toHaveLength(Object.keys(thresholds).length - 4 + 2 * tier.ingest.albCount + 2 * nodes);
     for (const alarm of alarms) {
       const name = String(alarm.Properties.AlarmName).split('-')[1] as keyof typeof thresholds;
       expect([name, alarm.Properties.Threshold]).toEqual([name, thresholds[name].threshold]);
