@@ -7,8 +7,9 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../cli/free-port.js';
 import { LOCAL_COLD_STORAGE } from '../../local/cold-storage.js';
-import { type EvalForgeProcess, startEvalForgeProcess } from '../../local/evalforge-process.js';
+import type { EvalForgeProcess } from '../../local/evalforge-process.js';
 import { localS3Client } from '../../local/s3.js';
+import { NpmStartProcesses } from '../helpers/npm-start.js';
 
 /**
  * `npm start` with ClickHouse's cold volume on its local S3 API: `--hot-days 0` sends every part
@@ -19,13 +20,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DAY_MS = 86_400_000;
 let dir: string;
 let port: number;
-const started: EvalForgeProcess[] = [];
+const processes = new NpmStartProcesses();
 
-async function start(args: readonly string[]): Promise<EvalForgeProcess> {
-  const pipeline = await startEvalForgeProcess({ dataDir: join(dir, 'data'), port, args, timeoutMs: 60_000 });
-  started.push(pipeline);
-  return pipeline;
-}
+const start = (args: readonly string[]): Promise<EvalForgeProcess> =>
+  processes.start({ dataDir: join(dir, 'data'), port, args, timeoutMs: 60_000 });
 
 /** `npm start` with `args`, expected to fail before it starts anything: its exit code and stderr. */
 function refused(args: readonly string[]): { status: number | null; stderr: string } {
@@ -58,9 +56,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const { child } of started)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all(started.map((p) => p.exited()));
+  await processes.stopAll();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../cli/free-port.js';
 import { openLocalClickHouse } from '../../local/cold-storage.js';
-import { type EvalForgeProcess, startEvalForgeProcess } from '../../local/evalforge-process.js';
+import type { EvalForgeProcess } from '../../local/evalforge-process.js';
 import { eventGenerator } from '../../local/event-generator.js';
 import { LOCAL_NAMES } from '../../local/pipeline.js';
 import { startLocalS3 } from '../../local/s3.js';
 import { EvalForgeClient } from '../../sdk/index.js';
 import { archivedSpans } from '../helpers/archive.js';
 import { rows } from '../helpers/clickhouse.js';
+import { NpmStartProcesses } from '../helpers/npm-start.js';
 
 /**
  * `npm start` killed with SIGKILL while SDK clients are sending, then started again on the same
@@ -18,19 +19,16 @@ import { rows } from '../helpers/clickhouse.js';
  */
 let dir: string;
 let port: number;
-const started: EvalForgeProcess[] = [];
+const processes = new NpmStartProcesses();
 
 /** Starts `npm start`'s entry point on the test's data directory and port. */
-async function start(): Promise<EvalForgeProcess> {
-  const pipeline = await startEvalForgeProcess({
+const start = (): Promise<EvalForgeProcess> =>
+  processes.start({
     dataDir: join(dir, 'data'),
     port,
     env: { EVALFORGE_STATUS_INTERVAL: '1' },
     timeoutMs: 60_000,
   });
-  started.push(pipeline);
-  return pipeline;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'evalforge-restart-'));
@@ -38,9 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const { child } of started)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  await Promise.all(started.map((p) => p.exited()));
+  await processes.stopAll();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
