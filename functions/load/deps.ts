@@ -1,15 +1,24 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { createClickHouseClient } from '../shared/clickhouse/client.js';
-import { clickHouseConfig, clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse/env.js';
+import { type ClickHouseConfig, createClickHouseClient } from '../shared/clickhouse/client.js';
+import { clickHouseConfig, readClickHouseEnv } from '../shared/clickhouse/env.js';
 import { readEnv } from '../shared/read-env.js';
 import { ClickHouseLoaderStore } from './clickhouse-store.js';
 import type { ShardedStore } from './core.js';
+import { LOADER_REQUEST_GZIP_LEVEL } from './insert-path.js';
 import { shardOf } from './shard-routing.js';
 
 const READ_OPTIONS = { functionName: 'loader', defaultUser: 'evalforge_loader' } as const;
 
 let client: Promise<ClickHouseClient> | undefined;
+
+/**
+ * The loader's connection settings: a server's insert bodies are gzip at `LOADER_REQUEST_GZIP_LEVEL`
+ * rather than zlib's default, most of the loader's CPU otherwise. The embedded engine takes none.
+ */
+export function loaderClientConfig(config: ClickHouseConfig): ClickHouseConfig {
+  return config.kind === 'http' ? { ...config, requestGzipLevel: LOADER_REQUEST_GZIP_LEVEL } : config;
+}
 
 /**
  * One client per container, created on first use and reused by every invocation: a ClickHouse
@@ -18,7 +27,11 @@ let client: Promise<ClickHouseClient> | undefined;
  * passes its own client to the handler and never reads it.
  */
 export function clickHouse(): Promise<ClickHouseClient> {
-  client ??= Promise.resolve().then(() => clickHouseFromEnv(readClickHouseEnv(process.env, READ_OPTIONS)));
+  client ??= Promise.resolve().then(async () =>
+    createClickHouseClient(
+      loaderClientConfig(await clickHouseConfig(readClickHouseEnv(process.env, READ_OPTIONS))),
+    ),
+  );
   // A failed start is not cached: the next invocation tries again.
   client.catch(() => {
     client = undefined;
@@ -76,7 +89,9 @@ export function shardedStore(): Promise<ShardedStore | undefined> {
       throw new Error('loader environment is invalid: CLICKHOUSE_SHARD_URLS needs CLICKHOUSE_URL');
     const stores = await Promise.all(
       shards.map(async (replicas) => {
-        const shardClient = await createClickHouseClient({ ...config, url: replicas[0] as string });
+        const shardClient = await createClickHouseClient(
+          loaderClientConfig({ ...config, url: replicas[0] as string }),
+        );
         return new ClickHouseLoaderStore(shardClient, { kind: 'shard', replicas: replicas.length });
       }),
     );

@@ -27,6 +27,11 @@ export type ClickHouseConfig =
        * @default - the system's CAs (and none for http)
        */
       readonly caCertificate?: string;
+      /**
+       * The zlib level of the gzip request (insert) bodies, 1 (fastest) to 9.
+       * @default - zlib's default, 6
+       */
+      readonly requestGzipLevel?: number;
     };
 
 /**
@@ -42,7 +47,11 @@ export async function createClickHouseClient(config: ClickHouseConfig): Promise<
       password: config.password,
       database: config.database ?? 'default',
       request_timeout: 30_000,
-      compression: { request: true, response: true },
+      compression: {
+        request:
+          config.requestGzipLevel === undefined ? true : { codec: 'gzip', level: config.requestGzipLevel },
+        response: true,
+      },
       ...tlsOptions(config.caCertificate),
     });
   }

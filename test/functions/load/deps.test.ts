@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readShardUrls } from '../../../functions/load/deps.js';
+import { loaderClientConfig, readShardUrls } from '../../../functions/load/deps.js';
+import { LOADER_REQUEST_GZIP_LEVEL } from '../../../functions/load/insert-path.js';
 
 describe('CLICKHOUSE_SHARD_URLS', () => {
   it('reads the shards, each its replicas, in order', () => {
@@ -29,5 +30,18 @@ describe('CLICKHOUSE_SHARD_URLS', () => {
     ],
   ])('rejects %s, naming the variable', (_, value, message) => {
     expect(() => readShardUrls({ CLICKHOUSE_SHARD_URLS: value })).toThrow(message);
+  });
+});
+
+describe('loaderClientConfig', () => {
+  it("gzips a server's insert bodies at the loader's level", () => {
+    const config = { kind: 'http', url: 'https://ch:8443', username: 'u', password: 'p' } as const;
+    expect(loaderClientConfig(config)).toEqual({ ...config, requestGzipLevel: LOADER_REQUEST_GZIP_LEVEL });
+    expect(LOADER_REQUEST_GZIP_LEVEL).toBe(1);
+  });
+
+  it('leaves the embedded engine as it is', () => {
+    const config = { kind: 'embedded', path: '/tmp/db' } as const;
+    expect(loaderClientConfig(config)).toEqual(config);
   });
 });
