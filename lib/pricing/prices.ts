@@ -57,6 +57,12 @@ export interface RegionPrices {
     readonly putPayloadUnitsPerMillion: Price;
     /** Retention beyond 24 h, up to 7 days. */
     readonly extendedRetentionShardHour: Price;
+    /** On-demand mode (the levers' comparison, `lib/pricing/levers.ts`): per stream-hour… */
+    readonly onDemandStreamHour: Price;
+    /** …per GB written, each record rounded up to 1 KB… */
+    readonly onDemandDataInGb: Price;
+    /** …and per GB each consumer reads. */
+    readonly onDemandDataOutGb: Price;
   };
   readonly firehose: {
     /** Kinesis Data Streams source, each record rounded up to 5 KB: the first 500 TB a month… */
@@ -143,6 +149,19 @@ const price = (usd: number, unit: string, page: string, viaReference = true): Pr
 
 const ec2 = (usd: number): Price => price(usd, 'instance-h', KARPENTER);
 
+/**
+ * Graviton sizes the reference lacks: AWS prices a family linearly in its size, so each is the
+ * reference's figure for one size of the family scaled (c7g.large × 24; c8g.4xlarge's 0.63808 ×
+ * size ÷ 4xlarge), matching third-party copies of the price list (c8g.xlarge 0.15952, c8g.2xlarge 0.31904).
+ */
+const gravitonScaled = (usd: number, from: string): Price =>
+  price(
+    usd,
+    'instance-h',
+    `https://aws.amazon.com/ec2/pricing/on-demand/; scaled from ${from} (via ${REF}), AWS pricing a family linearly in size`,
+    false,
+  );
+
 /** The price tables by region. */
 export const PRICES: Readonly<Record<string, RegionPrices>> = {
   'us-east-1': {
@@ -167,6 +186,16 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
       'c7g.2xlarge': ec2(0.29),
       'c7g.4xlarge': ec2(0.58),
       'c7g.8xlarge': ec2(1.16),
+      'c7g.12xlarge': gravitonScaled(1.74, 'c7g.large 0.0725'),
+      'c8g.large': gravitonScaled(0.079_76, 'c8g.4xlarge 0.63808'),
+      'c8g.xlarge': gravitonScaled(0.159_52, 'c8g.4xlarge 0.63808'),
+      'c8g.2xlarge': gravitonScaled(0.319_04, 'c8g.4xlarge 0.63808'),
+      'c8g.4xlarge': price(
+        0.638_08,
+        'instance-h',
+        'https://aws.amazon.com/ec2/pricing/on-demand/ (third-party copies of the price list)',
+      ),
+      'c8g.12xlarge': gravitonScaled(1.914_24, 'c8g.4xlarge 0.63808'),
       'm5.large': ec2(0.096),
       'r5.large': ec2(0.126),
     },
@@ -203,6 +232,21 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
       extendedRetentionShardHour: price(
         0.02,
         'shard-h of retention beyond 24 h',
+        'https://aws.amazon.com/kinesis/data-streams/pricing/',
+      ),
+      onDemandStreamHour: price(
+        0.04,
+        'stream-h (on-demand)',
+        'https://aws.amazon.com/kinesis/data-streams/pricing/',
+      ),
+      onDemandDataInGb: price(
+        0.08,
+        'GB written (on-demand, records rounded up to 1 KB)',
+        'https://aws.amazon.com/kinesis/data-streams/pricing/',
+      ),
+      onDemandDataOutGb: price(
+        0.04,
+        'GB read (on-demand)',
         'https://aws.amazon.com/kinesis/data-streams/pricing/',
       ),
     },
