@@ -1,13 +1,18 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gzipSync } from 'node:zlib';
 import { isMainModule } from '../cli/main-module.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { ClickHouseLoaderStore, INGEST_SETTINGS } from '../functions/load/clickhouse-store.js';
 import { decodeBatch, ingestBody, type LoadBatch, loadBatch } from '../functions/load/core.js';
+import { LOADER_REQUEST_GZIP_LEVEL } from '../functions/load/insert-path.js';
 import { createClickHouseClient } from '../functions/shared/clickhouse/client.js';
 import { gzipHeaderMember, type StreamRecordHeader } from '../functions/shared/contract/stream-record.js';
+import { lambdaCpuShare } from '../lib/capacity.js';
+import { TIERS } from '../lib/tiers.js';
 import { eventGenerator } from '../local/event-generator.js';
 import { againstLimit, type BenchFigure, formatInteger, median, verdict } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
@@ -16,9 +21,29 @@ import { jsonOutPath, writeFiguresFile } from './figures-file.js';
  * The loader on realistic 5.3 KB events into the embedded engine, against the engine's own
  * insert of the same NDJSON from a file, measured in the same run, rounds interleaved.
  *
+ * The embedded engine takes the body as it is; over HTTP a Lambda also compresses it. So the insert
+ * bodies of every round are also compressed as the client does it (zlib's streaming gzip), at the
+ * loader's level and the alternatives, and the chosen level's CPU is added to the handler's time.
+ *
  * A batch is what one Lambda invocation gets: 4 stream records of ~1 MB gzip each (~545 events,
  * as the SDK compresses them), ~4 MB in all: 5.4 MB once base64, under the 6 MB invocation payload.
  */
+
+/** One way to send the insert body: its CPU and the bytes it puts on the wire, per event. */
+export interface BodyCompression {
+  /** `none` or `gzip <level>`. */
+  readonly codec: string;
+  readonly cpuUsPerEvent: number;
+  readonly wireBytesPerEvent: number;
+}
+
+/** Lambda GB-seconds for a million events at one memory size. */
+export interface LoaderGbSeconds {
+  readonly memoryMiB: number;
+  /** The tiers whose loader has this memory. */
+  readonly tiers: readonly number[];
+  readonly gbSecondsPerMillionEvents: number;
+}
 
 export interface LoaderBenchResult {
   readonly cores: number;
@@ -35,6 +60,50 @@ export interface LoaderBenchResult {
   readonly loaderPeakMiB: number;
   /** The whole process, the embedded engine included. */
   readonly processPeakRssMiB: number;
+  /** The loader's own CPU per event before the insert: decoding the records, building the body. */
+  readonly decodeCpuUsPerEvent: number;
+  /** The rest of the loader's time per event: the lookups and the engine taking the insert. */
+  readonly waitUsPerEvent: number;
+  /** The insert body uncompressed, gzip at the loader's level and at zlib's default. */
+  readonly compression: readonly BodyCompression[];
+  /** The codec the loader sends with (`LOADER_REQUEST_GZIP_LEVEL`). */
+  readonly chosenCodec: string;
+  /** At each loader memory of the tiers, with the chosen codec's CPU. */
+  readonly gbSeconds: readonly LoaderGbSeconds[];
+}
+
+/**
+ * Lambda GB-seconds per million events: `memoryMiB ÷ 1024 × seconds per event × 1e6`, where the CPU
+ * part stretches by the function's share of a vCPU (1,769 MiB is one) and the waiting does not.
+ */
+export function gbSecondsPerMillionEvents(
+  memoryMiB: number,
+  cpuSecPerEvent: number,
+  waitSecPerEvent: number,
+): number {
+  return (memoryMiB / 1024) * (cpuSecPerEvent / lambdaCpuShare(memoryMiB) + waitSecPerEvent) * 1e6;
+}
+
+const codecName = (level: number | undefined) => (level === undefined ? 'none' : `gzip ${level}`);
+const COMPRESSION_LEVELS = [undefined, LOADER_REQUEST_GZIP_LEVEL, 6] as const;
+
+/** Compresses each body as @clickhouse/client does (a zlib stream): CPU µs and bytes out. */
+async function compressBodies(
+  bodies: readonly string[],
+  level: number | undefined,
+): Promise<{ cpuUs: number; bytes: number }> {
+  if (level === undefined) return { cpuUs: 0, bytes: bodies.reduce((n, b) => n + Buffer.byteLength(b), 0) };
+  let bytes = 0;
+  const start = process.cpuUsage();
+  for (const body of bodies) {
+    const gzip = createGzip({ level });
+    gzip.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+    });
+    await pipeline(Readable.from([body]), gzip);
+  }
+  const used = process.cpuUsage(start);
+  return { cpuUs: used.user + used.system, bytes };
 }
 
 const RECORDS_PER_BATCH = 4;
@@ -90,13 +159,18 @@ export async function benchLoader(options: { rounds?: number } = {}): Promise<Lo
 
     const loaderRates: number[] = [];
     const engineRates: number[] = [];
+    const decodeUs: number[] = [];
+    const waitUs: number[] = [];
+    const compressionRuns = new Map<string, { cpuUs: number[]; bytes: number[] }>();
     let batchEvents = 0;
     let batchNdjsonBytes = 0;
     let batchRecordBytes = 0;
     for (let round = -1; round < rounds; round++) {
       const batches = Array.from({ length: BATCHES_PER_ROUND }, (_, i) => makeBatch(round, i));
       // The engine's side gets the very text the loader sends, from a file the engine reads itself.
+      const cpuStart = process.cpuUsage();
       const bodies = batches.map((b) => ingestBody(decodeBatch(b, Date.now()).good));
+      const cpuUsed = process.cpuUsage(cpuStart);
       const file = join(dir, `round-${round}.ndjson`);
       await writeFile(file, bodies.map((b) => b.text).join('\n'));
       const events = bodies.reduce((n, b) => n + b.events, 0);
@@ -105,6 +179,20 @@ export async function benchLoader(options: { rounds?: number } = {}): Promise<Lo
       batchNdjsonBytes = bytes / batches.length;
       batchRecordBytes =
         batches.reduce((n, b) => n + b.records.reduce((m, r) => m + r.data.length, 0), 0) / batches.length;
+      const roundDecodeUs = (cpuUsed.user + cpuUsed.system) / events;
+      if (round >= 0) {
+        decodeUs.push(roundDecodeUs);
+        for (const level of COMPRESSION_LEVELS) {
+          const { cpuUs, bytes: out } = await compressBodies(
+            bodies.map((b) => b.text),
+            level,
+          );
+          const runs = compressionRuns.get(codecName(level)) ?? { cpuUs: [], bytes: [] };
+          runs.cpuUs.push(cpuUs / events);
+          runs.bytes.push(out / events);
+          compressionRuns.set(codecName(level), runs);
+        }
+      }
       bodies.length = 0;
 
       let start = performance.now();
@@ -128,12 +216,38 @@ export async function benchLoader(options: { rounds?: number } = {}): Promise<Lo
         // Round -1 warms both paths up and is not counted.
         loaderRates.push(events / loaderSeconds);
         engineRates.push(events / engineSeconds);
+        // The loader's time beyond decoding: in AWS, waiting for the node to take the insert.
+        waitUs.push(Math.max(0, (loaderSeconds * 1e6) / events - roundDecodeUs));
       }
     }
     clearInterval(timer);
     const loaderRowsPerSec = median(loaderRates);
     const engineRowsPerSec = median(engineRates);
     const bytesPerEvent = batchNdjsonBytes / batchEvents;
+    const compression: BodyCompression[] = COMPRESSION_LEVELS.map((level) => {
+      const runs = compressionRuns.get(codecName(level)) ?? { cpuUs: [0], bytes: [0] };
+      return {
+        codec: codecName(level),
+        cpuUsPerEvent: median(runs.cpuUs),
+        wireBytesPerEvent: median(runs.bytes),
+      };
+    });
+    const chosenCodec = codecName(LOADER_REQUEST_GZIP_LEVEL);
+    const decodeCpuUsPerEvent = median(decodeUs);
+    const waitUsPerEvent = median(waitUs);
+    const chosenCpuUs = compression.find((c) => c.codec === chosenCodec)?.cpuUsPerEvent ?? 0;
+    const memories = [...new Set(Object.values(TIERS).map((t) => t.loader.memoryMiB))].sort((a, b) => a - b);
+    const gbSeconds = memories.map((memoryMiB) => ({
+      memoryMiB,
+      tiers: Object.entries(TIERS)
+        .filter(([, t]) => t.loader.memoryMiB === memoryMiB)
+        .map(([id]) => Number(id)),
+      gbSecondsPerMillionEvents: gbSecondsPerMillionEvents(
+        memoryMiB,
+        (decodeCpuUsPerEvent + chosenCpuUs) / 1e6,
+        waitUsPerEvent / 1e6,
+      ),
+    }));
     return {
       cores: cpus().length,
       batchRecords: RECORDS_PER_BATCH,
@@ -147,6 +261,11 @@ export async function benchLoader(options: { rounds?: number } = {}): Promise<Lo
       ratio: loaderRowsPerSec / engineRowsPerSec,
       loaderPeakMiB: loaderPeak / 1024 / 1024,
       processPeakRssMiB: process.resourceUsage().maxRSS / 1024,
+      decodeCpuUsPerEvent,
+      waitUsPerEvent,
+      compression,
+      chosenCodec,
+      gbSeconds,
     };
   } finally {
     await client.close();
@@ -176,12 +295,26 @@ export function printLoader(r: LoaderBenchResult): boolean {
   console.log(
     `  loader peak memory ${formatInteger(r.loaderPeakMiB)} MiB (V8 heap + buffers)  target < ${LOADER_TARGETS.peakMiB} MiB: ${verdict(memoryOk)}; whole process with the engine ${formatInteger(r.processPeakRssMiB)} MiB RSS`,
   );
+  console.log(
+    `  loader CPU:        ${r.decodeCpuUsPerEvent.toFixed(0)} µs/event decoding and building the body; ${r.waitUsPerEvent.toFixed(0)} µs/event waiting for the insert`,
+  );
+  for (const c of r.compression) {
+    const mark = c.codec === r.chosenCodec ? '  ← the loader' : '';
+    console.log(
+      `  body ${c.codec.padEnd(7)}      ${c.cpuUsPerEvent.toFixed(0).padStart(4)} µs/event CPU, ${formatInteger(c.wireBytesPerEvent).padStart(5)} bytes/event on the wire${mark}`,
+    );
+  }
+  for (const g of r.gbSeconds) {
+    console.log(
+      `  Lambda GB-s:       ${g.gbSecondsPerMillionEvents.toFixed(0)} GB-s per million events at ${formatInteger(g.memoryMiB)} MiB (tier ${g.tiers.join(', ')}), ${r.chosenCodec}`,
+    );
+  }
   return ratioOk && memoryOk;
 }
 
 /** The loader's figures, each target judged as `printLoader` judges it. */
 export function loaderFigures(r: LoaderBenchResult): BenchFigure[] {
-  const benchmark = 'loader';
+  const benchmark = 'loader' as const;
   return [
     againstLimit(
       {
@@ -204,6 +337,31 @@ export function loaderFigures(r: LoaderBenchResult): BenchFigure[] {
       },
     },
     { benchmark, figure: 'process peak RSS, engine included', value: r.processPeakRssMiB, unit: 'MiB' },
+    { benchmark, figure: 'loader CPU decoding, per event', value: r.decodeCpuUsPerEvent, unit: 'µs' },
+    ...r.compression.map(
+      (c): BenchFigure => ({
+        benchmark,
+        figure: `insert body ${c.codec}: CPU per event`,
+        value: c.cpuUsPerEvent,
+        unit: 'µs',
+      }),
+    ),
+    ...r.compression.map(
+      (c): BenchFigure => ({
+        benchmark,
+        figure: `insert body ${c.codec}: bytes per event on the wire`,
+        value: c.wireBytesPerEvent,
+        unit: 'bytes',
+      }),
+    ),
+    ...r.gbSeconds.map(
+      (g): BenchFigure => ({
+        benchmark,
+        figure: `Lambda GB-s per million events, ${formatInteger(g.memoryMiB)} MiB, ${r.chosenCodec}`,
+        value: g.gbSecondsPerMillionEvents,
+        unit: 'GB-s',
+      }),
+    ),
   ];
 }
 

@@ -8,7 +8,13 @@ import {
   type WindowResult,
 } from '../../bench/dashboard.js';
 import { type BenchFigure, benchReport, figureCells } from '../../bench/figures.js';
-import { LOADER_TARGETS, type LoaderBenchResult, loaderFigures, printLoader } from '../../bench/loader.js';
+import {
+  gbSecondsPerMillionEvents,
+  LOADER_TARGETS,
+  type LoaderBenchResult,
+  loaderFigures,
+  printLoader,
+} from '../../bench/loader.js';
 import {
   PIPELINE_TARGETS,
   type PipelineBenchResult,
@@ -135,6 +141,15 @@ describe('loader figures', () => {
     ratio: 3_187 / 7_872,
     loaderPeakMiB: 382,
     processPeakRssMiB: 856,
+    decodeCpuUsPerEvent: 45,
+    waitUsPerEvent: 270,
+    compression: [
+      { codec: 'none', cpuUsPerEvent: 0, wireBytesPerEvent: 5_677 },
+      { codec: 'gzip 1', cpuUsPerEvent: 75, wireBytesPerEvent: 2_083 },
+      { codec: 'gzip 6', cpuUsPerEvent: 250, wireBytesPerEvent: 1_817 },
+    ],
+    chosenCodec: 'gzip 1',
+    gbSeconds: [{ memoryMiB: 1_769, tiers: [2, 3, 4], gbSecondsPerMillionEvents: 673 }],
   };
 
   it("reports rows/s against the engine's own insert, peak memory against 1 GiB, and the process RSS", () => {
@@ -150,7 +165,29 @@ describe('loader figures', () => {
       ],
       ['loader', 'loader peak memory (V8 heap + buffers)', '382 MiB', '—', '—', '< 1,024 MiB', 'met'],
       ['loader', 'process peak RSS, engine included', '856 MiB', '—', '—', '—', '—'],
+      ['loader', 'loader CPU decoding, per event', '45.0 µs', '—', '—', '—', '—'],
+      ['loader', 'insert body none: CPU per event', '0 µs', '—', '—', '—', '—'],
+      ['loader', 'insert body gzip 1: CPU per event', '75.0 µs', '—', '—', '—', '—'],
+      ['loader', 'insert body gzip 6: CPU per event', '250 µs', '—', '—', '—', '—'],
+      ['loader', 'insert body none: bytes per event on the wire', '5,677 bytes', '—', '—', '—', '—'],
+      ['loader', 'insert body gzip 1: bytes per event on the wire', '2,083 bytes', '—', '—', '—', '—'],
+      ['loader', 'insert body gzip 6: bytes per event on the wire', '1,817 bytes', '—', '—', '—', '—'],
+      ['loader', 'Lambda GB-s per million events, 1,769 MiB, gzip 1', '673 GB-s', '—', '—', '—', '—'],
     ]);
+  });
+
+  it.each([
+    ['one vCPU: CPU and waiting as they are', 1_769, 120e-6, 270e-6, (1_769 / 1024) * 390],
+    [
+      'half a vCPU: the CPU takes twice as long, the waiting does not',
+      884.5,
+      120e-6,
+      270e-6,
+      (884.5 / 1024) * 510,
+    ],
+    ['above one vCPU: no faster', 3_538, 120e-6, 0, (3_538 / 1024) * 120],
+  ])('counts Lambda GB-s per million events at %s', (_, memoryMiB, cpu, wait, expected) => {
+    expect(gbSecondsPerMillionEvents(memoryMiB, cpu, wait)).toBeCloseTo(expected, 6);
   });
 
   it.each([
