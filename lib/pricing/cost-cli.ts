@@ -7,6 +7,10 @@
  *   npm run cost -- --json                        the same as JSON
  *   npm run cost -- --readme-table                the README's table
  *   npm run cost -- --no-write                    do not rewrite docs/cost-report.md and docs/cost-chart.svg
+ *   npm run cost -- --hot-days 2 --warm-days 28 --bodies-days 3 --archive-expire-days 365
+ *                   --instance-family c8g --commitment 0.28 --loader-memory 512
+ *                                                 the levers' alternatives (lib/pricing/levers.ts);
+ *                                                 --compression is the compression lever's too
  *
  * The files always describe the four tiers at their ceilings under the sizing assumptions, whatever
  * the flags, so the committed report is reproducible. Exit 2 on a bad flag.
@@ -17,6 +21,7 @@ import { isMainModule } from '../../cli/main-module.js';
 import { synthesizeTierTemplate } from '../app.js';
 import { TIER_IDS, type TierId } from '../tiers.js';
 import type { TemplateJson } from './inventory.js';
+import { INSTANCE_FAMILIES, type InstanceFamily, type LeverOptions } from './levers.js';
 import type { Load } from './load.js';
 import { pricesFor } from './prices.js';
 import { renderJson } from './render/json.js';
@@ -41,6 +46,8 @@ export interface CostOptions {
   readonly json: boolean;
   readonly write: boolean;
   readonly readmeTable: boolean;
+  /** The levers' alternatives the flags set (`--compression` sets both the load and its lever). */
+  readonly levers?: LeverOptions;
 }
 
 const NUMBER = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
@@ -71,6 +78,15 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
     allowPositionals: false,
     options: {
       ...stringFlags('tier', 'events-per-sec', 'event-kb', 'compression', 'batch', 'months'),
+      ...stringFlags(
+        'hot-days',
+        'warm-days',
+        'bodies-days',
+        'archive-expire-days',
+        'instance-family',
+        'commitment',
+        'loader-memory',
+      ),
       json: { type: 'boolean' },
       'no-write': { type: 'boolean' },
       'readme-table': { type: 'boolean' },
@@ -89,6 +105,29 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
   const compression = numberFlag('compression', str('compression'), { min: 1 });
   const batch = numberFlag('batch', str('batch'), { integer: true, min: 1, max: 10_000 });
   const months = numberFlag('months', str('months'), { integer: true, min: 1, max: 120 }) ?? 12;
+  const familyRaw = str('instance-family');
+  if (familyRaw !== undefined && !(INSTANCE_FAMILIES as readonly string[]).includes(familyRaw)) {
+    throw new UsageError(
+      `--instance-family must be ${INSTANCE_FAMILIES.join(', ')}, got ${JSON.stringify(familyRaw)}`,
+    );
+  }
+  const days = (flag: string, min: number) =>
+    numberFlag(flag, str(flag as keyof typeof values), { integer: true, min, max: 3_650 });
+  const leverOptions: LeverOptions = {
+    ...(compression !== undefined && { compression }),
+    ...optional('hotDays', days('hot-days', 0)),
+    ...optional('warmDays', days('warm-days', 0)),
+    ...optional('bodiesDays', days('bodies-days', 0)),
+    // S3 expiry is at least a day.
+    ...optional('archiveExpireDays', days('archive-expire-days', 1)),
+    ...(familyRaw !== undefined && { instanceFamily: familyRaw as InstanceFamily }),
+    ...optional('commitment', numberFlag('commitment', str('commitment'), { min: 0, max: 0.99 })),
+    // Lambda's memory range.
+    ...optional(
+      'loaderMemoryMiB',
+      numberFlag('loader-memory', str('loader-memory'), { integer: true, min: 128, max: 10_240 }),
+    ),
+  };
   return {
     ...(tierRaw !== undefined && { tier: Number(tierRaw) as TierId }),
     ...(eventsPerSec !== undefined && { eventsPerSec }),
@@ -99,7 +138,13 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
     json: values.json === true,
     write: values['no-write'] !== true,
     readmeTable: values['readme-table'] === true,
+    ...(Object.keys(leverOptions).length > 0 && { levers: leverOptions }),
   };
+}
+
+/** `{ [key]: value }` when the flag was given, else nothing to spread. */
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }
 
 /** The load for a tier: its ceiling under the sizing assumptions, with the flags' overrides. */
@@ -140,6 +185,7 @@ export function costReports(
       load: loadFor(tier, options),
       months: options.months ?? 12,
       prices,
+      ...(options.levers !== undefined && { levers: options.levers }),
     }),
   );
 }

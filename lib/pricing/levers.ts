@@ -12,7 +12,7 @@ import { type CostLine, costLine } from './cost-line.js';
 import { monthContext, monthlyCost, totalMonthlyUsd } from './cost-model.js';
 import { CostModelError } from './cost-model-error.js';
 import { CLICKHOUSE_COLD_WORKLOAD } from './cost-tags.js';
-import { num, pct } from './format.js';
+import { num, pct, usd } from './format.js';
 import { inventory, type TemplateJson } from './inventory.js';
 import type { Load } from './load.js';
 import {
@@ -330,6 +330,7 @@ export function levers(input: LeversInput): Lever[] {
         : [...types].map(([a, b]) => `${b} (from ${a})`).join(', '),
     note:
       'A what-if: Graviton runs arm64 only, and the ClickHouse construct launches x86_64 AMIs (Amazon Linux 2023 x86_64), so it takes arm64 AMIs in the construct first. ' +
+      'c5.9xlarge has no same-size twin: the next size up (12xlarge, 48 vCPU rather than 36) costs more. ' +
       'The sizing keeps the events/s per vCPU measured on c5 (a Graviton vCPU is a physical core, a c5 vCPU a hyperthread): a benchmark on Graviton should confirm it. c5 stays the default the design asks for.',
     ...figures(baseline, bill(moved, load, prices, assumptions)),
   });
@@ -357,12 +358,10 @@ export function levers(input: LeversInput): Lever[] {
     const by = -kinesis.monthly.savingUsd;
     out.push({
       lever: 'Kinesis on-demand',
-      setting: 'on-demand (from provisioned shards)',
+      setting: `on-demand (from provisioned shards): ${by >= 0 ? `provisioned wins by ${usd(by)}` : `on-demand is cheaper by ${usd(-by)}`} a month`,
       note:
-        by >= 0
-          ? `Provisioned wins by $${num(by)} a month: on-demand bills every GB written ($0.08, records rounded up to 1 KB) and read by each consumer ($0.04), where a provisioned shard-hour ($0.015) carries 1 MiB/s. ` +
-            'On-demand only pays where traffic is too spiky or unknown to size shards for.'
-          : `On-demand is cheaper by $${num(-by)} a month at this load: the shards are sized for more traffic than it carries.`,
+        'Provisioned wins at a steady, sized load: on-demand bills every GB written ($0.08, records rounded up to 1 KB) and every GB each consumer reads ($0.04), ' +
+        'where a provisioned shard-hour ($0.015) carries up to 1 MiB/s in and 2 MiB/s out. On-demand pays only where traffic is too spiky or unknown to size shards for.',
       ...kinesis,
     });
   }
@@ -374,13 +373,18 @@ export function levers(input: LeversInput): Lever[] {
       options.loaderMemoryMiB ?? Math.max(128, Math.round(fromMiB * LEVER_DEFAULTS.loaderMemoryShare));
     const changed = withSizes(resources, isLoader, () => ({ memoryMiB: toMiB }));
     const context = monthContext({ inventory: changed, load, prices, month: 1, assumptions });
-    const needed = loaderFigures(context.tier, context.capacity).memoryMiBNeeded;
+    const figuresAt = loaderFigures(context.tier, context.capacity);
+    const needed = figuresAt.memoryMiBNeeded;
+    const behind = figuresAt.busyBatchesPerShard > context.tier.loader.parallelizationFactor;
     out.push({
       lever: 'loader memory',
       setting: `${num(toMiB)} MiB (from ${num(fromMiB)} MiB)`,
       note:
         `Memory buys CPU share: less of it makes each batch run longer (capacity's loader duration), so GB-seconds fall less than the memory does.` +
-        (toMiB < needed ? ` Below the ${num(needed, 0)} MiB a batch needs: not viable as it is.` : ''),
+        (toMiB < needed ? ` Below the ${num(needed, 0)} MiB a batch needs: not viable as it is.` : '') +
+        (behind
+          ? ' At this memory a batch runs longer than the shard fills one: the loader falls behind.'
+          : ''),
       ...figures(baseline, bill(changed, load, prices, assumptions)),
     });
   }

@@ -11,6 +11,7 @@ import type { MonthTotal } from './cost-model.js';
 import { DESIGN_DOC, designDocItemUsd, designDocListPrice } from './design-doc.js';
 import { describeLoad, num, usd, usd0 } from './format.js';
 import type { TemplateJson } from './inventory.js';
+import { type Lever, type LeverOptions, levers } from './levers.js';
 import type { Load } from './load.js';
 import { HOURS_PER_MONTH, pricesFor, type RegionPrices } from './prices.js';
 import { ceilingLoad, tierCost } from './tier-cost.js';
@@ -50,6 +51,8 @@ export interface TierReport {
   readonly steadyStateHorizonDays: number | null;
   /** Where the events are kept, hottest first: what each volume holds and its lines in month 1 and at steady state. */
   readonly volumes: readonly VolumeReport[];
+  /** What each lever (`lib/pricing/levers.ts`) saves at the load, month 1 and at steady state. */
+  readonly levers: readonly Lever[];
   readonly designDoc: {
     readonly usd: number;
     readonly listPriceUsd: number;
@@ -84,6 +87,8 @@ export interface TierReportInput {
   readonly months?: number;
   /** @default - us-east-1 list prices */
   readonly prices?: RegionPrices;
+  /** @default - each lever's default alternative (`LEVER_DEFAULTS`) */
+  readonly levers?: LeverOptions;
 }
 
 function groupLines(lines: readonly CostLine[]): ReportLine[] {
@@ -185,6 +190,7 @@ export function tierReport(input: TierReportInput): TierReport {
       month1: volumeMonth(v.month1),
       steadyState: v.steadyState === null ? null : volumeMonth(v.steadyState),
     })),
+    levers: levers({ template, load, prices, options: input.levers ?? {} }),
     designDoc: {
       usd: DESIGN_DOC[tier].usd,
       listPriceUsd: designDocListPrice(tier),

@@ -69,6 +69,7 @@ export function renderMarkdown(
       '',
     );
   }
+  out.push(...leversSection(reports));
   // The first case is the baseline the others are measured against.
   const baseline = sensitivities[0]?.month1Usd ?? 0;
   out.push(
@@ -126,4 +127,45 @@ function volumesTable(r: TierReport): string[] {
     ),
     '',
   ];
+}
+
+/** A saving, signed: `−` where the alternative costs more. */
+const saving = (value: number): string => (value < 0 ? `−${usd(-value)}` : usd(value));
+
+/** Each tier's levers: the alternative, and what it saves in month 1 and at steady state. */
+function leversSection(reports: readonly TierReport[]): string[] {
+  if (reports.every((r) => r.levers.length === 0)) return [];
+  const notes = new Map<string, string>();
+  for (const r of reports) for (const l of r.levers) if (!notes.has(l.lever)) notes.set(l.lever, l.note);
+  const out = [
+    '## Levers',
+    '',
+    "What each lever saves on each tier at its ceiling, pulled one at a time on the tier's own inventory " +
+      '(`lib/pricing/levers.ts`; `npm run cost -- --json` has the figures, and flags set each alternative: ' +
+      '`--compression`, `--hot-days`, `--warm-days`, `--bodies-days`, `--archive-expire-days`, ' +
+      '`--instance-family c5|c7g|c8g`, `--commitment`, `--loader-memory`). A negative saving costs more. ' +
+      'The steady state compares each side at its own steady-state month.',
+    '',
+    ...[...notes].map(([lever, note]) => `- **${lever}**: ${note}`),
+    '',
+  ];
+  for (const r of reports) {
+    if (r.levers.length === 0) continue;
+    out.push(
+      `### ${r.name.replace(/^tier/, 'Tier')}`,
+      '',
+      markdownTable(
+        ['Lever', 'Setting', 'Monthly saving', 'Steady-state saving'],
+        r.levers.map((l) => [
+          l.lever,
+          l.setting,
+          saving(l.monthly.savingUsd),
+          l.steadyState === null ? '–' : saving(l.steadyState.savingUsd),
+        ]),
+        [2, 3],
+      ),
+      '',
+    );
+  }
+  return out;
 }

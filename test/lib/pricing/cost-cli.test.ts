@@ -114,8 +114,38 @@ describe('the command line', () => {
       json: true,
       write: false,
       readmeTable: false,
+      levers: { compression: 5 },
     });
     expect(parseCostArgs([])).toEqual({ months: 12, json: false, write: true, readmeTable: false });
+  });
+
+  it("reads the levers' flags", () => {
+    expect(
+      parseCostArgs([
+        '--hot-days',
+        '3',
+        '--warm-days',
+        '27',
+        '--bodies-days',
+        '2',
+        '--archive-expire-days',
+        '400',
+        '--instance-family',
+        'c8g',
+        '--commitment',
+        '0.3',
+        '--loader-memory',
+        '512',
+      ]).levers,
+    ).toEqual({
+      hotDays: 3,
+      warmDays: 27,
+      bodiesDays: 2,
+      archiveExpireDays: 400,
+      instanceFamily: 'c8g',
+      commitment: 0.3,
+      loaderMemoryMiB: 512,
+    });
   });
 
   it.each([
@@ -130,6 +160,14 @@ describe('the command line', () => {
     [['--months', '1e3'], '--months'],
     [['--bogus'], '--bogus'],
     [['--tier'], '--tier'],
+    [['--hot-days', '1.5'], '--hot-days'],
+    [['--warm-days', '-1'], '--warm-days'],
+    [['--bodies-days', 'week'], '--bodies-days'],
+    [['--archive-expire-days', '0'], '--archive-expire-days'],
+    [['--instance-family', 'm5'], '--instance-family'],
+    [['--commitment', '1'], '--commitment'],
+    [['--loader-memory', '64'], '--loader-memory'],
+    [['--loader-memory', '20000'], '--loader-memory'],
   ])('rejects %j, naming %s', (argv, flag) => {
     expect(() => parseCostArgs(argv)).toThrow(UsageError);
     expect(() => parseCostArgs(argv)).toThrow(flag);
@@ -170,6 +208,7 @@ describe('the command line', () => {
       [
         'components',
         'designDoc',
+        'levers',
         'lines',
         'load',
         'month12Usd',
@@ -185,6 +224,19 @@ describe('the command line', () => {
       ].sort(),
     );
     expect(tier?.projection).toHaveLength(3);
+    expect(tier?.levers.map((l) => l.lever)).toEqual([
+      'compression',
+      'retention',
+      'instance family',
+      'commitment',
+      'Kinesis on-demand',
+      'loader memory',
+    ]);
+    for (const l of tier?.levers ?? []) {
+      expect(Object.keys(l).sort()).toEqual(['lever', 'monthly', 'note', 'setting', 'steadyState']);
+      expect(l.monthly.savingUsd).toBeCloseTo(l.monthly.baselineUsd - l.monthly.alternativeUsd, 6);
+      expect(l.monthly.baselineUsd).toBeCloseTo(tier?.totalUsd ?? Number.NaN, 6);
+    }
     expect(tier?.designDoc.usd).toBe(980);
     expect(tier?.totalUsd).toBeCloseTo(
       tier?.lines.reduce((sum, l) => sum + l.monthlyUsd, 0) ?? Number.NaN,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { firehoseFigures, loaderFigures, streamFigures } from '../../../lib/capacity.js';
 import { capacityTier } from '../../../lib/pricing/capacity-tier.js';
 import { CostModelError } from '../../../lib/pricing/cost-model-error.js';
+import { usd } from '../../../lib/pricing/format.js';
 import { inventory, type TemplateJson } from '../../../lib/pricing/inventory.js';
 import { instanceTypeIn, type Lever, type LeverOptions, levers } from '../../../lib/pricing/levers.js';
 import { pricesFor } from '../../../lib/pricing/prices.js';
@@ -125,7 +126,9 @@ describe('levers on the small template at tier 1', () => {
     const l = leverOf('Kinesis on-demand');
     expect(l.monthly.savingUsd).toBeCloseTo(provisioned - onDemand, 6);
     expect(l.monthly.savingUsd).toBeLessThan(0);
-    expect(l.note).toMatch(/^Provisioned wins by \$/);
+    expect(l.setting).toBe(
+      `on-demand (from provisioned shards): provisioned wins by ${usd(onDemand - provisioned)} a month`,
+    );
   });
 
   it('retention by default: rows already at 90 days and bodies at 7 stay; the archive expires at a year', () => {

@@ -49,6 +49,21 @@ describe('renderMarkdown', () => {
     }
   });
 
+  it("renders each tier's levers: setting, monthly and steady-state saving, a cost signed −", () => {
+    expect(markdown).toContain('\n## Levers\n');
+    expect(markdown).toContain('\n### Tier 1: up to 1,000 events/s\n');
+    expect(markdown).toContain('| Lever | Setting | Monthly saving | Steady-state saving |');
+    const [tier1] = SMALL_REPORTS;
+    const ec2 = tier1?.levers.find((l) => l.lever === 'instance family');
+    expect(markdown).toContain(
+      `| instance family | c7g.xlarge (from c5.xlarge) | $${ec2?.monthly.savingUsd.toFixed(2)} |`,
+    );
+    expect(markdown).toMatch(
+      /\n\| Kinesis on-demand \| on-demand \(from provisioned shards\): provisioned wins by \$[\d,.]+ a month \| −\$[\d,.]+ \| −\$[\d,.]+ \|\n/,
+    );
+    expect(markdown).toContain('- **instance family**: A what-if: Graviton runs arm64 only');
+  });
+
   it('compares each sensitivity row with the baseline', () => {
     expect(markdown).toMatch(/\n\| baseline \| [^|]+ \| \$[\d,.]+ \| \$[\d,.]+ \| \+0\.0% \|/);
     expect(markdown).toMatch(/\n\| event size \| 2\.6 KB \| \$[\d,.]+ \| \$[\d,.]+ \| −\d+\.\d% \|/);
