@@ -114,7 +114,7 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
     what: 'loader CPU per event',
     show: micro,
     source:
-      'decode ~70 µs (loader benchmark) + ~290 µs to gzip the insert body at level 6 (`compression.request` of @clickhouse/client; 18–20 MB/s measured on the benchmark VM)',
+      'loader benchmark: decode and build the body ~53 µs + gzip of the insert body at level 1 ~88 µs (level 6: ~256 µs)',
   },
   loaderWaitSecPerInvocation: {
     what: 'loader wait per invocation beyond the insert',
@@ -125,6 +125,11 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
     what: 'insert body per event, as a node buffers it',
     show: bytes,
     source: "the event's line with the record header's four fields in front (functions/load/core.ts)",
+  },
+  loaderInsertWireBytesPerEvent: {
+    what: 'insert body per event on the wire (gzip level 1)',
+    show: bytes,
+    source: 'loader benchmark: ~2,080 bytes at level 1, 2.7:1 (level 6: ~1,820)',
   },
   loaderMiBPerEvent: {
     what: 'loader memory per event of a batch',
@@ -358,9 +363,9 @@ export function renderCapacityReport(): string {
     '## Every tier',
     '',
     ...commonFlags.map((flag) => `- **${flag.part}**: ${flag.message}`),
-    '- **loader**: most of its CPU is compressing the insert body (`compression.request` of',
-    '  @clickhouse/client, zlib level 6: ~290 of ~360 µs per event); level 1 (~80 µs) or no request',
-    '  compression inside the VPC would shorten every invocation by about a third.',
+    '- **loader**: it gzips its insert bodies at level 1 (~88 µs per event, ~2,080 bytes) rather than',
+    "  zlib's default 6 (~256 µs, ~1,820 bytes): the CPU saved outweighs the inter-AZ bytes added;",
+    '  sending them uncompressed would add ~3,600 bytes an event for ~88 µs (docs/benchmarks.md).',
     '',
     '## Corrections to the design document',
     '',

@@ -94,11 +94,11 @@ export const CAPACITY_ASSUMPTIONS = {
   /** JSON around each record in a Kinesis event (ids, sequence number, ARNs), beside its base64 data. */
   esmEnvelopeBytesPerRecord: 600,
   /**
-   * Loader CPU per event: decoding (~70 µs, the loader benchmark: ~150 ms of a 2,180-event batch)
-   * plus gzip of the insert body at zlib's default level 6, which `@clickhouse/client` applies with
-   * `compression.request` (~290 µs for ~5.7 KB of NDJSON, measured at 18–20 MB/s on the benchmark VM).
+   * Loader CPU per event: decoding the records and building the insert body (~53 µs) plus gzip of
+   * the body at level 1 (`LOADER_REQUEST_GZIP_LEVEL`, ~88 µs for ~5.7 KB of NDJSON), both measured by
+   * the loader benchmark (docs/benchmarks.md, "Loader"); zlib's default level 6 took ~256 µs.
    */
-  loaderCpuSecPerEvent: 0.000_36,
+  loaderCpuSecPerEvent: 0.000_14,
   /** Loader wall time per invocation spent waiting: the loaded-keys lookup and round trips. */
   loaderWaitSecPerInvocation: 0.05,
   /** Loader memory per event of a batch: the loader benchmark's 382 MiB peak at 2,180 events. */
@@ -108,6 +108,11 @@ export const CAPACITY_ASSUMPTIONS = {
    * header's four fields in front (`ingestLine`, functions/load/core.ts), ~5.7 KB.
    */
   loaderInsertBytesPerEvent: 5_700,
+  /**
+   * Insert body per event on the wire: `loaderInsertBytesPerEvent` gzip at level 1, 2.7:1 (the
+   * loader benchmark measures ~2,080 bytes; level 6 would send ~1,820).
+   */
+  loaderInsertWireBytesPerEvent: 2_100,
   /**
    * ClickHouse on disk per row, by column group (`MEASURED_STORED_BYTES`, lib/stored-bytes.ts):
    * prompt and response (ZSTD(6), text whose words are drawn one by one, 2.97:1)…

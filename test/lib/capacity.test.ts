@@ -94,19 +94,19 @@ describe('the formulas, worked on paper', () => {
     expect(a.bodyBytesPerSecOnBusiestAlb).toBeCloseTo(125 * 883_333.33, 0);
   });
 
-  it('tier 2 loader: 5 records (2,500 events) per invocation, 2.55 s each, 5 inserts/s', () => {
+  it('tier 2 loader: 5 records (2,500 events) per invocation, 2 s each, 5 inserts/s', () => {
     // Base64 of 883,533.33 bytes: 4 × ceil(883,533.33 ÷ 3) = 1,178,048; + 600 of envelope = 1,178,648;
     // floor(6,000,000 ÷ 1,178,648) = 5 records. 1 record/s per shard × 5 s window = 5 → 5 records.
-    // 0.05 + 2,500 × 360 µs + 2,500 ÷ 1,562.5 = 0.05 + 0.9 + 1.6 = 2.55 s. 1 ÷ 5 = 0.2 invocations/s
-    // per shard, busy 0.2 × 2.55 = 0.51 of one batch; 25 shards × 0.2 = 5 inserts/s.
+    // 0.05 + 2,500 × 140 µs + 2,500 ÷ 1,562.5 = 0.05 + 0.35 + 1.6 = 2 s. 1 ÷ 5 = 0.2 invocations/s
+    // per shard, busy 0.2 × 2 = 0.4 of one batch; 25 shards × 0.2 = 5 inserts/s.
     const l = loaderFigures(TIERS[2]);
     expect(l.recordsPerPayload).toBe(5);
     expect(l.recordsPerInvocation).toBe(5);
     expect(l.eventsPerInvocation).toBe(2_500);
     expect(l.payloadBytes).toBe(5 * 1_178_648);
-    expect(l.durationSec).toBeCloseTo(2.55, 9);
+    expect(l.durationSec).toBeCloseTo(2, 9);
     expect(l.invocationsPerSecPerShard).toBeCloseTo(0.2, 9);
-    expect(l.busyBatchesPerShard).toBeCloseTo(0.51, 9);
+    expect(l.busyBatchesPerShard).toBeCloseTo(0.4, 9);
     expect(l.maxConcurrency).toBe(25);
     expect(l.insertsPerSec).toBeCloseTo(5, 9);
     expect(l.memoryMiBNeeded).toBeCloseTo(450, 9);
@@ -114,11 +114,11 @@ describe('the formulas, worked on paper', () => {
 
   it('tier 1 loader: the 5 s window closes a batch at 4.17 records, on 0.58 vCPU', () => {
     // 2.5 records/s ÷ 3 shards = 0.833/s × 5 s = 4.167 records = 2,083.3 events.
-    // 0.05 + 2,083.3 × 360 µs ÷ 0.5789 + 2,083.3 ÷ 1,562.5 = 0.05 + 1.2957 + 1.3333 = 2.679 s.
+    // 0.05 + 2,083.3 × 140 µs ÷ 0.5789 + 2,083.3 ÷ 1,562.5 = 0.05 + 0.5039 + 1.3333 = 1.887 s.
     const l = loaderFigures(TIERS[1]);
     expect(l.recordsPerInvocation).toBeCloseTo(4.1667, 4);
     expect(l.eventsPerInvocation).toBeCloseTo(2_083.33, 2);
-    expect(l.durationSec).toBeCloseTo(2.679, 3);
+    expect(l.durationSec).toBeCloseTo(1.887, 3);
     expect(l.invocationsPerSecPerShard).toBeCloseTo(0.2, 9);
   });
 

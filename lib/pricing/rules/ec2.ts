@@ -28,7 +28,7 @@ export const ec2InstanceRule = perResource((r, context) => {
  * Inter-AZ transfer to one data node, billed $0.01 per GB on each side ($0.02 per GB crossed):
  * - **loader inserts**: the loader runs in every zone's subnets and inserts each project's rows
  *   into a node of the shard that owns it, so `(zones − 1) ÷ zones` of the insert bodies (gzip
- *   NDJSON, ~`eventBytes ÷ gzipRatio` an event) cross; a shard's inserts go to its replicas alike.
+ *   NDJSON at the loader's gzip level, `loaderInsertWireBytesPerEvent` an event) cross; a shard's inserts go to its replicas alike.
  * - **replica fetches**: with replicas, every part inserted on one replica is fetched by the others,
  *   each in another zone (the construct places a shard's replicas in different zones): the node
  *   fetches the stored bytes of `(replicas − 1) ÷ replicas` of its shard's rows.
@@ -39,7 +39,7 @@ function interAzLines(r: BillableResource, { tier, capacity, prices }: RuleConte
   const zones = sizeNumber(r, 'availabilityZones', 1);
   const { replicas } = tier.clickhouse;
   const ch = clickHouseFigures(tier, capacity);
-  const { eventBytes, gzipRatio } = { ...DEFAULT_ASSUMPTIONS, ...capacity.assumptions };
+  const { loaderInsertWireBytesPerEvent: wireBytes } = { ...DEFAULT_ASSUMPTIONS, ...capacity.assumptions };
   const eventsPerSecPerNode = ch.eventsPerSecPerShard / replicas;
   const perSecToGbMonth = (bytesPerSec: number) => (bytesPerSec * SECONDS_PER_MONTH) / BYTES_PER_GB;
   // Billed on both sides of the crossing.
@@ -47,14 +47,14 @@ function interAzLines(r: BillableResource, { tier, capacity, prices }: RuleConte
   const lines: CostLine[] = [];
   const insertShare = (zones - 1) / zones;
   if (insertShare > 0 && eventsPerSecPerNode > 0) {
-    const gb = perSecToGbMonth(eventsPerSecPerNode * (eventBytes / gzipRatio) * insertShare);
+    const gb = perSecToGbMonth(eventsPerSecPerNode * wireBytes * insertShare);
     lines.push(
       costLine(
         r,
         'Inter-AZ: loader inserts',
         gb * crossed,
         prices.dataTransfer.interAzGb,
-        `${num(eventsPerSecPerNode)} events/s × ${num(eventBytes / gzipRatio)} gzip bytes × ${num(zones - 1)}/${num(zones)} from other zones × 2 sides`,
+        `${num(eventsPerSecPerNode)} events/s × ${num(wireBytes)} gzip bytes × ${num(zones - 1)}/${num(zones)} from other zones × 2 sides`,
       ),
     );
   }

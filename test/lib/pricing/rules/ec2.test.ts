@@ -52,10 +52,10 @@ describe('ec2InstanceRule', () => {
 
     it('pays for the inserts from other zones and for the parts its peer replica inserted', () => {
       const [first] = priceWith(ec2InstanceRule, [node(1)], { inventory });
-      // 50,000 events/s on one shard, inserted on either replica: 25,000 a node, 5,300 ÷ 5 = 1,060
-      // gzip bytes each, 2 of 3 zones elsewhere: 17,666,666.7 B/s × 2,628,000 s = 46,428 GB, billed
-      // on both sides at $0.01: $928.56.
-      const inserts = (25_000 * 1_060 * (2 / 3) * 2_628_000) / 1e9;
+      // 50,000 events/s on one shard, inserted on either replica: 25,000 a node, 2,100 bytes each as
+      // the loader sends them (gzip level 1, not the request bodies' eventBytes ÷ gzipRatio), 2 of 3
+      // zones elsewhere: 35,000,000 B/s × 2,628,000 s = 91,980 GB, billed on both sides at $0.01.
+      const inserts = (25_000 * 2_100 * (2 / 3) * 2_628_000) / 1e9;
       // Half the shard's rows were inserted on the other replica: 25,000 × 1,753.01 stored bytes
       // = 43,825,250 B/s = 115,172.8 GB a month, both sides: $2,303.46.
       const fetched = (25_000 * 1_753.01 * 2_628_000) / 1e9;
