@@ -13,11 +13,11 @@ export const ASYNC_INSERT_FLUSH = {
 } as const;
 
 /**
- * The zlib level of the loader's gzip insert bodies. Level 1 costs ~75 µs of CPU per 5.7 KB event
- * where zlib's default 6 costs ~250 µs, and sends ~2,080 bytes where 6 sends ~1,820 (ratio 2.7:1
- * against 3.1:1). At Lambda's arm64 price the 175 µs saved is worth ~$0.0040 per million events; the
- * ~260 bytes more cost at most ~$0.0035 per million across zones (2/3 of inserts cross, $0.02 per
- * GB), nothing within one. No compression at all would save ~$0.0013 more CPU but send ~3,600 bytes
- * more an event, ~$0.048 per million across zones (docs/benchmarks.md, "Loader").
+ * The zlib level of the loader's gzip insert bodies. Level 1 costs ~88 µs of CPU per 5.7 KB event
+ * where zlib's default 6 costs ~256 µs, and sends ~2,080 bytes where 6 sends ~1,820 (2.7:1 against
+ * 3.1:1). At Lambda's arm64 price the ~170 µs saved is worth ~$0.0039 per million events; the ~270
+ * bytes more cost at most ~$0.0036 per million across zones (2/3 of inserts cross, $0.02 per GB),
+ * nothing within one. No compression would save ~$0.0020 more CPU but send ~3,600 bytes more an
+ * event, ~$0.048 per million across zones (docs/benchmarks.md, "Loader").
  */
 export const LOADER_REQUEST_GZIP_LEVEL = 1;
