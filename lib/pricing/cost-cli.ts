@@ -208,12 +208,42 @@ export function renderFiles(templateOf: TemplateSource = templateFor): {
   };
 }
 
+/** What `npm run cost -- --help` prints. */
+export const COST_USAGE = `usage: npm run cost -- [options]
+  prices every tier (or --tier N) from its own synthesized template, month 1 to the steady state,
+  and rewrites docs/cost-report.md and docs/cost-chart.svg (every tier at its ceiling)
+
+the load (default: each tier's ceiling, 5.3 KB events, 500 per request, gzip 3:1):
+  --tier N                1-4
+  --events-per-sec N      events a second
+  --event-kb N            decimal KB per event
+  --compression N         gzip ratio of a request body (also the compression lever)
+  --batch N               events per request
+  --months N              months of the projection (default 12)
+
+levers (each priced against the tier as it is; see the report's Levers section):
+  --hot-days N --warm-days N --bodies-days N --archive-expire-days N   retention
+  --instance-family c5|c7g|c8g    the data nodes' family (Graviton is a what-if)
+  --commitment RATE               a Savings Plans discount on EC2 and Lambda compute, 0-0.99
+  --loader-memory MiB             the loader's memory
+
+output:
+  --json                  the figures as JSON
+  --no-write              leave the docs files alone
+  --readme-table          print the README's cost table only
+  -h, --help              this text
+`;
+
 /** Runs the command; returns the exit code. */
 export function main(
   argv: readonly string[],
   write: (text: string) => void = (t) => process.stdout.write(t),
   templateOf: TemplateSource = templateFor,
 ): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    write(COST_USAGE);
+    return 0;
+  }
   let options: CostOptions;
   try {
     options = parseCostArgs(argv);

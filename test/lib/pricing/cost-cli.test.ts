@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../cli/flags.js';
 import {
   CHART_PATH,
+  COST_USAGE,
   costReports,
   main,
   parseCostArgs,
@@ -187,6 +188,18 @@ describe('the command line', () => {
     }
     expect(message).toContain('--batch');
   });
+
+  it.each([['--help'], ['-h'], ['--tier', '2', '--help']])(
+    'prints its usage for %j and exits 0, writing no file',
+    (...argv) => {
+      let out = '';
+      expect(main(argv, (t) => (out += t))).toBe(0);
+      expect(out).toBe(COST_USAGE);
+      for (const flag of ['--tier', '--compression', '--hot-days', '--commitment', '--json', '--no-write']) {
+        expect(out).toContain(flag);
+      }
+    },
+  );
 
   it('prints JSON that parses, one tier at the load the flags give', () => {
     let out = '';
