@@ -103,26 +103,32 @@ export function ingestAnswer(outcome: IngestOutcome, options: AnswerOptions): In
   return { statusCode, headers, result, retryable: retryIndexes.length };
 }
 
+/** How many of `errors` carry each code: the answer's `error_counts`, and the metrics by reason. */
+export function countByCode(
+  errors: readonly Pick<EventError, 'code'>[],
+): Partial<Record<EventErrorCode, number>> {
+  const counts: Partial<Record<EventErrorCode, number>> = {};
+  for (const error of errors) counts[error.code] = (counts[error.code] ?? 0) + 1;
+  return counts;
+}
+
 /** `base` listing `listed`, the first of `errors`, and summing up the rest. */
 function omitted(
   base: IngestResult,
   errors: readonly EventError[],
   listed: readonly EventError[],
 ): IngestResult {
-  const counts: Partial<Record<EventErrorCode, number>> = {};
   const indexes: Partial<Record<EventErrorCode, number[]>> = {};
-  errors.forEach((error, i) => {
-    counts[error.code] = (counts[error.code] ?? 0) + 1;
-    if (i < listed.length) return;
+  for (const error of errors.slice(listed.length)) {
     const list = indexes[error.code] ?? [];
     list.push(error.index);
     indexes[error.code] = list;
-  });
+  }
   return {
     ...base,
     errors: listed,
     errors_omitted: errors.length - listed.length,
-    error_counts: counts,
+    error_counts: countByCode(errors),
     omitted_indexes: indexes,
   };
 }

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
 import { canonicalLine, checkEvent } from '../shared/contract/event.js';
-import { type EventError, IDEMPOTENCY_KEY_HEADER, INGEST_LIMITS } from '../shared/contract/ingest-api.js';
+import {
+  type EventError,
+  type EventErrorCode,
+  IDEMPOTENCY_KEY_HEADER,
+  INGEST_LIMITS,
+} from '../shared/contract/ingest-api.js';
 import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
 import {
   errorResponse,
@@ -12,7 +17,7 @@ import {
   jsonResponse,
   splitPath,
 } from '../shared/http.js';
-import { ingestAnswer } from './answer.js';
+import { countByCode, ingestAnswer } from './answer.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
 import {
   type AcceptedLine,
@@ -36,6 +41,8 @@ export interface RequestSummary {
   readonly eventsRejected: number;
   /** Valid events the stream did not take after retries; the client was told to resend them. */
   readonly eventsRetryable: number;
+  /** The events not accepted (rejected or retryable), by their error code; empty when all were. */
+  readonly eventsNotAcceptedByCode: Partial<Record<EventErrorCode, number>>;
   readonly records: number;
   readonly passThrough: boolean;
   readonly errorCode?: string;
@@ -102,6 +109,7 @@ const EMPTY_SUMMARY = {
   eventsAccepted: 0,
   eventsRejected: 0,
   eventsRetryable: 0,
+  eventsNotAcceptedByCode: {},
   records: 0,
   passThrough: false,
 } as const;
@@ -352,6 +360,7 @@ async function ingest(
       eventsAccepted,
       eventsRejected: errors.length - retryable,
       eventsRetryable: retryable,
+      eventsNotAcceptedByCode: countByCode(errors),
       records: records.length,
       passThrough,
       ...(streamError ? { streamError } : {}),

@@ -3,8 +3,6 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { fromAlbEvent, toAlbResult } from '../shared/alb.js';
-import type { EventErrorCode, IngestResult } from '../shared/contract/ingest-api.js';
-import type { HttpResponse } from '../shared/http.js';
 import {
   VALIDATOR_METRICS as M,
   METRIC_SERVICES,
@@ -17,29 +15,11 @@ import { lambdaValidatorDeps } from './deps.js';
 const { logger, metrics } = observability(METRIC_SERVICES.validator);
 
 /**
- * How many of a request's events were not accepted, by code, read back from its answer: every
- * error is listed there, or (when the listing is cut short) counted in `error_counts`. An answer
- * that is not an ingest result (a whole-request rejection: 401, 413, …) has none.
- */
-export function rejectionsByCode(response: HttpResponse): Partial<Record<EventErrorCode, number>> {
-  let result: Partial<IngestResult>;
-  try {
-    result = JSON.parse(response.body) as Partial<IngestResult>;
-  } catch {
-    return {};
-  }
-  if (result.error_counts !== undefined) return { ...result.error_counts };
-  const counts: Partial<Record<EventErrorCode, number>> = {};
-  for (const error of result.errors ?? []) counts[error.code] = (counts[error.code] ?? 0) + 1;
-  return counts;
-}
-
-/**
  * One set of metrics per request, never per event: 50K events/s must not become 250K metrics/s.
  * It is printed here, then one line per distinct rejection reason (seven at most): a line has one
  * set of dimensions, so each reason takes its own.
  */
-function record(summary: RequestSummary, response: HttpResponse): void {
+function record(summary: RequestSummary): void {
   if (summary.route !== 'events') {
     // Health checks (the load balancer's, every few seconds) and stray paths are counted too: an
     // invocation that publishes no metric makes Powertools log a warning line every time.
@@ -56,15 +36,12 @@ function record(summary: RequestSummary, response: HttpResponse): void {
   if (summary.statusCode >= 400)
     metrics.addMetric(`${M.statusPrefix}${summary.statusCode}`, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();
-  // Only a request with rejected events has an answer worth reading back.
-  if (summary.eventsRejected + summary.eventsRetryable > 0) {
-    publishCountsBy(
-      metrics,
-      M.eventsRejectedByReason,
-      REJECTION_REASON_DIMENSION,
-      rejectionsByCode(response),
-    );
-  }
+  publishCountsBy(
+    metrics,
+    M.eventsRejectedByReason,
+    REJECTION_REASON_DIMENSION,
+    summary.eventsNotAcceptedByCode,
+  );
   if (summary.statusCode !== 200) logger.warn('request not fully accepted', { summary });
 }
 
@@ -81,7 +58,7 @@ export function createValidatorHandler(
     .use(injectLambdaContext(logger))
     .handler(async (event) => {
       const { response, summary } = await handleRequest(fromAlbEvent(event), deps());
-      record(summary, response);
+      record(summary);
       options.onSummary?.(summary);
       return toAlbResult(response, event.multiValueHeaders !== undefined);
     });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstanc
 import { newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import { KEY_TABLE_ATTRIBUTES as A } from '../../../functions/shared/auth/key-store-dynamodb.js';
 import type { IngestResult } from '../../../functions/shared/contract/ingest-api.js';
+import { countByCode } from '../../../functions/validator/answer.js';
 import { albFixture, keyTableItem, withKey } from '../../fixtures/alb-events.js';
 
 /**
@@ -31,7 +32,6 @@ const dynamoMock = mockClient(DynamoDBClient);
 const known = newApiKey(PROJECT, new Date('2026-11-01T00:00:00.000Z'));
 
 let handler: (event: ALBEvent, context: Context) => Promise<ALBResult>;
-let rejectionsByCode: typeof import('../../../functions/validator/handler.js').rejectionsByCode;
 let log: MockInstance<typeof console.log>;
 
 type Blob = Record<string, unknown> & {
@@ -97,7 +97,7 @@ beforeAll(async () => {
     vi.spyOn(console, method).mockImplementation(() => undefined);
   }
   log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  ({ handler, rejectionsByCode } = await import('../../../functions/validator/handler.js'));
+  ({ handler } = await import('../../../functions/validator/handler.js'));
 });
 
 beforeEach(() => {
@@ -192,36 +192,24 @@ describe('validator metrics', () => {
   });
 });
 
-describe('rejectionsByCode', () => {
-  const response = (body: unknown) => ({ statusCode: 207, headers: {}, body: JSON.stringify(body) });
+describe('countByCode', () => {
   it.each([
-    ['listed errors', { accepted: 0, rejected: 0, errors: [] }, {}],
+    ['no errors', [], {}],
     [
-      'a full listing',
-      {
-        errors: [
-          { index: 0, code: 'invalid_event' },
-          { index: 1, code: 'duplicate_event' },
-          { index: 2, code: 'invalid_event' },
-        ],
-      },
+      'every error',
+      [
+        { index: 0, code: 'invalid_event' },
+        { index: 1, code: 'duplicate_event' },
+        { index: 2, code: 'invalid_event' },
+      ],
       { invalid_event: 2, duplicate_event: 1 },
     ],
     [
-      'a listing cut short',
-      {
-        errors: [{ index: 0, code: 'invalid_event' }],
-        errors_omitted: 9,
-        error_counts: { invalid_event: 10 },
-      },
+      'errors of one code',
+      Array.from({ length: 10 }, (_, index) => ({ index, code: 'invalid_event' as const })),
       { invalid_event: 10 },
     ],
-    ['a whole-request error', { error: { code: 'unauthorized', message: 'no' } }, {}],
-  ])('counts %s', (_, body, expected) => {
-    expect(rejectionsByCode(response(body))).toEqual(expected);
-  });
-
-  it('counts nothing in a body that is not JSON', () => {
-    expect(rejectionsByCode({ statusCode: 502, headers: {}, body: 'Bad Gateway' })).toEqual({});
+  ] as const)('counts %s', (_, errors, expected) => {
+    expect(countByCode(errors)).toEqual(expected);
   });
 });
