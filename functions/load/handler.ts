@@ -24,40 +24,29 @@ export function loadLagMs(event: KinesisStreamEvent, now: number): number | unde
   return Number.isFinite(oldest) ? Math.max(0, Math.round(now - oldest)) : undefined;
 }
 
+/** Each metric of an invocation's set: its name, its unit and what it sums over the batches. */
+const SUMMED: readonly (readonly [
+  string,
+  (typeof MetricUnit)[keyof typeof MetricUnit],
+  (summary: LoadSummary) => number,
+])[] = [
+  [M.recordsLoaded, MetricUnit.Count, (s) => s.records - s.duplicateRecords - s.deadRecords],
+  [M.eventsLoaded, MetricUnit.Count, (s) => s.events],
+  [M.duplicateRecords, MetricUnit.Count, (s) => s.duplicateRecords],
+  [M.duplicateEvents, MetricUnit.Count, (s) => s.duplicateEvents],
+  [M.deadLetters, MetricUnit.Count, (s) => s.deadLetters],
+  [M.bytesLoaded, MetricUnit.Bytes, (s) => s.bytes],
+];
+
 /** One set of metrics per invocation, whatever its number of batches and records. */
 function record(summaries: readonly LoadSummary[], lagMs: number | undefined): void {
-  const sum = (field: (summary: LoadSummary) => number) =>
-    summaries.reduce((total, summary) => total + field(summary), 0);
-  metrics.addMetric(
-    M.recordsLoaded,
-    MetricUnit.Count,
-    sum((s) => s.records - s.duplicateRecords - s.deadRecords),
-  );
-  metrics.addMetric(
-    M.eventsLoaded,
-    MetricUnit.Count,
-    sum((s) => s.events),
-  );
-  metrics.addMetric(
-    M.duplicateRecords,
-    MetricUnit.Count,
-    sum((s) => s.duplicateRecords),
-  );
-  metrics.addMetric(
-    M.duplicateEvents,
-    MetricUnit.Count,
-    sum((s) => s.duplicateEvents),
-  );
-  metrics.addMetric(
-    M.deadLetters,
-    MetricUnit.Count,
-    sum((s) => s.deadLetters),
-  );
-  metrics.addMetric(
-    M.bytesLoaded,
-    MetricUnit.Bytes,
-    sum((s) => s.bytes),
-  );
+  for (const [name, unit, pick] of SUMMED) {
+    metrics.addMetric(
+      name,
+      unit,
+      summaries.reduce((total, summary) => total + pick(summary), 0),
+    );
+  }
   if (lagMs !== undefined) metrics.addMetric(M.loadLag, MetricUnit.Milliseconds, lagMs);
 }
 
