@@ -1,7 +1,7 @@
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { selectRows, tlsOptions } from '../shared/clickhouse/client.js';
-import { caCertificateSchema, passwordFromSecret } from '../shared/clickhouse/env.js';
+import { caCertificateSchema, nodeUrlsSchema, passwordFromSecret } from '../shared/clickhouse/env.js';
 import { METRIC_SERVICES } from '../shared/metrics-catalog.js';
 import { observability } from '../shared/observability.js';
 import { readEnv } from '../shared/read-env.js';
@@ -13,10 +13,7 @@ export const { logger, metrics } = observability(METRIC_SERVICES.clickhouse);
 /** Which nodes to read and as whom (lib/constructs/clickhouse-health.ts sets them). */
 const Env = z.object({
   /** Every data node, comma-separated: each is read on its own, not through the cluster. */
-  CLICKHOUSE_NODE_URLS: z
-    .string()
-    .transform((s) => s.split(',').filter((u) => u.length > 0))
-    .pipe(z.array(z.url()).min(1)),
+  CLICKHOUSE_NODE_URLS: nodeUrlsSchema,
   /** A user that may read `system.*`. */
   CLICKHOUSE_USER: z.string().min(1),
   CLICKHOUSE_PASSWORD_SECRET_ARN: z.string().min(1),

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { tlsOptions } from '../shared/clickhouse/client.js';
-import { caCertificateSchema, passwordFromSecret } from '../shared/clickhouse/env.js';
+import { caCertificateSchema, nodeUrlsSchema, passwordFromSecret } from '../shared/clickhouse/env.js';
 import { observability } from '../shared/observability.js';
 import { readEnv } from '../shared/read-env.js';
 import type { MigrateDeps } from './core.js';
@@ -15,10 +15,7 @@ const Env = z.object({
   /** The node that runs the statements; `ON CLUSTER` carries them to the others. */
   CLICKHOUSE_URL: z.url(),
   /** Every data node, comma-separated: all must answer before the first statement. */
-  CLICKHOUSE_NODE_URLS: z
-    .string()
-    .transform((s) => s.split(',').filter((u) => u.length > 0))
-    .pipe(z.array(z.url()).min(1)),
+  CLICKHOUSE_NODE_URLS: nodeUrlsSchema,
   CLICKHOUSE_USER: z.string().min(1),
   CLICKHOUSE_PASSWORD_SECRET_ARN: z.string().min(1),
   /** The cluster's CA (base64 DER): the nodes' HTTPS certificates must chain to it. */

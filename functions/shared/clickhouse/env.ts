@@ -20,6 +20,15 @@ export const caCertificateSchema = z.string().transform((value, ctx) => {
 });
 
 /**
+ * `CLICKHOUSE_NODE_URLS`: every data node of a cluster, comma-separated, as the functions that
+ * reach each node on its own take it (the migrations wait for all; the health function reads each).
+ */
+export const nodeUrlsSchema = z
+  .string()
+  .transform((s) => s.split(',').filter((u) => u.length > 0))
+  .pipe(z.array(z.url()).min(1));
+
+/**
  * Where a function finds ClickHouse, from its environment: a cluster (AWS), reached over HTTPS on
  * port 8443 inside the VPC, its certificates verified against the cluster's own CA
  * (`CLICKHOUSE_CA_CERT`), with the password in Secrets Manager; or an embedded engine on a local
