@@ -104,15 +104,15 @@ export const CAPACITY_ASSUMPTIONS = {
   /** Loader memory per event of a batch: the loader benchmark's 382 MiB peak at 2,180 events. */
   loaderMiBPerEvent: 0.18,
   /**
-   * Insert body per event, uncompressed as a node buffers it: the event's line with the record
-   * header's four fields in front (`ingestLine`, functions/load/core.ts), ~5.7 KB.
+   * What an insert body's line carries beyond the event itself: the record header's four fields
+   * in front of it (`ingestLine`, functions/load/core.ts); a 5.3 KB event's line is ~5.7 KB.
    */
-  loaderInsertBytesPerEvent: 5_700,
+  loaderInsertHeaderBytesPerEvent: 400,
   /**
-   * Insert body per event on the wire: `loaderInsertBytesPerEvent` gzip at level 1, 2.7:1 (the
-   * loader benchmark measures ~2,080 bytes; level 6 would send ~1,820).
+   * gzip level 1 on the insert body, as the loader sends it: the loader benchmark measures
+   * ~5,680 bytes an event into ~2,080 (2.73:1; level 6 would send ~1,820).
    */
-  loaderInsertWireBytesPerEvent: 2_100,
+  loaderInsertGzipRatio: 2.73,
   /**
    * ClickHouse on disk per row, by column group (`MEASURED_STORED_BYTES`, lib/stored-bytes.ts):
    * prompt and response (ZSTD(6), text whose words are drawn one by one, 2.97:1)…
@@ -188,6 +188,18 @@ function resolve(tier: TierSpec, options: CapacityOptions): { a: CapacityAssumpt
     throw new RangeError(`eventsPerSec must be a finite number ≥ 0, got ${eventsPerSec}`);
   }
   return { a, eventsPerSec };
+}
+
+/** Insert body per event as a node buffers it: `eventBytes + loaderInsertHeaderBytesPerEvent`. */
+export function loaderInsertBytesPerEvent(assumptions: Partial<CapacityAssumptions> = {}): number {
+  const a = { ...DEFAULT_ASSUMPTIONS, ...assumptions };
+  return a.eventBytes + a.loaderInsertHeaderBytesPerEvent;
+}
+
+/** Insert body per event on the wire: `loaderInsertBytesPerEvent ÷ loaderInsertGzipRatio`. */
+export function loaderInsertWireBytesPerEvent(assumptions: Partial<CapacityAssumptions> = {}): number {
+  const a = { ...DEFAULT_ASSUMPTIONS, ...assumptions };
+  return loaderInsertBytesPerEvent(a) / a.loaderInsertGzipRatio;
 }
 
 /** The load a tier is sized for: `ceilingEventsPerSec × headroom`. */
@@ -414,7 +426,7 @@ export interface ClickHouseFigures {
    * shard's first replica; a shard gets an insert when one of the batch's records hashes to it.
    */
   readonly insertsPerSecPerTablePerNode: number;
-  /** `eventsPerSecPerShard × loaderInsertBytesPerEvent`: what a node's insert buffer takes a second. */
+  /** `eventsPerSecPerShard × loaderInsertBytesPerEvent()`: what a node's insert buffer takes a second. */
   readonly insertBytesPerSecPerNode: number;
   /**
    * Parts a node makes per table a second: one per flush of its asynchronous insert buffer, which
@@ -623,7 +635,7 @@ export function clickHouseFigures(tier: TierSpec, options: CapacityOptions = {})
   const loader = loaderFigures(tier, options);
   const touched = 1 - (1 - 1 / ch.shards) ** loader.recordsPerInvocation;
   const inserts = loader.insertsPerSec * touched;
-  const insertBytes = eventsPerSecPerShard * a.loaderInsertBytesPerEvent;
+  const insertBytes = eventsPerSecPerShard * loaderInsertBytesPerEvent(a);
   return {
     nodes: ch.shards * ch.replicas,
     eventsPerSecPerNode,

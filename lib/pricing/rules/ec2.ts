@@ -1,4 +1,4 @@
-import { clickHouseFigures, DEFAULT_ASSUMPTIONS } from '../../capacity.js';
+import { clickHouseFigures, loaderInsertWireBytesPerEvent } from '../../capacity.js';
 import { type BillableResource, sizeNumber, sizeString } from '../billable-resource.js';
 import { type CostLine, costLine, hourlyLine } from '../cost-line.js';
 import { CostModelError } from '../cost-model-error.js';
@@ -28,7 +28,7 @@ export const ec2InstanceRule = perResource((r, context) => {
  * Inter-AZ transfer to one data node, billed $0.01 per GB on each side ($0.02 per GB crossed):
  * - **loader inserts**: the loader runs in every zone's subnets and inserts each project's rows
  *   into a node of the shard that owns it, so `(zones − 1) ÷ zones` of the insert bodies (gzip
- *   NDJSON at the loader's gzip level, `loaderInsertWireBytesPerEvent` an event) cross; a shard's inserts go to its replicas alike.
+ *   NDJSON at the loader's gzip level, `loaderInsertWireBytesPerEvent()` an event) cross; a shard's inserts go to its replicas alike.
  * - **replica fetches**: with replicas, every part inserted on one replica is fetched by the others,
  *   each in another zone (the construct places a shard's replicas in different zones): the node
  *   fetches the stored bytes of `(replicas − 1) ÷ replicas` of its shard's rows.
@@ -39,7 +39,7 @@ function interAzLines(r: BillableResource, { tier, capacity, prices }: RuleConte
   const zones = sizeNumber(r, 'availabilityZones', 1);
   const { replicas } = tier.clickhouse;
   const ch = clickHouseFigures(tier, capacity);
-  const { loaderInsertWireBytesPerEvent: wireBytes } = { ...DEFAULT_ASSUMPTIONS, ...capacity.assumptions };
+  const wireBytes = loaderInsertWireBytesPerEvent(capacity.assumptions);
   const eventsPerSecPerNode = ch.eventsPerSecPerShard / replicas;
   const perSecToGbMonth = (bytesPerSec: number) => (bytesPerSec * SECONDS_PER_MONTH) / BYTES_PER_GB;
   // Billed on both sides of the crossing.

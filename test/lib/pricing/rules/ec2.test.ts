@@ -52,10 +52,11 @@ describe('ec2InstanceRule', () => {
 
     it('pays for the inserts from other zones and for the parts its peer replica inserted', () => {
       const [first] = priceWith(ec2InstanceRule, [node(1)], { inventory });
-      // 50,000 events/s on one shard, inserted on either replica: 25,000 a node, 2,100 bytes each as
-      // the loader sends them (gzip level 1, not the request bodies' eventBytes ÷ gzipRatio), 2 of 3
-      // zones elsewhere: 35,000,000 B/s × 2,628,000 s = 91,980 GB, billed on both sides at $0.01.
-      const inserts = (25_000 * 2_100 * (2 / 3) * 2_628_000) / 1e9;
+      // 50,000 events/s on one shard, inserted on either replica: 25,000 a node, each (5,300 + 400
+      // header bytes) ÷ 2.73 = 2,087.9 bytes as the loader sends them (gzip level 1, not the request
+      // bodies' eventBytes ÷ gzipRatio), 2 of 3 zones elsewhere: 34,798,535 B/s × 2,628,000 s =
+      // 91,451 GB, billed on both sides at $0.01.
+      const inserts = (25_000 * ((5_300 + 400) / 2.73) * (2 / 3) * 2_628_000) / 1e9;
       // Half the shard's rows were inserted on the other replica: 25,000 × 1,753.01 stored bytes
       // = 43,825,250 B/s = 115,172.8 GB a month, both sides: $2,303.46.
       const fetched = (25_000 * 1_753.01 * 2_628_000) / 1e9;
