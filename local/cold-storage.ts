@@ -18,6 +18,14 @@ export const LOCAL_COLD_STORAGE = {
   /** The cache over the S3 disk, under the engine's data directory. */
   cachePath: 'cold/',
   cacheMaxSizeBytes: 256 * 1024 ** 2,
+  /**
+   * The mover's free-space threshold. A deployed node's hot volume is a disk of its own, sized
+   * for the hot window, and keeps a quarter free (DEFAULT_MOVE_FACTOR); here the data directory
+   * shares the machine's disk with everything else on it, whose use says nothing about the
+   * engine's parts, so the mover moves by free space only when that disk is nearly full and
+   * otherwise the TTLs alone decide what goes cold.
+   */
+  moveFactor: 0.02,
 } as const;
 
 /** The retention `npm start` applies unless flags say otherwise: tier 1's. */
@@ -32,13 +40,14 @@ export const LOCAL_RETENTION: TableRetention = (() => {
  * local S3 API, which knows one key pair).
  */
 export function localStorageConfig(s3Endpoint: string): string {
-  const { bucket, prefix, cachePath, cacheMaxSizeBytes } = LOCAL_COLD_STORAGE;
+  const { bucket, prefix, cachePath, cacheMaxSizeBytes, moveFactor } = LOCAL_COLD_STORAGE;
   return renderStorageConfig({
     endpoint: `${s3Endpoint}/${bucket}/${prefix}`,
     region: 'us-east-1',
     credentials: { source: 'keys', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     cachePath,
     cacheMaxSizeBytes,
+    moveFactor,
   });
 }
 

@@ -5,6 +5,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWithParent, spawnTypeScript } from '../../cli/typescript-process.js';
 import { renderStorageConfig, STORAGE_NAMES } from '../../lib/constructs/clickhouse/storage-config.js';
+import { LOCAL_COLD_STORAGE } from '../../local/cold-storage.js';
 import { ensureBucket, type LocalS3, startLocalS3 } from '../../local/s3.js';
 import type { FillReport, ReopenReport } from './tiered-storage-engine.js';
 
@@ -63,6 +64,10 @@ beforeAll(async () => {
     credentials: { source: 'keys', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     cachePath: 'cold/',
     cacheMaxSizeBytes: 64 * 1024 ** 2,
+    // The data directory is on the machine's shared disk, whose free space is not the parts':
+    // with the deployed quarter the mover would send even the youngest part cold whenever that
+    // disk is three quarters full.
+    moveFactor: LOCAL_COLD_STORAGE.moveFactor,
   });
   await writeFile(join(dir, 'storage.xml'), config);
   const now = Date.now();
