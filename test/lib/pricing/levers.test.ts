@@ -4,7 +4,13 @@ import { capacityTier } from '../../../lib/pricing/capacity-tier.js';
 import { CostModelError } from '../../../lib/pricing/cost-model-error.js';
 import { usd } from '../../../lib/pricing/format.js';
 import { inventory, type TemplateJson } from '../../../lib/pricing/inventory.js';
-import { instanceTypeIn, type Lever, type LeverOptions, levers } from '../../../lib/pricing/levers.js';
+import {
+  instanceTypeIn,
+  type Lever,
+  type LeverOptions,
+  levers,
+  onDemandStreamLines,
+} from '../../../lib/pricing/levers.js';
 import { pricesFor } from '../../../lib/pricing/prices.js';
 import { ceilingLoad, tierCost } from '../../../lib/pricing/tier-cost.js';
 import { SMALL_TEMPLATE } from './small-template.js';
@@ -43,6 +49,14 @@ const WITH_LOADER: TemplateJson = {
     },
   },
 };
+
+/** The small template with its stream's properties replaced. */
+const withStream = (properties: Record<string, unknown>): TemplateJson => ({
+  Resources: {
+    ...SMALL_TEMPLATE.Resources,
+    Stream: { Type: 'AWS::Kinesis::Stream', Properties: properties },
+  },
+});
 
 describe('levers on the small template at tier 1', () => {
   const all = levers({ template: SMALL_TEMPLATE, load, prices });
@@ -129,6 +143,38 @@ describe('levers on the small template at tier 1', () => {
     expect(l.setting).toBe(
       `on-demand (from provisioned shards): provisioned wins by ${usd(onDemand - provisioned)} a month`,
     );
+  });
+
+  it.each([
+    [72, 48],
+    [168, 144],
+  ])(
+    'Kinesis on-demand with %i h retention: prices the %i h held beyond 24 h per GB-month, where provisioned pays per shard-hour',
+    (retentionHours, beyond) => {
+      const kept = withStream({ ShardCount: 3, RetentionPeriodHours: retentionHours });
+      const tier = capacityTier(inventory(kept));
+      const s = streamFigures(tier, capacity);
+      const written = Math.ceil(s.recordBytes / 1_024) * 1_024;
+      const provisioned =
+        3 * HOURS * (0.015 + 0.02) + (2 * Math.ceil(s.recordBytes / 25_000) * SECONDS * 0.014) / 1e6;
+      const onDemand =
+        HOURS * 0.04 + ((2 * written * SECONDS) / 1e9) * 0.08 + ((2 * written * beyond * 3_600) / 1e9) * 0.1;
+      const l = leverOf('Kinesis on-demand', {}, kept);
+      expect(l.monthly.savingUsd).toBeCloseTo(provisioned - onDemand, 6);
+      expect(l.setting).toBe(
+        `on-demand (from provisioned shards, ${retentionHours} h retention): provisioned wins by ${usd(onDemand - provisioned)} a month`,
+      );
+      expect(l.note).toContain('$0.10 per GB-month');
+    },
+  );
+
+  it('rejects pricing on-demand retention beyond 7 days, naming the stream', () => {
+    // The provisioned rule refuses it first: long-term retention is priced in neither mode.
+    expect(() =>
+      leverOf('Kinesis on-demand', {}, withStream({ ShardCount: 3, RetentionPeriodHours: 169 })),
+    ).toThrow(CostModelError);
+    const resources = inventory(withStream({ ShardCount: 3, RetentionPeriodHours: 169 }));
+    expect(() => onDemandStreamLines(resources, load, prices)).toThrow(/Stream: .*beyond 7 days/);
   });
 
   it('retention by default: rows already at 90 days and bodies at 7 stay; the archive expires at a year', () => {
