@@ -28,6 +28,90 @@ import { steadyState } from './steady-state.js';
 export const INSTANCE_FAMILIES = ['c5', 'c7g', 'c8g'] as const;
 export type InstanceFamily = (typeof INSTANCE_FAMILIES)[number];
 
+/** The S3 classes the archive's objects may go cold in, by the CLI's name. */
+export const ARCHIVE_CLASSES = ['deep-archive', 'glacier-flexible', 'glacier-ir'] as const;
+export type ArchiveClass = (typeof ARCHIVE_CLASSES)[number];
+
+/**
+ * Each cold class: the archive bucket's size key for its transition day (`lib/pricing/rules/s3.ts`),
+ * its name, S3's minimum storage duration (an object deleted sooner is billed the rest) and how long
+ * a read of it waits (https://aws.amazon.com/s3/storage-classes/; minimums via
+ * shared/reference/aws-prices-and-limits.md).
+ */
+export const ARCHIVE_CLASS: Readonly<
+  Record<
+    ArchiveClass,
+    {
+      readonly afterDaysKey: string;
+      readonly name: string;
+      readonly minimumDays: number;
+      readonly restore: string;
+    }
+  >
+> = {
+  'deep-archive': {
+    afterDaysKey: 'deepArchiveAfterDays',
+    name: 'Glacier Deep Archive',
+    minimumDays: 180,
+    restore:
+      'a restore first, within 12 h (standard) or 48 h (bulk), the wait the design accepts for a rebuild',
+  },
+  'glacier-flexible': {
+    afterDaysKey: 'glacierAfterDays',
+    name: 'Glacier Flexible Retrieval',
+    minimumDays: 90,
+    restore: 'a restore first, 1–5 min (expedited) to 5–12 h (bulk)',
+  },
+  'glacier-ir': {
+    afterDaysKey: 'glacierInstantRetrievalAfterDays',
+    name: 'Glacier Instant Retrieval',
+    minimumDays: 90,
+    restore: 'no restore, read at once, at a higher fee per GB read',
+  },
+};
+
+/** S3 moves objects to Standard-IA after 30 days at the earliest, and keeps them there 30 days at least. */
+export const S3_IA_MINIMUM_DAYS = 30;
+
+/** The raw archive's path through the S3 classes: the days of each transition, and of expiry. */
+export interface ArchivePath {
+  /** Standard → Standard-IA; `null`: no Standard-IA step. */
+  readonly iaDays: number | null;
+  /** → `coldClass`; `null`: none (the tier's own archive may have no cold class). */
+  readonly coldDays: number | null;
+  readonly coldClass: ArchiveClass;
+  /** `Infinity`: never. */
+  readonly expireDays: number;
+}
+
+/**
+ * Throws a `CostModelError` naming the flags when `path` breaks S3's rules: Standard-IA after ≥ 30
+ * days, the cold transition ≥ 30 days after Standard-IA (its minimum), and expiry no sooner than
+ * the cold class's minimum storage duration after the cold transition (the bill has no
+ * early-deletion charge, so a path that would incur one is refused rather than under-priced).
+ */
+export function checkArchivePath(path: ArchivePath): void {
+  const { iaDays, coldDays, coldClass, expireDays } = path;
+  if (iaDays !== null && iaDays < S3_IA_MINIMUM_DAYS) {
+    throw new CostModelError(
+      `--archive-ia-days must be ≥ ${S3_IA_MINIMUM_DAYS} (S3 moves objects to Standard-IA after 30 days at the earliest), got ${iaDays}`,
+    );
+  }
+  if (coldDays === null) return;
+  const cold = ARCHIVE_CLASS[coldClass];
+  if (iaDays !== null && coldDays < iaDays + S3_IA_MINIMUM_DAYS) {
+    throw new CostModelError(
+      `--archive-deep-days must be ≥ ${iaDays + S3_IA_MINIMUM_DAYS}, Standard-IA's day (--archive-ia-days ${iaDays}) + its 30-day minimum, got ${coldDays}`,
+    );
+  }
+  if (expireDays < coldDays + cold.minimumDays) {
+    throw new CostModelError(
+      `the archive's expiry (--archive-expire-days, day ${expireDays}) must be ≥ ${coldDays + cold.minimumDays}: ` +
+        `an object moved to ${cold.name} on day ${coldDays} (--archive-deep-days) is kept its ${cold.minimumDays}-day minimum`,
+    );
+  }
+}
+
 /** Each lever's alternative; any left out takes its default (`LEVER_DEFAULTS`). */
 export interface LeverOptions {
   /** gzip ratio of the request bodies. */
@@ -36,6 +120,12 @@ export interface LeverOptions {
   readonly warmDays?: number;
   readonly bodiesDays?: number;
   readonly archiveExpireDays?: number;
+  /** The archive path: Standard → Standard-IA after these days, or `null` for no Standard-IA step… */
+  readonly archiveIaDays?: number | null;
+  /** …→ the cold class after these days… */
+  readonly archiveColdDays?: number;
+  /** …which is this one. */
+  readonly archiveClass?: ArchiveClass;
   readonly instanceFamily?: InstanceFamily;
   /** Savings Plans discount rate on EC2 instance hours and Lambda duration, 0–1. */
   readonly commitment?: number;
@@ -50,6 +140,8 @@ export interface LeverOptions {
  * - c7g: Graviton3 at the same size as each c5 (the next size up where c5 has no twin);
  * - a commitment of 0.28: an example rate for a 1-year no-upfront Compute Savings Plan (an input,
  *   not a quote: the rate depends on the term, the payment and the instance family);
+ * - the archive straight from Standard to Glacier Deep Archive at 30 days, without the Standard-IA
+ *   step (its expiry as it is); any path flag given instead changes the tier's own path;
  * - the loader at half its memory.
  */
 export const LEVER_DEFAULTS = {
@@ -57,6 +149,7 @@ export const LEVER_DEFAULTS = {
   rowsDays: 90,
   bodiesDays: 7,
   archiveExpireDays: 365,
+  archivePath: { iaDays: null, coldDays: 30, coldClass: 'deep-archive' },
   instanceFamily: 'c7g',
   commitment: 0.28,
   loaderMemoryShare: 0.5,
@@ -246,6 +339,64 @@ export function onDemandStreamLines(
   return lines;
 }
 
+/** The archive bucket's path as its size carries it (`lib/pricing/inventory.ts`'s lifecycle keys). */
+export function archivePathOf(archive: BillableResource): ArchivePath {
+  const iaDays = archive.size.infrequentAccessAfterDays;
+  // The coldest class the lifecycle names is the one objects end in.
+  const coldClass =
+    [...ARCHIVE_CLASSES].find((c) => archive.size[ARCHIVE_CLASS[c].afterDaysKey] !== undefined) ??
+    LEVER_DEFAULTS.archivePath.coldClass;
+  const coldKey = ARCHIVE_CLASS[coldClass].afterDaysKey;
+  return {
+    iaDays: iaDays === undefined ? null : sizeNumber(archive, 'infrequentAccessAfterDays'),
+    coldDays: archive.size[coldKey] === undefined ? null : sizeNumber(archive, coldKey),
+    coldClass,
+    expireDays: sizeNumber(archive, 'expireAfterDays', Number.POSITIVE_INFINITY),
+  };
+}
+
+/**
+ * The path the archive path lever prices, under the tier's expiry: the flags given over the
+ * tier's own path (`from`), or, with none given, the default alternative (`LEVER_DEFAULTS`).
+ */
+export function archivePathAlternative(from: ArchivePath, options: LeverOptions = {}): ArchivePath {
+  const given =
+    options.archiveIaDays !== undefined ||
+    options.archiveColdDays !== undefined ||
+    options.archiveClass !== undefined;
+  const base = given ? from : { ...from, ...LEVER_DEFAULTS.archivePath };
+  return {
+    iaDays: options.archiveIaDays !== undefined ? options.archiveIaDays : base.iaDays,
+    coldDays: options.archiveColdDays ?? base.coldDays ?? LEVER_DEFAULTS.archivePath.coldDays,
+    coldClass: options.archiveClass ?? base.coldClass,
+    expireDays: from.expireDays,
+  };
+}
+
+/** The lifecycle keys `path` sets on the archive's size, replacing the transitions it had. */
+function archivePathSize(size: BillableResource['size'], path: ArchivePath): BillableResource['size'] {
+  const transitions = new Set([
+    'infrequentAccessAfterDays',
+    ...ARCHIVE_CLASSES.map((c) => ARCHIVE_CLASS[c].afterDaysKey),
+  ]);
+  const kept = Object.fromEntries(Object.entries(size).filter(([key]) => !transitions.has(key)));
+  return {
+    ...kept,
+    ...(path.iaDays !== null && { infrequentAccessAfterDays: path.iaDays }),
+    ...(path.coldDays !== null && { [ARCHIVE_CLASS[path.coldClass].afterDaysKey]: path.coldDays }),
+  };
+}
+
+/** `Standard → Standard-IA at 30 d → Glacier Deep Archive at 90 d → expired at 730 d`. */
+export function describeArchivePath(path: ArchivePath): string {
+  return [
+    'Standard',
+    ...(path.iaDays === null ? [] : [`Standard-IA at ${num(path.iaDays)} d`]),
+    ...(path.coldDays === null ? [] : [`${ARCHIVE_CLASS[path.coldClass].name} at ${num(path.coldDays)} d`]),
+    Number.isFinite(path.expireDays) ? `expired at ${num(path.expireDays)} d` : 'kept',
+  ].join(' → ');
+}
+
 /** The retention the tier has and the one the lever prices (defaults applied). */
 function retentionSettings(resources: readonly BillableResource[], options: LeverOptions) {
   const cold = resources.find(isCold);
@@ -306,6 +457,10 @@ export function levers(input: LeversInput): Lever[] {
       ...(to.bodiesDays !== undefined && { bodiesDays: to.bodiesDays }),
     }));
     if (to.archiveExpireDays !== undefined && Number.isFinite(to.archiveExpireDays)) {
+      // The tier's path must still fit before the earlier expiry.
+      if (r.archive !== undefined) {
+        checkArchivePath({ ...archivePathOf(r.archive), expireDays: to.archiveExpireDays });
+      }
       changed = withSizes(changed, isArchive, () => ({ expireAfterDays: to.archiveExpireDays as number }));
     }
     const part = (name: string, a: number | undefined, b: number | undefined) =>
@@ -322,6 +477,29 @@ export function levers(input: LeversInput): Lever[] {
         "Prices the S3 disk's bands and the archive's classes under the changed retention; the gp3 data volumes stay as sized, so hot days only move rows between them. " +
         'Pulling it is a change to the tier table (lib/tiers.ts `retention`, `archive.lifecycle`) and to what the product promises to keep.',
       ...figures(baseline, bill(changed, load, prices, assumptions)),
+    });
+  }
+
+  if (r.archive !== undefined) {
+    const from = archivePathOf(r.archive);
+    const to = archivePathAlternative(from, options);
+    checkArchivePath(to);
+    const moved = resources.map((res) =>
+      isArchive(res) ? { ...res, size: archivePathSize(res.size, to) } : res,
+    );
+    out.push({
+      lever: 'archive path',
+      setting: `${describeArchivePath(to)} (from ${describeArchivePath(from)})`,
+      note:
+        "The raw archive's classes under another path, its expiry as it is (the retention lever prices that): the GB-months each class holds and the transitions into it. " +
+        'A colder, earlier class costs less to keep and more to read: Standard-IA and Glacier Instant Retrieval are read at once (Instant Retrieval at a higher fee per GB read), ' +
+        'Glacier Flexible Retrieval and Deep Archive only after a restore. ' +
+        (to.coldDays === null
+          ? ''
+          : `Here a replay or rebuild of anything older than ${num(to.coldDays)} days reads ${ARCHIVE_CLASS[to.coldClass].name}: ${ARCHIVE_CLASS[to.coldClass].restore}. `) +
+        'S3 bills each class its minimum (Standard-IA 30 days, Glacier 90, Deep Archive 180), so the path must keep an object that long before its next step or expiry (checked). ' +
+        'Pulling it is a change to lib/tiers.ts `archive.lifecycle`.',
+      ...figures(baseline, bill(moved, load, prices, assumptions)),
     });
   }
 

@@ -66,6 +66,7 @@ describe('levers on the small template at tier 1', () => {
     expect(all.map((l) => l.lever)).toEqual([
       'compression',
       'retention',
+      'archive path',
       'instance family',
       'commitment',
       'Kinesis on-demand',
@@ -196,6 +197,83 @@ describe('levers on the small template at tier 1', () => {
       'bodies 5 d (from 7 d)',
     );
     expect(leverOf('retention', { archiveExpireDays: 1_000 }).steadyState?.savingUsd).toBeLessThan(0);
+  });
+
+  describe('archive path', () => {
+    const f = firehoseFigures(capacityTier(inventory(SMALL_TEMPLATE)), capacity);
+    const gbPerDay = (f.mibPerSec * 1_048_576 * 86_400) / 1e9;
+    const objectsPerMonth = f.objectsPerHour * 24 * (HOURS / 24);
+    const TIER_PATH = 'Standard → Standard-IA at 30 d → Glacier Deep Archive at 90 d → expired at 730 d';
+
+    it('by default goes straight to Deep Archive at 30 days: days 30–90 leave Standard-IA, and one transition fewer per object', () => {
+      const l = leverOf('archive path');
+      expect(l.setting).toBe(
+        `Standard → Glacier Deep Archive at 30 d → expired at 730 d (from ${TIER_PATH})`,
+      );
+      // At steady state (month 25) every day's objects pass through both paths in full.
+      expect(l.steadyState?.savingUsd).toBeCloseTo(
+        gbPerDay * 60 * (0.0125 - 0.000_99) + (objectsPerMonth / 1_000) * 0.01,
+        6,
+      );
+      expect(l.steadyState?.savingUsd).toBeGreaterThan(0);
+      expect(l.note).toContain('older than 30 days reads Glacier Deep Archive: a restore first, within 12 h');
+    });
+
+    it('a flag given changes the tier’s own path: Glacier Instant Retrieval at 90 days costs more than Deep Archive', () => {
+      const l = leverOf('archive path', { archiveClass: 'glacier-ir' });
+      expect(l.setting).toBe(
+        `Standard → Standard-IA at 30 d → Glacier Instant Retrieval at 90 d → expired at 730 d (from ${TIER_PATH})`,
+      );
+      expect(l.steadyState?.savingUsd).toBeCloseTo(
+        gbPerDay * 640 * (0.000_99 - 0.004) + (objectsPerMonth / 1_000) * (0.05 - 0.02),
+        6,
+      );
+      expect(leverOf('archive path', { archiveIaDays: null }).setting).toMatch(
+        /^Standard → Glacier Deep Archive at 90 d → expired at 730 d \(from/,
+      );
+      expect(leverOf('archive path', { archiveColdDays: 120 }).steadyState?.savingUsd).toBeCloseTo(
+        gbPerDay * 30 * (0.000_99 - 0.0125),
+        6,
+      );
+    });
+
+    it('the tier’s own path as the alternative saves nothing', () => {
+      const l = leverOf('archive path', {
+        archiveIaDays: 30,
+        archiveColdDays: 90,
+        archiveClass: 'deep-archive',
+      });
+      expect(l.monthly.savingUsd).toBeCloseTo(0, 9);
+      expect(l.steadyState?.savingUsd).toBeCloseTo(0, 9);
+    });
+
+    it.each([
+      [{ archiveIaDays: 20 }, '--archive-ia-days must be ≥ 30'],
+      [{ archiveIaDays: 30, archiveColdDays: 59 }, '--archive-deep-days must be ≥ 60'],
+      [
+        { archiveColdDays: 551 },
+        'must be ≥ 731: an object moved to Glacier Deep Archive on day 551 (--archive-deep-days)',
+      ],
+      [{ archiveClass: 'glacier-flexible', archiveColdDays: 641 } as const, 'its 90-day minimum'],
+    ] satisfies [LeverOptions, string][])('rejects %j, naming the flag', (options, message) => {
+      expect(() => leverOf('archive path', options)).toThrow(CostModelError);
+      expect(() => leverOf('archive path', options)).toThrow(message);
+    });
+
+    it('accepts the last day each minimum allows', () => {
+      expect(() => leverOf('archive path', { archiveColdDays: 550 })).not.toThrow();
+      expect(() =>
+        leverOf('archive path', { archiveClass: 'glacier-flexible', archiveColdDays: 640 }),
+      ).not.toThrow();
+      expect(() => leverOf('archive path', { archiveIaDays: 30, archiveColdDays: 60 })).not.toThrow();
+    });
+
+    it('rejects a retention expiry before the tier’s Deep Archive minimum, naming --archive-expire-days', () => {
+      expect(() => leverOf('retention', { archiveExpireDays: 269 })).toThrow(
+        '--archive-expire-days, day 269',
+      );
+      expect(() => leverOf('retention', { archiveExpireDays: 270 })).not.toThrow();
+    });
   });
 
   it('loader memory: half by default, its GB-seconds at the duration capacity gives that memory', () => {
