@@ -8,6 +8,7 @@
  *   npm run cost -- --readme-table                the README's table
  *   npm run cost -- --no-write                    do not rewrite docs/cost-report.md and docs/cost-chart.svg
  *   npm run cost -- --hot-days 2 --warm-days 28 --bodies-days 3 --archive-expire-days 365
+ *                   --archive-ia-days none --archive-deep-days 30 --archive-class deep-archive
  *                   --instance-family c8g --commitment 0.28 --loader-memory 512
  *                                                 the levers' alternatives (lib/pricing/levers.ts);
  *                                                 --compression is the compression lever's too
@@ -19,9 +20,19 @@ import { writeFileSync } from 'node:fs';
 import { parseFlags, stringFlags, UsageError } from '../../cli/flags.js';
 import { isMainModule } from '../../cli/main-module.js';
 import { synthesizeTierTemplate } from '../app.js';
-import { TIER_IDS, type TierId } from '../tiers.js';
+import { TIER_IDS, TIERS, type TierId } from '../tiers.js';
+import { CostModelError } from './cost-model-error.js';
 import type { TemplateJson } from './inventory.js';
-import { INSTANCE_FAMILIES, type InstanceFamily, type LeverOptions } from './levers.js';
+import {
+  ARCHIVE_CLASSES,
+  type ArchiveClass,
+  type ArchivePath,
+  archivePathAlternative,
+  checkArchivePath,
+  INSTANCE_FAMILIES,
+  type InstanceFamily,
+  type LeverOptions,
+} from './levers.js';
 import type { Load } from './load.js';
 import { pricesFor } from './prices.js';
 import { renderJson } from './render/json.js';
@@ -83,6 +94,9 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
         'warm-days',
         'bodies-days',
         'archive-expire-days',
+        'archive-ia-days',
+        'archive-deep-days',
+        'archive-class',
         'instance-family',
         'commitment',
         'loader-memory',
@@ -113,6 +127,15 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
   }
   const days = (flag: string, min: number) =>
     numberFlag(flag, str(flag as keyof typeof values), { integer: true, min, max: 3_650 });
+  const classRaw = str('archive-class');
+  if (classRaw !== undefined && !(ARCHIVE_CLASSES as readonly string[]).includes(classRaw)) {
+    throw new UsageError(
+      `--archive-class must be ${ARCHIVE_CLASSES.join(', ')}, got ${JSON.stringify(classRaw)}`,
+    );
+  }
+  const iaRaw = str('archive-ia-days');
+  // `none`: no Standard-IA step; else S3's earliest day for it.
+  const archiveIaDays = iaRaw?.trim() === 'none' ? null : days('archive-ia-days', 30);
   const leverOptions: LeverOptions = {
     ...(compression !== undefined && { compression }),
     ...optional('hotDays', days('hot-days', 0)),
@@ -120,6 +143,9 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
     ...optional('bodiesDays', days('bodies-days', 0)),
     // S3 expiry is at least a day.
     ...optional('archiveExpireDays', days('archive-expire-days', 1)),
+    ...(archiveIaDays !== undefined && { archiveIaDays }),
+    ...optional('archiveColdDays', days('archive-deep-days', 0)),
+    ...(classRaw !== undefined && { archiveClass: classRaw as ArchiveClass }),
     ...(familyRaw !== undefined && { instanceFamily: familyRaw as InstanceFamily }),
     ...optional('commitment', numberFlag('commitment', str('commitment'), { min: 0, max: 0.99 })),
     // Lambda's memory range.
@@ -128,6 +154,7 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
       numberFlag('loader-memory', str('loader-memory'), { integer: true, min: 128, max: 10_240 }),
     ),
   };
+  checkArchiveFlags(tierRaw === undefined ? TIER_IDS : [Number(tierRaw) as TierId], leverOptions);
   return {
     ...(tierRaw !== undefined && { tier: Number(tierRaw) as TierId }),
     ...(eventsPerSec !== undefined && { eventsPerSec }),
@@ -140,6 +167,32 @@ export function parseCostArgs(argv: readonly string[]): CostOptions {
     readmeTable: values['readme-table'] === true,
     ...(Object.keys(leverOptions).length > 0 && { levers: leverOptions }),
   };
+}
+
+/**
+ * The archive flags against S3's rules on each tier's own path (lib/tiers.ts, which its template
+ * carries): what the archive path lever and the retention lever's expiry would refuse, as a
+ * `UsageError` before anything is priced.
+ */
+function checkArchiveFlags(tiers: readonly TierId[], levers: LeverOptions): void {
+  for (const tier of tiers) {
+    const own = TIERS[tier].archive.lifecycle;
+    const from: ArchivePath = {
+      iaDays: own.infrequentAccessAfterDays,
+      coldDays: own.deepArchiveAfterDays,
+      coldClass: 'deep-archive',
+      expireDays: own.expireAfterDays,
+    };
+    try {
+      checkArchivePath(archivePathAlternative(from, levers));
+      if (levers.archiveExpireDays !== undefined) {
+        checkArchivePath({ ...from, expireDays: levers.archiveExpireDays });
+      }
+    } catch (error) {
+      if (!(error instanceof CostModelError)) throw error;
+      throw new UsageError(`${error.message} (tier ${tier}'s archive path)`);
+    }
+  }
 }
 
 /** `{ [key]: value }` when the flag was given, else nothing to spread. */
@@ -223,6 +276,11 @@ the load (default: each tier's ceiling, 5.3 KB events, 500 per request, gzip 3:1
 
 levers (each priced against the tier as it is; see the report's Levers section):
   --hot-days N --warm-days N --bodies-days N --archive-expire-days N   retention
+  --archive-ia-days N|none --archive-deep-days N --archive-class deep-archive|glacier-flexible|glacier-ir
+                                  the archive path (default: straight to Deep Archive at 30 days;
+                                  any of them given changes the tier's own path): Standard-IA from
+                                  day 30 and for 30 days at least, the cold class 180 days (Deep
+                                  Archive) or 90 before expiry
   --instance-family c5|c7g|c8g    the data nodes' family (Graviton is a what-if)
   --commitment RATE               a Savings Plans discount on EC2 and Lambda compute, 0-0.99
   --loader-memory MiB             the loader's memory

@@ -131,6 +131,12 @@ describe('the command line', () => {
         '2',
         '--archive-expire-days',
         '400',
+        '--archive-ia-days',
+        '45',
+        '--archive-deep-days',
+        '100',
+        '--archive-class',
+        'glacier-flexible',
         '--instance-family',
         'c8g',
         '--commitment',
@@ -143,10 +149,26 @@ describe('the command line', () => {
       warmDays: 27,
       bodiesDays: 2,
       archiveExpireDays: 400,
+      archiveIaDays: 45,
+      archiveColdDays: 100,
+      archiveClass: 'glacier-flexible',
       instanceFamily: 'c8g',
       commitment: 0.3,
       loaderMemoryMiB: 512,
     });
+  });
+
+  it.each([
+    [['--archive-ia-days', 'none'], { archiveIaDays: null }],
+    [['--archive-ia-days', 'none', '--archive-deep-days', '0'], { archiveIaDays: null, archiveColdDays: 0 }],
+    [['--archive-deep-days', '550'], { archiveColdDays: 550 }],
+    [
+      ['--archive-class', 'glacier-ir', '--archive-deep-days', '640'],
+      { archiveClass: 'glacier-ir', archiveColdDays: 640 },
+    ],
+    [['--archive-expire-days', '270'], { archiveExpireDays: 270 }],
+  ])('accepts the archive path %j where S3 allows it', (argv, levers) => {
+    expect(parseCostArgs(argv).levers).toEqual(levers);
   });
 
   it.each([
@@ -165,6 +187,19 @@ describe('the command line', () => {
     [['--warm-days', '-1'], '--warm-days'],
     [['--bodies-days', 'week'], '--bodies-days'],
     [['--archive-expire-days', '0'], '--archive-expire-days'],
+    [['--archive-ia-days', '29'], '--archive-ia-days'],
+    [['--archive-ia-days', 'never'], '--archive-ia-days'],
+    [['--archive-deep-days', '-1'], '--archive-deep-days'],
+    [['--archive-class', 'glacier'], '--archive-class'],
+    // Each tier's own path: Standard-IA at 30 d, Deep Archive at 90 d, expired at 730 d.
+    [['--archive-deep-days', '59'], '--archive-deep-days must be ≥ 60'],
+    [['--archive-ia-days', '70'], '--archive-deep-days must be ≥ 100'],
+    [['--archive-deep-days', '551'], '--archive-deep-days'],
+    [['--archive-class', 'glacier-ir', '--archive-deep-days', '641'], '90-day minimum'],
+    [
+      ['--tier', '2', '--archive-expire-days', '269'],
+      "--archive-expire-days, day 269) must be ≥ 270: an object moved to Glacier Deep Archive on day 90 (--archive-deep-days) is kept its 180-day minimum (tier 2's archive path)",
+    ],
     [['--instance-family', 'm5'], '--instance-family'],
     [['--commitment', '1'], '--commitment'],
     [['--loader-memory', '64'], '--loader-memory'],
@@ -195,7 +230,17 @@ describe('the command line', () => {
       let out = '';
       expect(main(argv, (t) => (out += t))).toBe(0);
       expect(out).toBe(COST_USAGE);
-      for (const flag of ['--tier', '--compression', '--hot-days', '--commitment', '--json', '--no-write']) {
+      for (const flag of [
+        '--tier',
+        '--compression',
+        '--hot-days',
+        '--archive-ia-days',
+        '--archive-deep-days',
+        '--archive-class',
+        '--commitment',
+        '--json',
+        '--no-write',
+      ]) {
         expect(out).toContain(flag);
       }
     },
@@ -240,6 +285,7 @@ describe('the command line', () => {
     expect(tier?.levers.map((l) => l.lever)).toEqual([
       'compression',
       'retention',
+      'archive path',
       'instance family',
       'commitment',
       'Kinesis on-demand',
