@@ -45,7 +45,8 @@ const MODELS = [
   'mistral-large',
 ];
 
-function vocabulary(random: () => number, size: number): string[] {
+/** `size` made-up words of one to three syllables, drawn with `random`. */
+export function vocabulary(random: () => number, size: number): string[] {
   const words: string[] = [];
   for (let i = 0; i < size; i++) {
     let word = '';
@@ -56,7 +57,8 @@ function vocabulary(random: () => number, size: number): string[] {
   return words;
 }
 
-function hex(random: () => number, chars: number): string {
+/** `chars` lowercase hex digits drawn with `random`. */
+export function hex(random: () => number, chars: number): string {
   let out = '';
   while (out.length < chars)
     out += Math.floor(random() * 0x100000000)
