@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/flags.js';
 import { spawnTypeScript } from '../cli/typescript-process.js';
 import { parseBenchArgs } from './args.js';
+import { benchCompression, compressionFigures, printCompression } from './compression.js';
 import {
   type BenchFigure,
   type BenchMachine,
@@ -16,7 +17,7 @@ import { JSON_OUT_FLAG, readFiguresFile } from './figures-file.js';
 import { benchValidator, printValidator, validatorFigures } from './validator.js';
 
 /**
- * `npm run bench [-- validator loader query end-to-end storage] [--check] [--json]`: every benchmark, each
+ * `npm run bench [-- validator loader query end-to-end storage compression] [--check] [--json]`: every benchmark, each
  * figure as a ratio against a limit measured in the same run, then one table of them all.
  * Targets come from the issues; a miss is shown, and `--check` turns it into exit code 1. With
  * `--json`, stdout carries only the JSON document and everything else goes to stderr.
@@ -25,8 +26,11 @@ import { benchValidator, printValidator, validatorFigures } from './validator.js
  * directory per process); each prints its progress and writes its figures to a file it is given.
  */
 
-/** The module each child benchmark runs; the validator runs in this process. */
-const CHILD_SCRIPTS: Readonly<Record<Exclude<BenchmarkName, 'validator'>, string>> = {
+/** The benchmarks that run in this process: they need no engine. */
+type InProcess = 'validator' | 'compression';
+
+/** The module each child benchmark runs; the others run in this process. */
+const CHILD_SCRIPTS: Readonly<Record<Exclude<BenchmarkName, InProcess>, string>> = {
   loader: 'loader.ts',
   query: 'dashboard.ts',
   'end-to-end': 'pipeline.ts',
@@ -47,7 +51,7 @@ function machine(): BenchMachine {
  * With `--json` its stdout goes to our stderr, so our stdout stays the JSON document alone.
  */
 async function child(
-  name: Exclude<BenchmarkName, 'validator'>,
+  name: Exclude<BenchmarkName, InProcess>,
   dir: string,
   json: boolean,
 ): Promise<BenchFigure[] | string> {
@@ -80,6 +84,18 @@ async function validator(say: (line: string) => void): Promise<BenchFigure[] | s
   }
 }
 
+/** The workloads' compression, in this process: zlib alone. */
+function compression(say: (line: string) => void): BenchFigure[] | string {
+  try {
+    const result = benchCompression();
+    printCompression(result, say);
+    return compressionFigures(result);
+  } catch (error) {
+    console.error(error);
+    return `threw: ${(error as Error).message}`;
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const args = parseBenchArgs(argv);
   // Human output goes to stdout, or to stderr when stdout is the JSON document.
@@ -93,7 +109,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'evalforge-bench-'));
   try {
     for (const name of args.selected) {
-      const got = name === 'validator' ? await validator(say) : await child(name, dir, args.json);
+      const got =
+        name === 'validator'
+          ? await validator(say)
+          : name === 'compression'
+            ? compression(say)
+            : await child(name, dir, args.json);
       if (typeof got === 'string') {
         console.error(`\n${name} benchmark failed: ${got}`);
         failed.push(name);

@@ -9,7 +9,8 @@ import { UsageError } from '../../cli/flags.js';
 
 describe('parseBenchArgs', () => {
   it.each([
-    [[], ['validator', 'loader', 'query', 'end-to-end', 'storage']],
+    [[], ['validator', 'loader', 'query', 'end-to-end', 'storage', 'compression']],
+    [['compression'], ['compression']],
     [
       ['loader', 'validator'],
       ['loader', 'validator'],
@@ -33,7 +34,7 @@ describe('parseBenchArgs', () => {
   it('rejects an unknown benchmark, naming it and every valid name', () => {
     expect(() => parseBenchArgs(['validator', 'querry'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['querry', 'e2e'])).toThrow(
-      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end, storage ' +
+      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end, storage, compression ' +
         '(or dashboard = query, pipeline = end-to-end)',
     );
   });
