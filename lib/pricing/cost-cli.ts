@@ -34,6 +34,7 @@ import {
   type LeverOptions,
 } from './levers.js';
 import type { Load } from './load.js';
+import { measuredWorkloads } from './measured-workloads.js';
 import { pricesFor } from './prices.js';
 import { renderJson } from './render/json.js';
 import { renderMarkdown } from './render/markdown.js';
@@ -186,7 +187,7 @@ function checkArchiveFlags(tiers: readonly TierId[], levers: LeverOptions): void
     try {
       checkArchivePath(archivePathAlternative(from, levers));
       if (levers.archiveExpireDays !== undefined) {
-        checkArchivePath({ ...from, expireDays: levers.archiveExpireDays });
+        checkArchivePath({ ...from, expireDays: levers.archiveExpireDays }, 'expiry');
       }
     } catch (error) {
       if (!(error instanceof CostModelError)) throw error;
@@ -239,6 +240,7 @@ export function costReports(
       months: options.months ?? 12,
       prices,
       ...(options.levers !== undefined && { levers: options.levers }),
+      workloads: measuredWorkloads(),
     }),
   );
 }

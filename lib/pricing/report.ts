@@ -10,12 +10,13 @@ import type { CostLine } from './cost-line.js';
 import type { MonthTotal } from './cost-model.js';
 import { DESIGN_DOC, designDocItemUsd, designDocListPrice } from './design-doc.js';
 import { describeLoad, num, usd, usd0 } from './format.js';
-import type { TemplateJson } from './inventory.js';
+import { inventory, type TemplateJson } from './inventory.js';
 import { type Lever, type LeverOptions, levers } from './levers.js';
 import type { Load } from './load.js';
 import { HOURS_PER_MONTH, pricesFor, type RegionPrices } from './prices.js';
 import { ceilingLoad, tierCost } from './tier-cost.js';
 import type { VolumeName } from './volumes.js';
+import { type WorkloadCost, type WorkloadRatio, workloadCosts } from './workload-cost.js';
 
 /** Identical lines (same component, item, formula and price: e.g. three shards' instances) as one. */
 export interface ReportLine {
@@ -53,6 +54,12 @@ export interface TierReport {
   readonly volumes: readonly VolumeReport[];
   /** What each lever (`lib/pricing/levers.ts`) saves at the load, month 1 and at steady state. */
   readonly levers: readonly Lever[];
+  /**
+   * The tier at each measured workload's gzip ratio (`lib/pricing/workload-cost.ts`), the rest of
+   * the load unchanged: the range between fresh text and application sessions. Empty when none
+   * were given; the headline figures above stay at `load.gzipRatio`.
+   */
+  readonly workloads: readonly WorkloadCost[];
   readonly designDoc: {
     readonly usd: number;
     readonly listPriceUsd: number;
@@ -89,6 +96,8 @@ export interface TierReportInput {
   readonly prices?: RegionPrices;
   /** @default - each lever's default alternative (`LEVER_DEFAULTS`) */
   readonly levers?: LeverOptions;
+  /** Workloads to price the tier at besides the load's own ratio. @default - none */
+  readonly workloads?: readonly WorkloadRatio[];
 }
 
 function groupLines(lines: readonly CostLine[]): ReportLine[] {
@@ -191,6 +200,7 @@ export function tierReport(input: TierReportInput): TierReport {
       steadyState: v.steadyState === null ? null : volumeMonth(v.steadyState),
     })),
     levers: levers({ template, load, prices, options: input.levers ?? {} }),
+    workloads: workloadCosts(inventory(template), load, prices, input.workloads ?? []),
     designDoc: {
       usd: DESIGN_DOC[tier].usd,
       listPriceUsd: designDocListPrice(tier),

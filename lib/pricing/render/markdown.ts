@@ -26,6 +26,7 @@ export function renderMarkdown(
     '',
     summaryTable(reports, { money: usd, perMillionHead: 'Per million events (month 1)', steadyState: true }),
     '',
+    ...workloadsSection(reports),
     '## Assumptions',
     '',
     `- Each tier at its ceiling: ${reports.map((r) => `tier ${r.tier} ${num(r.load.eventsPerSec)}`).join(', ')} events/s.`,
@@ -168,4 +169,47 @@ function leversSection(reports: readonly TierReport[]): string[] {
     );
   }
   return out;
+}
+
+/** Each tier at each measured workload's gzip ratio, side by side: the range real traffic falls in. */
+function workloadsSection(reports: readonly TierReport[]): string[] {
+  const names = reports[0]?.workloads.map((w) => w.name) ?? [];
+  if (names.length === 0) return [];
+  const ratios = reports[0]?.workloads.map((w) => `${w.name} ${num(w.gzipRatio)}:1`).join(', ') ?? '';
+  return [
+    '## By workload',
+    '',
+    `The figures above price every tier at gzip ${num(SIZING_ASSUMPTIONS.gzipRatio)}:1, fresh text in every event: the ` +
+      'worst case. Here each tier is priced at the gzip ratio measured, when this report was rendered, ' +
+      "on two workloads at the SDK's level 6 per request batch of 500 (`lib/workload-compression.ts`; " +
+      '[workloads](workloads.md) describes them): `unique`, every event fresh text, and `sessions`, ' +
+      'application traffic that resends system prompts, chat history and retrieved passages. Only the ' +
+      `ratio changes; events stay ${num(SIZING_ASSUMPTIONS.eventBytes)} B. Measured: ${ratios}.`,
+    '',
+    markdownTable(
+      [
+        'Tier',
+        ...names.flatMap((n) => [`${n}: month 1`, `${n}: steady state`]),
+        `${names.at(-1)} vs ${names[0]}, steady state`,
+      ],
+      reports.map((r) => {
+        const first = r.workloads[0];
+        const last = r.workloads.at(-1);
+        const change =
+          first?.steadyStateUsd == null || last?.steadyStateUsd == null
+            ? '–'
+            : `${last.steadyStateUsd >= first.steadyStateUsd ? '+' : '−'}${pct(Math.abs(last.steadyStateUsd / first.steadyStateUsd - 1))}`;
+        return [
+          String(r.tier),
+          ...r.workloads.flatMap((w) => [
+            usd(w.monthlyUsd),
+            w.steadyStateUsd === null ? '–' : usd(w.steadyStateUsd),
+          ]),
+          change,
+        ];
+      }),
+      [...names.flatMap((_, i) => [1 + 2 * i, 2 + 2 * i]), 1 + 2 * names.length],
+    ),
+    '',
+  ];
 }

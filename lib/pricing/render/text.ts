@@ -1,4 +1,4 @@
-import { describeLoad, pct, perMillion, usd, usd0 } from '../format.js';
+import { describeLoad, num, pct, perMillion, usd, usd0 } from '../format.js';
 import type { TierReport } from '../report.js';
 import { lineLabel, mainLines } from './main-lines.js';
 import { textTable } from './tables.js';
@@ -35,10 +35,31 @@ export function renderText(reports: readonly TierReport[]): string {
         (v) =>
           `  ${`${v.volume}:`.padEnd(9)}${usd0(v.month1.monthlyUsd)} in month 1, ${v.steadyState === null ? '–' : usd0(v.steadyState.monthlyUsd)} at steady state: ${v.holds}`,
       ),
+      ...workloadLines(r),
       `design document:          ${usd0(r.designDoc.usd)}`,
       `  ${r.designDoc.explanation}`,
       '',
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The tier at each measured workload's gzip ratio, beside the headline's. */
+function workloadLines(r: TierReport): string[] {
+  if (r.workloads.length === 0) return [];
+  const table = textTable(
+    ['workload', 'gzip', 'B/event gzip', 'month 1', 'steady state'],
+    r.workloads.map((w) => [
+      w.name,
+      `${num(w.gzipRatio)}:1`,
+      num(w.bytesPerEvent, 0),
+      usd0(w.monthlyUsd),
+      w.steadyStateUsd === null ? '–' : `${usd0(w.steadyStateUsd)} (month ${w.steadyStateMonth})`,
+    ]),
+    [1, 2, 3, 4],
+  );
+  return [
+    `by workload (gzip measured in this run at the SDK's level 6, per request batch; the figures above are at ${num(r.load.gzipRatio)}:1):`,
+    ...table.split('\n').map((line) => `  ${line}`),
+  ];
 }

@@ -50,6 +50,22 @@ describe('the report', () => {
     expect(r.month12Usd).toBe(r.projection[11]?.totalUsd);
   });
 
+  it.each(TIER_IDS)(
+    'prices tier %i at both workloads measured in the run, the headline staying at 3:1',
+    (tier) => {
+      const r = reports[tier - 1] as TierReport;
+      expect(r.load.gzipRatio).toBe(3);
+      const [unique, sessions] = r.workloads;
+      expect(r.workloads.map((w) => w.name)).toEqual(['unique', 'sessions']);
+      expect(unique?.gzipRatio).toBeGreaterThan(2.7);
+      expect(unique?.gzipRatio).toBeLessThan(3.3);
+      expect(sessions?.gzipRatio).toBeGreaterThan((unique?.gzipRatio ?? 0) * 1.2);
+      expect(sessions?.bytesPerEvent).toBeLessThan(unique?.bytesPerEvent ?? 0);
+      expect(sessions?.monthlyUsd).toBeLessThan(unique?.monthlyUsd ?? 0);
+      expect(sessions?.steadyStateUsd).toBeLessThan(unique?.steadyStateUsd ?? 0);
+    },
+  );
+
   it("explains tier 1's design-document figure against the list price of the instances it names", () => {
     const text = reports[0]?.designDoc.explanation ?? '';
     expect(text).toContain('$129.79');
@@ -194,11 +210,11 @@ describe('the command line', () => {
     // Each tier's own path: Standard-IA at 30 d, Deep Archive at 90 d, expired at 730 d.
     [['--archive-deep-days', '59'], '--archive-deep-days must be ≥ 60'],
     [['--archive-ia-days', '70'], '--archive-deep-days must be ≥ 100'],
-    [['--archive-deep-days', '551'], '--archive-deep-days'],
-    [['--archive-class', 'glacier-ir', '--archive-deep-days', '641'], '90-day minimum'],
+    [['--archive-deep-days', '551'], '--archive-deep-days must be ≤ 550'],
+    [['--archive-class', 'glacier-ir', '--archive-deep-days', '641'], '--archive-deep-days must be ≤ 640'],
     [
       ['--tier', '2', '--archive-expire-days', '269'],
-      "--archive-expire-days, day 269) must be ≥ 270: an object moved to Glacier Deep Archive on day 90 (--archive-deep-days) is kept its 180-day minimum (tier 2's archive path)",
+      "--archive-expire-days must be ≥ 270: the archive's objects enter Glacier Deep Archive on day 90 and S3 bills its 180-day minimum, got 269 (tier 2's archive path)",
     ],
     [['--instance-family', 'm5'], '--instance-family'],
     [['--commitment', '1'], '--commitment'],
@@ -279,7 +295,13 @@ describe('the command line', () => {
         'tier',
         'totalUsd',
         'volumes',
+        'workloads',
       ].sort(),
+    );
+    expect(tier?.workloads.map((w) => Object.keys(w).sort())).toEqual(
+      ['unique', 'sessions'].map(() =>
+        ['bytesPerEvent', 'gzipRatio', 'monthlyUsd', 'name', 'steadyStateMonth', 'steadyStateUsd'].sort(),
+      ),
     );
     expect(tier?.projection).toHaveLength(3);
     expect(tier?.levers.map((l) => l.lever)).toEqual([

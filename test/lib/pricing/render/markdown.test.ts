@@ -3,7 +3,7 @@ import { COST_ASSUMPTIONS } from '../../../../lib/pricing/cost-assumptions.js';
 import { renderMarkdown } from '../../../../lib/pricing/render/markdown.js';
 import { sensitivity } from '../../../../lib/pricing/report.js';
 import { SMALL_TEMPLATE } from '../small-template.js';
-import { SMALL_REPORTS } from './small-reports.js';
+import { SMALL_REPORTS, SMALL_REPORTS_BY_WORKLOAD } from './small-reports.js';
 
 describe('renderMarkdown', () => {
   const markdown = renderMarkdown(SMALL_REPORTS, sensitivity(3, SMALL_TEMPLATE));
@@ -67,5 +67,29 @@ describe('renderMarkdown', () => {
   it('compares each sensitivity row with the baseline', () => {
     expect(markdown).toMatch(/\n\| baseline \| [^|]+ \| \$[\d,.]+ \| \$[\d,.]+ \| \+0\.0% \|/);
     expect(markdown).toMatch(/\n\| event size \| 2\.6 KB \| \$[\d,.]+ \| \$[\d,.]+ \| −\d+\.\d% \|/);
+  });
+
+  it('shows each tier at both workloads side by side, saying the headline is the worst case', () => {
+    expect(markdown).not.toContain('## By workload');
+    const withWorkloads = renderMarkdown(SMALL_REPORTS_BY_WORKLOAD, sensitivity(3, SMALL_TEMPLATE));
+    const section = withWorkloads.split('\n## By workload\n')[1]?.split('\n## ')[0] ?? '';
+    expect(section).toContain('gzip 3:1, fresh text in every event: the worst case');
+    expect(section).toContain('Measured: unique 3.05:1, sessions 4.68:1.');
+    expect(section).toContain(
+      '| Tier | unique: month 1 | unique: steady state | sessions: month 1 | sessions: steady state | sessions vs unique, steady state |',
+    );
+    const rows = section.split('\n').filter((l) => /^\| [1-4] \|/.test(l));
+    expect(rows).toHaveLength(4);
+    for (const [i, row] of rows.entries()) {
+      const r = SMALL_REPORTS_BY_WORKLOAD[i];
+      const [unique, sessions] = r?.workloads ?? [];
+      expect(row).toContain(
+        `| $${unique?.monthlyUsd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} |`,
+      );
+      expect(row).toContain(
+        `| $${sessions?.monthlyUsd.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} |`,
+      );
+      expect(row).toMatch(/\| −\d+\.\d% \|$/);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../../../../lib/pricing/render/text.js';
-import { SMALL_REPORTS } from './small-reports.js';
+import { SMALL_REPORTS, SMALL_REPORTS_BY_WORKLOAD } from './small-reports.js';
 
 describe('renderText', () => {
   const text = renderText(SMALL_REPORTS.slice(0, 1));
@@ -25,5 +25,15 @@ describe('renderText', () => {
     const all = renderText(SMALL_REPORTS);
     const at = [1, 2, 3, 4].map((tier) => all.indexOf(`tier ${tier}: `));
     expect(at.every((i, n) => i >= 0 && (n === 0 || i > (at[n - 1] ?? 0)))).toBe(true);
+  });
+
+  it("prints the tier at each workload's ratio beside the headline's, or nothing without workloads", () => {
+    expect(text).not.toContain('by workload');
+    const withWorkloads = renderText(SMALL_REPORTS_BY_WORKLOAD.slice(2, 3));
+    expect(withWorkloads).toContain(
+      "by workload (gzip measured in this run at the SDK's level 6, per request batch; the figures above are at 3:1):",
+    );
+    expect(withWorkloads).toMatch(/\n {2}unique +3\.05:1 +1,806 +\$[\d,]+ +\$[\d,]+ \(month 25\)\n/);
+    expect(withWorkloads).toMatch(/\n {2}sessions +4\.68:1 +1,175 +\$[\d,]+ +\$[\d,]+ \(month 25\)\n/);
   });
 });
