@@ -89,8 +89,9 @@ export interface ArchivePath {
  * days, the cold transition ≥ 30 days after Standard-IA (its minimum), and expiry no sooner than
  * the cold class's minimum storage duration after the cold transition (the bill has no
  * early-deletion charge, so a path that would incur one is refused rather than under-priced).
+ * `changed` says which the lever changed, the path or the expiry: the flag the error names.
  */
-export function checkArchivePath(path: ArchivePath): void {
+export function checkArchivePath(path: ArchivePath, changed: 'path' | 'expiry' = 'path'): void {
   const { iaDays, coldDays, coldClass, expireDays } = path;
   if (iaDays !== null && iaDays < S3_IA_MINIMUM_DAYS) {
     throw new CostModelError(
@@ -105,9 +106,11 @@ export function checkArchivePath(path: ArchivePath): void {
     );
   }
   if (expireDays < coldDays + cold.minimumDays) {
+    const minimum = `${cold.name}'s ${cold.minimumDays}-day minimum`;
     throw new CostModelError(
-      `the archive's expiry (--archive-expire-days, day ${expireDays}) must be ≥ ${coldDays + cold.minimumDays}: ` +
-        `an object moved to ${cold.name} on day ${coldDays} (--archive-deep-days) is kept its ${cold.minimumDays}-day minimum`,
+      changed === 'expiry'
+        ? `--archive-expire-days must be ≥ ${coldDays + cold.minimumDays}: the archive's objects enter ${cold.name} on day ${coldDays} and S3 bills its ${cold.minimumDays}-day minimum, got ${expireDays}`
+        : `--archive-deep-days must be ≤ ${expireDays - cold.minimumDays}: ${minimum} must end by the archive's expiry on day ${expireDays} (the archive path keeps the tier's expiry), got ${coldDays}`,
     );
   }
 }
@@ -459,7 +462,7 @@ export function levers(input: LeversInput): Lever[] {
     if (to.archiveExpireDays !== undefined && Number.isFinite(to.archiveExpireDays)) {
       // The tier's path must still fit before the earlier expiry.
       if (r.archive !== undefined) {
-        checkArchivePath({ ...archivePathOf(r.archive), expireDays: to.archiveExpireDays });
+        checkArchivePath({ ...archivePathOf(r.archive), expireDays: to.archiveExpireDays }, 'expiry');
       }
       changed = withSizes(changed, isArchive, () => ({ expireAfterDays: to.archiveExpireDays as number }));
     }

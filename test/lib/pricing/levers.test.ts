@@ -252,9 +252,12 @@ describe('levers on the small template at tier 1', () => {
       [{ archiveIaDays: 30, archiveColdDays: 59 }, '--archive-deep-days must be ≥ 60'],
       [
         { archiveColdDays: 551 },
-        'must be ≥ 731: an object moved to Glacier Deep Archive on day 551 (--archive-deep-days)',
+        "--archive-deep-days must be ≤ 550: Glacier Deep Archive's 180-day minimum must end by the archive's expiry on day 730",
       ],
-      [{ archiveClass: 'glacier-flexible', archiveColdDays: 641 } as const, 'its 90-day minimum'],
+      [
+        { archiveClass: 'glacier-flexible', archiveColdDays: 641 } as const,
+        "--archive-deep-days must be ≤ 640: Glacier Flexible Retrieval's 90-day minimum",
+      ],
     ] satisfies [LeverOptions, string][])('rejects %j, naming the flag', (options, message) => {
       expect(() => leverOf('archive path', options)).toThrow(CostModelError);
       expect(() => leverOf('archive path', options)).toThrow(message);
@@ -270,7 +273,7 @@ describe('levers on the small template at tier 1', () => {
 
     it('rejects a retention expiry before the tier’s Deep Archive minimum, naming --archive-expire-days', () => {
       expect(() => leverOf('retention', { archiveExpireDays: 269 })).toThrow(
-        '--archive-expire-days, day 269',
+        "--archive-expire-days must be ≥ 270: the archive's objects enter Glacier Deep Archive on day 90 and S3 bills its 180-day minimum, got 269",
       );
       expect(() => leverOf('retention', { archiveExpireDays: 270 })).not.toThrow();
     });
