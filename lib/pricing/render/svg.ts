@@ -1,7 +1,10 @@
 import { num, usd0 } from '../format.js';
 import type { TierReport } from '../report.js';
 
-/** docs/cost-chart.svg: month-1 and month-12 cost against events/s, log–log, with the design document's. */
+/**
+ * docs/cost-chart.svg: month-1, month-12 and steady-state cost against events/s, log–log, with the
+ * design document's. A tier with no steady state (something kept forever) shows its month 12 there.
+ */
 export function renderSvg(reports: readonly TierReport[]): string {
   const width = 880;
   const height = 460;
@@ -21,6 +24,12 @@ export function renderSvg(reports: readonly TierReport[]): string {
       color: '#d62728',
       dash: ' stroke-dasharray="6 4"',
       value: (r: TierReport) => r.month12Usd ?? r.totalUsd,
+    },
+    {
+      name: 'EvalForge, steady state',
+      color: '#9467bd',
+      dash: ' stroke-dasharray="10 3 2 3"',
+      value: (r: TierReport) => r.steadyStateUsd ?? r.month12Usd ?? r.totalUsd,
     },
     {
       name: 'design document',
@@ -63,7 +72,7 @@ export function renderSvg(reports: readonly TierReport[]): string {
     }
   }
   for (const r of reports) {
-    const top12 = r.month12Usd ?? r.totalUsd;
+    const top12 = r.steadyStateUsd ?? r.month12Usd ?? r.totalUsd;
     out.push(
       `<text x="${x(r.load.eventsPerSec)}" y="${(Number(y(top12)) - 12).toFixed(1)}" text-anchor="middle" font-weight="bold">tier ${r.tier}</text>`,
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { usd0 } from '../../../../lib/pricing/format.js';
 import { renderSvg } from '../../../../lib/pricing/render/svg.js';
 import { TIER_IDS } from '../../../../lib/tiers.js';
 import { SMALL_REPORTS } from './small-reports.js';
@@ -22,9 +23,17 @@ describe('renderSvg', () => {
     expect(stack).toEqual([]);
   });
 
-  it('draws three series of a point per tier, each point titled with its figure', () => {
-    expect(svg.match(/<polyline /g)).toHaveLength(3);
-    expect(svg.match(/<circle /g)).toHaveLength(3 * SMALL_REPORTS.length);
+  it('draws four series of a point per tier, each point titled with its figure', () => {
+    expect(svg.match(/<polyline /g)).toHaveLength(4);
+    expect(svg.match(/<circle /g)).toHaveLength(4 * SMALL_REPORTS.length);
     expect(svg).toContain('<title>tier 1, design document: $98</title>');
+  });
+
+  it('draws the steady state of each tier that has one', () => {
+    for (const r of SMALL_REPORTS) {
+      const steady = r.steadyStateUsd ?? r.month12Usd ?? r.totalUsd;
+      expect(svg).toContain(`<title>tier ${r.tier}, EvalForge, steady state: ${usd0(steady)}</title>`);
+    }
+    expect(svg).toContain('>EvalForge, steady state</text>');
   });
 });
