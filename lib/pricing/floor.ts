@@ -20,6 +20,7 @@ import { DESIGN_DOC, designDocItemUsd } from './design-doc.js';
 import { num, usd0 } from './format.js';
 import { checkLoad, type Load } from './load.js';
 import { BYTES_PER_GB, DAYS_PER_MONTH, type RegionPrices, SECONDS_PER_MONTH } from './prices.js';
+import { markdownTable } from './render/tables.js';
 import { albRule } from './rules/alb.js';
 import { firehoseRule } from './rules/firehose.js';
 import type { RuleContext } from './rules/rule.js';
@@ -257,11 +258,7 @@ export function renderFloorMarkdown(floors: readonly TierFloor[]): string {
       p.reachable ? 'yes' : 'no',
     ]),
   );
-  const table = [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i < 2 || i === header.length - 1 ? '---' : '---:')).join(' | ')} |`,
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
-  ];
+  const table = markdownTable(header, rows, [2, 3, 4, 5, 6, 7, 8]);
   return [
     '## Floor: the load balancer and Firehose alone',
     '',
@@ -271,7 +268,7 @@ export function renderFloorMarkdown(floors: readonly TierFloor[]): string {
       'No design of this shape costs less: where the floor exceeds the design document’s figure, or leaves less of it than the ClickHouse servers the document itself lists, ' +
       'the figure is out of its reach (`lib/pricing/floor.ts`).',
     '',
-    ...table,
+    table,
     '',
     ...floors.map(verdict),
     '',

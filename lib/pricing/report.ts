@@ -9,6 +9,7 @@ import { SIZING_ASSUMPTIONS, TIERS, type TierId } from '../tiers.js';
 import type { CostLine } from './cost-line.js';
 import type { MonthTotal } from './cost-model.js';
 import { DESIGN_DOC, designDocItemUsd, designDocListPrice } from './design-doc.js';
+import { FLOOR_GZIP_RATIOS, floorAnalysis, type TierFloor } from './floor.js';
 import { describeLoad, num, usd, usd0 } from './format.js';
 import { inventory, type TemplateJson } from './inventory.js';
 import { type Lever, type LeverOptions, levers } from './levers.js';
@@ -60,6 +61,12 @@ export interface TierReport {
    * were given; the headline figures above stay at `load.gzipRatio`.
    */
   readonly workloads: readonly WorkloadCost[];
+  /**
+   * What the load balancer's processed bytes and Firehose's ingestion alone cost at the load, at the
+   * measured 3:1 and the design document's 5:1 (`lib/pricing/floor.ts`): no design of this shape
+   * costs less.
+   */
+  readonly floor: TierFloor;
   readonly designDoc: {
     readonly usd: number;
     readonly listPriceUsd: number;
@@ -171,6 +178,18 @@ function explain(
   );
 }
 
+/** The tier's floor at the report's load, at each of `FLOOR_GZIP_RATIOS`. */
+function tierFloor(tier: TierId, load: Load, prices: RegionPrices): TierFloor {
+  const [floor] = floorAnalysis({
+    prices,
+    tiers: [tier],
+    gzipRatios: FLOOR_GZIP_RATIOS,
+    loadOf: (_, gzipRatio) => ({ ...load, gzipRatio }),
+  });
+  if (floor === undefined) throw new Error(`no floor for tier ${tier}`);
+  return floor;
+}
+
 /** One tier's report at a load (by default its ceiling). */
 export function tierReport(input: TierReportInput): TierReport {
   const { tier, template, load = ceilingLoad(tier), months = 12, prices = pricesFor('us-east-1') } = input;
@@ -201,6 +220,7 @@ export function tierReport(input: TierReportInput): TierReport {
     })),
     levers: levers({ template, load, prices, options: input.levers ?? {} }),
     workloads: workloadCosts(inventory(template), load, prices, input.workloads ?? []),
+    floor: tierFloor(tier, load, prices),
     designDoc: {
       usd: DESIGN_DOC[tier].usd,
       listPriceUsd: designDocListPrice(tier),

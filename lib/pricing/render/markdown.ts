@@ -1,5 +1,6 @@
 import { SIZING_ASSUMPTIONS } from '../../tiers.js';
 import { COST_ASSUMPTIONS } from '../cost-assumptions.js';
+import { renderFloorMarkdown } from '../floor.js';
 import { describeLoad, num, pct, perMillion, usd, usd0 } from '../format.js';
 import { HOURS_PER_MONTH } from '../prices.js';
 import type { Sensitivity, TierReport, VolumeMonth } from '../report.js';
@@ -70,7 +71,7 @@ export function renderMarkdown(
       '',
     );
   }
-  out.push(...leversSection(reports));
+  out.push(...leversSection(reports), renderFloorMarkdown(reports.map((r) => r.floor)));
   // The first case is the baseline the others are measured against.
   const baseline = sensitivities[0]?.month1Usd ?? 0;
   out.push(
@@ -144,6 +145,7 @@ function leversSection(reports: readonly TierReport[]): string[] {
     "What each lever saves on each tier at its ceiling, pulled one at a time on the tier's own inventory " +
       '(`lib/pricing/levers.ts`; `npm run cost -- --json` has the figures, and flags set each alternative: ' +
       '`--compression`, `--hot-days`, `--warm-days`, `--bodies-days`, `--archive-expire-days`, ' +
+      '`--archive-ia-days`, `--archive-deep-days`, `--archive-class deep-archive|glacier-flexible|glacier-ir`, ' +
       '`--instance-family c5|c7g|c8g`, `--commitment`, `--loader-memory`). A negative saving costs more. ' +
       'The steady state compares each side at its own steady-state month.',
     '',

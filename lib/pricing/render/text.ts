@@ -36,12 +36,22 @@ export function renderText(reports: readonly TierReport[]): string {
           `  ${`${v.volume}:`.padEnd(9)}${usd0(v.month1.monthlyUsd)} in month 1, ${v.steadyState === null ? '–' : usd0(v.steadyState.monthlyUsd)} at steady state: ${v.holds}`,
       ),
       ...workloadLines(r),
+      floorLine(r),
       `design document:          ${usd0(r.designDoc.usd)}`,
       `  ${r.designDoc.explanation}`,
       '',
     );
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What the load balancer's bytes and Firehose alone cost at each ratio, and whether the design document's figure is in reach. */
+function floorLine(r: TierReport): string {
+  const points = r.floor.points.map(
+    (p) =>
+      `${usd0(p.monthlyUsd)} at ${num(p.gzipRatio)}:1 ($${p.perCompressedGbUsd.toFixed(4)} per compressed GB, ${p.reachable ? 'leaves room for the design document' : 'puts the design document out of reach'})`,
+  );
+  return `floor (ALB processed bytes + Firehose ingestion alone): ${points.join('; ')}`;
 }
 
 /** The tier at each measured workload's gzip ratio, beside the headline's. */

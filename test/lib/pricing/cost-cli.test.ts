@@ -282,6 +282,7 @@ describe('the command line', () => {
       [
         'components',
         'designDoc',
+        'floor',
         'levers',
         'lines',
         'load',
@@ -303,6 +304,10 @@ describe('the command line', () => {
         ['bytesPerEvent', 'gzipRatio', 'monthlyUsd', 'name', 'steadyStateMonth', 'steadyStateUsd'].sort(),
       ),
     );
+    expect(tier?.floor.points.map((p) => [p.gzipRatio, p.load.eventsPerSec])).toEqual([
+      [3, 5_000],
+      [5, 5_000],
+    ]);
     expect(tier?.projection).toHaveLength(3);
     expect(tier?.levers.map((l) => l.lever)).toEqual([
       'compression',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { designDocListPrice } from '../../../lib/pricing/design-doc.js';
+import { floorAnalysis } from '../../../lib/pricing/floor.js';
 import { describeLoad } from '../../../lib/pricing/format.js';
+import { pricesFor } from '../../../lib/pricing/prices.js';
 import { sensitivity, tierReport } from '../../../lib/pricing/report.js';
 import { ceilingLoad } from '../../../lib/pricing/tier-cost.js';
 import { SMALL_TEMPLATE } from './small-template.js';
@@ -102,6 +104,30 @@ describe('tierReport: steady state and volumes', () => {
       report.lines.filter((l) => /^(EBS gp3|S3 )/.test(l.item)).map((l) => l.monthlyUsd),
     );
     expect(volumeUsd).toBeCloseTo(analyticsAndArchive, 9);
+  });
+});
+
+describe('tierReport: the floor', () => {
+  it("prices the load balancer's bytes and Firehose alone at the report's load, at 3:1 and 5:1", () => {
+    const load = { ...ceilingLoad(2), eventsPerSec: 4_000 };
+    const at = tierReport({ tier: 2, template: SMALL_TEMPLATE, load });
+    expect(at.floor.points.map((p) => p.gzipRatio)).toEqual([3, 5]);
+    expect(at.floor.points.map((p) => p.load)).toEqual([
+      { ...load, gzipRatio: 3 },
+      { ...load, gzipRatio: 5 },
+    ]);
+    const [expected] = floorAnalysis({
+      prices: pricesFor('us-east-1'),
+      tiers: [2],
+      loadOf: (_, gzipRatio) => ({ ...load, gzipRatio }),
+    });
+    expect(at.floor).toEqual(expected);
+  });
+
+  it('is below the tier’s own bill: the bill holds the same load balancer and Firehose lines and more', () => {
+    const [threeToOne] = report.floor.points;
+    expect(threeToOne?.monthlyUsd).toBeGreaterThan(0);
+    expect(threeToOne?.monthlyUsd).toBeLessThan(report.totalUsd);
   });
 });
 

@@ -64,6 +64,17 @@ describe('renderMarkdown', () => {
     expect(markdown).toContain('- **instance family**: A what-if: Graviton runs arm64 only');
   });
 
+  it("renders every tier's floor at 3:1 and 5:1, with a verdict per tier, after the levers", () => {
+    const section =
+      markdown.split('\n## Floor: the load balancer and Firehose alone\n')[1]?.split('\n## ')[0] ?? '';
+    expect(markdown.indexOf('## Floor')).toBeGreaterThan(markdown.indexOf('## Levers'));
+    const rows = section.split('\n').filter((l) => /^\| [1-4] \|/.test(l));
+    expect(rows.map((row) => row.split(' | ').slice(0, 2).join(' | '))).toEqual(
+      SMALL_REPORTS.flatMap((r) => [`| ${r.tier} | 3:1`, `| ${r.tier} | 5:1`]),
+    );
+    for (const r of SMALL_REPORTS) expect(section).toContain(`- Tier ${r.tier}: `);
+  });
+
   it('compares each sensitivity row with the baseline', () => {
     expect(markdown).toMatch(/\n\| baseline \| [^|]+ \| \$[\d,.]+ \| \$[\d,.]+ \| \+0\.0% \|/);
     expect(markdown).toMatch(/\n\| event size \| 2\.6 KB \| \$[\d,.]+ \| \$[\d,.]+ \| −\d+\.\d% \|/);

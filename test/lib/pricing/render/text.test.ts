@@ -21,6 +21,13 @@ describe('renderText', () => {
     expect(text.endsWith('\n')).toBe(true);
   });
 
+  it('prints the floor at each of its ratios, with its price per compressed GB', () => {
+    const [three, five] = SMALL_REPORTS[0]?.floor.points ?? [];
+    expect(text).toContain('floor (ALB processed bytes + Firehose ingestion alone): ');
+    expect(text).toContain(`at 3:1 ($${three?.perCompressedGbUsd.toFixed(4)} per compressed GB`);
+    expect(text).toContain(`at 5:1 ($${five?.perCompressedGbUsd.toFixed(4)} per compressed GB`);
+  });
+
   it('prints each tier it is given, in order', () => {
     const all = renderText(SMALL_REPORTS);
     const at = [1, 2, 3, 4].map((tier) => all.indexOf(`tier ${tier}: `));
