@@ -1,0 +1,270 @@
+import { isUtf8 } from 'node:buffer';
+import { gunzipSync } from 'node:zlib';
+import protobuf from 'protobufjs/light.js';
+import type { ExportTraceServiceRequest, OtlpEncoding } from './otlp-types.js';
+import { OTLP_TYPES, TO_OBJECT_OPTIONS } from './proto-root.js';
+
+/**
+ * Why a request body is not an `ExportTraceServiceRequest`: the whole request is refused (HTTP
+ * 400, or 415 / 413 as `status` says). `path` names the field at fault in OTLP JSON terms
+ * (`resourceSpans[0].scopeSpans[1].spans[3].kind`), empty when the body as a whole is at fault.
+ */
+export class OtlpDecodeError extends Error {
+  override readonly name = 'OtlpDecodeError';
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+    readonly status: 400 | 413 | 415 = 400,
+  ) {
+    super(path ? `${path}: ${problem}` : problem);
+  }
+}
+
+export interface DecodeOptions {
+  /** The request's Content-Type; parameters such as `charset` are ignored. */
+  readonly contentType: string | undefined;
+  /** The request's Content-Encoding: `gzip` or none (`identity`). */
+  readonly contentEncoding?: string | undefined;
+  /** The largest body accepted after decompression, in bytes. */
+  readonly maxDecodedBytes: number;
+}
+
+export interface DecodedTraceRequest {
+  readonly encoding: OtlpEncoding;
+  readonly request: ExportTraceServiceRequest;
+}
+
+/** The encoding a Content-Type names, or `undefined` when OTLP/HTTP has none for it. */
+export function otlpEncodingOf(contentType: string | undefined): OtlpEncoding | undefined {
+  const mediaType = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType === 'application/x-protobuf') return 'protobuf';
+  if (mediaType === 'application/json') return 'json';
+  return undefined;
+}
+
+/** An OTLP/HTTP trace export body (gzip or not, protobuf or JSON) as a request, or `OtlpDecodeError`. */
+export function decodeTraceRequest(body: Uint8Array, options: DecodeOptions): DecodedTraceRequest {
+  const encoding = otlpEncodingOf(options.contentType);
+  if (encoding === undefined) {
+    throw new OtlpDecodeError(
+      '',
+      `unsupported Content-Type ${JSON.stringify(options.contentType ?? '')}: OTLP/HTTP sends application/x-protobuf or application/json`,
+      415,
+    );
+  }
+  const bytes = decompress(body, options);
+  const request = encoding === 'protobuf' ? decodeProtobufRequest(bytes) : decodeJsonRequest(bytes);
+  return { encoding, request };
+}
+
+function decompress(body: Uint8Array, options: DecodeOptions): Uint8Array {
+  const coding = options.contentEncoding?.trim().toLowerCase() ?? '';
+  if (coding === '' || coding === 'identity') {
+    if (body.byteLength > options.maxDecodedBytes) throw tooLarge(options.maxDecodedBytes);
+    return body;
+  }
+  if (coding !== 'gzip') {
+    throw new OtlpDecodeError(
+      '',
+      `unsupported Content-Encoding ${JSON.stringify(options.contentEncoding)}: send gzip or none`,
+      415,
+    );
+  }
+  try {
+    return gunzipSync(body, { maxOutputLength: options.maxDecodedBytes });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw tooLarge(options.maxDecodedBytes);
+    throw new OtlpDecodeError('', `the body is not valid gzip: ${(error as Error).message}`);
+  }
+}
+
+const tooLarge = (max: number) =>
+  new OtlpDecodeError('', `the decompressed body is larger than ${max} bytes; send smaller batches`, 413);
+
+/** A binary-encoded `ExportTraceServiceRequest`. */
+export function decodeProtobufRequest(bytes: Uint8Array): ExportTraceServiceRequest {
+  const type = OTLP_TYPES.ExportTraceServiceRequest;
+  let message: protobuf.Message;
+  try {
+    message = type.decode(bytes);
+  } catch (error) {
+    const reason =
+      error instanceof RangeError && /index out of range/.test(error.message)
+        ? `it ends in the middle of a field (${error.message})`
+        : (error as Error).message;
+    throw new OtlpDecodeError('', `the body is not a protobuf ExportTraceServiceRequest: ${reason}`);
+  }
+  return type.toObject(message, TO_OBJECT_OPTIONS) as unknown as ExportTraceServiceRequest;
+}
+
+/**
+ * An OTLP JSON `ExportTraceServiceRequest`, read as the OTLP specification amends the protobuf
+ * JSON mapping: trace and span ids are hex (not base64), keys are lowerCamelCase (the
+ * original snake_case names are unknown fields), enums are integers only, and unknown fields are
+ * ignored. 64-bit integers may be decimal strings or numbers; `null` is the field's default.
+ */
+export function decodeJsonRequest(bytes: Uint8Array): ExportTraceServiceRequest {
+  if (!isUtf8(bytes)) throw new OtlpDecodeError('', 'the body is not UTF-8 text');
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new OtlpDecodeError('', `the body is not JSON: ${(error as Error).message}`);
+  }
+  const type = OTLP_TYPES.ExportTraceServiceRequest;
+  let plain: Record<string, unknown>;
+  try {
+    plain = readMessage(type, json, '');
+  } catch (error) {
+    if (error instanceof OtlpDecodeError) throw error;
+    // Only a value nested past the call stack's depth gets here.
+    throw new OtlpDecodeError('', `the body could not be read: ${(error as Error).message}`);
+  }
+  return type.toObject(type.fromObject(plain), TO_OBJECT_OPTIONS) as unknown as ExportTraceServiceRequest;
+}
+
+/** Bytes fields that OTLP JSON writes as hex; every other bytes field is base64. */
+const HEX_FIELDS = new Set(['traceId', 'spanId', 'parentSpanId']);
+const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/\-_]{4})*(?:[A-Za-z0-9+/\-_]{2}(?:==)?|[A-Za-z0-9+/\-_]{3}=?)?$/;
+const INTEGER_TEXT = /^-?\d+$/;
+
+const INT_RANGES: Record<string, readonly [bigint, bigint]> = {
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+};
+
+function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
+
+function readMessage(type: protobuf.Type, json: unknown, path: string): Record<string, unknown> {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new OtlpDecodeError(path, `must be a JSON object, got ${jsonType(json)}`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    // Unknown fields, original snake_case names among them, are ignored as the specification says.
+    const field = Object.hasOwn(type.fields, key) ? type.fields[key] : undefined;
+    if (field === undefined || value === null) continue;
+    const at = join(path, key);
+    if (field.repeated) {
+      if (!Array.isArray(value)) throw new OtlpDecodeError(at, `must be an array, got ${jsonType(value)}`);
+      out[key] = value.map((item, i) => readField(field, item, `${at}[${i}]`));
+    } else {
+      out[key] = readField(field, value, at);
+    }
+  }
+  for (const oneof of type.oneofsArray) {
+    const set = oneof.fieldsArray.filter((f) => out[f.name] !== undefined).map((f) => f.name);
+    if (set.length > 1) {
+      throw new OtlpDecodeError(path, `sets ${set.join(' and ')}: at most one of them may be set`);
+    }
+  }
+  return out;
+}
+
+function readField(field: protobuf.Field, value: unknown, path: string): unknown {
+  const resolved = field.resolve().resolvedType;
+  if (resolved instanceof protobuf.Type) return readMessage(resolved, value, path);
+  if (resolved instanceof protobuf.Enum) return readEnum(resolved, value, path);
+  switch (field.type) {
+    case 'string':
+      if (typeof value !== 'string')
+        throw new OtlpDecodeError(path, `must be a string, got ${jsonType(value)}`);
+      return value;
+    case 'bool':
+      if (typeof value !== 'boolean')
+        throw new OtlpDecodeError(path, `must be true or false, got ${jsonType(value)}`);
+      return value;
+    case 'bytes':
+      return HEX_FIELDS.has(field.name) ? readHex(value, path) : readBase64(value, path);
+    case 'double':
+    case 'float':
+      return readFloat(value, path);
+    default: {
+      const range = INT_RANGES[field.type];
+      if (range === undefined) throw new OtlpDecodeError(path, `has the unsupported type ${field.type}`);
+      return readInteger(value, range, field.type, path);
+    }
+  }
+}
+
+function readEnum(type: protobuf.Enum, value: unknown, path: string): number {
+  if (typeof value === 'string' && Object.hasOwn(type.values, value)) {
+    throw new OtlpDecodeError(
+      path,
+      `must be the integer value of ${type.name}, not its name: OTLP JSON writes enums as integers (${value} is ${type.values[value]})`,
+    );
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new OtlpDecodeError(path, `must be an integer (${type.name}), got ${jsonType(value)}`);
+  }
+  if (value < -(2 ** 31) || value >= 2 ** 31)
+    throw new OtlpDecodeError(path, `must be a 32-bit integer, got ${value}`);
+  // Proto3 enums are open: a value this version does not name is kept, and judged per span.
+  return value;
+}
+
+function readHex(value: unknown, path: string): Uint8Array {
+  if (typeof value !== 'string' || !HEX.test(value)) {
+    throw new OtlpDecodeError(
+      path,
+      `must be a hex string (OTLP JSON writes trace and span ids in hex, not base64), got ${jsonType(value)}`,
+    );
+  }
+  return Buffer.from(value, 'hex');
+}
+
+function readBase64(value: unknown, path: string): Uint8Array {
+  if (typeof value !== 'string' || !BASE64.test(value)) {
+    throw new OtlpDecodeError(path, `must be a base64 string, got ${jsonType(value)}`);
+  }
+  return Buffer.from(value, 'base64');
+}
+
+function readFloat(value: unknown, path: string): number {
+  if (typeof value === 'number') return value;
+  if (value === 'NaN') return Number.NaN;
+  if (value === 'Infinity') return Number.POSITIVE_INFINITY;
+  if (value === '-Infinity') return Number.NEGATIVE_INFINITY;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))
+    return Number(value);
+  throw new OtlpDecodeError(path, `must be a number, got ${jsonType(value)}`);
+}
+
+function readInteger(
+  value: unknown,
+  [min, max]: readonly [bigint, bigint],
+  type: string,
+  path: string,
+): string {
+  let n: bigint;
+  if (typeof value === 'number' && Number.isInteger(value)) n = BigInt(value);
+  else if (typeof value === 'string' && INTEGER_TEXT.test(value)) n = BigInt(value);
+  else {
+    throw new OtlpDecodeError(
+      path,
+      `must be an integer (${type}) as a number or a decimal string, got ${jsonType(value)}`,
+    );
+  }
+  if (n < min || n > max)
+    throw new OtlpDecodeError(path, `must be within ${type}'s range ${min}..${max}, got ${n}`);
+  return n.toString();
+}
