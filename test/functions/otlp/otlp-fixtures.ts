@@ -17,7 +17,7 @@ export function anyValue(value: unknown): Json {
   if (typeof value === 'boolean') return { boolValue: value };
   if (typeof value === 'bigint') return { intValue: String(value) };
   if (typeof value === 'number')
-    return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+    return Number.isSafeInteger(value) ? { intValue: String(value) } : { doubleValue: value };
   if (Array.isArray(value)) return { arrayValue: { values: value.map(anyValue) } };
   if (value && typeof value === 'object')
     return { kvlistValue: { values: keyValues(value as Record<string, unknown>) } };

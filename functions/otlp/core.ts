@@ -1,0 +1,85 @@
+import { checkEvent, type NormalizedEvent } from '../shared/contract/event.js';
+import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from './model-prices.js';
+import type { ExportTraceServiceRequest } from './otlp-types.js';
+import { spanToEvent } from './span-event.js';
+
+/** The `model` of events from spans that name no model (agent steps, tools, HTTP calls). */
+export const NO_MODEL = '(none)';
+
+export interface TraceIngestOptions {
+  /** The API key's project: every event is checked for it, as the validator checks events. */
+  readonly projectId: string;
+  /** Prices for spans that report tokens but no cost. @default DEFAULT_MODEL_PRICES */
+  readonly prices?: ModelPriceTable;
+  /** @default NO_MODEL */
+  readonly noModel?: string;
+}
+
+export interface RejectedSpan {
+  /** The span's position among all spans of the request, in request order. */
+  readonly index: number;
+  /** `resourceSpans[i].scopeSpans[j].spans[k]`. */
+  readonly path: string;
+  /** What was wrong, starting with the span's path. */
+  readonly reason: string;
+}
+
+export interface TraceIngestResult {
+  /** One event per accepted span, in request order, normalised by the contract. */
+  readonly events: NormalizedEvent[];
+  readonly rejected: RejectedSpan[];
+  /** Spans in the request: `events.length + rejected.length`. */
+  readonly spanCount: number;
+}
+
+/**
+ * Every span of an OTLP export as one event of the contract, with partial success: a span that
+ * is not valid OTLP or does not pass `checkEvent` is rejected alone, with the reason, and the
+ * others are kept. Two spans with the same trace and span ids: the second is rejected, as the
+ * validator rejects a duplicate event.
+ */
+export function tracesToEvents(
+  request: ExportTraceServiceRequest,
+  options: TraceIngestOptions,
+): TraceIngestResult {
+  const mapping = { prices: options.prices ?? DEFAULT_MODEL_PRICES, noModel: options.noModel ?? NO_MODEL };
+  const events: NormalizedEvent[] = [];
+  const rejected: RejectedSpan[] = [];
+  const seen = new Map<string, string>();
+  let index = 0;
+  request.resourceSpans.forEach((resourceSpans, i) => {
+    resourceSpans.scopeSpans.forEach((scopeSpans, j) => {
+      scopeSpans.spans.forEach((span, k) => {
+        const path = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
+        const at = index++;
+        const mapped = spanToEvent(
+          span,
+          { path, resource: resourceSpans.resource, scope: scopeSpans.scope },
+          mapping,
+        );
+        if (!mapped.ok) {
+          rejected.push({ index: at, path, reason: mapped.reason });
+          return;
+        }
+        const checked = checkEvent(mapped.event, options.projectId);
+        if (!checked.ok) {
+          const hints = Object.entries(mapped.sources)
+            .filter(([field]) => checked.reason.includes(field))
+            .map(([field, source]) => `${field} from ${source}`);
+          const from = hints.length ? ` (${hints.join(', ')})` : '';
+          rejected.push({ index: at, path, reason: `${path}: ${checked.reason}${from}` });
+          return;
+        }
+        const id = `${checked.event.trace_id}/${checked.event.span_id}`;
+        const first = seen.get(id);
+        if (first !== undefined) {
+          rejected.push({ index: at, path, reason: `${path}: the same traceId and spanId as ${first}` });
+          return;
+        }
+        seen.set(id, path);
+        events.push(checked.event);
+      });
+    });
+  });
+  return { events, rejected, spanCount: index };
+}

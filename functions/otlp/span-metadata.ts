@@ -1,0 +1,165 @@
+import { EVENT_LIMITS } from '../shared/contract/event.js';
+import { normaliseMetadata } from '../shared/contract/metadata.js';
+import type { AttributeValue } from './attributes.js';
+
+/** How many notes an event's metadata lists (`otlp.notes`); more are counted in the last one. */
+export const MAX_NOTES = 8;
+const MAX_NOTE_CHARS = 240;
+/** Paths kept when metadata is over its byte limit: the span's own facts and the notes. */
+const PROTECTED = new Set(['span.kind', 'span.status_code', 'span.status_message', 'otlp']);
+const NUMBER_LIMIT = 2 ** 63;
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+const isObject = (v: unknown): v is JsonObject => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  let deepest = 0;
+  for (const child of Object.values(value)) deepest = Math.max(deepest, depthOf(child));
+  return deepest + 1;
+}
+
+/**
+ * An event's metadata, built so that it is already in the store's model (the contract's
+ * normalisation leaves it as it is) and within the contract's limits. What cannot be kept as
+ * sent is not a reason to reject a span; it is changed or left out, and `otlp.notes` says what:
+ *
+ * - a dotted key is a path (`service.name` → `service` → `name`), as the contract stores it;
+ * - a key path deeper than the contract's depth is left out; a structured value (list, map)
+ *   that would end deeper, or that the store could not keep, is kept as its JSON text;
+ * - two keys naming one path, or a path both a value and an object: the first is kept;
+ * - empty values (null) are left out, as the contract leaves them out;
+ * - past the byte limit, the largest values are left out first (never `span.kind`, the status
+ *   or the notes).
+ */
+export class MetadataBuilder {
+  private readonly root: JsonObject = {};
+  private readonly notes: string[] = [];
+  private extraNotes = 0;
+
+  note(text: string): void {
+    if (this.notes.length < MAX_NOTES) {
+      this.notes.push(text.length > MAX_NOTE_CHARS ? `${text.slice(0, MAX_NOTE_CHARS - 1)}…` : text);
+    } else {
+      this.extraNotes++;
+    }
+  }
+
+  /** Puts `value` at `base` followed by `key` split on its dots; `label` names it in notes. */
+  put(base: readonly string[], key: string, value: AttributeValue | undefined): void {
+    if (value === null || value === undefined) return;
+    const segments = [...base, ...key.split('.')];
+    const label = `${base.join('.')}${base.length ? '.' : ''}${key}`;
+    if (segments.includes('__proto__')) {
+      this.note(`${label}: the key "__proto__" is not kept`);
+      return;
+    }
+    // The metadata object is level 1; the object holding the last segment is at segments.length.
+    if (segments.length > EVENT_LIMITS.metadataMaxDepth) {
+      this.note(`${label}: not kept, nested deeper than ${EVENT_LIMITS.metadataMaxDepth} levels`);
+      return;
+    }
+    const stored = this.storeValue(value, segments.length, label);
+    if (stored === undefined) return;
+    let node = this.root;
+    for (let i = 0; i < segments.length - 1; i++) {
+      const segment = segments[i] as string;
+      const next = Object.hasOwn(node, segment) ? node[segment] : undefined;
+      if (next === undefined) {
+        const child: JsonObject = {};
+        node[segment] = child;
+        node = child;
+      } else if (isObject(next)) {
+        node = next;
+      } else {
+        this.note(`${label}: not kept, ${segments.slice(0, i + 1).join('.')} is already a value`);
+        return;
+      }
+    }
+    const last = segments[segments.length - 1] as string;
+    if (Object.hasOwn(node, last)) {
+      this.note(`${label}: not kept, the path is already given`);
+      return;
+    }
+    node[last] = stored;
+  }
+
+  /** A value as the store keeps it, at a key held by an object of depth `holderDepth`. */
+  private storeValue(value: AttributeValue, holderDepth: number, label: string): Json | undefined {
+    if (typeof value === 'number') {
+      return Number.isFinite(value) && Math.abs(value) < NUMBER_LIMIT ? value + 0 : String(value);
+    }
+    if (typeof value !== 'object' || value === null) return value;
+    const wrapped = normaliseMetadata({ v: value as Json });
+    const normalised = wrapped.ok ? (wrapped.value.v as Json | undefined) : undefined;
+    if (wrapped.ok && normalised === undefined) return undefined; // an empty map
+    if (wrapped.ok && holderDepth + depthOf(normalised) <= EVENT_LIMITS.metadataMaxDepth) return normalised;
+    this.note(
+      `${label}: kept as JSON text, ${wrapped.ok ? 'nested too deep' : wrapped.message.replace(/:.*$/s, '')}`,
+    );
+    return JSON.stringify(value);
+  }
+
+  /** The metadata, within the byte limit, with its notes. */
+  build(): Record<string, unknown> {
+    let result = this.withNotes();
+    if (byteLength(result) <= EVENT_LIMITS.metadataMaxBytes) return result;
+    const leaves = collectLeaves(this.root, []).sort((a, b) => b.bytes - a.bytes);
+    for (const leaf of leaves) {
+      removeLeaf(this.root, leaf.path);
+      this.note(
+        `${leaf.path.join('.')}: not kept, metadata is limited to ${EVENT_LIMITS.metadataMaxBytes} bytes`,
+      );
+      result = this.withNotes();
+      if (byteLength(result) <= EVENT_LIMITS.metadataMaxBytes) return result;
+    }
+    return result;
+  }
+
+  private withNotes(): Record<string, unknown> {
+    if (this.notes.length === 0) return this.root;
+    const notes = this.extraNotes ? [...this.notes, `and ${this.extraNotes} more`] : [...this.notes];
+    const otlp = isObject(this.root.otlp) ? this.root.otlp : {};
+    return { ...this.root, otlp: { ...otlp, notes } };
+  }
+}
+
+const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+interface Leaf {
+  readonly path: readonly string[];
+  readonly bytes: number;
+}
+
+function collectLeaves(node: JsonObject, path: readonly string[]): Leaf[] {
+  const leaves: Leaf[] = [];
+  for (const [key, value] of Object.entries(node)) {
+    const at = [...path, key];
+    if (PROTECTED.has(at.join('.'))) continue;
+    if (isObject(value)) leaves.push(...collectLeaves(value, at));
+    else
+      leaves.push({ path: at, bytes: Buffer.byteLength(JSON.stringify(value)) + Buffer.byteLength(key) + 4 });
+  }
+  return leaves;
+}
+
+function removeLeaf(root: JsonObject, path: readonly string[]): void {
+  const parents: JsonObject[] = [];
+  let node: JsonObject = root;
+  for (const segment of path.slice(0, -1)) {
+    parents.push(node);
+    const next = node[segment];
+    if (!isObject(next)) return;
+    node = next;
+  }
+  delete node[path[path.length - 1] as string];
+  // Objects left empty go too: the store keeps no path for them.
+  for (let i = path.length - 2; i >= 0; i--) {
+    const parent = parents[i] as JsonObject;
+    const child = parent[path[i] as string];
+    if (isObject(child) && Object.keys(child).length === 0) delete parent[path[i] as string];
+    else break;
+  }
+}
