@@ -61,14 +61,17 @@ const price = z.strictObject({
   outputUsdPerMTok: z.number().finite().min(0).max(10_000),
 });
 
-const priceTable = z.record(
-  z
-    .string()
-    .min(1)
-    .max(128)
-    .regex(/^[^A-Z\s]+$/, { error: 'must be a lowercase model name without spaces' }),
-  price,
-);
+const priceTable = z.record(z.string(), price).superRefine((table, ctx) => {
+  for (const model of Object.keys(table)) {
+    if (!/^[^A-Z\s]{1,128}$/.test(model)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [model],
+        message: 'must be a lowercase model name without spaces',
+      });
+    }
+  }
+});
 
 /** Why a price table given by an operator cannot be used. */
 export class ModelPriceError extends Error {

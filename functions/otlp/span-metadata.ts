@@ -105,15 +105,23 @@ export class MetadataBuilder {
   /** The metadata, within the byte limit, with its notes. */
   build(): Record<string, unknown> {
     let result = this.withNotes();
-    if (byteLength(result) <= EVENT_LIMITS.metadataMaxBytes) return result;
+    let bytes = byteLength(result);
     const leaves = collectLeaves(this.root, []).sort((a, b) => b.bytes - a.bytes);
-    for (const leaf of leaves) {
-      removeLeaf(this.root, leaf.path);
-      this.note(
-        `${leaf.path.join('.')}: not kept, metadata is limited to ${EVENT_LIMITS.metadataMaxBytes} bytes`,
-      );
+    let next = 0;
+    // Largest first, as many as the excess calls for at a time, then measured again: a note per
+    // value left out also takes room.
+    while (bytes > EVENT_LIMITS.metadataMaxBytes && next < leaves.length) {
+      let freed = 0;
+      while (next < leaves.length && freed < bytes - EVENT_LIMITS.metadataMaxBytes) {
+        const leaf = leaves[next++] as Leaf;
+        removeLeaf(this.root, leaf.path);
+        freed += leaf.bytes - MAX_NOTE_CHARS;
+        this.note(
+          `${leaf.path.join('.')}: not kept, metadata is limited to ${EVENT_LIMITS.metadataMaxBytes} bytes`,
+        );
+      }
       result = this.withNotes();
-      if (byteLength(result) <= EVENT_LIMITS.metadataMaxBytes) return result;
+      bytes = byteLength(result);
     }
     return result;
   }

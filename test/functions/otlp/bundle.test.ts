@@ -1,0 +1,39 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, describe, expect, it } from 'vitest';
+import { jsonRequest, jsonSpan, protobufBytes, START_NS } from './otlp-fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'otlp-bundle-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('the OTLP core in an esbuild bundle, as the Lambda functions are built', () => {
+  it('decodes protobuf with 64-bit precision and reads no .proto file at run time', async () => {
+    const root = resolve(import.meta.dirname, '../../../functions/otlp');
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(
+      entry,
+      `export { decodeTraceRequest } from ${JSON.stringify(join(root, 'decode.ts'))};
+export { tracesToEvents } from ${JSON.stringify(join(root, 'core.ts'))};`,
+    );
+    const outfile = join(dir, 'bundle.mjs');
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile,
+      logLevel: 'silent',
+    });
+    expect(readFileSync(outfile, 'utf8')).not.toMatch(/\.proto['"]/);
+    const bundled = await import(pathToFileURL(outfile).href);
+    const { request } = bundled.decodeTraceRequest(protobufBytes(jsonRequest([jsonSpan()])), {
+      contentType: 'application/x-protobuf',
+      maxDecodedBytes: 1 << 20,
+    });
+    expect(request.resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano).toBe(START_NS);
+    expect(bundled.tracesToEvents(request, { projectId: 'p' }).events).toHaveLength(1);
+  });
+});

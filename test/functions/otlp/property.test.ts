@@ -1,0 +1,193 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { tracesToEvents } from '../../../functions/otlp/core.js';
+import { decodeJsonRequest, decodeProtobufRequest } from '../../../functions/otlp/decode.js';
+import { canonicalLine, checkEvent, EVENT_LIMITS } from '../../../functions/shared/contract/event.js';
+import { type Json, jsonBytes, protobufBytes } from './otlp-fixtures.js';
+
+const hexId = (bytes: number) =>
+  fc
+    .uint8Array({ minLength: bytes, maxLength: bytes })
+    .filter((b) => b.some((x) => x !== 0))
+    .map((b) => Buffer.from(b).toString('hex'));
+
+const KEYS = [
+  'service.name',
+  'gen_ai.request.model',
+  'gen_ai.response.model',
+  'llm.model_name',
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
+  'gen_ai.system_instructions',
+  'gen_ai.prompt.0.content',
+  'gen_ai.prompt.1.role',
+  'gen_ai.completion.0.content',
+  'llm.input_messages.0.message.content',
+  'llm.output_messages.0.message.role',
+  'input.value',
+  'output.value',
+  'session.id',
+  'user.id',
+  'tag.tags',
+  'db.system',
+  'db.system.name',
+  'a.b.c.d.e.f',
+  'x..y',
+  '.',
+  '__proto__',
+  'constructor',
+];
+
+type Text = (maxLength: number) => fc.Arbitrary<string>;
+/** Any string, lone surrogates included. */
+const anyText: Text = (maxLength) => fc.string({ unit: 'binary', maxLength });
+const asciiText: Text = (maxLength) => fc.string({ maxLength });
+
+function spanOf(text: Text): fc.Arbitrary<Json> {
+  const anyValue: fc.Arbitrary<Json> = fc.letrec<{ value: Json }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.record({ stringValue: text(60) }),
+      fc.record({ boolValue: fc.boolean() }),
+      fc.record({ intValue: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String) }),
+      fc.record({ doubleValue: fc.oneof(fc.double().map((d) => (Number.isFinite(d) ? d + 0 : String(d)))) }),
+      fc.record({
+        bytesValue: fc.uint8Array({ maxLength: 8 }).map((b) => Buffer.from(b).toString('base64')),
+      }),
+      fc.constant({}),
+      fc.record({ arrayValue: fc.record({ values: fc.array(tie('value'), { maxLength: 3 }) }) }),
+      fc.record({
+        kvlistValue: fc.record({
+          values: fc.array(
+            fc.record({ key: fc.oneof(fc.constantFrom(...KEYS), text(10)), value: tie('value') }),
+            {
+              maxLength: 3,
+            },
+          ),
+        }),
+      }),
+    ),
+  })).value;
+
+  const attributes = fc.array(
+    fc.record({ key: fc.oneof(fc.constantFrom(...KEYS), text(20)), value: anyValue }),
+    { maxLength: 12 },
+  );
+
+  const tokenAttributes = fc
+    .record(
+      {
+        input: fc.integer({ min: 0, max: 10_000_000 }),
+        output: fc.integer({ min: 0, max: 10_000_000 }),
+        total: fc.integer({ min: 0, max: 50_000_000 }),
+        costUsd: fc.double({ min: 0, max: 1_000_000, noNaN: true }),
+      },
+      { requiredKeys: [] },
+    )
+    .map(({ input, output, total, costUsd }) => [
+      ...(costUsd === undefined ? [] : [{ key: 'llm.cost.total', value: { doubleValue: costUsd } }]),
+      ...(input === undefined
+        ? []
+        : [{ key: 'gen_ai.usage.input_tokens', value: { intValue: String(input) } }]),
+      ...(output === undefined
+        ? []
+        : [{ key: 'llm.token_count.completion', value: { intValue: String(output) } }]),
+      ...(total === undefined ? [] : [{ key: 'llm.usage.total_tokens', value: { intValue: String(total) } }]),
+    ]);
+
+  const MIN_START_NS = BigInt(EVENT_LIMITS.timestampMinMs) * 1_000_000n;
+
+  const span = fc
+    .record({
+      traceId: hexId(16),
+      spanId: hexId(8),
+      parentSpanId: fc.oneof(fc.constant(''), hexId(8)),
+      name: text(300),
+      kind: fc.integer({ min: 0, max: 5 }),
+      start: fc.bigInt({ min: MIN_START_NS, max: 4_000_000_000_000_000_000n }),
+      durationNs: fc.bigInt({ min: 0n, max: BigInt(EVENT_LIMITS.latencyMsMax) * 1_000_000n }),
+      attributes,
+      tokens: tokenAttributes,
+      events: fc.array(
+        fc.record({
+          name: fc.oneof(fc.constantFrom('exception', 'gen_ai.choice', 'gen_ai.user.message'), text(20)),
+          timeUnixNano: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
+          attributes,
+        }),
+        { maxLength: 3 },
+      ),
+      status: fc.record({ code: fc.integer({ min: 0, max: 2 }), message: text(40) }),
+    })
+    .map(
+      ({ start, durationNs, tokens, ...s }) =>
+        ({
+          ...s,
+          attributes: [...s.attributes, ...tokens],
+          startTimeUnixNano: String(start),
+          endTimeUnixNano: String(start + durationNs),
+        }) as Json,
+    );
+
+  return span;
+}
+
+const request = (spans: Json[]) => ({
+  resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'p' }, spans }] }],
+});
+
+describe('OTLP spans: properties', () => {
+  it('maps any valid span to an event that passes the contract, metadata within its limits', () => {
+    fc.assert(
+      fc.property(spanOf(anyText), (s) => {
+        const result = tracesToEvents(decodeJsonRequest(jsonBytes(request([s]))), { projectId: 'p1' });
+        expect(result.rejected).toEqual([]);
+        const event = result.events[0];
+        if (!event) throw new Error('no event');
+        expect(Buffer.byteLength(JSON.stringify(event.metadata))).toBeLessThanOrEqual(
+          EVENT_LIMITS.metadataMaxBytes,
+        );
+        // What is forwarded reads back as the same event.
+        const again = checkEvent(JSON.parse(canonicalLine(event)), 'p1');
+        expect(again.ok && again.event).toEqual(event);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('reads any request alike from OTLP JSON and from protobuf', () => {
+    // ASCII text: how JSON and UTF-8 carry lone surrogates differs, which is not the decoders' doing.
+    const asciiSpan = spanOf(asciiText);
+    fc.assert(
+      fc.property(fc.array(asciiSpan, { maxLength: 3 }), (spans) => {
+        const json = request(spans);
+        expect(decodeJsonRequest(jsonBytes(json))).toEqual(decodeProtobufRequest(protobufBytes(json)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps metadata of large attributes within the byte limit, leaving out the largest first', () => {
+    const large = fc.array(
+      fc.record({
+        key: fc.oneof(fc.constantFrom(...KEYS), fc.string({ maxLength: 30 })),
+        value: fc.record({ stringValue: fc.string({ minLength: 2_500, maxLength: 4_000 }) }),
+      }),
+      { minLength: 8, maxLength: 20 },
+    );
+    fc.assert(
+      fc.property(spanOf(asciiText), large, (s, attributes) => {
+        const withLarge = { ...(s as Record<string, Json>), attributes };
+        const result = tracesToEvents(decodeJsonRequest(jsonBytes(request([withLarge]))), {
+          projectId: 'p1',
+        });
+        expect(result.rejected).toEqual([]);
+        const metadata = result.events[0]?.metadata ?? {};
+        expect(Buffer.byteLength(JSON.stringify(metadata))).toBeLessThanOrEqual(
+          EVENT_LIMITS.metadataMaxBytes,
+        );
+        expect(metadata).toHaveProperty('span.kind');
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
