@@ -13,6 +13,15 @@ export interface TraceIngestOptions {
   readonly prices?: ModelPriceTable;
   /** @default NO_MODEL */
   readonly noModel?: string;
+  /**
+   * The clock window the validator holds events to (`now` injected): a span that starts
+   * outside it is rejected. Without it, only the contract's own checks apply.
+   */
+  readonly timeWindow?: {
+    readonly nowMs: number;
+    readonly maxFutureSkewMs: number;
+    readonly maxAgeMs: number;
+  };
 }
 
 export interface RejectedSpan {
@@ -70,6 +79,11 @@ export function tracesToEvents(
           rejected.push({ index: at, path, reason: `${path}: ${checked.reason}${from}` });
           return;
         }
+        const late = options.timeWindow && outsideWindow(checked.event.timestamp, options.timeWindow);
+        if (late) {
+          rejected.push({ index: at, path, reason: `${path}.startTimeUnixNano: ${late}` });
+          return;
+        }
         const id = `${checked.event.trace_id}/${checked.event.span_id}`;
         const first = seen.get(id);
         if (first !== undefined) {
@@ -82,4 +96,18 @@ export function tracesToEvents(
     });
   });
   return { events, rejected, spanCount: index };
+}
+
+function outsideWindow(
+  timestamp: string,
+  window: NonNullable<TraceIngestOptions['timeWindow']>,
+): string | undefined {
+  const at = Date.parse(timestamp);
+  if (at > window.nowMs + window.maxFutureSkewMs) {
+    return `${timestamp} is more than ${window.maxFutureSkewMs / 60_000} minutes ahead of the server clock (${new Date(window.nowMs).toISOString()}); check the client's clock`;
+  }
+  if (at < window.nowMs - window.maxAgeMs) {
+    return `${timestamp} is more than ${Math.round(window.maxAgeMs / 86_400_000)} days old`;
+  }
+  return undefined;
 }

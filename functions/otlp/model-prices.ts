@@ -18,7 +18,7 @@ export type ModelPriceTable = Readonly<Record<string, ModelPrice>>;
  * Extend or override it with a JSON object of the same shape (see `parseModelPrices`).
  */
 export const DEFAULT_MODEL_PRICES = {
-  // OpenAI: https://openai.com/api/pricing (checked 2025-08)
+  // OpenAI: https://openai.com/api/pricing (list prices as of 2025-08)
   'gpt-5': { inputUsdPerMTok: 1.25, outputUsdPerMTok: 10 },
   'gpt-5-mini': { inputUsdPerMTok: 0.25, outputUsdPerMTok: 2 },
   'gpt-5-nano': { inputUsdPerMTok: 0.05, outputUsdPerMTok: 0.4 },
@@ -33,10 +33,10 @@ export const DEFAULT_MODEL_PRICES = {
   o3: { inputUsdPerMTok: 2, outputUsdPerMTok: 8 },
   'o3-mini': { inputUsdPerMTok: 1.1, outputUsdPerMTok: 4.4 },
   'o4-mini': { inputUsdPerMTok: 1.1, outputUsdPerMTok: 4.4 },
-  // OpenAI embeddings (input only): https://openai.com/api/pricing (checked 2025-08)
+  // OpenAI embeddings (input only): https://openai.com/api/pricing (list prices as of 2025-08)
   'text-embedding-3-small': { inputUsdPerMTok: 0.02, outputUsdPerMTok: 0 },
   'text-embedding-3-large': { inputUsdPerMTok: 0.13, outputUsdPerMTok: 0 },
-  // Anthropic: https://www.anthropic.com/pricing#api (checked 2025-08)
+  // Anthropic: https://docs.anthropic.com/en/docs/about-claude/pricing (list prices as of 2025-08)
   'claude-opus-4': { inputUsdPerMTok: 15, outputUsdPerMTok: 75 },
   'claude-sonnet-4': { inputUsdPerMTok: 3, outputUsdPerMTok: 15 },
   'claude-3-7-sonnet': { inputUsdPerMTok: 3, outputUsdPerMTok: 15 },
@@ -44,14 +44,18 @@ export const DEFAULT_MODEL_PRICES = {
   'claude-3-5-haiku': { inputUsdPerMTok: 0.8, outputUsdPerMTok: 4 },
   'claude-3-opus': { inputUsdPerMTok: 15, outputUsdPerMTok: 75 },
   'claude-3-haiku': { inputUsdPerMTok: 0.25, outputUsdPerMTok: 1.25 },
-  // Google Gemini API, prompts up to 200k tokens: https://ai.google.dev/gemini-api/docs/pricing (checked 2025-08)
+  // Anthropic, the same page (list prices as of 2026-03): Opus from 4.5 on is priced below Opus 4 and 4.1.
+  'claude-opus-4-5': { inputUsdPerMTok: 5, outputUsdPerMTok: 25 },
+  'claude-opus-4-6': { inputUsdPerMTok: 5, outputUsdPerMTok: 25 },
+  'claude-haiku-4-5': { inputUsdPerMTok: 1, outputUsdPerMTok: 5 },
+  // Google Gemini API, prompts up to 200k tokens: https://ai.google.dev/gemini-api/docs/pricing (list prices as of 2025-08)
   'gemini-2.5-pro': { inputUsdPerMTok: 1.25, outputUsdPerMTok: 10 },
   'gemini-2.5-flash': { inputUsdPerMTok: 0.3, outputUsdPerMTok: 2.5 },
   'gemini-2.5-flash-lite': { inputUsdPerMTok: 0.1, outputUsdPerMTok: 0.4 },
   'gemini-2.0-flash': { inputUsdPerMTok: 0.1, outputUsdPerMTok: 0.4 },
   'gemini-1.5-pro': { inputUsdPerMTok: 1.25, outputUsdPerMTok: 5 },
   'gemini-1.5-flash': { inputUsdPerMTok: 0.075, outputUsdPerMTok: 0.3 },
-  // Mistral: https://mistral.ai/pricing#api-pricing (checked 2025-08)
+  // Mistral: https://mistral.ai/pricing#api-pricing (list prices as of 2025-08)
   'mistral-large': { inputUsdPerMTok: 2, outputUsdPerMTok: 6 },
   'mistral-small': { inputUsdPerMTok: 0.1, outputUsdPerMTok: 0.3 },
 } as const satisfies ModelPriceTable;

@@ -76,6 +76,8 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
     model: text('model', llm.model?.value ?? options.noModel, EVENT_LIMITS.modelMaxChars),
     latency_ms: Number(end - start) / 1e6,
   };
+  sources.timestamp = 'startTimeUnixNano';
+  sources.latency_ms = 'endTimeUnixNano - startTimeUnixNano';
   if (llm.model) sources.model = llm.model.from;
 
   if (llm.inputTokens) {

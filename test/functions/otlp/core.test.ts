@@ -441,6 +441,33 @@ describe('spans to events: partial success', () => {
     ]);
   });
 
+  it("rejects spans outside the validator's clock window when it is given", () => {
+    const nowMs = Date.parse('2026-01-31T12:00:00.000Z');
+    const window = { nowMs, maxFutureSkewMs: 5 * 60_000, maxAgeMs: 365 * 86_400_000 };
+    const json = jsonRequest([
+      jsonSpan({ spanId: spanId(1) }),
+      jsonSpan({
+        spanId: spanId(2),
+        startTimeUnixNano: '1769861200000000000',
+        endTimeUnixNano: '1769861201000000000',
+      }),
+      jsonSpan({
+        spanId: spanId(3),
+        startTimeUnixNano: '1700000000000000000',
+        endTimeUnixNano: '1700000001000000000',
+      }),
+    ]);
+    const result = tracesToEvents(decodeJsonRequest(jsonBytes(json)), {
+      projectId: PROJECT,
+      timeWindow: window,
+    });
+    expect(result.events.map((e) => e.span_id)).toEqual([spanId(1)]);
+    expect(result.rejected.map((r) => r.reason)).toEqual([
+      "resourceSpans[0].scopeSpans[0].spans[1].startTimeUnixNano: 2026-01-31T12:06:40.000Z is more than 5 minutes ahead of the server clock (2026-01-31T12:00:00.000Z); check the client's clock",
+      'resourceSpans[0].scopeSpans[0].spans[2].startTimeUnixNano: 2023-11-14T22:13:20.000Z is more than 365 days old',
+    ]);
+  });
+
   it('maps a protobuf request exactly as its JSON twin', () => {
     const json = jsonRequest([
       jsonSpan({}, { 'gen_ai.request.model': 'gpt-4o-mini', 'gen_ai.usage.input_tokens': 3 }),
