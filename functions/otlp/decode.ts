@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/light.js';
-import type { ExportTraceServiceRequest, OtlpEncoding } from './otlp-types.js';
+import type { ExportTraceServiceRequest, OtlpAnyValue, OtlpEncoding, OtlpKeyValue } from './otlp-types.js';
 import { OTLP_TYPES, TO_OBJECT_OPTIONS } from './proto-root.js';
 
 /**
@@ -85,9 +85,9 @@ const tooLarge = (max: number) =>
 /** A binary-encoded `ExportTraceServiceRequest`. */
 export function decodeProtobufRequest(bytes: Uint8Array): ExportTraceServiceRequest {
   const type = OTLP_TYPES.ExportTraceServiceRequest;
-  let message: protobuf.Message;
+  let request: ExportTraceServiceRequest;
   try {
-    message = type.decode(bytes);
+    request = type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS) as unknown as ExportTraceServiceRequest;
   } catch (error) {
     const reason =
       error instanceof RangeError && /index out of range/.test(error.message)
@@ -95,7 +95,50 @@ export function decodeProtobufRequest(bytes: Uint8Array): ExportTraceServiceRequ
         : (error as Error).message;
     throw new OtlpDecodeError('', `the body is not a protobuf ExportTraceServiceRequest: ${reason}`);
   }
-  return type.toObject(message, TO_OBJECT_OPTIONS) as unknown as ExportTraceServiceRequest;
+  checkNesting(request);
+  return request;
+}
+
+/** How deep attribute values (lists and maps in lists and maps) may nest: deeper is refused. */
+export const MAX_VALUE_DEPTH = 32;
+
+/** Refuses values nested past MAX_VALUE_DEPTH, before any recursive reader meets them. */
+function checkNesting(request: ExportTraceServiceRequest): void {
+  const list = (kvs: readonly OtlpKeyValue[], path: string) => {
+    kvs.forEach((kv, i) => {
+      value(kv.value, `${path}[${i}].value`, 1);
+    });
+  };
+  const value = (v: OtlpAnyValue | null | undefined, path: string, depth: number): void => {
+    if (!v) return;
+    if (depth > MAX_VALUE_DEPTH) {
+      throw new OtlpDecodeError(path, `is nested more than ${MAX_VALUE_DEPTH} levels deep`);
+    }
+    v.arrayValue?.values.forEach((item, i) => {
+      value(item, `${path}.arrayValue.values[${i}]`, depth + 1);
+    });
+    v.kvlistValue?.values.forEach((kv, i) => {
+      value(kv.value, `${path}.kvlistValue.values[${i}].value`, depth + 1);
+    });
+  };
+  request.resourceSpans.forEach((rs, i) => {
+    const r = `resourceSpans[${i}]`;
+    list(rs.resource?.attributes ?? [], `${r}.resource.attributes`);
+    rs.scopeSpans.forEach((ss, j) => {
+      const s = `${r}.scopeSpans[${j}]`;
+      list(ss.scope?.attributes ?? [], `${s}.scope.attributes`);
+      ss.spans.forEach((span, k) => {
+        const p = `${s}.spans[${k}]`;
+        list(span.attributes, `${p}.attributes`);
+        span.events.forEach((e, n) => {
+          list(e.attributes, `${p}.events[${n}].attributes`);
+        });
+        span.links.forEach((l, n) => {
+          list(l.attributes, `${p}.links[${n}].attributes`);
+        });
+      });
+    });
+  });
 }
 
 /**
@@ -113,15 +156,20 @@ export function decodeJsonRequest(bytes: Uint8Array): ExportTraceServiceRequest 
     throw new OtlpDecodeError('', `the body is not JSON: ${(error as Error).message}`);
   }
   const type = OTLP_TYPES.ExportTraceServiceRequest;
-  let plain: Record<string, unknown>;
+  let request: ExportTraceServiceRequest;
   try {
-    plain = readMessage(type, json, '');
+    const plain = readMessage(type, json, '');
+    request = type.toObject(
+      type.fromObject(plain),
+      TO_OBJECT_OPTIONS,
+    ) as unknown as ExportTraceServiceRequest;
   } catch (error) {
     if (error instanceof OtlpDecodeError) throw error;
     // Only a value nested past the call stack's depth gets here.
     throw new OtlpDecodeError('', `the body could not be read: ${(error as Error).message}`);
   }
-  return type.toObject(type.fromObject(plain), TO_OBJECT_OPTIONS) as unknown as ExportTraceServiceRequest;
+  checkNesting(request);
+  return request;
 }
 
 /** Bytes fields that OTLP JSON writes as hex; every other bytes field is base64. */

@@ -226,6 +226,34 @@ describe('OTLP decoding', () => {
     );
   });
 
+  it('rejects attribute values nested past the limit, however deep, in either encoding', () => {
+    const nested = (levels: number): Json => {
+      let value: Json = { stringValue: 'leaf' };
+      for (let i = 0; i < levels; i++) value = { arrayValue: { values: [value] } };
+      return value;
+    };
+    const at = (levels: number) =>
+      jsonRequest([jsonSpan({ attributes: [{ key: 'deep', value: nested(levels) }] })]);
+    const path = `resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value${'.arrayValue.values[0]'.repeat(32)}`;
+    expect(decodeError(() => decodeJsonRequest(jsonBytes(at(40)))).message).toBe(
+      `${path}: is nested more than 32 levels deep`,
+    );
+    expect(decodeError(() => decodeProtobufRequest(protobufBytes(at(40)))).message).toBe(
+      `${path}: is nested more than 32 levels deep`,
+    );
+    expect(decodeJsonRequest(jsonBytes(at(31))).resourceSpans).toHaveLength(1);
+    // Past the call stack: still a decode error, not a crash.
+    const text = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"attributes":[{"key":"k","value":${'{"arrayValue":{"values":['.repeat(50_000)}${']}}'.repeat(50_000)}}]}]}]}]}`;
+    expect(decodeError(() => decodeJsonRequest(Buffer.from(text)))).toBeInstanceOf(OtlpDecodeError);
+    // Protobuf: 3,000 levels of ArrayValue in AnyValue, written by hand (each level a tag and a length).
+    let bytes = Buffer.from([0x0a, 0x00]); // AnyValue{string_value: ""}
+    for (let i = 0; i < 3_000; i++) {
+      const array = Buffer.concat([Buffer.from([0x0a]), varint(bytes.length), bytes]); // ArrayValue{values: [..]}
+      bytes = Buffer.concat([Buffer.from([0x2a]), varint(array.length), array]); // AnyValue{array_value: ..}
+    }
+    expect(decodeError(() => decodeProtobufRequest(wrapAnyValue(bytes)))).toBeInstanceOf(OtlpDecodeError);
+  });
+
   it('keeps an enum number the definitions do not name (proto3 enums are open) for the mapping to judge', () => {
     const json = jsonRequest([jsonSpan({ kind: 9 })]);
     expect(firstSpan(decodeJsonRequest(jsonBytes(json))).kind).toBe(9);
@@ -261,3 +289,23 @@ describe('OTLP decoding', () => {
     ).toMatch(/^the body is not valid gzip/);
   });
 });
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+/** ExportTraceServiceRequest > ResourceSpans > ScopeSpans > Span > KeyValue{key "k"} holding `anyValue`. */
+function wrapAnyValue(anyValue: Buffer): Uint8Array {
+  const field = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([tag]), varint(body.length), body]);
+  const keyValue = Buffer.concat([field(0x0a, Buffer.from('k')), field(0x12, anyValue)]);
+  const span = field(0x4a, keyValue); // Span.attributes = 9
+  const scopeSpans = field(0x12, span); // ScopeSpans.spans = 2
+  const resourceSpans = field(0x12, scopeSpans); // ResourceSpans.scope_spans = 2
+  return field(0x0a, resourceSpans); // ExportTraceServiceRequest.resource_spans = 1
+}
