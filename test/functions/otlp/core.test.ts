@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NO_MODEL, tracesToEvents } from '../../../functions/otlp/core.js';
 import { decodeJsonRequest, decodeProtobufRequest } from '../../../functions/otlp/decode.js';
@@ -102,6 +103,34 @@ describe('spans to events: the span itself', () => {
     const ok = onlyEvent(jsonSpan({ status: { code: 1, message: 'fine' } }));
     expect(ok).toMatchObject({ status: 'ok', error_message: '' });
     expect(ok.metadata).toMatchObject({ span: { status_code: 'ok', status_message: 'fine' } });
+  });
+});
+
+describe('the specification example', () => {
+  it("maps opentelemetry-proto's examples/trace.json (v1.11.0, Apache-2.0), uppercase hex ids included", () => {
+    const body = readFileSync(new URL('./fixtures/opentelemetry-proto-example-trace.json', import.meta.url));
+    const result = tracesToEvents(decodeJsonRequest(body), { projectId: PROJECT });
+    expect(result.rejected).toEqual([]);
+    expect(result.events).toEqual([
+      expect.objectContaining({
+        trace_id: '5b8efff798038103d269b633813fc60c',
+        span_id: 'eee19b7ec3c1b174',
+        parent_span_id: 'eee19b7ec3c1b173',
+        name: "I'm a server span",
+        timestamp: '2018-12-13T14:51:00.000Z',
+        latency_ms: 1000,
+        metadata: {
+          span: { kind: 'server' },
+          attributes: { my: { span: { attr: 'some value' } } },
+          resource: { service: { name: 'my.service' } },
+          scope: {
+            name: 'my.library',
+            version: '1.0.0',
+            attributes: { my: { scope: { attribute: 'some scope attribute' } } },
+          },
+        },
+      }),
+    ]);
   });
 });
 
