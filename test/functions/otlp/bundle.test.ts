@@ -16,7 +16,8 @@ describe('the OTLP core in an esbuild bundle, as the Lambda functions are built'
     writeFileSync(
       entry,
       `export { decodeTraceRequest } from ${JSON.stringify(join(root, 'decode.ts'))};
-export { tracesToEvents } from ${JSON.stringify(join(root, 'core.ts'))};`,
+export { tracesToEvents } from ${JSON.stringify(join(root, 'core.ts'))};
+export { encodeErrorStatus, encodeTraceResponse } from ${JSON.stringify(join(root, 'response.ts'))};`,
     );
     const outfile = join(dir, 'bundle.mjs');
     await build({
@@ -35,5 +36,9 @@ export { tracesToEvents } from ${JSON.stringify(join(root, 'core.ts'))};`,
     });
     expect(request.resourceSpans[0].scopeSpans[0].spans[0].startTimeUnixNano).toBe(START_NS);
     expect(bundled.tracesToEvents(request, { projectId: 'p' }).events).toHaveLength(1);
+    expect(
+      bundled.encodeTraceResponse('protobuf', { rejectedSpans: 1, errorMessage: 'x' }).body,
+    ).toHaveLength(7);
+    expect(bundled.encodeErrorStatus('protobuf', 400, 'x').body).toHaveLength(5);
   });
 });

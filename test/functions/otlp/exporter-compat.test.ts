@@ -10,7 +10,11 @@ import {
 import { describe, expect, it } from 'vitest';
 import { tracesToEvents } from '../../../functions/otlp/core.js';
 import { decodeTraceRequest } from '../../../functions/otlp/decode.js';
-import { describeRejections, encodeTraceResponse } from '../../../functions/otlp/response.js';
+import {
+  describeRejections,
+  encodeErrorStatus,
+  encodeTraceResponse,
+} from '../../../functions/otlp/response.js';
 
 /**
  * What real exporters send: spans recorded by the OpenTelemetry JavaScript SDK and serialised by
@@ -145,5 +149,18 @@ describe('responses the OpenTelemetry JS exporter reads', () => {
     const many = Array.from({ length: 7 }, (_, i) => ({ index: i, path: `p${i}`, reason: `r${i}` }));
     expect(describeRejections(many, 10)).toBe('7 of 10 spans rejected: r0 | r1 | r2 | r3 | r4 | and 2 more');
     expect(describeRejections([], 10)).toBe('');
+  });
+
+  it('writes error bodies as google.rpc.Status in the request encoding', () => {
+    const protobuf = encodeErrorStatus('protobuf', 400, 'spans[0].kind: bad');
+    // field 1 varint 3, field 2 length-delimited text: the wire form of Status{code: 3, message}.
+    expect(Buffer.from(protobuf.body)).toEqual(
+      Buffer.concat([Buffer.from([0x08, 0x03, 0x12, 18]), Buffer.from('spans[0].kind: bad')]),
+    );
+    expect(JSON.parse(Buffer.from(encodeErrorStatus('json', 503, 'retry later').body).toString())).toEqual({
+      code: 14,
+      message: 'retry later',
+    });
+    expect(encodeErrorStatus(undefined, 415, 'x').contentType).toBe('application/json');
   });
 });
