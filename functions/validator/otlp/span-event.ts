@@ -1,4 +1,4 @@
-import { EVENT_LIMITS, type EventInput } from '../shared/contract/event.js';
+import { EVENT_LIMITS, type EventInput } from '../../shared/contract/event.js';
 import { AttributeBag, attributeObject } from './attributes.js';
 import { readLlmFields } from './llm-fields.js';
 import { costCents, type ModelPriceTable } from './model-prices.js';

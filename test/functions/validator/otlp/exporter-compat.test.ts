@@ -8,13 +8,13 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { tracesToEvents } from '../../../functions/otlp/core.js';
-import { decodeTraceRequest } from '../../../functions/otlp/decode.js';
+import { tracesToEvents } from '../../../../functions/validator/otlp/core.js';
+import { decodeTraceRequest } from '../../../../functions/validator/otlp/decode.js';
 import {
   describeRejections,
   encodeErrorStatus,
   encodeTraceResponse,
-} from '../../../functions/otlp/response.js';
+} from '../../../../functions/validator/otlp/response.js';
 
 /**
  * What real exporters send: spans recorded by the OpenTelemetry JavaScript SDK and serialised by

@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the OTLP core in an esbuild bundle, as the Lambda functions are built', () => {
   it('decodes protobuf with 64-bit precision and reads no .proto file at run time', async () => {
-    const root = resolve(import.meta.dirname, '../../../functions/otlp');
+    const root = resolve(import.meta.dirname, '../../../../functions/validator/otlp');
     const entry = join(dir, 'entry.ts');
     writeFileSync(
       entry,
