@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import { errorResponse, matchesRoutePrefix } from '../functions/shared/http.js';
+import { errorResponse, matchesRoutePattern } from '../functions/shared/http.js';
 import { localLambdaContext } from './lambda-context.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_AWS } from './local-aws.js';
 
@@ -11,7 +11,7 @@ export type AlbHandler = (event: ALBEvent, context: Context) => Promise<ALBResul
 /** A listener rule: requests whose path starts with one of the prefixes go to this function. */
 export interface AlbRoute {
   readonly functionName: string;
-  readonly pathPrefixes: readonly string[];
+  readonly pathPatterns: readonly string[];
   readonly handler: AlbHandler;
   /**
    * Invocations in flight at most, as a Lambda function's reserved concurrency caps it; a request
@@ -26,7 +26,7 @@ export interface AlbServerOptions {
   /** Rules in order; the first whose prefix matches wins. */
   readonly routes: readonly AlbRoute[];
   /** The default action: the function that takes every other path. */
-  readonly defaultRoute: Omit<AlbRoute, 'pathPrefixes'>;
+  readonly defaultRoute: Omit<AlbRoute, 'pathPatterns'>;
   /** The load balancer's cap on a request body for a Lambda target. */
   readonly maxBodyBytes: number;
   /**
@@ -204,7 +204,7 @@ function send(res: ServerResponse, result: ALBResult): void {
 export async function startAlbServer(options: AlbServerOptions): Promise<AlbServer> {
   const host = options.host ?? '127.0.0.1';
   const routeFor = (path: string) =>
-    options.routes.find((route) => matchesRoutePrefix(path, route.pathPrefixes)) ?? options.defaultRoute;
+    options.routes.find((route) => matchesRoutePattern(path, route.pathPatterns)) ?? options.defaultRoute;
 
   const maxResponseBytes = options.maxResponseBytes ?? ALB_MAX_RESPONSE_BYTES;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;

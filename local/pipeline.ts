@@ -11,7 +11,7 @@ import { createLoaderHandler } from '../functions/load/handler.js';
 import { createQueryHandler } from '../functions/query/handler.js';
 import { CachedKeyStore } from '../functions/shared/auth/api-keys.js';
 import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
-import { QUERY_ROUTE_PREFIXES } from '../functions/shared/http.js';
+import { QUERY_ROUTE_PATTERNS } from '../functions/shared/http.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,
   type RequestSummary,
@@ -271,12 +271,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       routes: [
         {
           functionName: 'metrics',
-          pathPrefixes: [METRICS_PATH],
+          pathPatterns: [METRICS_PATH],
           handler: (event) => metricsAnswer(event, keys, () => stats()),
         },
         {
           functionName: LOCAL_NAMES.query,
-          pathPrefixes: QUERY_ROUTE_PREFIXES,
+          pathPatterns: QUERY_ROUTE_PATTERNS,
           handler: createQueryHandler(() => ({ keys, clickhouse, now: Date.now })),
           maxConcurrency: 8,
         },

@@ -505,7 +505,7 @@ function matchRoute(path: string): { spec: RouteSpec; arg: string } | undefined 
 // The request
 
 /**
- * Answers one query request: `GET` (or `HEAD`) on a route of `QUERY_ROUTE_PREFIXES`, with an API
+ * Answers one query request: `GET` (or `HEAD`) on a path of `QUERY_ROUTE_PATTERNS`, with an API
  * key. `request.path` may carry the query string.
  */
 export async function handleQueryRequest(request: HttpRequest, deps: QueryDeps): Promise<QueryResult> {

@@ -55,7 +55,7 @@ export function toAlbResult(response: HttpResponse, multiValueHeaders: boolean):
     statusCode: response.statusCode,
     statusDescription: status,
     body: response.body,
-    isBase64Encoded: false,
+    isBase64Encoded: response.bodyEncoding === 'base64',
   };
   if (multiValueHeaders) {
     return {

@@ -17,11 +17,17 @@ export interface HttpRequest {
 export interface HttpResponse {
   readonly statusCode: number;
   readonly headers: Record<string, string>;
+  /** Text, or with `bodyEncoding` 'base64' the base64 of binary bytes (an OTLP protobuf answer). */
   readonly body: string;
+  /** @default - text */
+  readonly bodyEncoding?: 'base64';
 }
 
 /** The ingest API's route: `POST` a batch of events. */
 export const INGEST_EVENTS_PATH = '/v1/events';
+
+/** OTLP/HTTP's trace export route: `POST` an `ExportTraceServiceRequest`, each span an event. */
+export const INGEST_TRACES_PATH = '/v1/traces';
 
 /**
  * `GET /v1/health`: a client's check goes to the ingest validator (it is not a query path); the
@@ -33,33 +39,43 @@ export const HEALTH_PATH = '/v1/health';
 export const QUERY_HEALTH_PATH = HEALTH_PATH;
 
 /**
- * The paths the query API answers: each prefix itself and everything under it. The load balancer
- * and the local server send these to the query handler and every other path to the ingest
- * validator. A new prefix goes at the end: the load balancer's rules take the patterns five at a
- * time.
+ * The paths the query API answers, as the load balancer's path patterns: a pattern ending in `/*`
+ * is everything under its prefix, any other the path itself. The load balancer and the local
+ * server send these to the query handler and every other path to the ingest validator. A new
+ * pattern goes at the end: the load balancer's rules take the patterns five at a time.
+ *
+ * `/v1/traces` itself is not among them: `POST /v1/traces` is OTLP/HTTP's trace export, which the
+ * validator takes; a trace is read at `GET /v1/traces/{trace_id}`, under it.
  */
-export const QUERY_ROUTE_PREFIXES = [
+export const QUERY_ROUTE_PATTERNS = [
   '/v1/metrics',
+  '/v1/metrics/*',
   '/v1/summary',
+  '/v1/summary/*',
   '/v1/models',
+  '/v1/models/*',
   '/v1/calls',
-  '/v1/traces',
+  '/v1/calls/*',
+  '/v1/traces/*',
   '/v1/dead-letters',
+  '/v1/dead-letters/*',
 ] as const;
 
 /**
- * Whether a path matches one of `prefixes` the way the load balancer's rules match them: the
- * prefix itself or anything under it (`/v1/calls` and `/v1/calls/x`, not `/v1/callsx`). The
- * query string, if any, is not part of the match.
+ * Whether a path matches one of `patterns` the way the load balancer's rules match them: `/x/*`
+ * matches `/x/` and anything under it (not `/x` nor `/xy`), any other pattern only itself. The query
+ * string, if any, is not part of the match.
  */
-export function matchesRoutePrefix(path: string, prefixes: readonly string[]): boolean {
+export function matchesRoutePattern(path: string, patterns: readonly string[]): boolean {
   const bare = path.split('?', 1)[0] ?? '';
-  return prefixes.some((prefix) => bare === prefix || bare.startsWith(`${prefix}/`));
+  return patterns.some((pattern) =>
+    pattern.endsWith('/*') ? bare.startsWith(pattern.slice(0, -1)) : bare === pattern,
+  );
 }
 
 /** Whether a request path (with or without its query string) belongs to the query API. */
 export function isQueryPath(path: string): boolean {
-  return matchesRoutePrefix(path, QUERY_ROUTE_PREFIXES);
+  return matchesRoutePattern(path, QUERY_ROUTE_PATTERNS);
 }
 
 /** A request's path without its query string and trailing slashes (`/v1/events/` is `/v1/events`), and the query string. */

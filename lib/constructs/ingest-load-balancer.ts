@@ -17,7 +17,7 @@ import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { HEALTH_PATH, QUERY_HEALTH_PATH, QUERY_ROUTE_PREFIXES } from '../../functions/shared/http.js';
+import { HEALTH_PATH, QUERY_HEALTH_PATH, QUERY_ROUTE_PATTERNS } from '../../functions/shared/http.js';
 
 export interface IngestLoadBalancerProps {
   /** The VPC whose public subnets the load balancer lives in. */
@@ -26,7 +26,7 @@ export interface IngestLoadBalancerProps {
   readonly certificate: ICertificate;
   /** The ingest validator: gets every request that is not a query route (`POST /v1/events`, `GET /v1/health`). */
   readonly validator: IFunction;
-  /** The query API: gets the routes of `QUERY_ROUTE_PREFIXES`, each prefix and everything under it. */
+  /** The query API: gets the paths of `QUERY_ROUTE_PATTERNS`. */
   readonly query: IFunction;
   /** Where the load balancer writes its access logs; it must use SSE-S3 (see `AccessLogBucket`). */
   readonly accessLogs: IBucket;
@@ -48,7 +48,7 @@ export interface IngestLoadBalancerProps {
  * The largest number of condition values one listener rule may carry; each pattern here has at
  * most one wildcard, so the rule's quota of 5 wildcards holds too. See
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
- * A prefix added at the end of `QUERY_ROUTE_PREFIXES` leaves the earlier rules as they were.
+ * A pattern added at the end of `QUERY_ROUTE_PATTERNS` leaves the earlier rules as they were.
  */
 const MAX_CONDITION_VALUES = 5;
 const FIRST_QUERY_RULE_PRIORITY = 10;
@@ -132,7 +132,7 @@ export class IngestLoadBalancer extends Construct {
       open: true,
     });
 
-    const patterns = QUERY_ROUTE_PREFIXES.flatMap((prefix) => [prefix, `${prefix}/*`]);
+    const patterns = QUERY_ROUTE_PATTERNS;
     for (let start = 0; start < patterns.length; start += MAX_CONDITION_VALUES) {
       const rule = start / MAX_CONDITION_VALUES;
       this.httpsListener.addAction(`QueryRoutes${rule + 1}`, {

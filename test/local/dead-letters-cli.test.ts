@@ -8,7 +8,7 @@ import { freePort } from '../../cli/free-port.js';
 import { createQueryHandler } from '../../functions/query/handler.js';
 import type { DeadLetterRow } from '../../functions/query/queries.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../functions/shared/auth/api-keys.js';
-import { QUERY_ROUTE_PREFIXES } from '../../functions/shared/http.js';
+import { QUERY_ROUTE_PATTERNS } from '../../functions/shared/http.js';
 import { type AlbServer, startAlbServer } from '../../local/alb-server.js';
 import {
   DEAD_LETTERS_USAGE,
@@ -365,7 +365,7 @@ describe('npm run dead-letters against the query handler', () => {
       routes: [
         {
           functionName: 'evalforge-query',
-          pathPrefixes: QUERY_ROUTE_PREFIXES,
+          pathPatterns: QUERY_ROUTE_PATTERNS,
           handler: createQueryHandler(() => ({ keys, clickhouse: engine.client, now: Date.now })),
         },
       ],

@@ -3,6 +3,7 @@ import {
   errorResponse,
   HEALTH_PATH,
   INGEST_EVENTS_PATH,
+  INGEST_TRACES_PATH,
   isQueryPath,
   jsonResponse,
   QUERY_HEALTH_PATH,
@@ -12,7 +13,7 @@ import {
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('routes', () => {
-  it.each(['/v1/metrics', '/v1/summary', '/v1/models', '/v1/calls', '/v1/traces', '/v1/dead-letters'])(
+  it.each(['/v1/metrics', '/v1/summary', '/v1/models', '/v1/calls', '/v1/dead-letters'])(
     'sends %s and every path under it to the query API, for the load balancer and the local server',
     (prefix) => {
       for (const path of [prefix, `${prefix}?window=1h`, `${prefix}/x`]) expect(isQueryPath(path)).toBe(true);
@@ -37,9 +38,20 @@ describe('routes', () => {
   });
 
   it('sends the ingest routes to the validator, health checks of the query function included', () => {
-    expect([INGEST_EVENTS_PATH, HEALTH_PATH]).toEqual(['/v1/events', '/v1/health']);
+    expect([INGEST_EVENTS_PATH, INGEST_TRACES_PATH, HEALTH_PATH]).toEqual([
+      '/v1/events',
+      '/v1/traces',
+      '/v1/health',
+    ]);
     expect(QUERY_HEALTH_PATH).toBe(HEALTH_PATH);
     expect(isQueryPath(INGEST_EVENTS_PATH) || isQueryPath(HEALTH_PATH)).toBe(false);
+  });
+
+  it("sends OTLP's trace export to the validator and a trace's read under it to the query API", () => {
+    for (const path of ['/v1/traces', '/v1/traces?x=1']) expect(isQueryPath(path)).toBe(false);
+    for (const path of [`/v1/traces/${TRACE}`, '/v1/traces/', `/v1/traces/${TRACE}?x=1`])
+      expect(isQueryPath(path)).toBe(true);
+    expect(isQueryPath('/v1/tracesx')).toBe(false);
   });
 });
 

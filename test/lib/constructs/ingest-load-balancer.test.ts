@@ -6,7 +6,7 @@ import { SslPolicy } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { isQueryPath, QUERY_ROUTE_PREFIXES } from '../../../functions/shared/http.js';
+import { isQueryPath, QUERY_ROUTE_PATTERNS } from '../../../functions/shared/http.js';
 import { AccessLogBucket } from '../../../lib/constructs/access-log-bucket.js';
 import {
   IngestLoadBalancer,
@@ -210,8 +210,8 @@ describe('IngestLoadBalancer', () => {
     template.resourceCountIs('AWS::Lambda::Permission', 2);
   });
 
-  it('routes exactly the query prefixes, each itself and everything under it, to the query function', () => {
-    const expected = QUERY_ROUTE_PREFIXES.flatMap((prefix) => [prefix, `${prefix}/*`]);
+  it('routes exactly the query patterns to the query function', () => {
+    const expected = QUERY_ROUTE_PATTERNS;
     const values = rules.flatMap((rule) => {
       expect(rule.Properties.ListenerArn).toEqual({ Ref: logicalId(stack, alb.httpsListener) });
       expect(rule.Properties.Actions).toEqual([{ Type: 'forward', TargetGroupArn: { Ref: queryTargets } }]);
@@ -228,7 +228,7 @@ describe('IngestLoadBalancer', () => {
   });
 
   it('keeps every rule within the 5 values and 5 wildcards a rule allows, with distinct priorities', () => {
-    expect(rules.length).toBe(Math.ceil((QUERY_ROUTE_PREFIXES.length * 2) / 5));
+    expect(rules.length).toBe(Math.ceil(QUERY_ROUTE_PATTERNS.length / 5));
     for (const rule of rules) {
       const conditions = rule.Properties.Conditions as { PathPatternConfig: { Values: string[] } }[];
       const values = conditions.flatMap((condition) => condition.PathPatternConfig.Values);
@@ -248,6 +248,7 @@ describe('IngestLoadBalancer', () => {
     '/v1/calls',
     '/v1/calls/failed',
     '/v1/traces',
+    '/v1/traces/',
     '/v1/traces/abc/def',
     '/v1/dead-letters',
     '/v1/dead-letters/',
