@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseModelPrices } from '../functions/validator/otlp/model-prices.js';
 import type { TemplateJson } from './pricing/inventory.js';
 import { tierCost } from './pricing/tier-cost.js';
 import { EvalForgeStack } from './stacks/evalforge-stack.js';
@@ -47,6 +48,16 @@ export function buildApp(app: App, options: { readonly costEstimate?: boolean } 
       `context alarmEmail must be an e-mail address (-c alarmEmail=…), got ${JSON.stringify(alarmEmail)}`,
     );
   }
+  // Checked here, so that a bad table fails the synth by name rather than the first OTLP request.
+  const modelPrices: unknown = app.node.tryGetContext('modelPrices');
+  if (modelPrices !== undefined) {
+    if (typeof modelPrices !== 'string') {
+      throw new Error(
+        `context modelPrices must be JSON text (-c modelPrices='{"my-model":{"inputUsdPerMTok":1,"outputUsdPerMTok":2}}'), got ${JSON.stringify(modelPrices)}`,
+      );
+    }
+    parseModelPrices(modelPrices, 'context modelPrices');
+  }
   // Priced from the template of this very app (its context: tier, account, region…), built once
   // more without the cost outputs and budget, which add nothing billable.
   const cost = options.costEstimate
@@ -65,6 +76,7 @@ export function buildApp(app: App, options: { readonly costEstimate?: boolean } 
     domainName: context('domain'),
     hostedZoneId: context('hostedZoneId'),
     alarmEmail,
+    ...(typeof modelPrices === 'string' ? { modelPrices } : {}),
     env: {
       account: process.env.CDK_DEFAULT_ACCOUNT ?? context('account'),
       region: process.env.CDK_DEFAULT_REGION ?? context('region'),

@@ -19,6 +19,7 @@ import {
 } from '../functions/validator/core.js';
 import { createValidatorHandler } from '../functions/validator/handler.js';
 import { kinesisPutRecords } from '../functions/validator/kinesis-put.js';
+import { parseModelPrices } from '../functions/validator/otlp/model-prices.js';
 import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import { type AlbServer, startAlbServer } from './alb-server.js';
 import { CheckpointStore } from './checkpoints.js';
@@ -192,6 +193,10 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       putRecords: kinesisPutRecords(kinesis.client, LOCAL_NAMES.stream),
       ...SYSTEM_RUNTIME,
       limits: DEFAULT_VALIDATOR_LIMITS,
+      // As the deployed validator reads it: model prices for OTLP spans with tokens and no cost.
+      ...(process.env.MODEL_PRICES
+        ? { modelPrices: parseModelPrices(process.env.MODEL_PRICES, 'MODEL_PRICES') }
+        : {}),
     };
     const onRequest = (summary: RequestSummary) => {
       totals.requests++;

@@ -1,12 +1,6 @@
-import { createHash } from 'node:crypto';
-import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
+import type { KeyStore } from '../shared/auth/api-keys.js';
 import { canonicalLine, checkEvent } from '../shared/contract/event.js';
-import {
-  type EventError,
-  type EventErrorCode,
-  IDEMPOTENCY_KEY_HEADER,
-  INGEST_LIMITS,
-} from '../shared/contract/ingest-api.js';
+import { type EventError, type EventErrorCode, INGEST_LIMITS } from '../shared/contract/ingest-api.js';
 import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
 import {
   errorResponse,
@@ -14,11 +8,14 @@ import {
   type HttpRequest,
   type HttpResponse,
   INGEST_EVENTS_PATH,
+  INGEST_TRACES_PATH,
   jsonResponse,
   splitPath,
 } from '../shared/http.js';
+import { admit, EMPTY_SUMMARY, requestKey, writeRecords } from './admission.js';
 import { countByCode, ingestAnswer } from './answer.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
+import type { ModelPriceTable } from './otlp/model-prices.js';
 import {
   type AcceptedLine,
   DEFAULT_PACK_OPTIONS,
@@ -27,11 +24,13 @@ import {
   packLines,
   packPassThrough,
 } from './records.js';
-import { DEFAULT_RETRY_POLICY, type PutRecords, type RetryPolicy, writeWithRetry } from './stream-writer.js';
+import { DEFAULT_RETRY_POLICY, type PutRecords, type RetryPolicy } from './stream-writer.js';
+import { ingestTraces } from './traces.js';
 
 /** What one request did, for metrics and logs: aggregated per request, never per event. */
 export interface RequestSummary {
-  readonly route: 'events' | 'health' | 'other';
+  /** `events` and `traces` are the two ingest routes; their figures are counted alike. */
+  readonly route: 'events' | 'traces' | 'health' | 'other';
   readonly statusCode: number;
   readonly projectId?: string;
   readonly keyId?: string;
@@ -86,35 +85,16 @@ export interface ValidatorDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
   readonly limits: ValidatorLimits;
+  /**
+   * Prices of the models OTLP spans name, for spans that report tokens but no cost.
+   * @default DEFAULT_MODEL_PRICES
+   */
+  readonly modelPrices?: ModelPriceTable;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export { requestKey } from './admission.js';
 
-/**
- * The request's deduplication key: the client's Idempotency-Key, or else the body's content (after
- * gzip: gzip headers carry a timestamp, so a client that compresses its resend again still names
- * the same request), hashed with the project so that no tenant can name another's requests. Hex
- * SHA-256 is evenly spread, so as a partition key it balances the shards.
- */
-export function requestKey(projectId: string, idempotencyKey: string | undefined, body: Buffer): string {
-  const hash = createHash('sha256').update(projectId).update('\n');
-  if (idempotencyKey !== undefined) hash.update('idempotency-key\n').update(idempotencyKey);
-  else hash.update('body\n').update(body);
-  return hash.digest('hex');
-}
-
-const EMPTY_SUMMARY = {
-  bodyBytes: 0,
-  decodedBytes: 0,
-  eventsAccepted: 0,
-  eventsRejected: 0,
-  eventsRetryable: 0,
-  eventsNotAcceptedByCode: {},
-  records: 0,
-  passThrough: false,
-} as const;
-
-/** Routes one request: `GET /v1/health` and `POST /v1/events`. */
+/** Routes one request: `GET /v1/health`, `POST /v1/events` and OTLP's `POST /v1/traces`. */
 export async function handleRequest(
   request: HttpRequest,
   deps: ValidatorDeps,
@@ -134,11 +114,24 @@ export async function handleRequest(
           );
     return { response, summary: { ...EMPTY_SUMMARY, route: 'health', statusCode: response.statusCode } };
   }
+  if (path === INGEST_TRACES_PATH) {
+    if (request.method === 'POST') return ingestTraces(request, deps);
+    const response = errorResponse(
+      405,
+      'method_not_allowed',
+      `${request.method} is not allowed on ${INGEST_TRACES_PATH}; OTLP exporters POST there (a trace is read at GET ${INGEST_TRACES_PATH}/{trace_id})`,
+      { allow: 'POST' },
+    );
+    return {
+      response,
+      summary: { ...EMPTY_SUMMARY, route: 'traces', statusCode: 405, errorCode: 'method_not_allowed' },
+    };
+  }
   if (path !== INGEST_EVENTS_PATH) {
     const response = errorResponse(
       404,
       'not_found',
-      `no such endpoint: ${request.method} ${path}; send events to POST ${INGEST_EVENTS_PATH}`,
+      `no such endpoint: ${request.method} ${path}; send events to POST ${INGEST_EVENTS_PATH}, or OTLP spans to POST ${INGEST_TRACES_PATH}`,
     );
     return {
       response,
@@ -173,49 +166,24 @@ async function ingest(
     code: string,
     message: string,
     extra: Partial<RequestSummary> = {},
+    headers: Readonly<Record<string, string>> = {},
   ) => ({
-    response: errorResponse(
-      statusCode,
-      code,
-      message,
-      statusCode === 401 ? { 'www-authenticate': 'Bearer' } : {},
-    ),
+    response: errorResponse(statusCode, code, message, headers),
     summary: { ...base, ...extra, statusCode, errorCode: code },
   });
 
-  if (request.body.length > limits.maxBodyBytes) {
+  const admission = await admit(request, deps, 'events');
+  if (!admission.ok) {
+    const { statusCode, code, message, headers, who, keyStoreError } = admission;
     return reject(
-      413,
-      'body_too_large',
-      `body is over ${limits.maxBodyBytes} bytes (1 MB, the load balancer's limit for a Lambda target); send fewer events per request`,
+      statusCode,
+      code,
+      message,
+      { ...who, ...(keyStoreError ? { keyStoreError } : {}) },
+      headers,
     );
   }
-  let auth: Awaited<ReturnType<typeof authenticate>>;
-  try {
-    auth = await authenticate(deps.keys, request.headers.authorization);
-  } catch (error) {
-    // The store's own error can name the account, role and table: for operators' logs only.
-    return {
-      response: errorResponse(
-        503,
-        'key_store_unavailable',
-        'the API key could not be checked; nothing was accepted, send the request again after Retry-After seconds',
-        { 'retry-after': String(limits.retryAfterUnavailableSec) },
-      ),
-      summary: { ...base, statusCode: 503, errorCode: 'key_store_unavailable', keyStoreError: String(error) },
-    };
-  }
-  if (!auth.ok) return reject(401, 'unauthorized', auth.reason);
-  const who = { projectId: auth.projectId, keyId: auth.keyId };
-  const idempotencyKey = request.headers[IDEMPOTENCY_KEY_HEADER];
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-    return reject(
-      400,
-      'invalid_idempotency_key',
-      'Idempotency-Key must be 1-255 visible ASCII characters (a UUID per batch, say), the same on every retry of that batch',
-      who,
-    );
-  }
+  const { who, idempotencyKey } = admission;
 
   const decoded = decodeBody(
     request.body,
@@ -240,7 +208,7 @@ async function ingest(
       invalid('invalid_event', item.duplicateKey);
       continue;
     }
-    const check = checkEvent(item.value, auth.projectId);
+    const check = checkEvent(item.value, who.projectId);
     if (!check.ok) {
       invalid(check.code, check.reason);
       continue;
@@ -277,11 +245,11 @@ async function ingest(
 
   const header = {
     format: 'evalforge.batch/v1' as const,
-    project_id: auth.projectId,
-    key_id: auth.keyId,
+    project_id: who.projectId,
+    key_id: who.keyId,
     received_at: new Date(now).toISOString(),
     request_id: deps.newId(),
-    request_key: requestKey(auth.projectId, idempotencyKey, decoded.decoded),
+    request_key: requestKey(who.projectId, idempotencyKey, decoded.decoded),
   };
   let records: PackedRecord[] = [];
   let passThrough = false;
@@ -312,35 +280,9 @@ async function ingest(
     }
   }
 
-  const outcomes = await writeWithRetry(
-    // One request's records share a shard, and so does its resend: the loader sees them in order.
-    records.map((r) => ({ data: r.data, partitionKey: header.request_key })),
-    deps.putRecords,
-    limits.retry,
-    deps,
-  );
-  let eventsAccepted = 0;
-  let streamError: string | undefined;
-  records.forEach((record, i) => {
-    const outcome = outcomes[i];
-    if (outcome?.ok) {
-      eventsAccepted += record.eventIndexes.length;
-      return;
-    }
-    const code = outcome?.code ?? 'unavailable';
-    streamError ??= outcome?.message;
-    for (const index of record.eventIndexes) {
-      errors.push({
-        index,
-        code,
-        message:
-          code === 'throttled'
-            ? 'the event stream is over its throughput; send this event again after Retry-After seconds'
-            : 'the event stream could not be written; send this event again after Retry-After seconds',
-        retryable: true,
-      });
-    }
-  });
+  const written = await writeRecords(records, header.request_key, deps);
+  const { eventsAccepted, streamError } = written;
+  errors.push(...written.errors);
 
   // Listed within a budget, so that the answer fits the load balancer's 1 MB response limit.
   const { statusCode, headers, result, retryable } = ingestAnswer(

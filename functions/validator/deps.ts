@@ -4,6 +4,7 @@ import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/auth/lambda-key-store.j
 import { readEnv } from '../shared/read-env.js';
 import { DEFAULT_VALIDATOR_LIMITS, type ValidatorDeps } from './core.js';
 import { kinesisPutRecords } from './kinesis-put.js';
+import { parseModelPrices } from './otlp/model-prices.js';
 import { SYSTEM_RUNTIME } from './runtime.js';
 
 /** The validator's environment, read once at cold start; a missing variable fails fast by name. */
@@ -11,6 +12,8 @@ const Env = z.object({
   EVENT_STREAM_NAME: z.string().min(1, 'EVENT_STREAM_NAME must name the Kinesis stream'),
   ...KEY_STORE_ENV,
   MAX_FUTURE_SKEW_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** Model prices added to or replacing the defaults, for OTLP spans with tokens and no cost (JSON). */
+  MODEL_PRICES: z.string().optional(),
 });
 
 let deps: ValidatorDeps | undefined;
@@ -27,6 +30,7 @@ export function lambdaValidatorDeps(): ValidatorDeps {
     putRecords: kinesisPutRecords(new KinesisClient({}), env.EVENT_STREAM_NAME),
     ...SYSTEM_RUNTIME,
     limits: { ...DEFAULT_VALIDATOR_LIMITS, maxFutureSkewMs: env.MAX_FUTURE_SKEW_SECONDS * 1_000 },
+    ...(env.MODEL_PRICES ? { modelPrices: parseModelPrices(env.MODEL_PRICES, 'MODEL_PRICES') } : {}),
   };
   return deps;
 }

@@ -20,7 +20,9 @@ const { logger, metrics } = observability(METRIC_SERVICES.validator);
  * set of dimensions, so each reason takes its own.
  */
 function record(summary: RequestSummary): void {
-  if (summary.route !== 'events') {
+  // OTLP's trace export is counted as the events route is: a span is an event from here on (the
+  // route is in the log line of a request not fully accepted).
+  if (summary.route !== 'events' && summary.route !== 'traces') {
     // Health checks (the load balancer's, every few seconds) and stray paths are counted too: an
     // invocation that publishes no metric makes Powertools log a warning line every time.
     metrics.addMetric(summary.route === 'health' ? M.healthChecks : M.otherRequests, MetricUnit.Count, 1);

@@ -12,6 +12,13 @@ export interface ValidatorFunctionProps {
   readonly timeoutSec: number;
   /** Validators running at once at most; beyond it the load balancer answers 503 and clients retry. */
   readonly reservedConcurrency: number;
+  /**
+   * Model prices for OTLP spans that report tokens and no cost, added to or replacing the defaults
+   * (`functions/validator/otlp/model-prices.ts`), as JSON: `{"<model>": {"inputUsdPerMTok": …,
+   * "outputUsdPerMTok": …}}`.
+   * @default - the defaults only
+   */
+  readonly modelPrices?: string;
 }
 
 /**
@@ -32,6 +39,7 @@ export class ValidatorFunction extends Construct {
       environment: {
         EVENT_STREAM_NAME: props.stream.streamName,
         API_KEYS_TABLE_NAME: props.keyTable.tableName,
+        ...(props.modelPrices ? { MODEL_PRICES: props.modelPrices } : {}),
       },
     });
     props.stream.grantWrite(this.function);

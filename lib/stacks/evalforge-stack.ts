@@ -34,6 +34,8 @@ export interface EvalForgeStackProps extends StackProps {
    * @default - no subscription: the alarm topic is there to subscribe to
    */
   readonly alarmEmail?: string;
+  /** Model prices for OTLP spans with tokens and no cost, JSON (`-c modelPrices=…`); checked at synth. */
+  readonly modelPrices?: string;
   /**
    * The tier's estimated monthly cost at its ceiling, priced from this stack's own template
    * (`lib/pricing`): each component's figure becomes an output, the total a budget.
@@ -109,6 +111,7 @@ export class EvalForgeStack extends Stack {
       stream: stream.stream,
       keyTable: keys.table,
       ...tier.ingest.validator,
+      ...(props.modelPrices ? { modelPrices: props.modelPrices } : {}),
     });
     component(validator, 'ingest');
 

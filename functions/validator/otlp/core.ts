@@ -36,6 +36,8 @@ export interface RejectedSpan {
 export interface TraceIngestResult {
   /** One event per accepted span, in request order, normalised by the contract. */
   readonly events: NormalizedEvent[];
+  /** Each event's span index (`RejectedSpan.index`'s numbering), in the same order. */
+  readonly indexes: number[];
   readonly rejected: RejectedSpan[];
   /** Spans in the request: `events.length + rejected.length`. */
   readonly spanCount: number;
@@ -53,6 +55,7 @@ export function tracesToEvents(
 ): TraceIngestResult {
   const mapping = { prices: options.prices ?? DEFAULT_MODEL_PRICES, noModel: options.noModel ?? NO_MODEL };
   const events: NormalizedEvent[] = [];
+  const indexes: number[] = [];
   const rejected: RejectedSpan[] = [];
   const seen = new Map<string, string>();
   let index = 0;
@@ -92,10 +95,11 @@ export function tracesToEvents(
         }
         seen.set(id, path);
         events.push(checked.event);
+        indexes.push(at);
       });
     });
   });
-  return { events, rejected, spanCount: index };
+  return { events, indexes, rejected, spanCount: index };
 }
 
 function outsideWindow(

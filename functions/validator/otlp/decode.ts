@@ -32,6 +32,8 @@ export interface DecodeOptions {
 export interface DecodedTraceRequest {
   readonly encoding: OtlpEncoding;
   readonly request: ExportTraceServiceRequest;
+  /** The body after decompression: what names the request (a resend compressed again is the same). */
+  readonly decoded: Uint8Array;
 }
 
 /** The encoding a Content-Type names, or `undefined` when OTLP/HTTP has none for it. */
@@ -54,7 +56,7 @@ export function decodeTraceRequest(body: Uint8Array, options: DecodeOptions): De
   }
   const bytes = decompress(body, options);
   const request = encoding === 'protobuf' ? decodeProtobufRequest(bytes) : decodeJsonRequest(bytes);
-  return { encoding, request };
+  return { encoding, request, decoded: bytes };
 }
 
 function decompress(body: Uint8Array, options: DecodeOptions): Uint8Array {

@@ -415,6 +415,32 @@ describe('the alarm e-mail', () => {
   });
 });
 
+describe('model prices for OTLP spans', () => {
+  const PRICES = '{"house-model":{"inputUsdPerMTok":1,"outputUsdPerMTok":2}}';
+
+  it('gives -c modelPrices to the validator as MODEL_PRICES', () => {
+    const app = new App({
+      context: { ...CDK_JSON_CONTEXT, tier: '1', modelPrices: PRICES, 'aws:cdk:bundling-stacks': [] },
+    });
+    const stack = buildApp(app);
+    app.synth();
+    const validators = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).filter(
+      (fn) => fn.Properties.Environment?.Variables?.EVENT_STREAM_NAME !== undefined,
+    );
+    expect(validators.map((fn) => fn.Properties.Environment.Variables.MODEL_PRICES)).toEqual([PRICES]);
+  }, 60_000);
+
+  it.each([
+    ['not JSON', '{house'],
+    ['a price that is not a number', '{"house-model":{"inputUsdPerMTok":"one","outputUsdPerMTok":2}}'],
+  ])('fails the synth on %s, naming the context', (_, text) => {
+    const app = new App({
+      context: { ...CDK_JSON_CONTEXT, tier: '1', modelPrices: text, 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(() => buildApp(app)).toThrow(/context modelPrices/);
+  });
+});
+
 describe('the app', () => {
   it('rejects a tier that does not exist, naming it', () => {
     const app = new App({ context: { tier: '5', 'aws:cdk:bundling-stacks': [] } });

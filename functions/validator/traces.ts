@@ -1,0 +1,164 @@
+/**
+ * OTLP/HTTP's trace export, `POST /v1/traces`: every span of an `ExportTraceServiceRequest`
+ * (protobuf or JSON, gzip or not) becomes one event of the contract and takes the path of
+ * `POST /v1/events` from there on: the same checks, records, stream, loader and queries, and a
+ * resend counts once. Answers as the specification asks: 200 with an `ExportTraceServiceResponse`
+ * in the request's encoding, `partial_success` naming the spans rejected; 4xx and 5xx with a
+ * `google.rpc.Status` body; 429 and 503 with Retry-After, the only answers an exporter retries,
+ * and never a 5xx for bad data.
+ */
+import { canonicalLine } from '../shared/contract/event.js';
+import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
+import type { HttpRequest, HttpResponse } from '../shared/http.js';
+import { admit, EMPTY_SUMMARY, requestKey, writeRecords } from './admission.js';
+import { countByCode } from './answer.js';
+import type { RequestSummary, ValidatorDeps } from './core.js';
+import { type RejectedSpan, tracesToEvents } from './otlp/core.js';
+import { decodeTraceRequest, OtlpDecodeError, otlpEncodingOf } from './otlp/decode.js';
+import type { OtlpEncoding } from './otlp/otlp-types.js';
+import {
+  describeRejections,
+  type EncodedResponse,
+  encodeErrorStatus,
+  encodeTraceResponse,
+} from './otlp/response.js';
+import { packLines } from './records.js';
+
+/** The summary's error code for each status an undecodable request gets. */
+const DECODE_ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'invalid_otlp',
+  413: 'decompressed_too_large',
+  415: 'unsupported_media_type',
+};
+
+/** An OTLP answer: protobuf bytes travel base64 through the load balancer, JSON as text. */
+function otlpResponse(
+  statusCode: number,
+  encoded: EncodedResponse,
+  headers: Readonly<Record<string, string>> = {},
+): HttpResponse {
+  const common = { statusCode, headers: { 'content-type': encoded.contentType, ...headers } };
+  return encoded.contentType === 'application/json'
+    ? { ...common, body: Buffer.from(encoded.body).toString('utf8') }
+    : { ...common, body: Buffer.from(encoded.body).toString('base64'), bodyEncoding: 'base64' };
+}
+
+/** `POST /v1/traces`. */
+export async function ingestTraces(
+  request: HttpRequest,
+  deps: ValidatorDeps,
+): Promise<{ response: HttpResponse; summary: RequestSummary }> {
+  const { limits } = deps;
+  // Error answers go in the request's encoding; one OTLP does not know is answered in JSON.
+  const encoding: OtlpEncoding | undefined = otlpEncodingOf(request.headers['content-type']);
+  const base = { ...EMPTY_SUMMARY, route: 'traces' as const, bodyBytes: request.body.length };
+  const fail = (
+    statusCode: number,
+    code: string,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+    extra: Partial<RequestSummary> = {},
+  ) => ({
+    response: otlpResponse(statusCode, encodeErrorStatus(encoding, statusCode, message), headers),
+    summary: { ...base, ...extra, statusCode, errorCode: code },
+  });
+
+  const admission = await admit(request, deps, 'spans');
+  if (!admission.ok) {
+    const { statusCode, code, message, headers, who, keyStoreError } = admission;
+    return fail(statusCode, code, message, headers, { ...who, ...(keyStoreError ? { keyStoreError } : {}) });
+  }
+  const { who, idempotencyKey } = admission;
+
+  let decoded: ReturnType<typeof decodeTraceRequest>;
+  try {
+    decoded = decodeTraceRequest(request.body, {
+      contentType: request.headers['content-type'],
+      contentEncoding: request.headers['content-encoding'],
+      maxDecodedBytes: limits.body.maxDecompressedBytes,
+    });
+  } catch (error) {
+    if (!(error instanceof OtlpDecodeError)) throw error;
+    return fail(error.status, DECODE_ERROR_CODES[error.status] ?? 'invalid_otlp', error.message, {}, who);
+  }
+
+  const now = deps.now();
+  const mapped = tracesToEvents(decoded.request, {
+    projectId: who.projectId,
+    ...(deps.modelPrices ? { prices: deps.modelPrices } : {}),
+    timeWindow: { nowMs: now, maxFutureSkewMs: limits.maxFutureSkewMs, maxAgeMs: limits.maxAgeMs },
+  });
+  const extra = { ...who, decodedBytes: decoded.decoded.byteLength };
+  if (mapped.spanCount > limits.body.maxEvents) {
+    return fail(
+      413,
+      'too_many_events',
+      `request has ${mapped.spanCount} spans; at most ${limits.body.maxEvents} are accepted per request (set the batch span processor's maxExportBatchSize lower)`,
+      {},
+      extra,
+    );
+  }
+
+  const header = {
+    format: 'evalforge.batch/v1' as const,
+    project_id: who.projectId,
+    key_id: who.keyId,
+    received_at: new Date(now).toISOString(),
+    request_id: deps.newId(),
+    request_key: requestKey(who.projectId, idempotencyKey, decoded.decoded),
+  };
+  const rejected: RejectedSpan[] = [...mapped.rejected];
+  const accepted = mapped.events.map((event, k) => ({
+    index: mapped.indexes[k] as number,
+    text: canonicalLine(event),
+  }));
+  const packed =
+    accepted.length > 0 ? packLines(header, accepted, limits.pack) : { records: [], tooLarge: [] };
+  for (const index of packed.tooLarge) {
+    rejected.push({
+      index,
+      path: `span ${index}`,
+      reason: `span ${index}: its event does not fit in one stream record (${MAX_STREAM_RECORD_BYTES} bytes compressed); shorten its prompt and response`,
+    });
+  }
+  rejected.sort((a, b) => a.index - b.index);
+
+  const written = await writeRecords(packed.records, header.request_key, deps);
+  const refused = rejected.map((r) => ({
+    index: r.index,
+    code: 'invalid_event' as const,
+    message: r.reason,
+    retryable: false,
+  }));
+  const counts = {
+    ...extra,
+    eventsAccepted: written.eventsAccepted,
+    eventsRejected: rejected.length,
+    eventsRetryable: written.errors.length,
+    eventsNotAcceptedByCode: countByCode([...refused, ...written.errors]),
+    records: packed.records.length,
+    ...(written.streamError ? { streamError: written.streamError } : {}),
+  };
+  if (written.errors.length > 0) {
+    // The exporter sends the whole request again; the records that went in are loaded once, as the
+    // resend names the same request.
+    const throttled = written.errors.every((e) => e.code === 'throttled');
+    const retryAfter = throttled ? limits.retryAfterThrottledSec : limits.retryAfterUnavailableSec;
+    return fail(
+      throttled ? 429 : 503,
+      throttled ? 'throttled' : 'unavailable',
+      `${written.errors.length} of ${mapped.spanCount} spans could not be written to the event stream${throttled ? ' (over its throughput)' : ''}; send the request again after Retry-After seconds`,
+      { 'retry-after': String(retryAfter) },
+      counts,
+    );
+  }
+  const response = otlpResponse(
+    200,
+    encodeTraceResponse(decoded.encoding, {
+      rejectedSpans: rejected.length,
+      errorMessage: describeRejections(rejected, mapped.spanCount),
+    }),
+    { 'x-evalforge-request-id': header.request_id },
+  );
+  return { response, summary: { ...base, ...counts, statusCode: 200 } };
+}
