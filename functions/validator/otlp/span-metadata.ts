@@ -106,6 +106,8 @@ export class MetadataBuilder {
   build(): Record<string, unknown> {
     let result = this.withNotes();
     let bytes = byteLength(result);
+    // Most spans fit: their values are neither measured nor sorted.
+    if (bytes <= EVENT_LIMITS.metadataMaxBytes) return result;
     const leaves = collectLeaves(this.root, []).sort((a, b) => b.bytes - a.bytes);
     let next = 0;
     // Largest first, as many as the excess calls for at a time, then measured again: a note per
