@@ -4,7 +4,15 @@
  */
 
 /** The benchmarks `npm run bench` runs, in the order it runs them. */
-export const BENCHMARKS = ['validator', 'loader', 'query', 'end-to-end', 'storage', 'compression'] as const;
+export const BENCHMARKS = [
+  'validator',
+  'loader',
+  'query',
+  'end-to-end',
+  'storage',
+  'compression',
+  'otlp',
+] as const;
 
 export type BenchmarkName = (typeof BENCHMARKS)[number];
 

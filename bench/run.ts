@@ -14,10 +14,11 @@ import {
   formatFigureTable,
 } from './figures.js';
 import { JSON_OUT_FLAG, readFiguresFile } from './figures-file.js';
+import { benchOtlp, otlpFigures, printOtlp } from './otlp.js';
 import { benchValidator, printValidator, validatorFigures } from './validator.js';
 
 /**
- * `npm run bench [-- validator loader query end-to-end storage compression] [--check] [--json]`: every benchmark, each
+ * `npm run bench [-- validator loader query end-to-end storage compression otlp] [--check] [--json]`: every benchmark, each
  * figure as a ratio against a limit measured in the same run, then one table of them all.
  * Targets come from the issues; a miss is shown, and `--check` turns it into exit code 1. With
  * `--json`, stdout carries only the JSON document and everything else goes to stderr.
@@ -27,7 +28,7 @@ import { benchValidator, printValidator, validatorFigures } from './validator.js
  */
 
 /** The benchmarks that run in this process: they need no engine. */
-type InProcess = 'validator' | 'compression';
+type InProcess = 'validator' | 'compression' | 'otlp';
 
 /** The module each child benchmark runs; the others run in this process. */
 const CHILD_SCRIPTS: Readonly<Record<Exclude<BenchmarkName, InProcess>, string>> = {
@@ -96,6 +97,18 @@ function compression(say: (line: string) => void): BenchFigure[] | string {
   }
 }
 
+/** OTLP protobuf and JSON against the native API through the validator core, in this process. */
+async function otlp(say: (line: string) => void): Promise<BenchFigure[] | string> {
+  try {
+    const result = await benchOtlp();
+    printOtlp(result, say);
+    return otlpFigures(result);
+  } catch (error) {
+    console.error(error);
+    return `threw: ${(error as Error).message}`;
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const args = parseBenchArgs(argv);
   // Human output goes to stdout, or to stderr when stdout is the JSON document.
@@ -114,7 +127,9 @@ async function main(argv: readonly string[]): Promise<void> {
           ? await validator(say)
           : name === 'compression'
             ? compression(say)
-            : await child(name, dir, args.json);
+            : name === 'otlp'
+              ? await otlp(say)
+              : await child(name, dir, args.json);
       if (typeof got === 'string') {
         console.error(`\n${name} benchmark failed: ${got}`);
         failed.push(name);
