@@ -82,22 +82,27 @@ export async function ingestTraces(
     return fail(error.status, DECODE_ERROR_CODES[error.status] ?? 'invalid_otlp', error.message, {}, who);
   }
 
+  const extra = { ...who, decodedBytes: decoded.decoded.byteLength };
+  // Counted before any span is mapped: a body of 16 MiB of spans is refused for its count alone.
+  const spanCount = decoded.request.resourceSpans.reduce(
+    (n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0),
+    0,
+  );
+  if (spanCount > limits.body.maxEvents) {
+    return fail(
+      413,
+      'too_many_events',
+      `request has ${spanCount} spans; at most ${limits.body.maxEvents} are accepted per request (set the batch span processor's maxExportBatchSize lower)`,
+      {},
+      extra,
+    );
+  }
   const now = deps.now();
   const mapped = tracesToEvents(decoded.request, {
     projectId: who.projectId,
     ...(deps.modelPrices ? { prices: deps.modelPrices } : {}),
     timeWindow: { nowMs: now, maxFutureSkewMs: limits.maxFutureSkewMs, maxAgeMs: limits.maxAgeMs },
   });
-  const extra = { ...who, decodedBytes: decoded.decoded.byteLength };
-  if (mapped.spanCount > limits.body.maxEvents) {
-    return fail(
-      413,
-      'too_many_events',
-      `request has ${mapped.spanCount} spans; at most ${limits.body.maxEvents} are accepted per request (set the batch span processor's maxExportBatchSize lower)`,
-      {},
-      extra,
-    );
-  }
 
   const header = {
     format: 'evalforge.batch/v1' as const,
