@@ -95,13 +95,18 @@ export function packLines(
     }
   };
 
-  // String length is a lower bound of UTF-8 bytes; good enough to size a group.
+  // String length is a lower bound of UTF-8 bytes; good enough to size a group. Groups are cut at
+  // an equal share of the lines; the last one takes what is left up to the budget.
   const totalBytes = lines.reduce((n, line) => n + line.text.length + 1, 0);
-  const perGroup = Math.ceil(totalBytes / Math.ceil(totalBytes / groupBudget(lines, totalBytes, options)));
+  const budget = groupBudget(lines, totalBytes, options);
+  const groups = Math.max(1, Math.ceil(totalBytes / budget));
+  const share = totalBytes / groups;
   let group: AcceptedLine[] = [];
   let groupBytes = 0;
   for (const line of lines) {
-    if (group.length > 0 && groupBytes + line.text.length > perGroup) {
+    const after = groupBytes + line.text.length + 1;
+    const last = records.length + tooLarge.length >= groups - 1;
+    if (group.length > 0 && after > (last ? budget : share)) {
       emit(group);
       group = [];
       groupBytes = 0;

@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeStreamRecord } from '../../../functions/shared/contract/stream-record.js';
 import {
   type AcceptedLine,
+  DEFAULT_PACK_OPTIONS,
   type PackOptions,
   packLines,
   packPassThrough,
 } from '../../../functions/validator/records.js';
+import { eventGenerator } from '../../../local/event-generator.js';
 
 const HEADER = {
   format: 'evalforge.batch/v1',
@@ -131,6 +133,25 @@ describe('packLines', () => {
     const lines = [incompressible(4, 8_000), incompressible(7, 8_000)];
 
     expect(packLines(HEADER, lines, SMALL)).toEqual({ records: [], tooLarge: [4, 7] });
+  });
+
+  it('cuts lines that overflow one record into equal groups sized by their ratio, each compressed once', () => {
+    // ~5.5 MB of generated events at ~2.65:1 (level 1) is ~2.1 MB compressed: three groups of a
+    // third each at 90% of the limit. 3 MiB groups split in two on overflow came out uneven.
+    const generator = eventGenerator({ seed: 3 });
+    const lines = Array.from({ length: 1_000 }, (_, index) => ({
+      index,
+      text: JSON.stringify(generator.next()),
+    }));
+
+    const { records, tooLarge } = packLines(HEADER, lines, DEFAULT_PACK_OPTIONS);
+
+    expect(tooLarge).toEqual([]);
+    expect(records).toHaveLength(3);
+    for (const record of records) expect(record.eventIndexes.length).toBeGreaterThanOrEqual(332);
+    for (const record of records)
+      expect(record.data.length).toBeLessThanOrEqual(DEFAULT_PACK_OPTIONS.maxRecordBytes);
+    expect(records.flatMap((r) => r.eventIndexes)).toEqual(lines.map((l) => l.index));
   });
 
   it('packs nothing when there are no lines', () => {
