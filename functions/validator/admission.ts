@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { authenticate } from '../shared/auth/api-keys.js';
 import { type EventError, IDEMPOTENCY_KEY_HEADER } from '../shared/contract/ingest-api.js';
+import { STREAM_RECORD_FORMAT, type StreamRecordHeader } from '../shared/contract/stream-record.js';
 import type { HttpRequest } from '../shared/http.js';
 import type { ValidatorDeps } from './core.js';
 import type { PackedRecord } from './records.js';
@@ -114,6 +115,27 @@ export async function admit(request: HttpRequest, deps: ValidatorDeps, route: st
     };
   }
   return { ok: true, who, idempotencyKey };
+}
+
+/**
+ * The header of a request's stream records: who sent it, when, a fresh id, and the key that
+ * names the request (`requestKey`) for the loader's deduplication.
+ */
+export function recordHeader(
+  who: Sender,
+  idempotencyKey: string | undefined,
+  decoded: Uint8Array,
+  now: number,
+  deps: Pick<ValidatorDeps, 'newId'>,
+): Omit<StreamRecordHeader, 'part' | 'events'> {
+  return {
+    format: STREAM_RECORD_FORMAT,
+    project_id: who.projectId,
+    key_id: who.keyId,
+    received_at: new Date(now).toISOString(),
+    request_id: deps.newId(),
+    request_key: requestKey(who.projectId, idempotencyKey, decoded),
+  };
 }
 
 /** What writing a request's records did. */

@@ -12,7 +12,7 @@ import {
   jsonResponse,
   splitPath,
 } from '../shared/http.js';
-import { admit, EMPTY_SUMMARY, requestKey, writeRecords } from './admission.js';
+import { admit, EMPTY_SUMMARY, recordHeader, writeRecords } from './admission.js';
 import { countByCode, ingestAnswer } from './answer.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
 import type { ModelPriceTable } from './otlp/model-prices.js';
@@ -243,14 +243,7 @@ async function ingest(
     accepted.push({ index: item.index, text: verbatim ? (item.line as string) : canonicalLine(event) });
   }
 
-  const header = {
-    format: 'evalforge.batch/v1' as const,
-    project_id: who.projectId,
-    key_id: who.keyId,
-    received_at: new Date(now).toISOString(),
-    request_id: deps.newId(),
-    request_key: requestKey(who.projectId, idempotencyKey, decoded.decoded),
-  };
+  const header = recordHeader(who, idempotencyKey, decoded.decoded, now, deps);
   let records: PackedRecord[] = [];
   let passThrough = false;
   if (accepted.length > 0) {

@@ -10,7 +10,7 @@
 import { canonicalLine } from '../shared/contract/event.js';
 import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
 import type { HttpRequest, HttpResponse } from '../shared/http.js';
-import { admit, EMPTY_SUMMARY, requestKey, writeRecords } from './admission.js';
+import { admit, EMPTY_SUMMARY, recordHeader, writeRecords } from './admission.js';
 import { countByCode } from './answer.js';
 import type { RequestSummary, ValidatorDeps } from './core.js';
 import { type RejectedSpan, tracesToEvents } from './otlp/core.js';
@@ -104,14 +104,7 @@ export async function ingestTraces(
     timeWindow: { nowMs: now, maxFutureSkewMs: limits.maxFutureSkewMs, maxAgeMs: limits.maxAgeMs },
   });
 
-  const header = {
-    format: 'evalforge.batch/v1' as const,
-    project_id: who.projectId,
-    key_id: who.keyId,
-    received_at: new Date(now).toISOString(),
-    request_id: deps.newId(),
-    request_key: requestKey(who.projectId, idempotencyKey, decoded.decoded),
-  };
+  const header = recordHeader(who, idempotencyKey, decoded.decoded, now, deps);
   const rejected: RejectedSpan[] = [...mapped.rejected];
   const accepted = mapped.events.map((event, k) => ({
     index: mapped.indexes[k] as number,
