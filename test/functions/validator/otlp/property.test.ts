@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalLine, checkEvent, EVENT_LIMITS } from '../../../../functions/shared/contract/event.js';
 import { tracesToEvents } from '../../../../functions/validator/otlp/core.js';
 import { decodeJsonRequest, decodeProtobufRequest } from '../../../../functions/validator/otlp/decode.js';
-import { canonicalLine, checkEvent, EVENT_LIMITS } from '../../../../functions/shared/contract/event.js';
 import { type Json, jsonBytes, protobufBytes } from './otlp-fixtures.js';
 
 const hexId = (bytes: number) =>
