@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseModelPrices } from '../functions/validator/otlp/model-prices.js';
+import { parseModelPrices } from '../functions/shared/model-prices.js';
 import type { TemplateJson } from './pricing/inventory.js';
 import { tierCost } from './pricing/tier-cost.js';
 import { EvalForgeStack } from './stacks/evalforge-stack.js';

@@ -12,6 +12,7 @@ import { createQueryHandler } from '../functions/query/handler.js';
 import { CachedKeyStore } from '../functions/shared/auth/api-keys.js';
 import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
 import { QUERY_ROUTE_PATTERNS } from '../functions/shared/http.js';
+import { parseModelPrices } from '../functions/shared/model-prices.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,
   type RequestSummary,
@@ -19,7 +20,6 @@ import {
 } from '../functions/validator/core.js';
 import { createValidatorHandler } from '../functions/validator/handler.js';
 import { kinesisPutRecords } from '../functions/validator/kinesis-put.js';
-import { parseModelPrices } from '../functions/validator/otlp/model-prices.js';
 import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import { type AlbServer, startAlbServer } from './alb-server.js';
 import { CheckpointStore } from './checkpoints.js';

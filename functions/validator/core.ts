@@ -12,10 +12,10 @@ import {
   jsonResponse,
   splitPath,
 } from '../shared/http.js';
+import type { ModelPriceTable } from '../shared/model-prices.js';
 import { admit, EMPTY_SUMMARY, recordHeader, writeRecords } from './admission.js';
 import { countByCode, ingestAnswer } from './answer.js';
 import { type BodyLimits, DEFAULT_BODY_LIMITS, decodeBody } from './body.js';
-import type { ModelPriceTable } from './otlp/model-prices.js';
 import {
   type AcceptedLine,
   DEFAULT_PACK_OPTIONS,

@@ -1,10 +1,10 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
 import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/auth/lambda-key-store.js';
+import { parseModelPrices } from '../shared/model-prices.js';
 import { readEnv } from '../shared/read-env.js';
 import { DEFAULT_VALIDATOR_LIMITS, type ValidatorDeps } from './core.js';
 import { kinesisPutRecords } from './kinesis-put.js';
-import { parseModelPrices } from './otlp/model-prices.js';
 import { SYSTEM_RUNTIME } from './runtime.js';
 
 /** The validator's environment, read once at cold start; a missing variable fails fast by name. */

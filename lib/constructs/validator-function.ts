@@ -14,7 +14,7 @@ export interface ValidatorFunctionProps {
   readonly reservedConcurrency: number;
   /**
    * Model prices for OTLP spans that report tokens and no cost, added to or replacing the defaults
-   * (`functions/validator/otlp/model-prices.ts`), as JSON: `{"<model>": {"inputUsdPerMTok": …,
+   * (`functions/shared/model-prices.ts`), as JSON: `{"<model>": {"inputUsdPerMTok": …,
    * "outputUsdPerMTok": …}}`.
    * @default - the defaults only
    */

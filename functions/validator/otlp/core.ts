@@ -1,5 +1,5 @@
 import { checkEvent, type NormalizedEvent } from '../../shared/contract/event.js';
-import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from './model-prices.js';
+import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from '../../shared/model-prices.js';
 import type { ExportTraceServiceRequest } from './otlp-types.js';
 import { spanToEvent } from './span-event.js';
 

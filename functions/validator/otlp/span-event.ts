@@ -1,7 +1,7 @@
 import { EVENT_LIMITS, type EventInput } from '../../shared/contract/event.js';
+import { costCents, type ModelPriceTable } from '../../shared/model-prices.js';
 import { AttributeBag, attributeObject } from './attributes.js';
 import { readLlmFields } from './llm-fields.js';
-import { costCents, type ModelPriceTable } from './model-prices.js';
 import type { OtlpInstrumentationScope, OtlpResource, OtlpSpan } from './otlp-types.js';
 import { MetadataBuilder } from './span-metadata.js';
 

@@ -5,7 +5,7 @@ import {
   ModelPriceError,
   parseModelPrices,
   priceKeyFor,
-} from '../../../../functions/validator/otlp/model-prices.js';
+} from '../../../functions/shared/model-prices.js';
 
 describe('model prices', () => {
   it.each([
