@@ -15,7 +15,7 @@ import { COST_ASSUMPTIONS, type CostAssumptions } from './cost-assumptions.js';
 import type { CostLine } from './cost-line.js';
 import { CostModelError } from './cost-model-error.js';
 import { COST_RULES, LINES_LAST, ruleFor } from './cost-rules.js';
-import { checkLoad, type Load } from './load.js';
+import { capacityOptionsOf, checkLoad, type Load } from './load.js';
 import { DAYS_PER_MONTH, type RegionPrices, SECONDS_PER_MONTH } from './prices.js';
 import { invocationsByComponent } from './rules/lambda.js';
 import type { RuleContext } from './rules/rule.js';
@@ -55,14 +55,7 @@ export function monthContext(input: MonthlyCostInput): RuleContext {
     startDay: (month - 1) * DAYS_PER_MONTH,
     endDay: month * DAYS_PER_MONTH,
     tier: capacityTier(inventory),
-    capacity: {
-      eventsPerSec: load.eventsPerSec,
-      assumptions: {
-        eventBytes: load.eventBytes,
-        gzipRatio: load.gzipRatio,
-        eventsPerRequest: load.eventsPerRequest,
-      },
-    },
+    capacity: capacityOptionsOf(load),
   };
   const functions = inventory.filter((r) => isPriced(r) && r.type === 'AWS::Lambda::Function');
   return { ...context, invocationsByComponent: invocationsByComponent(functions, context) };

@@ -18,7 +18,7 @@ import type { CostLine } from './cost-line.js';
 import { totalMonthlyUsd } from './cost-model.js';
 import { DESIGN_DOC, designDocItemUsd } from './design-doc.js';
 import { num, usd0 } from './format.js';
-import { checkLoad, type Load } from './load.js';
+import { capacityOptionsOf, checkLoad, type Load } from './load.js';
 import { BYTES_PER_GB, DAYS_PER_MONTH, type RegionPrices, SECONDS_PER_MONTH } from './prices.js';
 import { markdownTable } from './render/tables.js';
 import { albRule } from './rules/alb.js';
@@ -115,14 +115,7 @@ export function floorLines(
     startDay: 0,
     endDay: DAYS_PER_MONTH,
     tier: TIERS[tier],
-    capacity: {
-      eventsPerSec: load.eventsPerSec,
-      assumptions: {
-        eventBytes: load.eventBytes,
-        gzipRatio: load.gzipRatio,
-        eventsPerRequest: load.eventsPerRequest,
-      },
-    },
+    capacity: capacityOptionsOf(load),
     invocationsByComponent: new Map(),
   };
   // One load balancer carries it all: the processed-bytes LCUs are linear in the traffic, so any split costs the same.

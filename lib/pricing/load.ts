@@ -1,3 +1,4 @@
+import type { CapacityOptions } from '../capacity.js';
 import { CostModelError } from './cost-model-error.js';
 
 /** The load the bill is computed at. */
@@ -22,4 +23,16 @@ export function checkLoad(load: Load): void {
       throw new CostModelError(`load.${key} must be a finite number > 0, got ${load[key]}`);
     }
   }
+}
+
+/** Capacity's options for a load: its rate, and the event's size, ratio and batch. */
+export function capacityOptionsOf(load: Load): CapacityOptions {
+  return {
+    eventsPerSec: load.eventsPerSec,
+    assumptions: {
+      eventBytes: load.eventBytes,
+      gzipRatio: load.gzipRatio,
+      eventsPerRequest: load.eventsPerRequest,
+    },
+  };
 }
