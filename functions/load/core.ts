@@ -433,7 +433,9 @@ export async function loadBatch(
   const byStore = new Map<LoaderStore, GoodRecord[]>();
   for (const record of good) {
     const store = storeOf(record.header.project_id);
-    byStore.set(store, [...(byStore.get(store) ?? []), record]);
+    const records = byStore.get(store);
+    if (records) records.push(record);
+    else byStore.set(store, [record]);
   }
   const settled = await Promise.allSettled(
     [...byStore].map(([store, records]) => loadShard(records, batch.source, store)),

@@ -1,7 +1,6 @@
 import type { KeyStore } from '../shared/auth/api-keys.js';
 import { canonicalLine, checkEvent } from '../shared/contract/event.js';
 import { type EventError, type EventErrorCode, INGEST_LIMITS } from '../shared/contract/ingest-api.js';
-import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
 import {
   errorResponse,
   HEALTH_PATH,
@@ -23,8 +22,10 @@ import {
   type PackOptions,
   packLines,
   packPassThrough,
+  TOO_LARGE_FOR_A_RECORD,
 } from './records.js';
 import { DEFAULT_RETRY_POLICY, type PutRecords, type RetryPolicy } from './stream-writer.js';
+import { outsideWindow } from './time-window.js';
 import { ingestTraces } from './traces.js';
 
 /** What one request did, for metrics and logs: aggregated per request, never per event. */
@@ -193,6 +194,7 @@ async function ingest(
   if (!decoded.ok) return reject(decoded.status, decoded.code, decoded.message, who);
 
   const now = deps.now();
+  const window = { nowMs: now, maxFutureSkewMs: limits.maxFutureSkewMs, maxAgeMs: limits.maxAgeMs };
   const errors: EventError[] = [];
   const accepted: AcceptedLine[] = [];
   const seen = new Map<string, number>();
@@ -214,19 +216,9 @@ async function ingest(
       continue;
     }
     const { event } = check;
-    const at = Date.parse(event.timestamp);
-    if (at > now + limits.maxFutureSkewMs) {
-      invalid(
-        'timestamp_out_of_range',
-        `timestamp ${event.timestamp} is more than ${limits.maxFutureSkewMs / 60_000} minutes ahead of the server clock (${new Date(now).toISOString()}); check the client's clock`,
-      );
-      continue;
-    }
-    if (at < now - limits.maxAgeMs) {
-      invalid(
-        'timestamp_out_of_range',
-        `timestamp ${event.timestamp} is more than ${Math.round(limits.maxAgeMs / 86_400_000)} days old`,
-      );
+    const late = outsideWindow(event.timestamp, window);
+    if (late !== undefined) {
+      invalid('timestamp_out_of_range', `timestamp ${late}`);
       continue;
     }
     const id = `${event.trace_id}/${event.span_id}`;
@@ -266,7 +258,7 @@ async function ingest(
         errors.push({
           index,
           code: 'event_too_large',
-          message: `event does not fit in one stream record (${MAX_STREAM_RECORD_BYTES} bytes compressed); shorten prompt or response`,
+          message: `event ${TOO_LARGE_FOR_A_RECORD}; shorten prompt or response`,
           retryable: false,
         });
       }

@@ -6,6 +6,9 @@ import {
   type StreamRecordHeader,
 } from '../shared/contract/stream-record.js';
 
+/** Why an event is refused when even alone it does not fit a record: the subject comes first. */
+export const TOO_LARGE_FOR_A_RECORD = `does not fit in one stream record (${MAX_STREAM_RECORD_BYTES} bytes compressed)`;
+
 /** One stream record and the request's events it carries. */
 export interface PackedRecord {
   readonly data: Buffer;

@@ -8,12 +8,12 @@
  * and never a 5xx for bad data.
  */
 import { canonicalLine } from '../shared/contract/event.js';
-import { MAX_STREAM_RECORD_BYTES } from '../shared/contract/stream-record.js';
+import type { EventError } from '../shared/contract/ingest-api.js';
 import type { HttpRequest, HttpResponse } from '../shared/http.js';
 import { admit, EMPTY_SUMMARY, recordHeader, writeRecords } from './admission.js';
 import { countByCode } from './answer.js';
 import type { RequestSummary, ValidatorDeps } from './core.js';
-import { type RejectedSpan, tracesToEvents } from './otlp/core.js';
+import { tracesToEvents } from './otlp/core.js';
 import { decodeTraceRequest, OtlpDecodeError, otlpEncodingOf } from './otlp/decode.js';
 import type { OtlpEncoding } from './otlp/otlp-types.js';
 import {
@@ -22,7 +22,7 @@ import {
   encodeErrorStatus,
   encodeTraceResponse,
 } from './otlp/response.js';
-import { packLines } from './records.js';
+import { packLines, TOO_LARGE_FOR_A_RECORD } from './records.js';
 
 /** The summary's error code for each status an undecodable request gets. */
 const DECODE_ERROR_CODES: Readonly<Record<number, string>> = {
@@ -105,33 +105,28 @@ export async function ingestTraces(
   });
 
   const header = recordHeader(who, idempotencyKey, decoded.decoded, now, deps);
-  const rejected: RejectedSpan[] = [...mapped.rejected];
   const accepted = mapped.events.map((event, k) => ({
     index: mapped.indexes[k] as number,
     text: canonicalLine(event),
   }));
   const packed =
     accepted.length > 0 ? packLines(header, accepted, limits.pack) : { records: [], tooLarge: [] };
-  for (const index of packed.tooLarge) {
-    rejected.push({
+  const refused: EventError[] = [
+    ...mapped.rejected.map((r) => ({ index: r.index, code: 'invalid_event' as const, message: r.reason })),
+    ...packed.tooLarge.map((index) => ({
       index,
-      path: `span ${index}`,
-      reason: `span ${index}: its event does not fit in one stream record (${MAX_STREAM_RECORD_BYTES} bytes compressed); shorten its prompt and response`,
-    });
-  }
-  rejected.sort((a, b) => a.index - b.index);
+      code: 'event_too_large' as const,
+      message: `span ${index}: its event ${TOO_LARGE_FOR_A_RECORD}; shorten its prompt and response`,
+    })),
+  ]
+    .map((e) => ({ ...e, retryable: false }))
+    .sort((a, b) => a.index - b.index);
 
   const written = await writeRecords(packed.records, header.request_key, deps);
-  const refused = rejected.map((r) => ({
-    index: r.index,
-    code: 'invalid_event' as const,
-    message: r.reason,
-    retryable: false,
-  }));
   const counts = {
     ...extra,
     eventsAccepted: written.eventsAccepted,
-    eventsRejected: rejected.length,
+    eventsRejected: refused.length,
     eventsRetryable: written.errors.length,
     eventsNotAcceptedByCode: countByCode([...refused, ...written.errors]),
     records: packed.records.length,
@@ -153,8 +148,11 @@ export async function ingestTraces(
   const response = otlpResponse(
     200,
     encodeTraceResponse(decoded.encoding, {
-      rejectedSpans: rejected.length,
-      errorMessage: describeRejections(rejected, mapped.spanCount),
+      rejectedSpans: refused.length,
+      errorMessage: describeRejections(
+        refused.map((e) => ({ reason: e.message })),
+        mapped.spanCount,
+      ),
     }),
     { 'x-evalforge-request-id': header.request_id },
   );

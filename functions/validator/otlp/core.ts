@@ -1,5 +1,6 @@
 import { checkEvent, type NormalizedEvent } from '../../shared/contract/event.js';
 import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from '../../shared/model-prices.js';
+import { outsideWindow, type TimeWindow } from '../time-window.js';
 import type { ExportTraceServiceRequest } from './otlp-types.js';
 import { spanToEvent } from './span-event.js';
 
@@ -17,11 +18,7 @@ export interface TraceIngestOptions {
    * The clock window the validator holds events to (`now` injected): a span that starts
    * outside it is rejected. Without it, only the contract's own checks apply.
    */
-  readonly timeWindow?: {
-    readonly nowMs: number;
-    readonly maxFutureSkewMs: number;
-    readonly maxAgeMs: number;
-  };
+  readonly timeWindow?: TimeWindow;
 }
 
 export interface RejectedSpan {
@@ -100,18 +97,4 @@ export function tracesToEvents(
     });
   });
   return { events, indexes, rejected, spanCount: index };
-}
-
-function outsideWindow(
-  timestamp: string,
-  window: NonNullable<TraceIngestOptions['timeWindow']>,
-): string | undefined {
-  const at = Date.parse(timestamp);
-  if (at > window.nowMs + window.maxFutureSkewMs) {
-    return `${timestamp} is more than ${window.maxFutureSkewMs / 60_000} minutes ahead of the server clock (${new Date(window.nowMs).toISOString()}); check the client's clock`;
-  }
-  if (at < window.nowMs - window.maxAgeMs) {
-    return `${timestamp} is more than ${Math.round(window.maxAgeMs / 86_400_000)} days old`;
-  }
-  return undefined;
 }

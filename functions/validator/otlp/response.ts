@@ -15,7 +15,10 @@ export interface EncodedResponse {
  * The `error_message` of a partial success: how many spans were rejected and why, the first
  * few by their path.
  */
-export function describeRejections(rejected: readonly RejectedSpan[], spanCount: number): string {
+export function describeRejections(
+  rejected: readonly Pick<RejectedSpan, 'reason'>[],
+  spanCount: number,
+): string {
   if (rejected.length === 0) return '';
   const named = rejected.slice(0, MAX_NAMED_REJECTIONS).map((r) => r.reason);
   const more = rejected.length - named.length;
