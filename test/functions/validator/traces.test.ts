@@ -174,6 +174,25 @@ describe('POST /v1/traces', () => {
     expect(status(response).message).toContain('1 MB');
   });
 
+  it('rejects a span whose event does not fit a stream record alone, counted as event_too_large', async () => {
+    const limits = harness().deps.limits;
+    const h = harness({ deps: { limits: { ...limits, pack: { ...limits.pack, maxRecordBytes: 300 } } } });
+    const { response, summary } = await post(h, jsonBytes(jsonRequest([span()])), {
+      'content-type': JSON_TYPE,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(exportResponse(response).partialSuccess).toMatchObject({ rejectedSpans: '1' });
+    expect(exportResponse(response).partialSuccess?.errorMessage).toContain(
+      'does not fit in one stream record',
+    );
+    expect(summary).toMatchObject({
+      eventsAccepted: 0,
+      eventsRejected: 1,
+      eventsNotAcceptedByCode: { event_too_large: 1 },
+    });
+    expect(h.written).toHaveLength(0);
+  });
+
   it('refuses more spans than a request may carry with 413, naming the exporter setting', async () => {
     const h = harness({
       deps: {
