@@ -6,6 +6,7 @@ import {
   type HealthDeps,
   NODE_SQL,
 } from '../../../functions/health/core.js';
+import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';
 
 /** The health function's EMF lines: one per node and one per local disk, never more. */
 const context = {
@@ -15,20 +16,10 @@ const context = {
 const tick = { 'detail-type': 'Scheduled Event', source: 'aws.events' } as unknown as ScheduledEvent;
 
 let log: MockInstance<typeof console.log>;
+let powertools: PowertoolsConsole;
 let createHealthHandler: typeof import('../../../functions/health/handler.js').createHealthHandler;
 
-type Blob = Record<string, unknown> & {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
-};
-const emfBlobs = (): Blob[] =>
-  log.mock.calls.flatMap(([line]) => {
-    try {
-      const blob = JSON.parse(String(line)) as Blob;
-      return blob._aws === undefined ? [] : [blob];
-    } catch {
-      return [];
-    }
-  });
+const emfBlobs = () => powertools.emfBlobs();
 
 function deps(nodes: string[], down: string[] = []): HealthDeps {
   return {
@@ -60,12 +51,8 @@ function deps(nodes: string[], down: string[] = []): HealthDeps {
 }
 
 beforeAll(async () => {
-  vi.stubEnv('POWERTOOLS_DEV', 'true');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  for (const method of ['info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
-  log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  powertools = capturePowertoolsConsole();
+  log = powertools.log;
   ({ createHealthHandler } = await import('../../../functions/health/handler.js'));
 });
 

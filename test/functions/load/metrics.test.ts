@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstanc
 import type { LoaderStore, ShardedStore } from '../../../functions/load/core.js';
 import { encodeHeaderLine } from '../../../functions/shared/contract/stream-record.js';
 import { eventGenerator } from '../../../local/event-generator.js';
+import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';
 
 /**
  * The loader's CloudWatch metrics (EMF lines on stdout): one set per invocation, summed over its
@@ -20,22 +21,12 @@ const context = { functionName: 'evalforge-loader', awsRequestId: 'req-metrics' 
 type Handler = (event: KinesisStreamEvent, context: Context) => Promise<KinesisStreamBatchResponse>;
 
 let log: MockInstance<typeof console.log>;
+let powertools: PowertoolsConsole;
 let createLoaderHandler: typeof import('../../../functions/load/handler.js').createLoaderHandler;
 let loadLagMs: typeof import('../../../functions/load/handler.js').loadLagMs;
 let template: KinesisStreamRecord;
 
-type Blob = Record<string, unknown> & {
-  _aws: { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] };
-};
-const emfBlobs = (): Blob[] =>
-  log.mock.calls.flatMap(([line]) => {
-    try {
-      const blob = JSON.parse(String(line)) as Blob;
-      return blob._aws === undefined ? [] : [blob];
-    } catch {
-      return [];
-    }
-  });
+const emfBlobs = () => powertools.emfBlobs();
 
 /** A store in memory: nothing was loaded before; `failAfter` inserts succeed, then every one throws. */
 function memoryStore(failAfter = Number.POSITIVE_INFINITY): ShardedStore & { inserted: number } {
@@ -93,12 +84,8 @@ function streamRecord(events: number): Buffer {
 
 beforeAll(async () => {
   vi.useFakeTimers({ toFake: ['Date'], now: NOW });
-  vi.stubEnv('POWERTOOLS_DEV', 'true');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  for (const method of ['info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
-  log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  powertools = capturePowertoolsConsole();
+  log = powertools.log;
   ({ createLoaderHandler, loadLagMs } = await import('../../../functions/load/handler.js'));
   const fixture = JSON.parse(
     await readFile(new URL('../../fixtures/kinesis/stream-event.json', import.meta.url), 'utf8'),

@@ -13,6 +13,7 @@ import { KEY_TABLE_ATTRIBUTES as K } from '../../../functions/shared/auth/key-st
 import { eventGenerator } from '../../../local/event-generator.js';
 import { albFixture, keyTableItem, withKey } from '../../fixtures/alb-events.js';
 import { insertIngestRows } from '../../helpers/clickhouse.js';
+import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';
 
 const TABLE = 'evalforge-api-keys-test';
 const PROJECT = 'demo-project';
@@ -48,38 +49,22 @@ let lambdaQueryDeps: typeof import('../../../functions/query/deps.js').lambdaQue
 let dir: string;
 let client: ClickHouseClient | undefined;
 let log: MockInstance<typeof console.log>;
+let powertools: PowertoolsConsole;
 let errors: MockInstance<typeof console.error>;
 
-/** The EMF blobs printed since the last reset: Powertools prints them with console.log in dev mode. */
-const emfBlobs = () =>
-  log.mock.calls
-    .map(([line]) => {
-      try {
-        return JSON.parse(String(line)) as Record<string, unknown>;
-      } catch {
-        return undefined;
-      }
-    })
-    .filter((blob) => blob?._aws !== undefined);
+const emfBlobs = () => powertools.emfBlobs();
 
 const errorLines = () => errors.mock.calls.map(([line]) => String(line));
 const json = (result: ALBResult) => JSON.parse(result.body ?? '');
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'evalforge-query-handler-'));
-  // Dev mode sends logs and metrics to the global console, where the test can capture them.
-  vi.stubEnv('POWERTOOLS_DEV', 'true');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   // Warnings too: an answer over a query limit is one.
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
   for (const name of ['API_KEYS_TABLE_NAME', 'CLICKHOUSE_URL', 'CLICKHOUSE_EMBEDDED_PATH']) {
     vi.stubEnv(name, undefined);
   }
-  for (const method of ['info', 'warn', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
-  log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  powertools = capturePowertoolsConsole({ logLevel: 'WARN' });
+  ({ log, error: errors } = powertools);
   // Imported without its environment, as the local runtime imports it.
   ({ handler, createQueryHandler } = await import('../../../functions/query/handler.js'));
   ({ lambdaQueryDeps } = await import('../../../functions/query/deps.js'));

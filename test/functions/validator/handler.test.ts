@@ -15,6 +15,7 @@ import { canonicalLine, checkEvent } from '../../../functions/shared/contract/ev
 import type { IngestResult } from '../../../functions/shared/contract/ingest-api.js';
 import { decodeStreamRecord } from '../../../functions/shared/contract/stream-record.js';
 import { albFixture, keyTableItem, withKey } from '../../fixtures/alb-events.js';
+import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';
 
 const STREAM = 'evalforge-events-test';
 const TABLE = 'evalforge-api-keys-test';
@@ -66,18 +67,9 @@ const known = newApiKey(PROJECT, new Date('2026-11-01T00:00:00.000Z'));
 
 let handler: (event: ALBEvent, context: Context) => Promise<ALBResult>;
 let log: MockInstance<typeof console.log>;
+let powertools: PowertoolsConsole;
 
-/** The EMF blobs printed since the last reset: Powertools prints them with console.log in dev mode. */
-const emfBlobs = () =>
-  log.mock.calls
-    .map(([line]) => {
-      try {
-        return JSON.parse(String(line)) as Record<string, unknown>;
-      } catch {
-        return undefined;
-      }
-    })
-    .filter((blob) => blob?._aws !== undefined);
+const emfBlobs = () => powertools.emfBlobs();
 
 beforeAll(async () => {
   // Only Date is faked: deps.ts reads the clock through Date.now, and real timers keep the retry sleeps.
@@ -85,14 +77,8 @@ beforeAll(async () => {
   vi.stubEnv('EVENT_STREAM_NAME', STREAM);
   vi.stubEnv('API_KEYS_TABLE_NAME', TABLE);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  // Dev mode sends logs and metrics to the global console, where the test can capture them.
-  vi.stubEnv('POWERTOOLS_DEV', 'true');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'INFO');
-  for (const method of ['info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
-  log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  powertools = capturePowertoolsConsole({ logLevel: 'INFO' });
+  log = powertools.log;
   ({ handler } = await import('../../../functions/validator/handler.js'));
 });
 

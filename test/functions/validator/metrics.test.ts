@@ -13,6 +13,7 @@ import { KEY_TABLE_ATTRIBUTES as A } from '../../../functions/shared/auth/key-st
 import type { IngestResult } from '../../../functions/shared/contract/ingest-api.js';
 import { countByCode } from '../../../functions/validator/answer.js';
 import { albFixture, keyTableItem, withKey } from '../../fixtures/alb-events.js';
+import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';
 
 /**
  * The validator's CloudWatch metrics (EMF lines on stdout): one set per request whatever its
@@ -33,19 +34,9 @@ const known = newApiKey(PROJECT, new Date('2026-11-01T00:00:00.000Z'));
 
 let handler: (event: ALBEvent, context: Context) => Promise<ALBResult>;
 let log: MockInstance<typeof console.log>;
+let powertools: PowertoolsConsole;
 
-type Blob = Record<string, unknown> & {
-  _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
-};
-const emfBlobs = (): Blob[] =>
-  log.mock.calls.flatMap(([line]) => {
-    try {
-      const blob = JSON.parse(String(line)) as Blob;
-      return blob._aws === undefined ? [] : [blob];
-    } catch {
-      return [];
-    }
-  });
+const emfBlobs = () => powertools.emfBlobs();
 /** The request's own set: printed last, when the middleware flushes. */
 const requestSet = () => emfBlobs().find((blob) => blob.Requests !== undefined);
 /** The lines printed per rejection reason. */
@@ -90,13 +81,8 @@ beforeAll(async () => {
   vi.stubEnv('EVENT_STREAM_NAME', 'evalforge-events-test');
   vi.stubEnv('API_KEYS_TABLE_NAME', TABLE);
   vi.stubEnv('AWS_REGION', 'eu-west-1');
-  // Dev mode sends metrics to the global console, where the test captures them.
-  vi.stubEnv('POWERTOOLS_DEV', 'true');
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-  for (const method of ['info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, method).mockImplementation(() => undefined);
-  }
-  log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+  powertools = capturePowertoolsConsole();
+  log = powertools.log;
   ({ handler } = await import('../../../functions/validator/handler.js'));
 });
 
