@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type Attributes, context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { CompressionAlgorithm, OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
@@ -14,7 +14,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
-  type ReadableSpan,
   SimpleSpanProcessor,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
@@ -25,6 +24,7 @@ import type { CallCount, TraceSpan } from '../../functions/query/queries.js';
 import { newApiKey } from '../../functions/shared/auth/api-keys.js';
 import { OTLP_TYPES } from '../../functions/validator/otlp/proto-root.js';
 import { NpmStartProcesses } from '../helpers/npm-start.js';
+import { RecordingExporter } from '../helpers/recording-exporter.js';
 
 /**
  * OTLP/HTTP trace export into the pipeline `npm start` runs, from the OpenTelemetry JS SDK's own
@@ -95,28 +95,6 @@ function at(metadata: unknown, path: string): unknown {
         node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined,
       metadata,
     );
-}
-
-/** Hands spans to the real exporter and keeps each export's result. */
-class RecordingExporter implements SpanExporter {
-  readonly results: ExportResult[] = [];
-
-  constructor(private readonly inner: SpanExporter) {}
-
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.inner.export(spans, (result) => {
-      this.results.push(result);
-      done(result);
-    });
-  }
-
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,18 +2,14 @@ import { SpanKind } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeStreamRecord } from '../../functions/shared/contract/stream-record.js';
 import { DEFAULT_VALIDATOR_LIMITS } from '../../functions/validator/core.js';
 import { createValidatorHandler } from '../../functions/validator/handler.js';
 import type { PutOutcome, PutRecords, StreamRecord } from '../../functions/validator/stream-writer.js';
 import { type AlbServer, startAlbServer } from '../../local/alb-server.js';
+import { RecordingExporter } from '../helpers/recording-exporter.js';
 import { harness } from '../helpers/validator-harness.js';
 
 /**
@@ -42,20 +38,6 @@ function failingThen(failures: number, code: 'throttled' | 'unavailable') {
   return { put, calls, taken };
 }
 
-class Recording implements SpanExporter {
-  readonly results: ExportResult[] = [];
-  constructor(private readonly inner: SpanExporter) {}
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.inner.export(spans, (result) => {
-      this.results.push(result);
-      done(result);
-    });
-  }
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-}
-
 async function sendOneSpan(put: PutRecords): Promise<{ results: ExportResult[]; requests: number }> {
   // The harness's key store and clock, the real time window: the span is sent now.
   const h = harness({
@@ -78,7 +60,7 @@ async function sendOneSpan(put: PutRecords): Promise<{ results: ExportResult[]; 
     routes: [],
     defaultRoute: { functionName: 'validator', handler: (event, context) => handler(event, context) },
   });
-  const exporter = new Recording(
+  const exporter = new RecordingExporter(
     new OTLPTraceExporter({ url: `${server.url}/v1/traces`, headers: { Authorization: `Bearer ${h.key}` } }),
   );
   const provider = new BasicTracerProvider({
