@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import { handleQueryRequest, type QueryDeps } from '../../../functions/query/core.js';
 import {
+  LIMIT_ERROR_CODES,
   QUERY_QUOTA,
   QUERY_SETTINGS,
   type QueryLimitSettings,
@@ -171,6 +172,19 @@ describe('the query quota', () => {
     expect(error.message).toContain('(execution_time)');
     expect(error.message).not.toContain('evalforge_query');
     expect(summary).toMatchObject({ statusCode: 429, errorCode: 'query_quota_exceeded' });
+  });
+});
+
+describe('the limit error codes', () => {
+  it('name each code as the engine itself names it', async () => {
+    const names = Object.keys(LIMIT_ERROR_CODES);
+    const rows = await engine.client.query({
+      query: 'SELECT arrayMap(c -> errorCodeToName(c), {codes:Array(Int32)}) AS names',
+      query_params: { codes: Object.values(LIMIT_ERROR_CODES) },
+      format: 'JSONEachRow',
+    });
+    const [row] = await rows.json<{ names: string[] }>();
+    expect(row?.names).toEqual(names);
   });
 });
 
