@@ -70,8 +70,6 @@ export const SESSION_APPS = [
   },
 ] as const;
 
-export type SessionAppName = (typeof SESSION_APPS)[number]['name'];
-
 export interface SessionGeneratorOptions {
   /** The traffic: which sessions, turns and words. @default 1 */
   readonly seed?: number;

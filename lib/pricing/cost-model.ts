@@ -14,7 +14,7 @@ import { capacityTier } from './capacity-tier.js';
 import { COST_ASSUMPTIONS, type CostAssumptions } from './cost-assumptions.js';
 import type { CostLine } from './cost-line.js';
 import { CostModelError } from './cost-model-error.js';
-import { COST_RULES, LINES_LAST, ruleFor } from './cost-rules.js';
+import { LINES_LAST, ruleFor } from './cost-rules.js';
 import { capacityOptionsOf, checkLoad, type Load } from './load.js';
 import { DAYS_PER_MONTH, type RegionPrices, SECONDS_PER_MONTH } from './prices.js';
 import { invocationsByComponent } from './rules/lambda.js';
@@ -29,9 +29,6 @@ export interface MonthlyCostInput {
   readonly month: number;
   readonly assumptions?: Partial<CostAssumptions>;
 }
-
-/** Resource types the model prices; a template's billable resource outside it has no cost rule. */
-export const COSTED_RESOURCE_TYPES: readonly string[] = Object.keys(COST_RULES);
 
 /** A resource marked `free` (with the reason) gets no line. */
 const isPriced = (r: BillableResource): boolean => r.size.free === undefined;
