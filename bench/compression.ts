@@ -8,13 +8,13 @@ import {
   WORKLOAD_DESCRIPTIONS,
   WORKLOADS,
   type WorkloadName,
-} from '../lib/workload-compression.js';
+} from '../lib/workloads/compression.js';
 import { againstLimit, type BenchFigure, formatInteger, formatNumber } from './figures.js';
 
 /**
  * `npm run bench -- compression`: gzip bytes per event and ratio of fresh text (`unique`, the
  * sizing's worst case) and application sessions, at levels 1 and 6, per request batch, per
- * Firehose object and over a whole object (lib/workload-compression.ts). Each sessions figure
+ * Firehose object and over a whole object (lib/workloads/compression.ts). Each sessions figure
  * is read against the unique one at the same level and place, measured in the same run.
  */
 

@@ -6,7 +6,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate } from '../clickhouse/migrate.js';
 import { INGEST_SETTINGS, insertSettings, type LoaderTarget } from '../functions/load/clickhouse-store.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse/client.js';
-import { eventGenerator } from '../local/event-generator.js';
+import { eventGenerator } from '../lib/workloads/event-generator.js';
 
 /**
  * `npm run bench:parts [-- <seconds per rate, default 10>]`: what inserts at a given rate cost the embedded

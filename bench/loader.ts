@@ -14,7 +14,7 @@ import { createClickHouseClient, selectRows } from '../functions/shared/clickhou
 import { gzipHeaderMember, type StreamRecordHeader } from '../functions/shared/contract/stream-record.js';
 import { lambdaCpuShare } from '../lib/capacity.js';
 import { TIERS } from '../lib/tiers.js';
-import { eventGenerator } from '../local/event-generator.js';
+import { eventGenerator } from '../lib/workloads/event-generator.js';
 import { againstLimit, type BenchFigure, formatInteger, median, verdict } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 

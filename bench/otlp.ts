@@ -7,7 +7,7 @@ import { DEFAULT_VALIDATOR_LIMITS, handleRequest, type ValidatorDeps } from '../
 import { OTLP_TYPES } from '../functions/validator/otlp/proto-root.js';
 import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import type { PutOutcome } from '../functions/validator/stream-writer.js';
-import { eventGenerator } from '../local/event-generator.js';
+import { eventGenerator } from '../lib/workloads/event-generator.js';
 import { againstLimit, type BenchFigure, formatInteger, formatNumber, median, verdict } from './figures.js';
 
 /**

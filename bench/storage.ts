@@ -9,7 +9,7 @@ import { isMainModule } from '../cli/main-module.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { ClickHouseLoaderStore } from '../functions/load/clickhouse-store.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse/client.js';
-import { eventGenerator, seededRandom } from '../local/event-generator.js';
+import { eventGenerator, seededRandom } from '../lib/workloads/event-generator.js';
 import { type BenchFigure, formatInteger, formatNumber } from './figures.js';
 import { JSON_OUT_FLAG, writeFiguresFile } from './figures-file.js';
 

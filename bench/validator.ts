@@ -6,7 +6,7 @@ import { normaliseMetadata } from '../functions/shared/contract/metadata.js';
 import { DEFAULT_VALIDATOR_LIMITS, handleRequest, type ValidatorDeps } from '../functions/validator/core.js';
 import { SYSTEM_RUNTIME } from '../functions/validator/runtime.js';
 import type { PutOutcome } from '../functions/validator/stream-writer.js';
-import { eventGenerator } from '../local/event-generator.js';
+import { eventGenerator } from '../lib/workloads/event-generator.js';
 import { againstLimit, type BenchFigure, formatInteger, median, verdict } from './figures.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
-import { type EventGenerator, eventGenerator } from '../local/event-generator.js';
+import { type EventGenerator, eventGenerator } from '../lib/workloads/event-generator.js';
 import { newSpanId, newTraceId } from '../sdk/ids.js';
 import { judgeResponse } from '../sdk/response.js';
 import type { HttpTransport } from '../sdk/transport.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip as gzipCallback, type InputType, type ZlibOptions } from 'node:zlib';
 import { INGEST_LIMITS } from '../functions/shared/contract/ingest-api.js';
-import { eventGenerator } from '../local/event-generator.js';
+import { eventGenerator } from '../lib/workloads/event-generator.js';
 import { type BackoffPolicy, retryDelayMs } from '../sdk/backoff.js';
 import { CLIENT_DEFAULTS } from '../sdk/client.js';
 import { INGEST_PATH } from '../sdk/endpoint.js';

@@ -1,6 +1,7 @@
 import { UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import type { FailedCall, ModelUsage, Summary } from '../functions/query/queries.js';
+import { eventGenerator } from '../lib/workloads/event-generator.js';
 import { type ClientStats, EvalForgeClient, newSpanId, newTraceId } from '../sdk/index.js';
 import { fetchFailure, readApiKey } from './api-target.js';
 import {
@@ -20,7 +21,6 @@ import {
   plannedEvents,
   unauthorizedMessage,
 } from './demo-core.js';
-import { eventGenerator } from './event-generator.js';
 
 /**
  * `npm run demo`: realistic traffic through the SDK to a running `npm start`, then the numbers

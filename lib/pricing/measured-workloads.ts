@@ -1,10 +1,10 @@
 /**
  * The workloads' gzip ratios the cost report prices each tier at, measured once per process
  * (~3 s): the SDK's level 6, per request batch, for fresh text and for application sessions
- * (lib/workload-compression.ts). The same Node and zlib give the same figures, so the committed
+ * (lib/workloads/compression.ts). The same Node and zlib give the same figures, so the committed
  * report stays reproducible.
  */
-import { compressionAt, measureCompression, SDK_GZIP_LEVEL, WORKLOADS } from '../workload-compression.js';
+import { compressionAt, measureCompression, SDK_GZIP_LEVEL, WORKLOADS } from '../workloads/compression.js';
 import type { WorkloadRatio } from './workload-cost.js';
 
 let measured: readonly WorkloadRatio[] | undefined;

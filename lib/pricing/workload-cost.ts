@@ -11,7 +11,7 @@ import type { Load } from './load.js';
 import type { RegionPrices } from './prices.js';
 import { steadyState } from './steady-state.js';
 
-/** A workload's compression as measured (lib/workload-compression.ts): what a tier is priced at. */
+/** A workload's compression as measured (lib/workloads/compression.ts): what a tier is priced at. */
 export interface WorkloadRatio {
   /** `unique` or `sessions`. */
   readonly name: string;

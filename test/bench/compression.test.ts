@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compressionFigures, printCompression } from '../../bench/compression.js';
-import type { CompressionMeasurement, LevelCompression } from '../../lib/workload-compression.js';
+import type { CompressionMeasurement, LevelCompression } from '../../lib/workloads/compression.js';
 
 const level = (l: 1 | 6, ratio: number): LevelCompression => ({
   level: l,

@@ -6,7 +6,7 @@ import {
   storageFigures,
   storagePerRow,
 } from '../../bench/storage.js';
-import { MEAN_PROMPT_CHARS, MEAN_RESPONSE_CHARS } from '../../local/event-generator.js';
+import { MEAN_PROMPT_CHARS, MEAN_RESPONSE_CHARS } from '../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, rows } from '../helpers/clickhouse.js';
 
 const EVENTS = 2_000;

@@ -8,7 +8,7 @@ import type { IngestResult } from '../../functions/shared/contract/ingest-api.js
 import { decodeStreamRecord } from '../../functions/shared/contract/stream-record.js';
 import { DEFAULT_VALIDATOR_LIMITS } from '../../functions/validator/core.js';
 import type { StreamRecord } from '../../functions/validator/stream-writer.js';
-import { eventGenerator } from '../../local/event-generator.js';
+import { eventGenerator } from '../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, rows } from '../helpers/clickhouse.js';
 import { type Harness, harness, jsonBody, ndjson } from '../helpers/validator-harness.js';
 

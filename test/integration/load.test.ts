@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventGenerator } from '../../lib/workloads/event-generator.js';
 import { runLoadCommand } from '../../load-tests/cli.js';
 import { parseLoadOptions } from '../../load-tests/options.js';
 import { formatReport, type LoadReport } from '../../load-tests/report.js';
 import { RUN_ID_METADATA_KEY } from '../../load-tests/runner.js';
 import { startLocalTarget } from '../../load-tests/targets.js';
 import { verifyDelivery } from '../../load-tests/verify.js';
-import { eventGenerator } from '../../local/event-generator.js';
 
 /**
  * A short load through the real `npm start` (its own process, data directory and port), then the

@@ -8,7 +8,7 @@ import { newApiKey } from '../../functions/shared/auth/api-keys.js';
 import { FileKeyStore } from '../../functions/shared/auth/key-store-file.js';
 import { parseArchiveObjectKey } from '../../functions/shared/contract/archive-layout.js';
 import type { EventInput } from '../../functions/shared/contract/event.js';
-import { eventGenerator, seededRandom } from '../../local/event-generator.js';
+import { eventGenerator, seededRandom } from '../../lib/workloads/event-generator.js';
 import { LOCAL_NAMES, type Pipeline, startPipeline } from '../../local/pipeline.js';
 import { EvalForgeClient } from '../../sdk/index.js';
 import { archivedSpans, listKeys } from '../helpers/archive.js';

@@ -10,7 +10,7 @@ import { applyRetention, type RetentionResult, type TableRetention } from '../..
 import { callCount, slowestCalls, traceSpans } from '../../functions/query/queries.js';
 import { createClickHouseClient, selectRows } from '../../functions/shared/clickhouse/client.js';
 import { STORAGE_NAMES } from '../../lib/constructs/clickhouse/storage-config.js';
-import { eventGenerator } from '../../local/event-generator.js';
+import { eventGenerator } from '../../lib/workloads/event-generator.js';
 import { insertIngestRows } from '../helpers/clickhouse.js';
 
 const DAY_MS = 86_400_000;

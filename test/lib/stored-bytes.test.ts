@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MEASURED_STORED_BYTES as M } from '../../lib/stored-bytes.js';
-import { MEAN_PROMPT_CHARS, MEAN_RESPONSE_CHARS } from '../../local/event-generator.js';
+import { MEAN_PROMPT_CHARS, MEAN_RESPONSE_CHARS } from '../../lib/workloads/event-generator.js';
 
 describe('MEASURED_STORED_BYTES', () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventSchema } from '../../functions/shared/contract/event.js';
+import { eventGenerator } from '../../lib/workloads/event-generator.js';
 import {
   type EventLine,
   type PlannedBatch,
@@ -8,7 +9,6 @@ import {
   projectWeights,
 } from '../../load-tests/planner.js';
 import { constantScenario, type Scenario, tierScenario } from '../../load-tests/scenarios.js';
-import { eventGenerator } from '../../local/event-generator.js';
 
 const limits = { maxEvents: 500, maxRawBytes: 2_700_000, flushIntervalMs: 1_000 };
 const tinyLine = (project: number, atMs: number) => JSON.stringify({ project, atMs });

@@ -183,7 +183,7 @@ function workloadsSection(reports: readonly TierReport[]): string[] {
     '',
     `The figures above price every tier at gzip ${num(SIZING_ASSUMPTIONS.gzipRatio)}:1, fresh text in every event: the ` +
       'worst case. Here each tier is priced at the gzip ratio measured, when this report was rendered, ' +
-      "on two workloads at the SDK's level 6 per request batch of 500 (`lib/workload-compression.ts`; " +
+      "on two workloads at the SDK's level 6 per request batch of 500 (`lib/workloads/compression.ts`; " +
       '[workloads](workloads.md) describes them): `unique`, every event fresh text, and `sessions`, ' +
       'application traffic that resends system prompts, chat history and retrieved passages. Only the ' +
       `ratio changes; events stay ${num(SIZING_ASSUMPTIONS.eventBytes)} B. Measured: ${ratios}.`,

@@ -13,7 +13,7 @@ import {
   encodeHeaderLine,
   type StreamRecordHeader,
 } from '../../../functions/shared/contract/stream-record.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 
 // The real clock, rounded: the tables' TTLs (dead letters 30 days, prompts 90) drop older rows.

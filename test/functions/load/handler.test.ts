@@ -12,7 +12,7 @@ import type {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { migrate } from '../../../clickhouse/migrate.js';
 import { encodeHeaderLine } from '../../../functions/shared/contract/stream-record.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { rows } from '../../helpers/clickhouse.js';
 
 const context = { functionName: 'evalforge-loader', awsRequestId: 'req-1' } as unknown as Context;

@@ -6,7 +6,7 @@ import {
   insertSettings,
   type LoaderTarget,
 } from '../../../functions/load/clickhouse-store.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 
 let engine: { client: ClickHouseClient; close(): Promise<void> };

@@ -9,7 +9,7 @@ import type {
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
 import type { LoaderStore, ShardedStore } from '../../../functions/load/core.js';
 import { encodeHeaderLine } from '../../../functions/shared/contract/stream-record.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';
 
 /**

@@ -21,7 +21,7 @@ import {
   encodeHeaderLine,
   type StreamRecordHeader,
 } from '../../../functions/shared/contract/stream-record.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);
 const generator = eventGenerator({ seed: 11, now: () => NOW - 30_000 });

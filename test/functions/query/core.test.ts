@@ -9,7 +9,7 @@ import {
   type NormalizedEvent,
 } from '../../../functions/shared/contract/event.js';
 import type { HttpRequest } from '../../../functions/shared/http.js';
-import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
+import { eventGenerator, seededRandom } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**

@@ -10,7 +10,7 @@ import { migrate } from '../../../clickhouse/migrate.js';
 import type { QueryDeps } from '../../../functions/query/core.js';
 import { newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import { KEY_TABLE_ATTRIBUTES as K } from '../../../functions/shared/auth/key-store-dynamodb.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { albFixture, keyTableItem, withKey } from '../../fixtures/alb-events.js';
 import { insertIngestRows } from '../../helpers/clickhouse.js';
 import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';

@@ -11,7 +11,7 @@ import {
 } from '../../../functions/query/limits.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import type { EventInput } from '../../../functions/shared/contract/event.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**

@@ -22,7 +22,7 @@ import {
   type EventInput,
   type NormalizedEvent,
 } from '../../../functions/shared/contract/event.js';
-import { eventGenerator, seededRandom } from '../../../local/event-generator.js';
+import { eventGenerator, seededRandom } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 
 /**

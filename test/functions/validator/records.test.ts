@@ -9,7 +9,7 @@ import {
   packLines,
   packPassThrough,
 } from '../../../functions/validator/records.js';
-import { eventGenerator } from '../../../local/event-generator.js';
+import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 
 const HEADER = {
   format: 'evalforge.batch/v1',

@@ -1,4 +1,4 @@
-import type { EventInput } from '../functions/shared/contract/event.js';
+import type { EventInput } from '../../functions/shared/contract/event.js';
 
 /**
  * Realistic LLM-call events for tests, benchmarks and load tests: ~2 KB prompt, ~3 KB response,

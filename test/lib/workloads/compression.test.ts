@@ -5,7 +5,7 @@ import {
   GZIP_LEVELS,
   measureCompression,
   WORKLOADS,
-} from '../../lib/workload-compression.js';
+} from '../../../lib/workloads/compression.js';
 
 let m: CompressionMeasurement;
 beforeAll(() => {

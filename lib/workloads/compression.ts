@@ -7,7 +7,7 @@
  *
  * - `unique`: `eventGenerator`, every event fresh text: the worst case, and the sizing's 3:1.
  * - `sessions`: `sessionGenerator`, application traffic: shared system prompts and templates,
- *   chat history resent, retrieved passages, tool calls (local/session-generator.ts). Its sample
+ *   chat history resent, retrieved passages, tool calls (lib/workloads/session-generator.ts). Its sample
  *   comes from one SDK process per application, each batch from one process, batches in turn.
  *
  * The whole-object figure is measured on the sample's batches as one object (a scaled-down object:
@@ -15,9 +15,9 @@
  * back than that either way).
  */
 import * as zlib from 'node:zlib';
-import { gzipHeaderMember, STREAM_RECORD_FORMAT } from '../functions/shared/contract/stream-record.js';
-import { type EventGenerator, eventGenerator } from '../local/event-generator.js';
-import { SESSION_APPS, sessionGenerator } from '../local/session-generator.js';
+import { gzipHeaderMember, STREAM_RECORD_FORMAT } from '../../functions/shared/contract/stream-record.js';
+import { type EventGenerator, eventGenerator } from './event-generator.js';
+import { SESSION_APPS, sessionGenerator } from './session-generator.js';
 
 export const WORKLOADS = ['unique', 'sessions'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkEvent } from '../../functions/shared/contract/event.js';
-import { SESSION_APPS, sessionGenerator } from '../../local/session-generator.js';
+import { checkEvent } from '../../../functions/shared/contract/event.js';
+import { SESSION_APPS, sessionGenerator } from '../../../lib/workloads/session-generator.js';
 
 const NOW = () => Date.UTC(2026, 11, 1);
 
