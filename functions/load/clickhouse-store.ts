@@ -92,7 +92,10 @@ export class ClickHouseLoaderStore implements LoaderStore {
     readonly loaded: string;
     readonly events: string;
   };
+  /** The target's insert settings, as a SETTINGS clause's start. */
   private readonly settings: string;
+  /** The same with the ingest table's input format settings in front. */
+  private readonly ingestSettings: string;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -105,6 +108,7 @@ export class ClickHouseLoaderStore implements LoaderStore {
       events: tableOn(target, 'events'),
     };
     this.settings = clause(insertSettings(target));
+    this.ingestSettings = `${clause(INGEST_SETTINGS)}${this.settings}`;
   }
 
   async loadedRequestKeys(keys: readonly string[]): Promise<Set<string>> {
@@ -155,11 +159,7 @@ export class ClickHouseLoaderStore implements LoaderStore {
    * gives the engine itself to measure the loader against the same insert.
    */
   insertEventsStatement(deduplicationToken: string): string {
-    return insertStatement(
-      this.tables.ingest,
-      deduplicationToken,
-      `${clause(INGEST_SETTINGS)}${this.settings}`,
-    );
+    return insertStatement(this.tables.ingest, deduplicationToken, this.ingestSettings);
   }
 
   async insertDeadLetters(letters: readonly DeadLetter[], deduplicationToken: string): Promise<void> {
