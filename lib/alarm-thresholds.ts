@@ -21,6 +21,15 @@ export const MAX_5XX_RATE = 0.01;
 export const MIN_DISK_FREE_RATIO = 0.2;
 /** Firehose may take this many buffer intervals to deliver a record before an alarm fires. */
 export const FRESHNESS_INTERVALS = 2;
+/**
+ * TTL-merge intervals (`retention.ttlMergeTimeoutSec`) the oldest entry of a replica's replication
+ * queue may reach before an alarm fires. The longest entry a healthy replica holds is a merge of
+ * at most a largest part (a fetch takes milliseconds); the capacity model has a partition run one
+ * such TTL merge per interval, with room for each to take about twice that (tier 4: 96 fit a day,
+ * 40 are needed). Four intervals is past any merge the model affords: a fetch or merge that
+ * cannot finish, or a replica that stopped applying the log.
+ */
+export const REPLICATION_QUEUE_AGE_TTL_INTERVALS = 4;
 
 /** One alarm's condition: a statistic of a metric over a period, compared with a threshold. */
 export interface AlarmThreshold {
@@ -58,9 +67,19 @@ export type AlarmName =
   | 'firehoseDeliverySuccess'
   | 'clickhouseDiskFree'
   | 'clickhouseNodeUnreachable'
+  | 'clickhouseReplicationQueueAge'
   | 'query5xxRate';
 
-export type AlarmThresholds = Readonly<Record<AlarmName, AlarmThreshold>>;
+/**
+ * Alarms only a tier with more than one replica per shard has: with one replica the replication
+ * queue holds the node's own merges and mutations, which `MaxPartsPerPartition` already shows, and
+ * nothing to fetch from another replica.
+ */
+export type ReplicatedAlarmName = 'clickhouseReplicationQueueAge';
+
+/** The tier's alarms: every `AlarmName`, less the `ReplicatedAlarmName`s on a tier of one replica. */
+export type AlarmThresholds = Readonly<Record<Exclude<AlarmName, ReplicatedAlarmName>, AlarmThreshold>> &
+  Readonly<Partial<Record<ReplicatedAlarmName, AlarmThreshold>>>;
 
 const count = (meaning: string, periodSec = 300): AlarmThreshold => ({
   comparison: 'above',
@@ -75,12 +94,32 @@ const count = (meaning: string, periodSec = 300): AlarmThreshold => ({
 /**
  * The tier's alarm thresholds. The stream's come from its shard count and Kinesis' per-shard
  * write limits (1 MiB/s, 1,000 records/s), summed over a minute; the functions' from their
- * reserved concurrency and timeout; Firehose's from the archive's buffer interval.
+ * reserved concurrency and timeout; Firehose's from the archive's buffer interval; the
+ * replication queue's (replicated tiers only) from the TTL merge interval.
  */
 export function alarmThresholds(tier: TierSpec): AlarmThresholds {
   const { shards } = streamFigures(tier);
   const minuteSec = 60;
+  const queueAgeSec = REPLICATION_QUEUE_AGE_TTL_INTERVALS * tier.retention.ttlMergeTimeoutSec;
+  const replicated: Partial<Record<ReplicatedAlarmName, AlarmThreshold>> =
+    tier.clickhouse.replicas > 1
+      ? {
+          clickhouseReplicationQueueAge: {
+            comparison: 'above',
+            threshold: queueAgeSec,
+            // The oldest entry's age only grows until it is done: its least over 5 minutes is
+            // the age an entry kept all that time.
+            statistic: 'Minimum',
+            periodSec: 300,
+            evaluationPeriods: 1,
+            // No reading is an unreachable node, which has its own alarm.
+            missingData: 'missing',
+            meaning: `a ClickHouse replica's oldest replication queue entry is older than ${REPLICATION_QUEUE_AGE_TTL_INTERVALS} TTL merge intervals (${queueAgeSec} s), for 5 minutes`,
+          },
+        }
+      : {};
   return {
+    ...replicated,
     streamIncomingBytes: {
       comparison: 'above',
       threshold: LIMIT_SHARE * shards * AWS_LIMITS.kinesisShardWriteBytesPerSec * minuteSec,

@@ -130,8 +130,13 @@ export class Operations extends Construct {
     const action = new SnsAction(this.topic);
 
     const alarms = new Map<AlarmName, Alarm[]>();
-    const alarm = (name: AlarmName, metric: IMetric, suffix = ''): Alarm => {
+    const thresholdOf = (name: AlarmName): AlarmThreshold => {
       const t = thresholds[name];
+      if (t === undefined) throw new Error(`tier ${tier.id} has no ${name} alarm`);
+      return t;
+    };
+    const alarm = (name: AlarmName, metric: IMetric, suffix = ''): Alarm => {
+      const t = thresholdOf(name);
       const created = new Alarm(this, `${name[0]?.toUpperCase()}${name.slice(1)}${suffix}`, {
         alarmName: `${stackName}-${name}${suffix ? `-${suffix}` : ''}`,
         alarmDescription: `${t.meaning}. Runbook: docs/operations.md#${name.toLowerCase()}`,
@@ -149,7 +154,7 @@ export class Operations extends Construct {
       alarms.set(name, [...(alarms.get(name) ?? []), created]);
       return created;
     };
-    const period = (name: AlarmName) => Duration.seconds(thresholds[name].periodSec);
+    const period = (name: AlarmName) => Duration.seconds(thresholdOf(name).periodSec);
 
     // Ingest: the load balancers, and the validators behind them.
     const ingest5xx = props.loadBalancers.map((alb, i) => {
@@ -216,6 +221,13 @@ export class Operations extends Construct {
     for (const node of props.clickhouseNodes) {
       alarm('clickhouseNodeUnreachable', health(CLICKHOUSE_METRICS.nodeUnreachable, node), node);
     }
+    // And, where shards have replicas, one per data node whose replication queue is stuck.
+    const queueAge = (node: string) => health(CLICKHOUSE_METRICS.replicationQueueOldestSec, node);
+    if (thresholds.clickhouseReplicationQueueAge !== undefined) {
+      for (const node of props.clickhouseNodes) {
+        alarm('clickhouseReplicationQueueAge', queueAge(node), node);
+      }
+    }
 
     // The query API, per load balancer.
     props.loadBalancers.forEach((alb, i) => {
@@ -245,7 +257,7 @@ export class Operations extends Construct {
 
     // The dashboard: a row per part of the pipeline, each threshold drawn on its graph.
     const line = (name: AlarmName, label = name) => ({
-      value: thresholds[name].threshold,
+      value: thresholdOf(name).threshold,
       label: `alarm: ${label}`,
     });
     const graph = (
@@ -257,7 +269,11 @@ export class Operations extends Construct {
         title,
         left,
         right: options.right,
-        leftAnnotations: options.threshold ? [line(options.threshold)] : undefined,
+        // A tier without the alarm (a replicated-only one on a tier of one replica) draws no line.
+        leftAnnotations:
+          options.threshold && thresholds[options.threshold] !== undefined
+            ? [line(options.threshold)]
+            : undefined,
         width: options.width ?? 8,
         height: 6,
       });
@@ -391,6 +407,27 @@ export class Operations extends Construct {
         ],
         { right: [props.query.metricErrors({ statistic: 'Sum' })], width: 6 },
       ),
+    );
+    this.dashboard.addWidgets(
+      graph('ClickHouse: merges running', perNode(nodeMetric(CLICKHOUSE_METRICS.mergesRunning), 'Maximum'), {
+        width: 8,
+      }),
+      graph(
+        'ClickHouse: failed inserts and selects',
+        perNode(nodeMetric(CLICKHOUSE_METRICS.failedInserts), 'Sum').map((m) =>
+          m.with({ label: `${m.label} inserts` }),
+        ),
+        {
+          right: perNode(nodeMetric(CLICKHOUSE_METRICS.failedSelects), 'Sum').map((m) =>
+            m.with({ label: `${m.label} selects` }),
+          ),
+          width: 8,
+        },
+      ),
+      graph('ClickHouse: oldest replication queue entry (s)', perNode(queueAge, 'Maximum'), {
+        threshold: 'clickhouseReplicationQueueAge',
+        width: 8,
+      }),
     );
   }
 

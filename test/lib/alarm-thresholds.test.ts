@@ -81,6 +81,19 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))(
       });
     });
 
+    it("alarms on a replica's oldest replication queue entry past 4 TTL merge intervals, on replicated tiers only", () => {
+      if (tier.clickhouse.replicas === 1) {
+        expect(t.clickhouseReplicationQueueAge).toBeUndefined();
+        return;
+      }
+      expect(t.clickhouseReplicationQueueAge).toMatchObject({
+        comparison: 'above',
+        threshold: 4 * tier.retention.ttlMergeTimeoutSec,
+        statistic: 'Minimum',
+        missingData: 'missing',
+      });
+    });
+
     it('treats a period without data as not breaching for counts, and as missing for gauges', () => {
       for (const [name, alarm] of Object.entries(t)) {
         const gauge = [
@@ -88,6 +101,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))(
           'firehoseFreshness',
           'clickhouseDiskFree',
           'clickhouseNodeUnreachable',
+          'clickhouseReplicationQueueAge',
         ].includes(name);
         expect([name, alarm.missingData]).toEqual([name, gauge ? 'missing' : 'notBreaching']);
       }
@@ -117,8 +131,10 @@ describe('the runbook (docs/operations.md)', () => {
       .join(' | ')} |`;
   };
 
-  it('has a section for every alarm and for the composite, which the alarm descriptions link to', () => {
-    for (const name of [...Object.keys(alarmThresholds(TIERS[1])), 'ingestUnhealthy']) {
+  it('has a section for every alarm of every tier and for the composite, which the alarm descriptions link to', () => {
+    const names = new Set(TIER_IDS.flatMap((id) => Object.keys(alarmThresholds(TIERS[id]))));
+    expect(names).toContain('clickhouseReplicationQueueAge');
+    for (const name of [...names, 'ingestUnhealthy']) {
       expect(runbook).toContain(`\n## \`${name}\`\n`);
     }
   });
@@ -132,5 +148,10 @@ describe('the runbook (docs/operations.md)', () => {
     expect(row('validatorConcurrency')).toContain(`| > ${figures('validatorConcurrency').join(' | > ')} |`);
     const freshness = TIER_IDS.map((id) => `> ${alarmThresholds(TIERS[id]).firehoseFreshness.threshold} s`);
     expect(row('firehoseFreshness')).toContain(`| ${freshness.join(' | ')} |`);
+    const queueAge = TIER_IDS.map((id) => {
+      const a = alarmThresholds(TIERS[id]).clickhouseReplicationQueueAge;
+      return a === undefined ? '—' : `> ${a.threshold.toLocaleString('en-US')} s`;
+    });
+    expect(row('clickhouseReplicationQueueAge')).toContain(`| ${queueAge.join(' | ')} |`);
   });
 });

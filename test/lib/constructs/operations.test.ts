@@ -6,6 +6,7 @@ import { Stream } from 'aws-cdk-lib/aws-kinesis';
 import { DeliveryStream } from 'aws-cdk-lib/aws-kinesisfirehose';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { CLICKHOUSE_METRICS } from '../../../functions/shared/metrics-catalog.js';
 import { type AlarmName, alarmThresholds } from '../../../lib/alarm-thresholds.js';
 import { AccessLogBucket } from '../../../lib/constructs/access-log-bucket.js';
 import { dataNodeName, dataNodes } from '../../../lib/constructs/clickhouse/cluster-layout.js';
@@ -68,6 +69,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
     expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) {
       const expected = thresholds[thresholdName(alarm.AlarmName)];
+      if (expected === undefined) throw new Error(`${alarm.AlarmName}: no such alarm in tier ${tier.id}`);
       expect({ name: alarm.AlarmName, threshold: alarm.Threshold }).toEqual({
         name: alarm.AlarmName,
         threshold: expected.threshold,
@@ -80,7 +82,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
     }
   });
 
-  it('has every alarm of alarmThresholds: one per load balancer for 5xx, one per data node for disk and reachability', () => {
+  it('has every alarm of alarmThresholds: one per load balancer for 5xx, one per data node for disk, reachability and (replicated tiers) replication queue age', () => {
     const counts = alarms.reduce<Record<string, number>>((c, a) => {
       const name = thresholdName(a.AlarmName);
       c[name] = (c[name] ?? 0) + 1;
@@ -93,7 +95,9 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
           name,
           name === 'alb5xxRate' || name === 'query5xxRate'
             ? tier.ingest.albCount
-            : name === 'clickhouseDiskFree' || name === 'clickhouseNodeUnreachable'
+            : name === 'clickhouseDiskFree' ||
+                name === 'clickhouseNodeUnreachable' ||
+                name === 'clickhouseReplicationQueueAge'
               ? nodes
               : 1,
         ]),
@@ -136,6 +140,25 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
     });
   });
 
+  it("alarms on each replica's oldest replication queue entry only where shards have replicas", () => {
+    const queueAlarms = alarms.filter((a) => thresholdName(a.AlarmName) === 'clickhouseReplicationQueueAge');
+    if (tier.clickhouse.replicas === 1) {
+      expect(queueAlarms).toEqual([]);
+      return;
+    }
+    expect(queueAlarms).toHaveLength(tier.clickhouse.shards * tier.clickhouse.replicas);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'EvalForge',
+      MetricName: 'ReplicationQueueOldestAgeSec',
+      Dimensions: Match.arrayWith([
+        { Name: 'node', Value: 's1r2' },
+        { Name: 'service', Value: 'clickhouse-health' },
+      ]),
+      Statistic: 'Minimum',
+      Threshold: 4 * tier.retention.ttlMergeTimeoutSec,
+    });
+  });
+
   it('composes "ingest unhealthy" of the ingest alarms, each load balancer included', () => {
     const composite = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'));
     expect(composite).toHaveLength(1);
@@ -170,6 +193,30 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (_, tie
       expect(body).toContain(metric);
     }
     expect(body).toContain(`tier ${tier.id}`);
+  });
+
+  it('graphs every per-node ClickHouse health metric once for each data node', () => {
+    const body = JSON.stringify(
+      Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]?.Properties.DashboardBody,
+    );
+    const nodes = dataNodes(tier.clickhouse).map(dataNodeName);
+    // A graph line is ["EvalForge","<metric>","node","<node>","service","clickhouse-health",…]
+    // (escaped once more inside the body's string).
+    const lines = (metric: string) =>
+      nodes.filter((node) => body.includes(`[\\"EvalForge\\",\\"${metric}\\",\\"node\\",\\"${node}\\"`));
+    for (const metric of Object.values(CLICKHOUSE_METRICS)) {
+      if (metric === CLICKHOUSE_METRICS.nodeUnreachable || metric === CLICKHOUSE_METRICS.diskFreeRatio)
+        continue;
+      expect([metric, lines(metric)]).toEqual([metric, nodes]);
+    }
+    for (const metric of [
+      'MergesRunning',
+      'FailedInsertQueries',
+      'FailedSelectQueries',
+      'ReplicationQueueOldestAgeSec',
+    ]) {
+      expect(body).toContain(metric);
+    }
   });
 });
 

@@ -198,11 +198,14 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('operations, tier 
     );
     const nodes = tier.clickhouse.shards * tier.clickhouse.replicas;
     // One of each, but one per load balancer for the two 5xx rates and one per data node for its
-    // disk and its reachability.
-    expect(alarms).toHaveLength(Object.keys(thresholds).length - 4 + 2 * tier.ingest.albCount + 2 * nodes);
+    // disk, its reachability and, on a replicated tier, its replication queue.
+    const perNode = thresholds.clickhouseReplicationQueueAge === undefined ? 2 : 3;
+    expect(alarms).toHaveLength(
+      Object.keys(thresholds).length - 2 - perNode + 2 * tier.ingest.albCount + perNode * nodes,
+    );
     for (const alarm of alarms) {
       const name = String(alarm.Properties.AlarmName).split('-')[1] as keyof typeof thresholds;
-      expect([name, alarm.Properties.Threshold]).toEqual([name, thresholds[name].threshold]);
+      expect([name, alarm.Properties.Threshold]).toEqual([name, thresholds[name]?.threshold]);
     }
     if (tier.stream.mode === 'provisioned') {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
