@@ -1,6 +1,7 @@
 import type { KeyStore } from '../shared/auth/api-keys.js';
 import { canonicalLine, checkEvent } from '../shared/contract/event.js';
 import { type EventError, type EventErrorCode, INGEST_LIMITS } from '../shared/contract/ingest-api.js';
+import { outsideWindow } from '../shared/contract/time-window.js';
 import {
   errorResponse,
   HEALTH_PATH,
@@ -25,7 +26,6 @@ import {
   TOO_LARGE_FOR_A_RECORD,
 } from './records.js';
 import { DEFAULT_RETRY_POLICY, type PutRecords, type RetryPolicy } from './stream-writer.js';
-import { outsideWindow } from './time-window.js';
 import { ingestTraces } from './traces.js';
 
 /** What one request did, for metrics and logs: aggregated per request, never per event. */

@@ -15,8 +15,8 @@ import {
 } from '../../bench/otlp.js';
 import type { EventInput } from '../../functions/shared/contract/event.js';
 import { decodeStreamRecord } from '../../functions/shared/contract/stream-record.js';
-import { tracesToEvents } from '../../functions/validator/otlp/core.js';
-import { decodeTraceRequest } from '../../functions/validator/otlp/decode.js';
+import { tracesToEvents } from '../../functions/shared/otlp/core.js';
+import { decodeTraceRequest } from '../../functions/shared/otlp/decode.js';
 
 const NOW = Date.parse('2026-01-31T12:00:00.123Z');
 /** A few events of the benchmark's generator, one of them failed (the generator fails ~2%). */

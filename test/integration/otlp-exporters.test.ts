@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../cli/free-port.js';
 import type { CallCount, TraceSpan } from '../../functions/query/queries.js';
 import { newApiKey } from '../../functions/shared/auth/api-keys.js';
-import { OTLP_TYPES } from '../../functions/validator/otlp/proto-root.js';
+import { OTLP_TYPES } from '../../functions/shared/otlp/proto-root.js';
 import { NpmStartProcesses } from '../helpers/npm-start.js';
 import { RecordingExporter } from '../helpers/recording-exporter.js';
 

@@ -1,7 +1,7 @@
 import protobuf from 'protobufjs/light.js';
-import type { RejectedSpan } from './core.js';
-import type { OtlpEncoding } from './otlp-types.js';
-import { OTLP_TYPES } from './proto-root.js';
+import type { RejectedSpan } from '../../shared/otlp/core.js';
+import type { OtlpEncoding } from '../../shared/otlp/otlp-types.js';
+import { OTLP_TYPES } from '../../shared/otlp/proto-root.js';
 
 /** How many rejected spans the response's `error_message` names; the rest are counted. */
 export const MAX_NAMED_REJECTIONS = 5;

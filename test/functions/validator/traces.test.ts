@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import protobuf from 'protobufjs/light.js';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../../../functions/shared/http.js';
-import { OTLP_TYPES } from '../../../functions/validator/otlp/proto-root.js';
+import { OTLP_TYPES } from '../../../functions/shared/otlp/proto-root.js';
 import type { PutRecords } from '../../../functions/validator/stream-writer.js';
 import { harness, NOW } from '../../helpers/validator-harness.js';
 import {

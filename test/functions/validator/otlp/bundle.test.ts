@@ -11,13 +11,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the OTLP core in an esbuild bundle, as the Lambda functions are built', () => {
   it('decodes protobuf with 64-bit precision and reads no .proto file at run time', async () => {
-    const root = resolve(import.meta.dirname, '../../../../functions/validator/otlp');
+    const root = resolve(import.meta.dirname, '../../../../functions/shared/otlp');
+    const validator = resolve(import.meta.dirname, '../../../../functions/validator/otlp');
     const entry = join(dir, 'entry.ts');
     writeFileSync(
       entry,
       `export { decodeTraceRequest } from ${JSON.stringify(join(root, 'decode.ts'))};
 export { tracesToEvents } from ${JSON.stringify(join(root, 'core.ts'))};
-export { encodeErrorStatus, encodeTraceResponse } from ${JSON.stringify(join(root, 'response.ts'))};`,
+export { encodeErrorStatus, encodeTraceResponse } from ${JSON.stringify(join(validator, 'response.ts'))};`,
     );
     const outfile = join(dir, 'bundle.mjs');
     await build({

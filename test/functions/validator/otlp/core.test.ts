@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseModelPrices } from '../../../../functions/shared/model-prices.js';
-import { NO_MODEL, tracesToEvents } from '../../../../functions/validator/otlp/core.js';
-import { decodeJsonRequest, decodeProtobufRequest } from '../../../../functions/validator/otlp/decode.js';
+import { NO_MODEL, tracesToEvents } from '../../../../functions/shared/otlp/core.js';
+import { decodeJsonRequest, decodeProtobufRequest } from '../../../../functions/shared/otlp/decode.js';
 import {
   type Json,
   jsonBytes,

@@ -5,7 +5,7 @@ import {
   decodeProtobufRequest,
   decodeTraceRequest,
   OtlpDecodeError,
-} from '../../../../functions/validator/otlp/decode.js';
+} from '../../../../functions/shared/otlp/decode.js';
 import {
   END_NS,
   type Json,

@@ -8,8 +8,8 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { tracesToEvents } from '../../../../functions/validator/otlp/core.js';
-import { decodeTraceRequest } from '../../../../functions/validator/otlp/decode.js';
+import { tracesToEvents } from '../../../../functions/shared/otlp/core.js';
+import { decodeTraceRequest } from '../../../../functions/shared/otlp/decode.js';
 import {
   describeRejections,
   encodeErrorStatus,

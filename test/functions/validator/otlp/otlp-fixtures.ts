@@ -1,4 +1,4 @@
-import { OTLP_TYPES } from '../../../../functions/validator/otlp/proto-root.js';
+import { OTLP_TYPES } from '../../../../functions/shared/otlp/proto-root.js';
 
 /** OTLP JSON as the specification writes it: what the tests build requests from. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

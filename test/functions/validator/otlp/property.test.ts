@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalLine, checkEvent, EVENT_LIMITS } from '../../../../functions/shared/contract/event.js';
-import { tracesToEvents } from '../../../../functions/validator/otlp/core.js';
-import { decodeJsonRequest, decodeProtobufRequest } from '../../../../functions/validator/otlp/decode.js';
-import { type Json, jsonBytes, protobufBytes } from './otlp-fixtures.js';
+import { tracesToEvents } from '../../../../functions/shared/otlp/core.js';
+import { decodeJsonRequest, decodeProtobufRequest } from '../../../../functions/shared/otlp/decode.js';
+import { OTLP_TYPES } from '../../../../functions/shared/otlp/proto-root.js';
+import { type Json, jsonBytes, jsonSpan, protobufBytes } from './otlp-fixtures.js';
 
 const hexId = (bytes: number) =>
   fc
@@ -189,5 +190,50 @@ describe('OTLP spans: properties', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('decodes protobuf as the library’s generic toObject does, for every field the mapping reads', () => {
+    const type = OTLP_TYPES.ExportTraceServiceRequest;
+    // Fields the mapping does not read, which the own decoding leaves out.
+    const unread = new Set(['entityRefs', 'keyStrindex']);
+    const strip = (value: unknown): void => {
+      if (Array.isArray(value)) for (const item of value) strip(item);
+      else if (value && typeof value === 'object' && !(value instanceof Uint8Array)) {
+        for (const [key, child] of Object.entries(value)) {
+          if (unread.has(key)) delete (value as Record<string, unknown>)[key];
+          else strip(child);
+        }
+      }
+    };
+    const generic = (bytes: Uint8Array) => {
+      const plain = type.toObject(type.decode(bytes), {
+        longs: String,
+        enums: Number,
+        defaults: true,
+        arrays: true,
+      });
+      strip(plain);
+      return plain;
+    };
+    fc.assert(
+      fc.property(fc.array(spanOf(anyText), { maxLength: 3 }), (spans) => {
+        const bytes = protobufBytes(request(spans));
+        expect(decodeProtobufRequest(bytes)).toEqual(generic(bytes));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps the last member of an AnyValue the wire sets twice, as protobuf says', () => {
+    const bytes = Buffer.from(protobufBytes(request([jsonSpan({}, { 'x.y': 'PLACEHOLDER' })])));
+    // AnyValue{string_value: "PLACEHOLDER"} (13 bytes) becomes, in as many bytes,
+    // AnyValue{string_value: "a", int_value: 7} with 7 as a 9-byte varint.
+    const sent = Buffer.from([0x0a, 0x0b, ...Buffer.from('PLACEHOLDER')]);
+    const twice = Buffer.from([0x0a, 0x01, 0x61, 0x18, 0x87, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+    const at = bytes.indexOf(sent);
+    expect(at).toBeGreaterThan(0);
+    twice.copy(bytes, at);
+    const span = decodeProtobufRequest(bytes).resourceSpans[0]?.scopeSpans[0]?.spans[0];
+    expect(span?.attributes.find((a) => a.key === 'x.y')?.value).toEqual({ intValue: '7' });
   });
 });

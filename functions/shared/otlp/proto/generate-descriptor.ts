@@ -2,7 +2,7 @@
  * Regenerates `trace-descriptor.ts`, the protobufjs JSON descriptor of the vendored OTLP trace
  * protos, so that the Lambda bundle never reads .proto files at run time:
  *
- *   npx tsx functions/validator/otlp/proto/generate-descriptor.ts && npx biome check --write functions/validator/otlp/proto
+ *   npx tsx functions/shared/otlp/proto/generate-descriptor.ts && npx biome check --write functions/shared/otlp/proto
  *
  * After updating the .proto files (and the tag in README.md beside them), run it and commit both.
  */

@@ -1,5 +1,5 @@
-import { EVENT_LIMITS } from '../../shared/contract/event.js';
-import { normaliseMetadata } from '../../shared/contract/metadata.js';
+import { EVENT_LIMITS } from '../contract/event.js';
+import { normaliseMetadata } from '../contract/metadata.js';
 import type { AttributeValue } from './attributes.js';
 
 /** How many notes an event's metadata lists (`otlp.notes`); more are counted in the last one. */

@@ -1,5 +1,5 @@
-import { EVENT_LIMITS, type EventInput } from '../../shared/contract/event.js';
-import { costCents, type ModelPriceTable } from '../../shared/model-prices.js';
+import { EVENT_LIMITS, type EventInput } from '../contract/event.js';
+import { costCents, type ModelPriceTable } from '../model-prices.js';
 import { AttributeBag, attributeObject } from './attributes.js';
 import { readLlmFields } from './llm-fields.js';
 import type { OtlpInstrumentationScope, OtlpResource, OtlpSpan } from './otlp-types.js';
@@ -30,6 +30,8 @@ export type SpanMapping =
       readonly event: EventInput;
       /** The attribute each event field came from, for reasons that name a field. */
       readonly sources: Readonly<Record<string, string>>;
+      /** The price table's key that priced the span, when the table did. */
+      readonly priceKey?: string;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -57,6 +59,7 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
   const end = BigInt(span.endTimeUnixNano);
   const meta = new MetadataBuilder();
   const sources: Record<string, string> = {};
+  let priceKey: string | undefined;
   const text = (field: string, value: string, max: number): string => {
     if (value.length <= max) return value;
     meta.note(`${field}: cut to ${max} characters from ${value.length}`);
@@ -114,6 +117,7 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
     if (priced) {
       event.cost_cents = priced.cents;
       sources.cost_cents = `the price of ${priced.key}`;
+      priceKey = priced.key;
       meta.put(['otlp'], 'cost_from', `price table: ${priced.key}`);
     }
   }
@@ -221,7 +225,7 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
     }
   }
   event.metadata = meta.build();
-  return { ok: true, event, sources };
+  return { ok: true, event, sources, ...(priceKey === undefined ? {} : { priceKey }) };
 }
 
 /** What makes a span invalid OTLP, each problem named by its field. */

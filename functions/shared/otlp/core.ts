@@ -1,6 +1,6 @@
-import { checkEvent, type NormalizedEvent } from '../../shared/contract/event.js';
-import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from '../../shared/model-prices.js';
-import { outsideWindow, type TimeWindow } from '../time-window.js';
+import { checkEvent, type NormalizedEvent } from '../contract/event.js';
+import { outsideWindow, type TimeWindow } from '../contract/time-window.js';
+import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from '../model-prices.js';
 import type { ExportTraceServiceRequest } from './otlp-types.js';
 import { spanToEvent } from './span-event.js';
 
@@ -38,6 +38,11 @@ export interface TraceIngestResult {
   readonly rejected: RejectedSpan[];
   /** Spans in the request: `events.length + rejected.length`. */
   readonly spanCount: number;
+  /**
+   * The entries of the price table that priced accepted spans: read back with these alone, the
+   * same spans get the same prices (the longest key that prices a model is among them).
+   */
+  readonly pricesUsed: ModelPriceTable;
 }
 
 /**
@@ -55,6 +60,7 @@ export function tracesToEvents(
   const indexes: number[] = [];
   const rejected: RejectedSpan[] = [];
   const seen = new Map<string, string>();
+  const pricesUsed: Record<string, ModelPriceTable[string]> = {};
   let index = 0;
   request.resourceSpans.forEach((resourceSpans, i) => {
     resourceSpans.scopeSpans.forEach((scopeSpans, j) => {
@@ -91,10 +97,14 @@ export function tracesToEvents(
           return;
         }
         seen.set(id, path);
+        if (mapped.priceKey !== undefined) {
+          const price = (mapping.prices as ModelPriceTable)[mapped.priceKey];
+          if (price) pricesUsed[mapped.priceKey] = price;
+        }
         events.push(checked.event);
         indexes.push(at);
       });
     });
   });
-  return { events, indexes, rejected, spanCount: index };
+  return { events, indexes, rejected, spanCount: index, pricesUsed };
 }
