@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { checkEvent, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
 import {
+  type AnyStreamRecordHeader,
   decodeStreamRecord,
+  OTLP_RECORD_FORMAT,
   STREAM_RECORD_FORMAT,
-  type StreamRecordHeader,
 } from '../shared/contract/stream-record.js';
 import { describeZodIssues } from '../shared/zod-issues.js';
 import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './engine-errors.js';
@@ -98,7 +99,7 @@ export interface LoadSummary {
   readonly bytes: number;
 }
 
-const Header = z.object({
+const BatchHeader = z.object({
   format: z.literal(STREAM_RECORD_FORMAT),
   project_id: z.string().regex(PROJECT_ID_PATTERN),
   key_id: z.string(),
@@ -108,10 +109,15 @@ const Header = z.object({
   part: z.number().int().min(0),
   events: z.number().int().min(0),
 });
+/** An OTLP record's header: its own fields were checked when its export was read. */
+const Header = z.discriminatedUnion('format', [
+  BatchHeader,
+  BatchHeader.extend({ format: z.literal(OTLP_RECORD_FORMAT) }),
+]);
 
 export interface GoodRecord {
   readonly source: SourceRecord;
-  readonly header: StreamRecordHeader;
+  readonly header: AnyStreamRecordHeader;
   readonly lines: string[];
   /** The header's fields as `events_ingest` takes them, put in front of each of its lines. */
   readonly prefix: string;
@@ -162,19 +168,32 @@ export function decodeBatch(batch: LoadBatch, now: number): { good: GoodRecord[]
       dead.push(recordLetter(batch, record, `stream record header is invalid: ${problems}`, now, project));
       continue;
     }
-    if (header.data.events !== decoded.lines.length) {
+    const held = decoded.lines.length + decoded.rejected.length;
+    if (header.data.events !== held) {
       dead.push(
         recordLetter(
           batch,
           record,
-          `header announces ${header.data.events} events, record holds ${decoded.lines.length}`,
+          `header announces ${header.data.events} events, record holds ${held}`,
           now,
           project,
         ),
       );
       continue;
     }
-    const h = header.data as StreamRecordHeader;
+    const h = decoded.header;
+    if (decoded.rejected.length > 0) {
+      // Spans the validator accepted and this code refuses: set aside with the record, so that
+      // re-driving it loads them once the codes agree; the record's other events load now.
+      const reasons = decoded.rejected.slice(0, 3).join('; ');
+      const more = decoded.rejected.length > 3 ? `; and ${decoded.rejected.length - 3} more` : '';
+      const reason =
+        `${decoded.rejected.length} of ${held} spans of this OTLP record cannot be events: ${reasons}${more}`.slice(
+          0,
+          MAX_REASON_CHARS,
+        );
+      dead.push({ ...recordLetter(batch, record, reason, now, project), request_id: h.request_id });
+    }
     const prefix = `{"_project_id":${JSON.stringify(h.project_id)},"_received_at":${JSON.stringify(h.received_at)},"_request_id":${JSON.stringify(h.request_id)},"_request_key":${JSON.stringify(h.request_key)},`;
     good.push({ source: record, header: h, lines: decoded.lines, prefix });
   }
@@ -428,7 +447,7 @@ export async function loadBatch(
     return store;
   };
   const { good, dead } = decodeBatch(batch, now);
-  const deadRecords = dead.length;
+  const deadRecords = batch.records.length - good.length;
 
   const byStore = new Map<LoaderStore, GoodRecord[]>();
   for (const record of good) {

@@ -65,7 +65,8 @@ const price = z.strictObject({
   outputUsdPerMTok: z.number().finite().min(0).max(10_000),
 });
 
-const priceTable = z.record(z.string(), price).superRefine((table, ctx) => {
+/** A price table as JSON: lowercase model names, each with its input and output price. */
+export const PriceTableSchema = z.record(z.string(), price).superRefine((table, ctx) => {
   for (const model of Object.keys(table)) {
     if (!/^[^A-Z\s]{1,128}$/.test(model)) {
       ctx.addIssue({
@@ -94,7 +95,7 @@ export function parseModelPrices(text: string, source: string): ModelPriceTable 
   } catch (error) {
     throw new ModelPriceError(`${source}: not JSON: ${(error as Error).message}`);
   }
-  const parsed = priceTable.safeParse(json);
+  const parsed = PriceTableSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const at = issue?.path.map(String).join('.') ?? '';

@@ -1,8 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import {
+  type AnyStreamRecordHeader,
   encodeHeaderLine,
   gzipHeaderMember,
   MAX_STREAM_RECORD_BYTES,
+  OTLP_RECORD_FORMAT,
+  type OtlpRecordHeader,
   type StreamRecordHeader,
 } from '../shared/contract/stream-record.js';
 
@@ -55,7 +58,46 @@ export function packPassThrough(
   eventIndexes: readonly number[],
   maxRecordBytes: number = MAX_STREAM_RECORD_BYTES,
 ): PackedRecord | undefined {
-  const head = gzipHeaderMember({ ...header, part: 0, events: eventIndexes.length });
+  return wrapBody(
+    { ...header, part: 0, events: eventIndexes.length },
+    gzipBody,
+    eventIndexes,
+    maxRecordBytes,
+  );
+}
+
+/**
+ * The same fast path for an OTLP export whose spans were all accepted: the header names the
+ * export's encoding, its inflated length and the prices its spans were priced with, and the
+ * exporter's gzip body follows as received (`OTLP_RECORD_FORMAT`). Returns `undefined` when the
+ * result would not fit in one record.
+ */
+export function packOtlpPassThrough(
+  header: HeaderFields,
+  otlp: Pick<OtlpRecordHeader, 'encoding' | 'bytes' | 'prices'>,
+  gzipBody: Buffer,
+  eventIndexes: readonly number[],
+  maxRecordBytes: number = MAX_STREAM_RECORD_BYTES,
+): PackedRecord | undefined {
+  const full: OtlpRecordHeader = {
+    ...header,
+    format: OTLP_RECORD_FORMAT,
+    encoding: otlp.encoding,
+    bytes: otlp.bytes,
+    prices: otlp.prices,
+    part: 0,
+    events: eventIndexes.length,
+  };
+  return wrapBody(full, gzipBody, eventIndexes, maxRecordBytes);
+}
+
+function wrapBody(
+  header: AnyStreamRecordHeader,
+  gzipBody: Buffer,
+  eventIndexes: readonly number[],
+  maxRecordBytes: number,
+): PackedRecord | undefined {
+  const head = gzipHeaderMember(header);
   if (head.length + gzipBody.length + NEWLINE_MEMBER.length > maxRecordBytes) return undefined;
   // The body may not end with a newline; Firehose puts records back to back in one object.
   return { data: Buffer.concat([head, gzipBody, NEWLINE_MEMBER]), eventIndexes };

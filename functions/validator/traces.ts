@@ -10,19 +10,21 @@
 import { canonicalLine } from '../shared/contract/event.js';
 import type { EventError } from '../shared/contract/ingest-api.js';
 import type { HttpRequest, HttpResponse } from '../shared/http.js';
+import { tracesToEvents } from '../shared/otlp/core.js';
+import { decodeTraceRequest, OtlpDecodeError, otlpEncodingOf } from '../shared/otlp/decode.js';
+import type { OtlpEncoding } from '../shared/otlp/otlp-types.js';
 import { admit, EMPTY_SUMMARY, recordHeader, writeRecords } from './admission.js';
 import { countByCode } from './answer.js';
 import type { RequestSummary, ValidatorDeps } from './core.js';
-import { tracesToEvents } from './otlp/core.js';
-import { decodeTraceRequest, OtlpDecodeError, otlpEncodingOf } from './otlp/decode.js';
-import type { OtlpEncoding } from './otlp/otlp-types.js';
 import {
   describeRejections,
   type EncodedResponse,
   encodeErrorStatus,
   encodeTraceResponse,
 } from './otlp/response.js';
-import { packLines, TOO_LARGE_FOR_A_RECORD } from './records.js';
+import { packLines, packOtlpPassThrough, TOO_LARGE_FOR_A_RECORD } from './records.js';
+
+const isGzip = (contentEncoding: string | undefined) => contentEncoding?.trim().toLowerCase() === 'gzip';
 
 /** The summary's error code for each status an undecodable request gets. */
 const DECODE_ERROR_CODES: Readonly<Record<number, string>> = {
@@ -105,12 +107,31 @@ export async function ingestTraces(
   });
 
   const header = recordHeader(who, idempotencyKey, decoded.decoded, now, deps);
-  const accepted = mapped.events.map((event, k) => ({
-    index: mapped.indexes[k] as number,
-    text: canonicalLine(event),
-  }));
-  const packed =
-    accepted.length > 0 ? packLines(header, accepted, limits.pack) : { records: [], tooLarge: [] };
+  // Every span accepted and the body gzip: the export travels as sent, as a gzip NDJSON request
+  // does, and its consumers map it again with the prices used here. Otherwise the accepted spans
+  // are written as event lines and compressed again.
+  const whole =
+    mapped.rejected.length === 0 && mapped.events.length > 0 && isGzip(request.headers['content-encoding'])
+      ? packOtlpPassThrough(
+          header,
+          { encoding: decoded.encoding, bytes: decoded.decoded.byteLength, prices: mapped.pricesUsed },
+          request.body,
+          mapped.indexes,
+          limits.pack.maxRecordBytes,
+        )
+      : undefined;
+  const packed = whole
+    ? { records: [whole], tooLarge: [] }
+    : mapped.events.length > 0
+      ? packLines(
+          header,
+          mapped.events.map((event, k) => ({
+            index: mapped.indexes[k] as number,
+            text: canonicalLine(event),
+          })),
+          limits.pack,
+        )
+      : { records: [], tooLarge: [] };
   const refused: EventError[] = [
     ...mapped.rejected.map((r) => ({ index: r.index, code: 'invalid_event' as const, message: r.reason })),
     ...packed.tooLarge.map((index) => ({
@@ -130,6 +151,7 @@ export async function ingestTraces(
     eventsRetryable: written.errors.length,
     eventsNotAcceptedByCode: countByCode([...refused, ...written.errors]),
     records: packed.records.length,
+    passThrough: whole !== undefined,
     ...(written.streamError ? { streamError: written.streamError } : {}),
   };
   if (written.errors.length > 0) {

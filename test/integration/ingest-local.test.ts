@@ -10,8 +10,8 @@ import { FileKeyStore } from '../../functions/shared/auth/key-store-file.js';
 import { canonicalLine, checkEvent } from '../../functions/shared/contract/event.js';
 import type { IngestResult, RequestErrorBody } from '../../functions/shared/contract/ingest-api.js';
 import {
+  type AnyStreamRecordHeader,
   decodeStreamRecord,
-  type StreamRecordHeader,
 } from '../../functions/shared/contract/stream-record.js';
 import { DEFAULT_VALIDATOR_LIMITS, type RequestSummary } from '../../functions/validator/core.js';
 import { createValidatorHandler } from '../../functions/validator/handler.js';
@@ -67,7 +67,7 @@ const ndjsonGzip = (events: readonly Record<string, unknown>[]) =>
 /** Every record on the stream, decoded, from the start of every shard. */
 async function readStream(kinesis: LocalKinesis) {
   const { Shards = [] } = await kinesis.client.send(new ListShardsCommand({ StreamName: STREAM }));
-  const records: { data: Uint8Array; header: StreamRecordHeader; lines: string[] }[] = [];
+  const records: { data: Uint8Array; header: AnyStreamRecordHeader; lines: string[] }[] = [];
   for (const shard of Shards) {
     const { ShardIterator } = await kinesis.client.send(
       new GetShardIteratorCommand({
