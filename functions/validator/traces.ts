@@ -10,8 +10,14 @@
 import { canonicalLine } from '../shared/contract/event.js';
 import type { EventError } from '../shared/contract/ingest-api.js';
 import type { HttpRequest, HttpResponse } from '../shared/http.js';
-import { tracesToEvents } from '../shared/otlp/core.js';
-import { decodeTraceRequest, OtlpDecodeError, otlpEncodingOf } from '../shared/otlp/decode.js';
+import { protobufTracesToEvents, type TraceIngestResult, tracesToEvents } from '../shared/otlp/core.js';
+import {
+  countProtobufSpans,
+  decodeJsonRequest,
+  OtlpDecodeError,
+  otlpEncodingOf,
+  readTraceBody,
+} from '../shared/otlp/decode.js';
 import type { OtlpEncoding } from '../shared/otlp/otlp-types.js';
 import { admit, EMPTY_SUMMARY, recordHeader, writeRecords } from './admission.js';
 import { countByCode } from './answer.js';
@@ -72,24 +78,42 @@ export async function ingestTraces(
   }
   const { who, idempotencyKey } = admission;
 
-  let decoded: ReturnType<typeof decodeTraceRequest>;
+  const now = deps.now();
+  const gzip = isGzip(request.headers['content-encoding']);
+  const mapping = {
+    projectId: who.projectId,
+    ...(deps.modelPrices ? { prices: deps.modelPrices } : {}),
+    timeWindow: { nowMs: now, maxFutureSkewMs: limits.maxFutureSkewMs, maxAgeMs: limits.maxAgeMs },
+  };
+  let body: ReturnType<typeof readTraceBody>;
+  let spanCount: number;
+  let mapSpans: (keepEvents: boolean) => TraceIngestResult;
   try {
-    decoded = decodeTraceRequest(request.body, {
+    body = readTraceBody(request.body, {
       contentType: request.headers['content-type'],
       contentEncoding: request.headers['content-encoding'],
       maxDecodedBytes: limits.body.maxDecompressedBytes,
     });
+    // Protobuf is decoded a span at a time as it is mapped; JSON is parsed whole.
+    if (body.encoding === 'protobuf') {
+      const bytes = body.decoded;
+      spanCount = countProtobufSpans(bytes);
+      mapSpans = (keepEvents) => protobufTracesToEvents(bytes, { ...mapping, keepEvents });
+    } else {
+      const decoded = decodeJsonRequest(body.decoded);
+      spanCount = decoded.resourceSpans.reduce(
+        (n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0),
+        0,
+      );
+      mapSpans = () => tracesToEvents(decoded, mapping);
+    }
   } catch (error) {
     if (!(error instanceof OtlpDecodeError)) throw error;
     return fail(error.status, DECODE_ERROR_CODES[error.status] ?? 'invalid_otlp', error.message, {}, who);
   }
 
-  const extra = { ...who, decodedBytes: decoded.decoded.byteLength };
+  const extra = { ...who, decodedBytes: body.decoded.byteLength };
   // Counted before any span is mapped: a body of 16 MiB of spans is refused for its count alone.
-  const spanCount = decoded.request.resourceSpans.reduce(
-    (n, r) => n + r.scopeSpans.reduce((m, s) => m + s.spans.length, 0),
-    0,
-  );
   if (spanCount > limits.body.maxEvents) {
     return fail(
       413,
@@ -99,27 +123,31 @@ export async function ingestTraces(
       extra,
     );
   }
-  const now = deps.now();
-  const mapped = tracesToEvents(decoded.request, {
-    projectId: who.projectId,
-    ...(deps.modelPrices ? { prices: deps.modelPrices } : {}),
-    timeWindow: { nowMs: now, maxFutureSkewMs: limits.maxFutureSkewMs, maxAgeMs: limits.maxAgeMs },
-  });
+  // A gzip export is most likely forwarded as sent, which needs no events: they are judged and let
+  // go, and mapped again only if some span was refused after all.
+  let mapped: TraceIngestResult;
+  try {
+    mapped = mapSpans(!gzip);
+  } catch (error) {
+    if (!(error instanceof OtlpDecodeError)) throw error;
+    return fail(error.status, 'invalid_otlp', error.message, {}, extra);
+  }
 
-  const header = recordHeader(who, idempotencyKey, decoded.decoded, now, deps);
+  const header = recordHeader(who, idempotencyKey, body.decoded, now, deps);
   // Every span accepted and the body gzip: the export travels as sent, as a gzip NDJSON request
   // does, and its consumers map it again with the prices used here. Otherwise the accepted spans
   // are written as event lines and compressed again.
   const whole =
-    mapped.rejected.length === 0 && mapped.events.length > 0 && isGzip(request.headers['content-encoding'])
+    gzip && mapped.rejected.length === 0 && mapped.indexes.length > 0
       ? packOtlpPassThrough(
           header,
-          { encoding: decoded.encoding, bytes: decoded.decoded.byteLength, prices: mapped.pricesUsed },
+          { encoding: body.encoding, bytes: body.decoded.byteLength, prices: mapped.pricesUsed },
           request.body,
           mapped.indexes,
           limits.pack.maxRecordBytes,
         )
       : undefined;
+  if (!whole && mapped.indexes.length > mapped.events.length) mapped = mapSpans(true);
   const packed = whole
     ? { records: [whole], tooLarge: [] }
     : mapped.events.length > 0
@@ -169,7 +197,7 @@ export async function ingestTraces(
   }
   const response = otlpResponse(
     200,
-    encodeTraceResponse(decoded.encoding, {
+    encodeTraceResponse(body.encoding, {
       rejectedSpans: refused.length,
       errorMessage: describeRejections(
         refused.map((e) => ({ reason: e.message })),

@@ -1,7 +1,13 @@
 import { checkEvent, type NormalizedEvent } from '../contract/event.js';
 import { outsideWindow, type TimeWindow } from '../contract/time-window.js';
 import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from '../model-prices.js';
-import type { ExportTraceServiceRequest } from './otlp-types.js';
+import { forEachProtobufSpan } from './decode.js';
+import type {
+  ExportTraceServiceRequest,
+  OtlpInstrumentationScope,
+  OtlpResource,
+  OtlpSpan,
+} from './otlp-types.js';
 import { spanToEvent } from './span-event.js';
 
 /** The `model` of events from spans that name no model (agent steps, tools, HTTP calls). */
@@ -31,7 +37,7 @@ export interface RejectedSpan {
 }
 
 export interface TraceIngestResult {
-  /** One event per accepted span, in request order, normalised by the contract. */
+  /** One event per accepted span, in request order, normalised by the contract (none when not kept). */
   readonly events: NormalizedEvent[];
   /** Each event's span index (`RejectedSpan.index`'s numbering), in the same order. */
   readonly indexes: number[];
@@ -45,6 +51,16 @@ export interface TraceIngestResult {
   readonly pricesUsed: ModelPriceTable;
 }
 
+/** Hands every span of a request to `visit`, in request order, with where it sits. */
+type SpanSource = (
+  visit: (
+    span: OtlpSpan,
+    at: readonly [number, number, number],
+    resource: OtlpResource | null,
+    scope: OtlpInstrumentationScope | null,
+  ) => void,
+) => void;
+
 /**
  * Every span of an OTLP export as one event of the contract, with partial success: a span that
  * is not valid OTLP or does not pass `checkEvent` is rejected alone, with the reason, and the
@@ -55,6 +71,39 @@ export function tracesToEvents(
   request: ExportTraceServiceRequest,
   options: TraceIngestOptions,
 ): TraceIngestResult {
+  return mapSpans((visit) => {
+    request.resourceSpans.forEach((rs, i) => {
+      rs.scopeSpans.forEach((ss, j) => {
+        ss.spans.forEach((span, k) => {
+          visit(span, [i, j, k], rs.resource, ss.scope);
+        });
+      });
+    });
+  }, options);
+}
+
+/**
+ * The same for a binary `ExportTraceServiceRequest`, decoded a span at a time
+ * (`forEachProtobufSpan`). With `keepEvents` false the events are judged and let go, and
+ * `events` is empty: what a caller that forwards the export as sent needs is the rest. Throws
+ * `OtlpDecodeError` when the body is not one.
+ */
+export function protobufTracesToEvents(
+  bytes: Uint8Array,
+  options: TraceIngestOptions & { readonly keepEvents?: boolean },
+): TraceIngestResult {
+  return mapSpans(
+    (visit) => {
+      forEachProtobufSpan(bytes, (span, place) => {
+        visit(span, place.at, place.resource, place.scope);
+      });
+    },
+    options,
+    options.keepEvents ?? true,
+  );
+}
+
+function mapSpans(source: SpanSource, options: TraceIngestOptions, keepEvents = true): TraceIngestResult {
   const mapping = { prices: options.prices ?? DEFAULT_MODEL_PRICES, noModel: options.noModel ?? NO_MODEL };
   const events: NormalizedEvent[] = [];
   const indexes: number[] = [];
@@ -62,49 +111,41 @@ export function tracesToEvents(
   const seen = new Map<string, string>();
   const pricesUsed: Record<string, ModelPriceTable[string]> = {};
   let index = 0;
-  request.resourceSpans.forEach((resourceSpans, i) => {
-    resourceSpans.scopeSpans.forEach((scopeSpans, j) => {
-      scopeSpans.spans.forEach((span, k) => {
-        const path = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
-        const at = index++;
-        const mapped = spanToEvent(
-          span,
-          { path, resource: resourceSpans.resource, scope: scopeSpans.scope },
-          mapping,
-        );
-        if (!mapped.ok) {
-          rejected.push({ index: at, path, reason: mapped.reason });
-          return;
-        }
-        const checked = checkEvent(mapped.event, options.projectId);
-        if (!checked.ok) {
-          const hints = Object.entries(mapped.sources)
-            .filter(([field]) => checked.reason.includes(field))
-            .map(([field, source]) => `${field} from ${source}`);
-          const from = hints.length ? ` (${hints.join(', ')})` : '';
-          rejected.push({ index: at, path, reason: `${path}: ${checked.reason}${from}` });
-          return;
-        }
-        const late = options.timeWindow && outsideWindow(checked.event.timestamp, options.timeWindow);
-        if (late) {
-          rejected.push({ index: at, path, reason: `${path}.startTimeUnixNano: ${late}` });
-          return;
-        }
-        const id = `${checked.event.trace_id}/${checked.event.span_id}`;
-        const first = seen.get(id);
-        if (first !== undefined) {
-          rejected.push({ index: at, path, reason: `${path}: the same traceId and spanId as ${first}` });
-          return;
-        }
-        seen.set(id, path);
-        if (mapped.priceKey !== undefined) {
-          const price = (mapping.prices as ModelPriceTable)[mapped.priceKey];
-          if (price) pricesUsed[mapped.priceKey] = price;
-        }
-        events.push(checked.event);
-        indexes.push(at);
-      });
-    });
+  source((span, [i, j, k], resource, scope) => {
+    const path = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
+    const at = index++;
+    const mapped = spanToEvent(span, { path, resource, scope }, mapping);
+    if (!mapped.ok) {
+      rejected.push({ index: at, path, reason: mapped.reason });
+      return;
+    }
+    const checked = checkEvent(mapped.event, options.projectId);
+    if (!checked.ok) {
+      const hints = Object.entries(mapped.sources)
+        .filter(([field]) => checked.reason.includes(field))
+        .map(([field, source]) => `${field} from ${source}`);
+      const from = hints.length ? ` (${hints.join(', ')})` : '';
+      rejected.push({ index: at, path, reason: `${path}: ${checked.reason}${from}` });
+      return;
+    }
+    const late = options.timeWindow && outsideWindow(checked.event.timestamp, options.timeWindow);
+    if (late) {
+      rejected.push({ index: at, path, reason: `${path}.startTimeUnixNano: ${late}` });
+      return;
+    }
+    const id = `${checked.event.trace_id}/${checked.event.span_id}`;
+    const first = seen.get(id);
+    if (first !== undefined) {
+      rejected.push({ index: at, path, reason: `${path}: the same traceId and spanId as ${first}` });
+      return;
+    }
+    seen.set(id, path);
+    if (mapped.priceKey !== undefined) {
+      const price = (mapping.prices as ModelPriceTable)[mapped.priceKey];
+      if (price) pricesUsed[mapped.priceKey] = price;
+    }
+    if (keepEvents) events.push(checked.event);
+    indexes.push(at);
   });
   return { events, indexes, rejected, spanCount: index, pricesUsed };
 }

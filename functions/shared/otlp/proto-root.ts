@@ -42,6 +42,11 @@ export const OTLP_TYPES = {
   ExportTraceServiceResponse: root.lookupType(
     'opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse',
   ),
+  ResourceSpans: root.lookupType('opentelemetry.proto.trace.v1.ResourceSpans'),
+  ScopeSpans: root.lookupType('opentelemetry.proto.trace.v1.ScopeSpans'),
+  Span: root.lookupType('opentelemetry.proto.trace.v1.Span'),
+  Resource: root.lookupType('opentelemetry.proto.resource.v1.Resource'),
+  Scope: root.lookupType('opentelemetry.proto.common.v1.InstrumentationScope'),
   SpanKind: root.lookupEnum('opentelemetry.proto.trace.v1.Span.SpanKind'),
   StatusCode: root.lookupEnum('opentelemetry.proto.trace.v1.Status.StatusCode'),
 } as const;

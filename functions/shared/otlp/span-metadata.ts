@@ -47,21 +47,25 @@ export class MetadataBuilder {
     }
   }
 
-  /** Puts `value` at `base` followed by `key` split on its dots; `label` names it in notes. */
+  /** Puts `value` at `base` followed by `key` split on its dots; notes name it by its label. */
   put(base: readonly string[], key: string, value: AttributeValue | undefined): void {
     if (value === null || value === undefined) return;
-    const segments = [...base, ...key.split('.')];
-    const label = `${base.join('.')}${base.length ? '.' : ''}${key}`;
-    if (segments.includes('__proto__')) {
-      this.note(`${label}: the key "__proto__" is not kept`);
+    // Most keys are one or a few segments and no __proto__: the common path allocates one array.
+    const segments = key.includes('.') ? [...base, ...key.split('.')] : [...base, key];
+    const label = () => `${base.join('.')}${base.length ? '.' : ''}${key}`;
+    if (key.includes('__proto__') && segments.includes('__proto__')) {
+      this.note(`${label()}: the key "__proto__" is not kept`);
       return;
     }
     // The metadata object is level 1; the object holding the last segment is at segments.length.
     if (segments.length > EVENT_LIMITS.metadataMaxDepth) {
-      this.note(`${label}: not kept, nested deeper than ${EVENT_LIMITS.metadataMaxDepth} levels`);
+      this.note(`${label()}: not kept, nested deeper than ${EVENT_LIMITS.metadataMaxDepth} levels`);
       return;
     }
-    const stored = this.storeValue(value, segments.length, label);
+    const stored =
+      typeof value === 'string' || typeof value === 'boolean'
+        ? value
+        : this.storeValue(value, segments.length, label);
     if (stored === undefined) return;
     let node = this.root;
     for (let i = 0; i < segments.length - 1; i++) {
@@ -74,20 +78,20 @@ export class MetadataBuilder {
       } else if (isObject(next)) {
         node = next;
       } else {
-        this.note(`${label}: not kept, ${segments.slice(0, i + 1).join('.')} is already a value`);
+        this.note(`${label()}: not kept, ${segments.slice(0, i + 1).join('.')} is already a value`);
         return;
       }
     }
     const last = segments[segments.length - 1] as string;
     if (Object.hasOwn(node, last)) {
-      this.note(`${label}: not kept, the path is already given`);
+      this.note(`${label()}: not kept, the path is already given`);
       return;
     }
     node[last] = stored;
   }
 
   /** A value as the store keeps it, at a key held by an object of depth `holderDepth`. */
-  private storeValue(value: AttributeValue, holderDepth: number, label: string): Json | undefined {
+  private storeValue(value: AttributeValue, holderDepth: number, label: () => string): Json | undefined {
     if (typeof value === 'number') {
       return Number.isFinite(value) && Math.abs(value) < NUMBER_LIMIT ? value + 0 : String(value);
     }
@@ -97,7 +101,7 @@ export class MetadataBuilder {
     if (wrapped.ok && normalised === undefined) return undefined; // an empty map
     if (wrapped.ok && holderDepth + depthOf(normalised) <= EVENT_LIMITS.metadataMaxDepth) return normalised;
     this.note(
-      `${label}: kept as JSON text, ${wrapped.ok ? 'nested too deep' : wrapped.message.replace(/:.*$/s, '')}`,
+      `${label()}: kept as JSON text, ${wrapped.ok ? 'nested too deep' : wrapped.message.replace(/:.*$/s, '')}`,
     );
     return JSON.stringify(value);
   }

@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalLine, checkEvent, EVENT_LIMITS } from '../../../../functions/shared/contract/event.js';
 import { tracesToEvents } from '../../../../functions/shared/otlp/core.js';
-import { decodeJsonRequest, decodeProtobufRequest } from '../../../../functions/shared/otlp/decode.js';
+import {
+  countProtobufSpans,
+  decodeJsonRequest,
+  decodeProtobufRequest,
+  forEachProtobufSpan,
+} from '../../../../functions/shared/otlp/decode.js';
 import { OTLP_TYPES } from '../../../../functions/shared/otlp/proto-root.js';
 import { type Json, jsonBytes, jsonSpan, protobufBytes } from './otlp-fixtures.js';
 
@@ -235,5 +240,78 @@ describe('OTLP spans: properties', () => {
     twice.copy(bytes, at);
     const span = decodeProtobufRequest(bytes).resourceSpans[0]?.scopeSpans[0]?.spans[0];
     expect(span?.attributes.find((a) => a.key === 'x.y')?.value).toEqual({ intValue: '7' });
+  });
+
+  it('visits a protobuf request span by span exactly as the whole decode reads it', () => {
+    fc.assert(
+      fc.property(fc.array(spanOf(anyText), { maxLength: 4 }), (spans) => {
+        const bytes = protobufBytes(request(spans));
+        const whole = decodeProtobufRequest(bytes).resourceSpans.flatMap((rs, i) =>
+          rs.scopeSpans.flatMap((ss, j) =>
+            ss.spans.map((span, k) => ({ span, at: [i, j, k], resource: rs.resource, scope: ss.scope })),
+          ),
+        );
+        const visited: unknown[] = [];
+        forEachProtobufSpan(bytes, (span, place) => visited.push({ span, ...place }));
+        expect(visited).toEqual(whole);
+        expect(countProtobufSpans(bytes)).toBe(whole.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('gives spans their resource and scope when the wire sends those after the spans', () => {
+    const tag = (field: number, bytes: Uint8Array) =>
+      Buffer.concat([Buffer.from([(field << 3) | 2]), varint(bytes.length), bytes]);
+    const varint = (n: number) => {
+      const out: number[] = [];
+      let v = n;
+      while (v > 127) {
+        out.push((v & 127) | 128);
+        v >>>= 7;
+      }
+      out.push(v);
+      return Buffer.from(out);
+    };
+    const encode = (type: keyof typeof OTLP_TYPES, json: unknown) => {
+      const t = OTLP_TYPES[type] as typeof OTLP_TYPES.Span;
+      return t.encode(t.fromObject(json as Record<string, unknown>)).finish();
+    };
+    const span = encode('Span', {
+      traceId: Buffer.alloc(16, 1),
+      spanId: Buffer.alloc(8, 2),
+      name: 'late',
+      startTimeUnixNano: '1769860800000000000',
+      endTimeUnixNano: '1769860801000000000',
+    });
+    const scope = encode('Scope', { name: 'lib', version: '1.0' });
+    const resource = encode('Resource', {
+      attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }],
+    });
+    const scopeSpans = Buffer.concat([tag(2, span), tag(1, scope)]);
+    const resourceSpans = Buffer.concat([tag(2, scopeSpans), tag(1, resource)]);
+    const bytes = tag(1, resourceSpans);
+    const visited: { resource: unknown; scope: unknown; name: string }[] = [];
+    forEachProtobufSpan(bytes, (s, place) =>
+      visited.push({ resource: place.resource, scope: place.scope, name: s.name }),
+    );
+    expect(visited).toEqual([
+      {
+        name: 'late',
+        resource: {
+          attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }],
+          droppedAttributesCount: 0,
+        },
+        scope: { name: 'lib', version: '1.0', attributes: [], droppedAttributesCount: 0 },
+      },
+    ]);
+    expect(decodeProtobufRequest(bytes).resourceSpans[0]?.resource).toEqual(visited[0]?.resource);
+  });
+
+  it('refuses a request cut in the middle of a span, naming the body', () => {
+    const bytes = protobufBytes(request([jsonSpan({}, { a: 'b' })]));
+    const cut = bytes.subarray(0, bytes.length - 5);
+    expect(() => forEachProtobufSpan(cut, () => {})).toThrow(/not a protobuf ExportTraceServiceRequest/);
+    expect(() => countProtobufSpans(cut)).toThrow(/ends in the middle of a field/);
   });
 });
