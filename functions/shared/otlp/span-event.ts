@@ -1,6 +1,6 @@
 import { EVENT_LIMITS, type EventInput } from '../contract/event.js';
 import { costCents, type ModelPriceTable } from '../model-prices.js';
-import { AttributeBag, attributeObject } from './attributes.js';
+import { AttributeBag, attributeObject, attributeValue } from './attributes.js';
 import { readLlmFields } from './llm-fields.js';
 import type { OtlpInstrumentationScope, OtlpResource, OtlpSpan } from './otlp-types.js';
 import { MetadataBuilder } from './span-metadata.js';
@@ -216,12 +216,12 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
   }
   for (const [key, value] of bag.rest()) meta.put(['attributes'], key, value);
   for (const kv of place.resource?.attributes ?? [])
-    meta.put(['resource'], kv.key, attributeObject([kv])[kv.key]);
+    meta.put(['resource'], kv.key, attributeValue(kv.value));
   if (place.scope) {
     if (place.scope.name) meta.put(['scope'], 'name', place.scope.name);
     if (place.scope.version) meta.put(['scope'], 'version', place.scope.version);
     for (const kv of place.scope.attributes) {
-      meta.put(['scope', 'attributes'], kv.key, attributeObject([kv])[kv.key]);
+      meta.put(['scope', 'attributes'], kv.key, attributeValue(kv.value));
     }
   }
   event.metadata = meta.build();
