@@ -215,8 +215,7 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
     if (count > 0) meta.put(['span'], key, count);
   }
   for (const [key, value] of bag.rest()) meta.put(['attributes'], key, value);
-  for (const kv of place.resource?.attributes ?? [])
-    meta.put(['resource'], kv.key, attributeValue(kv.value));
+  for (const kv of place.resource?.attributes ?? []) meta.put(['resource'], kv.key, attributeValue(kv.value));
   if (place.scope) {
     if (place.scope.name) meta.put(['scope'], 'name', place.scope.name);
     if (place.scope.version) meta.put(['scope'], 'version', place.scope.version);
