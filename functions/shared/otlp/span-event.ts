@@ -45,6 +45,13 @@ function cut(text: string, max: number): string {
   return text.slice(0, end);
 }
 
+/** `value` within `max` characters, cut with a note when it is not. */
+function fitText(meta: MetadataBuilder, field: string, value: string, max: number): string {
+  if (value.length <= max) return value;
+  meta.note(`${field}: cut to ${max} characters from ${value.length}`);
+  return cut(value, max);
+}
+
 /**
  * One span as one event of the contract's input shape (`checkEvent` still judges it). A span
  * whose ids, times, kind or status are not valid OTLP is rejected, naming the field; anything
@@ -60,11 +67,6 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
   const meta = new MetadataBuilder();
   const sources: Record<string, string> = {};
   let priceKey: string | undefined;
-  const text = (field: string, value: string, max: number): string => {
-    if (value.length <= max) return value;
-    meta.note(`${field}: cut to ${max} characters from ${value.length}`);
-    return cut(value, max);
-  };
 
   const bag = new AttributeBag(span.attributes);
   const llm = readLlmFields(bag, span.events);
@@ -75,8 +77,8 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
     span_id: hex(span.spanId),
     parent_span_id: hex(span.parentSpanId),
     timestamp: Number(start / NANOS_PER_MS),
-    name: text('name', span.name, EVENT_LIMITS.nameMaxChars),
-    model: text('model', llm.model?.value ?? options.noModel, EVENT_LIMITS.modelMaxChars),
+    name: fitText(meta, 'name', span.name, EVENT_LIMITS.nameMaxChars),
+    model: fitText(meta, 'model', llm.model?.value ?? options.noModel, EVENT_LIMITS.modelMaxChars),
     latency_ms: Number(end - start) / 1e6,
   };
   sources.timestamp = 'startTimeUnixNano';
@@ -133,15 +135,16 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
       .filter((v) => typeof v === 'string' && v !== '')
       .join(': ');
     const message = statusMessage || fromException;
-    if (message) event.error_message = text('error_message', message, EVENT_LIMITS.errorMessageMaxChars);
+    if (message)
+      event.error_message = fitText(meta, 'error_message', message, EVENT_LIMITS.errorMessageMaxChars);
   }
 
   if (llm.userId) {
-    event.user_id = text('user_id', llm.userId.value, EVENT_LIMITS.userIdMaxChars);
+    event.user_id = fitText(meta, 'user_id', llm.userId.value, EVENT_LIMITS.userIdMaxChars);
     sources.user_id = llm.userId.from;
   }
   if (llm.sessionId) {
-    event.session_id = text('session_id', llm.sessionId.value, EVENT_LIMITS.sessionIdMaxChars);
+    event.session_id = fitText(meta, 'session_id', llm.sessionId.value, EVENT_LIMITS.sessionIdMaxChars);
     sources.session_id = llm.sessionId.from;
   }
   if (llm.tags) {
@@ -157,7 +160,8 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
   }
   if (llm.prompt) {
     const value = llm.prompt.value;
-    event.prompt = text(
+    event.prompt = fitText(
+      meta,
       'prompt',
       typeof value === 'string' ? value : JSON.stringify(value),
       EVENT_LIMITS.textMaxChars,
@@ -166,7 +170,8 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
   }
   if (llm.response) {
     const value = llm.response.value;
-    event.response = text(
+    event.response = fitText(
+      meta,
       'response',
       typeof value === 'string' ? value : JSON.stringify(value),
       EVENT_LIMITS.textMaxChars,

@@ -52,20 +52,21 @@ export class MetadataBuilder {
     if (value === null || value === undefined) return;
     // Most keys are one or a few segments and no __proto__: the common path allocates one array.
     const segments = key.includes('.') ? [...base, ...key.split('.')] : [...base, key];
-    const label = () => `${base.join('.')}${base.length ? '.' : ''}${key}`;
     if (key.includes('__proto__') && segments.includes('__proto__')) {
-      this.note(`${label()}: the key "__proto__" is not kept`);
+      this.note(`${labelOf(base, key)}: the key "__proto__" is not kept`);
       return;
     }
     // The metadata object is level 1; the object holding the last segment is at segments.length.
     if (segments.length > EVENT_LIMITS.metadataMaxDepth) {
-      this.note(`${label()}: not kept, nested deeper than ${EVENT_LIMITS.metadataMaxDepth} levels`);
+      this.note(
+        `${labelOf(base, key)}: not kept, nested deeper than ${EVENT_LIMITS.metadataMaxDepth} levels`,
+      );
       return;
     }
     const stored =
       typeof value === 'string' || typeof value === 'boolean'
         ? value
-        : this.storeValue(value, segments.length, label);
+        : this.storeValue(value, segments.length, base, key);
     if (stored === undefined) return;
     let node = this.root;
     for (let i = 0; i < segments.length - 1; i++) {
@@ -78,20 +79,27 @@ export class MetadataBuilder {
       } else if (isObject(next)) {
         node = next;
       } else {
-        this.note(`${label()}: not kept, ${segments.slice(0, i + 1).join('.')} is already a value`);
+        this.note(
+          `${labelOf(base, key)}: not kept, ${segments.slice(0, i + 1).join('.')} is already a value`,
+        );
         return;
       }
     }
     const last = segments[segments.length - 1] as string;
     if (Object.hasOwn(node, last)) {
-      this.note(`${label()}: not kept, the path is already given`);
+      this.note(`${labelOf(base, key)}: not kept, the path is already given`);
       return;
     }
     node[last] = stored;
   }
 
   /** A value as the store keeps it, at a key held by an object of depth `holderDepth`. */
-  private storeValue(value: AttributeValue, holderDepth: number, label: () => string): Json | undefined {
+  private storeValue(
+    value: AttributeValue,
+    holderDepth: number,
+    base: readonly string[],
+    key: string,
+  ): Json | undefined {
     if (typeof value === 'number') {
       return Number.isFinite(value) && Math.abs(value) < NUMBER_LIMIT ? value + 0 : String(value);
     }
@@ -101,7 +109,7 @@ export class MetadataBuilder {
     if (wrapped.ok && normalised === undefined) return undefined; // an empty map
     if (wrapped.ok && holderDepth + depthOf(normalised) <= EVENT_LIMITS.metadataMaxDepth) return normalised;
     this.note(
-      `${label()}: kept as JSON text, ${wrapped.ok ? 'nested too deep' : wrapped.message.replace(/:.*$/s, '')}`,
+      `${labelOf(base, key)}: kept as JSON text, ${wrapped.ok ? 'nested too deep' : wrapped.message.replace(/:.*$/s, '')}`,
     );
     return JSON.stringify(value);
   }
@@ -138,6 +146,11 @@ export class MetadataBuilder {
     const otlp = isObject(this.root.otlp) ? this.root.otlp : {};
     return { ...this.root, otlp: { ...otlp, notes } };
   }
+}
+
+/** How notes name a value: its base and key, dotted. Written only for a note. */
+function labelOf(base: readonly string[], key: string): string {
+  return `${base.join('.')}${base.length ? '.' : ''}${key}`;
 }
 
 const byteLength = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
