@@ -220,16 +220,22 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
     if (count > 0) meta.put(['span'], key, count);
   }
   for (const [key, value] of bag.rest()) meta.put(['attributes'], key, value);
-  for (const kv of place.resource?.attributes ?? []) meta.put(['resource'], kv.key, attributeValue(kv.value));
-  if (place.scope) {
-    if (place.scope.name) meta.put(['scope'], 'name', place.scope.name);
-    if (place.scope.version) meta.put(['scope'], 'version', place.scope.version);
-    for (const kv of place.scope.attributes) {
-      meta.put(['scope', 'attributes'], kv.key, attributeValue(kv.value));
-    }
-  }
+  // The resource's and scope's metadata are the same for every span that shares them: built once.
+  const { resource, scope } = place;
+  if (resource) meta.putShared(resource, (m) => putResource(m, resource));
+  if (scope) meta.putShared(scope, (m) => putScope(m, scope));
   event.metadata = meta.build();
   return { ok: true, event, sources, ...(priceKey === undefined ? {} : { priceKey }) };
+}
+
+function putResource(meta: MetadataBuilder, resource: OtlpResource): void {
+  for (const kv of resource.attributes) meta.put(['resource'], kv.key, attributeValue(kv.value));
+}
+
+function putScope(meta: MetadataBuilder, scope: OtlpInstrumentationScope): void {
+  if (scope.name) meta.put(['scope'], 'name', scope.name);
+  if (scope.version) meta.put(['scope'], 'version', scope.version);
+  for (const kv of scope.attributes) meta.put(['scope', 'attributes'], kv.key, attributeValue(kv.value));
 }
 
 /** What makes a span invalid OTLP, each problem named by its field. */

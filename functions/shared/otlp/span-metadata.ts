@@ -114,6 +114,32 @@ export class MetadataBuilder {
     return JSON.stringify(value);
   }
 
+  /**
+   * Puts what `fill` puts, from a copy of what it put in a builder of its own the first time it
+   * was asked for `owner` (a span's resource, say, the same for every span of a request). The
+   * copy is taken only when the builder holds none of its top-level keys yet, so that it is what
+   * `fill` would have put here; otherwise `fill` puts it.
+   */
+  putShared(owner: object, fill: (meta: MetadataBuilder) => void): void {
+    let shared = SHARED.get(owner);
+    if (shared === undefined) {
+      const own = new MetadataBuilder();
+      fill(own);
+      shared = { tree: own.root, notes: [...own.notes, ...Array(own.extraNotes).fill('')] };
+      SHARED.set(owner, shared);
+    }
+    const keys = Object.keys(shared.tree);
+    if (keys.some((key) => Object.hasOwn(this.root, key))) {
+      fill(this);
+      return;
+    }
+    for (const key of keys) this.root[key] = copyJson(shared.tree[key] as Json);
+    for (const text of shared.notes) {
+      if (text) this.note(text);
+      else this.extraNotes++;
+    }
+  }
+
   /** The metadata, within the byte limit, with its notes. */
   build(): Record<string, unknown> {
     let result = this.withNotes();
@@ -146,6 +172,17 @@ export class MetadataBuilder {
     const otlp = isObject(this.root.otlp) ? this.root.otlp : {};
     return { ...this.root, otlp: { ...otlp, notes } };
   }
+}
+
+/** What `putShared` put for an owner: the tree and the notes it made ('' for one past the list). */
+const SHARED = new WeakMap<object, { readonly tree: JsonObject; readonly notes: readonly string[] }>();
+
+function copyJson(value: Json): Json {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(copyJson);
+  const out: JsonObject = {};
+  for (const key of Object.keys(value)) out[key] = copyJson(value[key] as Json);
+  return out;
 }
 
 /** How notes name a value: its base and key, dotted. Written only for a note. */

@@ -560,4 +560,25 @@ describe('spans to events: what does not fit is cut or left out, not rejected', 
     const event = onlyEvent(jsonSpan({}, { 'tag.tags': tags }));
     expect(event.tags).toEqual(tags.slice(0, 32));
   });
+
+  it('gives each span of a resource its own copy of the resource and scope metadata, notes included', () => {
+    const resource = {
+      'service.name': 'checkout',
+      'service.name.x': 'clash',
+      'deployment.environment': 'prod',
+    };
+    const spans = [jsonSpan(), jsonSpan({ spanId: 'eee19b7ec3c1b175' }, { big: 'x'.repeat(9_000) })];
+    const { events } = tracesToEvents(decodeJsonRequest(jsonBytes(jsonRequest(spans, resource))), {
+      projectId: 'p1',
+    });
+    const [first, second] = events.map((e) => e.metadata as Record<string, Record<string, unknown>>);
+    expect(first?.resource).toEqual({ service: { name: 'checkout' }, deployment: { environment: 'prod' } });
+    expect(first?.scope).toEqual({ name: 'openinference.instrumentation.openai', version: '0.1.0' });
+    // The clash is noted on every span, not only on the first that built the resource's metadata.
+    for (const metadata of [first, second]) {
+      expect(JSON.stringify(metadata?.otlp?.notes)).toContain('resource.service.name.x: not kept');
+    }
+    expect(second?.resource).not.toBe(first?.resource);
+    expect(second?.resource).toEqual(first?.resource);
+  });
 });
