@@ -2,15 +2,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonRequest, jsonSpan, protobufBytes, START_NS } from './otlp-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'otlp-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the OTLP core in an esbuild bundle, as the Lambda functions are built', () => {
-  it('decodes protobuf with 64-bit precision and reads no .proto file at run time', async () => {
+  const outfile = join(dir, 'bundle.mjs');
+  beforeAll(async () => {
     const root = resolve(import.meta.dirname, '../../../../functions/shared/otlp');
     const validator = resolve(import.meta.dirname, '../../../../functions/validator/otlp');
     const entry = join(dir, 'entry.ts');
@@ -18,9 +20,9 @@ describe('the OTLP core in an esbuild bundle, as the Lambda functions are built'
       entry,
       `export { decodeTraceRequest } from ${JSON.stringify(join(root, 'decode.ts'))};
 export { tracesToEvents } from ${JSON.stringify(join(root, 'core.ts'))};
-export { encodeErrorStatus, encodeTraceResponse } from ${JSON.stringify(join(validator, 'response.ts'))};`,
+export { encodeErrorStatus, encodeTraceResponse } from ${JSON.stringify(join(validator, 'response.ts'))};
+export { decodeStreamRecord } from ${JSON.stringify(join(root, '../contract/stream-record.ts'))};`,
     );
-    const outfile = join(dir, 'bundle.mjs');
     await build({
       entryPoints: [entry],
       bundle: true,
@@ -29,6 +31,9 @@ export { encodeErrorStatus, encodeTraceResponse } from ${JSON.stringify(join(val
       outfile,
       logLevel: 'silent',
     });
+  });
+
+  it('decodes protobuf with 64-bit precision and reads no .proto file at run time', async () => {
     expect(readFileSync(outfile, 'utf8')).not.toMatch(/\.proto['"]/);
     const bundled = await import(pathToFileURL(outfile).href);
     const { request } = bundled.decodeTraceRequest(protobufBytes(jsonRequest([jsonSpan()])), {
@@ -41,5 +46,31 @@ export { encodeErrorStatus, encodeTraceResponse } from ${JSON.stringify(join(val
       bundled.encodeTraceResponse('protobuf', { rejectedSpans: 1, errorMessage: 'x' }).body,
     ).toHaveLength(7);
     expect(bundled.encodeErrorStatus('protobuf', 400, 'x').body).toHaveLength(5);
+  });
+
+  it('reads an OTLP stream record back as the loader does, span by span, in the same bundle', async () => {
+    const bundled = await import(pathToFileURL(outfile).href);
+    const body = Buffer.from(protobufBytes(jsonRequest([jsonSpan()])));
+    const header = {
+      format: 'evalforge.otlp/v1',
+      project_id: 'p',
+      key_id: 'k',
+      received_at: '2026-01-31T12:00:00.000Z',
+      request_id: 'r',
+      request_key: 'a'.repeat(64),
+      part: 0,
+      events: 1,
+      encoding: 'protobuf',
+      bytes: body.length,
+      prices: {},
+    };
+    const data = gzipSync(
+      Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body, Buffer.from('\n')]),
+    );
+    const { lines, rejected } = bundled.decodeStreamRecord(data);
+    expect(rejected).toEqual([]);
+    expect(JSON.parse(lines[0]).timestamp).toBe(
+      new Date(Number(BigInt(START_NS) / 1_000_000n)).toISOString(),
+    );
   });
 });
