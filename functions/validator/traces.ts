@@ -12,10 +12,10 @@ import type { EventError } from '../shared/contract/ingest-api.js';
 import type { HttpRequest, HttpResponse } from '../shared/http.js';
 import { protobufTracesToEvents, type TraceIngestResult, tracesToEvents } from '../shared/otlp/core.js';
 import {
-  countProtobufSpans,
   decodeJsonRequest,
   OtlpDecodeError,
   otlpEncodingOf,
+  readProtobufExport,
   readTraceBody,
 } from '../shared/otlp/decode.js';
 import type { OtlpEncoding } from '../shared/otlp/otlp-types.js';
@@ -29,8 +29,6 @@ import {
   encodeTraceResponse,
 } from './otlp/response.js';
 import { packLines, packOtlpPassThrough, TOO_LARGE_FOR_A_RECORD } from './records.js';
-
-const isGzip = (contentEncoding: string | undefined) => contentEncoding?.trim().toLowerCase() === 'gzip';
 
 /** The summary's error code for each status an undecodable request gets. */
 const DECODE_ERROR_CODES: Readonly<Record<number, string>> = {
@@ -79,7 +77,6 @@ export async function ingestTraces(
   const { who, idempotencyKey } = admission;
 
   const now = deps.now();
-  const gzip = isGzip(request.headers['content-encoding']);
   const mapping = {
     projectId: who.projectId,
     ...(deps.modelPrices ? { prices: deps.modelPrices } : {}),
@@ -96,9 +93,9 @@ export async function ingestTraces(
     });
     // Protobuf is decoded a span at a time as it is mapped; JSON is parsed whole.
     if (body.encoding === 'protobuf') {
-      const bytes = body.decoded;
-      spanCount = countProtobufSpans(bytes);
-      mapSpans = (keepEvents) => protobufTracesToEvents(bytes, { ...mapping, keepEvents });
+      const spans = readProtobufExport(body.decoded);
+      spanCount = spans.spanCount;
+      mapSpans = (keepEvents) => protobufTracesToEvents(spans, { ...mapping, keepEvents });
     } else {
       const decoded = decodeJsonRequest(body.decoded);
       spanCount = decoded.resourceSpans.reduce(
@@ -127,7 +124,7 @@ export async function ingestTraces(
   // go, and mapped again only if some span was refused after all.
   let mapped: TraceIngestResult;
   try {
-    mapped = mapSpans(!gzip);
+    mapped = mapSpans(!body.gzip);
   } catch (error) {
     if (!(error instanceof OtlpDecodeError)) throw error;
     return fail(error.status, 'invalid_otlp', error.message, {}, extra);
@@ -138,7 +135,7 @@ export async function ingestTraces(
   // does, and its consumers map it again with the prices used here. Otherwise the accepted spans
   // are written as event lines and compressed again.
   const whole =
-    gzip && mapped.rejected.length === 0 && mapped.indexes.length > 0
+    body.gzip && mapped.rejected.length === 0 && mapped.indexes.length > 0
       ? packOtlpPassThrough(
           header,
           { encoding: body.encoding, bytes: body.decoded.byteLength, prices: mapped.pricesUsed },

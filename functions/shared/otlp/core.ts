@@ -1,7 +1,7 @@
 import { checkEvent, type NormalizedEvent } from '../contract/event.js';
 import { outsideWindow, type TimeWindow } from '../contract/time-window.js';
 import { DEFAULT_MODEL_PRICES, type ModelPriceTable } from '../model-prices.js';
-import { forEachProtobufSpan } from './decode.js';
+import { forEachProtobufSpan, type ProtobufExport } from './decode.js';
 import type {
   ExportTraceServiceRequest,
   OtlpInstrumentationScope,
@@ -89,12 +89,12 @@ export function tracesToEvents(
  * `OtlpDecodeError` when the body is not one.
  */
 export function protobufTracesToEvents(
-  bytes: Uint8Array,
+  request: ProtobufExport,
   options: TraceIngestOptions & { readonly keepEvents?: boolean },
 ): TraceIngestResult {
   return mapSpans(
     (visit) => {
-      forEachProtobufSpan(bytes, (span, place) => {
+      forEachProtobufSpan(request, (span, place) => {
         visit(span, place.at, place.resource, place.scope);
       });
     },

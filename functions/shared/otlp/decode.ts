@@ -67,7 +67,12 @@ export function decodeTraceRequest(body: Uint8Array, options: DecodeOptions): De
 export function readTraceBody(
   body: Uint8Array,
   options: DecodeOptions,
-): { readonly encoding: OtlpEncoding; readonly decoded: Uint8Array } {
+): {
+  readonly encoding: OtlpEncoding;
+  readonly decoded: Uint8Array;
+  /** The body came gzip: as sent, it can be forwarded as a stream record's export. */
+  readonly gzip: boolean;
+} {
   const encoding = otlpEncodingOf(options.contentType);
   if (encoding === undefined) {
     throw new OtlpDecodeError(
@@ -76,7 +81,8 @@ export function readTraceBody(
       415,
     );
   }
-  return { encoding, decoded: decompress(body, options) };
+  const decoded = decompress(body, options);
+  return { encoding, decoded, gzip: decoded !== body };
 }
 
 function decompress(body: Uint8Array, options: DecodeOptions): Uint8Array {
@@ -223,57 +229,98 @@ function fieldsOf(bytes: Uint8Array, start: number, end: number, field: number):
   return found;
 }
 
+/** Where one `ScopeSpans` of a binary request is: its place, its resource's, scope's and spans' bytes. */
+interface ScopeSpansAt {
+  /** Indexes into `resourceSpans` and its `scopeSpans`. */
+  readonly at: readonly [number, number];
+  /** The last `resource` of its `ResourceSpans`, and the last `scope` of its own. */
+  readonly resourceAt: readonly [number, number] | undefined;
+  readonly scopeAt: readonly [number, number] | undefined;
+  readonly spans: readonly [number, number][];
+}
+
+/** A binary `ExportTraceServiceRequest` whose envelope was walked once: its spans counted, none decoded. */
+export interface ProtobufExport {
+  readonly bytes: Uint8Array;
+  readonly spanCount: number;
+  readonly scopes: readonly ScopeSpansAt[];
+}
+
 /**
- * Every span of a binary `ExportTraceServiceRequest`, decoded one at a time and handed to
- * `visit` with its resource and scope, in request order: what a span allocates dies with it,
- * instead of the whole request's spans living until the last is mapped (the collector's copying
- * of them was a third of the validator's time). Each message is decoded by protobufjs from the
- * official definitions; only the envelope's fields are walked here. A resource or scope sent after
- * its spans is still theirs; one sent twice, the last counts, as in a whole decode.
+ * Walks a binary `ExportTraceServiceRequest`'s envelope (its `resourceSpans`, their `resource` and
+ * `scopeSpans`, theirs `scope` and `spans`) with protobufjs's `Reader`, decoding none of them: what
+ * the request's span count is judged by before any span is mapped, and what `forEachProtobufSpan`
+ * decodes from. A resource or scope sent after its spans is still theirs; one sent twice, the
+ * last counts, as in a whole decode. `OtlpDecodeError` when the envelope is not one.
  */
-export function forEachProtobufSpan(
-  bytes: Uint8Array,
-  visit: (span: OtlpSpan, place: ProtobufSpanPlace) => void,
-): void {
+export function readProtobufExport(bytes: Uint8Array): ProtobufExport {
+  const scopes: ScopeSpansAt[] = [];
+  let spanCount = 0;
   try {
     fieldsOf(bytes, 0, bytes.length, FIELD.resourceSpans).forEach(([rsStart, rsEnd], i) => {
-      const r = () => `resourceSpans[${i}]`;
       const resourceAt = fieldsOf(bytes, rsStart, rsEnd, FIELD.resource).at(-1);
-      const resource = resourceAt
-        ? plainResource(OTLP_TYPES.Resource.decode(bytes.subarray(...resourceAt)), r)
-        : null;
       fieldsOf(bytes, rsStart, rsEnd, FIELD.scopeSpans).forEach(([ssStart, ssEnd], j) => {
-        const sp = () => `${r()}.scopeSpans[${j}]`;
-        const scopeAt = fieldsOf(bytes, ssStart, ssEnd, FIELD.scope).at(-1);
-        const scope = scopeAt ? plainScope(OTLP_TYPES.Scope.decode(bytes.subarray(...scopeAt)), sp) : null;
-        fieldsOf(bytes, ssStart, ssEnd, FIELD.spans).forEach(([start, end], k) => {
-          const span = plainSpan(
-            OTLP_TYPES.Span.decode(bytes.subarray(start, end)),
-            () => `${sp()}.spans[${k}]`,
-          );
-          visit(span, { at: [i, j, k], resource, scope });
+        const spans = fieldsOf(bytes, ssStart, ssEnd, FIELD.spans);
+        spanCount += spans.length;
+        scopes.push({
+          at: [i, j],
+          resourceAt,
+          scopeAt: fieldsOf(bytes, ssStart, ssEnd, FIELD.scope).at(-1),
+          spans,
         });
       });
     });
   } catch (error) {
-    if (error instanceof OtlpDecodeError) throw error;
     throw notProtobuf(error);
+  }
+  return { bytes, spanCount, scopes };
+}
+
+/**
+ * Every span of a binary export, decoded one at a time by protobufjs from the official
+ * definitions and handed to `visit` with its resource and scope, in request order: what a span
+ * allocates dies with it, instead of the whole request's spans living until the last is mapped
+ * (the collector's copying of them was a third of the validator's time). A resource is decoded
+ * once for its scopes. `OtlpDecodeError` for a message that is not one; what `visit` throws
+ * passes through as it is.
+ */
+export function forEachProtobufSpan(
+  request: ProtobufExport,
+  visit: (span: OtlpSpan, place: ProtobufSpanPlace) => void,
+): void {
+  const { bytes } = request;
+  let resource: OtlpResource | null = null;
+  let resourceOf = -1;
+  for (const { at, resourceAt, scopeAt, spans } of request.scopes) {
+    const [i, j] = at;
+    const r = () => `resourceSpans[${i}]`;
+    const sp = () => `${r()}.scopeSpans[${j}]`;
+    if (resourceOf !== i) {
+      resource = resourceAt
+        ? decoding(() => plainResource(OTLP_TYPES.Resource.decode(bytes.subarray(...resourceAt)), r))
+        : null;
+      resourceOf = i;
+    }
+    const scope = scopeAt
+      ? decoding(() => plainScope(OTLP_TYPES.Scope.decode(bytes.subarray(...scopeAt)), sp))
+      : null;
+    spans.forEach(([start, end], k) => {
+      const span = decoding(() =>
+        plainSpan(OTLP_TYPES.Span.decode(bytes.subarray(start, end)), () => `${sp()}.spans[${k}]`),
+      );
+      visit(span, { at: [i, j, k], resource, scope });
+    });
   }
 }
 
-/** The number of spans in a binary `ExportTraceServiceRequest`, without decoding them. */
-export function countProtobufSpans(bytes: Uint8Array): number {
-  let count = 0;
+/** `read()`, its errors as `OtlpDecodeError`s naming the body. */
+function decoding<T>(read: () => T): T {
   try {
-    for (const [rsStart, rsEnd] of fieldsOf(bytes, 0, bytes.length, FIELD.resourceSpans)) {
-      for (const [ssStart, ssEnd] of fieldsOf(bytes, rsStart, rsEnd, FIELD.scopeSpans)) {
-        count += fieldsOf(bytes, ssStart, ssEnd, FIELD.spans).length;
-      }
-    }
+    return read();
   } catch (error) {
+    if (error instanceof OtlpDecodeError) throw error;
     throw notProtobuf(error);
   }
-  return count;
 }
 
 function notProtobuf(error: unknown): OtlpDecodeError {

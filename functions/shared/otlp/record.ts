@@ -1,7 +1,7 @@
 import { canonicalLine } from '../contract/event.js';
 import type { OtlpRecordHeader } from '../contract/stream-record.js';
-import { tracesToEvents } from './core.js';
-import { decodeJsonRequest, decodeProtobufRequest } from './decode.js';
+import { protobufTracesToEvents, tracesToEvents } from './core.js';
+import { decodeJsonRequest, OtlpDecodeError, readProtobufExport } from './decode.js';
 
 /** An OTLP record's export read back as the events' lines, or why it cannot be. */
 export type OtlpRecordLines =
@@ -18,13 +18,18 @@ export function otlpRequestLines(
   header: Pick<OtlpRecordHeader, 'encoding' | 'project_id' | 'prices'>,
   body: Uint8Array,
 ): OtlpRecordLines {
-  let request: ReturnType<typeof decodeProtobufRequest>;
+  const options = { projectId: header.project_id, prices: header.prices };
+  let mapped: ReturnType<typeof tracesToEvents>;
   try {
-    request = header.encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body);
+    // Protobuf as the validator reads it, a span at a time; JSON parsed whole.
+    mapped =
+      header.encoding === 'protobuf'
+        ? protobufTracesToEvents(readProtobufExport(body), options)
+        : tracesToEvents(decodeJsonRequest(body), options);
   } catch (error) {
-    return { ok: false, reason: `stream record's OTLP export cannot be read: ${(error as Error).message}` };
+    if (!(error instanceof OtlpDecodeError)) throw error;
+    return { ok: false, reason: `stream record's OTLP export cannot be read: ${error.message}` };
   }
-  const mapped = tracesToEvents(request, { projectId: header.project_id, prices: header.prices });
   return {
     ok: true,
     lines: mapped.events.map(canonicalLine),

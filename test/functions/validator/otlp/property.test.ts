@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { canonicalLine, checkEvent, EVENT_LIMITS } from '../../../../functions/shared/contract/event.js';
 import { tracesToEvents } from '../../../../functions/shared/otlp/core.js';
 import {
-  countProtobufSpans,
   decodeJsonRequest,
   decodeProtobufRequest,
   forEachProtobufSpan,
+  readProtobufExport,
 } from '../../../../functions/shared/otlp/decode.js';
 import { OTLP_TYPES } from '../../../../functions/shared/otlp/proto-root.js';
 import { type Json, jsonBytes, jsonSpan, protobufBytes } from './otlp-fixtures.js';
@@ -252,9 +252,10 @@ describe('OTLP spans: properties', () => {
           ),
         );
         const visited: unknown[] = [];
-        forEachProtobufSpan(bytes, (span, place) => visited.push({ span, ...place }));
+        const envelope = readProtobufExport(bytes);
+        forEachProtobufSpan(envelope, (span, place) => visited.push({ span, ...place }));
         expect(visited).toEqual(whole);
-        expect(countProtobufSpans(bytes)).toBe(whole.length);
+        expect(envelope.spanCount).toBe(whole.length);
       }),
       { numRuns: 60 },
     );
@@ -292,7 +293,7 @@ describe('OTLP spans: properties', () => {
     const resourceSpans = Buffer.concat([tag(2, scopeSpans), tag(1, resource)]);
     const bytes = tag(1, resourceSpans);
     const visited: { resource: unknown; scope: unknown; name: string }[] = [];
-    forEachProtobufSpan(bytes, (s, place) =>
+    forEachProtobufSpan(readProtobufExport(bytes), (s, place) =>
       visited.push({ resource: place.resource, scope: place.scope, name: s.name }),
     );
     expect(visited).toEqual([
@@ -311,7 +312,13 @@ describe('OTLP spans: properties', () => {
   it('refuses a request cut in the middle of a span, naming the body', () => {
     const bytes = protobufBytes(request([jsonSpan({}, { a: 'b' })]));
     const cut = bytes.subarray(0, bytes.length - 5);
-    expect(() => forEachProtobufSpan(cut, () => {})).toThrow(/not a protobuf ExportTraceServiceRequest/);
-    expect(() => countProtobufSpans(cut)).toThrow(/ends in the middle of a field/);
+    expect(() => readProtobufExport(cut)).toThrow(/not a protobuf ExportTraceServiceRequest/);
+    expect(() => readProtobufExport(cut)).toThrow(/ends in the middle of a field/);
+    // An envelope that is whole around a span that is not: refused when the span is decoded.
+    const field = (n: number, bytes: number[]) => [(n << 3) | 2, bytes.length, ...bytes];
+    const brokenSpan = Buffer.from(field(1, field(2, field(2, [0x0a, 0x05, 0x01]))));
+    const envelope = readProtobufExport(brokenSpan);
+    expect(envelope.spanCount).toBe(1);
+    expect(() => forEachProtobufSpan(envelope, () => {})).toThrow(/not a protobuf ExportTraceServiceRequest/);
   });
 });
