@@ -158,25 +158,13 @@ export function spanToEvent(span: OtlpSpan, place: SpanPlace, options: SpanMappi
     }
     event.tags = unique.slice(0, EVENT_LIMITS.tagsMaxCount);
   }
-  if (llm.prompt) {
-    const value = llm.prompt.value;
-    event.prompt = fitText(
-      meta,
-      'prompt',
-      typeof value === 'string' ? value : JSON.stringify(value),
-      EVENT_LIMITS.textMaxChars,
-    );
-    sources.prompt = llm.prompt.from;
-  }
-  if (llm.response) {
-    const value = llm.response.value;
-    event.response = fitText(
-      meta,
-      'response',
-      typeof value === 'string' ? value : JSON.stringify(value),
-      EVENT_LIMITS.textMaxChars,
-    );
-    sources.response = llm.response.from;
+  // Chat messages sent as structured values are kept as their JSON text.
+  for (const field of ['prompt', 'response'] as const) {
+    const found = llm[field];
+    if (!found) continue;
+    const text = typeof found.value === 'string' ? found.value : JSON.stringify(found.value);
+    event[field] = fitText(meta, field, text, EVENT_LIMITS.textMaxChars);
+    sources[field] = found.from;
   }
 
   // Metadata: what comes first keeps a path that two keys would name.

@@ -125,7 +125,7 @@ export class MetadataBuilder {
     if (shared === undefined) {
       const own = new MetadataBuilder();
       fill(own);
-      shared = { tree: own.root, notes: [...own.notes, ...Array(own.extraNotes).fill('')] };
+      shared = { tree: own.root, notes: own.notes, extraNotes: own.extraNotes };
       SHARED.set(owner, shared);
     }
     const keys = Object.keys(shared.tree);
@@ -134,10 +134,8 @@ export class MetadataBuilder {
       return;
     }
     for (const key of keys) this.root[key] = copyJson(shared.tree[key] as Json);
-    for (const text of shared.notes) {
-      if (text) this.note(text);
-      else this.extraNotes++;
-    }
+    for (const text of shared.notes) this.note(text);
+    this.extraNotes += shared.extraNotes;
   }
 
   /** The metadata, within the byte limit, with its notes. */
@@ -174,8 +172,11 @@ export class MetadataBuilder {
   }
 }
 
-/** What `putShared` put for an owner: the tree and the notes it made ('' for one past the list). */
-const SHARED = new WeakMap<object, { readonly tree: JsonObject; readonly notes: readonly string[] }>();
+/** What `putShared` put for an owner: the tree, and the notes it made and counted past the list. */
+const SHARED = new WeakMap<
+  object,
+  { readonly tree: JsonObject; readonly notes: readonly string[]; readonly extraNotes: number }
+>();
 
 function copyJson(value: Json): Json {
   if (value === null || typeof value !== 'object') return value;
