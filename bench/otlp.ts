@@ -146,10 +146,13 @@ function forProtobufjs(value: Json, key = ''): unknown {
 
 /** The events' protobuf `ExportTraceServiceRequest`, uncompressed, written from the vendored definitions. */
 export function otlpProtobuf(events: readonly EventInput[]): Uint8Array {
+  return protobufOf(otlpJsonRequest(events));
+}
+
+/** An OTLP JSON request as protobuf bytes. */
+function protobufOf(request: { resourceSpans: Json[] }): Uint8Array {
   const type = OTLP_TYPES.ExportTraceServiceRequest;
-  return type
-    .encode(type.fromObject(forProtobufjs(otlpJsonRequest(events)) as Record<string, unknown>))
-    .finish();
+  return type.encode(type.fromObject(forProtobufjs(request) as Record<string, unknown>)).finish();
 }
 
 /** The events as the SDK writes a batch: a JSON line each, every line ending in a newline. */
@@ -300,9 +303,7 @@ export async function benchOtlp(
     const request = otlpJsonRequest(b);
     const [resource] = request.resourceSpans as { scopeSpans: { spans: Json[] }[] }[];
     resource?.scopeSpans[0]?.spans.push(refusedSpan);
-    const type = OTLP_TYPES.ExportTraceServiceRequest;
-    const plain = type.encode(type.fromObject(forProtobufjs(request) as Record<string, unknown>)).finish();
-    return gzipSync(plain, { level: GZIP_LEVEL });
+    return gzipSync(protobufOf(request), { level: GZIP_LEVEL });
   });
   type Path = OtlpBenchEncoding | 'nativeRewritten' | 'protobufRewritten';
   const paths: readonly Path[] = ['native', 'protobuf', 'json', 'nativeRewritten', 'protobufRewritten'];
