@@ -3,12 +3,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import { type LoadBatch, loadBatch } from '../../../functions/load/core.js';
-import {
-  encodeHeaderLine,
-  OTLP_RECORD_FORMAT,
-  type OtlpRecordHeader,
-} from '../../../functions/shared/contract/stream-record.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
+import { otlpRecordData } from '../../helpers/otlp-record.js';
 import { harness } from '../../helpers/validator-harness.js';
 import { type Json, jsonRequest, jsonSpan, protobufBytes } from '../validator/otlp/otlp-fixtures.js';
 
@@ -76,22 +72,13 @@ async function validatorRecords(body: Uint8Array, gzip: boolean) {
 }
 
 /** An OTLP record written by hand: what a validator running other code could have written. */
-function otlpRecord(body: Buffer, events: number, requestId: string): Buffer {
-  const header: OtlpRecordHeader = {
-    format: OTLP_RECORD_FORMAT,
-    project_id: 'proj-a',
-    key_id: '0123456789abcdef',
+const otlpRecord = (body: Buffer, events: number, requestId: string): Buffer =>
+  otlpRecordData(body, {
     received_at: new Date(NOW).toISOString(),
     request_id: requestId,
     request_key: Buffer.from(requestId).toString('hex').padEnd(64, '0'),
-    part: 0,
     events,
-    encoding: 'protobuf',
-    bytes: body.length,
-    prices: {},
-  };
-  return gzipSync(Buffer.concat([Buffer.from(encodeHeaderLine(header)), body, Buffer.from('\n')]));
-}
+  });
 
 const batch = (records: LoadBatch['records']): LoadBatch => ({
   source: 'arn:aws:kinesis:us-east-1:111111111111:stream/evalforge-events/shardId-000000000001',

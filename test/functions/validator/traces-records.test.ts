@@ -8,6 +8,7 @@ import {
   STREAM_RECORD_FORMAT,
 } from '../../../functions/shared/contract/stream-record.js';
 import { parseModelPrices } from '../../../functions/shared/model-prices.js';
+import { otlpHeaderLine, otlpRecordData } from '../../helpers/otlp-record.js';
 import { harness, NOW } from '../../helpers/validator-harness.js';
 import { type Json, jsonBytes, jsonRequest, jsonSpan, protobufBytes } from './otlp/otlp-fixtures.js';
 
@@ -130,24 +131,10 @@ describe('OTLP records on the stream', () => {
 
 describe('decodeStreamRecord and decodeArchiveObject on OTLP records', () => {
   const header = (fields: Record<string, unknown>) =>
-    `${JSON.stringify({
-      format: OTLP_RECORD_FORMAT,
-      project_id: 'proj-a',
-      key_id: 'k',
-      received_at: new Date(NOW).toISOString(),
-      request_id: 'r',
-      request_key: 'a'.repeat(64),
-      part: 0,
-      events: 1,
-      encoding: 'protobuf',
-      prices: {},
-      ...fields,
-    })}\n`;
+    otlpHeaderLine({ received_at: new Date(NOW).toISOString(), ...fields });
   const exportBytes = Buffer.from(protobufBytes(jsonRequest([spanAt(0)])));
   const record = (fields: Record<string, unknown>, body: Buffer = exportBytes) =>
-    gzipSync(
-      Buffer.concat([Buffer.from(header({ bytes: body.length, ...fields })), body, Buffer.from('\n')]),
-    );
+    otlpRecordData(body, { received_at: new Date(NOW).toISOString(), ...fields });
 
   it.each([
     ['an export shorter than announced', { bytes: exportBytes.length + 10 }, 'announces an OTLP export of'],

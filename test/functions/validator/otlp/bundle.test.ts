@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { otlpRecordData } from '../../../helpers/otlp-record.js';
 import { jsonRequest, jsonSpan, protobufBytes, START_NS } from './otlp-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'otlp-bundle-'));
@@ -51,22 +51,7 @@ export { decodeStreamRecord } from ${JSON.stringify(join(root, '../contract/stre
   it('reads an OTLP stream record back as the loader does, span by span, in the same bundle', async () => {
     const bundled = await import(pathToFileURL(outfile).href);
     const body = Buffer.from(protobufBytes(jsonRequest([jsonSpan()])));
-    const header = {
-      format: 'evalforge.otlp/v1',
-      project_id: 'p',
-      key_id: 'k',
-      received_at: '2026-01-31T12:00:00.000Z',
-      request_id: 'r',
-      request_key: 'a'.repeat(64),
-      part: 0,
-      events: 1,
-      encoding: 'protobuf',
-      bytes: body.length,
-      prices: {},
-    };
-    const data = gzipSync(
-      Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body, Buffer.from('\n')]),
-    );
+    const data = otlpRecordData(body);
     const { lines, rejected } = bundled.decodeStreamRecord(data);
     expect(rejected).toEqual([]);
     expect(JSON.parse(lines[0]).timestamp).toBe(
