@@ -3,6 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { ALBEvent, ALBResult } from 'aws-lambda';
 import { fromAlbEvent, toAlbResult } from '../shared/alb.js';
+import { applyHeapTuning } from '../shared/heap-tuning.js';
 import {
   VALIDATOR_METRICS as M,
   METRIC_SERVICES,
@@ -11,6 +12,9 @@ import {
 import { observability, publishCountsBy } from '../shared/observability.js';
 import { handleRequest, type RequestSummary, type ValidatorDeps } from './core.js';
 import { lambdaValidatorDeps } from './deps.js';
+
+// Before the first request: the collector's settings for request-sized garbage (see heap-tuning.ts).
+applyHeapTuning();
 
 const { logger, metrics } = observability(METRIC_SERVICES.validator);
 
