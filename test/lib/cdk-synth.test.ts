@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TIERS } from '../../lib/tiers.js';
+import { pretenuringDecisions } from '../helpers/pretenuring.js';
 
 /**
  * What a platform engineer runs, offline: the cdk CLI, cdk.json's app command and context, and
@@ -128,6 +129,18 @@ describe('each bundled function, called as Lambda calls it', () => {
     expect(refused.statusCode).toBe(401);
     expect(JSON.parse(refused.body)).toMatchObject({ error: { code: expect.any(String) } });
   });
+
+  it.each(['ValidatorFunction', 'LoaderFunction'])(
+    '%s sets its V8 heap tuning as its bundle loads: V8 judges no allocation site after',
+    (prefix) => {
+      const bundle = bundleOf(prefix);
+      const decisions = pretenuringDecisions(`await import(${JSON.stringify(pathToFileURL(bundle).href)});`, {
+        cwd: tmpdir(),
+        env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true' },
+      });
+      expect(decisions).toEqual([]);
+    },
+  );
 
   it('the query function answers 503 with Retry-After when its environment is incomplete', () => {
     const answer = invoke(bundleOf('QueryFunction'), fixture('alb/get-query-metrics.json'), {
