@@ -52,6 +52,8 @@ export interface BenchMachine {
   readonly cpu: string;
   readonly node: string;
   readonly platform: string;
+  /** V8 flags the measured code ran with, as the functions set them (`heap-tuning.ts`). */
+  readonly v8Flags?: readonly string[];
 }
 
 /** What `npm run bench -- --json` prints. */
@@ -149,7 +151,8 @@ export function figureCells(f: BenchFigure): string[] {
 
 /** `machine: 2 cores (AMD EPYC), node v20.20.2, linux x64` */
 export function machineLine(machine: BenchMachine): string {
-  return `machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, ${machine.platform}`;
+  const flags = machine.v8Flags?.length ? `, V8 ${machine.v8Flags.join(' ')}` : '';
+  return `machine: ${machine.cores} cores (${machine.cpu}), node ${machine.node}, ${machine.platform}${flags}`;
 }
 
 /** Value and ratio are right-aligned, as numbers are; the rest left. */

@@ -12,6 +12,7 @@ import { decodeBatch, ingestBody, type LoadBatch, loadBatch } from '../functions
 import { LOADER_REQUEST_GZIP_LEVEL } from '../functions/load/insert-path.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse/client.js';
 import { gzipHeaderMember, type StreamRecordHeader } from '../functions/shared/contract/stream-record.js';
+import { applyHeapTuning } from '../functions/shared/heap-tuning.js';
 import { lambdaCpuShare } from '../lib/capacity.js';
 import { TIERS } from '../lib/tiers.js';
 import { eventGenerator } from '../lib/workloads/event-generator.js';
@@ -444,6 +445,8 @@ export function loaderFigures(r: LoaderBenchResult): BenchFigure[] {
 if (isMainModule(import.meta.url)) {
   const argv = process.argv.slice(2);
   const out = jsonOutPath(argv);
+  // The loader's core with the V8 settings its handler sets as it loads.
+  applyHeapTuning();
   benchLoader()
     .then(async (result) => {
       const ok = printLoader(result);

@@ -1,6 +1,4 @@
 import { cpus } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { newApiKey } from '../functions/shared/auth/api-keys.js';
 import type { EventInput } from '../functions/shared/contract/event.js';
@@ -29,6 +27,11 @@ export const OTLP_BATCH_EVENTS = 500;
 
 /** The target from the OTLP/HTTP ingestion issue: OTLP protobuf at least half the native path's events/s. */
 export const OTLP_TARGETS = { ratioToNative: 0.5 } as const;
+
+/** Interleaved rounds of samples, one sample per path each: the figures are their medians. */
+export const OTLP_BENCH_ROUNDS = 7;
+/** Passes over the requests in one sample (6 requests of 500 events each pass). */
+export const OTLP_BENCH_PASSES = 3;
 
 /** The gzip level of both the SDK (`gzipLevel`) and the OpenTelemetry exporters (zlib's default). */
 const GZIP_LEVEL = 6;
@@ -213,6 +216,8 @@ export interface OtlpBenchResult {
   readonly batches: number;
   readonly eventsPerBatch: number;
   readonly rounds: number;
+  /** Passes over the requests in each sample. */
+  readonly passes: number;
   readonly cores: number;
   readonly native: OtlpEncodingResult;
   readonly protobuf: OtlpEncodingResult;
@@ -272,16 +277,11 @@ export function memoryValidator(options: { keepRecords?: boolean } = {}): Memory
   };
 }
 
-/** A full collection, as `--expose-gc` gives it, without the flag on the command line. */
-const collectGarbage: () => void = (() => {
-  setFlagsFromString('--expose-gc');
-  return runInNewContext('gc') as () => void;
-})();
-
 export async function benchOtlp(
-  options: { rounds?: number; batches?: number } = {},
+  options: { rounds?: number; batches?: number; passes?: number } = {},
 ): Promise<OtlpBenchResult> {
-  const rounds = options.rounds ?? 15;
+  const rounds = options.rounds ?? OTLP_BENCH_ROUNDS;
+  const passes = options.passes ?? OTLP_BENCH_PASSES;
   const batches = benchEvents(options.batches ?? 6);
   const events = batches.length * OTLP_BATCH_EVENTS;
   const encoded = encodeBatches(batches);
@@ -307,24 +307,28 @@ export async function benchOtlp(
   });
   type Path = OtlpBenchEncoding | 'nativeRewritten' | 'protobufRewritten';
   const paths: readonly Path[] = ['native', 'protobuf', 'json', 'nativeRewritten', 'protobufRewritten'];
-  const runAll = async (path: Path): Promise<number> => {
-    // Each run starts from a collected heap: no path pays for the garbage another left.
-    collectGarbage();
-    // Processor time of this process, not the clock: what other work on the machine takes from
-    // it is not counted against either path (all of its threads are, the collector's included).
+  // A sample is `passes` passes over the requests, timed in processor time of this process, not
+  // the clock: what other work on the machine takes from it is not counted against either path
+  // (all of its threads are, the collector's included). No collection is forced between samples:
+  // a validator never has one, and one forced before each sample made the OTLP path's next pass
+  // run at under half its speed (see docs/benchmarks.md). A sample long enough to see several
+  // young collections pays for about as much garbage as it leaves to the next.
+  const sample = async (path: Path): Promise<number> => {
     const start = process.cpuUsage();
-    for (const [i, group] of batches.entries()) {
-      if (path === 'nativeRewritten') await post('native', rewritten[i] as Buffer, group.length, 207);
-      else if (path === 'protobufRewritten')
-        await post('protobuf', protobufRewritten[i] as Buffer, group.length);
-      else await post(path, encoded[path].bodies[i] as Buffer, group.length);
+    for (let pass = 0; pass < passes; pass++) {
+      for (const [i, group] of batches.entries()) {
+        if (path === 'nativeRewritten') await post('native', rewritten[i] as Buffer, group.length, 207);
+        else if (path === 'protobufRewritten')
+          await post('protobuf', protobufRewritten[i] as Buffer, group.length);
+        else await post(path, encoded[path].bodies[i] as Buffer, group.length);
+      }
     }
     const used = process.cpuUsage(start);
-    return events / ((used.user + used.system) / 1e6);
+    return (passes * events) / ((used.user + used.system) / 1e6);
   };
 
   // Warm every path, then interleave the rounds so all of them see the same machine state.
-  for (const path of paths) await runAll(path);
+  for (const path of paths) await sample(path);
   const rates: Record<Path, number[]> = {
     native: [],
     protobuf: [],
@@ -332,7 +336,7 @@ export async function benchOtlp(
     nativeRewritten: [],
     protobufRewritten: [],
   };
-  for (let r = 0; r < rounds; r++) for (const path of paths) rates[path].push(await runAll(path));
+  for (let r = 0; r < rounds; r++) for (const path of paths) rates[path].push(await sample(path));
   if (validator.records.length === 0) throw new Error('nothing reached the sink');
 
   const result = (encoding: OtlpBenchEncoding): OtlpEncodingResult => ({
@@ -344,6 +348,7 @@ export async function benchOtlp(
     batches: batches.length,
     eventsPerBatch: OTLP_BATCH_EVENTS,
     rounds,
+    passes,
     cores: cpus().length,
     native: result('native'),
     protobuf: result('protobuf'),
@@ -420,7 +425,7 @@ export function printOtlp(r: OtlpBenchResult, log: (line: string) => void = cons
   const ratio = r.protobuf.eventsPerSec / r.native.eventsPerSec;
   const met = ratio >= OTLP_TARGETS.ratioToNative;
   log(
-    `\nOTLP against the native API, validator core on one core (machine of ${r.cores} cores), ${r.batches} requests of ${r.eventsPerBatch} events, ${r.rounds} rounds, medians`,
+    `\nOTLP against the native API, validator core on one core (machine of ${r.cores} cores), ${r.batches} requests of ${r.eventsPerBatch} events, samples of ${r.passes} passes, ${r.rounds} rounds, medians`,
   );
   const rows = (['native', 'protobuf', 'json'] as const).map((encoding) => [
     ENCODING_LABELS[encoding],

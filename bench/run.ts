@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../cli/flags.js';
 import { spawnTypeScript } from '../cli/typescript-process.js';
+import { applyHeapTuning } from '../functions/shared/heap-tuning.js';
 import { parseBenchArgs } from './args.js';
 import { benchCompression, compressionFigures, printCompression } from './compression.js';
 import {
@@ -38,12 +39,19 @@ const CHILD_SCRIPTS: Readonly<Record<Exclude<BenchmarkName, InProcess>, string>>
   storage: 'storage.ts',
 };
 
+/**
+ * The validator and the OTLP benchmarks run the validator's core in this process: with the V8
+ * settings its handler sets as it loads, as the deployed function and `npm start` run it.
+ */
+const V8_FLAGS = applyHeapTuning();
+
 function machine(): BenchMachine {
   return {
     cores: cpus().length,
     cpu: cpus()[0]?.model.trim() ?? 'unknown cpu',
     node: process.version,
     platform: `${platform()} ${arch()}`,
+    v8Flags: V8_FLAGS,
   };
 }
 

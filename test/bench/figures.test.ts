@@ -156,6 +156,16 @@ describe('formatFigureTable', () => {
     );
   });
 
+  it('names the V8 flags the measured code ran with, when it had any', () => {
+    const withFlags = { ...MACHINE, v8Flags: ['--no-allocation-site-pretenuring'] };
+    expect(formatFigureTable([], withFlags).split('\n')[0]).toBe(
+      'machine: 2 cores (AMD EPYC), node v20.20.2, linux x64, V8 --no-allocation-site-pretenuring',
+    );
+    expect(formatFigureTable([], { ...MACHINE, v8Flags: [] }).split('\n')[0]).toBe(
+      'machine: 2 cores (AMD EPYC), node v20.20.2, linux x64',
+    );
+  });
+
   it('prints the head alone when there is nothing to show', () => {
     const lines = formatFigureTable([], MACHINE).split('\n');
     expect(lines).toHaveLength(4);
