@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { albStringBytes, escapedBytes, escapedPrefix, fairCap } from '../shared/answer-size.js';
 import { authenticate, type KeyStore } from '../shared/auth/api-keys.js';
+import { EVENT_LIMITS } from '../shared/contract/event.js';
 import {
   errorResponse,
   type HttpRequest,
@@ -11,11 +12,14 @@ import {
 } from '../shared/http.js';
 import { limitExceeded, QUERY_SETTINGS, type QueryLimitSettings } from './limits.js';
 import {
+  type CallOrder,
   callCount,
   type DeadLetterRow,
+  dailyCosts,
   deadLetters,
   failedCalls,
   hourStats,
+  listCalls,
   METADATA_FILTER_LIMITS,
   metadataPathProblem,
   metadataValueProblem,
@@ -73,6 +77,8 @@ export type QueryRoute =
   | 'calls_slowest'
   | 'calls_failed'
   | 'calls_count'
+  | 'calls'
+  | 'costs'
   | 'trace'
   | 'dead_letters'
   | 'health'
@@ -298,6 +304,54 @@ function metadataParams(params: Params): Record<string, string> {
   return Object.fromEntries(filters);
 }
 
+function orderParam(text: string | undefined): CallOrder {
+  if (text === undefined) return 'latest';
+  if (text === 'latest' || text === 'slowest') return text;
+  throw new QueryInputError(`order: must be latest or slowest; ${got(text)}`);
+}
+
+function statusParam(text: string | undefined): 'ok' | 'error' | undefined {
+  if (text === undefined || text === 'ok' || text === 'error') return text;
+  throw new QueryInputError(`status: must be ok or error; ${got(text)}`);
+}
+
+function modelParam(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.length === 0 || text.length > EVENT_LIMITS.modelMaxChars) {
+    throw new QueryInputError(
+      `model: must be 1-${EVENT_LIMITS.modelMaxChars} characters, a model's name as sent`,
+    );
+  }
+  return text;
+}
+
+/** Days of `/v1/costs`: a month and a day at most, as every window. */
+export const COST_DAYS = { default: 30, max: QUERY_LIMITS.maxWindowMs / DAY_MS } as const;
+
+function daysParam(text: string | undefined): number {
+  if (text === undefined) return COST_DAYS.default;
+  const n = /^\d{1,3}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= COST_DAYS.max)) {
+    throw new QueryInputError(`days: must be a whole number from 1 to ${COST_DAYS.max}; ${got(text)}`);
+  }
+  return n;
+}
+
+/**
+ * The windows of `/v1/costs` at `now`: `days` whole UTC days ending with today, and the month so
+ * far; both end with the current hour, as the hourly rollup counts it.
+ */
+export function costWindows(now: number, days: number): { days: Window; month: Window } {
+  const to = Math.ceil((Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS) / HOUR_MS) * HOUR_MS;
+  const today = Math.floor((to - 1) / DAY_MS) * DAY_MS;
+  const date = new Date(today);
+  const monthStart = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+  return {
+    days: { from: today - (days - 1) * DAY_MS, to, step: 'hour' },
+    month: { from: monthStart, to, step: 'hour' },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Routes
 
@@ -453,6 +507,65 @@ const ROUTES: readonly RouteSpec[] = [
       const metadata = metadataParams(ctx.params);
       const count = await callCount(ctx.client, { ...query, metadata }, ctx.limits);
       return { body: { ...head, metadata, ...count }, rows: 1 };
+    },
+  },
+  {
+    name: 'calls',
+    path: '/v1/calls',
+    params: [...WINDOW_PARAMS, 'model', 'status', 'order', 'limit', METADATA_PARAM],
+    narrower: 'ask for a shorter window, or filter by model or status',
+    async run(ctx) {
+      const order = orderParam(ctx.params.get('order'));
+      const limit = limitParam(ctx.params.get('limit'));
+      const model = modelParam(ctx.params.get('model'));
+      const status = statusParam(ctx.params.get('status'));
+      const metadata = metadataParams(ctx.params);
+      const { query, head } = routeWindow(ctx, 'raw');
+      const filters = {
+        ...(model === undefined ? {} : { model }),
+        ...(status === undefined ? {} : { status }),
+      };
+      const calls = await listCalls(ctx.client, { ...query, ...filters, metadata, order, limit }, ctx.limits);
+      return {
+        body: { ...head, order, limit, filters: { ...filters, metadata }, calls },
+        rows: calls.length,
+      };
+    },
+  },
+  {
+    name: 'costs',
+    path: '/v1/costs',
+    params: ['days', 'project'],
+    narrower: 'ask for fewer days',
+    async run(ctx) {
+      const windows = costWindows(ctx.now, daysParam(ctx.params.get('days')));
+      const at = (w: Window) => ({ projectId: ctx.projectId, from: new Date(w.from), to: new Date(w.to) });
+      const [days, models] = await Promise.all([
+        dailyCosts(ctx.client, at(windows.days), ctx.limits),
+        modelUsage(ctx.client, at(windows.month), ctx.limits),
+      ]);
+      const total = (field: 'requests' | 'input_tokens' | 'output_tokens' | 'total_tokens' | 'cost_cents') =>
+        models.reduce((sum, m) => sum + m[field], 0);
+      const month = {
+        from: iso(windows.month.from),
+        to: iso(windows.month.to),
+        requests: total('requests'),
+        input_tokens: total('input_tokens'),
+        output_tokens: total('output_tokens'),
+        total_tokens: total('total_tokens'),
+        cost_cents: total('cost_cents'),
+        models,
+      };
+      return {
+        body: {
+          project: ctx.projectId,
+          from: iso(windows.days.from),
+          to: iso(windows.days.to),
+          days,
+          month,
+        },
+        rows: days.length + models.length,
+      };
     },
   },
   {

@@ -74,6 +74,20 @@ export interface CountParams extends WindowParams {
   readonly metadata?: MetadataFilters;
 }
 
+export interface CallListParams extends ListParams {
+  /** Only calls of this model. */
+  readonly model?: string;
+  /** Only calls with this status. */
+  readonly status?: 'ok' | 'error';
+  /** Up to 4 filters, as `callCount` takes them. @default {} */
+  readonly metadata?: MetadataFilters;
+  /** `latest` first, or the `slowest` first. @default 'latest' */
+  readonly order?: CallOrder;
+}
+
+/** How a list of calls is ordered. */
+export type CallOrder = 'latest' | 'slowest';
+
 export interface TraceParams {
   readonly projectId: string;
   /** 32 lowercase hex characters, as the contract normalises trace ids. */
@@ -95,6 +109,11 @@ export interface MinuteStat {
   readonly latency_ms_p95: number;
   readonly latency_ms_p99: number;
   readonly latency_ms_max: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  /** The events' `tokens_used`: input + output unless the client reported more. */
+  readonly total_tokens: number;
+  readonly cost_cents: number;
 }
 
 /** One hour and model: the same figures as a minute's. */
@@ -151,6 +170,30 @@ interface Call {
 
 export interface CallRow extends Call {
   readonly status: 'ok' | 'error';
+}
+
+/** A call as the filtered list shows it: what a table row needs, without prompt, response or metadata. */
+export interface ListedCall extends CallRow {
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly total_tokens: number;
+  readonly cost_cents: number;
+  /** '' unless the call failed with a message. */
+  readonly error_message: string;
+  readonly user_id: string;
+  readonly session_id: string;
+}
+
+/** One UTC day of one model: what it cost. */
+export interface DayCost {
+  /** The day, `YYYY-MM-DD` (UTC). */
+  readonly day: string;
+  readonly model: string;
+  readonly requests: number;
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  readonly total_tokens: number;
+  readonly cost_cents: number;
 }
 
 export interface FailedCall extends Call {
@@ -318,6 +361,26 @@ const metadataFilters = z
 
 const CountSchema = z.strictObject({ ...windowShape, metadata: metadataFilters });
 
+const CallListSchema = z.strictObject({
+  ...ListSchema.shape,
+  model: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(EVENT_LIMITS.modelMaxChars, { error: `must be at most ${EVENT_LIMITS.modelMaxChars} characters` })
+    .optional(),
+  status: z.enum(['ok', 'error'], { error: 'must be "ok" or "error"' }).optional(),
+  metadata: metadataFilters,
+  order: z.enum(['latest', 'slowest'], { error: 'must be "latest" or "slowest"' }).default('latest'),
+});
+
+/** A window of whole UTC hours: the hourly rollup's rows are whole hours. */
+const HoursSchema = z.strictObject(windowShape).superRefine((w, ctx) => {
+  for (const key of ['from', 'to'] as const) {
+    if (w[key] % HOUR_MS !== 0)
+      ctx.addIssue({ code: 'custom', path: [key], message: 'must be a whole hour' });
+  }
+});
+
 const TraceSchema = z.strictObject({
   projectId,
   traceId: z.string({ error: 'must be a string' }).regex(/^[0-9a-f]{32}$/, {
@@ -403,6 +466,10 @@ async function bucketStats(
     latency_sum: number;
     latency_max: number;
     latency_q: [number, number, number];
+    input_tokens: number;
+    output_tokens: number;
+    total_tokens: number;
+    cost_cents: number;
   }>(
     client,
     `SELECT
@@ -412,7 +479,11 @@ async function bucketStats(
        sum(errors) AS errors,
        sum(latency_ms_sum) AS latency_sum,
        max(latency_ms_max) AS latency_max,
-       quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles) AS latency_q
+       quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles) AS latency_q,
+       sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens,
+       sum(tokens_used) AS total_tokens,
+       sum(cost_cents) AS cost_cents
      FROM ${rollup.table}
      WHERE ${rollupWindowSql(rollup.column)}
      GROUP BY ${rollup.column}, model
@@ -434,13 +505,17 @@ async function bucketStats(
       latency_ms_p95: num(r.latency_q[1]),
       latency_ms_p99: num(r.latency_q[2]),
       latency_ms_max: num(r.latency_max),
+      input_tokens: num(r.input_tokens),
+      output_tokens: num(r.output_tokens),
+      total_tokens: num(r.total_tokens),
+      cost_cents: num(r.cost_cents),
     };
   });
 }
 
 /**
- * Per minute and model: requests, errors, error rate and latency (avg, p50/p95/p99, max),
- * ordered by minute then model — the design document's dashboard query, from the minute rollup.
+ * Per minute and model: requests, errors, error rate, latency (avg, p50/p95/p99, max), tokens
+ * and cost, ordered by minute then model — the design document's dashboard query, from the minute rollup.
  * `from` and `to` are whole minutes: a rollup row is a whole minute's.
  */
 export async function minuteStats(
@@ -613,6 +688,107 @@ export async function failedCalls(
     limits,
   );
   return rows.map((r) => ({ ...call(r), error_message: r.error_message }));
+}
+
+const LISTED_CALL_COLUMNS = `${CALL_COLUMNS}, status, input_tokens, output_tokens,
+  tokens_used AS total_tokens, cost_cents, error_message, user_id, session_id`;
+
+const CALL_ORDERS: Readonly<Record<CallOrder, string>> = {
+  latest: 'timestamp DESC, trace_id, span_id',
+  slowest: 'latency_ms DESC, timestamp DESC, trace_id, span_id',
+};
+
+/**
+ * The window's calls that match every filter (model, status, metadata), the latest or the
+ * slowest first, `limit` of them: the dashboard's list of calls. Prompt, response and metadata
+ * stay out (a trace's route has them): a page of 1,000 calls stays small.
+ */
+export async function listCalls(
+  client: ClickHouseClient,
+  params: CallListParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<ListedCall[]> {
+  const c = parse(CallListSchema, params);
+  const filters = [
+    c.model === undefined ? '' : ' AND model = {model:String}',
+    c.status === undefined ? '' : ' AND status = {status:String}',
+    ...c.metadata.map(([path], i) => ` AND ${metadataAt(path)} = {m${i}:String}`),
+  ].join('');
+  const values = {
+    ...(c.model === undefined ? {} : { model: c.model }),
+    ...(c.status === undefined ? {} : { status: c.status }),
+    ...Object.fromEntries(c.metadata.map(([, value], i) => [`m${i}`, value])),
+  };
+  const rows = await bounded<
+    CallWire & {
+      status: CallRow['status'];
+      input_tokens: number | string;
+      output_tokens: number | string;
+      total_tokens: number | string;
+      cost_cents: number | string;
+      error_message: string;
+      user_id: string;
+      session_id: string;
+    }
+  >(
+    client,
+    `SELECT ${LISTED_CALL_COLUMNS}
+     FROM events
+     WHERE ${RAW_WINDOW}${filters}
+     ORDER BY ${CALL_ORDERS[c.order]}
+     LIMIT {limit:UInt32}`,
+    { ...windowParams(c), ...values, limit: c.limit },
+    limits,
+  );
+  return rows.map((r) => ({
+    ...call(r),
+    status: r.status,
+    input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens),
+    total_tokens: num(r.total_tokens),
+    cost_cents: num(r.cost_cents),
+    error_message: r.error_message,
+    user_id: r.user_id,
+    session_id: r.session_id,
+  }));
+}
+
+/**
+ * Per UTC day and model over a window of whole hours, from the hourly rollup: requests, tokens
+ * and cost, by day then model. A day the window cuts counts only its hours inside the window.
+ */
+export async function dailyCosts(
+  client: ClickHouseClient,
+  params: WindowParams,
+  limits: QueryLimitSettings = QUERY_SETTINGS,
+): Promise<DayCost[]> {
+  const w = parse(HoursSchema, params);
+  const rows = await select<Omit<DayCost, 'day'> & { day: string }>(
+    client,
+    `SELECT
+       toString(toDate(hour)) AS day,
+       model,
+       sum(requests) AS requests,
+       sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens,
+       sum(tokens_used) AS total_tokens,
+       sum(cost_cents) AS cost_cents
+     FROM events_hour
+     WHERE ${rollupWindowSql('hour')}
+     GROUP BY day, model
+     ORDER BY day, model`,
+    windowParams(w),
+    limits,
+  );
+  return rows.map((r) => ({
+    day: r.day,
+    model: r.model,
+    requests: num(r.requests),
+    input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens),
+    total_tokens: num(r.total_tokens),
+    cost_cents: num(r.cost_cents),
+  }));
 }
 
 /**

@@ -59,6 +59,8 @@ export const QUERY_ROUTE_PATTERNS = [
   '/v1/traces/*',
   '/v1/dead-letters',
   '/v1/dead-letters/*',
+  '/v1/costs',
+  '/v1/costs/*',
 ] as const;
 
 /**

@@ -471,6 +471,179 @@ const showsB = (text: string) =>
   text.includes(MODEL_B_ONLY) ||
   [...text.matchAll(/"latency_ms[a-z0-9_]*":([\d.]+)/g)].some((m) => Number(m[1]) >= 50_000);
 
+describe('tokens and cost in GET /v1/metrics', () => {
+  it('sums tokens and cost per bucket and model as the events do, by the minute and by the hour', async () => {
+    for (const [path, from, to, bucket] of [
+      ['/v1/metrics?window=1h', MINUTE_END - HOUR, MINUTE_END, MINUTE],
+      ['/v1/metrics?window=24h', HOUR_END - 24 * HOUR, HOUR_END, HOUR],
+    ] as const) {
+      const { body } = await get(path);
+      const events = within(A, from, to);
+      expect(body.series.length).toBeGreaterThan(0);
+      for (const point of body.series) {
+        const own = events.filter(
+          (e) => e.model === point.model && Math.floor(ms(e.timestamp) / bucket) * bucket === ms(point.time),
+        );
+        expect(point).toMatchObject({
+          input_tokens: sum(own.map((e) => e.input_tokens)),
+          output_tokens: sum(own.map((e) => e.output_tokens)),
+          total_tokens: sum(own.map((e) => e.tokens_used)),
+        });
+        expect(point.cost_cents).toBeCloseTo(sum(own.map((e) => e.cost_cents)), 6);
+      }
+      expect(sum(body.series.map((p: { total_tokens: number }) => p.total_tokens))).toBe(
+        sum(events.map((e) => e.tokens_used)),
+      );
+    }
+  });
+});
+
+describe('GET /v1/calls', () => {
+  const window = { from: MINUTE_END - HOUR, to: MINUTE_END };
+  const latestFirst = (events: NormalizedEvent[]) =>
+    [...events].sort(
+      (a, b) =>
+        ms(b.timestamp) - ms(a.timestamp) ||
+        (a.trace_id < b.trace_id ? -1 : a.trace_id > b.trace_id ? 1 : 0) ||
+        (a.span_id < b.span_id ? -1 : a.span_id > b.span_id ? 1 : 0),
+    );
+  const spanIds = (calls: { span_id: string }[]) => calls.map((c) => c.span_id);
+
+  it('lists the latest calls first, each with its tokens, cost and status, up to limit', async () => {
+    const { status, body, summary } = await get('/v1/calls?window=1h&limit=1000');
+    const events = within(A, window.from, window.to);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      project: A,
+      from: iso(window.from),
+      to: iso(window.to),
+      order: 'latest',
+      limit: 1000,
+      filters: { metadata: {} },
+    });
+    expect(spanIds(body.calls)).toEqual(spanIds(latestFirst(events)));
+    const byId = new Map(events.map((e) => [e.span_id, e]));
+    for (const c of body.calls) {
+      const e = byId.get(c.span_id) as NormalizedEvent;
+      expect(c).toEqual({
+        trace_id: e.trace_id,
+        span_id: e.span_id,
+        timestamp: e.timestamp,
+        model: e.model,
+        name: e.name,
+        latency_ms: e.latency_ms,
+        status: e.status,
+        input_tokens: e.input_tokens,
+        output_tokens: e.output_tokens,
+        total_tokens: e.tokens_used,
+        cost_cents: expect.closeTo(e.cost_cents, 6),
+        error_message: e.error_message,
+        user_id: e.user_id,
+        session_id: e.session_id,
+      });
+      expect(c).not.toHaveProperty('prompt');
+    }
+    expect(summary).toMatchObject({ route: 'calls', statusCode: 200, projectId: A, rows: events.length });
+    const page = await get('/v1/calls?window=1h');
+    expect(page.body.calls).toHaveLength(QUERY_LIMITS.defaultRows);
+    expect(spanIds(page.body.calls)).toEqual(spanIds(body.calls).slice(0, QUERY_LIMITS.defaultRows));
+  });
+
+  it('orders the slowest first with order=slowest, as /v1/calls/slowest does', async () => {
+    const list = await get('/v1/calls?window=1h&order=slowest&limit=20');
+    const slowest = await get('/v1/calls/slowest?window=1h&limit=20');
+    expect(list.body.order).toBe('slowest');
+    expect(spanIds(list.body.calls)).toEqual(spanIds(slowest.body.calls));
+  });
+
+  it('filters by model and status, both at once, and failed calls carry their message', async () => {
+    const events = within(A, window.from, window.to);
+    for (const model of MODELS_A) {
+      const { body } = await get(`/v1/calls?window=1h&limit=1000&model=${encodeURIComponent(model)}`);
+      expect(body.filters).toEqual({ model, metadata: {} });
+      expect(spanIds(body.calls)).toEqual(spanIds(latestFirst(events.filter((e) => e.model === model))));
+    }
+    const failed = await get('/v1/calls?window=1h&limit=1000&status=error');
+    const failures = events.filter((e) => e.status === 'error');
+    expect(failures.length).toBeGreaterThan(10);
+    expect(spanIds(failed.body.calls)).toEqual(spanIds(latestFirst(failures)));
+    expect(
+      failed.body.calls.every((c: { error_message: string }) => c.error_message === 'upstream 429'),
+    ).toBe(true);
+    const both = await get('/v1/calls?window=1h&limit=1000&status=ok&model=gpt-4o');
+    expect(spanIds(both.body.calls)).toEqual(
+      spanIds(latestFirst(events.filter((e) => e.status === 'ok' && e.model === 'gpt-4o'))),
+    );
+    const none = await get(`/v1/calls?window=1h&model=${MODEL_B_ONLY}`);
+    expect(none.body.calls).toEqual([]);
+  });
+
+  it('filters by metadata as /v1/calls/count does, to the millisecond of from and to', async () => {
+    const run = `from=${iso(DATA.loadRun.from)}&to=${iso(DATA.loadRun.to)}&metadata.load_run=run-7f3a`;
+    const { body } = await get(`/v1/calls?${run}&limit=1000`);
+    const count = await get(`/v1/calls/count?${run}`);
+    expect(body.calls).toHaveLength(count.body.calls);
+    expect(body.filters).toEqual({ metadata: { load_run: 'run-7f3a' } });
+    const nested = await get(`/v1/calls?${run}&metadata.deploy.id=8&limit=1000`);
+    expect(nested.body.calls.length).toBeGreaterThan(0);
+    expect(nested.body.calls.length).toBeLessThan(body.calls.length);
+  });
+});
+
+describe('GET /v1/costs', () => {
+  const DAY = 24 * HOUR;
+  // The rollups count rows: the two calls of the load run stored twice count twice, as in the store.
+  const stored = [...EVENTS, ...DATA.storedAgain.map((s) => s.event)];
+  const within = (project: string, from: number, to: number) =>
+    stored.filter((e) => e.project_id === project && ms(e.timestamp) >= from && ms(e.timestamp) < to);
+  const today = Math.floor((HOUR_END - 1) / DAY) * DAY;
+  const monthStart = Date.UTC(new Date(today).getUTCFullYear(), new Date(today).getUTCMonth(), 1);
+
+  it('answers cost per UTC day and model over the last 30 days, ending with the current hour', async () => {
+    const { status, body, summary } = await get('/v1/costs');
+    expect(status).toBe(200);
+    const from = today - 29 * DAY;
+    expect(body).toMatchObject({ project: A, from: iso(from), to: iso(HOUR_END) });
+    const events = within(A, from, HOUR_END);
+    const groups = new Map<string, NormalizedEvent[]>();
+    for (const e of events) {
+      const key = `${e.timestamp.slice(0, 10)} ${e.model}`;
+      groups.set(key, [...(groups.get(key) ?? []), e]);
+    }
+    const keys = [...groups.keys()].sort();
+    expect(body.days.map((d: { day: string; model: string }) => `${d.day} ${d.model}`)).toEqual(keys);
+    body.days.forEach((d: Record<string, number>, i: number) => {
+      const own = groups.get(keys[i] as string) as NormalizedEvent[];
+      expect(d).toMatchObject({
+        requests: own.length,
+        input_tokens: sum(own.map((e) => e.input_tokens)),
+        output_tokens: sum(own.map((e) => e.output_tokens)),
+        total_tokens: sum(own.map((e) => e.tokens_used)),
+      });
+      expect(d.cost_cents).toBeCloseTo(sum(own.map((e) => e.cost_cents)), 6);
+    });
+    // At least today, yesterday (30 hours back) and the day before (48 hours back).
+    expect(new Set(body.days.map((d: { day: string }) => d.day)).size).toBeGreaterThanOrEqual(2);
+    expect(summary).toMatchObject({ route: 'costs', statusCode: 200, projectId: A });
+  });
+
+  it('answers the month so far, per model and in all', async () => {
+    const { body } = await get('/v1/costs?days=1');
+    const events = within(A, monthStart, HOUR_END);
+    expect(body.from).toBe(iso(today));
+    expect(body.days.every((d: { day: string }) => d.day === iso(today).slice(0, 10))).toBe(true);
+    expect(body.month).toMatchObject({
+      from: iso(monthStart),
+      to: iso(HOUR_END),
+      requests: events.length,
+      total_tokens: sum(events.map((e) => e.tokens_used)),
+    });
+    expect(body.month.cost_cents).toBeCloseTo(sum(events.map((e) => e.cost_cents)), 6);
+    const models = new Map(body.month.models.map((m: { model: string }) => [m.model, m]));
+    expect([...models.keys()].sort()).toEqual([...new Set(events.map((e) => e.model))].sort());
+  });
+});
+
 describe('one project per key', () => {
   const ROUTES = [
     '/v1/metrics?window=1h',
@@ -479,6 +652,9 @@ describe('one project per key', () => {
     '/v1/models?window=1h',
     '/v1/calls/slowest?window=1h&limit=1000',
     '/v1/calls/failed?window=1h&limit=1000',
+    '/v1/calls?window=1h&limit=1000',
+    '/v1/calls?window=1h&limit=1000&order=slowest',
+    '/v1/costs',
   ];
 
   it.each(ROUTES)("never shows another project's rows: %s", async (path) => {
@@ -627,6 +803,20 @@ describe('bad requests', () => {
     ['/v1/summary?from=2026-01-01T00:00:00.500Z&to=2026-01-01T01:00:00Z', 'from'],
     ['/v1/models?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
     ['/v1/calls/slowest?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z', 'to'],
+    ['/v1/calls?order=fastest', 'order'],
+    ['/v1/calls?status=failed', 'status'],
+    ['/v1/calls?status=', 'status'],
+    ['/v1/calls?model=', 'model'],
+    [`/v1/calls?model=${'m'.repeat(300)}`, 'model'],
+    ['/v1/calls?limit=0', 'limit'],
+    ['/v1/calls?step=hour', 'step'],
+    ['/v1/calls?metadata.a b=1', 'metadata.a b'],
+    ['/v1/calls?metadata.a=', 'metadata.a'],
+    ['/v1/costs?days=0', 'days'],
+    ['/v1/costs?days=32', 'days'],
+    ['/v1/costs?days=1.5', 'days'],
+    ['/v1/costs?days=', 'days'],
+    ['/v1/costs?window=1h', 'window'],
   ])('rejects %s with 400 naming %s', async (path, parameter) => {
     const { status, body, summary } = await get(path);
     expect(status).toBe(400);
@@ -723,7 +913,8 @@ describe('bad requests', () => {
 describe('routing', () => {
   it.each([
     '/v1/nope',
-    '/v1/calls',
+    '/v1/calls/extra',
+    '/v1/costs/extra',
     '/v1/traces',
     '/v1/traces/a/b',
     '/v1/metrics/extra',
@@ -741,6 +932,8 @@ describe('routing', () => {
       '/v1/calls/slowest',
       '/v1/calls/failed',
       '/v1/calls/count',
+      '/v1/calls',
+      '/v1/costs',
       '/v1/dead-letters',
     ]) {
       expect(body.error.message).toContain(route);

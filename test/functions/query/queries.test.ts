@@ -4,9 +4,11 @@ import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.
 import {
   type CallRow,
   callCount,
+  dailyCosts,
   type FailedCall,
   failedCalls,
   hourStats,
+  listCalls,
   type MetadataFilters,
   type MinuteStat,
   minuteStats,
@@ -1025,6 +1027,27 @@ describe('input validation', () => {
       'rejects metadata that is not an object',
       () => callCount(NO_ENGINE, { ...GOOD, metadata: ['a'] as unknown as MetadataFilters }),
       /metadata: must be an object/,
+    ],
+    [
+      'rejects a call list of an unknown order',
+      () => listCalls(NO_ENGINE, { ...GOOD, order: 'fastest' as 'latest' }),
+      /order: must be "latest" or "slowest"/,
+    ],
+    [
+      'rejects a call list of an unknown status',
+      () => listCalls(NO_ENGINE, { ...GOOD, status: 'failed' as 'error' }),
+      /status: must be "ok" or "error"/,
+    ],
+    ['rejects a call list of an empty model', () => listCalls(NO_ENGINE, { ...GOOD, model: '' }), /model/],
+    [
+      'rejects a call list filtering a metadata path with a backquote',
+      () => listCalls(NO_ENGINE, { ...GOOD, metadata: { 'a`b': 'x' } }),
+      /each key of a metadata path/,
+    ],
+    [
+      'rejects daily costs over a window that is not whole hours',
+      () => dailyCosts(NO_ENGINE, { ...GOOD, from: new Date(Date.UTC(2026, 0, 1, 0, 30)) }),
+      /from: must be a whole hour/,
     ],
     [
       'rejects a project id with a quote for a trace',
