@@ -86,6 +86,7 @@ async function main(): Promise<void> {
   console.log(`
 ${READY_LINE}.
   API (ingest + query)  ${url}      POST /v1/events · GET /v1/metrics?window=1h · GET /v1/health
+  Dashboard             ${url}/     in a browser, with the API key below
   Local Kinesis API     ${pipeline.kinesisEndpoint}   stream evalforge-events
   Local S3 API          ${pipeline.s3Endpoint}   bucket evalforge-archive (raw archive)
   ClickHouse            embedded, in ${pipeline.dataDir}/clickhouse; parts older than ${pipeline.retention.hotDays ?? 0} days move to

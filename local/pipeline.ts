@@ -29,6 +29,7 @@ import {
   LOCAL_RETENTION,
   openLocalClickHouse,
 } from './cold-storage.js';
+import { dashboardAssets } from './dashboard-assets.js';
 import { DEV_KEY_FILE, type DevKey, ensureDevKey } from './dev-key.js';
 import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from './event-source.js';
 import { LocalFirehose } from './firehose.js';
@@ -285,6 +286,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           handler: createQueryHandler(() => ({ keys, clickhouse, now: Date.now })),
           maxConcurrency: 8,
         },
+        { functionName: 'dashboard', ...dashboardAssets(join(dataDir, 'dashboard')) },
       ],
       defaultRoute: {
         functionName: LOCAL_NAMES.validator,

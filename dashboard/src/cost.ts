@@ -1,0 +1,103 @@
+/** `#/cost`: the month so far, and the last 30 days' cost by day and model. */
+import type { Answers } from './api.js';
+import { Chart, pivot } from './charts.js';
+import { h, replaceChildren } from './dom.js';
+import { formatCents, formatCount } from './format.js';
+import { tile } from './tiles.js';
+import { HEADING_ID, type View } from './view.js';
+
+const DAYS = 30;
+
+export const cost: View = (context) => {
+  const { api, main } = context;
+  const chart = new Chart({
+    title: `Cost by day and model, last ${DAYS} days`,
+    format: formatCents,
+    stacked: true,
+  });
+  const tiles = h('section', { class: 'tiles', 'aria-label': 'Month so far' });
+  const table = h('div', {}, h('p', {}, 'Loading…'));
+  replaceChildren(
+    main,
+    h('div', { class: 'page-head' }, h('h1', { id: HEADING_ID, tabindex: '-1' }, 'Cost')),
+    tiles,
+    h('section', { class: 'charts wide', 'aria-label': 'Chart' }, chart.element),
+    h(
+      'section',
+      { 'aria-labelledby': 'cost-models-heading' },
+      h('h2', { id: 'cost-models-heading' }, 'This month by model'),
+      table,
+    ),
+  );
+  const load = async () => {
+    try {
+      const answer = await api.get<Answers['costs']>('/v1/costs', { days: DAYS });
+      if (!context.current()) return;
+      context.answered(answer.project);
+      const { month } = answer;
+      replaceChildren(
+        tiles,
+        tile(
+          'cost-month',
+          `Month so far (from ${month.from.slice(0, 10)})`,
+          month.cost_cents,
+          formatCents(month.cost_cents),
+        ),
+        tile('cost-month-requests', 'Requests this month', month.requests, formatCount(month.requests)),
+        tile('cost-month-tokens', 'Tokens this month', month.total_tokens, formatCount(month.total_tokens)),
+      );
+      chart.update(
+        pivot(
+          answer.days,
+          (d) => Date.parse(`${d.day}T00:00:00Z`) / 1_000,
+          (d) => d.model,
+          (d) => d.cost_cents,
+        ),
+      );
+      replaceChildren(
+        table,
+        month.models.length === 0
+          ? h('p', { class: 'empty' }, 'No calls this month.')
+          : h(
+              'table',
+              { 'data-testid': 'cost-models' },
+              h(
+                'thead',
+                {},
+                h(
+                  'tr',
+                  {},
+                  h('th', { scope: 'col' }, 'Model'),
+                  h('th', { scope: 'col', class: 'num' }, 'Requests'),
+                  h('th', { scope: 'col', class: 'num' }, 'Tokens'),
+                  h('th', { scope: 'col', class: 'num' }, 'Cost'),
+                ),
+              ),
+              h(
+                'tbody',
+                {},
+                ...month.models.map((m) =>
+                  h(
+                    'tr',
+                    { 'data-model': m.model },
+                    h('th', { scope: 'row' }, m.model),
+                    h('td', { class: 'num', 'data-value': String(m.requests) }, formatCount(m.requests)),
+                    h(
+                      'td',
+                      { class: 'num', 'data-value': String(m.total_tokens) },
+                      formatCount(m.total_tokens),
+                    ),
+                    h('td', { class: 'num', 'data-value': String(m.cost_cents) }, formatCents(m.cost_cents)),
+                  ),
+                ),
+              ),
+            ),
+      );
+    } catch (error) {
+      context.failed(error);
+      replaceChildren(table, h('p', {}, 'The cost report could not be read.'));
+    }
+  };
+  void load();
+  return () => chart.destroy();
+};

@@ -1,0 +1,144 @@
+/** `#/overview`: the window's totals and per-model charts, refreshed every 5 s while visible. */
+import type { Answers, SeriesRow } from './api.js';
+import { Chart, pivot } from './charts.js';
+import { h, replaceChildren } from './dom.js';
+import { formatCents, formatCount, formatMs, formatPercent } from './format.js';
+import { tile } from './tiles.js';
+import { HEADING_ID, type View } from './view.js';
+import { windowParam, windowSelect } from './window-param.js';
+
+const REFRESH_MS = 5_000;
+
+const bucketTime = (row: SeriesRow): number => Date.parse(row.time ?? row.minute ?? row.hour ?? '') / 1_000;
+
+export const overview: View = (context) => {
+  const { api, main, params } = context;
+  const window = windowParam(params);
+  const picker = windowSelect('overview-window', window);
+  picker.select.addEventListener('change', () => {
+    location.hash = `#/overview?window=${picker.select.value}`;
+  });
+  const updated = h('time', { 'data-testid': 'last-updated' }, 'not yet');
+  const tiles = h('section', { class: 'tiles', 'aria-label': 'Totals' });
+  const charts = {
+    requests: new Chart({ title: 'Requests by model', format: formatCount }),
+    latency: new Chart({ title: 'Latency p95 by model', format: formatMs }),
+    tokens: new Chart({ title: 'Tokens by model', format: formatCount }),
+    cost: new Chart({ title: 'Cost by model', format: formatCents }),
+  };
+  const models = h('tbody');
+  replaceChildren(
+    main,
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', { id: HEADING_ID, tabindex: '-1' }, 'Overview'),
+      h('form', { class: 'filters', onsubmit: (e: Event) => e.preventDefault() }, picker.field),
+      h('p', { class: 'updated' }, 'Last updated ', updated),
+    ),
+    tiles,
+    h('section', { class: 'charts', 'aria-label': 'Charts' }, ...Object.values(charts).map((c) => c.element)),
+    h(
+      'section',
+      { 'aria-labelledby': 'models-heading' },
+      h('h2', { id: 'models-heading' }, 'By model'),
+      h(
+        'table',
+        { 'data-testid': 'models-table' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Model'),
+            h('th', { scope: 'col', class: 'num' }, 'Requests'),
+            h('th', { scope: 'col', class: 'num' }, 'Tokens'),
+            h('th', { scope: 'col', class: 'num' }, 'Cost'),
+          ),
+        ),
+        models,
+      ),
+    ),
+  );
+
+  let inFlight = false;
+  const refresh = async () => {
+    if (inFlight || document.hidden) return;
+    inFlight = true;
+    try {
+      const [summary, metrics, usage] = await Promise.all([
+        api.get<Answers['summary']>('/v1/summary', { window }),
+        api.get<Answers['metrics']>('/v1/metrics', { window }),
+        api.get<Answers['models']>('/v1/models', { window }),
+      ]);
+      if (!context.current()) return;
+      context.answered(summary.project);
+      const s = summary.summary;
+      replaceChildren(
+        tiles,
+        tile('summary-requests', 'Requests', s.requests, formatCount(s.requests)),
+        tile(
+          'summary-errors',
+          'Errors',
+          s.errors,
+          formatCount(s.errors),
+          h(
+            'span',
+            { class: 'tile-note' },
+            'error rate ',
+            h(
+              'output',
+              { 'data-testid': 'summary-error-rate', 'data-value': String(s.error_rate ?? '') },
+              formatPercent(s.error_rate),
+            ),
+          ),
+        ),
+        tile('summary-latency-p95', 'Latency p95', s.latency_ms_p95, formatMs(s.latency_ms_p95)),
+        tile('summary-tokens', 'Total tokens', s.total_tokens, formatCount(s.total_tokens)),
+        tile('summary-cost', 'Cost', s.cost_cents, formatCents(s.cost_cents)),
+      );
+      const rows = metrics.series;
+      const by = (value: (row: SeriesRow) => number | undefined) =>
+        pivot(rows, bucketTime, (r) => r.model, value);
+      charts.requests.update(by((r) => r.requests));
+      charts.latency.update(by((r) => r.latency_ms_p95));
+      charts.tokens.update(by((r) => r.total_tokens));
+      charts.cost.update(by((r) => r.cost_cents));
+      replaceChildren(
+        models,
+        ...(usage.models.length === 0
+          ? [h('tr', {}, h('td', { colspan: '4' }, 'No calls in this window.'))]
+          : usage.models.map((m) =>
+              h(
+                'tr',
+                { 'data-model': m.model },
+                h('th', { scope: 'row' }, m.model),
+                h('td', { class: 'num', 'data-value': String(m.requests) }, formatCount(m.requests)),
+                h('td', { class: 'num', 'data-value': String(m.total_tokens) }, formatCount(m.total_tokens)),
+                h('td', { class: 'num', 'data-value': String(m.cost_cents) }, formatCents(m.cost_cents)),
+              ),
+            )),
+      );
+      const now = new Date();
+      updated.dateTime = now.toISOString();
+      updated.textContent = now.toLocaleTimeString('en-GB', { hour12: false });
+    } catch (error) {
+      context.failed(error);
+    } finally {
+      inFlight = false;
+    }
+  };
+
+  void refresh();
+  const timer = setInterval(() => void refresh(), REFRESH_MS);
+  const onVisible = () => {
+    if (!document.hidden) void refresh();
+  };
+  document.addEventListener('visibilitychange', onVisible);
+  return () => {
+    clearInterval(timer);
+    document.removeEventListener('visibilitychange', onVisible);
+    for (const chart of Object.values(charts)) chart.destroy();
+  };
+};
