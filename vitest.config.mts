@@ -28,6 +28,7 @@ const SYNTH = [
 ];
 const INTEGRATION = [
   'test/integration/**/*.test.ts',
+  'test/browser/**/*.test.ts',
   'test/local/demo.test.ts',
   'test/local/dead-letters-cli.test.ts',
   'test/local/event-source.test.ts',

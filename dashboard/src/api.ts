@@ -78,12 +78,14 @@ export interface DayCost {
 
 export interface Answers {
   summary: { project: string; summary: Summary };
-  metrics: { project: string; step: 'minute' | 'hour'; series: SeriesRow[] };
+  metrics: { project: string; from: string; to: string; step: 'minute' | 'hour'; series: SeriesRow[] };
   models: { project: string; models: ModelUsage[] };
   calls: { project: string; calls: Call[] };
   trace: { project: string; trace_id: string; spans: Span[] };
   costs: {
     project: string;
+    from: string;
+    to: string;
     days: DayCost[];
     month: {
       from: string;

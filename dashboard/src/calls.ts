@@ -213,7 +213,7 @@ export const calls: View = (context) => {
 function callsTable(testId: string, rows: readonly Call[], full: boolean): HTMLElement {
   if (rows.length === 0) return h('p', { 'data-testid': testId, class: 'empty' }, 'No calls match.');
   const head = ['Time', 'Name', 'Model', 'Status', 'Latency', ...(full ? ['Tokens', 'Cost'] : []), 'Trace'];
-  return h(
+  const table = h(
     'table',
     { 'data-testid': testId },
     h('thead', {}, h('tr', {}, ...head.map((text) => h('th', { scope: 'col' }, text)))),
@@ -266,4 +266,5 @@ function callsTable(testId: string, rows: readonly Call[], full: boolean): HTMLE
       ),
     ),
   );
+  return h('div', { class: 'table-scroll' }, table);
 }

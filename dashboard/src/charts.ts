@@ -56,6 +56,7 @@ export class Chart {
   private readonly empty: HTMLElement;
   private plot: uPlot | undefined;
   private labels = '';
+  private span: readonly [number, number] | undefined;
   private readonly resize = new ResizeObserver(() => this.fit());
 
   constructor(private readonly options: ChartOptions) {
@@ -71,7 +72,12 @@ export class Chart {
     this.resize.observe(this.plotArea);
   }
 
-  update(set: SeriesSet): void {
+  /**
+   * Draws `set`; `span` is the time the chart covers, unix seconds, so that a window with one
+   * bucket of calls still reads as that window.
+   */
+  update(set: SeriesSet, span?: readonly [from: number, to: number]): void {
+    this.span = span;
     const hasData = set.times.length > 0 && set.series.length > 0;
     this.empty.hidden = hasData;
     this.plotArea.hidden = !hasData;
@@ -116,7 +122,10 @@ export class Chart {
     return {
       width: Math.max(this.plotArea.clientWidth, 320),
       height: 220,
-      scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: {
+        x: { time: true, range: (_u, min, max) => (this.span ? [this.span[0], this.span[1]] : [min, max]) },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
       axes: [{}, { values: (_u, ticks) => ticks.map(format), size: 70 }],
       series: [
         {},

@@ -7,6 +7,8 @@ import { tile } from './tiles.js';
 import { HEADING_ID, type View } from './view.js';
 
 const DAYS = 30;
+const DAY_SEC = 86_400;
+const HALF_DAY_SEC = DAY_SEC / 2;
 
 export const cost: View = (context) => {
   const { api, main } = context;
@@ -53,6 +55,11 @@ export const cost: View = (context) => {
           (d) => d.model,
           (d) => d.cost_cents,
         ),
+        // From the first day to the day of `to`, half a day either side so their bars show whole.
+        [
+          Date.parse(answer.from) / 1_000 - HALF_DAY_SEC,
+          Math.floor(Date.parse(answer.to) / 1_000 / DAY_SEC) * DAY_SEC + HALF_DAY_SEC,
+        ],
       );
       replaceChildren(
         table,
