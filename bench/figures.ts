@@ -12,6 +12,7 @@ export const BENCHMARKS = [
   'storage',
   'compression',
   'otlp',
+  'viewers',
 ] as const;
 
 export type BenchmarkName = (typeof BENCHMARKS)[number];

@@ -9,7 +9,7 @@ import { UsageError } from '../../cli/flags.js';
 
 describe('parseBenchArgs', () => {
   it.each([
-    [[], ['validator', 'loader', 'query', 'end-to-end', 'storage', 'compression', 'otlp']],
+    [[], ['validator', 'loader', 'query', 'end-to-end', 'storage', 'compression', 'otlp', 'viewers']],
     [['otlp'], ['otlp']],
     [['compression'], ['compression']],
     [
@@ -35,7 +35,7 @@ describe('parseBenchArgs', () => {
   it('rejects an unknown benchmark, naming it and every valid name', () => {
     expect(() => parseBenchArgs(['validator', 'querry'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['querry', 'e2e'])).toThrow(
-      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end, storage, compression, otlp ' +
+      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end, storage, compression, otlp, viewers ' +
         '(or dashboard = query, pipeline = end-to-end)',
     );
   });
