@@ -15,6 +15,28 @@ async function create(): Promise<QueryDeps> {
   return { keys: lambdaKeyStore(env), clickhouse, now: Date.now };
 }
 
+/**
+ * The web dashboard's origin, `https://<distribution domain>`: the one origin a browser may read
+ * answers from (cors.ts). Unset locally, where the dashboard and the API share an origin.
+ */
+const CorsEnv = z.object({
+  DASHBOARD_ORIGIN: z
+    .string()
+    .regex(
+      /^https:\/\/[^/\s]+$/,
+      'must be an https origin without a path, like https://d111111abcdef8.cloudfront.net',
+    )
+    .optional(),
+});
+
+let dashboardOrigin: { readonly value: string | undefined } | undefined;
+
+/** The origin allowed to read the API from a browser, read once; throws by name when it is malformed. */
+export function lambdaDashboardOrigin(): string | undefined {
+  dashboardOrigin ??= { value: readEnv(CorsEnv, process.env, 'query').DASHBOARD_ORIGIN };
+  return dashboardOrigin.value;
+}
+
 let deps: Promise<QueryDeps> | undefined;
 
 /**

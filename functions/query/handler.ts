@@ -7,7 +7,8 @@ import { albPathWithQuery, fromAlbEvent, toAlbResult } from '../shared/alb.js';
 import { QUERY_METRICS as M, METRIC_SERVICES } from '../shared/metrics-catalog.js';
 import { observability } from '../shared/observability.js';
 import { handleQueryRequest, type QueryDeps, type QuerySummary, unavailableResult } from './core.js';
-import { lambdaQueryDeps } from './deps.js';
+import { corsDecision } from './cors.js';
+import { lambdaDashboardOrigin, lambdaQueryDeps } from './deps.js';
 
 const { logger, metrics } = observability(METRIC_SERVICES.query);
 
@@ -25,8 +26,19 @@ function record(summary: QuerySummary, latencyMs: number): void {
   }
 }
 
+export interface QueryHandlerOptions {
+  /**
+   * The one origin whose browser pages may read the answers (the web dashboard's), see cors.ts.
+   * @default - none: no CORS headers, `OPTIONS` answered as any other method (the local runtime)
+   */
+  readonly dashboardOrigin?: () => string | undefined;
+}
+
 /** The query API behind the load balancer, over whatever dependencies `deps` gives. */
-export function createQueryHandler(deps: () => Promise<QueryDeps> | QueryDeps) {
+export function createQueryHandler(
+  deps: () => Promise<QueryDeps> | QueryDeps,
+  options: QueryHandlerOptions = {},
+) {
   return middy<ALBEvent, ALBResult>()
     .use(injectLambdaContext(logger))
     .use(logMetrics(metrics))
@@ -34,14 +46,28 @@ export function createQueryHandler(deps: () => Promise<QueryDeps> | QueryDeps) {
       const started = performance.now();
       const request = { ...fromAlbEvent(event), path: albPathWithQuery(event) };
       let result: Awaited<ReturnType<typeof handleQueryRequest>>;
+      let corsHeaders: Readonly<Record<string, string>> = {};
       try {
-        result = await handleQueryRequest(request, await deps());
+        const cors = corsDecision(request, options.dashboardOrigin?.());
+        if ('preflight' in cors) {
+          // Before any key or store: a browser's preflight carries no credentials.
+          const { statusCode } = cors.preflight;
+          const errorCode = cors.errorCode === undefined ? {} : { errorCode: cors.errorCode };
+          result = {
+            response: cors.preflight,
+            summary: { route: 'other', method: request.method, statusCode, ...errorCode },
+          };
+        } else {
+          corsHeaders = cors.headers;
+          result = await handleQueryRequest(request, await deps());
+        }
       } catch (error) {
         result = unavailableResult(request, error);
       }
       record(result.summary, performance.now() - started);
-      return toAlbResult(result.response, event.multiValueHeaders !== undefined);
+      const response = { ...result.response, headers: { ...result.response.headers, ...corsHeaders } };
+      return toAlbResult(response, event.multiValueHeaders !== undefined);
     });
 }
 
-export const handler = createQueryHandler(lambdaQueryDeps);
+export const handler = createQueryHandler(lambdaQueryDeps, { dashboardOrigin: lambdaDashboardOrigin });

@@ -9,6 +9,7 @@ import type { HttpRequest, HttpResponse } from './http.js';
 
 const REASONS: Record<number, string> = {
   200: 'OK',
+  204: 'No Content',
   207: 'Multi-Status',
   400: 'Bad Request',
   401: 'Unauthorized',
