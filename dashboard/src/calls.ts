@@ -1,5 +1,7 @@
 /** `#/calls`: the calls of a window, filtered, with the slowest and the failed beside them. */
-import { type Answers, ApiError, type Call } from './api.js';
+
+import type { Answers, Call } from './answers.js';
+import { ApiError } from './api.js';
 import { h, labelledSelect, replaceChildren } from './dom.js';
 import { formatCents, formatCount, formatMs, formatTime } from './format.js';
 import { HEADING_ID, type View } from './view.js';

@@ -2,40 +2,13 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
+import { type Drawn, type SeriesSet, stack } from './series.js';
 
 /** Colours that keep 3:1 contrast against the white plot area, one per model in turn. */
 const PALETTE = ['#1f5fbf', '#c2410c', '#047857', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
 
 export function colour(index: number): string {
   return PALETTE[index % PALETTE.length] ?? '#1f5fbf';
-}
-
-/** Buckets (unix seconds) and, per label, a value per bucket (null where the label had none). */
-export interface SeriesSet {
-  readonly times: number[];
-  readonly series: { readonly label: string; readonly values: (number | null)[] }[];
-}
-
-/** Rows of (time, label, value) pivoted into a series per label, buckets in order. */
-export function pivot<R>(
-  rows: readonly R[],
-  time: (row: R) => number,
-  label: (row: R) => string,
-  value: (row: R) => number | undefined,
-): SeriesSet {
-  const times = [...new Set(rows.map(time))].sort((a, b) => a - b);
-  const labels = [...new Set(rows.map(label))].sort();
-  const at = new Map(times.map((t, i) => [t, i]));
-  const series = labels.map((name) => ({ label: name, values: times.map((): number | null => null) }));
-  const byLabel = new Map(series.map((s) => [s.label, s]));
-  for (const row of rows) {
-    const v = value(row);
-    const target = byLabel.get(label(row));
-    const i = at.get(time(row));
-    if (v === undefined || target === undefined || i === undefined) continue;
-    target.values[i] = (target.values[i] ?? 0) + v;
-  }
-  return { times, series };
 }
 
 export interface ChartOptions {
@@ -147,30 +120,4 @@ export class Chart {
       ],
     };
   }
-}
-
-/** A series as drawn: its values (running totals when stacked), its own values, its colour's index. */
-interface Drawn {
-  readonly label: string;
-  readonly values: (number | null)[];
-  readonly own: (number | null)[];
-  readonly index: number;
-}
-
-/**
- * Running totals for stacked bars: series i is the sum of series 0..i. uPlot draws series in
- * order, so they are listed tallest first and each model's part shows above the ones before it.
- */
-function stack(series: SeriesSet['series']): Drawn[] {
-  const totals: number[] = [];
-  const drawn = series.map((s, index) => ({
-    label: s.label,
-    own: s.values,
-    index,
-    values: s.values.map((v, i) => {
-      totals[i] = (totals[i] ?? 0) + (v ?? 0);
-      return totals[i] ?? 0;
-    }),
-  }));
-  return drawn.reverse();
 }

@@ -1,8 +1,9 @@
 /** `#/cost`: the month so far, and the last 30 days' cost by day and model. */
-import type { Answers } from './api.js';
-import { Chart, pivot } from './charts.js';
+import type { Answers } from './answers.js';
+import { Chart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCents, formatCount } from './format.js';
+import { pivot } from './series.js';
 import { tile } from './tiles.js';
 import { HEADING_ID, type View } from './view.js';
 

@@ -1,8 +1,9 @@
 /** `#/overview`: the window's totals and per-model charts, refreshed every 5 s while visible. */
-import type { Answers, SeriesRow } from './api.js';
-import { Chart, pivot } from './charts.js';
+import type { Answers, SeriesRow } from './answers.js';
+import { Chart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCents, formatCount, formatMs, formatPercent } from './format.js';
+import { pivot } from './series.js';
 import { tile } from './tiles.js';
 import { HEADING_ID, type View } from './view.js';
 import { windowParam, windowSelect } from './window-param.js';
@@ -101,10 +102,25 @@ export const overview: View = (context) => {
       const rows = metrics.series;
       const by = (value: (row: SeriesRow) => number | undefined) =>
         pivot(rows, bucketTime, (r) => r.model, value);
-      charts.requests.update(by((r) => r.requests));
-      charts.latency.update(by((r) => r.latency_ms_p95));
-      charts.tokens.update(by((r) => r.total_tokens));
-      charts.cost.update(by((r) => r.cost_cents));
+      // From the window's first bucket to its last, which starts a step before the window's end.
+      const stepSec = metrics.step === 'hour' ? 3_600 : 60;
+      const span = [Date.parse(metrics.from) / 1_000, Date.parse(metrics.to) / 1_000 - stepSec] as const;
+      charts.requests.update(
+        by((r) => r.requests),
+        span,
+      );
+      charts.latency.update(
+        by((r) => r.latency_ms_p95),
+        span,
+      );
+      charts.tokens.update(
+        by((r) => r.total_tokens),
+        span,
+      );
+      charts.cost.update(
+        by((r) => r.cost_cents),
+        span,
+      );
       replaceChildren(
         models,
         ...(usage.models.length === 0

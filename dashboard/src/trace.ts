@@ -1,32 +1,10 @@
 /** `#/trace/<id>`: a trace's spans as a tree and a timeline, and the selected span's details. */
-import { type Answers, ApiError, type Span } from './api.js';
+import type { Answers, Span } from './answers.js';
+import { ApiError } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCents, formatCount, formatMs, formatTime } from './format.js';
+import { type SpanNode, spanTree } from './span-tree.js';
 import { HEADING_ID, type View } from './view.js';
-
-/** A span and the spans whose parent it is. */
-interface SpanNode {
-  readonly span: Span;
-  readonly children: SpanNode[];
-}
-
-/** The spans as a forest: a span whose parent is not in the trace is a root. Children in time order. */
-export function spanTree(spans: readonly Span[]): SpanNode[] {
-  const nodes = new Map(spans.map((span) => [span.span_id, { span, children: [] as SpanNode[] }]));
-  const roots: SpanNode[] = [];
-  for (const node of nodes.values()) {
-    const parent = node.span.parent_span_id ? nodes.get(node.span.parent_span_id) : undefined;
-    if (parent && parent !== node) parent.children.push(node);
-    else roots.push(node);
-  }
-  const byStart = (a: SpanNode, b: SpanNode) => Date.parse(a.span.timestamp) - Date.parse(b.span.timestamp);
-  const sort = (list: SpanNode[]) => {
-    list.sort(byStart);
-    for (const node of list) sort(node.children);
-  };
-  sort(roots);
-  return roots;
-}
 
 export const trace: View = (context) => {
   const { api, main, rest: traceId } = context;

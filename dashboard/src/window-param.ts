@@ -1,5 +1,5 @@
 /** The window a page shows, read from and written to its hash query. */
-import { WINDOWS, type Window } from './api.js';
+import { WINDOWS, type Window } from './answers.js';
 import { labelledSelect } from './dom.js';
 
 export const DEFAULT_WINDOW: Window = '1h';

@@ -38,6 +38,7 @@ function events(): Record<string, unknown>[] {
     latency_ms: 100 + i * 37,
     input_tokens: 10 + i,
     output_tokens: 20 + i,
+    cost_cents: 0.25 * (i + 1),
     status: i % 4 === 1 ? 'error' : 'ok',
     ...(i % 4 === 1 ? { error_message: `rate limited ${i}` } : {}),
     metadata: { feature: i < 5 ? 'search' : 'chat' },
@@ -53,6 +54,7 @@ function events(): Record<string, unknown>[] {
     model: 'gpt-4o',
     input_tokens: 5,
     output_tokens: 7,
+    cost_cents: 0.5,
     ...extra,
   });
   return [

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { pivot, stack } from '../../dashboard/src/series.js';
+
+const rows = [
+  { t: 120, model: 'b', n: 4 },
+  { t: 60, model: 'a', n: 1 },
+  { t: 120, model: 'a', n: 2 },
+  { t: 60, model: 'a', n: 5 },
+];
+
+describe('pivot', () => {
+  it('gives a series per label over the sorted buckets, null where a label had none, repeats added', () => {
+    expect(
+      pivot(
+        rows,
+        (r) => r.t,
+        (r) => r.model,
+        (r) => r.n,
+      ),
+    ).toEqual({
+      times: [60, 120],
+      series: [
+        { label: 'a', values: [6, 2] },
+        { label: 'b', values: [null, 4] },
+      ],
+    });
+  });
+
+  it('leaves a bucket null when the value is absent (an API without the field)', () => {
+    const set = pivot(
+      rows,
+      (r) => r.t,
+      (r) => r.model,
+      () => undefined,
+    );
+    expect(set.series.map((s) => s.values)).toEqual([
+      [null, null],
+      [null, null],
+    ]);
+  });
+});
+
+describe('stack', () => {
+  it('draws running totals tallest first and keeps each series own values', () => {
+    const drawn = stack([
+      { label: 'a', values: [1, null] },
+      { label: 'b', values: [2, 3] },
+    ]);
+    expect(drawn).toEqual([
+      { label: 'b', index: 1, values: [3, 3], own: [2, 3] },
+      { label: 'a', index: 0, values: [1, 0], own: [1, null] },
+    ]);
+  });
+});
