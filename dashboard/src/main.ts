@@ -24,6 +24,7 @@ const NAV: readonly (readonly [route: string, text: string])[] = [
 let apiUrl = '';
 let stopView: (() => void) | undefined;
 let renders = 0;
+let shownRoute = '';
 
 function signIn(message?: string): void {
   stopView?.();
@@ -142,7 +143,9 @@ function route(api: Api, moved: boolean): void {
       replaceChildren(alert, h('p', {}, describe(error)));
     },
   });
-  if (moved) document.getElementById(HEADING_ID)?.focus();
+  // A new page takes the focus to its heading; new filters on the same page leave it where it is.
+  if (moved && name !== shownRoute) document.getElementById(HEADING_ID)?.focus();
+  shownRoute = name;
 }
 
 function describe(error: unknown): string {
