@@ -104,6 +104,11 @@ export const FREE_TYPES = {
     'a topic is free; the alarm notifications it sends (a few a month) are within the free million publishes and 1,000 e-mails',
   'AWS::SNS::TopicPolicy': 'topic policies are free',
   'AWS::SNS::Subscription': 'subscriptions are free; deliveries are billed as the topic’s usage',
+  'AWS::CloudFront::Distribution':
+    "no monthly fee; requests and data transfer out are usage: the web dashboard's page (about 80 KB a visit) comes to cents a month, not modelled",
+  'AWS::CloudFront::OriginAccessControl': 'origin access controls are free',
+  'AWS::CloudFront::ResponseHeadersPolicy': 'response headers policies are free',
+  'AWS::Lambda::LayerVersion': 'Lambda bills no storage for layers and code (75 GB a region is a quota, not a price)',
   'AWS::Events::Rule':
     'EventBridge rules are free (a schedule, or AWS service events on the default bus); the function a schedule runs is billed',
 } as const satisfies Record<string, string>;
@@ -148,6 +153,10 @@ export const COMPONENT_BY_CONSTRUCT: Readonly<Record<string, Component>> = {
   // publishes ClickHouse's health (lib/constructs/clickhouse-health.ts).
   Operations: 'operations',
   ClickHouseHealth: 'operations',
+  // The web dashboard (lib/constructs/dashboard-site.ts), the query API's browser face, and the
+  // function CDK's BucketDeployment puts at the stack's root to copy its files.
+  Dashboard: 'query',
+  CustomCDKBucketDeployment: 'query',
 };
 
 /** Which function a Lambda function is, by the same prefix matching as components. */
@@ -160,6 +169,8 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
   ClickHouseCertificateFunction: 'certificates',
   ClickHouseCertificateProvider: 'custom-resource-framework',
   CustomVpcRestrictDefaultSGCustomResourceProvider: 'custom-resource',
+  // BucketDeployment's copy of the dashboard's files, at deploy time only.
+  CustomCDKBucketDeployment: 'dashboard-deployment',
   // The scheduled ClickHouse health function (functions/health).
   ClickHouseHealth: 'health',
   Health: 'health',

@@ -9,6 +9,7 @@ import { dataNodeName, dataNodes } from '../constructs/clickhouse/cluster-layout
 import { CLICKHOUSE_USERS } from '../constructs/clickhouse/users-config.js';
 import { ClickHouseHealth } from '../constructs/clickhouse-health.js';
 import { CostBudget } from '../constructs/cost-budget.js';
+import { DashboardSite } from '../constructs/dashboard-site.js';
 import { EventStream } from '../constructs/event-stream.js';
 import { IngestFirewall } from '../constructs/ingest-firewall.js';
 import { IngestLoadBalancer } from '../constructs/ingest-load-balancer.js';
@@ -155,6 +156,16 @@ export class EvalForgeStack extends Stack {
       weights: [...tier.ingest.albWeights],
     });
     for (const part of [certificate, accessLogs, dns]) component(part, 'ingest');
+
+    // The web dashboard on CloudFront, calling this region's query API; the API's CORS answers
+    // name the dashboard's origin alone. Billed with the query API it is the browser face of.
+    const dashboard = new DashboardSite(this, 'Dashboard', {
+      apiUrl: `https://${this.endpointName}`,
+      accessLogs: accessLogs.bucket,
+      accessLogPrefix: 'dashboard/',
+    });
+    for (const part of [dashboard, dashboard.deploymentFunction]) component(part, 'query');
+    query.function.addEnvironment('DASHBOARD_ORIGIN', dashboard.origin);
 
     // Per-key fairness at the edge: one web ACL on every ingest load balancer, limits from the tier.
     const firewall = new IngestFirewall(this, 'Firewall', {

@@ -153,6 +153,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         'certificates',
         'custom-resource',
         'custom-resource-framework',
+        'dashboard-deployment',
         'health',
         'loader',
         'migrate',
@@ -160,7 +161,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         'validator',
       ].sort(),
     );
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(10);
     expect(byName.validator?.size).toMatchObject({
       memoryMiB: tier.ingest.validator.memoryMiB,
       architecture: 'arm64',
@@ -182,6 +183,9 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     expect(byName.loader?.component).toBe('loader');
     expect(byName.query?.component).toBe('query');
     expect(byName['custom-resource']?.component).toBe('network');
+    // The copy of the dashboard's files runs at deploy time only: no workload, the query component.
+    expect(byName['dashboard-deployment']?.component).toBe('query');
+    expect(byName['dashboard-deployment']?.size.workload).toBeUndefined();
     expect(byName['custom-resource']?.size.memoryMiB).toBe(128);
   });
 

@@ -267,6 +267,46 @@ describe('outputs', () => {
   });
 });
 
+describe.each(TIER_IDS)('the web dashboard, tier %i', (id) => {
+  const DISTRIBUTION_ORIGIN = {
+    'Fn::Join': [
+      '',
+      ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^DashboardDistribution/), 'DomainName'] }],
+    ],
+  };
+
+  it('serves the dashboard from CloudFront, its config naming the regional API, and outputs its URL', () => {
+    const t = template(id);
+    t.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    t.resourceCountIs('Custom::CDKBucketDeployment', 1);
+    const outputs = t.findOutputs('DashboardUrl');
+    expect(outputs.DashboardUrl?.Value).toEqual(DISTRIBUTION_ORIGIN);
+    // The CSP lets the page connect to the regional endpoint, the one SDK clients send to.
+    const [policy] = Object.values(t.findResources('AWS::CloudFront::ResponseHeadersPolicy'));
+    const csp = JSON.stringify(
+      policy?.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy,
+    );
+    expect(csp).toContain("connect-src 'self' https://ingest.");
+  });
+
+  it("lets the query function answer the dashboard's origin alone: DASHBOARD_ORIGIN is the distribution", () => {
+    const functions = Object.values(template(id).findResources('AWS::Lambda::Function'));
+    const withOrigin = functions.filter((f) => f.Properties.Environment?.Variables?.DASHBOARD_ORIGIN);
+    expect(withOrigin).toHaveLength(1);
+    expect(withOrigin[0]?.Properties.Environment.Variables.CLICKHOUSE_USER).toBe('evalforge_query');
+    expect(withOrigin[0]?.Properties.Environment.Variables.DASHBOARD_ORIGIN).toEqual(DISTRIBUTION_ORIGIN);
+  });
+
+  it("sends every method of the query paths to the query function, the browser's OPTIONS preflight included", () => {
+    const rules = Object.values(template(id).findResources('AWS::ElasticLoadBalancingV2::ListenerRule'));
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      const fields = (rule.Properties.Conditions as { Field: string }[]).map((c) => c.Field);
+      expect(fields).toEqual(['path-pattern']);
+    }
+  });
+});
+
 describe('moving between tiers', () => {
   const STATEFUL = [
     'AWS::Kinesis::Stream',
