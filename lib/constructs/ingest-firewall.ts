@@ -101,6 +101,25 @@ const WITHOUT_KEY: CfnWebACL.StatementProperty = {
   },
 };
 
+/**
+ * A browser's CORS preflight (`OPTIONS`, from the web dashboard's page): it never carries a key,
+ * by the standard, so the keyless limit would count every one a dashboard sends (one per new URL
+ * and minutes). The per-address limit still counts them, and the query function answers them.
+ */
+const CORS_PREFLIGHT: CfnWebACL.StatementProperty = {
+  byteMatchStatement: {
+    fieldToMatch: { method: {} },
+    positionalConstraint: 'EXACTLY',
+    searchString: 'OPTIONS',
+    textTransformations: [{ priority: 0, type: 'NONE' }],
+  },
+};
+
+/** What the keyless limit counts: requests without a key, but for preflights. */
+const KEYLESS_COUNTED: CfnWebACL.StatementProperty = {
+  andStatement: { statements: [WITHOUT_KEY, { notStatement: { statement: CORS_PREFLIGHT } }] },
+};
+
 const errorBody = (message: string): CfnWebACL.CustomResponseBodyProperty => ({
   contentType: 'APPLICATION_JSON',
   content: JSON.stringify({ error: { code: RATE_LIMITED_CODE, message } }),
@@ -111,7 +130,7 @@ const n = (value: number) => value.toLocaleString('en-US');
 /**
  * AWS WAF in front of the ingest load balancers: one regional web ACL associated with each of them.
  * In order: Amazon's IP reputation list; a rate limit per address on requests without a
- * `Bearer efk_` key; a rate limit per API key (the `Authorization` header's value, so one tenant
+ * `Bearer efk_` key (browsers' CORS preflights, keyless by the standard, aside); a rate limit per API key (the `Authorization` header's value, so one tenant
  * cannot take the tier's capacity from the others); a higher one per address whatever the key (a
  * flood that invents a key value per request gets a counter per value above); the common and
  * known-bad-inputs rule sets,
@@ -164,7 +183,7 @@ export class IngestFirewall extends Construct {
               limit: limits.perIpRequestsPer5Min,
               evaluationWindowSec: 300,
               aggregateKeyType: 'IP',
-              scopeDownStatement: WITHOUT_KEY,
+              scopeDownStatement: KEYLESS_COUNTED,
             },
           },
           visibilityConfig: visibility(INGEST_FIREWALL_METRICS.keylessPerIp),

@@ -111,7 +111,7 @@ describe.each(TIER_IDS)('IngestFirewall in tier %i', (tierId) => {
     });
   });
 
-  it("limits each address's requests without a Bearer efk_ key to the tier's figure, with a 429", () => {
+  it("limits each address's requests without a Bearer efk_ key to the tier's figure, with a 429, CORS preflights aside", () => {
     const { stack, tier } = build(tierId);
     const keyless = rule(stack, 'KeylessPerIp');
     expect(keyless.Statement.RateBasedStatement).toEqual({
@@ -119,15 +119,34 @@ describe.each(TIER_IDS)('IngestFirewall in tier %i', (tierId) => {
       EvaluationWindowSec: 300,
       AggregateKeyType: 'IP',
       ScopeDownStatement: {
-        NotStatement: {
-          Statement: {
-            ByteMatchStatement: {
-              FieldToMatch: { SingleHeader: { Name: 'authorization' } },
-              PositionalConstraint: 'STARTS_WITH',
-              SearchString: 'bearer efk_',
-              TextTransformations: [{ Priority: 0, Type: 'LOWERCASE' }],
+        AndStatement: {
+          Statements: [
+            {
+              NotStatement: {
+                Statement: {
+                  ByteMatchStatement: {
+                    FieldToMatch: { SingleHeader: { Name: 'authorization' } },
+                    PositionalConstraint: 'STARTS_WITH',
+                    SearchString: 'bearer efk_',
+                    TextTransformations: [{ Priority: 0, Type: 'LOWERCASE' }],
+                  },
+                },
+              },
             },
-          },
+            // A browser's preflight carries no key by the standard: the dashboard sends one per new URL.
+            {
+              NotStatement: {
+                Statement: {
+                  ByteMatchStatement: {
+                    FieldToMatch: { Method: {} },
+                    PositionalConstraint: 'EXACTLY',
+                    SearchString: 'OPTIONS',
+                    TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+                  },
+                },
+              },
+            },
+          ],
         },
       },
     });
