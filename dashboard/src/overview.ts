@@ -3,7 +3,7 @@ import type { Answers, SeriesRow } from './answers.js';
 import { Chart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCents, formatCount, formatMs, formatPercent } from './format.js';
-import { pivot } from './series.js';
+import { bucketsBetween, pivot } from './series.js';
 import { tile } from './tiles.js';
 import { HEADING_ID, type View } from './view.js';
 import { windowParam, windowSelect } from './window-param.js';
@@ -100,11 +100,14 @@ export const overview: View = (context) => {
         tile('summary-cost', 'Cost', s.cost_cents, formatCents(s.cost_cents)),
       );
       const rows = metrics.series;
-      const by = (value: (row: SeriesRow) => number | undefined) =>
-        pivot(rows, bucketTime, (r) => r.model, value);
       // From the window's first bucket to its last, which starts a step before the window's end.
       const stepSec = metrics.step === 'hour' ? 3_600 : 60;
-      const span = [Date.parse(metrics.from) / 1_000, Date.parse(metrics.to) / 1_000 - stepSec] as const;
+      const from = Date.parse(metrics.from) / 1_000;
+      const to = Date.parse(metrics.to) / 1_000;
+      const buckets = bucketsBetween(from, to, stepSec);
+      const by = (value: (row: SeriesRow) => number | undefined) =>
+        pivot(rows, bucketTime, (r) => r.model, value, buckets);
+      const span = [from, to - stepSec] as const;
       charts.requests.update(
         by((r) => r.requests),
         span,

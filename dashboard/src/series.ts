@@ -6,14 +6,19 @@ export interface SeriesSet {
   readonly series: { readonly label: string; readonly values: (number | null)[] }[];
 }
 
-/** Rows of (time, label, value) pivoted into a series per label, buckets in order. */
+/**
+ * Rows of (time, label, value) pivoted into a series per label, buckets in order. `buckets` are
+ * times to show even without a row (the API leaves out buckets without calls), so that a line
+ * breaks there instead of joining the buckets either side.
+ */
 export function pivot<R>(
   rows: readonly R[],
   time: (row: R) => number,
   label: (row: R) => string,
   value: (row: R) => number | undefined,
+  buckets: readonly number[] = [],
 ): SeriesSet {
-  const times = [...new Set(rows.map(time))].sort((a, b) => a - b);
+  const times = [...new Set([...buckets, ...rows.map(time)])].sort((a, b) => a - b);
   const labels = [...new Set(rows.map(label))].sort();
   const at = new Map(times.map((t, i) => [t, i]));
   const series = labels.map((name) => ({ label: name, values: times.map((): number | null => null) }));
@@ -52,4 +57,11 @@ export function stack(series: SeriesSet['series']): Drawn[] {
     }),
   }));
   return drawn.reverse();
+}
+
+/** Every bucket start from `from` to before `to`, `stepSec` apart (unix seconds). */
+export function bucketsBetween(from: number, to: number, stepSec: number): number[] {
+  const buckets: number[] = [];
+  for (let t = from; t < to; t += stepSec) buckets.push(t);
+  return buckets;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pivot, stack } from '../../dashboard/src/series.js';
+import { bucketsBetween, pivot, stack } from '../../dashboard/src/series.js';
 
 const rows = [
   { t: 120, model: 'b', n: 4 },
@@ -24,6 +24,21 @@ describe('pivot', () => {
         { label: 'b', values: [null, 4] },
       ],
     });
+  });
+
+  it('shows the buckets asked for without rows as null, so a line breaks there', () => {
+    const set = pivot(
+      rows,
+      (r) => r.t,
+      (r) => r.model,
+      (r) => r.n,
+      bucketsBetween(0, 180, 60),
+    );
+    expect(set.times).toEqual([0, 60, 120]);
+    expect(set.series.map((s) => s.values)).toEqual([
+      [null, 6, 2],
+      [null, null, 4],
+    ]);
   });
 
   it('leaves a bucket null when the value is absent (an API without the field)', () => {
