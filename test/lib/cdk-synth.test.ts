@@ -1,5 +1,5 @@
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -53,6 +53,24 @@ describe('npx cdk synth', () => {
     ]);
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('the web dashboard', () => {
+  it("bundles the site with the dashboard's own build: the asset its deployment copies holds the page and its module", () => {
+    const [deployment] = Object.values(template.Resources).filter(
+      (r) => r.Type === 'Custom::CDKBucketDeployment',
+    );
+    const keys =
+      (deployment?.Properties as { SourceObjectKeys?: unknown[] } | undefined)?.SourceObjectKeys ?? [];
+    const sites = keys
+      .filter((key): key is string => typeof key === 'string')
+      .map((key) => join(out, `asset.${key.replace(/\.zip$/, '')}`))
+      .filter((dir) => existsSync(join(dir, 'index.html')));
+    expect(sites).toHaveLength(1);
+    expect(readdirSync(String(sites[0]))).toEqual(
+      expect.arrayContaining(['index.html', 'app.js', 'app.css']),
+    );
   });
 });
 
