@@ -256,7 +256,9 @@ describe('dashboard', () => {
       .click();
     await expect.poll(() => page.url()).toContain(`#/trace/${traceId}`);
     const tree = page.getByRole('tree', { name: 'Spans' });
-    await expect.poll(() => tree.getByRole('treeitem').count()).toBe(3);
+    const { spans } = await api<{ spans: unknown[] }>(`/v1/traces/${traceId}`);
+    expect(spans).toHaveLength(3);
+    await expect.poll(() => tree.getByRole('treeitem').count()).toBe(spans.length);
     const root = tree.locator(':scope > [role="treeitem"]');
     expect(await root.count()).toBe(1);
     expect(await root.getAttribute('aria-expanded')).toBe('true');
@@ -280,6 +282,14 @@ describe('dashboard', () => {
     const page = await signedIn(`#/trace/${hex(16)}`);
     await page.getByTestId('no-trace').waitFor();
     expect(await page.getByTestId('no-trace').textContent()).toMatch(/^No such trace/);
+  });
+
+  it('an API error is shown in the alert region, with its code and message', async () => {
+    expectedFailures = [/status of 400/];
+    const page = await signedIn('#/calls?window=1h&metadata=not%20a%20key%3Dx');
+    const alert = page.getByRole('alert');
+    await expect.poll(() => alert.textContent()).toMatch(/^The API answered 400 \(invalid_query\): metadata/);
+    expect(await alert.isVisible()).toBe(true);
   });
 
   it('cost: the month so far and the table by model equal /v1/costs', async () => {
