@@ -108,7 +108,8 @@ export const FREE_TYPES = {
     "no monthly fee; requests and data transfer out are usage: the web dashboard's page (about 80 KB a visit) comes to cents a month, not modelled",
   'AWS::CloudFront::OriginAccessControl': 'origin access controls are free',
   'AWS::CloudFront::ResponseHeadersPolicy': 'response headers policies are free',
-  'AWS::Lambda::LayerVersion': 'Lambda bills no storage for layers and code (75 GB a region is a quota, not a price)',
+  'AWS::Lambda::LayerVersion':
+    'Lambda bills no storage for layers and code (75 GB a region is a quota, not a price)',
   'AWS::Events::Rule':
     'EventBridge rules are free (a schedule, or AWS service events on the default bus); the function a schedule runs is billed',
 } as const satisfies Record<string, string>;
