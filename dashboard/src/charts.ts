@@ -2,7 +2,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
-import { type Drawn, type SeriesSet, stack } from './series.js';
+import { type Drawn, isolatedIndexes, type SeriesSet, stack } from './series.js';
 
 /** Colours that keep 3:1 contrast against the white plot area, one per model in turn. */
 const PALETTE = ['#1f5fbf', '#c2410c', '#047857', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
@@ -114,7 +114,17 @@ export class Chart {
             },
             ...(stacked
               ? { fill: colour(s.index), paths: bars, points: { show: false } }
-              : { spanGaps: false }),
+              : {
+                  spanGaps: false,
+                  // Where uPlot leaves points out (a dense window), a value alone is still drawn.
+                  points: {
+                    filter: (u: uPlot, seriesIdx: number, show: boolean) => {
+                      if (show) return null;
+                      const alone = isolatedIndexes(u.data[seriesIdx] ?? []);
+                      return alone.length ? alone : null;
+                    },
+                  },
+                }),
           }),
         ),
       ],

@@ -65,3 +65,16 @@ export function bucketsBetween(from: number, to: number, stepSec: number): numbe
   for (let t = from; t < to; t += stepSec) buckets.push(t);
   return buckets;
 }
+
+/**
+ * Indexes of the values with no value on either side: a line has nothing to join them to, so
+ * they are drawn as points or a model's only minute would not show at all.
+ */
+export function isolatedIndexes(values: ArrayLike<number | null | undefined>): number[] {
+  const present = (i: number) => values[i] !== null && values[i] !== undefined;
+  const isolated: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (present(i) && !present(i - 1) && !present(i + 1)) isolated.push(i);
+  }
+  return isolated;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketsBetween, pivot, stack } from '../../dashboard/src/series.js';
+import { bucketsBetween, isolatedIndexes, pivot, stack } from '../../dashboard/src/series.js';
 
 const rows = [
   { t: 120, model: 'b', n: 4 },
@@ -65,5 +65,15 @@ describe('stack', () => {
       { label: 'b', index: 1, values: [3, 3], own: [2, 3] },
       { label: 'a', index: 0, values: [1, 0], own: [1, null] },
     ]);
+  });
+});
+
+describe('isolatedIndexes', () => {
+  it('finds the values with no value on either side, at the ends too', () => {
+    expect(isolatedIndexes([5, null, 1, 2, null, 3, null, null, 4])).toEqual([0, 5, 8]);
+    expect(isolatedIndexes([null, 7, null])).toEqual([1]);
+    expect(isolatedIndexes([1, 2, 3])).toEqual([]);
+    expect(isolatedIndexes([])).toEqual([]);
+    expect(isolatedIndexes([0])).toEqual([0]);
   });
 });
