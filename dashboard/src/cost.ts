@@ -3,6 +3,7 @@ import type { Answers } from './answers.js';
 import { Chart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCents, formatCount } from './format.js';
+import { modelTable } from './model-table.js';
 import { pivot } from './series.js';
 import { tile } from './tiles.js';
 import { HEADING_ID, type View } from './view.js';
@@ -62,45 +63,7 @@ export const cost: View = (context) => {
           Math.floor(Date.parse(answer.to) / 1_000 / DAY_SEC) * DAY_SEC + HALF_DAY_SEC,
         ],
       );
-      replaceChildren(
-        table,
-        month.models.length === 0
-          ? h('p', { class: 'empty' }, 'No calls this month.')
-          : h(
-              'table',
-              { 'data-testid': 'cost-models' },
-              h(
-                'thead',
-                {},
-                h(
-                  'tr',
-                  {},
-                  h('th', { scope: 'col' }, 'Model'),
-                  h('th', { scope: 'col', class: 'num' }, 'Requests'),
-                  h('th', { scope: 'col', class: 'num' }, 'Tokens'),
-                  h('th', { scope: 'col', class: 'num' }, 'Cost'),
-                ),
-              ),
-              h(
-                'tbody',
-                {},
-                ...month.models.map((m) =>
-                  h(
-                    'tr',
-                    { 'data-model': m.model },
-                    h('th', { scope: 'row' }, m.model),
-                    h('td', { class: 'num', 'data-value': String(m.requests) }, formatCount(m.requests)),
-                    h(
-                      'td',
-                      { class: 'num', 'data-value': String(m.total_tokens) },
-                      formatCount(m.total_tokens),
-                    ),
-                    h('td', { class: 'num', 'data-value': String(m.cost_cents) }, formatCents(m.cost_cents)),
-                  ),
-                ),
-              ),
-            ),
-      );
+      replaceChildren(table, modelTable('cost-models', month.models, 'No calls this month.'));
     } catch (error) {
       context.failed(error);
       replaceChildren(table, h('p', {}, 'The cost report could not be read.'));

@@ -3,6 +3,7 @@ import type { Answers, SeriesRow } from './answers.js';
 import { Chart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
 import { formatCents, formatCount, formatMs, formatPercent } from './format.js';
+import { modelTable } from './model-table.js';
 import { bucketsBetween, pivot } from './series.js';
 import { tile } from './tiles.js';
 import { HEADING_ID, type View } from './view.js';
@@ -27,7 +28,7 @@ export const overview: View = (context) => {
     tokens: new Chart({ title: 'Tokens by model', format: formatCount }),
     cost: new Chart({ title: 'Cost by model', format: formatCents }),
   };
-  const models = h('tbody');
+  const models = h('div', {}, modelTable('models-table', [], 'Loading…'));
   replaceChildren(
     main,
     h(
@@ -43,23 +44,7 @@ export const overview: View = (context) => {
       'section',
       { 'aria-labelledby': 'models-heading' },
       h('h2', { id: 'models-heading' }, 'By model'),
-      h(
-        'table',
-        { 'data-testid': 'models-table' },
-        h(
-          'thead',
-          {},
-          h(
-            'tr',
-            {},
-            h('th', { scope: 'col' }, 'Model'),
-            h('th', { scope: 'col', class: 'num' }, 'Requests'),
-            h('th', { scope: 'col', class: 'num' }, 'Tokens'),
-            h('th', { scope: 'col', class: 'num' }, 'Cost'),
-          ),
-        ),
-        models,
-      ),
+      models,
     ),
   );
 
@@ -124,21 +109,7 @@ export const overview: View = (context) => {
         by((r) => r.cost_cents),
         span,
       );
-      replaceChildren(
-        models,
-        ...(usage.models.length === 0
-          ? [h('tr', {}, h('td', { colspan: '4' }, 'No calls in this window.'))]
-          : usage.models.map((m) =>
-              h(
-                'tr',
-                { 'data-model': m.model },
-                h('th', { scope: 'row' }, m.model),
-                h('td', { class: 'num', 'data-value': String(m.requests) }, formatCount(m.requests)),
-                h('td', { class: 'num', 'data-value': String(m.total_tokens) }, formatCount(m.total_tokens)),
-                h('td', { class: 'num', 'data-value': String(m.cost_cents) }, formatCents(m.cost_cents)),
-              ),
-            )),
-      );
+      replaceChildren(models, modelTable('models-table', usage.models, 'No calls in this window.'));
       const now = new Date();
       updated.dateTime = now.toISOString();
       updated.textContent = now.toLocaleTimeString('en-GB', { hour12: false });
