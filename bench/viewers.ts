@@ -65,10 +65,11 @@ export const STOP_RULE = { p95Ms: 1_000 } as const;
 
 export const VIEWERS_DEFAULTS = {
   /**
-   * Viewers per step; the first is the baseline with none. 5 and 25 between the round numbers:
-   * the embedded engine runs one query or insert at a time, so its limit may come early.
+   * Viewers per step; the first is the baseline with none. Small steps first: the embedded engine
+   * runs one query or insert at a time, and on two cores its limit comes at a few viewers
+   * (docs/benchmarks.md, "Dashboard viewers"); a bigger machine goes on to the round numbers.
    */
-  steps: [0, 5, 10, 25, 50, 100, 200],
+  steps: [0, 1, 2, 5, 10, 25, 50, 100, 200],
   stepSec: 30,
   /**
    * Offered ingest, events/s: half the local pipeline's knee (1,500–2,000 events/s on two cores,
