@@ -243,7 +243,7 @@ export function viewersFigures(r: ViewersBenchResult): BenchFigure[] {
     ),
   ];
   for (const step of withViewers) {
-    const n = `${formatInteger(step.viewers)} viewers`;
+    const n = `${formatInteger(step.viewers)} viewer${step.viewers === 1 ? '' : 's'}`;
     figures.push(
       againstLimit(
         {
