@@ -106,7 +106,7 @@ export interface StepSamples {
   readonly durationSec: number;
   /** Every viewer request sent in the step, answered or not, in ms. */
   readonly latenciesMs: readonly number[];
-  /** Viewer answers by HTTP status; `no answer` for a timeout or a network error. */
+  /** Viewer answers by HTTP status, an error's with its code (`503 throttled`); `no answer` for a timeout or a network error. */
   readonly statuses: Readonly<Record<string, number>>;
   /** Events the API accepted and the loader stored in the step (`npm start`'s /metrics counters). */
   readonly acceptedEvents: number;
@@ -444,6 +444,16 @@ async function sendHistory(
   return (performance.now() - started) / 1_000;
 }
 
+/** An error answer's `error.code` (`throttled`, `busy`, `query_limit_exceeded`…), or `?`. */
+export function errorCode(body: string): string {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : '?';
+  } catch {
+    return '?';
+  }
+}
+
 /** The viewers of one step: each refreshes the overview every 5 s from a random offset. */
 class ViewerGroup {
   readonly latenciesMs: number[] = [];
@@ -476,8 +486,8 @@ class ViewerGroup {
         headers: { authorization: `Bearer ${apiKey}` },
         signal: AbortSignal.timeout(VIEWER_TIMEOUT_MS),
       });
-      await response.arrayBuffer();
-      status = String(response.status);
+      const body = await response.text();
+      status = response.ok ? String(response.status) : `${response.status} ${errorCode(body)}`;
     } catch {
       status = 'no answer';
     }

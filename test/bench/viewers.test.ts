@@ -3,6 +3,7 @@ import { BENCHMARKS } from '../../bench/figures.js';
 import {
   CARRY_RULE,
   carriedViewers,
+  errorCode,
   insertRatio,
   nodeEstimates,
   OVERVIEW_REQUESTS,
@@ -79,7 +80,7 @@ describe('summariseStep', () => {
     viewers: 10,
     durationSec: 20,
     latenciesMs: Array.from({ length: 100 }, (_, i) => i + 1),
-    statuses: { '200': 97, '503': 2, 'no answer': 1 },
+    statuses: { '200': 97, '503 throttled': 2, 'no answer': 1 },
     acceptedEvents: 20_000,
     loadedEvents: 19_000,
   };
@@ -104,6 +105,20 @@ describe('summariseStep', () => {
     const s = summariseStep({ ...samples, viewers: 0, latenciesMs: [], statuses: {} });
     expect(s).toMatchObject({ requests: 0, requestsPerSec: 0, failed: 0 });
     expect(s.p95Ms).toBeNaN();
+  });
+});
+
+describe('errorCode', () => {
+  it.each([
+    [
+      '{"error":{"code":"throttled","message":"evalforge-query is at its concurrency limit (8)"}}',
+      'throttled',
+    ],
+    ['{"error":{"code":"busy"}}', 'busy'],
+    ['{"error":{}}', '?'],
+    ['<html>bad gateway</html>', '?'],
+  ])('reads %s as %s', (body, code) => {
+    expect(errorCode(body)).toBe(code);
   });
 });
 
