@@ -599,7 +599,7 @@ export async function benchViewers(
       );
       const reason = step.viewers > 0 ? stopReason(step) : undefined;
       if (reason !== undefined && current !== undefined) {
-        stoppedEarly = `after ${formatInteger(step.viewers)} viewers: ${reason}`;
+        stoppedEarly = `after ${formatInteger(step.viewers)} viewer${step.viewers === 1 ? '' : 's'}: ${reason}`;
         say(`  stopping: ${stoppedEarly}`);
         abort.abort();
         await current.group.stop();
