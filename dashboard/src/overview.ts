@@ -93,22 +93,13 @@ export const overview: View = (context) => {
       const by = (value: (row: SeriesRow) => number | undefined) =>
         pivot(rows, bucketTime, (r) => r.model, value, buckets);
       const span = [from, to - stepSec] as const;
-      charts.requests.update(
-        by((r) => r.requests),
-        span,
-      );
-      charts.latency.update(
-        by((r) => r.latency_ms_p95),
-        span,
-      );
-      charts.tokens.update(
-        by((r) => r.total_tokens),
-        span,
-      );
-      charts.cost.update(
-        by((r) => r.cost_cents),
-        span,
-      );
+      const figures: readonly [Chart, (row: SeriesRow) => number | undefined][] = [
+        [charts.requests, (r) => r.requests],
+        [charts.latency, (r) => r.latency_ms_p95],
+        [charts.tokens, (r) => r.total_tokens],
+        [charts.cost, (r) => r.cost_cents],
+      ];
+      for (const [chart, value] of figures) chart.update(by(value), span);
       replaceChildren(models, modelTable('models-table', usage.models, 'No calls in this window.'));
       const now = new Date();
       updated.dateTime = now.toISOString();
