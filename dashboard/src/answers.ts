@@ -1,80 +1,33 @@
-/** What the query API answers, as the dashboard reads it. */
+/**
+ * What the query API answers, as the dashboard reads it: the API's own row types
+ * (`functions/query/queries.ts`), so a change to an answer fails the dashboard's typecheck.
+ * Type-only imports: nothing of the server reaches the bundle.
+ */
+import type {
+  DayCost,
+  ListedCall,
+  MinuteStat,
+  ModelUsage,
+  Summary,
+  TraceSpan,
+} from '../../functions/query/queries.js';
+
+export type { ModelUsage };
 
 export type Window = '15m' | '1h' | '6h' | '24h' | '7d';
 export const WINDOWS: readonly Window[] = ['15m', '1h', '6h', '24h', '7d'];
 
-export interface Summary {
-  readonly requests: number;
-  readonly errors: number;
-  readonly error_rate: number | null;
-  readonly latency_ms_p95: number | null;
-  readonly total_tokens: number;
-  readonly cost_cents: number;
-}
+/** A series row of `/v1/metrics`: one bucket (`time`, by the minute or the hour) and model. */
+export type SeriesRow = Omit<MinuteStat, 'minute'> & { readonly time: string };
 
-/** A series row: one bucket and model. Tokens and cost are absent from older APIs. */
-export interface SeriesRow {
-  readonly time?: string;
-  readonly minute?: string;
-  readonly hour?: string;
-  readonly model: string;
-  readonly requests: number;
-  readonly errors: number;
-  readonly latency_ms_p50?: number;
-  readonly latency_ms_p95?: number;
-  readonly total_tokens?: number;
-  readonly cost_cents?: number;
-}
+/**
+ * A row of any call list: `/v1/calls` gives every field, `/v1/calls/slowest` and
+ * `/v1/calls/failed` only the call and its status or its error.
+ */
+export type Call = Pick<ListedCall, 'trace_id' | 'span_id' | 'timestamp' | 'name' | 'model' | 'latency_ms'> &
+  Partial<Pick<ListedCall, 'status' | 'error_message' | 'total_tokens' | 'cost_cents'>>;
 
-export interface ModelUsage {
-  readonly model: string;
-  readonly requests: number;
-  readonly total_tokens: number;
-  readonly cost_cents: number;
-}
-
-export interface Call {
-  readonly trace_id: string;
-  readonly span_id: string;
-  readonly timestamp: string;
-  readonly name: string;
-  readonly model: string;
-  readonly latency_ms: number;
-  readonly status?: 'ok' | 'error';
-  readonly error_message?: string;
-  readonly total_tokens?: number;
-  readonly cost_cents?: number;
-}
-
-export interface Span {
-  readonly trace_id: string;
-  readonly span_id: string;
-  readonly parent_span_id: string;
-  readonly timestamp: string;
-  readonly name: string;
-  readonly model: string;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  readonly total_tokens: number;
-  readonly latency_ms: number;
-  readonly cost_cents: number;
-  readonly status: 'ok' | 'error';
-  readonly error_message: string;
-  readonly user_id: string;
-  readonly session_id: string;
-  readonly tags: readonly string[];
-  readonly metadata: Record<string, unknown>;
-  readonly prompt: string;
-  readonly response: string;
-}
-
-export interface DayCost {
-  readonly day: string;
-  readonly model: string;
-  readonly requests: number;
-  readonly total_tokens: number;
-  readonly cost_cents: number;
-}
+export type Span = TraceSpan;
 
 export interface Answers {
   summary: { project: string; summary: Summary };
@@ -87,12 +40,9 @@ export interface Answers {
     from: string;
     to: string;
     days: DayCost[];
-    month: {
+    month: Pick<Summary, 'requests' | 'total_tokens' | 'cost_cents'> & {
       from: string;
       to: string;
-      requests: number;
-      total_tokens: number;
-      cost_cents: number;
       models: ModelUsage[];
     };
   };

@@ -1,7 +1,6 @@
 /** `#/calls`: the calls of a window, filtered, with the slowest and the failed beside them. */
 
 import type { Answers, Call } from './answers.js';
-import { ApiError } from './api.js';
 import { h, labelledSelect, replaceChildren } from './dom.js';
 import { formatCents, formatCount, formatMs, formatTime } from './format.js';
 import { HEADING_ID, type View } from './view.js';
@@ -153,7 +152,7 @@ export const calls: View = (context) => {
     try {
       const [models, listed, slow, failures] = await Promise.all([
         api.get<Answers['models']>('/v1/models', windowOnly),
-        listCalls(),
+        api.get<Answers['calls']>('/v1/calls', params),
         api.get<Answers['calls']>('/v1/calls/slowest', { ...windowOnly, limit: PANEL_LIMIT }),
         api.get<Answers['calls']>('/v1/calls/failed', { ...windowOnly, limit: PANEL_LIMIT }),
       ]);
@@ -162,7 +161,7 @@ export const calls: View = (context) => {
       for (const m of models.models) {
         if (m.model !== filters.model) model.select.append(h('option', { value: m.model }, m.model));
       }
-      replaceChildren(list, listed.note, callsTable('calls-table', listed.calls, true));
+      replaceChildren(list, callsTable('calls-table', listed.calls, true));
       replaceChildren(slowest, callsTable('slowest-table', slow.calls, false));
       replaceChildren(
         failed,
@@ -178,34 +177,6 @@ export const calls: View = (context) => {
       replaceChildren(slowest);
       replaceChildren(failed);
     }
-  };
-
-  /** `/v1/calls`; an API without it (404) gives its slowest or failed calls, filtered here. */
-  const listCalls = async (): Promise<{ calls: Call[]; note: HTMLElement | null }> => {
-    try {
-      return { calls: (await api.get<Answers['calls']>('/v1/calls', params)).calls, note: null };
-    } catch (error) {
-      if (!(error instanceof ApiError) || error.status !== 404) throw error;
-    }
-    const failedOnly = filters.status === 'error';
-    const answer = await api.get<Answers['calls']>(failedOnly ? '/v1/calls/failed' : '/v1/calls/slowest', {
-      ...windowOnly,
-      limit: LIST_LIMIT,
-    });
-    const rows = answer.calls
-      .map((c) => (failedOnly ? { ...c, status: 'error' as const } : c))
-      .filter(
-        (c) =>
-          (!filters.model || c.model === filters.model) && (!filters.status || c.status === filters.status),
-      );
-    return {
-      calls: rows,
-      note: h(
-        'p',
-        { class: 'hint' },
-        `This API lists only the ${failedOnly ? 'latest failed' : 'slowest'} calls; the metadata filters are not applied.`,
-      ),
-    };
   };
 
   void load();

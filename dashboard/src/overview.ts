@@ -11,7 +11,7 @@ import { windowParam, windowSelect } from './window-param.js';
 
 const REFRESH_MS = 5_000;
 
-const bucketTime = (row: SeriesRow): number => Date.parse(row.time ?? row.minute ?? row.hour ?? '') / 1_000;
+const bucketTime = (row: SeriesRow): number => Date.parse(row.time) / 1_000;
 
 export const overview: View = (context) => {
   const { api, main, params } = context;
