@@ -326,7 +326,7 @@ function modelParam(text: string | undefined): string | undefined {
 }
 
 /** Days of `/v1/costs`: a month and a day at most, as every window. */
-export const COST_DAYS = { default: 30, max: QUERY_LIMITS.maxWindowMs / DAY_MS } as const;
+const COST_DAYS = { default: 30, max: QUERY_LIMITS.maxWindowMs / DAY_MS } as const;
 
 function daysParam(text: string | undefined): number {
   if (text === undefined) return COST_DAYS.default;
@@ -341,7 +341,7 @@ function daysParam(text: string | undefined): number {
  * The windows of `/v1/costs` at `now`: `days` whole UTC days ending with today, and the month so
  * far; both end with the current hour, as the hourly rollup counts it.
  */
-export function costWindows(now: number, days: number): { days: Window; month: Window } {
+function costWindows(now: number, days: number): { days: Window; month: Window } {
   const to = Math.ceil((Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS) / HOUR_MS) * HOUR_MS;
   const today = Math.floor((to - 1) / DAY_MS) * DAY_MS;
   const date = new Date(today);
