@@ -7,7 +7,7 @@ import { isMainModule } from '../cli/main-module.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { hourStats, minuteStats } from '../functions/query/queries.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse/client.js';
-import { againstLimit, type BenchFigure, formatInteger, verdict } from './figures.js';
+import { againstLimit, type BenchFigure, formatInteger, percentile, verdict } from './figures.js';
 import { jsonOutPath, writeFiguresFile } from './figures-file.js';
 
 /**
@@ -424,12 +424,6 @@ export interface DashboardBenchOptions {
   readonly tmpDir?: string;
   /** Progress lines. @default nothing */
   readonly log?: (line: string) => void;
-}
-
-/** Nearest-rank percentile. */
-export function percentile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
 
 const select = selectRows;

@@ -92,6 +92,12 @@ export function median(values: readonly number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+/** Nearest-rank percentile (`q` from 0 to 1) of `values`, unsorted; NaN of no values. */
+export function percentile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
+}
+
 /** `24,775`: rounded, with thousands separators, as the benchmarks print counts and rates. */
 export const formatInteger = (n: number): string => Math.round(n).toLocaleString('en-US');
 

@@ -15,7 +15,14 @@ import { METRICS_PATH } from '../local/prometheus.js';
 import { INGEST_PATH } from '../sdk/endpoint.js';
 import { describeAnswer, judgeResponse } from '../sdk/response.js';
 import { HttpTransport } from '../sdk/transport.js';
-import { againstLimit, type BenchFigure, formatInteger, formatNumber, verdict } from './figures.js';
+import {
+  againstLimit,
+  type BenchFigure,
+  formatInteger,
+  formatNumber,
+  percentile,
+  verdict,
+} from './figures.js';
 import { writeFiguresFile } from './figures-file.js';
 
 /**
@@ -92,12 +99,6 @@ const HISTORY_LOAD_TIMEOUT_MS = 120_000;
 // ---------------------------------------------------------------------------------------------
 // Pure: percentiles, a step's summary, the carry decision, the estimate, the figures.
 // ---------------------------------------------------------------------------------------------
-
-/** Nearest-rank percentile (as bench/dashboard.ts reads its runs); NaN of no values. */
-export function percentile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
 
 /** What one step recorded. */
 export interface StepSamples {

@@ -9,9 +9,9 @@ import {
   formatDashboardResult,
   PROJECTS,
   parseRows,
-  percentile,
   rawSql,
 } from '../../bench/dashboard.js';
+import { percentile } from '../../bench/figures.js';
 
 /**
  * The dashboard benchmark at a tiny size, through its exported function on the real embedded

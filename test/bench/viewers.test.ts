@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BENCHMARKS } from '../../bench/figures.js';
+import { BENCHMARKS, percentile } from '../../bench/figures.js';
 import {
   CARRY_RULE,
   carriedViewers,
@@ -7,7 +7,6 @@ import {
   insertRatio,
   nodeEstimates,
   OVERVIEW_REQUESTS,
-  percentile,
   type StepSamples,
   stepHolds,
   stopReason,
