@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate } from '../clickhouse/migrate.js';
-import { INGEST_SETTINGS, insertSettings, type LoaderTarget } from '../functions/load/clickhouse-store.js';
 import { createClickHouseClient, selectRows } from '../functions/shared/clickhouse/client.js';
+import {
+  INGEST_SETTINGS,
+  insertSettings,
+  type LoaderTarget,
+} from '../functions/shared/load/clickhouse-store.js';
 import { eventGenerator } from '../lib/workloads/event-generator.js';
 
 /**

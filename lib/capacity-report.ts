@@ -125,7 +125,7 @@ const ASSUMPTIONS: Record<keyof CapacityAssumptions, Assumption> = {
     what: "insert body per event beyond the event: the record header's fields",
     show: bytes,
     source:
-      "the event's line with the record header's four fields in front (functions/load/core.ts): ~5.7 KB for a 5.3 KB event",
+      "the event's line with the record header's four fields in front (functions/shared/load/core.ts): ~5.7 KB for a 5.3 KB event",
   },
   loaderInsertGzipRatio: {
     what: 'gzip ratio of the insert body on the wire (level 1)',

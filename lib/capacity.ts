@@ -8,8 +8,8 @@
  * (`lib/capacity-report.ts` renders `docs/capacity.md` from it) and for the tests.
  */
 
-import { ASYNC_INSERT_FLUSH } from '../functions/load/insert-path.js';
 import { MAX_STREAM_RECORD_BYTES } from '../functions/shared/contract/stream-record.js';
+import { ASYNC_INSERT_FLUSH } from '../functions/shared/load/insert-path.js';
 import { DEFAULT_MOVE_FACTOR } from './constructs/clickhouse/storage-config.js';
 import { MEASURED_STORED_BYTES } from './stored-bytes.js';
 import { SIZING_ASSUMPTIONS, type TierSpec } from './tiers.js';
@@ -63,7 +63,7 @@ export const AWS_LIMITS = {
    * Not a hard limit: ClickHouse's guidance is about one insert, so one new part, a second per
    * table; each part is one merges must fold in again, and parts they cannot absorb end in
    * TOO_MANY_PARTS. The loader inserts asynchronously so that each node flushes one part per table
-   * a second (`ASYNC_INSERT_FLUSH`, functions/load/insert-path.ts).
+   * a second (`ASYNC_INSERT_FLUSH`, functions/shared/load/insert-path.ts).
    */
   clickHouseMaxPartsPerSecPerTable: 1,
   /** Not an AWS limit: the design document's "real world" new connections per second per ALB. */
@@ -105,7 +105,7 @@ export const CAPACITY_ASSUMPTIONS = {
   loaderMiBPerEvent: 0.18,
   /**
    * What an insert body's line carries beyond the event itself: the record header's four fields
-   * in front of it (`ingestLine`, functions/load/core.ts); a 5.3 KB event's line is ~5.7 KB.
+   * in front of it (`ingestLine`, functions/shared/load/core.ts); a 5.3 KB event's line is ~5.7 KB.
    */
   loaderInsertHeaderBytesPerEvent: 400,
   /**

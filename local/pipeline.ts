@@ -6,12 +6,12 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { ensurePrivateDir } from '../cli/private-dir.js';
 import { migrate } from '../clickhouse/migrate.js';
 import { applyRetention, type TableRetention } from '../clickhouse/retention.js';
-import type { LoadSummary } from '../functions/load/core.js';
 import { createLoaderHandler } from '../functions/load/handler.js';
 import { createQueryHandler } from '../functions/query/handler.js';
 import { CachedKeyStore } from '../functions/shared/auth/api-keys.js';
 import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
 import { QUERY_ROUTE_PATTERNS } from '../functions/shared/http.js';
+import type { LoadSummary } from '../functions/shared/load/core.js';
 import { parseModelPrices } from '../functions/shared/model-prices.js';
 import {
   DEFAULT_VALIDATOR_LIMITS,

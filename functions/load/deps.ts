@@ -2,11 +2,11 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { type ClickHouseConfig, createClickHouseClient } from '../shared/clickhouse/client.js';
 import { clickHouseConfig, readClickHouseEnv } from '../shared/clickhouse/env.js';
+import { ClickHouseLoaderStore } from '../shared/load/clickhouse-store.js';
+import type { ShardedStore } from '../shared/load/core.js';
+import { LOADER_REQUEST_GZIP_LEVEL } from '../shared/load/insert-path.js';
+import { shardOf } from '../shared/load/shard-routing.js';
 import { readEnv } from '../shared/read-env.js';
-import { ClickHouseLoaderStore } from './clickhouse-store.js';
-import type { ShardedStore } from './core.js';
-import { LOADER_REQUEST_GZIP_LEVEL } from './insert-path.js';
-import { shardOf } from './shard-routing.js';
 
 const READ_OPTIONS = { functionName: 'loader', defaultUser: 'evalforge_loader' } as const;
 

@@ -5,10 +5,10 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import middy from '@middy/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { applyHeapTuning } from '../shared/heap-tuning.js';
+import { ClickHouseLoaderStore } from '../shared/load/clickhouse-store.js';
+import { type LoadBatch, type LoadSummary, loadBatch, type ShardedStore } from '../shared/load/core.js';
 import { LOADER_METRICS as M, METRIC_SERVICES } from '../shared/metrics-catalog.js';
 import { observability } from '../shared/observability.js';
-import { ClickHouseLoaderStore } from './clickhouse-store.js';
-import { type LoadBatch, type LoadSummary, loadBatch, type ShardedStore } from './core.js';
 import { clickHouse, shardedStore } from './deps.js';
 
 // Before the first batch: the collector's settings for batch-sized garbage (see heap-tuning.ts).

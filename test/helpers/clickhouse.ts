@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { migrate } from '../../clickhouse/migrate.js';
-import { ClickHouseLoaderStore } from '../../functions/load/clickhouse-store.js';
 import { createClickHouseClient, selectRows } from '../../functions/shared/clickhouse/client.js';
+import { ClickHouseLoaderStore } from '../../functions/shared/load/clickhouse-store.js';
 
 /**
  * The real engine, in this test file's process, on a data directory of its own: chDB allows one

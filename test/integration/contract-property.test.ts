@@ -1,10 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../functions/load/clickhouse-store.js';
-import { loadBatch } from '../../functions/load/core.js';
 import { checkEvent, type NormalizedEvent } from '../../functions/shared/contract/event.js';
 import type { IngestResult } from '../../functions/shared/contract/ingest-api.js';
+import { ClickHouseLoaderStore } from '../../functions/shared/load/clickhouse-store.js';
+import { loadBatch } from '../../functions/shared/load/core.js';
 import { embeddedClickHouse, rows } from '../helpers/clickhouse.js';
 import { gzip, harness } from '../helpers/validator-harness.js';
 

@@ -1,11 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../functions/load/clickhouse-store.js';
-import { type LoadBatch, type LoadSummary, loadBatch } from '../../functions/load/core.js';
 import type { EventInput } from '../../functions/shared/contract/event.js';
 import type { IngestResult } from '../../functions/shared/contract/ingest-api.js';
 import { decodeStreamRecord } from '../../functions/shared/contract/stream-record.js';
+import { ClickHouseLoaderStore } from '../../functions/shared/load/clickhouse-store.js';
+import { type LoadBatch, type LoadSummary, loadBatch } from '../../functions/shared/load/core.js';
 import { DEFAULT_VALIDATOR_LIMITS } from '../../functions/validator/core.js';
 import type { StreamRecord } from '../../functions/validator/stream-writer.js';
 import { eventGenerator } from '../../lib/workloads/event-generator.js';

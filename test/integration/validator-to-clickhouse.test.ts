@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../functions/load/clickhouse-store.js';
-import { loadBatch } from '../../functions/load/core.js';
 import type { IngestResult } from '../../functions/shared/contract/ingest-api.js';
+import { ClickHouseLoaderStore } from '../../functions/shared/load/clickhouse-store.js';
+import { loadBatch } from '../../functions/shared/load/core.js';
 import { eventGenerator } from '../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, rows } from '../helpers/clickhouse.js';
 import { gzip, harness, ndjson } from '../helpers/validator-harness.js';

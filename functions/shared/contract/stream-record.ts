@@ -100,12 +100,18 @@ export function gzipHeaderMember(header: AnyStreamRecordHeader): Buffer {
  * Reads a record back: its header and its non-blank event lines; an OTLP record's spans become
  * the events' lines. Throws `StreamRecordFormatError` for anything that is not a record.
  */
-export function decodeStreamRecord(data: Uint8Array): DecodedStreamRecord {
+export function decodeStreamRecord(
+  data: Uint8Array,
+  options: { inflated?: boolean } = {},
+): DecodedStreamRecord {
   let bytes: Buffer;
-  try {
-    bytes = gunzipSync(data);
-  } catch (error) {
-    throw new StreamRecordFormatError(`stream record is not gzip: ${(error as Error).message}`);
+  if (options.inflated) bytes = Buffer.isBuffer(data) ? data : Buffer.from(data);
+  else {
+    try {
+      bytes = gunzipSync(data);
+    } catch (error) {
+      throw new StreamRecordFormatError(`stream record is not gzip: ${(error as Error).message}`);
+    }
   }
   const [record, end] = readRecordAt(bytes, 0, true);
   if (bytes.subarray(end).toString('latin1').trim() !== '') {
@@ -135,6 +141,75 @@ export function decodeArchiveObject(inflated: Buffer): DecodedStreamRecord[] {
   return records;
 }
 
+/** One record of an archive object, cut out of it without reading its events. */
+export interface ArchiveRecordSlice {
+  /** The record's bytes, inflated: its header line and what follows it, up to the next record. */
+  readonly bytes: Buffer;
+  /** Its header's project and arrival, when the header line is JSON with them; a record without is a dead letter. */
+  readonly projectId?: string;
+  readonly receivedAt?: string;
+}
+
+/**
+ * Cuts an inflated archive object into its records, reading only their header lines: what a
+ * replay hands the loader, which reads each record as it reads one from the stream
+ * (`decodeStreamRecord(bytes, { inflated: true })`). A stretch that does not start with a header
+ * line is kept as a record of its own, up to the next header line, so the loader sets it aside as
+ * a dead letter with its bytes and the records around it still load.
+ */
+export function splitArchiveObject(inflated: Buffer): ArchiveRecordSlice[] {
+  const slices: ArchiveRecordSlice[] = [];
+  let at = 0;
+  while (at < inflated.length) {
+    const newline = inflated.indexOf(0x0a, at);
+    const lineEnd = newline === -1 ? inflated.length : newline;
+    if (inflated.subarray(at, lineEnd).toString('latin1').trim() === '') {
+      at = lineEnd + 1;
+      continue;
+    }
+    let header:
+      | { format?: unknown; project_id?: unknown; received_at?: unknown; bytes?: unknown }
+      | undefined;
+    try {
+      const parsed = JSON.parse(inflated.subarray(at, lineEnd).toString('utf8')) as unknown;
+      if (parsed !== null && typeof parsed === 'object') header = parsed as typeof header;
+    } catch {
+      header = undefined;
+    }
+    const isHeader = header?.format === STREAM_RECORD_FORMAT || header?.format === OTLP_RECORD_FORMAT;
+    let end: number;
+    const exportBytes = header?.bytes;
+    if (
+      isHeader &&
+      header?.format === OTLP_RECORD_FORMAT &&
+      Number.isSafeInteger(exportBytes) &&
+      (exportBytes as number) >= 0 &&
+      lineEnd + 1 + (exportBytes as number) <= inflated.length
+    ) {
+      // The export is binary: its length, not a search, says where it ends; then its newline.
+      end = lineEnd + 1 + (exportBytes as number);
+      if (inflated[end] === 0x0a) end++;
+    } else {
+      end = nextHeaderLine(inflated, Math.min(lineEnd + 1, inflated.length));
+    }
+    slices.push({
+      bytes: inflated.subarray(at, end),
+      ...(isHeader && typeof header?.project_id === 'string' ? { projectId: header.project_id } : {}),
+      ...(isHeader && typeof header?.received_at === 'string' ? { receivedAt: header.received_at } : {}),
+    });
+    at = end;
+  }
+  return slices;
+}
+
+/** Where the next header line at the start of a line begins, at or after `from`; the end when none does. */
+function nextHeaderLine(bytes: Buffer, from: number): number {
+  for (let i = bytes.indexOf(HEADER_START, from); i !== -1; i = bytes.indexOf(HEADER_START, i + 1)) {
+    if (i === 0 || bytes[i - 1] === 0x0a) return i;
+  }
+  return bytes.length;
+}
+
 /** A header line: what the validator writes starts so, and no event line can (events have no `format`). */
 const HEADER_START = Buffer.from('{"format":"evalforge.');
 
@@ -162,17 +237,8 @@ function readRecordAt(bytes: Buffer, at: number, whole: boolean): [DecodedStream
   const start = Math.min(headerEnd + 1, bytes.length);
   if (header.format === OTLP_RECORD_FORMAT) return readOtlpRecord(header, bytes, start);
 
-  let end = bytes.length;
-  if (!whole) {
-    const next = bytes.indexOf(HEADER_START, start);
-    // A header is found only at the start of a line.
-    for (let i = next; i !== -1; i = bytes.indexOf(HEADER_START, i + 1)) {
-      if (bytes[i - 1] === 0x0a) {
-        end = i;
-        break;
-      }
-    }
-  }
+  // A header is found only at the start of a line.
+  const end = whole ? bytes.length : nextHeaderLine(bytes, start);
   const body = bytes.subarray(start, end);
   // ASCII decodes as latin1 by copying; most LLM text is ASCII.
   const text = body.toString(isAscii(body) ? 'latin1' : 'utf8');

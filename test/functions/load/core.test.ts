@@ -1,18 +1,18 @@
 import { gzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
+import {
+  encodeHeaderLine,
+  type StreamRecordHeader,
+} from '../../../functions/shared/contract/stream-record.js';
+import { ClickHouseLoaderStore } from '../../../functions/shared/load/clickhouse-store.js';
 import {
   type DeadLetter,
   type LoadBatch,
   type LoaderStore,
   loadBatch,
-} from '../../../functions/load/core.js';
-import { DATA_ERROR_CODES } from '../../../functions/load/engine-errors.js';
-import {
-  encodeHeaderLine,
-  type StreamRecordHeader,
-} from '../../../functions/shared/contract/stream-record.js';
+} from '../../../functions/shared/load/core.js';
+import { DATA_ERROR_CODES } from '../../../functions/shared/load/engine-errors.js';
 import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loaderClientConfig, readShardUrls } from '../../../functions/load/deps.js';
-import { LOADER_REQUEST_GZIP_LEVEL } from '../../../functions/load/insert-path.js';
+import { LOADER_REQUEST_GZIP_LEVEL } from '../../../functions/shared/load/insert-path.js';
 
 describe('CLICKHOUSE_SHARD_URLS', () => {
   it('reads the shards, each its replicas, in order', () => {

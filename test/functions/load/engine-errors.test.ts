@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyEngineError } from '../../../functions/load/engine-errors.js';
+import { classifyEngineError } from '../../../functions/shared/load/engine-errors.js';
 
 describe('classifyEngineError on the shard insert path', () => {
   it.each([

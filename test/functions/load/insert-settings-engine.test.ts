@@ -5,7 +5,7 @@ import {
   INGEST_SETTINGS,
   insertSettings,
   type LoaderTarget,
-} from '../../../functions/load/clickhouse-store.js';
+} from '../../../functions/shared/load/clickhouse-store.js';
 import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 

@@ -7,8 +7,8 @@ import type {
   KinesisStreamRecord,
 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
-import type { LoaderStore, ShardedStore } from '../../../functions/load/core.js';
 import { encodeHeaderLine } from '../../../functions/shared/contract/stream-record.js';
+import type { LoaderStore, ShardedStore } from '../../../functions/shared/load/core.js';
 import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { capturePowertoolsConsole, type PowertoolsConsole } from '../../helpers/powertools-console.js';
 

@@ -1,10 +1,10 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
-import { loadBatch } from '../../../functions/load/core.js';
 import { checkEvent, type NormalizedEvent } from '../../../functions/shared/contract/event.js';
 import { encodeHeaderLine } from '../../../functions/shared/contract/stream-record.js';
+import { ClickHouseLoaderStore } from '../../../functions/shared/load/clickhouse-store.js';
+import { loadBatch } from '../../../functions/shared/load/core.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 
 /**

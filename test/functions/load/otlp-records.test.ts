@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
-import { type LoadBatch, loadBatch } from '../../../functions/load/core.js';
+import { ClickHouseLoaderStore } from '../../../functions/shared/load/clickhouse-store.js';
+import { type LoadBatch, loadBatch } from '../../../functions/shared/load/core.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 import { otlpRecordData } from '../../helpers/otlp-record.js';
 import { harness } from '../../helpers/validator-harness.js';

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cityHash64, shardOf } from '../../../functions/load/shard-routing.js';
+import { cityHash64, shardOf } from '../../../functions/shared/load/shard-routing.js';
 import { embeddedClickHouse, rows } from '../../helpers/clickhouse.js';
 
 let engine: { client: ClickHouseClient; close(): Promise<void> };

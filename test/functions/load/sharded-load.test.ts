@@ -2,12 +2,16 @@ import { gzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
 import {
+  encodeHeaderLine,
+  type StreamRecordHeader,
+} from '../../../functions/shared/contract/stream-record.js';
+import {
   ASYNC_INSERT_FLUSH,
   ClickHouseLoaderStore,
   insertSettings,
   type LoaderTarget,
   tableOn,
-} from '../../../functions/load/clickhouse-store.js';
+} from '../../../functions/shared/load/clickhouse-store.js';
 import {
   type DeadLetter,
   type EventKey,
@@ -15,12 +19,8 @@ import {
   type LoadBatch,
   type LoaderStore,
   loadBatch,
-} from '../../../functions/load/core.js';
-import { shardOf } from '../../../functions/load/shard-routing.js';
-import {
-  encodeHeaderLine,
-  type StreamRecordHeader,
-} from '../../../functions/shared/contract/stream-record.js';
+} from '../../../functions/shared/load/core.js';
+import { shardOf } from '../../../functions/shared/load/shard-routing.js';
 import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 
 const NOW = Date.UTC(2026, 11, 2, 12, 0, 0);

@@ -1,6 +1,5 @@
 import { type ClickHouseClient, parseError } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import { handleQueryRequest, type QueryDeps } from '../../../functions/query/core.js';
 import {
   LIMIT_ERROR_CODES,
@@ -11,6 +10,7 @@ import {
 } from '../../../functions/query/limits.js';
 import { type ApiKeyRecord, type KeyStore, newApiKey } from '../../../functions/shared/auth/api-keys.js';
 import type { EventInput } from '../../../functions/shared/contract/event.js';
+import { ClickHouseLoaderStore } from '../../../functions/shared/load/clickhouse-store.js';
 import { eventGenerator } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 

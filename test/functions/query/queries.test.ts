@@ -1,6 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClickHouseLoaderStore } from '../../../functions/load/clickhouse-store.js';
 import {
   type CallRow,
   callCount,
@@ -24,6 +23,7 @@ import {
   type EventInput,
   type NormalizedEvent,
 } from '../../../functions/shared/contract/event.js';
+import { ClickHouseLoaderStore } from '../../../functions/shared/load/clickhouse-store.js';
 import { eventGenerator, seededRandom } from '../../../lib/workloads/event-generator.js';
 import { embeddedClickHouse, insertIngestRows } from '../../helpers/clickhouse.js';
 

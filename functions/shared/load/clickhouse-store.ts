@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
-import { renderMigration, type Topology } from '../../clickhouse/migrate.js';
+import { renderMigration, type Topology } from '../../../clickhouse/migrate.js';
 import { type DeadLetter, type EventKey, eventId, type LoaderStore } from './core.js';
 import { ASYNC_INSERT_FLUSH } from './insert-path.js';
 

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { checkEvent, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
+import { checkEvent, PROJECT_ID_PATTERN } from '../contract/event.js';
 import {
   type AnyStreamRecordHeader,
   decodeStreamRecord,
   OTLP_RECORD_FORMAT,
   STREAM_RECORD_FORMAT,
-} from '../shared/contract/stream-record.js';
-import { describeZodIssues } from '../shared/zod-issues.js';
+} from '../contract/stream-record.js';
+import { describeZodIssues } from '../zod-issues.js';
 import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './engine-errors.js';
 
 /**
@@ -39,8 +40,11 @@ import { classifyEngineError, type EngineErrorKind, engineErrorCode } from './en
  */
 
 export interface SourceRecord {
+  /** The record's bytes: gzip as the stream carries them, or inflated when `inflated` (an archive object's record). */
   readonly data: Buffer;
   readonly sequenceNumber: string;
+  /** The bytes are the record inflated: a replay cuts records out of an inflated archive object. */
+  readonly inflated?: boolean;
 }
 
 export interface LoadBatch {
@@ -143,7 +147,8 @@ function recordLetter(
     reason,
     engine_code: 0,
     line: '',
-    data_base64: record.data.toString('base64'),
+    // A dead letter keeps the record as the stream carries it, so a redrive reads every letter alike.
+    data_base64: (record.inflated ? gzipSync(record.data, { level: 1 }) : record.data).toString('base64'),
   };
 }
 
@@ -154,7 +159,7 @@ export function decodeBatch(batch: LoadBatch, now: number): { good: GoodRecord[]
   for (const record of batch.records) {
     let decoded: ReturnType<typeof decodeStreamRecord>;
     try {
-      decoded = decodeStreamRecord(record.data);
+      decoded = decodeStreamRecord(record.data, { inflated: record.inflated === true });
     } catch (error) {
       dead.push(recordLetter(batch, record, (error as Error).message, now));
       continue;
@@ -386,9 +391,15 @@ async function loadShard(
   records: readonly GoodRecord[],
   source: string,
   store: LoaderStore,
+  verifyEvents: boolean,
 ): Promise<ShardOutcome> {
   const keys = [...new Set(records.map((r) => r.header.request_key))];
-  const loaded = keys.length > 0 ? await store.loadedRequestKeys(keys) : new Set<string>();
+  // Verifying every event: each record is treated as a resend, its stored events skipped.
+  const loaded = verifyEvents
+    ? new Set(keys)
+    : keys.length > 0
+      ? await store.loadedRequestKeys(keys)
+      : new Set<string>();
   // A request key met twice in one batch (a quick resend) is a resend from its second record on;
   // its first record's events are remembered so that the second skips them.
   const counts = new Map<string, number>();
@@ -426,6 +437,17 @@ async function loadShard(
   };
 }
 
+export interface LoadOptions {
+  /**
+   * Look every event up in `events` before loading it, whether or not its request is in
+   * `loaded_requests`: for a replay of the archive or a redrive of dead letters, whose requests
+   * may be older than `loaded_requests` keeps them (8 days) or were never recorded there, so that
+   * loading them over stored data adds nothing. The stream's own batches do without: a request
+   * not seen before is loaded whole, with one small query per batch.
+   */
+  readonly verifyEvents?: boolean;
+}
+
 /**
  * Loads one batch: decode, skip what was loaded before, insert the rest, dead letters for what
  * cannot load. With a `ShardedStore`, the records are split by the shard that owns their project
@@ -435,6 +457,7 @@ async function loadShard(
 export async function loadBatch(
   batch: LoadBatch,
   deps: { store: LoaderStore | ShardedStore; now: () => number },
+  options: LoadOptions = {},
 ): Promise<LoadSummary> {
   const now = deps.now();
   const sharded: ShardedStore = isSharded(deps.store)
@@ -457,7 +480,9 @@ export async function loadBatch(
     else byStore.set(store, [record]);
   }
   const settled = await Promise.allSettled(
-    [...byStore].map(([store, records]) => loadShard(records, batch.source, store)),
+    [...byStore].map(([store, records]) =>
+      loadShard(records, batch.source, store, options.verifyEvents === true),
+    ),
   );
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
