@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { HELP_FLAG, parseFlags, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/queries.js';
+import type { RedriveOptions, RedriveSummary } from '../functions/replay/redrive.js';
+import { PROJECT_ID_PATTERN } from '../functions/shared/contract/event.js';
 import {
   API_TARGET_OPTIONS,
   type ApiTarget,
@@ -16,6 +18,10 @@ import type { TextSink } from './keys-cli.js';
  * `npm run dead-letters`: lists the dead letters of an API key's project through the query API
  * (`GET /v1/dead-letters`): the events ClickHouse refused, which the loader set aside with the
  * engine's reason and the event's line from its stream record.
+ *
+ * `npm run dead-letters -- redrive` sends the letters back through the loader once what refused
+ * them is fixed (functions/replay/redrive.ts), on the local engine: the command only reads its
+ * arguments and reports; its `redrive` dependency runs it.
  */
 
 export const DEAD_LETTERS_DEFAULTS = {
@@ -52,6 +58,27 @@ Options:
   -h, --help         show this help
 
 Exit codes: 0 listed (none is a list too), 1 the API could not be read, 2 bad arguments.
+
+Once what refused the letters is fixed: npm run dead-letters -- redrive --help
+`;
+
+export const REDRIVE_USAGE = `Usage: npm run dead-letters -- redrive [options]
+
+Sends dead letters back through the loader, once what refused them is fixed (a migration, a code
+change): each letter's events are loaded if they are not stored yet, and each letter is redriven
+once. A letter refused again gets a new letter, with the new reason, which a later redrive takes
+up. Redriven letters are no longer listed.
+Runs in the running npm start, or on its data directory when it is stopped
+($EVALFORGE_DATA_DIR, default ${DEAD_LETTERS_DEFAULTS.dataDir}).
+
+Options:
+  --project <id>     only this project's letters; without it every project's, and the letters of
+                     records whose project could not be read
+  --reason <text>    only letters whose reason contains this text (any case), e.g. no_refused
+  -h, --help         show this help
+
+Exit codes: 0 redriven (none left is a success too), 1 the redrive failed or cannot run here,
+2 bad arguments.
 `;
 
 export interface DeadLettersCommandDeps {
@@ -65,6 +92,14 @@ export interface DeadLettersCommandDeps {
   readonly columns?: number;
   /** @default - `DEAD_LETTERS_DEFAULTS.timeoutMs` */
   readonly timeoutMs?: number;
+  /**
+   * Runs a redrive on the local engine, telling `onProgress` after each page of letters.
+   * @default - none: `redrive` says it cannot run here
+   */
+  readonly redrive?: (
+    options: RedriveOptions,
+    onProgress: (summary: RedriveSummary) => void,
+  ) => Promise<RedriveSummary>;
 }
 
 /** The query API's answer, as this command reads it. */
@@ -93,11 +128,15 @@ const OPTIONS = {
   ...HELP_FLAG,
 } as const;
 
-/** Lists the dead letters; returns the exit code (0 listed, 1 the API could not be read, 2 bad arguments). */
+/**
+ * Lists the dead letters, or with `redrive` first redrives them; returns the exit code (0 done,
+ * 1 the API could not be read or the redrive failed, 2 bad arguments).
+ */
 export async function runDeadLettersCommand(
   argv: readonly string[],
   deps: DeadLettersCommandDeps,
 ): Promise<number> {
+  if (argv[0] === 'redrive') return runRedrive(argv.slice(1), deps);
   let options: Options | 'help';
   try {
     options = parseDeadLettersArgs(argv, deps.env, deps.cwd);
@@ -258,6 +297,109 @@ function describeUrlSource(options: Pick<Options, 'urlSource'>): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Redrive
+
+/** Longer than any reason worth matching; the loader keeps 4,096 characters of one. */
+const MAX_REASON_FILTER_CHARS = 1_000;
+
+/**
+ * Reads the redrive's flags.
+ * @throws UsageError naming the flag at fault.
+ */
+export function parseRedriveArgs(argv: readonly string[]): RedriveOptions | 'help' {
+  const { values, positionals } = parseFlags({
+    args: [...argv],
+    options: { ...stringFlags('project', 'reason'), ...HELP_FLAG },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const [extra] = positionals;
+  if (extra !== undefined) {
+    throw new UsageError(`unexpected argument ${quoted(extra)}: every option of redrive is a --flag`);
+  }
+  const options: { project?: string; reason?: string } = {};
+  if (values.project !== undefined) {
+    if (!PROJECT_ID_PATTERN.test(values.project)) {
+      throw new UsageError(
+        `--project: must be a project id (letters, digits, '.', '_', '-', up to 64, starting with a letter or digit); got ${quoted(values.project)}`,
+      );
+    }
+    options.project = values.project;
+  }
+  if (values.reason !== undefined) {
+    if (values.reason.trim() === '') throw new UsageError('--reason: must not be empty');
+    if (values.reason.length > MAX_REASON_FILTER_CHARS) {
+      throw new UsageError(`--reason: must be at most ${MAX_REASON_FILTER_CHARS} characters`);
+    }
+    options.reason = values.reason;
+  }
+  return options;
+}
+
+/** Which letters, as the messages say it. */
+function describeSelection(options: RedriveOptions): string {
+  const parts = [options.project === undefined ? 'of every project' : `of project ${options.project}`];
+  if (options.reason !== undefined) parts.push(`whose reason contains ${quoted(options.reason)}`);
+  return parts.join(' ');
+}
+
+/** A redrive's counts on one line: what the progress line and the summary say. */
+export function formatRedriveProgress(s: RedriveSummary): string {
+  return `${COUNT.format(s.letters)} letter${s.letters === 1 ? '' : 's'} redriven: ${COUNT.format(s.loaded)} loaded (${COUNT.format(s.events)} event${s.events === 1 ? '' : 's'}), ${COUNT.format(s.duplicates)} already stored, ${COUNT.format(s.refusedAgain)} refused again`;
+}
+
+/** What a finished redrive prints. */
+export function formatRedriveSummary(summary: RedriveSummary, options: RedriveOptions): string {
+  const which = describeSelection(options);
+  if (summary.letters === 0) {
+    return `No dead letters left to redrive ${which}: each was redriven before, or there is none.\n`;
+  }
+  const out = [`Redrove the dead letters ${which}.`, formatRedriveProgress(summary)];
+  if (summary.refusedAgain > 0) {
+    out.push(
+      `${COUNT.format(summary.refusedAgain)} refused again: each has a new letter with the engine's new reason; npm run dead-letters -- --window 1h lists them (the letters of unreadable records, with no project, are in load_dead_letters only). Fix what refuses them, then redrive again.`,
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function runRedrive(argv: readonly string[], deps: DeadLettersCommandDeps): Promise<number> {
+  let options: RedriveOptions | 'help';
+  try {
+    options = parseRedriveArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    deps.stderr.write(
+      `error: ${error.message}\n\nRun npm run dead-letters -- redrive --help for the options.\n`,
+    );
+    return 2;
+  }
+  if (options === 'help') {
+    deps.stdout.write(REDRIVE_USAGE);
+    return 0;
+  }
+  if (!deps.redrive) {
+    deps.stderr.write('error: redrive cannot run here: this command has no local engine to run it on\n');
+    return 1;
+  }
+  deps.stdout.write(`Redriving the dead letters ${describeSelection(options)}…\n`);
+  let summary: RedriveSummary;
+  try {
+    summary = await deps.redrive(options, (progress) => {
+      deps.stdout.write(`  ${formatRedriveProgress(progress)}\n`);
+    });
+  } catch (error) {
+    deps.stderr.write(
+      `error: the redrive stopped: ${(error as Error).message}\nThe letters it marked are done; run it again to finish the others: what it loaded before stopping is found stored, not loaded twice.\n`,
+    );
+    return 1;
+  }
+  deps.stdout.write(formatRedriveSummary(summary, options));
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Answers
 
 /** The API's `{"error":{"code","message"}}`, or nothing when the body is not one. */
@@ -393,12 +535,18 @@ export function formatDeadLetters(
 }
 
 if (isMainModule(import.meta.url)) {
+  const dataDir = resolve(process.cwd(), process.env.EVALFORGE_DATA_DIR || DEAD_LETTERS_DEFAULTS.dataDir);
   const code = await runDeadLettersCommand(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
     ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
+    // Loaded only for a redrive: listing needs no engine.
+    redrive: async (options, onProgress) => {
+      const { runLocalRedrive } = await import('./local-jobs.js');
+      return runLocalRedrive(dataDir, options, onProgress);
+    },
   });
   process.exit(code);
 }

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { selectRows } from '../shared/clickhouse/client.js';
 import { EVENT_LIMITS, PROJECT_ID_PATTERN } from '../shared/contract/event.js';
+import { DEAD_LETTER_ID_SQL } from '../shared/dead-letter-id.js';
 import { describeZodIssues } from '../shared/zod-issues.js';
 import { QUERY_SETTINGS, type QueryLimitSettings, settingsClause } from './limits.js';
 
@@ -18,7 +19,8 @@ import { QUERY_SETTINGS, type QueryLimitSettings, settingsClause } from './limit
  * lists and traces read the raw `events` table, lean columns only, except `traceSpans`, which is
  * the one place that returns prompt and response. `callCount` reads the raw table too: it counts
  * rows, duplicates included, which a rollup cannot tell apart. `deadLetters` reads
- * `load_dead_letters`, the events the loader set aside because ClickHouse refused them.
+ * `load_dead_letters`, the events the loader set aside because ClickHouse refused them, less those
+ * redriven since (`load_dead_letter_redrives`).
  */
 
 /** Input limits, documented with the query API. */
@@ -877,8 +879,12 @@ export async function traceSpans(
 // ---------------------------------------------------------------------------------------------
 // Dead letters
 
+// A letter redriven (whatever the outcome) is not listed: its events are stored now, or it was
+// refused again and the new letter its redrive wrote is listed instead.
 const DEAD_LETTER_WINDOW = `project_id = {project:String}
-  AND failed_at >= {from:DateTime64(3, 'UTC')} AND failed_at < {to:DateTime64(3, 'UTC')}`;
+  AND failed_at >= {from:DateTime64(3, 'UTC')} AND failed_at < {to:DateTime64(3, 'UTC')}
+  AND ${DEAD_LETTER_ID_SQL} GLOBAL NOT IN
+    (SELECT letter_id FROM load_dead_letter_redrives WHERE project_id = {project:String})`;
 
 /** "…" in UTF-8. */
 const ELLIPSIS_BYTES = 3;
@@ -897,6 +903,7 @@ export function utf8Prefix(text: string, maxBytes: number): string {
  * The project's dead letters in the window, newest first (ties: by source, then line), up to
  * `limit`, and how many the window holds. Letters of records the loader could not read at all
  * carry no project (`project_id` ''), which no project id matches, so no tenant sees them.
+ * Letters already redriven are left out (`DEAD_LETTER_WINDOW`).
  *
  * The engine sends at most `DEAD_LETTER_LIMITS` characters of each text, and this cuts them to
  * as many bytes: a page of 1,000 letters of whole 1 MB events never crosses the wire.

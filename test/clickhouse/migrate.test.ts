@@ -43,6 +43,7 @@ describe('on a fresh embedded engine', () => {
         '0003_load_bookkeeping',
         '0004_events_hour',
         '0005_dead_letter_events',
+        '0006_dead_letter_redrives',
       ],
       alreadyApplied: [],
     });
@@ -58,6 +59,7 @@ describe('on a fresh embedded engine', () => {
       { name: 'events_ingest_mv', engine: 'MaterializedView' },
       { name: 'events_minute', engine: 'AggregatingMergeTree' },
       { name: 'events_minute_mv', engine: 'MaterializedView' },
+      { name: 'load_dead_letter_redrives', engine: 'ReplacingMergeTree' },
       { name: 'load_dead_letters', engine: 'MergeTree' },
       { name: 'loaded_requests', engine: 'ReplacingMergeTree' },
       { name: 'loaded_requests_mv', engine: 'MaterializedView' },
@@ -69,6 +71,7 @@ describe('on a fresh embedded engine', () => {
       { version: 3, name: 'load_bookkeeping' },
       { version: 4, name: 'events_hour' },
       { version: 5, name: 'dead_letter_events' },
+      { version: 6, name: 'dead_letter_redrives' },
     ]);
     const letterColumns = await rows<{ name: string }>(
       client,
@@ -96,14 +99,15 @@ describe('on a fresh embedded engine', () => {
         '0003_load_bookkeeping',
         '0004_events_hour',
         '0005_dead_letter_events',
+        '0006_dead_letter_redrives',
       ],
     });
-    expect(await rows(client, 'SELECT count() AS n FROM schema_migrations')).toEqual([{ n: 5 }]);
+    expect(await rows(client, 'SELECT count() AS n FROM schema_migrations')).toEqual([{ n: 6 }]);
   });
 
   it('applies a new migration after the applied ones', async () => {
     const next: Migration = {
-      version: 6,
+      version: 7,
       name: 'probe',
       sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
     };
@@ -111,12 +115,12 @@ describe('on a fresh embedded engine', () => {
     expect(
       await migrate(client, { kind: 'single' }, [...migrations, next], { now: () => now }),
     ).toMatchObject({
-      applied: ['0006_probe'],
+      applied: ['0007_probe'],
     });
     expect(
       await rows(
         client,
-        'SELECT toUnixTimestamp64Milli(applied_at) AS at FROM schema_migrations WHERE version = 6',
+        'SELECT toUnixTimestamp64Milli(applied_at) AS at FROM schema_migrations WHERE version = 7',
       ),
     ).toEqual([{ at: now }]);
   });
@@ -129,18 +133,18 @@ describe('on a fresh embedded engine', () => {
   });
 
   it('fails naming the migration and the statement when a statement fails', async () => {
-    const broken: Migration = { version: 7, name: 'broken', sql: 'CREATE TABLE nonsense (;' };
+    const broken: Migration = { version: 8, name: 'broken', sql: 'CREATE TABLE nonsense (;' };
     await expect(
       migrate(client, { kind: 'single' }, [
         ...migrations,
         {
-          version: 6,
+          version: 7,
           name: 'probe',
           sql: 'CREATE TABLE IF NOT EXISTS {{table probe}} (x UInt8) ENGINE = {{engine MergeTree}} ORDER BY x;',
         },
         broken,
       ]),
-    ).rejects.toThrow(/migration 0007_broken failed: .*\nCREATE TABLE nonsense \(/s);
+    ).rejects.toThrow(/migration 0008_broken failed: .*\nCREATE TABLE nonsense \(/s);
   });
 });
 
@@ -174,7 +178,7 @@ describe('rendering for a cluster', () => {
       [...s.matchAll(/ENGINE = (\w+)(\([^)]*\))?/g)].map((m) => m[0]),
     );
     const storing = engines.filter((e) => /MergeTree/.test(e));
-    expect(storing.length).toBe(5);
+    expect(storing.length).toBe(6);
     for (const e of storing)
       expect(e).toMatch(
         /^ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\w+_local', '\{replica\}'\)$/,
@@ -190,6 +194,7 @@ describe('rendering for a cluster', () => {
       'loaded_requests',
       'load_dead_letters',
       'events_hour',
+      'load_dead_letter_redrives',
     ]);
     expect(distributed[0]).toContain(
       'Distributed(evalforge, currentDatabase(), events_local, cityHash64(project_id))',
@@ -241,6 +246,7 @@ describe('migration files', () => {
       [3, 'load_bookkeeping'],
       [4, 'events_hour'],
       [5, 'dead_letter_events'],
+      [6, 'dead_letter_redrives'],
     ]);
   });
 
