@@ -67,7 +67,8 @@ export class CheckpointStore {
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
+/** Replaces `path` with `text` so that a crash leaves the old file or the new one: temporary file, fsync, rename. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.tmp`;
   const file = await open(temporary, 'w');

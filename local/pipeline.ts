@@ -29,12 +29,14 @@ import {
   LOCAL_RETENTION,
   openLocalClickHouse,
 } from './cold-storage.js';
+import { startControlServer } from './control-channel.js';
 import { dashboardAssets } from './dashboard-assets.js';
 import { DEV_KEY_FILE, type DevKey, ensureDevKey } from './dev-key.js';
 import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from './event-source.js';
 import { LocalFirehose } from './firehose.js';
 import { FirehoseSource } from './firehose-source.js';
 import { ensureStream, type LocalKinesis, startLocalKinesis } from './kinesis.js';
+import { engineControlHandlers } from './local-jobs.js';
 import { METRICS_PATH, metricsAnswer } from './prometheus.js';
 import { ensureBucket, type LocalS3, startLocalS3 } from './s3.js';
 
@@ -296,6 +298,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       onError: (name, error) => log(`${name} failed: ${error.stack ?? error.message}`),
     });
     started.push({ close: () => alb.close() });
+    // `npm run replay` and `npm run dead-letters -- redrive` load through this process while it runs.
+    const control = await startControlServer(
+      dataDir,
+      engineControlHandlers({ clickhouse, s3Endpoint: s3.endpoint, now: Date.now }),
+    );
+    started.push(control);
 
     const stats = (): PipelineStats => {
       const loaderStats = loader.stats();
@@ -342,7 +350,9 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       close: async ({ drain } = { drain: true }) => {
         if (closed) return;
         closed = true;
-        // No new acknowledgements, then the consumers, then the engines they use.
+        // No new acknowledgements or replays, then the consumers, then the engines they use.
+        await control.close();
+        started.pop();
         await alb.close();
         started.pop();
         await stopConsumers(drain);

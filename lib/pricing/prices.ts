@@ -88,6 +88,18 @@ export interface RegionPrices {
     readonly transitionToGlacierInstantPerThousand: Price;
     readonly transitionToGlacierFlexiblePerThousand: Price;
     readonly transitionToDeepArchivePerThousand: Price;
+    /** Reading an object back (a replay): Standard-IA's retrieval… */
+    readonly standardIaRetrievalGb: Price;
+    /** …Deep Archive's restore, standard tier (within 12 hours): per GB and per 1,000 requests… */
+    readonly deepArchiveRestoreStandardGb: Price;
+    readonly deepArchiveRestoreStandardPerThousand: Price;
+    /** …and bulk tier (within 48 hours). */
+    readonly deepArchiveRestoreBulkGb: Price;
+    readonly deepArchiveRestoreBulkPerThousand: Price;
+    /** Glacier Flexible Retrieval's restore, standard tier (3–5 hours); its bulk tier is free per GB. */
+    readonly glacierFlexibleRestoreStandardGb: Price;
+    readonly glacierFlexibleRestoreStandardPerThousand: Price;
+    readonly glacierFlexibleRestoreBulkPerThousand: Price;
   };
   readonly natGateway: { readonly hour: Price; readonly processedGb: Price };
   /** A public IPv4 address, attached or not (a NAT gateway's Elastic IP). */
@@ -305,6 +317,39 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
         0.05,
         '1,000 lifecycle transitions',
         'https://aws.amazon.com/s3/pricing/',
+      ),
+      standardIaRetrievalGb: price(0.01, 'GB retrieved', 'https://aws.amazon.com/s3/pricing/', false),
+      deepArchiveRestoreStandardGb: price(0.02, 'GB restored', 'https://aws.amazon.com/s3/pricing/', false),
+      deepArchiveRestoreStandardPerThousand: price(
+        0.1,
+        '1,000 restore requests',
+        'https://aws.amazon.com/s3/pricing/',
+        false,
+      ),
+      deepArchiveRestoreBulkGb: price(0.0025, 'GB restored', 'https://aws.amazon.com/s3/pricing/', false),
+      deepArchiveRestoreBulkPerThousand: price(
+        0.025,
+        '1,000 restore requests',
+        'https://aws.amazon.com/s3/pricing/',
+        false,
+      ),
+      glacierFlexibleRestoreStandardGb: price(
+        0.01,
+        'GB restored',
+        'https://aws.amazon.com/s3/pricing/',
+        false,
+      ),
+      glacierFlexibleRestoreStandardPerThousand: price(
+        0.05,
+        '1,000 restore requests',
+        'https://aws.amazon.com/s3/pricing/',
+        false,
+      ),
+      glacierFlexibleRestoreBulkPerThousand: price(
+        0.025,
+        '1,000 restore requests',
+        'https://aws.amazon.com/s3/pricing/',
+        false,
       ),
     },
     natGateway: {
