@@ -436,7 +436,7 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
               if (resumed) {
                 const done = plan.objects.filter((o) => resumed.done.includes(o.key)).length;
                 say(
-                  `Resuming: ${COUNT.format(done)} of ${COUNT.format(plan.objects.length)} objects were loaded by an earlier run (checkpoint ${checkpointPath(options.dataDir)}).`,
+                  `Resuming: ${COUNT.format(done)} of ${COUNT.format(plan.objects.length)} objects were loaded by an earlier run (checkpoint ${checkpointPath(options.dataDir)}); the totals include its work.`,
                 );
               }
               if (plan.unrestored.length > 0) {

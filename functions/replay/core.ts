@@ -388,21 +388,24 @@ export async function runReplay(options: ReplayOptions, deps: ReplayDeps): Promi
         await save();
         return { status: 'interrupted', totals, plan, restoresRequested };
       }
+      // The cap: a batch starts no earlier than the events read before it allow.
+      const cap = options.maxEventsPerSecond;
+      if (cap !== undefined && cap > 0 && eventsThisRun > 0) {
+        const wait = started + (eventsThisRun * 1000) / cap - deps.now();
+        if (wait > 0) await deps.sleep(wait, signal);
+        if (signal?.aborted) {
+          await save();
+          return { status: 'interrupted', totals, plan, restoresRequested };
+        }
+      }
       const summary = await deps.load(batch);
-      const read = summary.events + summary.duplicateEvents;
-      eventsThisRun += read;
+      eventsThisRun += summary.events + summary.duplicateEvents;
       totals = add(totals, {
         records: summary.records,
         events: summary.events,
         duplicateEvents: summary.duplicateEvents,
         deadLetters: summary.deadLetters,
       });
-      const cap = options.maxEventsPerSecond;
-      if (cap !== undefined && cap > 0) {
-        const due = started + (eventsThisRun * 1000) / cap;
-        const wait = due - deps.now();
-        if (wait > 0) await deps.sleep(wait, signal);
-      }
     }
     done.add(object.key);
     bytesThisRun += object.size;
