@@ -493,15 +493,14 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
           );
         return 0;
       case 'interrupted':
-        say(
-          `Stopped (${aborted ? 'Ctrl-C' : 'interrupted'}) after ${summary}. Run the same command again to resume.`,
-        );
+        say(`Stopped (${aborted ? 'Ctrl-C' : 'interrupted'}) after ${summary}.`);
+        say(`Run the same command again to resume, with the same range: ${resumeCommand(options)}`);
         return 130;
       default: {
         say(`Loaded what is readable: ${summary}.`);
         say(
           options.restore
-            ? `Asked S3 to restore ${COUNT.format(outcome.restoresRequested)} objects (${options.restore} tier, readable for ${RESTORE_DAYS} days); run the same command again once they are restored: it resumes with them.`
+            ? `Asked S3 to restore ${COUNT.format(outcome.restoresRequested)} objects (${options.restore} tier, readable for ${RESTORE_DAYS} days); once they are restored, resume with: ${resumeCommand(options)}`
             : `${COUNT.format(plan.unrestored.length)} objects wait for a restore: run again with --restore bulk or --restore standard, then once more after S3 has restored them.`,
         );
         return 3;
@@ -513,6 +512,18 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
     await engine?.close().catch(() => undefined);
     deployed?.destroy();
   }
+}
+
+/** The command that resumes a replay: its range in absolute times, as a relative --from moves with the clock. */
+export function resumeCommand(options: Pick<Options, 'range' | 'bucket' | 'region'>): string {
+  const { fromMs, toMs, project } = options.range;
+  return [
+    'npm run replay --',
+    `--from ${new Date(fromMs).toISOString()}`,
+    `--to ${new Date(toMs).toISOString()}`,
+    ...(project === undefined ? [] : [`--project ${project}`]),
+    ...(options.bucket === undefined ? [] : [`--bucket ${options.bucket} --region ${options.region}`]),
+  ].join(' ');
 }
 
 function describePlan(plan: ReplayPlan): string {
