@@ -544,6 +544,8 @@ if (isMainModule(import.meta.url)) {
     ...(process.stdout.isTTY ? { columns: process.stdout.columns } : {}),
     // Loaded only for a redrive: listing needs no engine.
     redrive: async (options, onProgress) => {
+      // The lock file pins the SDK (the local S3 API's client), so its notice about future Node versions is noise here.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { runLocalRedrive } = await import('./local-jobs.js');
       return runLocalRedrive(dataDir, options, onProgress);
     },
