@@ -27,13 +27,23 @@ export const MONITOR_SYSTEM_TABLES = ['disks', 'parts', 'merges', 'replication_q
  * The loader's grants, table by table: it inserts into `events_ingest` and `load_dead_letters`;
  * the materialized views fed by `events_ingest` write `events`, `loaded_requests` and the rollups
  * (on servers that run a view as the inserting user, that user needs INSERT on each view's
- * target); its de-duplication reads `loaded_requests` and `events`. On a cluster each is also a
+ * target); its de-duplication reads `loaded_requests` and `events`. The replay function connects
+ * as the loader too: a redrive reads `load_dead_letters` and `load_dead_letter_redrives` and marks
+ * each letter it redrove in the latter. On a cluster each is also a
  * `_local` table under a Distributed one of the same name: both are granted, so the grants hold
  * whichever the statement or a shard's forwarded insert names.
  */
 export const LOADER_TABLES = {
-  insert: ['events_ingest', 'load_dead_letters', 'events', 'loaded_requests', 'events_minute', 'events_hour'],
-  select: ['loaded_requests', 'events'],
+  insert: [
+    'events_ingest',
+    'load_dead_letters',
+    'events',
+    'loaded_requests',
+    'events_minute',
+    'events_hour',
+    'load_dead_letter_redrives',
+  ],
+  select: ['loaded_requests', 'events', 'load_dead_letters', 'load_dead_letter_redrives'],
 } as const;
 
 /**

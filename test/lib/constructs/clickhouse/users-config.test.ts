@@ -45,13 +45,15 @@ describe('renderUsersConfig', () => {
         'loaded_requests',
         'events_minute',
         'events_hour',
+        'load_dead_letter_redrives',
       ].flatMap((t) => [`GRANT INSERT ON default.${t}`, `GRANT INSERT ON default.${t}_local`]),
-      ...['loaded_requests', 'events'].flatMap((t) => [
+      // Its de-duplication, and a redrive's letters and marks (the replay function connects as the loader).
+      ...['loaded_requests', 'events', 'load_dead_letters', 'load_dead_letter_redrives'].flatMap((t) => [
         `GRANT SELECT ON default.${t}`,
         `GRANT SELECT ON default.${t}_local`,
       ]),
     ]);
-    // No wildcard, no DDL, nothing on the rollups or dead letters to read.
+    // No wildcard, no DDL, nothing on the rollups to read.
     expect(user('evalforge_loader')).not.toMatch(
       /\.\*|ALL|ALTER|CREATE|DROP|SELECT ON default\.events_(minute|hour)/,
     );
@@ -67,6 +69,8 @@ describe('renderUsersConfig', () => {
         'events_minute',
         'load_dead_letters',
         'loaded_requests',
+        // A redrive's marks (clickhouse/migrations/0006_dead_letter_redrives.sql).
+        'load_dead_letter_redrives',
       ].sort(),
     );
   });
