@@ -57,3 +57,29 @@ export function readWholeNumber(text: string, min: number, max: number): number 
   const value = Number(text);
   return value >= min && value <= max ? value : undefined;
 }
+
+/** A value the user typed, quoted for a message (JSON string syntax), cut at 64 characters. */
+export const quotedArgument = (text: string): string =>
+  JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+
+/**
+ * `parseFlags` for a command that takes flags alone: a stray word (a value without its flag, a
+ * typo for one) is a UsageError naming it, as `what` (the command) takes no arguments.
+ */
+export function parseOnlyFlags<const O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: O,
+  what = 'every option',
+) {
+  const { values, positionals } = parseFlags({
+    args: [...argv],
+    options,
+    allowPositionals: true,
+    strict: true,
+  });
+  const [extra] = positionals;
+  if (extra !== undefined) {
+    throw new UsageError(`unexpected argument ${quotedArgument(extra)}: ${what} is a --flag`);
+  }
+  return values;
+}

@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { HELP_FLAG, parseFlags, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
+import {
+  HELP_FLAG,
+  parseOnlyFlags,
+  quotedArgument,
+  readWholeNumber,
+  stringFlags,
+  UsageError,
+} from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { type DeadLetterRow, QUERY_LIMITS } from '../functions/query/queries.js';
 import type { RedriveOptions, RedriveSummary } from '../functions/replay/redrive.js';
@@ -213,7 +220,7 @@ const WINDOW = /^(\d{1,9})([mhd])$/;
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
-const quoted = (text: string) => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+const quoted = quotedArgument;
 
 /**
  * Reads the flags and, for what they leave out, EVALFORGE_URL, PORT, EVALFORGE_API_KEY and
@@ -226,17 +233,8 @@ export function parseDeadLettersArgs(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string,
 ): Options | 'help' {
-  const { values, positionals } = parseFlags({
-    args: [...argv],
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
+  const values = parseOnlyFlags(argv, OPTIONS);
   if (values.help) return 'help';
-  const [extra] = positionals;
-  if (extra !== undefined) {
-    throw new UsageError(`unexpected argument ${quoted(extra)}: every option is a --flag`);
-  }
 
   const query = new URLSearchParams();
   if (values.from !== undefined || values.to !== undefined) {
@@ -307,17 +305,12 @@ const MAX_REASON_FILTER_CHARS = 1_000;
  * @throws UsageError naming the flag at fault.
  */
 export function parseRedriveArgs(argv: readonly string[]): RedriveOptions | 'help' {
-  const { values, positionals } = parseFlags({
-    args: [...argv],
-    options: { ...stringFlags('project', 'reason'), ...HELP_FLAG },
-    allowPositionals: true,
-    strict: true,
-  });
+  const values = parseOnlyFlags(
+    argv,
+    { ...stringFlags('project', 'reason'), ...HELP_FLAG },
+    'every option of redrive',
+  );
   if (values.help) return 'help';
-  const [extra] = positionals;
-  if (extra !== undefined) {
-    throw new UsageError(`unexpected argument ${quoted(extra)}: every option of redrive is a --flag`);
-  }
   const options: { project?: string; reason?: string } = {};
   if (values.project !== undefined) {
     if (!PROJECT_ID_PATTERN.test(values.project)) {

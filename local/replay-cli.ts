@@ -2,7 +2,14 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
-import { HELP_FLAG, parseFlags, readWholeNumber, stringFlags, UsageError } from '../cli/flags.js';
+import {
+  HELP_FLAG,
+  parseOnlyFlags,
+  quotedArgument,
+  readWholeNumber,
+  stringFlags,
+  UsageError,
+} from '../cli/flags.js';
 import { isMainModule } from '../cli/main-module.js';
 import { onStopSignals } from '../cli/stop-signals.js';
 import {
@@ -108,7 +115,7 @@ const MAX_RATE = 10_000_000;
 /** Days a restored copy stays readable: long enough for a replay started the day after. */
 export const RESTORE_DAYS = 7;
 
-const quoted = (text: string) => JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+const quoted = quotedArgument;
 
 function instant(flag: string, text: string, now: number): number {
   const length = LENGTH.exec(text);
@@ -130,16 +137,8 @@ export function parseReplayArgs(
   cwd: string,
   now: number,
 ): Options | 'help' {
-  const { values, positionals } = parseFlags({
-    args: [...argv],
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: true,
-  });
+  const values = parseOnlyFlags(argv, OPTIONS);
   if (values.help) return 'help';
-  const [extra] = positionals;
-  if (extra !== undefined)
-    throw new UsageError(`unexpected argument ${quoted(extra)}: every option is a --flag`);
   if (values.from === undefined) throw new UsageError('--from: is needed: where the range starts');
   const fromMs = instant('--from', values.from, now);
   const toMs = values.to === undefined ? now : instant('--to', values.to, now);

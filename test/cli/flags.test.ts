@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   HELP_FLAG,
   parseFlags,
+  parseOnlyFlags,
   readNumber,
   readWholeNumber,
   stringFlags,
@@ -68,4 +69,25 @@ describe('readWholeNumber', () => {
       expect(readWholeNumber(text, 1, 65_535)).toBeUndefined();
     },
   );
+});
+
+describe('parseOnlyFlags', () => {
+  const options = { ...stringFlags('from'), ...HELP_FLAG };
+
+  it('reads the flags', () => {
+    expect(parseOnlyFlags(['--from', '1h', '-h'], options)).toEqual({ from: '1h', help: true });
+  });
+
+  it('rejects a stray word, naming it (cut and quoted) and what takes no arguments', () => {
+    expect(() => parseOnlyFlags(['1h'], options)).toThrow(
+      new UsageError('unexpected argument "1h": every option is a --flag'),
+    );
+    expect(() => parseOnlyFlags(['x'.repeat(70)], options, 'every option of redrive')).toThrow(
+      `unexpected argument "${'x'.repeat(64)}…": every option of redrive is a --flag`,
+    );
+  });
+
+  it('rejects an unknown flag as parseFlags does', () => {
+    expect(() => parseOnlyFlags(['--to', 'now'], options)).toThrow(UsageError);
+  });
 });
