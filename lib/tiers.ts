@@ -201,6 +201,13 @@ export interface TierSpec {
     readonly maxRecordAgeSec: number;
   };
   readonly query: FunctionSpec & { readonly reservedConcurrency: number };
+  /** The replay job (lib/constructs/replay-job.ts): the raw archive loaded back into ClickHouse. */
+  readonly replay: FunctionSpec & {
+    /** Archive objects one invocation loads: a batch must finish well inside `timeoutSec`. */
+    readonly objectsPerBatch: number;
+    /** Invocations loading at once when a replay names no `maxConcurrency`: its default rate cap. */
+    readonly defaultMaxConcurrentBatches: number;
+  };
   readonly retention: RetentionSpec;
   readonly clickhouse: ClickHouseSpec & {
     /** The data node instance type's vCPUs and memory, for the capacity and cost models. */
@@ -210,6 +217,15 @@ export interface TierSpec {
 }
 
 const DAY_SEC = 86_400;
+
+/**
+ * The replay function in every tier: 2,048 MiB holds an archive object as stored (up to 128 MiB),
+ * inflated (~3×) and one load of `REPLAY_LOAD_RECORDS` records (8 × 500 events × the loader's
+ * 0.18 MiB an event ≈ 720 MiB), and buys a whole vCPU. At ~60 s a 128 MiB object (its ~72,000
+ * events at the loader's CPU per event plus ClickHouse taking them at one vCPU's share of a node,
+ * as lib/capacity.ts's loader duration counts them), 4 objects are ~4 minutes of the 15.
+ */
+const REPLAY_FUNCTION = { memoryMiB: 2_048, timeoutSec: 900 } as const;
 
 /**
  * Every tier's archive: 30 days in Standard (replays of the last weeks read it at once), 60 in
@@ -291,6 +307,9 @@ export const TIERS = {
       maxRetryAttempts: -1,
       maxRecordAgeSec: DAY_SEC,
     },
+    // 64 MiB objects (~30 s each): 8 a batch. The default cap: about half of what the node inserts
+    // beyond the ceiling (6,250 − 1,000 events/s) at ~1,560 events/s an invocation.
+    replay: { ...REPLAY_FUNCTION, objectsPerBatch: 8, defaultMaxConcurrentBatches: 2 },
     query: { memoryMiB: 1_024, timeoutSec: 30, reservedConcurrency: 20 },
     retention: {
       hotDays: 5,
@@ -370,6 +389,10 @@ export const TIERS = {
       maxRetryAttempts: -1,
       maxRecordAgeSec: DAY_SEC,
     },
+    // 128 MiB objects: 4 a batch. The node has no spare insert rate at the ceiling (12,500 events/s
+    // sized for 10,000 × 1.25): 2 invocations slow live loading a little; run a larger replay off-
+    // peak.
+    replay: { ...REPLAY_FUNCTION, objectsPerBatch: 4, defaultMaxConcurrentBatches: 2 },
     query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 50 },
     retention: {
       hotDays: 2,
@@ -444,6 +467,9 @@ export const TIERS = {
       maxRetryAttempts: -1,
       maxRecordAgeSec: DAY_SEC,
     },
+    // 128 MiB objects: 4 a batch. About half of what the cluster inserts beyond the ceiling (75,000
+    // − 50,000 events/s) at ~1,560 events/s an invocation.
+    replay: { ...REPLAY_FUNCTION, objectsPerBatch: 4, defaultMaxConcurrentBatches: 8 },
     query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 100 },
     retention: {
       hotDays: 2,
@@ -523,6 +549,9 @@ export const TIERS = {
       maxRetryAttempts: -1,
       maxRecordAgeSec: DAY_SEC,
     },
+    // 128 MiB objects: 4 a batch. About half of what the cluster inserts beyond the ceiling
+    // (253,125 − 200,000 events/s) at ~1,560 events/s an invocation.
+    replay: { ...REPLAY_FUNCTION, objectsPerBatch: 4, defaultMaxConcurrentBatches: 17 },
     query: { memoryMiB: 1_769, timeoutSec: 30, reservedConcurrency: 200 },
     retention: {
       hotDays: 7,

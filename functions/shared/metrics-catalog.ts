@@ -12,6 +12,7 @@ export const METRIC_SERVICES = {
   loader: 'loader',
   query: 'query',
   clickhouse: 'clickhouse-health',
+  replay: 'replay',
 } as const;
 
 /** The validator: one set per request. */
@@ -52,6 +53,20 @@ export const LOADER_METRICS = {
    * (milliseconds): the dashboard reads its Maximum. Absent when the invocation had no record.
    */
   loadLag: 'LoadLagMs',
+} as const;
+
+/** The replay job (functions/replay): one set per invocation that loads archive objects or redrives. */
+export const REPLAY_METRICS = {
+  objectsReplayed: 'ReplayObjects',
+  bytesReplayed: 'ReplayBytes',
+  eventsReplayed: 'ReplayEventsLoaded',
+  /** Events found stored already: a replay over stored data counts every event here. */
+  duplicateEvents: 'ReplayDuplicateEvents',
+  deadLetters: 'ReplayDeadLetters',
+  /** Archive objects of a restore class whose restore this invocation asked S3 for. */
+  restoresRequested: 'ReplayRestoresRequested',
+  /** Dead letters sent back through the loader by a redrive. */
+  lettersRedriven: 'RedriveLetters',
 } as const;
 
 /** The query API: one set per request, with the dimension `route`. */

@@ -41,6 +41,7 @@ import { renderMarkdown } from './render/markdown.js';
 import { renderReadmeTable } from './render/summary-table.js';
 import { renderSvg } from './render/svg.js';
 import { renderText } from './render/text.js';
+import { renderReplayCosts, replayCost } from './replay-cost.js';
 import { sensitivity, type TierReport, tierReport } from './report.js';
 import { ceilingLoad } from './tier-cost.js';
 
@@ -318,6 +319,9 @@ export function main(
   }
   const reports = costReports(options, templateOf);
   write(options.json ? renderJson(prices.region, reports) : renderText(reports));
+  // What replaying 1 TB of each tier's archive costs: a one-off, beside the monthly bill.
+  if (!options.json)
+    write(renderReplayCosts(reports.map((report) => replayCost(TIERS[report.tier], prices))));
   if (options.write) {
     const files = renderFiles(templateOf);
     writeFileSync(REPORT_PATH, files.markdown);

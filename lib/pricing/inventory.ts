@@ -110,6 +110,8 @@ export const FREE_TYPES = {
   'AWS::CloudFront::ResponseHeadersPolicy': 'response headers policies are free',
   'AWS::Lambda::LayerVersion':
     'Lambda bills no storage for layers and code (75 GB a region is a quota, not a price)',
+  'AWS::StepFunctions::StateMachine':
+    'no monthly fee: state transitions are billed when it runs, only for a replay of the archive, which lib/pricing/replay-cost.ts prices per TB',
   'AWS::Events::Rule':
     'EventBridge rules are free (a schedule, or AWS service events on the default bus); the function a schedule runs is billed',
 } as const satisfies Record<string, string>;
@@ -150,6 +152,8 @@ export const COMPONENT_BY_CONSTRUCT: Readonly<Record<string, Component>> = {
   ClickHouse: 'analytics',
   Loader: 'loader',
   Query: 'query',
+  // The archive read back into ClickHouse on demand (lib/constructs/replay-job.ts).
+  Replay: 'archive',
   // Alarms, their topic and the dashboard (lib/constructs/operations.ts), and the function that
   // publishes ClickHouse's health (lib/constructs/clickhouse-health.ts).
   Operations: 'operations',
@@ -165,6 +169,8 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
   Validator: 'validator',
   Loader: 'loader',
   Query: 'query',
+  // Runs only for a replay: priced per TB by lib/pricing/replay-cost.ts, not in the monthly bill.
+  Replay: 'replay',
   ClickHouseMigrationFunction: 'migrate',
   ClickHouseMigrationProvider: 'custom-resource-framework',
   ClickHouseCertificateFunction: 'certificates',

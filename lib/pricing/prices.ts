@@ -100,7 +100,11 @@ export interface RegionPrices {
     readonly glacierFlexibleRestoreStandardGb: Price;
     readonly glacierFlexibleRestoreStandardPerThousand: Price;
     readonly glacierFlexibleRestoreBulkPerThousand: Price;
+    /** A GET of a Standard-IA object (LIST is billed at Standard's rate in every class). */
+    readonly standardIaGetPerThousand: Price;
   };
+  /** The replay job's state machine (lib/constructs/replay-job.ts): standard workflows. */
+  readonly stepFunctions: { readonly standardTransitionsPerThousand: Price };
   readonly natGateway: { readonly hour: Price; readonly processedGb: Price };
   /** A public IPv4 address, attached or not (a NAT gateway's Elastic IP). */
   readonly publicIpv4: { readonly hour: Price };
@@ -350,6 +354,19 @@ export const PRICES: Readonly<Record<string, RegionPrices>> = {
         '1,000 restore requests',
         'https://aws.amazon.com/s3/pricing/',
         false,
+      ),
+      standardIaGetPerThousand: price(
+        0.001,
+        '1,000 GET/SELECT (Standard-IA)',
+        'https://aws.amazon.com/s3/pricing/',
+        false,
+      ),
+    },
+    stepFunctions: {
+      standardTransitionsPerThousand: price(
+        0.025,
+        '1,000 state transitions (standard workflows)',
+        'https://aws.amazon.com/step-functions/pricing/',
       ),
     },
     natGateway: {

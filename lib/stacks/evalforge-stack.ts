@@ -18,6 +18,7 @@ import { Network } from '../constructs/network.js';
 import { Operations } from '../constructs/operations.js';
 import { QueryFunction } from '../constructs/query-function.js';
 import { RawArchive } from '../constructs/raw-archive.js';
+import { ReplayJob } from '../constructs/replay-job.js';
 import { ValidatorFunction } from '../constructs/validator-function.js';
 import { WeightedDns } from '../constructs/weighted-dns.js';
 import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from '../pricing/cost-tags.js';
@@ -107,6 +108,19 @@ export class EvalForgeStack extends Stack {
     // Each project's rows go to the shard that owns it, on its local tables: no hop through
     // another node, and asynchronous inserts gather a node's parts (functions/load/deps.ts).
     loader.function.addEnvironment('CLICKHOUSE_SHARD_URLS', JSON.stringify(clickhouse.shardUrls));
+
+    // The raw archive loaded back into ClickHouse on demand, as the loader loads (docs/operations.md).
+    const replay = new ReplayJob(this, 'Replay', {
+      vpc: network.vpc,
+      clientSecurityGroup: clickhouse.clientSecurityGroup,
+      clickhouseUrl: clickhouse.url,
+      passwordSecret: clickhouse.loaderPassword,
+      caCertificate: clickhouse.caCertificate,
+      shardUrls: clickhouse.shardUrls,
+      archiveBucket: archive.bucket,
+      ...tier.replay,
+    });
+    component(replay, 'archive');
 
     const validator = new ValidatorFunction(this, 'Validator', {
       stream: stream.stream,
@@ -212,6 +226,16 @@ export class EvalForgeStack extends Stack {
     new CfnOutput(this, 'RawArchiveBucketName', {
       value: archive.bucket.bucketName,
       description: 'Every accepted event, as delivered by Firehose (events/year=…/month=…/day=…/hour=…/)',
+    });
+    new CfnOutput(this, 'ReplayStateMachineArn', {
+      value: replay.stateMachine.stateMachineArn,
+      description:
+        'aws stepfunctions start-execution --state-machine-arn <this> --input \'{"from":"…","to":"…"}\' (docs/operations.md)',
+    });
+    new CfnOutput(this, 'ReplayFunctionName', {
+      value: replay.function.functionName,
+      description:
+        'The replay job\'s function; aws lambda invoke it with {"action":"redrive"} to redrive dead letters',
     });
     new CfnOutput(this, 'ClickHouseColdBucketName', {
       value: clickhouse.coldBucket.bucketName,

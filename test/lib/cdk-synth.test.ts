@@ -148,7 +148,7 @@ describe('each bundled function, called as Lambda calls it', () => {
     expect(JSON.parse(refused.body)).toMatchObject({ error: { code: expect.any(String) } });
   });
 
-  it.each(['ValidatorFunction', 'LoaderFunction'])(
+  it.each(['ValidatorFunction', 'LoaderFunction', 'ReplayFunction'])(
     '%s sets its V8 heap tuning as its bundle loads: V8 judges no allocation site after',
     (prefix) => {
       const bundle = bundleOf(prefix);
@@ -171,6 +171,19 @@ describe('each bundled function, called as Lambda calls it', () => {
   it('the loader fails an invocation by the variable it lacks, so the event source retries it', () => {
     const outcome = invoke(bundleOf('LoaderFunction'), fixture('kinesis/stream-event.json'), {});
     expect(outcome.error).toMatch(/^loader environment is invalid: .*CLICKHOUSE_URL/);
+  });
+
+  it('the replay function plans a range at its default rate cap, and fails a bad input by name', () => {
+    const bundle = bundleOf('ReplayFunction');
+    const env = { ARCHIVE_BUCKET_NAME: 'evalforge-archive', REPLAY_DEFAULT_MAX_CONCURRENCY: '17' };
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 2 * 3_600_000;
+    const from = new Date(hour).toISOString();
+    const to = new Date(hour + 3_600_000).toISOString();
+    const plan = invoke(bundle, { action: 'plan', from, to }, env).result as Record<string, unknown>;
+    expect(plan).toMatchObject({ from, to, project: null, maxConcurrency: 17 });
+    expect(plan.prefixes).toHaveLength(2);
+    const refused = invoke(bundle, { action: 'plan', from: to, to: from }, env);
+    expect(refused.error).toMatch(/^replay input is invalid: from must be before to/);
   });
 
   it('the migration function answers a Delete with its resource, touching no node', () => {

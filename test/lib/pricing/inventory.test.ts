@@ -158,10 +158,11 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         'loader',
         'migrate',
         'query',
+        'replay',
         'validator',
       ].sort(),
     );
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(11);
     expect(byName.validator?.size).toMatchObject({
       memoryMiB: tier.ingest.validator.memoryMiB,
       architecture: 'arm64',
@@ -186,6 +187,10 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     // The copy of the dashboard's files runs at deploy time only: no workload, the query component.
     expect(byName['dashboard-deployment']?.component).toBe('query');
     expect(byName['dashboard-deployment']?.size.workload).toBeUndefined();
+    // The replay job runs only when asked: no workload, priced per TB by lib/pricing/replay-cost.ts.
+    expect(byName.replay?.component).toBe('archive');
+    expect(byName.replay?.size).toMatchObject({ memoryMiB: tier.replay.memoryMiB, architecture: 'arm64' });
+    expect(byName.replay?.size.workload).toBeUndefined();
     expect(byName['custom-resource']?.size.memoryMiB).toBe(128);
   });
 

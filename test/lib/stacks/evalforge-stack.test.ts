@@ -135,7 +135,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
 });
 
 describe.each(TIER_IDS)('ClickHouse over TLS, tier %i', (id) => {
-  it('gives the loader, the query API and the migrations the HTTPS URL and the CA the certificates resource issues', () => {
+  it('gives the loader, the query API, the migrations and the replay job the HTTPS URL and the CA the certificates resource issues', () => {
     const resources = template(id).toJSON().Resources as Record<
       string,
       { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }
@@ -150,6 +150,7 @@ describe.each(TIER_IDS)('ClickHouse over TLS, tier %i', (id) => {
       'load',
       'migrate',
       'query',
+      'replay',
     ]);
     for (const fn of clients) {
       const variables = fn.Properties.Environment?.Variables ?? {};
