@@ -246,6 +246,8 @@ export const checkpointPath = (dataDir: string) => join(dataDir, 'replay', 'chec
 // What it prints
 
 const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+/** "1 object", "2 objects", the count formatted. */
+const count = (n: number, noun: string) => `${COUNT.format(n)} ${noun}${n === 1 ? '' : 's'}`;
 const USD = (usd: number) => `$${usd < 1 ? usd.toFixed(4) : usd.toFixed(2)}`;
 
 export function formatBytes(bytes: number): string {
@@ -325,7 +327,7 @@ export function describeRestores(unrestored: ReplayPlan['unrestored']): string[]
     ).length;
     const bytes = objects.reduce((n, o) => n + o.size, 0);
     lines.push(
-      `${COUNT.format(objects.length)} objects (${formatBytes(bytes)}) are in ${CLASS_NAMES[storageClass] ?? storageClass}${pending > 0 ? `, ${COUNT.format(pending)} of them being restored already` : ''}; a restore costs, plus ${RESTORE_DAYS} days of the copy at S3 Standard:`,
+      `${count(objects.length, 'object')} (${formatBytes(bytes)}) ${objects.length === 1 ? 'is' : 'are'} in ${CLASS_NAMES[storageClass] ?? storageClass}${pending > 0 ? `, ${COUNT.format(pending)} of them being restored already` : ''}; a restore costs, plus ${RESTORE_DAYS} days of the copy at S3 Standard:`,
     );
     for (const tier of ['Bulk', 'Standard'] as const) {
       const estimate = restoreEstimate(objects, restorePrices(storageClass, tier));
@@ -391,7 +393,7 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
         ? `${archive.location} (the local S3 API)`
         : `${archive.location} (${options.region})`;
     say(`Replay of ${describeRange(options.range)}, from ${source}.`);
-    if (engine) {
+    if (engine && !options.plan) {
       say(
         engine.mode === 'npm-start'
           ? 'Loading through the running npm start.'
@@ -435,7 +437,7 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
               if (resumed) {
                 const done = plan.objects.filter((o) => resumed.done.includes(o.key)).length;
                 say(
-                  `Resuming: ${COUNT.format(done)} of ${COUNT.format(plan.objects.length)} objects were loaded by an earlier run (checkpoint ${checkpointPath(options.dataDir)}); the totals include its work.`,
+                  `Resuming: ${COUNT.format(done)} of ${count(plan.objects.length, 'object')} ${done === 1 ? 'was' : 'were'} loaded by an earlier run (checkpoint ${checkpointPath(options.dataDir)}); the totals include its work.`,
                 );
               }
               if (plan.unrestored.length > 0) {
@@ -482,7 +484,7 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
     }
     const plan = outcome.plan;
     const t = outcome.totals;
-    const summary = `${COUNT.format(t.objects)} objects (${formatBytes(t.bytes)}), ${COUNT.format(t.events)} events loaded, ${COUNT.format(t.duplicateEvents)} already stored, ${COUNT.format(t.deadLetters)} dead letters, ${COUNT.format(t.skippedRecords)} records outside the range or project`;
+    const summary = `${count(t.objects, 'object')} (${formatBytes(t.bytes)}), ${count(t.events, 'event')} loaded, ${COUNT.format(t.duplicateEvents)} already stored, ${count(t.deadLetters, 'dead letter')}, ${count(t.skippedRecords, 'record')} outside the range or project`;
     switch (outcome.status) {
       case 'complete':
         say(`Done: ${summary}.`);
@@ -499,8 +501,8 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
         say(`Loaded what is readable: ${summary}.`);
         say(
           options.restore
-            ? `Asked S3 to restore ${COUNT.format(outcome.restoresRequested)} objects (${options.restore} tier, readable for ${RESTORE_DAYS} days); once they are restored, resume with: ${resumeCommand(options)}`
-            : `${COUNT.format(plan.unrestored.length)} objects wait for a restore: run again with --restore bulk or --restore standard, then once more after S3 has restored them.`,
+            ? `Asked S3 to restore ${count(outcome.restoresRequested, 'object')} (${options.restore} tier, readable for ${RESTORE_DAYS} days); once they are restored, resume with: ${resumeCommand(options)}`
+            : `${count(plan.unrestored.length, 'object')} ${plan.unrestored.length === 1 ? 'waits' : 'wait'} for a restore: run again with --restore bulk or --restore standard, then once more after S3 has restored them.`,
         );
         return 3;
       }
@@ -534,7 +536,7 @@ function describePlan(plan: ReplayPlan): string {
   const byClass = [...classes].map(([name, n]) => `${COUNT.format(n)} ${name}`).join(', ');
   return plan.objects.length === 0
     ? 'The archive holds no objects for the range.'
-    : `Plan: ${COUNT.format(plan.objects.length)} objects, ${formatBytes(plan.bytes)} (${byClass}).`;
+    : `Plan: ${count(plan.objects.length, 'object')}, ${formatBytes(plan.bytes)} (${byClass}).`;
 }
 
 if (isMainModule(import.meta.url)) {

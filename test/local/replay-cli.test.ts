@@ -242,7 +242,7 @@ describe('npm run replay', () => {
       signal: controller.signal,
     });
     expect(await runReplayCommand(['--from', '2h', '--bucket', 'my-archive'], run)).toBe(130);
-    expect(run.out.text()).toContain('Stopped (Ctrl-C) after 1 objects');
+    expect(run.out.text()).toContain('Stopped (Ctrl-C) after 1 object (');
     expect(existsSync(checkpointPath(join(dir, 'stop')))).toBe(true);
   });
 
