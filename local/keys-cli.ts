@@ -8,6 +8,7 @@ import {
   hashApiKey,
   type KeyAdmin,
   newApiKey,
+  REGION_PATTERN,
 } from '../functions/shared/auth/api-keys.js';
 import { DynamoDbKeyStore } from '../functions/shared/auth/key-store-dynamodb.js';
 import { FileKeyStore } from '../functions/shared/auth/key-store-file.js';
@@ -24,10 +25,13 @@ export const DEFAULT_KEYS_FILE = '.evalforge/keys.json';
 export const USAGE = `Usage: npm run keys -- <command> [options]
 
 Commands:
-  create --project <id>    create an API key for a project; the key is printed once, only its hash is stored
+  create --project <id> [--home-region <region>]
+                           create an API key for a project; the key is printed once, only its hash is
+                           stored. --home-region: in a deployment across regions, the region whose
+                           store keeps the project's events (default: the region that accepts them)
   revoke --key-id <id>     revoke a key by its key id
   revoke --key <api key>   revoke a key given the whole key
-  list [--project <id>]    list keys: key id, project, created, revoked
+  list [--project <id>]    list keys: key id, project, home region, created, revoked
 
 Key store (default: the local file ${DEFAULT_KEYS_FILE} under the current directory):
   --file <path>            a local key file; env EVALFORGE_KEYS_FILE
@@ -59,7 +63,12 @@ export interface KeysCommandDeps {
 
 type Command =
   | { readonly name: 'help' }
-  | { readonly name: 'create'; readonly location: KeyStoreLocation; readonly projectId: string }
+  | {
+      readonly name: 'create';
+      readonly location: KeyStoreLocation;
+      readonly projectId: string;
+      readonly homeRegion?: string;
+    }
   | {
       readonly name: 'revoke';
       readonly location: KeyStoreLocation;
@@ -69,13 +78,13 @@ type Command =
   | { readonly name: 'list'; readonly location: KeyStoreLocation; readonly projectId?: string };
 
 const OPTIONS = {
-  ...stringFlags('project', 'key-id', 'key', 'file', 'table'),
+  ...stringFlags('project', 'home-region', 'key-id', 'key', 'file', 'table'),
   ...HELP_FLAG,
 } as const;
 
 /** The options each command takes, besides the store options. */
 const COMMAND_OPTIONS = {
-  create: ['project'],
+  create: ['project', 'home-region'],
   revoke: ['key-id', 'key'],
   list: ['project'],
 } as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
@@ -143,7 +152,18 @@ function parseCommand(argv: readonly string[], deps: KeysCommandDeps): Command {
 
   if (name === 'create') {
     if (values.project === undefined) throw new UsageError('create needs --project <id>');
-    return { name, location, projectId: projectId(values.project) };
+    const homeRegion = values['home-region'];
+    if (homeRegion !== undefined && !REGION_PATTERN.test(homeRegion)) {
+      throw new UsageError(
+        `--home-region "${homeRegion}" is not an AWS region name: regions look like us-east-1 or ap-southeast-1`,
+      );
+    }
+    return {
+      name,
+      location,
+      projectId: projectId(values.project),
+      ...(homeRegion === undefined ? {} : { homeRegion }),
+    };
   }
   if (name === 'list') {
     return values.project === undefined
@@ -226,12 +246,13 @@ async function create(
   command: Extract<Command, { name: 'create' }>,
   now: () => Date,
 ): Promise<string> {
-  const { key, record } = newApiKey(command.projectId, now());
+  const { key, record } = newApiKey(command.projectId, now(), command.homeRegion);
   await store.put(record);
   return [
     `Created an API key in ${describe(command.location)}.`,
     `  key id:  ${record.keyId}`,
     `  project: ${record.projectId}`,
+    ...(record.homeRegion === undefined ? [] : [`  home:    ${record.homeRegion}`]),
     `  key:     ${key}`,
     'The key is shown this once and cannot be recovered: only its SHA-256 is stored.',
     '',
@@ -270,10 +291,16 @@ async function list(store: KeyAdmin, command: Extract<Command, { name: 'list' }>
     return `No API keys${scope} in ${describe(command.location)}.\n`;
   }
   const rows = [
-    ['KEY ID', 'PROJECT', 'CREATED', 'REVOKED'],
-    ...records.map((record) => [record.keyId, record.projectId, record.createdAt, record.revokedAt ?? '-']),
+    ['KEY ID', 'PROJECT', 'HOME', 'CREATED', 'REVOKED'],
+    ...records.map((record) => [
+      record.keyId,
+      record.projectId,
+      record.homeRegion ?? '-',
+      record.createdAt,
+      record.revokedAt ?? '-',
+    ]),
   ];
-  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
   const lines = rows.map((row) =>
     row
       .map((cell, column) => cell.padEnd(widths[column] ?? 0))

@@ -164,9 +164,9 @@ describe('keys revoke', () => {
 });
 
 describe('keys list', () => {
-  it('prints id, project, created and revoked of every key, oldest first, never a hash', async () => {
+  it('prints id, project, home region, created and revoked of every key, oldest first, never a hash', async () => {
     const first = await createKey('alpha');
-    const { code: created } = await run(['create', '--project', 'beta'], {
+    const { code: created } = await run(['create', '--project', 'beta', '--home-region', 'eu-west-1'], {
       now: new Date('2025-01-03T00:00:00Z'),
     });
     expect(created).toBe(0);
@@ -177,21 +177,30 @@ describe('keys list', () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]?.split(/\s+/)).toEqual(['KEY', 'ID', 'PROJECT', 'CREATED', 'REVOKED']);
+    expect(lines[0]?.split(/\s+/)).toEqual(['KEY', 'ID', 'PROJECT', 'HOME', 'CREATED', 'REVOKED']);
     expect(lines[1]?.split(/\s+/)).toEqual([
       first.keyId,
       'alpha',
+      '-',
       NOW.toISOString(),
       '2025-01-04T00:00:00.000Z',
     ]);
     expect(lines[2]?.split(/\s+/)).toEqual([
       expect.stringMatching(/^[0-9a-f]{16}$/),
       'beta',
+      'eu-west-1',
       '2025-01-03T00:00:00.000Z',
       '-',
     ]);
     const records: ApiKeyRecord[] = JSON.parse(await readFile(keysFile, 'utf8')).keys;
     for (const record of records) expect(stdout).not.toContain(record.keyHash);
+    expect(records.find((r) => r.projectId === 'beta')?.homeRegion).toBe('eu-west-1');
+  });
+
+  it('rejects a home region that is not a region name', async () => {
+    const { code, stderr } = await run(['create', '--project', 'beta', '--home-region', 'europe']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--home-region "europe" is not an AWS region name');
   });
 
   it('filters by project', async () => {

@@ -12,6 +12,9 @@ export const API_KEY_PATTERN = /^efk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 const isoTimestamp = z.iso.datetime({ offset: true });
 
+/** An AWS region's name, as a project's home region is recorded: `us-east-1`, `ap-southeast-1`. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
 /** What the key store keeps for one key; every store checks what it reads back against this. */
 export const ApiKeyRecordSchema = z.strictObject({
   keyId: z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters'),
@@ -22,6 +25,12 @@ export const ApiKeyRecordSchema = z.strictObject({
   createdAt: isoTimestamp,
   /** ISO-8601; set once the key is revoked. */
   revokedAt: isoTimestamp.optional(),
+  /**
+   * The region whose store keeps the project's events, in a deployment across regions: events
+   * accepted elsewhere are forwarded there, and its queries are answered there. Unset: the region
+   * that accepts them (every single-region deployment).
+   */
+  homeRegion: z.string().regex(REGION_PATTERN, 'must be an AWS region name like eu-west-1').optional(),
 });
 
 export type ApiKeyRecord = Readonly<z.infer<typeof ApiKeyRecordSchema>>;
@@ -45,13 +54,28 @@ export function hashApiKey(key: string): string {
 }
 
 /** A new key and the record to store for it; the key itself is shown once and never stored. */
-export function newApiKey(projectId: string, now: Date): { key: string; record: ApiKeyRecord } {
+export function newApiKey(
+  projectId: string,
+  now: Date,
+  homeRegion?: string,
+): { key: string; record: ApiKeyRecord } {
   const keyId = randomBytes(8).toString('hex');
   const key = `efk_${keyId}_${randomBytes(32).toString('base64url')}`;
-  return { key, record: { keyId, projectId, keyHash: hashApiKey(key), createdAt: now.toISOString() } };
+  return {
+    key,
+    record: {
+      keyId,
+      projectId,
+      keyHash: hashApiKey(key),
+      createdAt: now.toISOString(),
+      ...(homeRegion === undefined ? {} : { homeRegion }),
+    },
+  };
 }
 
-export type AuthResult = { ok: true; projectId: string; keyId: string } | { ok: false; reason: string };
+export type AuthResult =
+  | { ok: true; projectId: string; keyId: string; homeRegion?: string }
+  | { ok: false; reason: string };
 
 /** Checks an `Authorization` header value against the store. */
 export async function authenticate(store: KeyStore, authorization: string | undefined): Promise<AuthResult> {
@@ -78,7 +102,12 @@ export async function authenticate(store: KeyStore, authorization: string | unde
   if (!record || !matches) return { ok: false, reason: 'API key is not known' };
   if (record.revokedAt)
     return { ok: false, reason: `API key ${record.keyId} was revoked at ${record.revokedAt}` };
-  return { ok: true, projectId: record.projectId, keyId: record.keyId };
+  return {
+    ok: true,
+    projectId: record.projectId,
+    keyId: record.keyId,
+    ...(record.homeRegion === undefined ? {} : { homeRegion: record.homeRegion }),
+  };
 }
 
 export interface CachedKeyStoreOptions {

@@ -19,6 +19,7 @@ export const KEY_TABLE_ATTRIBUTES = {
   keyHash: 'key_hash',
   createdAt: 'created_at',
   revokedAt: 'revoked_at',
+  homeRegion: 'home_region',
 } as const;
 
 /** The key table's key schema: a string partition key and no sort key. */
@@ -171,6 +172,7 @@ function toItem(record: ApiKeyRecord): Record<string, AttributeValue> {
     [A.createdAt]: { S: record.createdAt },
   };
   if (record.revokedAt !== undefined) item[A.revokedAt] = { S: record.revokedAt };
+  if (record.homeRegion !== undefined) item[A.homeRegion] = { S: record.homeRegion };
   return item;
 }
 
