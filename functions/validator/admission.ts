@@ -44,11 +44,13 @@ export function requestKey(projectId: string, idempotencyKey: string | undefined
 export interface Sender {
   readonly projectId: string;
   readonly keyId: string;
+  /** The project's home region, when its key names one. */
+  readonly homeRegion?: string;
 }
 
 /** Why a request is answered before its body is read: the route words the answer. */
 export interface Refusal {
-  readonly statusCode: 401 | 400 | 413 | 503;
+  readonly statusCode: 401 | 400 | 413 | 421 | 503;
   readonly code: string;
   readonly message: string;
   readonly headers: Readonly<Record<string, string>>;
@@ -101,7 +103,22 @@ export async function admit(request: HttpRequest, deps: ValidatorDeps, route: st
       headers: { 'www-authenticate': 'Bearer' },
     };
   }
-  const who = { projectId: auth.projectId, keyId: auth.keyId };
+  const who: Sender = {
+    projectId: auth.projectId,
+    keyId: auth.keyId,
+    ...(auth.homeRegion === undefined ? {} : { homeRegion: auth.homeRegion }),
+  };
+  if (isForeign(who, deps) && !deps.transit) {
+    // A deployment of one region cannot forward: the events would be stored outside their home.
+    return {
+      ok: false,
+      statusCode: 421,
+      code: 'wrong_region',
+      message: `project ${who.projectId} keeps its events in region ${who.homeRegion}, and this endpoint (region ${deps.region}) does not forward to it; send to that region's endpoint`,
+      headers: {},
+      who,
+    };
+  }
   const idempotencyKey = request.headers[IDEMPOTENCY_KEY_HEADER];
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     return {
@@ -115,6 +132,11 @@ export async function admit(request: HttpRequest, deps: ValidatorDeps, route: st
     };
   }
   return { ok: true, who, idempotencyKey };
+}
+
+/** Whether the sender's project lives in another region than this validator's. */
+export function isForeign(who: Sender, deps: Pick<ValidatorDeps, 'region'>): boolean {
+  return who.homeRegion !== undefined && deps.region !== undefined && who.homeRegion !== deps.region;
 }
 
 /**
@@ -135,6 +157,7 @@ export function recordHeader(
     received_at: new Date(now).toISOString(),
     request_id: deps.newId(),
     request_key: requestKey(who.projectId, idempotencyKey, decoded),
+    ...(who.homeRegion === undefined ? {} : { home_region: who.homeRegion }),
   };
 }
 
@@ -149,16 +172,22 @@ export interface Written {
 
 /**
  * Writes a request's records with retries. They share one partition key, the request's, so its
- * records and its resend's land on one shard and the loader sees them in order.
+ * records and its resend's land on one shard and the loader sees them in order. A project homed in
+ * another region goes to the transit stream, which the forwarder empties into the home region's
+ * stream; the client's acknowledgement means the same either way: the events are in a stream.
  */
 export async function writeRecords(
   records: readonly PackedRecord[],
-  partitionKey: string,
+  header: Pick<StreamRecordHeader, 'request_key' | 'home_region'>,
   deps: ValidatorDeps,
 ): Promise<Written> {
+  const partitionKey = header.request_key;
+  const foreign =
+    header.home_region !== undefined && deps.region !== undefined && header.home_region !== deps.region;
+  const stream = foreign && deps.transit ? deps.transit : deps.putRecords;
   const outcomes = await writeWithRetry(
     records.map((r) => ({ data: r.data, partitionKey })),
-    deps.putRecords,
+    stream,
     deps.limits.retry,
     deps,
   );

@@ -91,6 +91,14 @@ export interface ValidatorDeps {
    * @default DEFAULT_MODEL_PRICES
    */
   readonly modelPrices?: ModelPriceTable;
+  /**
+   * This validator's region, in a deployment across regions: a key whose project lives in another
+   * region has its records written to `transit`, or is refused 421 without one.
+   * @default - keys' home regions are not looked at
+   */
+  readonly region?: string;
+  /** The transit stream: records of projects homed in another region, for the forwarder. */
+  readonly transit?: PutRecords;
 }
 
 export { requestKey } from './admission.js';
@@ -265,7 +273,7 @@ async function ingest(
     }
   }
 
-  const written = await writeRecords(records, header.request_key, deps);
+  const written = await writeRecords(records, header, deps);
   const { eventsAccepted, streamError } = written;
   errors.push(...written.errors);
 

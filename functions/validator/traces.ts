@@ -168,7 +168,7 @@ export async function ingestTraces(
     .map((e) => ({ ...e, retryable: false }))
     .sort((a, b) => a.index - b.index);
 
-  const written = await writeRecords(packed.records, header.request_key, deps);
+  const written = await writeRecords(packed.records, header, deps);
   const counts = {
     ...extra,
     eventsAccepted: written.eventsAccepted,

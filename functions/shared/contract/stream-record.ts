@@ -43,6 +43,11 @@ export interface StreamRecordHeader {
   readonly part: number;
   /** How many event lines follow. */
   readonly events: number;
+  /**
+   * The project's home region, when its key names one: a record accepted in another region
+   * travels through that region's transit stream to the home region's stream (functions/forward).
+   */
+  readonly home_region?: string;
 }
 
 /** The format of a record that carries an OTLP/HTTP trace export as sent. */
