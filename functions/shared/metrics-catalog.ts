@@ -13,6 +13,7 @@ export const METRIC_SERVICES = {
   query: 'query',
   clickhouse: 'clickhouse-health',
   replay: 'replay',
+  forwarder: 'forwarder',
 } as const;
 
 /** The validator: one set per request. */
@@ -67,6 +68,18 @@ export const REPLAY_METRICS = {
   restoresRequested: 'ReplayRestoresRequested',
   /** Dead letters sent back through the loader by a redrive. */
   lettersRedriven: 'RedriveLetters',
+} as const;
+
+/** The forwarder (functions/forward): one set per invocation over a transit stream batch. */
+export const FORWARDER_METRICS = {
+  /** Records put into their home region's stream. */
+  recordsForwarded: 'ForwardedRecords',
+  /** Records put into this region's own stream (no readable header, or no other home). */
+  recordsKept: 'ForwardKeptRecords',
+  /** Records the home region did not take; the batch is retried from the first. */
+  recordsFailed: 'ForwardFailedRecords',
+  /** Age of the batch's oldest record when it was forwarded: the cross-region delivery lag's first leg. */
+  forwardLag: 'ForwardLag',
 } as const;
 
 /** The query API: one set per request, with the dimension `route`. */
