@@ -49,6 +49,14 @@ export interface QueryDeps {
    * @default - QUERY_SETTINGS, the values of the cluster's query profile
    */
   readonly limits?: QueryLimitSettings;
+  /**
+   * This API's region, in a deployment across regions: a project homed in another region is
+   * answered 421 with its home region's endpoint, since only that region's store holds its events.
+   * @default - keys' home regions are not looked at
+   */
+  readonly region?: string;
+  /** Each region's API endpoint (`https://ingest.<region>.<domain>`), for the 421's directions. */
+  readonly regionalEndpoints?: Readonly<Record<string, string>>;
 }
 
 const MINUTE_MS = 60_000;
@@ -688,6 +696,16 @@ async function answer(request: HttpRequest, deps: QueryDeps): Promise<QueryResul
   }
   if (!auth.ok) return result(401, 'unauthorized', auth.reason, {}, { 'www-authenticate': 'Bearer' });
   const who = { projectId: auth.projectId, keyId: auth.keyId };
+  if (auth.homeRegion !== undefined && deps.region !== undefined && auth.homeRegion !== deps.region) {
+    const endpoint = deps.regionalEndpoints?.[auth.homeRegion];
+    return result(
+      421,
+      'wrong_region',
+      `project ${auth.projectId} keeps its events in region ${auth.homeRegion}, and this is region ${deps.region}: ask ${endpoint === undefined ? `that region's endpoint` : endpoint}`,
+      { ...who },
+      endpoint === undefined ? {} : { 'x-evalforge-home-endpoint': endpoint },
+    );
+  }
 
   const limits = deps.limits ?? QUERY_SETTINGS;
   let routeAnswer: Answer;

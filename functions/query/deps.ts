@@ -5,14 +5,37 @@ import { readEnv } from '../shared/read-env.js';
 import type { QueryDeps } from './core.js';
 
 /** The query function's own variables; the ClickHouse ones are read as the loader reads them. */
-const Env = z.object({ ...KEY_STORE_ENV });
+const Env = z.object({
+  ...KEY_STORE_ENV,
+  /** Lambda's own region: a key homed in another region is answered 421. */
+  AWS_REGION: z.string().min(1).optional(),
+  /** A deployment across regions: JSON, region → that region's API endpoint (https://ingest.<region>.<domain>). */
+  REGIONAL_ENDPOINTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), z.url({ protocol: /^https$/, message: 'values must be https URLs' })))
+    .optional(),
+});
 
 async function create(): Promise<QueryDeps> {
   const env = readEnv(Env, process.env, 'query');
   const clickhouse = await clickHouseFromEnv(
     readClickHouseEnv(process.env, { functionName: 'query', defaultUser: 'evalforge_query' }),
   );
-  return { keys: lambdaKeyStore(env), clickhouse, now: Date.now };
+  return {
+    keys: lambdaKeyStore(env),
+    clickhouse,
+    now: Date.now,
+    ...(env.AWS_REGION ? { region: env.AWS_REGION } : {}),
+    ...(env.REGIONAL_ENDPOINTS ? { regionalEndpoints: env.REGIONAL_ENDPOINTS } : {}),
+  };
 }
 
 /**
