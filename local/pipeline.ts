@@ -35,6 +35,7 @@ import { DEV_KEY_FILE, type DevKey, ensureDevKey } from './dev-key.js';
 import { type EventSourceSettings, type FailedBatch, KinesisEventSource } from './event-source.js';
 import { LocalFirehose } from './firehose.js';
 import { FirehoseSource } from './firehose-source.js';
+import { localForwarder } from './forwarder.js';
 import { ensureStream, type LocalKinesis, startLocalKinesis } from './kinesis.js';
 import { engineControlHandlers } from './local-jobs.js';
 import { METRICS_PATH, metricsAnswer } from './prometheus.js';
@@ -43,11 +44,14 @@ import { ensureBucket, type LocalS3, startLocalS3 } from './s3.js';
 /** Names shared with the deployed stacks, so local data looks like the real thing. */
 export const LOCAL_NAMES = {
   stream: 'evalforge-events',
+  /** With a region set: records of projects homed in another region, read by the forwarder. */
+  transitStream: 'evalforge-transit',
   bucket: 'evalforge-archive',
   deliveryStream: 'evalforge-archive',
   validator: 'evalforge-ingest-validator',
   loader: 'evalforge-loader',
   query: 'evalforge-query',
+  forwarder: 'evalforge-forwarder',
 } as const;
 
 /** The local event source's settings: Lambda's, with a short window so events show up within seconds. */
@@ -84,6 +88,22 @@ export interface PipelineOptions {
   readonly ingestConcurrency?: number;
   /** How often idle shards are polled. */
   readonly pollIntervalMs?: number;
+  /**
+   * The region this pipeline plays in a simulation across regions (EVALFORGE_REGION): events of a
+   * project homed in another region go to the transit stream, and the forwarder puts them into
+   * that region's stream.
+   * @default - none: one region, every key's events stored here
+   */
+  readonly region?: string;
+  /**
+   * The key store's file, which every region of a simulation shares (the global table's stand-in).
+   * @default - `<data dir>/keys.json`
+   */
+  readonly keysFile?: string;
+  /** Port of the local Kinesis API; fixed, so other regions reach it across restarts. @default 0 - a free port */
+  readonly kinesisPort?: number;
+  /** Each other region's local Kinesis endpoint, where the forwarder puts its projects' records. @default - none */
+  readonly regionStreams?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
 }
 
@@ -102,6 +122,13 @@ export interface PipelineStats {
   readonly archiveObjects: number;
   readonly archiveBufferedBytes: number;
   readonly loaderRetries: number;
+  /** With a region set: records put into their home region's stream, and the forwarder's state. */
+  readonly forwarder?: {
+    readonly records: number;
+    /** Age of the oldest transit record not yet in its home region's stream. */
+    readonly lagMs: number;
+    readonly retries: number;
+  };
 }
 
 export interface Pipeline {
@@ -110,6 +137,10 @@ export interface Pipeline {
   readonly devKey: DevKey;
   readonly kinesisEndpoint: string;
   readonly s3Endpoint: string;
+  /** The region it plays, when it plays one. */
+  readonly region?: string;
+  /** The key store's file. */
+  readonly keysFile: string;
   /** Where ClickHouse's cold parts go: a bucket and prefix of the local S3 API. */
   readonly coldStorage: { readonly bucket: string; readonly prefix: string };
   /** The retention applied at start. */
@@ -167,20 +198,28 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       `ClickHouse: ${retained.applied ? 'applied retention' : 'retention'}: ${describeRetention(retention)}`,
     );
 
-    const kinesis: LocalKinesis = await startLocalKinesis({ path: join(dataDir, 'kinesis') });
+    const kinesis: LocalKinesis = await startLocalKinesis({
+      path: join(dataDir, 'kinesis'),
+      port: options.kinesisPort ?? 0,
+    });
     started.push(kinesis);
+    const streams: string[] = [LOCAL_NAMES.stream];
     await ensureStream(kinesis.client, LOCAL_NAMES.stream, options.shards ?? 4);
-    // A week, as a deployment could keep: records wait that long for a stopped pipeline to come back.
-    await kinesis.client
-      .send(
-        new IncreaseStreamRetentionPeriodCommand({
-          StreamName: LOCAL_NAMES.stream,
-          RetentionPeriodHours: 168,
-        }),
-      )
-      .catch(() => undefined);
+    if (options.region !== undefined) {
+      // Two shards: forwarding is a put per record, far lighter than loading.
+      await ensureStream(kinesis.client, LOCAL_NAMES.transitStream, 2);
+      streams.push(LOCAL_NAMES.transitStream);
+    }
+    // A week, as a deployment could keep: records wait that long for a stopped pipeline (or a
+    // home region that is down) to come back.
+    for (const stream of streams) {
+      await kinesis.client
+        .send(new IncreaseStreamRetentionPeriodCommand({ StreamName: stream, RetentionPeriodHours: 168 }))
+        .catch(() => undefined);
+    }
 
-    const keyFile = new FileKeyStore(join(dataDir, 'keys.json'));
+    const keysFile = resolve(options.keysFile ?? join(dataDir, 'keys.json'));
+    const keyFile = new FileKeyStore(keysFile);
     const devKey = await ensureDevKey(keyFile, join(dataDir, DEV_KEY_FILE), options.apiKey, new Date());
     // Keys revoked with `npm run keys` stop working within seconds, as with the deployed cache.
     const keys = new CachedKeyStore(keyFile, {
@@ -196,6 +235,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       putRecords: kinesisPutRecords(kinesis.client, LOCAL_NAMES.stream),
       ...SYSTEM_RUNTIME,
       limits: DEFAULT_VALIDATOR_LIMITS,
+      ...(options.region === undefined
+        ? {}
+        : {
+            region: options.region,
+            transit: kinesisPutRecords(kinesis.client, LOCAL_NAMES.transitStream),
+          }),
       // As the deployed validator reads it: model prices for OTLP spans with tokens and no cost.
       ...(process.env.MODEL_PRICES
         ? { modelPrices: parseModelPrices(process.env.MODEL_PRICES, 'MODEL_PRICES') }
@@ -260,13 +305,34 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     });
     const archive = archiveSource;
 
+    const forwarder =
+      options.region === undefined
+        ? undefined
+        : localForwarder({
+            kinesis: kinesis.client,
+            transitStream: LOCAL_NAMES.transitStream,
+            homeStream: LOCAL_NAMES.stream,
+            functionName: LOCAL_NAMES.forwarder,
+            region: options.region,
+            streams: { ...options.regionStreams, [options.region]: kinesis.endpoint },
+            checkpoints: await CheckpointStore.open(join(checkpoints, 'forwarder.json')),
+            pollIntervalMs: options.pollIntervalMs ?? 250,
+            log,
+          });
+    if (forwarder) started.push({ close: async () => forwarder.close() });
+
     await loader.start();
     await archive.start();
+    await forwarder?.source.start();
     let consumersStopped = false;
     const stopConsumers = async (drain: boolean) => {
       if (consumersStopped) return;
       consumersStopped = true;
-      await Promise.all([loader.stop({ drain }), archive.stop({ drain })]);
+      await Promise.all([
+        loader.stop({ drain }),
+        archive.stop({ drain }),
+        ...(forwarder ? [forwarder.source.stop({ drain })] : []),
+      ]);
       // Stored records are checkpointed; a record buffered when not draining is read again next start.
       if (drain) await firehose.close();
     };
@@ -321,6 +387,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         archiveObjects: firehoseStats.deliveredObjects,
         archiveBufferedBytes: firehoseStats.bufferedBytes,
         loaderRetries: loaderStats.failures,
+        ...(forwarder && {
+          forwarder: {
+            records: forwarder.source.stats().recordsHandled,
+            lagMs: forwarder.source.stats().lagMs,
+            retries: forwarder.source.stats().failures,
+          },
+        }),
       };
     };
 
@@ -331,6 +404,8 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       devKey,
       kinesisEndpoint: kinesis.endpoint,
       s3Endpoint: s3.endpoint,
+      ...(options.region === undefined ? {} : { region: options.region }),
+      keysFile,
       coldStorage: { bucket: LOCAL_COLD_STORAGE.bucket, prefix: LOCAL_COLD_STORAGE.prefix },
       retention,
       clickhouse,
@@ -339,9 +414,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       settle: async (timeoutMs = 60_000) => {
         const since = Date.now();
         const deadline = since + timeoutMs;
-        // Both consumers must have found every shard at its end in a read begun after this call:
-        // then every record acknowledged before it is loaded, or in the archive buffer.
-        while (loader.stats().caughtUpAt < since || archive.stats().caughtUpAt < since) {
+        // Every consumer must have found every shard at its end in a read begun after this call:
+        // then every record acknowledged before it is loaded, or in the archive buffer, or (the
+        // forwarder's) in its home region's stream.
+        const behind = () =>
+          loader.stats().caughtUpAt < since ||
+          archive.stats().caughtUpAt < since ||
+          (forwarder !== undefined && forwarder.source.stats().caughtUpAt < since);
+        while (behind()) {
           if (Date.now() > deadline) throw new Error(`the pipeline did not settle within ${timeoutMs} ms`);
           await new Promise((r) => setTimeout(r, 20));
         }
