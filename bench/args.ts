@@ -18,7 +18,7 @@ export interface BenchArgs {
 
 const FLAGS = ['--check', '--json'] as const;
 
-/** `npm run bench -- [validator|loader|query|end-to-end|storage|compression|otlp|viewers …] [--check] [--json]` */
+/** `npm run bench -- [validator|loader|query|end-to-end|storage|compression|otlp|viewers|regions …] [--check] [--json]` */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   const badFlags = argv.filter((a) => a.startsWith('-') && !(FLAGS as readonly string[]).includes(a));
   if (badFlags.length > 0) {

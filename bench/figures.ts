@@ -13,6 +13,7 @@ export const BENCHMARKS = [
   'compression',
   'otlp',
   'viewers',
+  'regions',
 ] as const;
 
 export type BenchmarkName = (typeof BENCHMARKS)[number];

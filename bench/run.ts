@@ -19,7 +19,7 @@ import { benchOtlp, otlpFigures, printOtlp } from './otlp.js';
 import { benchValidator, printValidator, validatorFigures } from './validator.js';
 
 /**
- * `npm run bench [-- validator loader query end-to-end storage compression otlp viewers] [--check] [--json]`: every benchmark, each
+ * `npm run bench [-- validator loader query end-to-end storage compression otlp viewers regions] [--check] [--json]`: every benchmark, each
  * figure as a ratio against a limit measured in the same run, then one table of them all.
  * Targets come from the issues; a miss is shown, and `--check` turns it into exit code 1. With
  * `--json`, stdout carries only the JSON document and everything else goes to stderr.
@@ -38,6 +38,7 @@ const CHILD_SCRIPTS: Readonly<Record<Exclude<BenchmarkName, InProcess>, string>>
   'end-to-end': 'pipeline.ts',
   storage: 'storage.ts',
   viewers: 'viewers.ts',
+  regions: 'regions.ts',
 };
 
 /**

@@ -9,7 +9,10 @@ import { UsageError } from '../../cli/flags.js';
 
 describe('parseBenchArgs', () => {
   it.each([
-    [[], ['validator', 'loader', 'query', 'end-to-end', 'storage', 'compression', 'otlp', 'viewers']],
+    [
+      [],
+      ['validator', 'loader', 'query', 'end-to-end', 'storage', 'compression', 'otlp', 'viewers', 'regions'],
+    ],
     [['otlp'], ['otlp']],
     [['compression'], ['compression']],
     [
@@ -35,7 +38,7 @@ describe('parseBenchArgs', () => {
   it('rejects an unknown benchmark, naming it and every valid name', () => {
     expect(() => parseBenchArgs(['validator', 'querry'])).toThrow(UsageError);
     expect(() => parseBenchArgs(['querry', 'e2e'])).toThrow(
-      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end, storage, compression, otlp, viewers ' +
+      'unknown benchmark "querry", "e2e"; choose from validator, loader, query, end-to-end, storage, compression, otlp, viewers, regions ' +
         '(or dashboard = query, pipeline = end-to-end)',
     );
   });

@@ -5,9 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectRows } from '../../functions/shared/clickhouse/client.js';
 import { openLocalClickHouse } from '../../local/cold-storage.js';
+import { type AckedEvent, RegionClient } from '../../local/region-client.js';
 import { LocalRegions } from '../../local/regions.js';
 import { startLocalS3 } from '../../local/s3.js';
-import { type AckedEvent, RegionClient } from '../helpers/region-load.js';
 
 /**
  * The failover simulation: two regions (two npm start processes) and the region router. A client

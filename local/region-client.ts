@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLIENT_REGION_HEADER, SERVED_BY_HEADER } from '../../local/region-router.js';
+import { CLIENT_REGION_HEADER, SERVED_BY_HEADER } from './region-router.js';
 
 /**
- * A client of one project in one region, sending through the region router as an application
- * would with the SDK: batches of events, each request with an Idempotency-Key kept across its
+ * A client of one project in one region, for the simulation across regions (its test and its
+ * benchmark), sending through the region router as an application would with the SDK: batches of events, each request with an Idempotency-Key kept across its
  * retries, every failure (a 5xx, a 429, a connection that broke) retried until the batch is
  * acknowledged. Every acknowledged event is recorded, with when it was and which region took it.
  */
@@ -16,6 +16,8 @@ export interface AckedEvent {
   readonly ackedAt: number;
   /** The region that answered (`x-evalforge-region`). */
   readonly acceptedIn: string;
+  /** The first event of its request, marked `metadata.probe = "1"`: what a lag poll looks for. */
+  readonly probe: boolean;
 }
 
 export interface RegionClientOptions {
@@ -31,8 +33,8 @@ export interface RegionClientOptions {
   readonly retryDelayMs?: number;
 }
 
-/** One event as the ingest API takes it. */
-export function regionEvent(runId: string, sequence: number): Record<string, unknown> {
+/** One event as the ingest API takes it; a probe carries `metadata.probe = "1"`. */
+export function regionEvent(runId: string, sequence: number, probe = false): Record<string, unknown> {
   return {
     trace_id: randomBytes(16).toString('hex'),
     span_id: randomBytes(8).toString('hex'),
@@ -44,7 +46,7 @@ export function regionEvent(runId: string, sequence: number): Record<string, unk
     status: 'ok',
     prompt: `prompt ${sequence}`,
     response: `response ${sequence}`,
-    metadata: { run: runId, sequence },
+    metadata: { run: runId, sequence, ...(probe ? { probe: '1' } : {}) },
   };
 }
 
@@ -117,21 +119,22 @@ export class RegionClient {
     const periodMs = 1_000 / options.requestsPerSec;
     let due = Date.now();
     while (!this.stopping) {
-      const events = Array.from({ length: options.eventsPerRequest }, () =>
-        regionEvent(options.runId, this.sequence++),
+      const events = Array.from({ length: options.eventsPerRequest }, (_, i) =>
+        regionEvent(options.runId, this.sequence++, i === 0),
       );
       const region = await sendUntilAcknowledged(options, events, this.abort.signal, (reason) =>
         this.retries.push(reason),
       );
       const ackedAt = Date.now();
-      for (const e of events) {
+      events.forEach((e, i) => {
         this.acked.push({
           traceId: e.trace_id as string,
           spanId: e.span_id as string,
           ackedAt,
           acceptedIn: region,
+          probe: i === 0,
         });
-      }
+      });
       due += periodMs;
       const wait = due - Date.now();
       if (wait > 0) await sleep(wait);
