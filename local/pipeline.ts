@@ -351,7 +351,13 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
         {
           functionName: LOCAL_NAMES.query,
           pathPatterns: QUERY_ROUTE_PATTERNS,
-          handler: createQueryHandler(() => ({ keys, clickhouse, now: Date.now })),
+          // A project homed in another region is answered 421: its events are in that region's store.
+          handler: createQueryHandler(() => ({
+            keys,
+            clickhouse,
+            now: Date.now,
+            ...(options.region === undefined ? {} : { region: options.region }),
+          })),
           maxConcurrency: 8,
         },
         { functionName: 'dashboard', ...dashboardAssets(join(dataDir, 'dashboard')) },

@@ -124,6 +124,12 @@ describe('regions: failover and recovery', () => {
     expect(eu).toEqual({ ...eu, calls: euClient.acked.length, duplicate_calls: 0 });
     expect(us.calls).toBe(usClient.acked.length);
     expect(us.duplicate_calls).toBe(0);
+    // Asked in the wrong region, the query API says where the project's events are.
+    const wrong = await fetch(`${sim.url(US)}/v1/calls/count?window=1h`, {
+      headers: { authorization: `Bearer ${euKey}` },
+    });
+    expect(wrong.status).toBe(421);
+    expect(await wrong.text()).toContain('wrong_region');
 
     // Stopped with Ctrl-C: each region loads, archives and forwards what it accepted, then exits.
     const codes = await sim.stop({ drain: true });
