@@ -159,9 +159,47 @@ export interface WafLimitsSpec {
   };
 }
 
+/**
+ * How a tier spans regions: the transit stream and forwarder that carry events accepted in one
+ * region to their project's home region (lib/constructs/cross-region-forwarder.ts).
+ */
+export interface CrossRegionSpec {
+  /**
+   * The rule each region is sized by, in words: the tier's other figures are one region's.
+   */
+  readonly sizingRule: string;
+  /**
+   * The transit stream: on-demand, as its load is a trickle in normal operation (the share of
+   * events accepted outside their home region) and a surge when a home region is down, when its
+   * events wait here, up to the retention, for the region to come back.
+   */
+  readonly transit: { readonly retentionHours: number };
+  /** The forwarder: transit stream → the home region's event stream. */
+  readonly forwarder: FunctionSpec & {
+    /** Records per invocation, 1–10,000. */
+    readonly batchSize: number;
+    /** Concurrent batches per shard, 1–10. */
+    readonly parallelizationFactor: number;
+    /** -1: until the record's age passes `maxRecordAgeSec`. */
+    readonly maxRetryAttempts: number;
+    readonly maxRecordAgeSec: number;
+  };
+}
+
 export interface TierSpec {
   readonly id: TierId;
   readonly name: string;
+  /**
+   * The regions the tier deploys a regional pipeline to, the primary first (its stack keeps the
+   * name `EvalForge`). A one-region list is the default region of a single-region tier: it
+   * deploys wherever `-c region` or the CLI's environment says.
+   */
+  readonly regions: readonly string[];
+  /**
+   * How events cross regions, in a tier of more than one region.
+   * @default - none: a single-region tier
+   */
+  readonly crossRegion?: CrossRegionSpec;
   /** The band the tier is for, in events/s. */
   readonly floorEventsPerSec: number;
   readonly ceilingEventsPerSec: number;
@@ -217,6 +255,9 @@ export interface TierSpec {
 }
 
 const DAY_SEC = 86_400;
+
+/** A single-region tier's region when neither `-c region` nor the CLI's environment names one. */
+export const SINGLE_REGION_DEFAULT = 'us-east-1';
 
 /**
  * The replay function in every tier: 2,048 MiB holds an archive object as stored (up to 128 MiB),
@@ -274,6 +315,7 @@ export const TIERS = {
   1: {
     id: 1,
     name: 'tier 1: up to 1,000 events/s',
+    regions: [SINGLE_REGION_DEFAULT],
     floorEventsPerSec: 0,
     ceilingEventsPerSec: 1_000,
     network: { maxAzs: 2, natGateways: 1 },
@@ -353,6 +395,7 @@ export const TIERS = {
   2: {
     id: 2,
     name: 'tier 2: 1,000 to 10,000 events/s',
+    regions: [SINGLE_REGION_DEFAULT],
     floorEventsPerSec: 1_000,
     ceilingEventsPerSec: 10_000,
     network: { maxAzs: 2, natGateways: 1 },
@@ -433,6 +476,7 @@ export const TIERS = {
   3: {
     id: 3,
     name: 'tier 3: 10,000 to 50,000 events/s',
+    regions: [SINGLE_REGION_DEFAULT],
     floorEventsPerSec: 10_000,
     ceilingEventsPerSec: 50_000,
     network: { maxAzs: 3, natGateways: 3 },
@@ -508,6 +552,23 @@ export const TIERS = {
   4: {
     id: 4,
     name: 'tier 4: 50,000 to 200,000 events/s',
+    // Active-active in the design document's three regions; the figures below are each region's.
+    regions: ['us-east-1', 'eu-west-1', 'ap-southeast-1'],
+    crossRegion: {
+      sizingRule:
+        "each region is sized for the whole ceiling (the figures below), not a third or a half: a project's events are stored in its home region alone, and one home region may hold most of the tier's traffic (a large tenant), so its stream, loader and ClickHouse must carry the ceiling whatever the other regions do; and with two regions down the third still takes every client. In normal operation each region runs at about a third of its size; the cost report prices each region at its share of the load (npm run cost)",
+      transit: { retentionHours: 168 },
+      // A batch of 100 records of up to ~0.84 MiB is put in PutRecords calls of at most 5 MiB:
+      // ~17 calls of ~100 ms across regions, well inside 60 s.
+      forwarder: {
+        memoryMiB: 1_024,
+        timeoutSec: 60,
+        batchSize: 100,
+        parallelizationFactor: 1,
+        maxRetryAttempts: -1,
+        maxRecordAgeSec: 7 * DAY_SEC,
+      },
+    },
     floorEventsPerSec: 50_000,
     ceilingEventsPerSec: 200_000,
     network: { maxAzs: 3, natGateways: 3 },

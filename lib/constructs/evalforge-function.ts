@@ -10,7 +10,15 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface EvalForgeFunctionProps {
   /** The folder under `functions/` whose `handler.ts` exports `handler`. */
-  readonly name: 'validator' | 'load' | 'query' | 'migrate' | 'certificates' | 'health' | 'replay';
+  readonly name:
+    | 'validator'
+    | 'load'
+    | 'query'
+    | 'migrate'
+    | 'certificates'
+    | 'health'
+    | 'replay'
+    | 'forward';
   readonly memoryMiB: number;
   readonly timeoutSec: number;
   /** @default - no reserved concurrency: the function shares the account's pool */

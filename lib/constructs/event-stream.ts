@@ -20,6 +20,12 @@ export interface EventStreamProps {
   readonly shardCount?: number;
   /** How long records stay readable: an integer from 24 to 8,760 hours. */
   readonly retentionHours: number;
+  /**
+   * The stream's physical name, for producers in other regions that must compute its ARN. Setting
+   * or changing it replaces the stream.
+   * @default - a name CloudFormation generates
+   */
+  readonly streamName?: string;
 }
 
 /**
@@ -64,6 +70,7 @@ export class EventStream extends Construct {
       retentionPeriod: Duration.hours(retentionHours),
       encryption: StreamEncryption.MANAGED,
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(props.streamName === undefined ? {} : { streamName: props.streamName }),
     });
   }
 }

@@ -1,6 +1,6 @@
 import { TIERS, type TierSpec } from '../tiers.js';
 import { type BillableResource, sizeNumber, sizeString } from './billable-resource.js';
-import { CLICKHOUSE_COLD_WORKLOAD } from './cost-tags.js';
+import { CLICKHOUSE_COLD_WORKLOAD, TRANSIT_WORKLOAD } from './cost-tags.js';
 
 /** The retention keys the S3 disk's bucket carries (inventory.ts reads them from the migrations' `Retention`). */
 const RETENTION_DAYS = [
@@ -26,8 +26,13 @@ export function capacityTier(inventory: readonly BillableResource[]): TierSpec {
     if (workload !== undefined) lambdaMemory.set(workload, sizeNumber(r, 'memoryMiB'));
   }
   const base: TierSpec = TIERS[1];
-  const stream = inventory.find((r) => r.type === 'AWS::Kinesis::Stream');
-  const esm = inventory.find((r) => r.type === 'AWS::Lambda::EventSourceMapping');
+  // The event stream and the loader's mapping, not a multi-region tier's transit stream and forwarder.
+  const stream = inventory.find(
+    (r) => r.type === 'AWS::Kinesis::Stream' && sizeString(r, 'workload') !== TRANSIT_WORKLOAD,
+  );
+  const esm = inventory.find(
+    (r) => r.type === 'AWS::Lambda::EventSourceMapping' && sizeString(r, 'workload') !== TRANSIT_WORKLOAD,
+  );
   const firehose = inventory.find((r) => r.type === 'AWS::KinesisFirehose::DeliveryStream');
   const dataVolumes = inventory.filter(
     (r) => r.type === 'AWS::EC2::Volume' && r.size.clickHouseShard !== undefined,

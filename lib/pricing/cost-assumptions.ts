@@ -35,6 +35,15 @@ export const COST_ASSUMPTIONS = {
    * node and a few metrics).
    */
   scheduledDurationSec: 1,
+  /**
+   * A multi-region tier: the share of events accepted outside their project's home region in
+   * normal operation (a client nearer another region, or the latency records' choice of one),
+   * forwarded through the transit stream to the home region. 2%: clients mostly run where their
+   * project lives; a region's outage raises it for its duration.
+   */
+  crossRegionShare: 0.02,
+  /** Billed duration of one forwarder invocation: a PutRecords call to another region. */
+  forwarderDurationSec: 0.3,
   /** X-Ray's default sampling rule: the first request each second, then 5% of the rest. */
   xRayReservoirPerSec: 1,
   xRayFixedRate: 0.05,

@@ -19,8 +19,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseFlags, stringFlags, UsageError } from '../../cli/flags.js';
 import { isMainModule } from '../../cli/main-module.js';
-import { synthesizeTierTemplate } from '../app.js';
-import { TIER_IDS, TIERS, type TierId } from '../tiers.js';
+import { synthesizeTierTemplates, type TierTemplates } from '../app.js';
+import { TIER_IDS, TIERS, type TierId, type TierSpec } from '../tiers.js';
 import { CostModelError } from './cost-model-error.js';
 import type { TemplateJson } from './inventory.js';
 import {
@@ -35,6 +35,7 @@ import {
 } from './levers.js';
 import type { Load } from './load.js';
 import { measuredWorkloads } from './measured-workloads.js';
+import { multiRegionCost, renderMultiRegionCost } from './multi-region-cost.js';
 import { pricesFor } from './prices.js';
 import { renderJson } from './render/json.js';
 import { renderMarkdown } from './render/markdown.js';
@@ -216,15 +217,47 @@ export function loadFor(tier: TierId, options: Partial<CostOptions> = {}): Load 
 /** Where each tier's template comes from: synthesized here, or given by the caller (the tests share one synthesis per run). */
 export type TemplateSource = (tier: TierId) => TemplateJson;
 
-const templates = new Map<TierId, TemplateJson>();
-/** Each tier's template, synthesized once per process. */
-export function templateFor(tier: TierId): TemplateJson {
-  let template = templates.get(tier);
-  if (template === undefined) {
-    template = synthesizeTierTemplate(tier);
-    templates.set(tier, template);
+/** Where each tier's templates (every region's, and the global stack's) come from. */
+export type TemplatesSource = (tier: TierId) => TierTemplates;
+
+const synthesized = new Map<TierId, TierTemplates>();
+/** Each tier's templates, synthesized once per process. */
+export function templatesFor(tier: TierId): TierTemplates {
+  let templates = synthesized.get(tier);
+  if (templates === undefined) {
+    templates = synthesizeTierTemplates(tier);
+    synthesized.set(tier, templates);
   }
-  return template;
+  return templates;
+}
+
+/** Each tier's template (its primary region's), synthesized once per process. */
+export function templateFor(tier: TierId): TemplateJson {
+  const [primary] = templatesFor(tier).regional;
+  if (primary === undefined) throw new Error(`tier ${tier} synthesized no stack`);
+  return primary.template;
+}
+
+/**
+ * The bill of each multi-region tier the options ask for, across its regions, as text: each
+ * region's stack at its share of the load, the global stack and the inter-region transfer.
+ */
+export function multiRegionText(
+  options: Partial<CostOptions> = {},
+  templatesOf: TemplatesSource = templatesFor,
+): string {
+  const tiers = (options.tier === undefined ? TIER_IDS : [options.tier]).filter(
+    (tier) => (TIERS[tier] as TierSpec).crossRegion !== undefined,
+  );
+  return tiers
+    .map((tier) => {
+      const { regional, global } = templatesOf(tier);
+      if (global === undefined) throw new Error(`tier ${tier} spans regions but has no global stack`);
+      return renderMultiRegionCost(
+        multiRegionCost({ tier, regional, global, load: loadFor(tier, options), prices }),
+      );
+    })
+    .join('\n');
 }
 
 /** The reports the options ask for. */
@@ -300,6 +333,7 @@ export function main(
   argv: readonly string[],
   write: (text: string) => void = (t) => process.stdout.write(t),
   templateOf: TemplateSource = templateFor,
+  templatesOf: TemplatesSource = templatesFor,
 ): number {
   if (argv.includes('--help') || argv.includes('-h')) {
     write(COST_USAGE);
@@ -319,6 +353,12 @@ export function main(
   }
   const reports = costReports(options, templateOf);
   write(options.json ? renderJson(prices.region, reports) : renderText(reports));
+  // A tier of several regions: the report above prices its primary region's stack at the whole
+  // load; its bill is every region's at its share, the global stack and the forwarded events.
+  if (!options.json) {
+    const multiRegion = multiRegionText(options, templatesOf);
+    if (multiRegion !== '') write(`\n${multiRegion}`);
+  }
   // What replaying 1 TB of each tier's archive costs: a one-off, beside the monthly bill.
   if (!options.json)
     write(renderReplayCosts(reports.map((report) => replayCost(TIERS[report.tier], prices))));

@@ -51,6 +51,8 @@ export const COST_RULES: Readonly<Record<string, CostRule>> = {
   'AWS::SecretsManager::Secret': secretRule,
   'AWS::KMS::Key': kmsKeyRule,
   'AWS::DynamoDB::Table': dynamoDbTableRule,
+  // Priced once, with the primary region's stack: the replicas' few GB of keys are left out.
+  'AWS::DynamoDB::GlobalTable': dynamoDbTableRule,
   'AWS::CertificateManager::Certificate': certificateRule,
   'AWS::Budgets::Budget': budgetRule,
   // Runs at deploy: billed through the Lambda function that serves it.

@@ -12,3 +12,9 @@ export const COST_TAGS = {
 
 /** The `workload` tag's value on the bucket behind the ClickHouse nodes' S3 disk. */
 export const CLICKHOUSE_COLD_WORKLOAD = 'clickhouse-cold';
+
+/**
+ * The `workload` tag's value on a multi-region tier's transit stream: it carries the share of
+ * events accepted outside their home region, not the load.
+ */
+export const TRANSIT_WORKLOAD = 'transit';

@@ -4,7 +4,7 @@
  * synthesized and cannot drift from it. Pure: a template in, a list out; no aws-cdk-lib import.
  */
 import type { BillableResource } from './billable-resource.js';
-import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from './cost-tags.js';
+import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS, TRANSIT_WORKLOAD } from './cost-tags.js';
 import { publishesCustomMetrics } from './custom-metrics.js';
 import { BILLING_UNITS } from './prices.js';
 
@@ -53,6 +53,8 @@ export const BILLABLE_TYPES = {
   'AWS::Lambda::Function': 'requests and GB-seconds by architecture (usage)',
   'AWS::S3::Bucket': 'GB-month per storage class, requests, lifecycle transitions',
   'AWS::DynamoDB::Table': 'on-demand request units or provisioned capacity; storage; point-in-time recovery',
+  'AWS::DynamoDB::GlobalTable':
+    "as a table, in every replica's region, plus replicated writes: a multi-region tier's API keys",
   'AWS::Route53::HostedZone': 'hosted zone-month',
   'AWS::Route53::HealthCheck': 'health check-month by options',
   'AWS::Route53::RecordSet': 'queries per million (usage; alias queries to AWS resources are free)',
@@ -139,6 +141,9 @@ export const COMPONENT_BY_CONSTRUCT: Readonly<Record<string, Component>> = {
   // The VPC's restrict-default-security-group handler sits at the stack's root.
   CustomVpcRestrictDefaultSGCustomResourceProvider: 'network',
   EventStream: 'stream',
+  // A multi-region tier's transit stream and the forwarder to the home regions' streams.
+  TransitStream: 'stream',
+  Forwarder: 'stream',
   ApiKeys: 'ingest',
   Validator: 'ingest',
   Alb: 'ingest',
@@ -169,6 +174,7 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
   Validator: 'validator',
   Loader: 'loader',
   Query: 'query',
+  Forwarder: 'forwarder',
   // Runs only for a replay: priced per TB by lib/pricing/replay-cost.ts, not in the monthly bill.
   Replay: 'replay',
   ClickHouseMigrationFunction: 'migrate',
@@ -184,7 +190,7 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
 };
 
 /** The functions whose invocations follow the load: the cost model's `workload`. */
-const USAGE_WORKLOADS = new Set(['validator', 'loader', 'query']);
+const USAGE_WORKLOADS = new Set(['validator', 'loader', 'query', 'forwarder']);
 
 /**
  * The resource's construct path below the stack, letters and digits only: from
@@ -315,6 +321,8 @@ interface Related {
   readonly loadBalancers: readonly string[];
   /** Invocations per second by the logical ID of a function an enabled EventBridge schedule runs. */
   readonly scheduledPerSec: ReadonlyMap<string, number>;
+  /** Logical IDs of a multi-region tier's transit streams (tagged with the `transit` workload). */
+  readonly transitStreams: ReadonlySet<string>;
 }
 
 const SECONDS_PER_UNIT: Readonly<Record<string, number>> = { minute: 60, hour: 3_600, day: 86_400 };
@@ -387,7 +395,11 @@ function related(resources: TemplateJson['Resources']): Related {
   const webAclLoadBalancers = new Map<string, string[]>();
   const loadBalancers: string[] = [];
   const scheduledPerSec = new Map<string, number>();
+  const transitStreams = new Set<string>();
   for (const [logicalId, { Type, Properties: p = {} }] of Object.entries(resources)) {
+    if (Type === 'AWS::Kinesis::Stream' && tagValue(p, COST_TAGS.workload) === TRANSIT_WORKLOAD) {
+      transitStreams.add(logicalId);
+    }
     if (Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer') loadBalancers.push(logicalId);
     if (Type === 'AWS::WAFv2::WebACLAssociation') {
       const acl = getAttTarget(p.WebACLArn);
@@ -441,6 +453,7 @@ function related(resources: TemplateJson['Resources']): Related {
     webAclLoadBalancers,
     loadBalancers,
     scheduledPerSec,
+    transitStreams,
   };
 }
 
@@ -512,8 +525,13 @@ function sizeOf(
       };
     case 'AWS::Kinesis::Stream': {
       const retentionHours = numberOr(p.RetentionPeriodHours, 24);
-      if (obj(p.StreamModeDetails).StreamMode === 'ON_DEMAND') return { mode: 'on-demand', retentionHours };
-      return { mode: 'provisioned', shardCount: numberOr(p.ShardCount, 1), retentionHours };
+      // `transit`: a multi-region tier's transit stream, which carries a share of the load.
+      const workload = tagValue(p, COST_TAGS.workload);
+      const tagged: Size = workload === undefined ? {} : { workload };
+      if (obj(p.StreamModeDetails).StreamMode === 'ON_DEMAND') {
+        return { mode: 'on-demand', retentionHours, ...tagged };
+      }
+      return { mode: 'provisioned', shardCount: numberOr(p.ShardCount, 1), retentionHours, ...tagged };
     }
     case 'AWS::KinesisFirehose::DeliveryStream': {
       const destination = obj(p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration);
@@ -551,6 +569,19 @@ function sizeOf(
         ...(workload === CLICKHOUSE_COLD_WORKLOAD ? others.clickHouseRetention : {}),
         ...lifecycleSize(p.LifecycleConfiguration),
         versioned: obj(p.VersioningConfiguration).Status === 'Enabled' ? 1 : 0,
+      };
+    }
+    case 'AWS::DynamoDB::GlobalTable': {
+      // Table-level settings apply to every replica; the replica list includes this region's own.
+      const replicas = list(p.Replicas).map(obj);
+      return {
+        billingMode: String(p.BillingMode ?? 'PROVISIONED'),
+        replicas: Math.max(1, replicas.length),
+        pointInTimeRecovery: replicas.every(
+          (r) => obj(r.PointInTimeRecoverySpecification).PointInTimeRecoveryEnabled === true,
+        )
+          ? 1
+          : 0,
       };
     }
     case 'AWS::DynamoDB::Table': {
@@ -635,14 +666,20 @@ function sizeOf(
       return others.budgetsWithActions.has(logicalId)
         ? { count: 1, actions: 1 }
         : { count: 1, free: 'budgets without actions are free' };
-    case 'AWS::Lambda::EventSourceMapping':
+    case 'AWS::Lambda::EventSourceMapping': {
+      // A multi-region tier's forwarder reads the transit stream, not the event stream.
+      const source = getAttTarget(p.EventSourceArn);
+      const transit: Size =
+        source !== undefined && others.transitStreams.has(source) ? { workload: TRANSIT_WORKLOAD } : {};
       // CloudFormation's defaults for a Kinesis source: 100 records, no window, one batch per shard.
       return {
+        ...transit,
         batchSize: numberOr(p.BatchSize, 100),
         maxBatchingWindowSec: numberOr(p.MaximumBatchingWindowInSeconds, 0),
         parallelizationFactor: numberOr(p.ParallelizationFactor, 1),
         free: 'billed through Lambda invocations and Kinesis reads',
       };
+    }
   }
 }
 
@@ -753,7 +790,12 @@ function sizedPriceKeys(type: Exclude<BillableType, FixedPriceType>, s: Billable
         : ['nlb.hour', 'nlb.nlcuHour'];
     case 'AWS::Kinesis::Stream':
       return s.mode === 'on-demand'
-        ? ['kinesisOnDemand.streamHour', 'kinesisOnDemand.ingestGb', 'kinesisOnDemand.retrievalGb']
+        ? [
+            'kinesis.onDemandStreamHour',
+            'kinesis.onDemandDataInGb',
+            'kinesis.onDemandDataOutGb',
+            ...(Number(s.retentionHours) > 24 ? ['kinesis.onDemandExtendedRetentionGbMonth'] : []),
+          ]
         : [
             'kinesis.shardHour',
             'kinesis.putPayloadUnitsPerMillion',
@@ -778,6 +820,7 @@ function sizedPriceKeys(type: Exclude<BillableType, FixedPriceType>, s: Billable
           .flatMap((key) => S3_CLASS_KEYS[key] ?? [`s3.${key}`]),
       ];
     case 'AWS::DynamoDB::Table':
+    case 'AWS::DynamoDB::GlobalTable':
       return [
         ...(s.billingMode === 'PAY_PER_REQUEST'
           ? ['dynamoDb.onDemandWritesPerMillion', 'dynamoDb.onDemandReadsPerMillion']

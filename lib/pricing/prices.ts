@@ -532,3 +532,43 @@ export const BILLING_UNITS = {
     'the pricing pages of Kinesis, Firehose, Lambda, EBS and S3 (via shared/reference/aws-prices-and-limits.md); AWS Budgets pricing',
   asOf: AS_OF,
 } as const;
+
+/**
+ * Data transfer out of a region to another AWS region, by the region it leaves, as published
+ * (2026): what forwarding an event to its home region costs. The other services of eu-west-1 and
+ * ap-southeast-1 have no table here: a multi-region tier's report prices them at us-east-1's (a
+ * stated approximation); this is the one figure that differs enough to decide a design.
+ */
+export const INTER_REGION_OUT_PER_GB: Readonly<Record<string, Price>> = {
+  'us-east-1': price(
+    0.02,
+    'GB out to another region',
+    'https://aws.amazon.com/ec2/pricing/on-demand/ (Data Transfer: to other AWS regions), as published 2026',
+    false,
+  ),
+  'eu-west-1': price(
+    0.02,
+    'GB out to another region',
+    'https://aws.amazon.com/ec2/pricing/on-demand/ (Data Transfer: to other AWS regions), as published 2026',
+    false,
+  ),
+  'ap-southeast-1': price(
+    0.09,
+    'GB out to another region',
+    'https://aws.amazon.com/ec2/pricing/on-demand/ (Data Transfer: to other AWS regions), as published 2026',
+    false,
+  ),
+};
+
+/**
+ * Global Accelerator, the routing a multi-region tier does not use (lib/constructs/latency-routing.ts):
+ * priced only to show what it would add.
+ */
+export const GLOBAL_ACCELERATOR = {
+  hour: price(0.025, 'accelerator-h', 'https://aws.amazon.com/global-accelerator/pricing/'),
+  dataTransferPremiumGb: price(
+    0.015,
+    'GB (DT-premium, NA/EU)',
+    'https://aws.amazon.com/global-accelerator/pricing/',
+  ),
+} as const;

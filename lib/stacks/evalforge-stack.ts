@@ -11,6 +11,7 @@ import { ClickHouseHealth } from '../constructs/clickhouse-health.js';
 import { CostBudget } from '../constructs/cost-budget.js';
 import { DashboardSite } from '../constructs/dashboard-site.js';
 import { EventStream } from '../constructs/event-stream.js';
+import { ForwarderFunction } from '../constructs/forwarder-function.js';
 import { IngestFirewall } from '../constructs/ingest-firewall.js';
 import { IngestLoadBalancer } from '../constructs/ingest-load-balancer.js';
 import { LoaderFunction } from '../constructs/loader-function.js';
@@ -21,8 +22,25 @@ import { RawArchive } from '../constructs/raw-archive.js';
 import { ReplayJob } from '../constructs/replay-job.js';
 import { ValidatorFunction } from '../constructs/validator-function.js';
 import { WeightedDns } from '../constructs/weighted-dns.js';
-import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS } from '../pricing/cost-tags.js';
+import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS, TRANSIT_WORKLOAD } from '../pricing/cost-tags.js';
 import type { TierSpec } from '../tiers.js';
+import {
+  eventStreamArn,
+  eventStreamName,
+  GLOBAL_KEY_TABLE_NAME,
+  regionalEndpoint,
+  transitStreamName,
+} from './regional-names.js';
+
+/** Where a stack of a multi-region tier stands among the tier's regions. */
+export interface RegionPlacement {
+  /** This stack's region. */
+  readonly region: string;
+  /** The account of every region of the tier: the other regions' stream ARNs are computed in it. */
+  readonly account: string;
+  /** Every region of the tier, the primary first (it creates the key table's replicas). */
+  readonly regions: readonly string[];
+}
 
 export interface EvalForgeStackProps extends StackProps {
   /** The tier's slice of the sizing table. */
@@ -36,6 +54,13 @@ export interface EvalForgeStackProps extends StackProps {
    * @default - no subscription: the alarm topic is there to subscribe to
    */
   readonly alarmEmail?: string;
+  /**
+   * This stack's place in a multi-region tier: its event stream gets a name the other regions'
+   * forwarders write to, it gets a transit stream and a forwarder of its own, and the key table
+   * is the tier's global table (created by the primary region, a replica elsewhere).
+   * @default - a single-region tier
+   */
+  readonly placement?: RegionPlacement;
   /** Model prices for OTLP spans with tokens and no cost, JSON (`-c modelPrices=…`); checked at synth. */
   readonly modelPrices?: string;
   /**
@@ -69,9 +94,33 @@ export class EvalForgeStack extends Stack {
     const network = new Network(this, 'Network', tier.network);
     component(network, 'network');
 
-    const stream = new EventStream(this, 'EventStream', tier.stream);
+    const { placement } = props;
+    if (placement && !placement.regions.includes(placement.region)) {
+      throw new Error(`placement.region ${placement.region} is not one of ${placement.regions.join(', ')}`);
+    }
+    if (placement && tier.crossRegion === undefined) {
+      throw new Error(`tier ${tier.id} has no crossRegion spec: it deploys to one region`);
+    }
+    const stream = new EventStream(this, 'EventStream', {
+      ...tier.stream,
+      ...(placement ? { streamName: eventStreamName(placement.region) } : {}),
+    });
     component(stream, 'stream');
-    const keys = new ApiKeyTable(this, 'ApiKeys');
+    const primary = placement?.regions[0];
+    const keys = new ApiKeyTable(
+      this,
+      'ApiKeys',
+      placement === undefined
+        ? {}
+        : placement.region === primary
+          ? {
+              global: {
+                tableName: GLOBAL_KEY_TABLE_NAME,
+                replicaRegions: placement.regions.filter((r) => r !== primary),
+              },
+            }
+          : { replicaOf: GLOBAL_KEY_TABLE_NAME },
+    );
     component(keys, 'ingest');
 
     const archive = new RawArchive(this, 'RawArchive', {
@@ -130,6 +179,30 @@ export class EvalForgeStack extends Stack {
     });
     component(validator, 'ingest');
 
+    // Events for a project homed in another region go to the transit stream, and the forwarder
+    // puts them into that region's event stream: stored once, in the home region.
+    if (placement && tier.crossRegion) {
+      const transit = new EventStream(this, 'TransitStream', {
+        mode: 'on-demand',
+        retentionHours: tier.crossRegion.transit.retentionHours,
+        streamName: transitStreamName(placement.region),
+      });
+      component(transit, 'stream');
+      Tags.of(transit).add(COST_TAGS.workload, TRANSIT_WORKLOAD);
+      validator.function.addEnvironment('TRANSIT_STREAM_NAME', transit.stream.streamName);
+      transit.stream.grantWrite(validator.function);
+      const forwarder = new ForwarderFunction(this, 'Forwarder', {
+        transitStream: transit.stream,
+        homeStreamArns: Object.fromEntries(
+          placement.regions
+            .filter((r) => r !== placement.region)
+            .map((r) => [r, eventStreamArn(r, placement.account)]),
+        ),
+        ...tier.crossRegion.forwarder,
+      });
+      component(forwarder, 'stream');
+    }
+
     const query = new QueryFunction(this, 'Query', {
       vpc: network.vpc,
       clientSecurityGroup: clickhouse.clientSecurityGroup,
@@ -140,6 +213,13 @@ export class EvalForgeStack extends Stack {
     });
     component(query, 'query');
     query.function.addEnvironment('CLICKHOUSE_CA_CERT', clickhouse.caCertificate);
+    // A project's queries are answered by its home region: the query API sends a key homed
+    // elsewhere to that region's endpoint.
+    const regions = placement?.regions ?? [this.region];
+    query.function.addEnvironment(
+      'REGIONAL_ENDPOINTS',
+      JSON.stringify(Object.fromEntries(regions.map((r) => [r, regionalEndpoint(r, props.domainName)]))),
+    );
 
     const zone = HostedZone.fromHostedZoneAttributes(this, 'Zone', {
       hostedZoneId: props.hostedZoneId,

@@ -62,6 +62,17 @@ function workload(
       why: `assumed ${num(a.queryRequestsPerSec, 4)} query requests/s`,
     };
   }
+  if (name === 'forwarder') {
+    // Each of the transit stream's records is put into its home region's stream: at a trickle of
+    // ~0.84 MiB records, the event source's batches hold about one.
+    const records = validatorFigures(tier, capacity).requestsPerSec * a.crossRegionShare;
+    return {
+      name,
+      perSec: records,
+      durationSec: a.forwarderDurationSec,
+      why: `${num(load.eventsPerSec)} events/s ÷ ${num(load.eventsPerRequest)} per request × ${num(a.crossRegionShare, 4)} accepted outside their home region, ~1 record a batch`,
+    };
+  }
   throw new CostModelError(`${r.type} ${r.logicalId}: unknown workload ${name}`);
 }
 

@@ -18,7 +18,7 @@ import {
   type TemplateJson,
 } from '../../../lib/pricing/inventory.js';
 import { listPrices, pricesFor } from '../../../lib/pricing/prices.js';
-import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
+import { TIER_IDS, TIERS, type TierId, type TierSpec } from '../../../lib/tiers.js';
 import { tierTemplateJson } from '../../helpers/tier-templates.js';
 
 /** Each tier's template as the CLI prices it (with construct paths, without bundling), shared by the run. */
@@ -36,7 +36,7 @@ const countBy = (values: (string | number | undefined)[]) =>
     return counts;
   }, {});
 
-describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, tier) => {
+describe.each(TIER_IDS.map((id) => [id, TIERS[id] as TierSpec] as const))('tier %i', (id, tier) => {
   it('classifies every resource type of the template as billable or free', () => {
     const types = new Set(Object.values(template(id).Resources).map((r) => r.Type));
     expect([...types].filter((type) => classify(type) === 'unknown')).toEqual([]);
@@ -115,8 +115,11 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     ]);
   });
 
-  it("lists one stream with the tier's shards and retention", () => {
+  it("lists one stream with the tier's shards and retention (and a multi-region tier's transit stream)", () => {
     const streams = ofType(inventory(template(id)), 'AWS::Kinesis::Stream');
+    const transit = tier.crossRegion
+      ? [{ mode: 'on-demand', retentionHours: tier.crossRegion.transit.retentionHours, workload: 'transit' }]
+      : [];
     expect(streams.map((s) => s.size)).toEqual([
       tier.stream.mode === 'provisioned'
         ? {
@@ -125,8 +128,9 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
             retentionHours: tier.stream.retentionHours,
           }
         : { mode: 'on-demand', retentionHours: tier.stream.retentionHours },
+      ...transit,
     ]);
-    expect(streams[0]?.component).toBe('stream');
+    for (const stream of streams) expect(stream.component).toBe('stream');
   });
 
   it('lists the load balancers, NAT gateways with their addresses, and interface endpoints per AZ', () => {
@@ -160,9 +164,10 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         'query',
         'replay',
         'validator',
+        ...(tier.crossRegion ? ['forwarder'] : []),
       ].sort(),
     );
-    expect(functions).toHaveLength(11);
+    expect(functions).toHaveLength(tier.crossRegion ? 12 : 11);
     expect(byName.validator?.size).toMatchObject({
       memoryMiB: tier.ingest.validator.memoryMiB,
       architecture: 'arm64',
@@ -179,7 +184,7 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
         .map((f) => f.size.workload)
         .filter(Boolean)
         .sort(),
-    ).toEqual(['loader', 'query', 'validator']);
+    ).toEqual([...(tier.crossRegion ? ['forwarder'] : []), 'loader', 'query', 'validator']);
     expect(byName.validator?.component).toBe('ingest');
     expect(byName.loader?.component).toBe('loader');
     expect(byName.query?.component).toBe('query');
@@ -222,6 +227,15 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
           free: expect.any(String),
         },
       }),
+      // A multi-region tier's forwarder reads the transit stream.
+      ...(tier.crossRegion
+        ? [
+            expect.objectContaining({
+              component: 'stream',
+              size: expect.objectContaining({ batchSize: tier.crossRegion.forwarder.batchSize }),
+            }),
+          ]
+        : []),
     ]);
   });
 
@@ -230,7 +244,14 @@ describe.each(TIER_IDS.map((id) => [id, TIERS[id]] as const))('tier %i', (id, ti
     expect(ofType(items, 'AWS::EC2::FlowLog').map((f) => [f.component, f.size])).toEqual([
       ['network', { destinationType: 'cloud-watch-logs', trafficType: 'REJECT', retentionDays: 30 }],
     ]);
-    expect(ofType(items, 'AWS::DynamoDB::Table').map((t) => t.size.pointInTimeRecovery)).toEqual([1]);
+    // A multi-region tier's key table is a global table (lib/constructs/api-key-table.ts).
+    const keyTables = [
+      ...ofType(items, 'AWS::DynamoDB::Table'),
+      ...ofType(items, 'AWS::DynamoDB::GlobalTable'),
+    ];
+    expect(keyTables.map((t) => [t.type, t.size.pointInTimeRecovery])).toEqual([
+      [tier.crossRegion ? 'AWS::DynamoDB::GlobalTable' : 'AWS::DynamoDB::Table', 1],
+    ]);
   });
 });
 
@@ -691,6 +712,7 @@ const EVERY_BILLABLE_TYPE: TemplateJson = {
             'AWS::EC2::VPCEndpoint': { VpcEndpointType: 'Interface', SubnetIds: ['a', 'b'] },
             'AWS::Kinesis::Stream': { ShardCount: 2 },
             'AWS::DynamoDB::Table': { BillingMode: 'PAY_PER_REQUEST' },
+            'AWS::DynamoDB::GlobalTable': { BillingMode: 'PAY_PER_REQUEST', Replicas: [{ Region: 'a' }] },
             'AWS::CertificateManager::Certificate': { CertificateAuthorityArn: 'arn:aws:acm-pca:…' },
           }[type] ?? {},
       },
