@@ -110,20 +110,34 @@ export function buildTierStacks(app: App, options: { readonly costEstimate?: boo
     });
     stacks = { primary, regional: [primary] };
   } else {
-    const [primaryRegion = ''] = tier.regions;
-    const regional = tier.regions.map(
-      (region) =>
-        new EvalForgeStack(app, regionalStackName(region, primaryRegion), {
-          ...common,
-          env: { account, region },
-          placement: { region, account, regions: tier.regions },
-          // The whole tier's estimate and budget live with the primary region.
-          ...(region === primaryRegion ? { costEstimate } : {}),
-        }),
-    );
-    const [primary] = regional as [EvalForgeStack, ...EvalForgeStack[]];
-    // The replicas of the key table are created by the primary region's stack.
-    for (const other of regional.slice(1)) other.addStackDependency(primary);
+    const [primaryRegion = '', ...others] = tier.regions;
+    // The primary is created first: the others read its key table's replicas and forward to its
+    // stream, by cross-region references (SSM parameters CDK writes into their regions).
+    const primary = new EvalForgeStack(app, regionalStackName(primaryRegion, primaryRegion), {
+      ...common,
+      env: { account, region: primaryRegion },
+      crossRegionReferences: true,
+      placement: { region: primaryRegion, account, regions: tier.regions },
+      // The whole tier's estimate and budget live with the primary region.
+      costEstimate,
+    });
+    const regional = [
+      primary,
+      ...others.map(
+        (region) =>
+          new EvalForgeStack(app, regionalStackName(region, primaryRegion), {
+            ...common,
+            env: { account, region },
+            crossRegionReferences: true,
+            placement: {
+              region,
+              account,
+              regions: tier.regions,
+              primary: { keyTableName: primary.keyTableName, eventStreamArn: primary.eventStreamArn },
+            },
+          }),
+      ),
+    ];
     const global = new GlobalRoutingStack(app, GLOBAL_STACK_NAME, {
       tier,
       domainName: context('domain'),

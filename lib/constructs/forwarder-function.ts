@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
@@ -17,6 +17,8 @@ export const FORWARDER_STREAM_ACTIONS = [
 export interface ForwarderFunctionProps {
   /** This region's transit stream: events the validator accepted for another home region. */
   readonly transitStream: IStream;
+  /** This region's own event stream: a record whose header names no other home is put back there. */
+  readonly ownStream: IStream;
   /**
    * The event stream of every other region of the tier, by region: `arn:aws:kinesis:<region>:…`.
    * Those streams are encrypted with the AWS-managed key `alias/aws/kinesis`, which any principal
@@ -49,12 +51,14 @@ export class ForwarderFunction extends Construct {
   constructor(scope: Construct, id: string, props: ForwarderFunctionProps) {
     super(scope, id);
     const arns = Object.values(props.homeStreamArns);
+    // An ARN from another stack (the primary region's stream) is a token until deployed.
     if (arns.length === 0) {
       throw new Error(
         'ForwarderFunction: homeStreamArns is empty; give the event stream of each other region',
       );
     }
     for (const [region, arn] of Object.entries(props.homeStreamArns)) {
+      if (Token.isUnresolved(arn)) continue;
       if (!arn.startsWith(`arn:aws:kinesis:${region}:`) || !arn.includes(':stream/')) {
         throw new Error(
           `ForwarderFunction: homeStreamArns.${region} must be a stream ARN in ${region}, got ${arn}`,
@@ -71,8 +75,15 @@ export class ForwarderFunction extends Construct {
       name: 'forward',
       memoryMiB: props.memoryMiB,
       timeoutSec: props.timeoutSec,
-      environment: { HOME_STREAMS: JSON.stringify(props.homeStreamArns) },
+      environment: {
+        // This region's own stream too: a record that names no other home is put back here.
+        HOME_STREAMS: Stack.of(this).toJsonString({
+          ...props.homeStreamArns,
+          [Stack.of(this).region]: props.ownStream.streamArn,
+        }),
+      },
     });
+    props.ownStream.grantWrite(this.function);
     this.function.addToRolePolicy(
       new PolicyStatement({ actions: [...FORWARDER_STREAM_ACTIONS], resources: arns }),
     );

@@ -114,6 +114,8 @@ export const FREE_TYPES = {
     'Lambda bills no storage for layers and code (75 GB a region is a quota, not a price)',
   'AWS::StepFunctions::StateMachine':
     'no monthly fee: state transitions are billed when it runs, only for a replay of the archive, which lib/pricing/replay-cost.ts prices per TB',
+  'AWS::CloudFormation::Stack':
+    "a nested stack is free: CDK's provider of the key table's replicas, whose functions run only when the replicas change",
   'AWS::Events::Rule':
     'EventBridge rules are free (a schedule, or AWS service events on the default bus); the function a schedule runs is billed',
 } as const satisfies Record<string, string>;
@@ -167,6 +169,14 @@ export const COMPONENT_BY_CONSTRUCT: Readonly<Record<string, Component>> = {
   // function CDK's BucketDeployment puts at the stack's root to copy its files.
   Dashboard: 'query',
   CustomCDKBucketDeployment: 'query',
+  // A multi-region tier's cross-region references (the primary's key table and stream), which CDK
+  // writes and reads through SSM parameters with a handler at the stack's root.
+  CustomCrossRegionExportWriterCustomResourceProvider: 'ingest',
+  CustomCrossRegionExportReaderCustomResourceProvider: 'ingest',
+  ExportsWriter: 'ingest',
+  ExportsReader: 'ingest',
+  // The provider of the key table's replicas, a nested stack at the stack's root.
+  awscdkawsdynamodbReplicaProvider: 'ingest',
 };
 
 /** Which function a Lambda function is, by the same prefix matching as components. */
@@ -182,6 +192,8 @@ const FUNCTION_BY_CONSTRUCT: Readonly<Record<string, string>> = {
   ClickHouseCertificateFunction: 'certificates',
   ClickHouseCertificateProvider: 'custom-resource-framework',
   CustomVpcRestrictDefaultSGCustomResourceProvider: 'custom-resource',
+  CustomCrossRegionExportWriterCustomResourceProvider: 'cross-region-references',
+  CustomCrossRegionExportReaderCustomResourceProvider: 'cross-region-references',
   // BucketDeployment's copy of the dashboard's files, at deploy time only.
   CustomCDKBucketDeployment: 'dashboard-deployment',
   // The scheduled ClickHouse health function (functions/health).

@@ -24,13 +24,7 @@ import { ValidatorFunction } from '../constructs/validator-function.js';
 import { WeightedDns } from '../constructs/weighted-dns.js';
 import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS, TRANSIT_WORKLOAD } from '../pricing/cost-tags.js';
 import type { TierSpec } from '../tiers.js';
-import {
-  eventStreamArn,
-  eventStreamName,
-  GLOBAL_KEY_TABLE_NAME,
-  regionalEndpoint,
-  transitStreamName,
-} from './regional-names.js';
+import { eventStreamArn, eventStreamName, regionalEndpoint, transitStreamName } from './regional-names.js';
 
 /** Where a stack of a multi-region tier stands among the tier's regions. */
 export interface RegionPlacement {
@@ -40,6 +34,14 @@ export interface RegionPlacement {
   readonly account: string;
   /** Every region of the tier, the primary first (it creates the key table's replicas). */
   readonly regions: readonly string[];
+  /**
+   * What the primary region's stack made that another region needs (cross-region references,
+   * `crossRegionReferences` on both stacks): the key table's name, to read its replica, and the
+   * event stream's ARN, to forward to. The primary keeps the generated names it had in a
+   * single-region tier, so a move up to this tier updates its stream and table in place.
+   * @default - this is the primary region
+   */
+  readonly primary?: { readonly keyTableName: string; readonly eventStreamArn: string };
 }
 
 export interface EvalForgeStackProps extends StackProps {
@@ -83,6 +85,10 @@ export interface EvalForgeStackProps extends StackProps {
 export class EvalForgeStack extends Stack {
   /** The name SDK clients send to: `ingest.<region>.<domain>`. */
   readonly endpointName: string;
+  /** The API key table's name: the other regions of a multi-region tier read its replicas by it. */
+  readonly keyTableName: string;
+  /** The event stream's ARN: the other regions' forwarders write to it. */
+  readonly eventStreamArn: string;
 
   constructor(scope: Construct, id: string, props: EvalForgeStackProps) {
     super(scope, id, props);
@@ -101,26 +107,32 @@ export class EvalForgeStack extends Stack {
     if (placement && tier.crossRegion === undefined) {
       throw new Error(`tier ${tier.id} has no crossRegion spec: it deploys to one region`);
     }
+    const primaryRegion = placement?.regions[0];
+    const isPrimary = placement === undefined || placement.region === primaryRegion;
+    if (placement && !isPrimary && placement.primary === undefined) {
+      throw new Error(
+        `the stack of ${placement.region} needs placement.primary: the primary region's key table and stream`,
+      );
+    }
+    // The primary's stream keeps its generated name (a name on an existing stream replaces it);
+    // the other regions' streams are named, so that every region can compute their ARNs.
     const stream = new EventStream(this, 'EventStream', {
       ...tier.stream,
-      ...(placement ? { streamName: eventStreamName(placement.region) } : {}),
+      ...(placement && !isPrimary ? { streamName: eventStreamName(placement.region) } : {}),
     });
     component(stream, 'stream');
-    const primary = placement?.regions[0];
     const keys = new ApiKeyTable(
       this,
       'ApiKeys',
       placement === undefined
         ? {}
-        : placement.region === primary
-          ? {
-              global: {
-                tableName: GLOBAL_KEY_TABLE_NAME,
-                replicaRegions: placement.regions.filter((r) => r !== primary),
-              },
-            }
-          : { replicaOf: GLOBAL_KEY_TABLE_NAME },
+        : isPrimary
+          ? { replicationRegions: placement.regions.filter((r) => r !== primaryRegion) }
+          : { replicaOf: (placement.primary as { keyTableName: string }).keyTableName },
     );
+    if (keys.replicaProvider) component(keys.replicaProvider, 'ingest');
+    this.keyTableName = keys.table.tableName;
+    this.eventStreamArn = stream.stream.streamArn;
     component(keys, 'ingest');
 
     const archive = new RawArchive(this, 'RawArchive', {
@@ -193,10 +205,16 @@ export class EvalForgeStack extends Stack {
       transit.stream.grantWrite(validator.function);
       const forwarder = new ForwarderFunction(this, 'Forwarder', {
         transitStream: transit.stream,
+        ownStream: stream.stream,
         homeStreamArns: Object.fromEntries(
           placement.regions
             .filter((r) => r !== placement.region)
-            .map((r) => [r, eventStreamArn(r, placement.account)]),
+            .map((r) => [
+              r,
+              r === primaryRegion
+                ? (placement.primary as { eventStreamArn: string }).eventStreamArn
+                : eventStreamArn(r, placement.account),
+            ]),
         ),
         ...tier.crossRegion.forwarder,
       });

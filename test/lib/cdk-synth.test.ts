@@ -46,10 +46,21 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe('npx cdk synth', () => {
   it('synthesizes the largest tier offline, with cdk-nag and the CloudFormation rules passing', () => {
     expect(synth.status, `${synth.stdout}\n${synth.stderr}`).toBe(0);
+    // Tier 4 runs in three regions: a stack in each, and the global routing stack.
+    for (const stack of [
+      'EvalForge',
+      'EvalForge-eu-west-1',
+      'EvalForge-ap-southeast-1',
+      'EvalForge-Global',
+    ]) {
+      expect(existsSync(join(out, `${stack}.template.json`)), stack).toBe(true);
+    }
     const streams = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Kinesis::Stream');
     const tier4 = TIERS[4].stream;
+    // The event stream, and the on-demand transit stream of events for other home regions.
     expect(streams.map((s) => s.Properties?.ShardCount)).toEqual([
       tier4.mode === 'provisioned' ? tier4.shardCount : undefined,
+      undefined,
     ]);
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThanOrEqual(4);

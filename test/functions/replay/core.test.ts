@@ -1,8 +1,5 @@
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
-  type ArchiveObjectInfo,
-  type ArchiveReader,
   checkReplayRange,
   objectBatches,
   parseRestoreHeader,
@@ -15,7 +12,6 @@ import {
   restoreEstimate,
   runReplay,
 } from '../../../functions/replay/core.js';
-import { archiveObjectKey } from '../../../functions/shared/contract/archive-layout.js';
 import {
   encodeHeaderLine,
   type StreamRecordHeader,

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alarmThresholds } from '../../../lib/alarm-thresholds.js';
 import { buildApp, cdkJsonContext } from '../../../lib/app.js';
-import { TIER_IDS, TIERS, type TierId, type TierSpec } from '../../../lib/tiers.js';
+import { TIER_IDS, TIERS, type TierId } from '../../../lib/tiers.js';
 import { tierTemplate } from '../../helpers/tier-templates.js';
 
 /**
@@ -308,6 +308,9 @@ describe.each(TIER_IDS)('the web dashboard, tier %i', (id) => {
   });
 });
 
+/** Properties whose change makes CloudFormation replace a stateful resource: its physical name. */
+const REPLACING_NAMES = ['Name', 'TableName', 'BucketName', 'AvailabilityZone'] as const;
+
 describe('moving between tiers', () => {
   const STATEFUL = [
     'AWS::Kinesis::Stream',
@@ -323,16 +326,20 @@ describe('moving between tiers', () => {
       [3, 4],
     ] as const) {
       for (const type of STATEFUL) {
-        if (type === 'AWS::DynamoDB::Table' && (TIERS[larger] as TierSpec).crossRegion !== undefined) {
-          // A multi-region tier's key table is a global table, a resource type CloudFormation
-          // cannot change in place: the keys are copied over (docs/deploy.md).
-          expect(Object.keys(template(larger).findResources(type))).toEqual([]);
-          expect(Object.keys(template(larger).findResources('AWS::DynamoDB::GlobalTable'))).toHaveLength(1);
-          continue;
-        }
-        const before = Object.keys(template(smaller).findResources(type));
-        const after = Object.keys(template(larger).findResources(type));
+        const beforeResources = template(smaller).findResources(type);
+        const afterResources = template(larger).findResources(type);
+        const before = Object.keys(beforeResources);
+        const after = Object.keys(afterResources);
         expect(after, `${type} from tier ${smaller} to ${larger}`).toEqual(expect.arrayContaining(before));
+        // A physical name set or changed replaces the resource, whatever its logical ID.
+        for (const id of before) {
+          for (const name of REPLACING_NAMES) {
+            expect(
+              afterResources[id]?.Properties?.[name],
+              `${type} ${id}'s ${name}, tier ${smaller} to ${larger}`,
+            ).toEqual(beforeResources[id]?.Properties?.[name]);
+          }
+        }
       }
     }
   });

@@ -64,12 +64,22 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('the %s stack', (reg
   };
   const others = TIER_4.regions.filter((r) => r !== region);
 
-  it('names its event stream, so the other regions can compute its ARN', () => {
-    const streams = Object.values(regional()).filter((r) => r.Type === 'AWS::Kinesis::Stream');
-    expect(streams.map((s) => s.Properties.Name).sort()).toEqual(
-      [`evalforge-events-${region}`, transitStreamName(region)].sort(),
-    );
-  });
+  const isPrimary = region === TIER_4.regions[0];
+  /** What the stack reads of the primary's (a cross-region reference, through CDK's exports reader). */
+  const fromPrimary = (value: unknown) =>
+    JSON.stringify(value).includes('ExportsReader') && JSON.stringify(value).includes('/cdk/exports/');
+
+  it(
+    isPrimary
+      ? 'keeps the generated name of its event stream (a name would replace the stream of a tier 3 deployment moving up)'
+      : 'names its event stream, so the other regions can compute its ARN',
+    () => {
+      const streams = Object.values(regional()).filter((r) => r.Type === 'AWS::Kinesis::Stream');
+      expect(streams.map((s) => s.Properties.Name ?? '(generated)').sort()).toEqual(
+        [isPrimary ? '(generated)' : `evalforge-events-${region}`, transitStreamName(region)].sort(),
+      );
+    },
+  );
 
   it('has a KMS-encrypted on-demand transit stream kept 7 days, which the validator writes', () => {
     const [transitId, transit] =
@@ -104,8 +114,19 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('the %s stack', (reg
       ParallelizationFactor: 1,
       StartingPosition: 'TRIM_HORIZON',
     });
-    const homes = JSON.parse(String(forwarder && variablesOf(forwarder).HOME_STREAMS));
-    expect(homes).toEqual(Object.fromEntries(others.map((r) => [r, eventStreamArn(r, ACCOUNT)])));
+    // Every region's stream, this one's included (a record naming no other home goes back there).
+    const join = (forwarder && variablesOf(forwarder).HOME_STREAMS) as { 'Fn::Join': [string, unknown[]] };
+    const parts = join['Fn::Join'][1];
+    const homeOf = (r: string) => {
+      const at = parts.findIndex((p) => typeof p === 'string' && p.endsWith(`"${r}":"`));
+      return at === -1 ? undefined : parts[at + 1];
+    };
+    const text = JSON.stringify(parts);
+    for (const other of others.filter((r) => r !== TIER_4.regions[0])) {
+      expect(text).toContain(`\\"${other}\\":\\"${eventStreamArn(other, ACCOUNT)}\\"`);
+    }
+    expect(JSON.stringify(homeOf(region))).toMatch(/^\{"Fn::GetAtt":\["EventStream[0-9A-F]+","Arn"\]\}$/);
+    if (!isPrimary) expect(fromPrimary(homeOf(TIER_4.regions[0] as string))).toBe(true);
   });
 
   it('grants the forwarder the four stream actions on exactly the other regions’ event streams, and no Kinesis wildcard anywhere', () => {
@@ -116,14 +137,19 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('the %s stack', (reg
         (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
           .Statement,
     );
+    const named = others.filter((r) => r !== TIER_4.regions[0]);
     const crossRegion = statements.filter((s) =>
-      JSON.stringify(s.Resource).includes(`arn:aws:kinesis:${others[0]}`),
+      JSON.stringify(s.Resource).includes(`arn:aws:kinesis:${named[0]}`),
     );
     expect(crossRegion).toHaveLength(1);
     expect([crossRegion[0]?.Action].flat().sort()).toEqual([...FORWARDER_STREAM_ACTIONS].sort());
-    expect([crossRegion[0]?.Resource].flat().sort()).toEqual(
-      others.map((r) => eventStreamArn(r, ACCOUNT)).sort(),
+    const resources = [crossRegion[0]?.Resource].flat();
+    // The other regions' streams, by their computed ARNs, and the primary's through its reference.
+    expect(resources.filter((r) => typeof r === 'string').sort()).toEqual(
+      named.map((r) => eventStreamArn(r, ACCOUNT)).sort(),
     );
+    expect(resources.filter((r) => typeof r !== 'string')).toHaveLength(isPrimary ? 0 : 1);
+    if (!isPrimary) expect(fromPrimary(resources)).toBe(true);
     const forwarderPolicy = policies.find((p) =>
       JSON.stringify(p.Properties.Roles).includes(String(forwarderId).replace(/[0-9A-F]{8}$/, '')),
     );
@@ -136,24 +162,27 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('the %s stack', (reg
     }
   });
 
-  it('reads the tier’s global key table by its name, created with a replica per region by the primary', () => {
+  it('reads the key table of the primary, which has a replica in every other region', () => {
     const tables = Object.values(regional()).filter((r) => r.Type.startsWith('AWS::DynamoDB::'));
     const [, validator] = functionBy(regional(), 'validator') ?? [];
     const tableName = validator && variablesOf(validator).API_KEYS_TABLE_NAME;
-    if (region === TIER_4.regions[0]) {
-      const [globalId] =
-        Object.entries(regional()).find(([, r]) => r.Type === 'AWS::DynamoDB::GlobalTable') ?? [];
-      expect(tableName).toEqual({ Ref: globalId });
-      expect(tables.map((t) => t.Type)).toEqual(['AWS::DynamoDB::GlobalTable']);
-      const replicas = ((tables[0]?.Properties.Replicas ?? []) as { Region: string }[]).map((r) => r.Region);
-      expect(replicas.sort()).toEqual([...TIER_4.regions].sort());
+    if (isPrimary) {
+      // The table every tier has, updated in place: replicas added by CDK's custom resource.
+      const [tableId] = Object.entries(regional()).find(([, r]) => r.Type === 'AWS::DynamoDB::Table') ?? [];
+      expect(tableName).toEqual({ Ref: tableId });
+      expect(tables.map((t) => t.Type)).toEqual(['AWS::DynamoDB::Table']);
       expect(tables[0]?.Properties).toMatchObject({
-        TableName: 'evalforge-api-keys',
         BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       });
+      expect(tables[0]?.Properties.TableName).toBeUndefined();
+      const replicas = Object.values(regional())
+        .filter((r) => r.Type === 'Custom::DynamoDBReplica')
+        .map((r) => r.Properties.Region);
+      expect(replicas.sort()).toEqual(others.sort());
     } else {
-      expect(tableName).toBe('evalforge-api-keys');
       expect(tables).toEqual([]);
+      expect(fromPrimary(tableName)).toBe(true);
     }
   });
 
