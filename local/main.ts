@@ -5,6 +5,7 @@ import { HELP_FLAG, parseFlags, stringFlags, UsageError } from '../cli/flags.js'
 import { shellWord } from '../cli/shell-word.js';
 import { onStopSignals } from '../cli/stop-signals.js';
 import { REGION_PATTERN } from '../functions/shared/auth/api-keys.js';
+import { jsonText } from '../functions/shared/read-env.js';
 import { describeZodIssues } from '../functions/shared/zod-issues.js';
 import { NPM_START_DEFAULTS } from './api-target.js';
 import {
@@ -32,17 +33,9 @@ const port = (name: string) =>
 const region = z.string().regex(REGION_PATTERN, 'must be an AWS region name like eu-west-1');
 
 /** `{"eu-west-1":"http://127.0.0.1:4567"}`: each other region's local Kinesis endpoint. */
-const RegionStreams = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of region → Kinesis endpoint URL' });
-      return z.NEVER;
-    }
-  })
-  .pipe(z.record(region, z.url({ protocol: /^https?$/, error: 'must be an http URL' })));
+const RegionStreams = jsonText('must be a JSON object of region → Kinesis endpoint URL').pipe(
+  z.record(region, z.url({ protocol: /^https?$/, error: 'must be an http URL' })),
+);
 
 const Env = z.object({
   EVALFORGE_DATA_DIR: z.string().min(1).default(NPM_START_DEFAULTS.dataDir),

@@ -1,7 +1,7 @@
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
 import { REGION_PATTERN } from '../shared/auth/api-keys.js';
-import { readEnv } from '../shared/read-env.js';
+import { jsonText, readEnv } from '../shared/read-env.js';
 import type { ForwarderDeps } from './core.js';
 
 /** A Kinesis stream's ARN: its region is where the client must send. */
@@ -11,29 +11,19 @@ const STREAM_ARN = /^arn:aws[a-z-]*:kinesis:([a-z]{2}(?:-[a-z]+)+-\d):\d{12}:str
  * `HOME_STREAMS`: JSON, region → the ARN of that region's main stream, for every region of the
  * deployment (this one included: records that name no other home are put into it).
  */
-export const HomeStreamsSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z
-      .record(
-        z.string().regex(REGION_PATTERN, 'keys must be AWS region names'),
-        z.string().regex(STREAM_ARN, 'values must be Kinesis stream ARNs'),
-      )
-      .refine(
-        (streams) => Object.entries(streams).every(([region, arn]) => STREAM_ARN.exec(arn)?.[1] === region),
-        {
-          message: "each stream's ARN must be in the region it is listed under",
-        },
-      ),
-  );
+export const HomeStreamsSchema = jsonText().pipe(
+  z
+    .record(
+      z.string().regex(REGION_PATTERN, 'keys must be AWS region names'),
+      z.string().regex(STREAM_ARN, 'values must be Kinesis stream ARNs'),
+    )
+    .refine(
+      (streams) => Object.entries(streams).every(([region, arn]) => STREAM_ARN.exec(arn)?.[1] === region),
+      {
+        message: "each stream's ARN must be in the region it is listed under",
+      },
+    ),
+);
 
 const Env = z.object({
   HOME_STREAMS: HomeStreamsSchema,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { KEY_STORE_ENV, lambdaKeyStore } from '../shared/auth/lambda-key-store.js';
 import { clickHouseFromEnv, readClickHouseEnv } from '../shared/clickhouse/env.js';
-import { readEnv } from '../shared/read-env.js';
+import { jsonText, readEnv } from '../shared/read-env.js';
 import type { QueryDeps } from './core.js';
 
 /** The query function's own variables; the ClickHouse ones are read as the loader reads them. */
@@ -10,16 +10,7 @@ const Env = z.object({
   /** Lambda's own region: a key homed in another region is answered 421. */
   AWS_REGION: z.string().min(1).optional(),
   /** A deployment across regions: JSON, region → that region's API endpoint (https://ingest.<region>.<domain>). */
-  REGIONAL_ENDPOINTS: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not JSON' });
-        return z.NEVER;
-      }
-    })
+  REGIONAL_ENDPOINTS: jsonText()
     .pipe(z.record(z.string(), z.url({ protocol: /^https$/, message: 'values must be https URLs' })))
     .optional(),
 });

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { describeZodIssues } from './zod-issues.js';
 
 /**
@@ -16,4 +16,19 @@ export function readEnv<S extends z.ZodType>(
     throw new Error(`${functionName} environment is invalid: ${describeZodIssues(parsed.error)}`);
   }
   return parsed.data;
+}
+
+/**
+ * A variable that holds JSON (`HOME_STREAMS`, `CLICKHOUSE_SHARD_URLS`…): its text parsed, or the
+ * issue "is not JSON"; `.pipe()` a schema of the value after it.
+ */
+export function jsonText(message = 'is not JSON') {
+  return z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message });
+      return z.NEVER;
+    }
+  });
 }

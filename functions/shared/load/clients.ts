@@ -7,7 +7,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { type ClickHouseConfig, createClickHouseClient } from '../clickhouse/client.js';
 import { clickHouseConfig, readClickHouseEnv } from '../clickhouse/env.js';
-import { readEnv } from '../read-env.js';
+import { jsonText, readEnv } from '../read-env.js';
 import { ClickHouseLoaderStore } from './clickhouse-store.js';
 import type { ShardedStore } from './core.js';
 import { LOADER_REQUEST_GZIP_LEVEL } from './insert-path.js';
@@ -53,24 +53,14 @@ export function clickHouse(): Promise<ClickHouseClient> {
  * and waits for all of them (`insert_quorum`). Unset: inserts go through `CLICKHOUSE_URL`'s
  * Distributed tables, or the embedded engine.
  */
-export const ShardUrlsSchema = z
-  .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z
-      .array(z.array(z.url()).min(1, 'a shard needs at least one replica URL'))
-      .min(1, 'needs at least one shard')
-      .refine((shards) => shards.every((s) => s.length === shards[0]?.length), {
-        message: 'every shard must list the same number of replicas',
-      }),
-  );
+export const ShardUrlsSchema = jsonText().pipe(
+  z
+    .array(z.array(z.url()).min(1, 'a shard needs at least one replica URL'))
+    .min(1, 'needs at least one shard')
+    .refine((shards) => shards.every((s) => s.length === shards[0]?.length), {
+      message: 'every shard must list the same number of replicas',
+    }),
+);
 
 const LoaderEnv = z.object({ CLICKHOUSE_SHARD_URLS: ShardUrlsSchema.optional() });
 
