@@ -24,7 +24,13 @@ import { ValidatorFunction } from '../constructs/validator-function.js';
 import { WeightedDns } from '../constructs/weighted-dns.js';
 import { CLICKHOUSE_COLD_WORKLOAD, COST_TAGS, TRANSIT_WORKLOAD } from '../pricing/cost-tags.js';
 import type { TierSpec } from '../tiers.js';
-import { eventStreamArn, eventStreamName, regionalEndpoint, transitStreamName } from './regional-names.js';
+import {
+  eventStreamArn,
+  eventStreamName,
+  globalEndpointName,
+  regionalEndpoint,
+  transitStreamName,
+} from './regional-names.js';
 
 /** Where a stack of a multi-region tier stands among the tier's regions. */
 export interface RegionPlacement {
@@ -246,6 +252,9 @@ export class EvalForgeStack extends Stack {
     this.endpointName = `ingest.${Aws.REGION}.${props.domainName}`;
     const certificate = new Certificate(this, 'Certificate', {
       domainName: this.endpointName,
+      // Across regions, clients send to the latency-routed `ingest.<domain>` (EvalForge-Global),
+      // answered by any region's load balancers: each region's certificate names it too.
+      ...(placement ? { subjectAlternativeNames: [globalEndpointName(props.domainName)] } : {}),
       validation: CertificateValidation.fromDns(zone),
     });
     const accessLogs = new AccessLogBucket(this, 'AlbAccessLogs');

@@ -34,3 +34,8 @@ export function eventStreamArn(region: string, account: string): string {
 export function regionalEndpoint(region: string, domainName: string): string {
   return `https://ingest.${region}.${domainName.replace(/\.$/, '')}`;
 }
+
+/** The name clients of a multi-region tier send to, latency-routed to the nearest healthy region. */
+export function globalEndpointName(domainName: string): string {
+  return `ingest.${domainName.replace(/\.$/, '')}`;
+}

@@ -186,6 +186,15 @@ describe.each(['us-east-1', 'eu-west-1', 'ap-southeast-1'])('the %s stack', (reg
     }
   });
 
+  it('has a certificate for its regional name and for the global name clients send to', () => {
+    const certificates = Object.values(regional()).filter(
+      (r) => r.Type === 'AWS::CertificateManager::Certificate',
+    );
+    expect(certificates.map((c) => [c.Properties.DomainName, c.Properties.SubjectAlternativeNames])).toEqual([
+      [{ 'Fn::Join': ['', ['ingest.', { Ref: 'AWS::Region' }, '.example.com']] }, ['ingest.example.com']],
+    ]);
+  });
+
   it("gives the query function every region's endpoint, so a project's queries go to its home region", () => {
     const [, query] = functionBy(regional(), 'query') ?? [];
     expect(JSON.parse(String(query && variablesOf(query).REGIONAL_ENDPOINTS))).toEqual({
