@@ -150,6 +150,18 @@ export class ClickHouseLoaderStore implements LoaderStore {
     );
   }
 
+  async markRequests(
+    requests: readonly { project_id: string; request_key: string }[],
+    deduplicationToken: string,
+  ): Promise<void> {
+    if (requests.length === 0) return;
+    const loadedAt = Math.floor(Date.now() / 1000);
+    await this.insert(
+      insertStatement(this.tables.loaded, deduplicationToken, this.settings),
+      requests.map((r) => JSON.stringify({ ...r, loaded_at: loadedAt })).join('\n'),
+    );
+  }
+
   async insertEvents(ndjson: string, deduplicationToken: string): Promise<void> {
     await this.insert(this.insertEventsStatement(deduplicationToken), ndjson);
   }

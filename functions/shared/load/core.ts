@@ -81,6 +81,17 @@ export interface EventKey {
 export interface LoaderStore {
   /** Which of these request keys have been loaded before. */
   loadedRequestKeys(keys: readonly string[]): Promise<Set<string>>;
+  /**
+   * Records requests in `loaded_requests` before their events are inserted: a load cut short
+   * between the two (a killed process, a Lambda timeout) leaves the requests marked and their
+   * events missing, and the retry looks the events up and loads the missing ones. The other order
+   * (events first) would leave events stored under requests not marked, loaded again by a retry
+   * whose batch differs (and so its insert token).
+   */
+  markRequests(
+    requests: readonly { project_id: string; request_key: string }[],
+    deduplicationToken: string,
+  ): Promise<void>;
   /** Which of these events of a project are in `events`, named by `eventId`. */
   storedEvents(projectId: string, events: readonly EventKey[]): Promise<Set<string>>;
   /** One insert of NDJSON rows for `events_ingest`; throws when ClickHouse did not take it. */
@@ -415,6 +426,15 @@ async function loadShard(
       });
   }
   const resent = await unseenLines(checked, store);
+  // Marked before their events go in: see `LoaderStore.markRequests`.
+  const freshRequests = new Map<string, string>();
+  for (const line of fresh) freshRequests.set(line.record.header.request_key, line.record.header.project_id);
+  if (freshRequests.size > 0) {
+    const marks = [...freshRequests].map(([request_key, project_id]) => ({ project_id, request_key }));
+    const token = createHash('sha256').update(`requests:${source}`);
+    for (const mark of marks) token.update(`\n${mark.request_key}`);
+    await store.markRequests(marks, `requests:${token.digest('hex')}`);
+  }
 
   const pending = [...fresh, ...resent.lines];
   const outcome: IsolationOutcome = {

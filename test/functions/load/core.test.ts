@@ -237,6 +237,7 @@ describe('poison records', () => {
 function bind(s: ClickHouseLoaderStore): LoaderStore {
   return {
     loadedRequestKeys: s.loadedRequestKeys.bind(s),
+    markRequests: s.markRequests.bind(s),
     storedEvents: s.storedEvents.bind(s),
     insertEvents: s.insertEvents.bind(s),
     insertDeadLetters: s.insertDeadLetters.bind(s),
@@ -464,4 +465,71 @@ describe('a data error is never retried', () => {
       expect(await counts()).toEqual({ events: 1_999, distinct: 1_999, rollup: 1_999, deadLetters: 1 });
     },
   );
+});
+
+describe('a load cut short', () => {
+  /** The store, failing (as a killed process or a lost connection) right after its first events insert, or right before it. */
+  function cutShort(when: 'before' | 'after') {
+    let cut = false;
+    const inner = bind(store);
+    const cutting: LoaderStore = {
+      ...inner,
+      insertEvents: async (ndjson, token) => {
+        if (!cut && when === 'before') {
+          cut = true;
+          throw new Error('connection reset before the insert');
+        }
+        await inner.insertEvents(ndjson, token);
+        if (!cut) {
+          cut = true;
+          throw new Error('connection reset after the insert');
+        }
+      },
+    };
+    return cutting;
+  }
+
+  it.each(['before', 'after'] as const)(
+    'loads every event once when it stopped %s its insert and the retry reads a different batch',
+    async (when) => {
+      const first = [record(lines(5)), record(lines(5))];
+      await expect(loadBatch(batch(...first), { store: cutShort(when), now: () => NOW })).rejects.toThrow(
+        /connection reset/,
+      );
+      // The retry reads more of the shard: another batch, so another insert token.
+      const retry = await loadBatch(batch(...first, record(lines(5))), deps());
+      expect(retry.events).toBe(when === 'before' ? 15 : 5);
+      expect(retry.duplicateEvents).toBe(when === 'before' ? 0 : 10);
+      const c = await counts();
+      expect(c.events).toBe(15);
+      expect(c.distinct).toBe(15);
+      expect(c.rollup).toBe(15);
+    },
+  );
+});
+
+describe('the order of a first load', () => {
+  it('marks a request in loaded_requests before its events go in, so that no cut leaves events of a request that is not marked', async () => {
+    const calls: string[] = [];
+    const inner = bind(store);
+    const recording: LoaderStore = {
+      ...inner,
+      markRequests: async (requests, token) => {
+        calls.push(`mark ${requests.length}`);
+        return inner.markRequests(requests, token);
+      },
+      insertEvents: async (ndjson, token) => {
+        calls.push('insert');
+        return inner.insertEvents(ndjson, token);
+      },
+    };
+    await loadBatch(batch(record(lines(3)), record(lines(3))), { store: recording, now: () => NOW });
+    expect(calls).toEqual(['mark 2', 'insert']);
+    // A resend is marked already: looked up event by event, nothing marked again.
+    calls.length = 0;
+    const again = record(lines(2));
+    await loadBatch(batch(again), { store: recording, now: () => NOW });
+    await loadBatch(batch({ ...again, sequenceNumber: String(++seq) }), { store: recording, now: () => NOW });
+    expect(calls).toEqual(['mark 1', 'insert']);
+  });
 });

@@ -39,6 +39,7 @@ function memoryStore(failAfter = Number.POSITIVE_INFINITY): ShardedStore & { ins
       store.inserted += ndjson.split('\n').filter((line) => line.length > 0).length;
     },
     insertDeadLetters: async () => {},
+    markRequests: async () => {},
   };
   const store = { shards: [shard], shardOf: () => 0, inserted: 0 };
   return store;

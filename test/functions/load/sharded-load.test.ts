@@ -33,9 +33,14 @@ class ShardFake implements LoaderStore {
   readonly tokens = new Set<string>();
   readonly letters: DeadLetter[] = [];
   readonly reads: string[] = [];
+  /** `loaded_requests`: the requests the loader marked before inserting their events. */
+  readonly marked = new Set<string>();
   async loadedRequestKeys(keys: readonly string[]) {
     this.reads.push(...keys);
-    return new Set(this.rows.filter((r) => keys.includes(r.requestKey)).map((r) => r.requestKey));
+    return new Set(keys.filter((k) => this.marked.has(k)));
+  }
+  async markRequests(requests: readonly { project_id: string; request_key: string }[]) {
+    for (const r of requests) this.marked.add(r.request_key);
   }
   async storedEvents(projectId: string, events: readonly EventKey[]) {
     const ids = new Set(events.map(eventId));
