@@ -319,8 +319,9 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Open the dashboard' }).click();
     await page.getByTestId('summary-requests').waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    expect(await page.getByLabel('API key').isVisible()).toBe(true);
+    // Each after the page has had its time to render: isVisible() does not wait.
+    await expect.poll(() => page.getByLabel('API key').isVisible()).toBe(true);
     await page.reload();
-    expect(await page.getByLabel('API key').isVisible()).toBe(true);
+    await expect.poll(() => page.getByLabel('API key').isVisible()).toBe(true);
   });
 });

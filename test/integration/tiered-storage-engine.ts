@@ -118,7 +118,8 @@ async function answers(client: ClickHouseClient, now: number, traces: Map<number
 
 /** Polls until `done` holds of the answers, or 20 s pass; the last answers either way. */
 async function settled(read: () => Promise<Answers>, done: (a: Answers) => boolean): Promise<Answers> {
-  const deadline = Date.now() + 20_000;
+  // TTL merges and moves run in the background: a busy machine takes longer, never a different answer.
+  const deadline = Date.now() + 60_000;
   let last = await read();
   while (!done(last) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -75,7 +75,7 @@ beforeAll(async () => {
   objectsAfterFill = await coldObjects();
   // A restart: a new process on the same data directory and configuration.
   reopen = await engine<ReopenReport>('reopen', now);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await s3?.close();
