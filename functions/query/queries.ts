@@ -97,7 +97,16 @@ export interface TraceParams {
 }
 
 /** One minute of one model: the dashboard's time series. Latencies in milliseconds. */
-export interface MinuteStat {
+/** Tokens and cost, as every answer that counts them names them. */
+export interface Usage {
+  readonly input_tokens: number;
+  readonly output_tokens: number;
+  /** The events' `tokens_used`: input + output unless the client reported more. */
+  readonly total_tokens: number;
+  readonly cost_cents: number;
+}
+
+export interface MinuteStat extends Usage {
   /** Start of the minute, ISO-8601 UTC. */
   readonly minute: string;
   readonly model: string;
@@ -111,11 +120,6 @@ export interface MinuteStat {
   readonly latency_ms_p95: number;
   readonly latency_ms_p99: number;
   readonly latency_ms_max: number;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  /** The events' `tokens_used`: input + output unless the client reported more. */
-  readonly total_tokens: number;
-  readonly cost_cents: number;
 }
 
 /** One hour and model: the same figures as a minute's. */
@@ -124,18 +128,13 @@ export type HourStat = Omit<MinuteStat, 'minute'> & {
   readonly hour: string;
 };
 
-export interface ModelUsage {
+export interface ModelUsage extends Usage {
   readonly model: string;
   readonly requests: number;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  /** The events' `tokens_used`: input + output unless the client reported more. */
-  readonly total_tokens: number;
-  readonly cost_cents: number;
 }
 
 /** Totals over a window. Ratios and latencies are `null` when the window has no requests. */
-export interface Summary {
+export interface Summary extends Usage {
   readonly requests: number;
   readonly errors: number;
   readonly error_rate: number | null;
@@ -143,10 +142,6 @@ export interface Summary {
   /** A t-digest estimate. */
   readonly latency_ms_p95: number | null;
   readonly latency_ms_max: number | null;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  readonly total_tokens: number;
-  readonly cost_cents: number;
 }
 
 /** How many calls of a window match; a call stored more than once counts in `calls` each time. */
@@ -175,11 +170,7 @@ export interface CallRow extends Call {
 }
 
 /** A call as the filtered list shows it: what a table row needs, without prompt, response or metadata. */
-export interface ListedCall extends CallRow {
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  readonly total_tokens: number;
-  readonly cost_cents: number;
+export interface ListedCall extends CallRow, Usage {
   /** '' unless the call failed with a message. */
   readonly error_message: string;
   readonly user_id: string;
@@ -187,15 +178,11 @@ export interface ListedCall extends CallRow {
 }
 
 /** One UTC day of one model: what it cost. */
-export interface DayCost {
+export interface DayCost extends Usage {
   /** The day, `YYYY-MM-DD` (UTC). */
   readonly day: string;
   readonly model: string;
   readonly requests: number;
-  readonly input_tokens: number;
-  readonly output_tokens: number;
-  readonly total_tokens: number;
-  readonly cost_cents: number;
 }
 
 export interface FailedCall extends Call {
@@ -439,6 +426,21 @@ function select<Row>(
 }
 
 const num = (v: number | string): number => Number(v);
+
+/** A rollup's tokens and cost summed, as `usageOf` reads them back. */
+const USAGE_SUMS = `sum(input_tokens) AS input_tokens,
+       sum(output_tokens) AS output_tokens,
+       sum(tokens_used) AS total_tokens,
+       sum(cost_cents) AS cost_cents`;
+
+/** A row's usage columns (`USAGE_SUMS`, or an event's own), as numbers: 64-bit sums may come as text. */
+type UsageWire = { readonly [K in keyof Usage]: number | string };
+const usageOf = (r: UsageWire): Usage => ({
+  input_tokens: num(r.input_tokens),
+  output_tokens: num(r.output_tokens),
+  total_tokens: num(r.total_tokens),
+  cost_cents: num(r.cost_cents),
+});
 const nullableNum = (v: number | string | null): number | null => (v === null ? null : Number(v));
 const isoFromMs = (v: number | string): string => new Date(Number(v)).toISOString();
 
@@ -460,19 +462,17 @@ async function bucketStats(
   rollup: { table: 'events_minute' | 'events_hour'; column: 'minute' | 'hour' },
   limits: QueryLimitSettings,
 ): Promise<BucketStat[]> {
-  const rows = await select<{
-    bucket_s: number;
-    model: string;
-    requests: number;
-    errors: number;
-    latency_sum: number;
-    latency_max: number;
-    latency_q: [number, number, number];
-    input_tokens: number;
-    output_tokens: number;
-    total_tokens: number;
-    cost_cents: number;
-  }>(
+  const rows = await select<
+    {
+      bucket_s: number;
+      model: string;
+      requests: number;
+      errors: number;
+      latency_sum: number;
+      latency_max: number;
+      latency_q: [number, number, number];
+    } & UsageWire
+  >(
     client,
     `SELECT
        toUnixTimestamp(${rollup.column}) AS bucket_s,
@@ -482,10 +482,7 @@ async function bucketStats(
        sum(latency_ms_sum) AS latency_sum,
        max(latency_ms_max) AS latency_max,
        quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles) AS latency_q,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(tokens_used) AS total_tokens,
-       sum(cost_cents) AS cost_cents
+       ${USAGE_SUMS}
      FROM ${rollup.table}
      WHERE ${rollupWindowSql(rollup.column)}
      GROUP BY ${rollup.column}, model
@@ -507,10 +504,7 @@ async function bucketStats(
       latency_ms_p95: num(r.latency_q[1]),
       latency_ms_p99: num(r.latency_q[2]),
       latency_ms_max: num(r.latency_max),
-      input_tokens: num(r.input_tokens),
-      output_tokens: num(r.output_tokens),
-      total_tokens: num(r.total_tokens),
-      cost_cents: num(r.cost_cents),
+      ...usageOf(r),
     };
   });
 }
@@ -552,15 +546,12 @@ export async function modelUsage(
 ): Promise<ModelUsage[]> {
   const w = parse(WindowSchema, params);
   const rollup = rollupFor(w);
-  const rows = await select<ModelUsage>(
+  const rows = await select<{ model: string; requests: number } & UsageWire>(
     client,
     `SELECT
        model,
        sum(requests) AS requests,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(tokens_used) AS total_tokens,
-       sum(cost_cents) AS cost_cents
+       ${USAGE_SUMS}
      FROM ${rollup.table}
      WHERE ${rollupWindowSql(rollup.column)}
      GROUP BY model
@@ -568,14 +559,7 @@ export async function modelUsage(
     windowParams(w),
     limits,
   );
-  return rows.map((r) => ({
-    model: r.model,
-    requests: num(r.requests),
-    input_tokens: num(r.input_tokens),
-    output_tokens: num(r.output_tokens),
-    total_tokens: num(r.total_tokens),
-    cost_cents: num(r.cost_cents),
-  }));
+  return rows.map((r) => ({ model: r.model, requests: num(r.requests), ...usageOf(r) }));
 }
 
 /** Totals over the window. `from` and `to` are whole minutes. */
@@ -586,17 +570,15 @@ export async function summary(
 ): Promise<Summary> {
   const w = parse(WindowSchema, params);
   const rollup = rollupFor(w);
-  const [row] = await select<{
-    requests: number;
-    errors: number;
-    latency_sum: number;
-    latency_max: number;
-    latency_p95: number | null;
-    input_tokens: number;
-    output_tokens: number;
-    total_tokens: number;
-    cost_cents: number;
-  }>(
+  const [row] = await select<
+    {
+      requests: number;
+      errors: number;
+      latency_sum: number;
+      latency_max: number;
+      latency_p95: number | null;
+    } & UsageWire
+  >(
     client,
     `SELECT
        sum(requests) AS requests,
@@ -604,10 +586,7 @@ export async function summary(
        sum(latency_ms_sum) AS latency_sum,
        max(latency_ms_max) AS latency_max,
        quantilesTDigestMerge(0.5, 0.95, 0.99)(latency_ms_quantiles)[2] AS latency_p95,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(tokens_used) AS total_tokens,
-       sum(cost_cents) AS cost_cents
+       ${USAGE_SUMS}
      FROM ${rollup.table}
      WHERE ${rollupWindowSql(rollup.column)}`,
     windowParams(w),
@@ -624,10 +603,7 @@ export async function summary(
     latency_ms_avg: any ? num(row.latency_sum) / requests : null,
     latency_ms_p95: any ? nullableNum(row.latency_p95) : null,
     latency_ms_max: any ? num(row.latency_max) : null,
-    input_tokens: row ? num(row.input_tokens) : 0,
-    output_tokens: row ? num(row.output_tokens) : 0,
-    total_tokens: row ? num(row.total_tokens) : 0,
-    cost_cents: row ? num(row.cost_cents) : 0,
+    ...(row ? usageOf(row) : { input_tokens: 0, output_tokens: 0, total_tokens: 0, cost_cents: 0 }),
   };
 }
 
@@ -711,27 +687,25 @@ export async function listCalls(
   limits: QueryLimitSettings = QUERY_SETTINGS,
 ): Promise<ListedCall[]> {
   const c = parse(CallListSchema, params);
+  const metadata = metadataConditions(c.metadata);
   const filters = [
     c.model === undefined ? '' : ' AND model = {model:String}',
     c.status === undefined ? '' : ' AND status = {status:String}',
-    ...c.metadata.map(([path], i) => ` AND ${metadataAt(path)} = {m${i}:String}`),
+    metadata.sql,
   ].join('');
   const values = {
     ...(c.model === undefined ? {} : { model: c.model }),
     ...(c.status === undefined ? {} : { status: c.status }),
-    ...Object.fromEntries(c.metadata.map(([, value], i) => [`m${i}`, value])),
+    ...metadata.values,
   };
   const rows = await bounded<
-    CallWire & {
-      status: CallRow['status'];
-      input_tokens: number | string;
-      output_tokens: number | string;
-      total_tokens: number | string;
-      cost_cents: number | string;
-      error_message: string;
-      user_id: string;
-      session_id: string;
-    }
+    CallWire &
+      UsageWire & {
+        status: CallRow['status'];
+        error_message: string;
+        user_id: string;
+        session_id: string;
+      }
   >(
     client,
     `SELECT ${LISTED_CALL_COLUMNS}
@@ -745,10 +719,7 @@ export async function listCalls(
   return rows.map((r) => ({
     ...call(r),
     status: r.status,
-    input_tokens: num(r.input_tokens),
-    output_tokens: num(r.output_tokens),
-    total_tokens: num(r.total_tokens),
-    cost_cents: num(r.cost_cents),
+    ...usageOf(r),
     error_message: r.error_message,
     user_id: r.user_id,
     session_id: r.session_id,
@@ -765,16 +736,13 @@ export async function dailyCosts(
   limits: QueryLimitSettings = QUERY_SETTINGS,
 ): Promise<DayCost[]> {
   const w = parse(HoursSchema, params);
-  const rows = await select<Omit<DayCost, 'day'> & { day: string }>(
+  const rows = await select<{ day: string; model: string; requests: number } & UsageWire>(
     client,
     `SELECT
        toString(toDate(hour)) AS day,
        model,
        sum(requests) AS requests,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(tokens_used) AS total_tokens,
-       sum(cost_cents) AS cost_cents
+       ${USAGE_SUMS}
      FROM events_hour
      WHERE ${rollupWindowSql('hour')}
      GROUP BY day, model
@@ -782,15 +750,7 @@ export async function dailyCosts(
     windowParams(w),
     limits,
   );
-  return rows.map((r) => ({
-    day: r.day,
-    model: r.model,
-    requests: num(r.requests),
-    input_tokens: num(r.input_tokens),
-    output_tokens: num(r.output_tokens),
-    total_tokens: num(r.total_tokens),
-    cost_cents: num(r.cost_cents),
-  }));
+  return rows.map((r) => ({ day: r.day, model: r.model, requests: num(r.requests), ...usageOf(r) }));
 }
 
 /**
@@ -806,6 +766,17 @@ const metadataAt = (path: string) =>
     .map((key) => `\`${key}\``)
     .join('.')})`;
 
+/** Metadata filters as SQL conditions (each ` AND …`) and their parameters `m0`, `m1`…. */
+function metadataConditions(filters: readonly (readonly [string, string])[]): {
+  sql: string;
+  values: Record<string, string>;
+} {
+  return {
+    sql: filters.map(([path], i) => ` AND ${metadataAt(path)} = {m${i}:String}`).join(''),
+    values: Object.fromEntries(filters.map(([, value], i) => [`m${i}`, value])),
+  };
+}
+
 /**
  * How many calls of the window match every metadata filter, and how many of those rows repeat a
  * (trace_id, span_id) already counted: `events` is a plain MergeTree, so a call that reached it
@@ -817,8 +788,7 @@ export async function callCount(
   limits: QueryLimitSettings = QUERY_SETTINGS,
 ): Promise<CallCount> {
   const c = parse(CountSchema, params);
-  const filters = c.metadata.map(([path], i) => ` AND ${metadataAt(path)} = {m${i}:String}`).join('');
-  const values = Object.fromEntries(c.metadata.map(([, value], i) => [`m${i}`, value]));
+  const { sql: filters, values } = metadataConditions(c.metadata);
   const [row] = await select<{ calls: number; distinct_calls: number }>(
     client,
     `SELECT count() AS calls, uniqExact(trace_id, span_id) AS distinct_calls
