@@ -4,6 +4,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { grantClickHouseAccess } from './clickhouse/client-access.js';
 import { CLICKHOUSE_USERS } from './clickhouse/users-config.js';
 import { EvalForgeFunction } from './evalforge-function.js';
 
@@ -56,14 +57,13 @@ export class ClickHouseHealth extends Construct {
       vpc: props.vpc,
       ...(props.vpcSubnets ? { vpcSubnets: props.vpcSubnets } : {}),
       securityGroups: [props.clientSecurityGroup],
-      environment: {
-        CLICKHOUSE_NODE_URLS: props.nodeUrls.join(','),
-        CLICKHOUSE_USER: props.user ?? CLICKHOUSE_USERS.monitor,
-        CLICKHOUSE_PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
-        ...(props.caCertificate ? { CLICKHOUSE_CA_CERT: props.caCertificate } : {}),
-      },
+      environment: { CLICKHOUSE_NODE_URLS: props.nodeUrls.join(',') },
     });
-    props.passwordSecret.grantRead(this.function);
+    grantClickHouseAccess(this.function, {
+      user: props.user ?? CLICKHOUSE_USERS.monitor,
+      passwordSecret: props.passwordSecret,
+      ...(props.caCertificate ? { caCertificate: props.caCertificate } : {}),
+    });
     this.schedule = new Rule(this, 'Schedule', {
       schedule: Schedule.rate(interval),
       description: 'Reads the ClickHouse nodes system tables into CloudWatch metrics',

@@ -5,6 +5,8 @@ import { type IEventSourceDlq, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { grantClickHouseAccess } from './clickhouse/client-access.js';
+import { CLICKHOUSE_USERS } from './clickhouse/users-config.js';
 import { EvalForgeFunction } from './evalforge-function.js';
 
 export interface LoaderFunctionProps {
@@ -16,6 +18,17 @@ export interface LoaderFunctionProps {
   readonly clickhouseUrl: string;
   /** The loader user's password, a plain-text secret. */
   readonly passwordSecret: ISecret;
+  /**
+   * The cluster's CA certificate, for HTTPS inside the VPC.
+   * @default - none: the endpoint is plain HTTP or publicly trusted
+   */
+  readonly caCertificate?: string;
+  /**
+   * Each shard's replica URLs: each project's rows go to the shard that owns it, on its local
+   * tables (functions/shared/load/clients.ts).
+   * @default - inserts through `clickhouseUrl`'s Distributed tables
+   */
+  readonly shardUrls?: readonly (readonly string[])[];
   /** Where batches that exhaust their retries are recorded (the event source's on-failure destination). */
   readonly failureDestination: IEventSourceDlq;
   readonly memoryMiB: number;
@@ -60,13 +73,14 @@ export class LoaderFunction extends Construct {
       timeoutSec: props.timeoutSec,
       vpc: props.vpc,
       securityGroups: [props.clientSecurityGroup],
-      environment: {
-        CLICKHOUSE_URL: props.clickhouseUrl,
-        CLICKHOUSE_USER: 'evalforge_loader',
-        CLICKHOUSE_PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
-      },
     });
-    props.passwordSecret.grantRead(this.function);
+    grantClickHouseAccess(this.function, {
+      url: props.clickhouseUrl,
+      user: CLICKHOUSE_USERS.loader,
+      passwordSecret: props.passwordSecret,
+      ...(props.caCertificate === undefined ? {} : { caCertificate: props.caCertificate }),
+      ...(props.shardUrls === undefined ? {} : { shardUrls: props.shardUrls }),
+    });
     this.function.addEventSource(
       new KinesisEventSource(props.stream, {
         startingPosition: StartingPosition.TRIM_HORIZON,

@@ -2,6 +2,8 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { grantClickHouseAccess } from './clickhouse/client-access.js';
+import { CLICKHOUSE_USERS } from './clickhouse/users-config.js';
 import { EvalForgeFunction } from './evalforge-function.js';
 
 export interface QueryFunctionProps {
@@ -13,6 +15,11 @@ export interface QueryFunctionProps {
   readonly clickhouseUrl: string;
   /** The query user's password (a read-only ClickHouse user), a plain-text secret. */
   readonly passwordSecret: ISecret;
+  /**
+   * The cluster's CA certificate, for HTTPS inside the VPC.
+   * @default - none: the endpoint is plain HTTP or publicly trusted
+   */
+  readonly caCertificate?: string;
   readonly memoryMiB: number;
   readonly timeoutSec: number;
   readonly reservedConcurrency: number;
@@ -31,14 +38,14 @@ export class QueryFunction extends Construct {
       reservedConcurrency: props.reservedConcurrency,
       vpc: props.vpc,
       securityGroups: [props.clientSecurityGroup],
-      environment: {
-        API_KEYS_TABLE_NAME: props.keyTable.tableName,
-        CLICKHOUSE_URL: props.clickhouseUrl,
-        CLICKHOUSE_USER: 'evalforge_query',
-        CLICKHOUSE_PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
-      },
+      environment: { API_KEYS_TABLE_NAME: props.keyTable.tableName },
     });
     props.keyTable.grantReadData(this.function);
-    props.passwordSecret.grantRead(this.function);
+    grantClickHouseAccess(this.function, {
+      url: props.clickhouseUrl,
+      user: CLICKHOUSE_USERS.query,
+      passwordSecret: props.passwordSecret,
+      ...(props.caCertificate === undefined ? {} : { caCertificate: props.caCertificate }),
+    });
   }
 }

@@ -22,6 +22,8 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { rules } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { ARCHIVE_PREFIX } from '../../functions/shared/contract/archive-layout.js';
+import { grantClickHouseAccess } from './clickhouse/client-access.js';
+import { CLICKHOUSE_USERS } from './clickhouse/users-config.js';
 import { EvalForgeFunction } from './evalforge-function.js';
 
 /** The archive's top folder (`events/` of `ARCHIVE_PREFIX`): the objects a replay may restore. */
@@ -168,16 +170,18 @@ export class ReplayJob extends Construct {
       vpc: props.vpc,
       securityGroups: [props.clientSecurityGroup],
       environment: {
-        CLICKHOUSE_URL: props.clickhouseUrl,
-        CLICKHOUSE_USER: 'evalforge_loader',
-        CLICKHOUSE_PASSWORD_SECRET_ARN: props.passwordSecret.secretArn,
-        ...(props.caCertificate === undefined ? {} : { CLICKHOUSE_CA_CERT: props.caCertificate }),
-        ...(props.shardUrls === undefined ? {} : { CLICKHOUSE_SHARD_URLS: JSON.stringify(props.shardUrls) }),
         ARCHIVE_BUCKET_NAME: props.archiveBucket.bucketName,
         REPLAY_DEFAULT_MAX_CONCURRENCY: String(defaultMaxConcurrentBatches),
       },
     });
-    props.passwordSecret.grantRead(this.function);
+    // It loads as the loader does: the loader's user, its shards, its CA.
+    grantClickHouseAccess(this.function, {
+      url: props.clickhouseUrl,
+      user: CLICKHOUSE_USERS.loader,
+      passwordSecret: props.passwordSecret,
+      ...(props.caCertificate === undefined ? {} : { caCertificate: props.caCertificate }),
+      ...(props.shardUrls === undefined ? {} : { shardUrls: props.shardUrls }),
+    });
     props.archiveBucket.grantRead(this.function);
     this.function.addToRolePolicy(
       new PolicyStatement({

@@ -166,15 +166,15 @@ export class EvalForgeStack extends Stack {
       stream: stream.stream,
       clickhouseUrl: clickhouse.url,
       passwordSecret: clickhouse.loaderPassword,
+      // HTTPS inside the VPC: the functions verify the nodes against the cluster's own CA.
+      caCertificate: clickhouse.caCertificate,
+      // Each project's rows go to the shard that owns it, on its local tables: no hop through
+      // another node, and asynchronous inserts gather a node's parts.
+      shardUrls: clickhouse.shardUrls,
       failureDestination: archive.loaderFailureDestination(),
       ...tier.loader,
     });
     component(loader, 'loader');
-    // HTTPS inside the VPC: the functions verify the nodes against the cluster's own CA.
-    loader.function.addEnvironment('CLICKHOUSE_CA_CERT', clickhouse.caCertificate);
-    // Each project's rows go to the shard that owns it, on its local tables: no hop through
-    // another node, and asynchronous inserts gather a node's parts (functions/load/deps.ts).
-    loader.function.addEnvironment('CLICKHOUSE_SHARD_URLS', JSON.stringify(clickhouse.shardUrls));
 
     // The raw archive loaded back into ClickHouse on demand, as the loader loads (docs/operations.md).
     const replay = new ReplayJob(this, 'Replay', {
@@ -233,10 +233,10 @@ export class EvalForgeStack extends Stack {
       keyTable: keys.table,
       clickhouseUrl: clickhouse.url,
       passwordSecret: clickhouse.queryPassword,
+      caCertificate: clickhouse.caCertificate,
       ...tier.query,
     });
     component(query, 'query');
-    query.function.addEnvironment('CLICKHOUSE_CA_CERT', clickhouse.caCertificate);
     // A project's queries are answered by its home region: the query API sends a key homed
     // elsewhere to that region's endpoint.
     const regions = placement?.regions ?? [this.region];
