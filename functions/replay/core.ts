@@ -309,14 +309,26 @@ const sameRange = (state: ReplayCheckpointState, location: string, range: Replay
   Date.parse(state.range.to) === range.toMs &&
   state.range.project === range.project;
 
-const add = (a: ReplayTotals, b: Partial<ReplayTotals>): ReplayTotals => ({
-  objects: a.objects + (b.objects ?? 0),
-  bytes: a.bytes + (b.bytes ?? 0),
-  records: a.records + (b.records ?? 0),
-  events: a.events + (b.events ?? 0),
-  duplicateEvents: a.duplicateEvents + (b.duplicateEvents ?? 0),
-  deadLetters: a.deadLetters + (b.deadLetters ?? 0),
-  skippedRecords: a.skippedRecords + (b.skippedRecords ?? 0),
+/** The fields of a replay's totals, in `ZERO_TOTALS`'s order (the state machine packs them so). */
+export const TOTALS_FIELDS = Object.keys(ZERO_TOTALS) as (keyof ReplayTotals)[];
+
+/** `a` plus `b`, field by field. */
+export const addTotals = (a: ReplayTotals, b: Partial<ReplayTotals>): ReplayTotals =>
+  Object.fromEntries(TOTALS_FIELDS.map((f) => [f, a[f] + (b[f] ?? 0)])) as unknown as ReplayTotals;
+
+/** What one loaded batch adds to a replay's totals. */
+export const batchTotals = (summary: LoadSummary): Partial<ReplayTotals> => ({
+  records: summary.records,
+  events: summary.events,
+  duplicateEvents: summary.duplicateEvents,
+  deadLetters: summary.deadLetters,
+});
+
+/** What one object loaded whole adds to a replay's totals. */
+export const objectTotals = (object: ArchiveObjectInfo, cut: ObjectBatches): Partial<ReplayTotals> => ({
+  objects: 1,
+  bytes: object.size,
+  skippedRecords: cut.skippedRecords,
 });
 
 /**
@@ -400,16 +412,11 @@ export async function runReplay(options: ReplayOptions, deps: ReplayDeps): Promi
       }
       const summary = await deps.load(batch);
       eventsThisRun += summary.events + summary.duplicateEvents;
-      totals = add(totals, {
-        records: summary.records,
-        events: summary.events,
-        duplicateEvents: summary.duplicateEvents,
-        deadLetters: summary.deadLetters,
-      });
+      totals = addTotals(totals, batchTotals(summary));
     }
     done.add(object.key);
     bytesThisRun += object.size;
-    totals = add(totals, { objects: 1, bytes: object.size, skippedRecords: cut.skippedRecords });
+    totals = addTotals(totals, objectTotals(object, cut));
     await save();
     progress();
   }

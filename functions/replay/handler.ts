@@ -12,13 +12,17 @@ import { describeZodIssues } from '../shared/zod-issues.js';
 import {
   type ArchiveObjectInfo,
   type ArchiveReader,
+  addTotals,
+  batchTotals,
   checkReplayRange,
   needsRestore,
   objectBatches,
+  objectTotals,
   partitionPrefixes,
   type ReplayRange,
   type ReplayTotals,
   type RestoreState,
+  TOTALS_FIELDS,
   ZERO_TOTALS,
 } from './core.js';
 import { archiveReader, loaderStore, replayClient, replaySettings } from './deps.js';
@@ -39,9 +43,6 @@ export const REPLAY_LOAD_RECORDS = 8;
 export const RESTORE_DAYS = 7;
 /** The most items one invocation takes: the state machine's batches are a few objects. */
 const MAX_ITEMS = 1_000;
-
-/** The order of a replay's totals as an array (`States.Array` in the state machine): `ZERO_TOTALS`'s keys. */
-export const TOTALS_FIELDS = Object.keys(ZERO_TOTALS) as (keyof ReplayTotals)[];
 
 /**
  * An object of the batch waits for S3 to finish its restore: the state machine's retry policy for
@@ -187,14 +188,11 @@ function plan(request: z.output<typeof PlanRequest>, deps: ReplayHandlerDeps, no
   };
 }
 
-const add = (a: ReplayTotals, b: Partial<ReplayTotals>): ReplayTotals =>
-  Object.fromEntries(TOTALS_FIELDS.map((f) => [f, a[f] + (b[f] ?? 0)])) as unknown as ReplayTotals;
-
 /** Sums batches' or hours' totals, objects or arrays in `TOTALS_FIELDS` order alike. */
 export function sumTotals(results: readonly (ReplayTotals | readonly number[])[]): ReplayTotals {
   return results.reduce<ReplayTotals>((sum, result) => {
-    if (!Array.isArray(result)) return add(sum, result as ReplayTotals);
-    return add(sum, Object.fromEntries(TOTALS_FIELDS.map((f, i) => [f, result[i] ?? 0])));
+    if (!Array.isArray(result)) return addTotals(sum, result as ReplayTotals);
+    return addTotals(sum, Object.fromEntries(TOTALS_FIELDS.map((f, i) => [f, result[i] ?? 0])));
   }, ZERO_TOTALS);
 }
 
@@ -246,7 +244,10 @@ async function replayObjects(
     await archive.restore(object.key, tier as 'Standard' | 'Bulk', RESTORE_DAYS);
   if (toRestore.length > 0) metrics.addMetric(M.restoresRequested, MetricUnit.Count, toRestore.length);
   if (options.restoreOnly) {
-    return add(ZERO_TOTALS, { objects: toRestore.length, bytes: toRestore.reduce((n, o) => n + o.size, 0) });
+    return addTotals(ZERO_TOTALS, {
+      objects: toRestore.length,
+      bytes: toRestore.reduce((n, o) => n + o.size, 0),
+    });
   }
   if (waiting.length > 0) {
     const first = waiting[0] as ArchiveObjectInfo & { state: RestoreState };
@@ -268,16 +269,11 @@ async function replayObjects(
       );
       for (const batch of cut.batches) {
         const summary = await loadBatch(batch, { store, now }, { verifyEvents: true });
-        totals = add(totals, {
-          records: summary.records,
-          events: summary.events,
-          duplicateEvents: summary.duplicateEvents,
-          deadLetters: summary.deadLetters,
-        });
+        totals = addTotals(totals, batchTotals(summary));
         if (summary.deadLetters > 0)
           logger.error('events or records written to load_dead_letters', { source: batch.source, summary });
       }
-      totals = add(totals, { objects: 1, bytes: object.size, skippedRecords: cut.skippedRecords });
+      totals = addTotals(totals, objectTotals(object, cut));
     }
   } finally {
     // What loaded before a failure is counted; the retry finds it stored and counts it as duplicates.
