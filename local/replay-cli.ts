@@ -19,7 +19,6 @@ import {
   planReplay,
   type ReplayCheckpoint,
   type ReplayCheckpointState,
-  type ReplayOutcome,
   type ReplayPlan,
   type ReplayProgress,
   type ReplayRange,
@@ -30,7 +29,6 @@ import {
   runReplay,
 } from '../functions/replay/core.js';
 import { S3ArchiveReader } from '../functions/replay/s3-archive.js';
-import type { LoadBatch, LoadSummary } from '../functions/shared/load/core.js';
 import { pricesFor } from '../lib/pricing/prices.js';
 import { NPM_START_DEFAULTS } from './api-target.js';
 import { writeAtomically } from './checkpoints.js';
@@ -403,85 +401,61 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
     const checkpoint = fileCheckpoint(checkpointPath(options.dataDir));
     if (options.restart) await checkpoint.clear();
 
-    let lastPrint = 0;
-    let progressShown = false;
-    const load = (batch: LoadBatch): Promise<LoadSummary> => {
-      if (!engine) throw new Error('no engine to load with');
-      return engine.load(batch);
-    };
-    let planned: ReplayPlan | undefined;
-    let aborted = false;
-    const outcome: ReplayOutcome | 'planned' = await (async () => {
-      const controller = new AbortController();
-      const onAbort = () => {
-        aborted = true;
-        controller.abort();
-      };
-      deps.signal?.addEventListener('abort', onAbort);
-      try {
-        if (options.plan) {
-          planned = await planReplay(options.range, archive);
-          return 'planned';
-        }
-        return await runReplay(
-          {
-            range: options.range,
-            ...(options.rate === undefined ? {} : { maxEventsPerSecond: options.rate }),
-            signal: controller.signal,
-            ...(options.restore === undefined
-              ? {}
-              : { restore: { tier: options.restore, days: RESTORE_DAYS } }),
-            onPlan: (plan, resumed) => {
-              planned = plan;
-              say(describePlan(plan));
-              if (resumed) {
-                const done = plan.objects.filter((o) => resumed.done.includes(o.key)).length;
-                say(
-                  `Resuming: ${COUNT.format(done)} of ${count(plan.objects.length, 'object')} ${done === 1 ? 'was' : 'were'} loaded by an earlier run (checkpoint ${checkpointPath(options.dataDir)}); the totals include its work.`,
-                );
-              }
-              if (plan.unrestored.length > 0) {
-                for (const line of describeRestores(plan.unrestored)) say(line);
-              }
-            },
-            onProgress: (p) => {
-              const now = deps.now();
-              const last = p.totals.objects >= p.objectsTotal;
-              if (!last && now - lastPrint < (deps.tty ? 250 : 5_000)) return;
-              lastPrint = now;
-              if (deps.tty) {
-                deps.stdout.write(`\r\u001b[2K${progressLine(p)}`);
-                progressShown = true;
-              } else say(progressLine(p));
-            },
-          },
-          {
-            archive,
-            load,
-            checkpoint,
-            now: deps.now,
-            sleep: (ms, signal) =>
-              new Promise<void>((resolve) => {
-                const timer = setTimeout(resolve, ms);
-                signal?.addEventListener('abort', () => {
-                  clearTimeout(timer);
-                  resolve();
-                });
-              }),
-          },
-        );
-      } finally {
-        deps.signal?.removeEventListener('abort', onAbort);
-      }
-    })();
-    if (progressShown) deps.stdout.write('\n');
-
-    if (outcome === 'planned') {
-      const plan = planned as ReplayPlan;
+    if (options.plan) {
+      const plan = await planReplay(options.range, archive);
       say(describePlan(plan));
       for (const line of describeRestores(plan.unrestored)) say(line);
       return 0;
     }
+    // Not a plan: the engine was opened above.
+    const loader = engine as LocalEngine;
+
+    let lastPrint = 0;
+    let progressShown = false;
+    const outcome = await runReplay(
+      {
+        range: options.range,
+        ...(options.rate === undefined ? {} : { maxEventsPerSecond: options.rate }),
+        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+        ...(options.restore === undefined ? {} : { restore: { tier: options.restore, days: RESTORE_DAYS } }),
+        onPlan: (plan, resumed) => {
+          say(describePlan(plan));
+          if (resumed) {
+            const done = plan.objects.filter((o) => resumed.done.includes(o.key)).length;
+            say(
+              `Resuming: ${COUNT.format(done)} of ${count(plan.objects.length, 'object')} ${done === 1 ? 'was' : 'were'} loaded by an earlier run (checkpoint ${checkpointPath(options.dataDir)}); the totals include its work.`,
+            );
+          }
+          for (const line of describeRestores(plan.unrestored)) say(line);
+        },
+        onProgress: (p) => {
+          const now = deps.now();
+          const last = p.totals.objects >= p.objectsTotal;
+          if (!last && now - lastPrint < (deps.tty ? 250 : 5_000)) return;
+          lastPrint = now;
+          if (deps.tty) {
+            deps.stdout.write(`\r\u001b[2K${progressLine(p)}`);
+            progressShown = true;
+          } else say(progressLine(p));
+        },
+      },
+      {
+        archive,
+        load: (batch) => loader.load(batch),
+        checkpoint,
+        now: deps.now,
+        sleep: (ms, signal) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, ms);
+            signal?.addEventListener('abort', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      },
+    );
+    if (progressShown) deps.stdout.write('\n');
+
     const plan = outcome.plan;
     const t = outcome.totals;
     const summary = `${count(t.objects, 'object')} (${formatBytes(t.bytes)}), ${count(t.events, 'event')} loaded, ${COUNT.format(t.duplicateEvents)} already stored, ${count(t.deadLetters, 'dead letter')}, ${count(t.skippedRecords, 'record')} outside the range or project`;
@@ -494,7 +468,8 @@ export async function runReplayCommand(argv: readonly string[], deps: ReplayComm
           );
         return 0;
       case 'interrupted':
-        say(`Stopped (${aborted ? 'Ctrl-C' : 'interrupted'}) after ${summary}.`);
+        // Only its signal stops a replay: Ctrl-C (or SIGTERM).
+        say(`Stopped (Ctrl-C) after ${summary}.`);
         say(`Run the same command again to resume, with the same range: ${resumeCommand(options)}`);
         return 130;
       default: {
