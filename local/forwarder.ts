@@ -1,13 +1,10 @@
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { ForwarderDeps } from '../functions/forward/core.js';
 import { createForwarderHandler } from '../functions/forward/handler.js';
+import { kinesisRegionPut } from '../functions/forward/kinesis-put.js';
 import type { CheckpointStore } from './checkpoints.js';
 import { type EventSourceSettings, KinesisEventSource } from './event-source.js';
 import { localKinesisClient } from './kinesis.js';
-
-/** PutRecords takes at most 500 records and 5 MiB of data and partition keys per call. */
-const PUT_MAX_RECORDS = 500;
-const PUT_MAX_BYTES = 5 * 1024 * 1024;
 
 /**
  * The forwarder's event source: Lambda's defaults, retried forever (a home region that is down
@@ -27,27 +24,6 @@ export const LOCAL_FORWARDER_SETTINGS: EventSourceSettings & {
   retryBaseMs: 200,
   retryMaxMs: 2_000,
 };
-
-type ForwardRecord = Parameters<ForwarderDeps['putRecords']>[1][number];
-
-/** Records in calls PutRecords takes: at most 500 and 5 MiB each, in order. */
-export function putCalls<T extends ForwardRecord>(records: readonly T[]): T[][] {
-  const calls: T[][] = [];
-  let call: T[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = record.data.length + Buffer.byteLength(record.partitionKey);
-    if (call.length > 0 && (call.length >= PUT_MAX_RECORDS || bytes + size > PUT_MAX_BYTES)) {
-      calls.push(call);
-      call = [];
-      bytes = 0;
-    }
-    call.push(record);
-    bytes += size;
-  }
-  if (call.length > 0) calls.push(call);
-  return calls;
-}
 
 /**
  * `ForwarderDeps.putRecords` over the local Kinesis APIs of the regions: `streams` maps each
@@ -73,25 +49,11 @@ export function regionPutRecords(
     return found;
   };
   return {
-    putRecords: async (region, records) => {
-      const kinesis = client(region);
-      const failedIndexes: number[] = [];
-      let offset = 0;
-      for (const call of putCalls(records)) {
-        const result = await kinesis.send(
-          new PutRecordsCommand({
-            StreamName: streamName,
-            Records: call.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })),
-          }),
-        );
-        call.forEach((_, i) => {
-          const entry = result.Records?.[i];
-          if (!entry || entry.ErrorCode) failedIndexes.push(offset + i);
-        });
-        offset += call.length;
-      }
-      return { failedIndexes };
-    },
+    // npm start's regions: each by its local endpoint, its stream by name.
+    putRecords: kinesisRegionPut((region) => ({
+      client: client(region),
+      stream: { StreamName: streamName },
+    })),
     close: () => {
       for (const c of clients.values()) c.destroy();
     },

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { putCalls } from '../../local/forwarder.js';
 import {
   CLIENT_REGION_HEADER,
   type RegionRouter,
@@ -194,17 +193,5 @@ describe('regionEnvironment', () => {
       }),
       EVALFORGE_API_KEY: 'efk_dev',
     });
-  });
-});
-
-describe('putCalls', () => {
-  const record = (bytes: number) => ({ data: new Uint8Array(bytes), partitionKey: 'k'.repeat(64) });
-  it.each([
-    ['one call for a few records', [record(10), record(10)], [2]],
-    ['500 records a call at most', Array.from({ length: 1_001 }, () => record(1)), [500, 500, 1]],
-    ['5 MiB a call at most', Array.from({ length: 6 }, () => record(1_000_000)), [5, 1]],
-    ['nothing for no records', [], []],
-  ])('%s', (_, records, sizes) => {
-    expect(putCalls(records).map((c) => c.length)).toEqual(sizes);
   });
 });

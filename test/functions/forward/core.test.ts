@@ -7,7 +7,8 @@ import {
   homeRegionOf,
   type TransitRecord,
 } from '../../../functions/forward/core.js';
-import { HomeStreamsSchema, kinesisRegionPut } from '../../../functions/forward/deps.js';
+import { HomeStreamsSchema, homeStreamTarget } from '../../../functions/forward/deps.js';
+import { kinesisRegionPut } from '../../../functions/forward/kinesis-put.js';
 import {
   encodeHeaderLine,
   type StreamRecordHeader,
@@ -183,18 +184,20 @@ describe('HOME_STREAMS and the Kinesis put', () => {
 
   it('puts by ARN through the region’s client, in calls of at most 500, naming the records not taken', async () => {
     const calls: { region: string; count: number; arn: string | undefined }[] = [];
-    const put = kinesisRegionPut({ 'eu-west-1': arn('eu-west-1') }, (region) => ({
-      send: (async (command: { input: { StreamARN?: string; Records?: unknown[] } }) => {
-        const count = command.input.Records?.length ?? 0;
-        calls.push({ region, count, arn: command.input.StreamARN });
-        // The second record of each call is refused.
-        return {
-          Records: Array.from({ length: count }, (_, i) =>
-            i === 1 ? { ErrorCode: 'ProvisionedThroughputExceededException' } : {},
-          ),
-        };
-      }) as never,
-    }));
+    const put = kinesisRegionPut(
+      homeStreamTarget({ 'eu-west-1': arn('eu-west-1') }, (region) => ({
+        send: (async (command: { input: { StreamARN?: string; Records?: unknown[] } }) => {
+          const count = command.input.Records?.length ?? 0;
+          calls.push({ region, count, arn: command.input.StreamARN });
+          // The second record of each call is refused.
+          return {
+            Records: Array.from({ length: count }, (_, i) =>
+              i === 1 ? { ErrorCode: 'ProvisionedThroughputExceededException' } : {},
+            ),
+          };
+        }) as never,
+      })),
+    );
     const records = Array.from({ length: 700 }, (_, i) => ({
       data: Buffer.from([i % 256]),
       partitionKey: `k${i}`,
