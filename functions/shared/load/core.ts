@@ -417,8 +417,12 @@ async function loadShard(
   for (const r of records) counts.set(r.header.request_key, (counts.get(r.header.request_key) ?? 0) + 1);
   const fresh: PendingLine[] = [];
   const checked: GoodRecord[] = [];
+  // Requests not loaded before, each once: marked before their events go in (`markRequests`),
+  // a request met twice in this batch included.
+  const unmarked = new Map<string, string>();
   for (const record of records) {
     const key = record.header.request_key;
+    if (!loaded.has(key)) unmarked.set(key, record.header.project_id);
     if (loaded.has(key) || (counts.get(key) ?? 0) > 1) checked.push(record);
     else
       record.lines.forEach((text, at) => {
@@ -426,11 +430,8 @@ async function loadShard(
       });
   }
   const resent = await unseenLines(checked, store);
-  // Marked before their events go in: see `LoaderStore.markRequests`.
-  const freshRequests = new Map<string, string>();
-  for (const line of fresh) freshRequests.set(line.record.header.request_key, line.record.header.project_id);
-  if (freshRequests.size > 0) {
-    const marks = [...freshRequests].map(([request_key, project_id]) => ({ project_id, request_key }));
+  if (unmarked.size > 0) {
+    const marks = [...unmarked].map(([request_key, project_id]) => ({ project_id, request_key }));
     const token = createHash('sha256').update(`requests:${source}`);
     for (const mark of marks) token.update(`\n${mark.request_key}`);
     await store.markRequests(marks, `requests:${token.digest('hex')}`);

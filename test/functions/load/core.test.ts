@@ -533,3 +533,28 @@ describe('the order of a first load', () => {
     expect(calls).toEqual(['mark 1', 'insert']);
   });
 });
+
+describe('a request met twice in one batch', () => {
+  it('is marked once, before its events go in, and its events are loaded once', async () => {
+    const calls: string[] = [];
+    const inner = bind(store);
+    const recording: LoaderStore = {
+      ...inner,
+      markRequests: async (requests, token) => {
+        calls.push(`mark ${requests.map((r) => r.request_key).join(',')}`);
+        return inner.markRequests(requests, token);
+      },
+      insertEvents: async (ndjson, token) => {
+        calls.push('insert');
+        return inner.insertEvents(ndjson, token);
+      },
+    };
+    const first = record(lines(3));
+    // The client's quick resend: the same request key and events, in the same batch.
+    const resend = { ...first, sequenceNumber: String(++seq) };
+    const summary = await loadBatch(batch(first, resend), { store: recording, now: () => NOW });
+    expect(calls).toEqual([`mark ${first.header.request_key}`, 'insert']);
+    expect(summary).toMatchObject({ events: 3, duplicateEvents: 3 });
+    expect((await counts()).events).toBe(3);
+  });
+});
