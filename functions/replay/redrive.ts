@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { selectRows } from '../shared/clickhouse/client.js';
 import { PROJECT_ID_PATTERN } from '../shared/contract/event.js';
@@ -16,6 +15,7 @@ import {
   type LoadSummary,
   loadBatch,
   type ShardedStore,
+  type SourceRecord,
 } from '../shared/load/core.js';
 
 /**
@@ -94,8 +94,9 @@ interface LetterRow {
  * The stream record a letter came in, as far as the letter keeps it: a record letter's own bytes;
  * for an event letter, a record of that one event under a header rebuilt from the letter.
  */
-function letterRecord(letter: LetterRow): Buffer {
-  if (letter.data_base64 !== '' || letter.line === '') return Buffer.from(letter.data_base64, 'base64');
+function letterRecord(letter: LetterRow): SourceRecord {
+  if (letter.data_base64 !== '' || letter.line === '')
+    return { data: Buffer.from(letter.data_base64, 'base64'), sequenceNumber: '0' };
   const header: StreamRecordHeader = {
     format: STREAM_RECORD_FORMAT,
     project_id: letter.project_id,
@@ -108,7 +109,12 @@ function letterRecord(letter: LetterRow): Buffer {
     part: 0,
     events: 1,
   };
-  return gzipSync(`${encodeHeaderLine(header)}${letter.line}\n`, { level: 1 });
+  // Handed over inflated, as a replay's records are: no gzip only for the loader to undo it.
+  return {
+    data: Buffer.from(`${encodeHeaderLine(header)}${letter.line}\n`),
+    sequenceNumber: '0',
+    inflated: true,
+  };
 }
 
 function outcomeOf(summary: LoadSummary): RedriveOutcome {
@@ -154,7 +160,7 @@ export async function redriveDeadLetters(
       if (!superseded.has(letter.letter_id)) {
         const batch: LoadBatch = {
           source: redriveSource(letter.letter_id),
-          records: [{ data: letterRecord(letter), sequenceNumber: '0' }],
+          records: [letterRecord(letter)],
         };
         const loaded = await loadBatch(batch, { store, now: deps.now }, { verifyEvents: true });
         outcome = outcomeOf(loaded);
