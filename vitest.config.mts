@@ -13,6 +13,11 @@ const ENGINE = [
   'test/functions/load/**/*.test.ts',
   'test/functions/query/**/*.test.ts',
   'test/functions/health/engine.test.ts',
+  // The replay job's and the redrive's tests load through the embedded engine.
+  'test/functions/replay/handler.test.ts',
+  'test/functions/replay/redrive.test.ts',
+  'test/functions/replay/replay-engine.test.ts',
+  'test/local/dead-letters-redrive-cli.test.ts',
   'test/bench/dashboard.test.ts',
   'test/bench/benchmark-figures.test.ts',
   'test/bench/storage.test.ts',
